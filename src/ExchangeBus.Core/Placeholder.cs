@@ -1,0 +1,1 @@
+namespace ExchangeBus.Core; internal static class Placeholder { }

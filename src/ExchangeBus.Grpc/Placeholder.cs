@@ -1,0 +1,1 @@
+namespace ExchangeBus.Grpc; internal static class Placeholder { }
