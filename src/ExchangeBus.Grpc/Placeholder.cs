@@ -1,1 +1,0 @@
-namespace ExchangeBus.Grpc; internal static class Placeholder { }

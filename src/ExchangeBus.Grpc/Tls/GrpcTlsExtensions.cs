@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace ExchangeBus.Grpc.Tls;
+
+/// <summary>How a listener authenticates its callers.</summary>
+public sealed record ServerTlsOptions
+{
+    public required X509Certificate2 ServerCertificate { get; init; }
+
+    /// <summary>Roots client certificates must chain to; null means no client certificate is asked for.</summary>
+    public CertificateTrust? ClientTrust { get; init; }
+
+    /// <summary>
+    /// A further check on a chain-valid client certificate, e.g. "is this a node the global
+    /// configuration lists". Runs inside the handshake, so a refused peer never reaches a handler.
+    /// </summary>
+    public Func<X509Certificate2, bool>? ClientCertificateCheck { get; init; }
+}
+
+public static class GrpcTlsExtensions
+{
+    /// <summary>Makes the listener HTTP/2 only; with <paramref name="tls"/> null, plaintext (h2c, loopback development).</summary>
+    public static ListenOptions UseBusGrpc(this ListenOptions listenOptions, ServerTlsOptions? tls)
+    {
+        ArgumentNullException.ThrowIfNull(listenOptions);
+        listenOptions.Protocols = HttpProtocols.Http2;
+        if (tls is null)
+        {
+            return listenOptions;
+        }
+
+        var https = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = tls.ServerCertificate,
+            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ClientCertificateMode = tls.ClientTrust is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+            CheckCertificateRevocation = false,
+        };
+        if (tls.ClientTrust is { } trust)
+        {
+            // The platform's own verdict is built on the OS store; ours is built on the bus's roots.
+            https.ClientCertificateValidation = (certificate, chain, _) =>
+            {
+                var intermediates = new X509Certificate2Collection();
+                if (chain is not null)
+                {
+                    foreach (var element in chain.ChainElements)
+                    {
+                        intermediates.Add(element.Certificate);
+                    }
+                }
+
+                return trust.Validate(certificate, CertificateTrust.ClientAuthentication, intermediates).IsTrusted
+                    && (tls.ClientCertificateCheck?.Invoke(certificate) ?? true);
+            };
+        }
+
+        return listenOptions.UseHttps(https);
+    }
+}
