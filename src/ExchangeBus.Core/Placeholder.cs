@@ -1,1 +1,0 @@
-namespace ExchangeBus.Core; internal static class Placeholder { }

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+
+namespace ExchangeBus.Core.Signing;
+
+/// <summary>
+/// Signs envelopes with a member's ECDSA P-256 signing key: ECDSA with SHA-256 over the
+/// 64-byte <see cref="EnvelopeDigest"/>, encoded as a DER <c>ECDSA-Sig-Value</c> (RFC 3279),
+/// which is what <c>openssl dgst -sha256 -sign</c> produces.
+/// </summary>
+/// <remarks>
+/// The signer does not own the key: whoever loaded it disposes it. An <see cref="ECDsa"/> key
+/// is safe to use from several threads for signing.
+/// </remarks>
+public sealed class EnvelopeSigner
+{
+    private readonly ECDsa _key;
+
+    /// <exception cref="ArgumentException">The key is not on the P-256 curve.</exception>
+    public EnvelopeSigner(ECDsa privateKey)
+    {
+        ArgumentNullException.ThrowIfNull(privateKey);
+        if (!EnvelopeKeys.IsP256(privateKey))
+        {
+            throw new ArgumentException("Envelope signing keys are ECDSA P-256.", nameof(privateKey));
+        }
+
+        _key = privateKey;
+    }
+
+    /// <summary>Signs a header and a body held in memory.</summary>
+    public byte[] Sign(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body) =>
+        SignDigest(EnvelopeDigest.Compute(header, body));
+
+    /// <summary>Signs a header and a body read from its current position to its end.</summary>
+    public byte[] Sign(ReadOnlySpan<byte> header, Stream body) =>
+        SignDigest(EnvelopeDigest.Compute(header, body));
+
+    /// <summary>Signs a to-be-signed value from <see cref="EnvelopeDigest"/>.</summary>
+    /// <exception cref="ArgumentException">The value is not <see cref="EnvelopeDigest.Size"/> bytes.</exception>
+    public byte[] SignDigest(ReadOnlySpan<byte> toBeSigned)
+    {
+        // Anything else is a caller passing the wrong buffer (a single hash, a whole body);
+        // signing it would produce a signature no verifier of envelopes accepts.
+        if (toBeSigned.Length != EnvelopeDigest.Size)
+        {
+            throw new ArgumentException($"The to-be-signed value is {EnvelopeDigest.Size} bytes.", nameof(toBeSigned));
+        }
+
+        return _key.SignData(toBeSigned, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    }
+}

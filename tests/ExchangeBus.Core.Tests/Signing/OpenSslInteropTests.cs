@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Core.Signing;
+
+namespace ExchangeBus.Core.Tests.Signing;
+
+/// <summary>
+/// Checks the signature rule against the real openssl command line, in both directions, so
+/// "any implementation can verify it" is tested rather than claimed. These tests need
+/// <c>openssl</c> on the PATH and fail (not skip) without it: the interop promise is part of
+/// the design.
+/// </summary>
+public sealed class OpenSslInteropTests
+{
+    private static readonly byte[] Header = "\n\u0013VN/GOV/H01/registry\u0012\ngetCitizen"u8.ToArray();
+    private static readonly byte[] Body = "{\"id\":\"001099012345\",\"fields\":[\"name\",\"birthDate\"]}"u8.ToArray();
+
+    private string _folder = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = Path.Combine(Path.GetTempPath(), "xbus-sig-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_folder);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_folder, recursive: true);
+
+    [Test]
+    public async Task OpenSslVerify_OurSignature_VerifiedOk()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signature = new EnvelopeSigner(key).Sign(Header, Body);
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), EnvelopeDigest.Compute(Header, Body));
+        await File.WriteAllBytesAsync(PathOf("sig.der"), signature);
+        await File.WriteAllTextAsync(PathOf("pub.pem"), key.ExportSubjectPublicKeyInfoPem());
+
+        var result = await OpenSsl("dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "tbs.bin");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(result.StdOut, Does.Contain("Verified OK"));
+        }
+    }
+
+    [Test]
+    public async Task OpenSslVerify_TamperedToBeSigned_Fails()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signature = new EnvelopeSigner(key).Sign(Header, Body);
+        var toBeSigned = EnvelopeDigest.Compute(Header, Body);
+        toBeSigned[40] ^= 0x01;
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), toBeSigned);
+        await File.WriteAllBytesAsync(PathOf("sig.der"), signature);
+        await File.WriteAllTextAsync(PathOf("pub.pem"), key.ExportSubjectPublicKeyInfoPem());
+
+        var result = await OpenSsl("dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "tbs.bin");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
+            Assert.That(result.StdOut, Does.Not.Contain("Verified OK"));
+        }
+    }
+
+    [Test]
+    public async Task OpenSslVerify_TamperedSignatureFile_Fails()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signature = new EnvelopeSigner(key).Sign(Header, Body);
+        signature[^1] ^= 0x01;
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), EnvelopeDigest.Compute(Header, Body));
+        await File.WriteAllBytesAsync(PathOf("sig.der"), signature);
+        await File.WriteAllTextAsync(PathOf("pub.pem"), key.ExportSubjectPublicKeyInfoPem());
+
+        var result = await OpenSsl("dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "tbs.bin");
+
+        Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
+    }
+
+    [Test]
+    public async Task Verify_SignatureMadeByOpenSsl_ReturnsTrue()
+    {
+        await RunOk("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "key.pem");
+        await RunOk("pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem");
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), EnvelopeDigest.Compute(Header, Body));
+        await RunOk("dgst", "-sha256", "-sign", "key.pem", "-out", "sig.der", "tbs.bin");
+
+        using var publicKey = ECDsa.Create();
+        publicKey.ImportFromPem(await File.ReadAllTextAsync(PathOf("pub.pem")));
+        var signature = await File.ReadAllBytesAsync(PathOf("sig.der"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(EnvelopeVerifier.Verify(Header, Body, signature, publicKey), Is.True);
+            Assert.That(EnvelopeVerifier.Verify(Header, [.. Body, (byte)' '], signature, publicKey), Is.False);
+        }
+    }
+
+    [Test]
+    public async Task Verify_SignatureAndCertificateMadeByOpenSsl_ReturnsTrue()
+    {
+        await RunOk(
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "key.pem", "-out", "cert.pem", "-subj", "/CN=VN\\/GOV\\/H01", "-days", "1");
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), EnvelopeDigest.Compute(Header, Body));
+        await RunOk("dgst", "-sha256", "-sign", "key.pem", "-out", "sig.der", "tbs.bin");
+
+        using var certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(PathOf("cert.pem")));
+        var signature = await File.ReadAllBytesAsync(PathOf("sig.der"));
+
+        Assert.That(EnvelopeVerifier.Verify(Header, Body, signature, certificate), Is.True);
+    }
+
+    [Test]
+    public async Task SignWithOpenSslKey_OpenSslVerifies()
+    {
+        // Our signer with a key file openssl made, checked by openssl: the key import path too.
+        await RunOk("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "key.pem");
+        await RunOk("pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem");
+        using var key = ECDsa.Create();
+        key.ImportFromPem(await File.ReadAllTextAsync(PathOf("key.pem")));
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), EnvelopeDigest.Compute(Header, Body));
+        await File.WriteAllBytesAsync(PathOf("sig.der"), new EnvelopeSigner(key).Sign(Header, Body));
+
+        var result = await OpenSsl("dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "tbs.bin");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(result.StdOut, Does.Contain("Verified OK"));
+        }
+    }
+
+    private string PathOf(string name) => Path.Combine(_folder, name);
+
+    private async Task RunOk(params string[] arguments)
+    {
+        var result = await OpenSsl(arguments);
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+    }
+
+    private async Task<ProcessResult> OpenSsl(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("openssl")
+        {
+            WorkingDirectory = _folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Fail($"These interop tests need the openssl command on the PATH: {e.Message}");
+            throw;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)
+    {
+        public override string ToString() => $"exit {ExitCode}; stdout: {StdOut.Trim()}; stderr: {StdErr.Trim()}";
+    }
+}
