@@ -28,19 +28,19 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GrpcTestServer> StartAsync(ServerTlsOptions? tls, Action<GrpcServerOptions>? configure = null)
+    public static async Task<GrpcTestServer> StartAsync(ServerTlsOptions? tls, Action<GrpcServerOptions>? configure = null, IPAddress? listenAddress = null, string host = "localhost")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseBusGrpc(tls)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listenAddress ?? IPAddress.Loopback, 0, listen => listen.UseBusGrpc(tls)));
         builder.Services.AddBusGrpc(configure);
         var app = builder.Build();
         var service = new InteropService();
         app.MapBusGrpc(service.Build());
         await app.StartAsync();
         var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var address = new Uri($"{(tls is null ? "http" : "https")}://localhost:{bound.Port}");
+        var address = new Uri($"{(tls is null ? "http" : "https")}://{host}:{bound.Port}");
         return new GrpcTestServer(app, service, address);
     }
 
