@@ -86,8 +86,9 @@ public sealed class GrpcJsClientInteropTests
     public async Task DeadlineExpiry()
     {
         var result = await Run("deadline");
+        // The handler's own cancellation is checked in TransportTests on a warm connection; here
+        // the 200 ms deadline also covers node's TLS handshake, so the handler may never start.
         Assert.That(result.GetProperty("code").GetInt32(), Is.EqualTo(4), result.ToString());
-        await _server.Service.HandlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Test]

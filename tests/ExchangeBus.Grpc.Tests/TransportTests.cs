@@ -111,6 +111,9 @@ public sealed class TransportTests
     [Test]
     public async Task Unary_DeadlinePasses_DeadlineExceededAndServerHandlerCancelled()
     {
+        // Connect first: on a loaded machine the handshake alone could use up a short deadline,
+        // and then the handler never runs to see its cancellation.
+        await _channel.UnaryAsync(InteropService.Unary, new EchoRequest());
         var ex = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(
             InteropService.Unary,
             new EchoRequest { DelayMs = 10_000 },
@@ -132,6 +135,7 @@ public sealed class TransportTests
     [Test]
     public async Task Unary_ClientCancels_CancelledAndServerHandlerCancelled()
     {
+        await _channel.UnaryAsync(InteropService.Unary, new EchoRequest());
         using var cts = new CancellationTokenSource();
         var call = _channel.UnaryAsync(InteropService.Unary, new EchoRequest { DelayMs = 10_000 }, new CallOptions(CancellationToken: cts.Token));
         await Task.Delay(200);

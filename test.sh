@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every ExchangeBus test on a fresh machine: installs what the tests need (the npm packages
+# of the grpc-js interop peer), restores and builds, runs all test projects, and ends with one
+# line "N passed, N failed, N skipped". Exits non-zero if anything failed or did not run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+for tool in dotnet node npm openssl; do
+  command -v "$tool" >/dev/null || { echo "test.sh: '$tool' is required but not on PATH" >&2; exit 2; }
+done
+
+echo "== installing the grpc-js interop peer (npm ci)"
+(cd tests/interop-node && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== building (Release)"
+dotnet build ExchangeBus.sln -c Release -nologo -clp:ErrorsOnly
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+echo "== testing"
+set +e
+dotnet test ExchangeBus.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+  # Name the failures again at the end, where a CI log is read first.
+  grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" | sed 's/^testName="\([^"]*\)".*/FAILED: \1/' || true
+done
+
+projects=$(ls -d tests/*.Tests 2>/dev/null | wc -l)
+if [ "$files" -lt "$projects" ]; then
+  echo "test.sh: only $files of $projects test projects reported results (a test host crashed?)" >&2
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
