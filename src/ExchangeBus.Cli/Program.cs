@@ -1,3 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
-var root = new RootCommand("xbus");
+using ExchangeBus.Cli.Pki;
+
+var root = new RootCommand("xbus: the ExchangeBus command line.");
+root.Subcommands.Add(PkiCommands.Create(TimeProvider.System));
 return await root.Parse(args).InvokeAsync();
