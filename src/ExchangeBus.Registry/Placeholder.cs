@@ -1,0 +1,1 @@
+namespace ExchangeBus.Registry; internal static class Placeholder { }
