@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using ExchangeBus.Cli.Pki;
+using ExchangeBus.Cli.Registry;
 
 var root = new RootCommand("xbus: the ExchangeBus command line.");
 root.Subcommands.Add(PkiCommands.Create(TimeProvider.System));
+root.Subcommands.Add(RegistryCommands.Create(TimeProvider.System));
 return await root.Parse(args).InvokeAsync();

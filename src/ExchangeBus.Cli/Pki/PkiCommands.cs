@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using System.Net;
+using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core.Pki;
 
 namespace ExchangeBus.Cli.Pki;
@@ -177,22 +178,5 @@ internal static class PkiCommands
     /// Expected failures (a bad CSR, an existing set) print their stable code and exit 2; anything
     /// else is a bug and is left to System.CommandLine's handler.
     /// </summary>
-    private static int Run(ParseResult parseResult, Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (PkiException ex)
-        {
-            parseResult.InvocationConfiguration.Error.WriteLine($"error {ex.Code}: {ex.Message}");
-            return FailureExitCode;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            parseResult.InvocationConfiguration.Error.WriteLine($"error {PkiErrors.FileIo}: {ex.Message}");
-            return FailureExitCode;
-        }
-    }
+    private static int Run(ParseResult parseResult, Action action) => CommandRunner.Run(parseResult, action);
 }

@@ -19,6 +19,12 @@ public sealed record ServerTlsOptions
     /// configuration lists". Runs inside the handshake, so a refused peer never reaches a handler.
     /// </summary>
     public Func<X509Certificate2, bool>? ClientCertificateCheck { get; init; }
+
+    /// <summary>
+    /// False lets callers without a certificate in (a certificate offered must still be valid);
+    /// handlers then decide per method, as the registry does for its management API.
+    /// </summary>
+    public bool RequireClientCertificate { get; init; } = true;
 }
 
 public static class GrpcTlsExtensions
@@ -37,7 +43,9 @@ public static class GrpcTlsExtensions
         {
             ServerCertificate = tls.ServerCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateMode = tls.ClientTrust is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+            ClientCertificateMode = tls.ClientTrust is null ? ClientCertificateMode.NoCertificate
+                : tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate
+                : ClientCertificateMode.AllowCertificate,
             CheckCertificateRevocation = false,
         };
         if (tls.ClientTrust is { } trust)

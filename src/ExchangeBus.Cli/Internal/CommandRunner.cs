@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Registry;
+
+namespace ExchangeBus.Cli.Internal;
+
+/// <summary>
+/// Runs a command's action and turns the expected failures into one line on stderr,
+/// <c>error CODE: message</c>, and exit code 2. Argument errors stay System.CommandLine's (exit 1).
+/// </summary>
+internal static class CommandRunner
+{
+    public const int FailureExitCode = 2;
+
+    public static int Run(ParseResult parseResult, Action action) =>
+        RunAsync(parseResult, () =>
+        {
+            action();
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult();
+
+    public static async Task<int> RunAsync(ParseResult parseResult, Func<Task> action)
+    {
+        var error = parseResult.InvocationConfiguration.Error;
+        try
+        {
+            await action().ConfigureAwait(false);
+            return 0;
+        }
+        catch (PkiException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
+        catch (RegistryException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
+        catch (RpcException ex)
+        {
+            var correlation = ex.Status.CorrelationId is { } id ? $" (correlation id {id})" : string.Empty;
+            error.WriteLine($"error {ex.ErrorCode ?? "Rpc." + ex.StatusCode}: {ex.Status.Detail}{correlation}");
+        }
+        catch (CliException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error {PkiErrors.FileIo}: {ex.Message}");
+        }
+
+        return FailureExitCode;
+    }
+}
+
+/// <summary>A command-line usage problem found after parsing (a missing file, a bad combination).</summary>
+internal sealed class CliException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

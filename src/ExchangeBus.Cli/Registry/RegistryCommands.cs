@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Text.Json;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Google.Protobuf;
+using Serilog;
+
+namespace ExchangeBus.Cli.Registry;
+
+/// <summary><c>xbus registry …</c>: the central authority's operations.</summary>
+internal static class RegistryCommands
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
+
+    public static Command Create(TimeProvider timeProvider)
+    {
+        var registry = new Command("registry", "The central registry: members, nodes, certificates, global configuration, TSA and OCSP.");
+        registry.Subcommands.Add(CreateInit(timeProvider));
+        registry.Subcommands.Add(CreateServe());
+        registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
+            Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", RegistryGrpcServices.AddMemberClassMethod,
+                [Arg("code")], [Opt("--description", "What the class is.")], (a, o) => new AddMemberClassRequest { Code = a[0], Description = o[0] ?? string.Empty }, PrintChange)));
+        registry.Subcommands.Add(Group("member", "Members: ministries, provinces, agencies.",
+            Management<AddMemberRequest, ChangeResult>("add", "Add a member, e.g. VN/GOV/000.00.00.G01.", RegistryGrpcServices.AddMemberMethod,
+                [Arg("member")], [Opt("--name", "The member's name.", required: true)], (a, o) => new AddMemberRequest { Member = a[0], Name = o[0]! }, PrintChange),
+            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a member: it leaves the global configuration.", RegistryGrpcServices.SetMemberEnabledMethod,
+                [Arg("member")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = false }, PrintChange),
+            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a disabled member.", RegistryGrpcServices.SetMemberEnabledMethod,
+                [Arg("member")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = true }, PrintChange),
+            Management<ListMembersRequest, ListMembersResponse>("list", "List members and their subsystems.", RegistryGrpcServices.ListMembersMethod,
+                [], [], (_, _) => new ListMembersRequest(), (o, r) =>
+                {
+                    foreach (var m in r.Members)
+                    {
+                        o.WriteLine($"{m.Member}  {(m.Enabled ? "enabled " : "disabled")}  {m.Name}");
+                        foreach (var s in m.Subsystems)
+                        {
+                            o.WriteLine($"  {s.Subsystem}  {(s.Enabled ? "enabled" : "disabled")}");
+                        }
+                    }
+                })));
+        registry.Subcommands.Add(Group("subsystem", "Subsystems: a member's information systems.",
+            Management<AddSubsystemRequest, ChangeResult>("add", "Add a subsystem, e.g. VN/GOV/000.00.00.G01/dossier.", RegistryGrpcServices.AddSubsystemMethod,
+                [Arg("subsystem")], [], (a, _) => new AddSubsystemRequest { Subsystem = a[0] }, PrintChange),
+            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a subsystem.", RegistryGrpcServices.SetSubsystemEnabledMethod,
+                [Arg("subsystem")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = false }, PrintChange),
+            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a subsystem.", RegistryGrpcServices.SetSubsystemEnabledMethod,
+                [Arg("subsystem")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = true }, PrintChange)));
+        registry.Subcommands.Add(Group("node", "Nodes (security servers) and their registrations.",
+            Management<ListNodesRequest, ListNodesResponse>("list", "List registered nodes.", RegistryGrpcServices.ListNodesMethod,
+                [], [], (_, _) => new ListNodesRequest(), (o, r) =>
+                {
+                    foreach (var n in r.Nodes)
+                    {
+                        o.WriteLine($"{n.Node}  {n.Address}  auth sha256 {Convert.ToHexString(n.AuthCertificateSha256.Span)}");
+                    }
+                }),
+            Management<ListRegistrationsRequest, ListRegistrationsResponse>("registrations", "List registration requests (--pending for those awaiting a decision).", RegistryGrpcServices.ListRegistrationsMethod,
+                [], [Flag("--pending", "Only pending ones.")], (_, o) => o[0] is not null ? new ListRegistrationsRequest { States = { RegistrationState.Pending } } : new ListRegistrationsRequest(), (o, r) =>
+                {
+                    foreach (var g in r.Registrations)
+                    {
+                        o.WriteLine($"{g.RegistrationId}  {g.State,-30} {g.Member}/{g.NodeCode}  {g.Address}  {g.SubmittedAt.ToDateTimeOffset():u}  {g.Reason}");
+                    }
+                }),
+            Management<DecideRegistrationRequest, RegistrationStatus>("approve", "Approve a registration: issue the node's certificates and list it.", RegistryGrpcServices.ApproveRegistrationMethod,
+                [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).")], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0] ?? string.Empty }, PrintRegistration),
+            Management<DecideRegistrationRequest, RegistrationStatus>("refuse", "Refuse a registration.", RegistryGrpcServices.RefuseRegistrationMethod,
+                [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).", required: true)], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0]! }, PrintRegistration)));
+        registry.Subcommands.Add(Group("group", "Global groups (e.g. all provincial one-stop shops).",
+            Management<AddGlobalGroupRequest, ChangeResult>("add", "Add a global group, e.g. VN/one-stop-shops.", RegistryGrpcServices.AddGlobalGroupMethod,
+                [Arg("group")], [Opt("--description", "What the group is.")], (a, o) => new AddGlobalGroupRequest { Group = a[0], Description = o[0] ?? string.Empty }, PrintChange),
+            Management<SetGlobalGroupMemberRequest, ChangeResult>("add-member", "Add a member or subsystem to a group.", RegistryGrpcServices.SetGlobalGroupMemberMethod,
+                [Arg("group"), Arg("member")], [], (a, _) => new SetGlobalGroupMemberRequest { Group = a[0], Member = a[1], Present = true }, PrintChange),
+            Management<SetGlobalGroupMemberRequest, ChangeResult>("remove-member", "Remove a member or subsystem from a group.", RegistryGrpcServices.SetGlobalGroupMemberMethod,
+                [Arg("group"), Arg("member")], [], (a, _) => new SetGlobalGroupMemberRequest { Group = a[0], Member = a[1], Present = false }, PrintChange)));
+        registry.Subcommands.Add(Group("cert", "Certificates the registry issued.",
+            Management<ListCertificatesRequest, ListCertificatesResponse>("list", "List issued certificates and their status.", RegistryGrpcServices.ListCertificatesMethod,
+                [], [], (_, _) => new ListCertificatesRequest(), (o, r) =>
+                {
+                    foreach (var c in r.Certificates)
+                    {
+                        o.WriteLine($"{c.SerialNumber}  {c.Profile,-18} {(c.Revoked ? "REVOKED " + c.RevocationReason : "good")}  {c.Subject}");
+                    }
+                }),
+            Management<RevokeCertificateRequest, ChangeResult>("revoke", "Revoke a certificate by serial number; OCSP answers revoked at once.", RegistryGrpcServices.RevokeCertificateMethod,
+                [Arg("serial")], [Opt("--reason", "RFC 5280 reason, e.g. keyCompromise (default unspecified).")], (a, o) => new RevokeCertificateRequest { SerialNumber = a[0], Reason = o[0] ?? string.Empty }, PrintChange)));
+        var auditLog = Group("audit-log", "The admin audit log: every change, accepted or refused.",
+            Management<QueryAuditLogRequest, QueryAuditLogResponse>("query", "Show entries.", RegistryGrpcServices.QueryAuditLogMethod,
+                [], [Opt("--after", "Only entries after this sequence number."), Opt("--limit", "At most this many (default 100)."), Opt("--actor", "Only this actor."), Opt("--action", "Only this action.")],
+                (_, o) => new QueryAuditLogRequest
+                {
+                    AfterSequence = ulong.Parse(o[0] ?? "0", System.Globalization.CultureInfo.InvariantCulture),
+                    Limit = uint.Parse(o[1] ?? "100", System.Globalization.CultureInfo.InvariantCulture),
+                    Actor = o[2] ?? string.Empty,
+                    Action = o[3] ?? string.Empty,
+                },
+                (o, r) =>
+                {
+                    foreach (var e in r.Entries)
+                    {
+                        o.WriteLine($"{e.Sequence,6}  {e.At.ToDateTimeOffset():u}  {(e.Accepted ? "accepted" : "REFUSED ")}  {e.Action,-24} {e.Actor}  {e.ErrorCode}  {e.After}");
+                    }
+                }),
+            Management<VerifyAuditLogRequest, VerifyAuditLogResponse>("verify", "Recompute the hash chain of the whole log.", RegistryGrpcServices.VerifyAuditLogMethod,
+                [], [], (_, _) => new VerifyAuditLogRequest(), (o, r) =>
+                    o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
+        registry.Subcommands.Add(auditLog);
+        return registry;
+    }
+
+    private static Command CreateInit(TimeProvider timeProvider)
+    {
+        var data = new Option<string>("--data") { Description = "The registry's data folder.", DefaultValueFactory = _ => RegistryConnection.DefaultDataDirectory };
+        var instance = new Option<string>("--instance") { Description = "Instance code, e.g. VN.", Required = true };
+        var keys = new Option<string?>("--keys") { Description = "Use this existing key set (made by `xbus pki dev-init`) instead of creating one." };
+        var autoApprove = new Option<bool>("--auto-approve") { Description = "Approve node registrations without an operator's decision (development)." };
+        var command = new Command("init", "Create a registry: its database, its keys (a development set unless --keys), and configuration version 1.")
+        {
+            data, instance, keys, autoApprove,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var directory = parse.GetValue(data)!;
+            var instanceCode = parse.GetValue(instance)!;
+            var keysDirectory = Path.Combine(directory, RegistryKeys.Folder);
+            if (File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
+            {
+                throw new CliException("Registry.AlreadyInitialised", $"{directory} already holds a registry.");
+            }
+
+            PemFiles.EnsurePrivateDirectory(directory);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(keys) is { } source)
+            {
+                PemFiles.EnsurePrivateDirectory(keysDirectory);
+                foreach (var file in DevelopmentPki.AllFiles)
+                {
+                    File.Copy(Path.Combine(source, file), Path.Combine(keysDirectory, file));
+                }
+            }
+            else
+            {
+                new DevelopmentPki(timeProvider).Create(new DevelopmentPkiOptions { OutputDirectory = keysDirectory, Instance = instanceCode });
+                output.WriteLine("Created a DEVELOPMENT key set (not for production) in " + keysDirectory);
+            }
+
+            using var registryKeys = RegistryKeys.Load(keysDirectory, timeProvider);
+            var database = RegistryDatabase.Open(directory);
+            RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, new ConfigurationParameters());
+            if (parse.GetValue(autoApprove))
+            {
+                new RegistryStore(database, registryKeys, timeProvider).SetAutoApprove("registry", true);
+            }
+
+            output.WriteLine($"Registry for instance {instanceCode} initialised in {Path.GetFullPath(directory)}; configuration version 1 published.");
+            output.WriteLine($"Start it with: xbus registry serve --data {directory}");
+        }));
+        return command;
+    }
+
+    private static Command CreateServe()
+    {
+        var data = new Option<string>("--data") { Description = "The registry's data folder.", DefaultValueFactory = _ => RegistryConnection.DefaultDataDirectory };
+        var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one.", DefaultValueFactory = _ => "127.0.0.1:4400" };
+        var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port.", DefaultValueFactory = _ => "127.0.0.1:4401" };
+        var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
+        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var directory = parse.GetValue(data)!;
+            using var logger = Logging.Create(parse.GetValue(jsonLogs));
+            await using var server = await RegistryServer.StartAsync(
+                new RegistryServerOptions { DataDirectory = directory, GrpcListen = parse.GetValue(listen)!, HttpListen = parse.GetValue(httpListen)! },
+                builder => builder.AddSerilog(logger)).ConfigureAwait(false);
+            var endpoints = new RegistryEndpoints(server.GrpcAddress, server.HttpAddress, Environment.ProcessId);
+            File.WriteAllText(Path.Combine(directory, RegistryEndpoints.FileName), JsonSerializer.Serialize(endpoints));
+            parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM: in-flight calls finish while the server stops.
+            }
+        }));
+        return command;
+    }
+
+    // ---- building management commands ---------------------------------------------------------
+
+    private sealed record OptionSpec(string Name, string Description, bool Required, bool IsFlag);
+
+    private static string Arg(string name) => name;
+
+    private static OptionSpec Opt(string name, string description, bool required = false) => new(name, description, required, false);
+
+    private static OptionSpec Flag(string name, string description) => new(name, description, false, true);
+
+    private static Command Group(string name, string description, params Command[] commands)
+    {
+        var group = new Command(name, description);
+        foreach (var command in commands)
+        {
+            group.Subcommands.Add(command);
+        }
+
+        return group;
+    }
+
+    /// <summary>One management call: arguments and options in, one request out, the answer printed (or JSON).</summary>
+    private static Command Management<TRequest, TResponse>(
+        string name,
+        string description,
+        Method<TRequest, TResponse> method,
+        string[] arguments,
+        OptionSpec[] options,
+        Func<string[], string?[], TRequest> build,
+        Action<TextWriter, TResponse> print)
+        where TResponse : IMessage
+    {
+        var command = new Command(name, description);
+        var args = arguments.Select(a => new Argument<string>(a)).ToArray();
+        foreach (var argument in args)
+        {
+            command.Arguments.Add(argument);
+        }
+
+        var opts = options.Select(o => o.IsFlag
+            ? (Option)new Option<bool>(o.Name) { Description = o.Description }
+            : new Option<string?>(o.Name) { Description = o.Description, Required = o.Required }).ToArray();
+        foreach (var option in opts)
+        {
+            command.Options.Add(option);
+        }
+
+        RegistryConnection.AddOptions(command);
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var values = args.Select(a => parse.GetValue(a)!).ToArray();
+            var optionValues = opts.Select(o => o is Option<bool> flag
+                ? (parse.GetValue(flag) ? "true" : null)
+                : parse.GetValue((Option<string?>)o)).ToArray();
+            using var channel = RegistryConnection.Open(parse);
+            var response = await channel.UnaryAsync(method, build(values, optionValues), new CallOptions(
+                Deadline: DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(RegistryConnection.JsonOption))
+            {
+                output.WriteLine(Json.Format(response));
+            }
+            else
+            {
+                print(output, response);
+            }
+        }));
+        return command;
+    }
+
+    private static void PrintChange(TextWriter output, ChangeResult result) =>
+        output.WriteLine($"done: audit entry {result.AuditSequence}, global configuration version {result.ConfigurationVersion}");
+
+    private static void PrintRegistration(TextWriter output, RegistrationStatus status) =>
+        output.WriteLine($"registration {status.RegistrationId}: {status.State}{(status.Reason.Length > 0 ? " (" + status.Reason + ")" : string.Empty)}"
+            + (status.ConfigurationVersion > 0 ? $", listed from configuration version {status.ConfigurationVersion}" : string.Empty));
+}

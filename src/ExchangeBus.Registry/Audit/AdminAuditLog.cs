@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Registry.Audit;
+
+/// <summary>One entry of the admin audit log.</summary>
+public sealed record AdminAuditEntry(
+    long Sequence,
+    DateTimeOffset At,
+    string Actor,
+    string Action,
+    bool Accepted,
+    string ErrorCode,
+    string Before,
+    string After,
+    byte[] PreviousHash,
+    byte[] Hash);
+
+public sealed record AuditVerification(bool Valid, long Entries, long FirstBadSequence, string Problem);
+
+/// <summary>
+/// The central authority's record of every change, accepted or refused: who, what, when, the
+/// state before and after. Each entry's hash covers the previous entry's hash and its own
+/// content, so deleting, reordering or editing an entry breaks every hash after it.
+/// Entries are appended inside the transaction of the change they record: no change without
+/// its entry, no entry for a change that did not happen.
+/// </summary>
+public static class AdminAuditLog
+{
+    private static readonly byte[] Genesis = new byte[32];
+
+    internal static AdminAuditEntry Append(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        DateTimeOffset at,
+        string actor,
+        string action,
+        bool accepted,
+        string errorCode,
+        string before,
+        string after)
+    {
+        long previousSequence = 0;
+        var previousHash = Genesis;
+        using (var last = connection.CreateCommand())
+        {
+            last.Transaction = transaction;
+            last.CommandText = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;";
+            using var reader = last.ExecuteReader();
+            if (reader.Read())
+            {
+                previousSequence = reader.GetInt64(0);
+                previousHash = (byte[])reader[1];
+            }
+        }
+
+        var sequence = previousSequence + 1;
+        var atMs = at.ToUnixTimeMilliseconds();
+        var hash = ComputeHash(previousHash, sequence, atMs, actor, action, accepted, errorCode, before, after);
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO audit_log (seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash)
+            VALUES ($seq, $at, $actor, $action, $accepted, $error, $before, $after, $prev, $hash);
+            """;
+        insert.Parameters.AddWithValue("$seq", sequence);
+        insert.Parameters.AddWithValue("$at", atMs);
+        insert.Parameters.AddWithValue("$actor", actor);
+        insert.Parameters.AddWithValue("$action", action);
+        insert.Parameters.AddWithValue("$accepted", accepted ? 1 : 0);
+        insert.Parameters.AddWithValue("$error", errorCode);
+        insert.Parameters.AddWithValue("$before", before);
+        insert.Parameters.AddWithValue("$after", after);
+        insert.Parameters.AddWithValue("$prev", previousHash);
+        insert.Parameters.AddWithValue("$hash", hash);
+        insert.ExecuteNonQuery();
+        return new AdminAuditEntry(sequence, DateTimeOffset.FromUnixTimeMilliseconds(atMs), actor, action, accepted, errorCode, before, after, previousHash, hash);
+    }
+
+    public static IReadOnlyList<AdminAuditEntry> Query(
+        SqliteConnection connection, long afterSequence, int limit, string? actor = null, string? action = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log
+            WHERE seq > $after AND ($actor IS NULL OR actor = $actor) AND ($action IS NULL OR action = $action)
+            ORDER BY seq LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$after", afterSequence);
+        command.Parameters.AddWithValue("$actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$action", (object?)NullIfEmpty(action) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
+        var entries = new List<AdminAuditEntry>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            entries.Add(Read(reader));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Recomputes every hash from the first entry; names the first entry that does not match.</summary>
+    public static AuditVerification Verify(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log ORDER BY seq;";
+        using var reader = command.ExecuteReader();
+        var expectedPrevious = Genesis;
+        long expectedSequence = 1;
+        long count = 0;
+        while (reader.Read())
+        {
+            var entry = Read(reader);
+            count++;
+            if (entry.Sequence != expectedSequence)
+            {
+                return new AuditVerification(false, count, expectedSequence, $"entry {expectedSequence} is missing (next is {entry.Sequence})");
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, expectedPrevious))
+            {
+                return new AuditVerification(false, count, entry.Sequence, "previous-hash link is broken");
+            }
+
+            var hash = ComputeHash(
+                entry.PreviousHash, entry.Sequence, entry.At.ToUnixTimeMilliseconds(), entry.Actor, entry.Action,
+                entry.Accepted, entry.ErrorCode, entry.Before, entry.After);
+            if (!CryptographicOperations.FixedTimeEquals(hash, entry.Hash))
+            {
+                return new AuditVerification(false, count, entry.Sequence, "content does not match its hash");
+            }
+
+            expectedPrevious = entry.Hash;
+            expectedSequence++;
+        }
+
+        return new AuditVerification(true, count, 0, string.Empty);
+    }
+
+    private static AdminAuditEntry Read(SqliteDataReader reader) => new(
+        reader.GetInt64(0),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.GetInt64(4) != 0,
+        reader.GetString(5),
+        reader.GetString(6),
+        reader.GetString(7),
+        (byte[])reader[8],
+        (byte[])reader[9]);
+
+    /// <summary>SHA-256 over the previous hash and a JSON array of the fields: unambiguous, and easy to recompute anywhere.</summary>
+    internal static byte[] ComputeHash(
+        byte[] previousHash, long sequence, long atMs, string actor, string action, bool accepted, string errorCode, string before, string after)
+    {
+        var content = JsonSerializer.SerializeToUtf8Bytes(new object[] { sequence, atMs, actor, action, accepted, errorCode, before, after });
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(previousHash);
+        sha.AppendData(content);
+        return sha.GetHashAndReset();
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    internal static string Describe(object? state) =>
+        state is null ? string.Empty : JsonSerializer.Serialize(state, StateJson);
+
+    private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace ExchangeBus.Registry.Hosting;
+
+public sealed record RegistryServerOptions
+{
+    public required string DataDirectory { get; init; }
+
+    /// <summary>gRPC over TLS: configuration, registration, management. "host:port"; port 0 picks one.</summary>
+    public string GrpcListen { get; init; } = "127.0.0.1:4400";
+
+    /// <summary>Plain HTTP: RFC 3161 time-stamping at /tsa and RFC 6960 OCSP at /ocsp.</summary>
+    public string HttpListen { get; init; } = "127.0.0.1:4401";
+
+    /// <summary>How nodes reach the gRPC listener, if not the bound address (a proxy, a DNS name).</summary>
+    public string? PublicGrpcAddress { get; init; }
+
+    public string? PublicHttpAddress { get; init; }
+
+    /// <summary>How often the registry checks whether the configuration needs re-publishing.</summary>
+    public TimeSpan RefreshCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>A running registry: Kestrel with the gRPC listener (TLS) and the HTTP listener.</summary>
+public sealed class RegistryServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _refresh;
+
+    private RegistryServer(WebApplication app, RegistryStore store, RegistryKeys keys, string grpcAddress, string httpAddress, TimeSpan refreshInterval, TimeProvider timeProvider)
+    {
+        _app = app;
+        Store = store;
+        Keys = keys;
+        GrpcAddress = grpcAddress;
+        HttpAddress = httpAddress;
+        _refresh = RefreshLoopAsync(refreshInterval, timeProvider);
+    }
+
+    public RegistryStore Store { get; }
+
+    public RegistryKeys Keys { get; }
+
+    /// <summary>"https://host:port" of the gRPC listener.</summary>
+    public string GrpcAddress { get; }
+
+    /// <summary>"http://host:port" of the time-stamping and OCSP listener.</summary>
+    public string HttpAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var time = timeProvider ?? TimeProvider.System;
+        var keys = RegistryKeys.Load(Path.Combine(options.DataDirectory, RegistryKeys.Folder), time);
+        var database = RegistryDatabase.Open(options.DataDirectory);
+        var store = new RegistryStore(database, keys, time);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        var grpcEndpoint = ParseEndpoint(options.GrpcListen);
+        var httpEndpoint = ParseEndpoint(options.HttpListen);
+        var trust = new CertificateTrust([keys.RootCertificate], time);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(grpcEndpoint, listen => listen.UseBusGrpc(new ServerTlsOptions
+            {
+                ServerCertificate = keys.Tls,
+                ClientTrust = trust,
+                RequireClientCertificate = false,
+            }));
+            // openssl ts/ocsp and curl speak HTTP/1.1 over plain TCP; HTTP/2 without TLS would need prior knowledge.
+            kestrel.Listen(httpEndpoint, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(_ => new CertificateChainValidator([keys.RootCertificate], time));
+        builder.Services.AddSingleton<RegistryGrpcServices>();
+        builder.Services.AddBusGrpc();
+        var app = builder.Build();
+        var services = app.Services.GetRequiredService<RegistryGrpcServices>();
+        app.MapBusGrpc(services.PublicService(), services.ManagementService());
+        await app.StartAsync().ConfigureAwait(false);
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a)).ToArray();
+        var grpcAddress = options.PublicGrpcAddress ?? $"https://{Host(grpcEndpoint)}:{bound.Single(u => u.Scheme == "https").Port}";
+        var httpAddress = options.PublicHttpAddress ?? $"http://{Host(httpEndpoint)}:{bound.Single(u => u.Scheme == "http").Port}";
+        store.SetPublicAddresses(grpcAddress, httpAddress);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RegistryServer>();
+        RegistryLog.Serving(logger, store.Instance, grpcAddress, httpAddress);
+        return new RegistryServer(app, store, keys, grpcAddress, httpAddress, options.RefreshCheckInterval, time);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _refresh.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Keys.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task RefreshLoopAsync(TimeSpan interval, TimeProvider timeProvider)
+    {
+        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RegistryServer>();
+        using var timer = new PeriodicTimer(interval, timeProvider);
+        while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            try
+            {
+                if (Store.RefreshConfigurationIfDue() is { } version)
+                {
+                    RegistryLog.Published(logger, version);
+                }
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                // The next tick tries again; nodes keep the version they have until it expires.
+                RegistryLog.RefreshFailed(logger, ex);
+            }
+        }
+    }
+
+    private static IPEndPoint ParseEndpoint(string listen) =>
+        IPEndPoint.TryParse(listen, out var endpoint)
+            ? endpoint
+            : throw new ArgumentException($"'{listen}' is not an IP address and port (e.g. 127.0.0.1:4400).", nameof(listen));
+
+    private static string Host(IPEndPoint endpoint) =>
+        endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1"
+        : endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
+        : endpoint.Address.ToString();
+}
+
+/// <summary>Where a running registry listens; written to the data folder by <c>xbus registry serve</c>.</summary>
+public sealed record RegistryEndpoints(string Grpc, string Http, int ProcessId)
+{
+    public const string FileName = "endpoints.json";
+}

@@ -1,1 +1,0 @@
-namespace ExchangeBus.Registry; internal static class Placeholder { }

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc;
+
+namespace ExchangeBus.Registry;
+
+/// <summary>Stable error codes the registry answers with; clients and scripts match on these.</summary>
+public static class RegistryErrors
+{
+    public const string InvalidIdentifier = "Registry.InvalidIdentifier";
+    public const string InvalidArgument = "Registry.InvalidArgument";
+    public const string WrongInstance = "Registry.WrongInstance";
+    public const string DuplicateMemberClass = "Registry.DuplicateMemberClass";
+    public const string DuplicateMember = "Registry.DuplicateMember";
+    public const string DuplicateSubsystem = "Registry.DuplicateSubsystem";
+    public const string DuplicateGroup = "Registry.DuplicateGroup";
+    public const string UnknownMemberClass = "Registry.UnknownMemberClass";
+    public const string UnknownMember = "Registry.UnknownMember";
+    public const string UnknownSubsystem = "Registry.UnknownSubsystem";
+    public const string UnknownGroup = "Registry.UnknownGroup";
+    public const string UnknownRegistration = "Registry.UnknownRegistration";
+    public const string UnknownCertificate = "Registry.UnknownCertificate";
+    public const string MemberDisabled = "Registry.MemberDisabled";
+    public const string RegistrationNotPending = "Registry.RegistrationNotPending";
+    public const string RegistrationPending = "Registry.RegistrationAlreadyPending";
+    public const string AlreadyRevoked = "Registry.AlreadyRevoked";
+    public const string InvalidCsr = "Registry.InvalidCsr";
+    public const string WrongKeyType = "Registry.WrongKeyType";
+    public const string CsrSubjectMismatch = "Registry.CsrSubjectMismatch";
+    public const string BadRegistrationSignature = "Registry.BadRegistrationSignature";
+    public const string NotAdministrator = "Registry.NotAdministrator";
+    public const string InternalError = "Registry.InternalError";
+}
+
+/// <summary>An expected refusal: carries its stable code and the gRPC status it maps to.</summary>
+public sealed class RegistryException(StatusCode statusCode, string code, string message) : Exception(message)
+{
+    public StatusCode StatusCode { get; } = statusCode;
+
+    public string Code { get; } = code;
+
+    public static RegistryException Invalid(string code, string message) => new(StatusCode.InvalidArgument, code, message);
+
+    public static RegistryException NotFound(string code, string message) => new(StatusCode.NotFound, code, message);
+
+    public static RegistryException Exists(string code, string message) => new(StatusCode.AlreadyExists, code, message);
+
+    public static RegistryException Precondition(string code, string message) => new(StatusCode.FailedPrecondition, code, message);
+}

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace ExchangeBus.Registry;
+
+/// <summary>Registry log events, ids 2000–2099. Codes and identifiers only, never keys or payloads.</summary>
+internal static partial class RegistryLog
+{
+    [LoggerMessage(2000, LogLevel.Information, "Refused {Method}: {ErrorCode} (correlation id {CorrelationId})")]
+    public static partial void Refused(ILogger logger, string method, string errorCode, string correlationId);
+
+    [LoggerMessage(2001, LogLevel.Information, "Registry for instance {Instance} serving gRPC on {GrpcAddress} and HTTP on {HttpAddress}")]
+    public static partial void Serving(ILogger logger, string instance, string grpcAddress, string httpAddress);
+
+    [LoggerMessage(2002, LogLevel.Information, "Published global configuration version {Version}")]
+    public static partial void Published(ILogger logger, ulong version);
+
+    [LoggerMessage(2003, LogLevel.Error, "Refreshing the global configuration failed")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception);
+}

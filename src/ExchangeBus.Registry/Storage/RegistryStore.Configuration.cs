@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using ExchangeBus.Contracts.GlobalConf.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Registry.Storage;
+
+public sealed partial class RegistryStore
+{
+    /// <summary>The newest signed configuration, or null if none was published.</summary>
+    public (ulong Version, SignedGlobalConfiguration? Configuration) CurrentConfiguration()
+    {
+        using var connection = _database.OpenConnection();
+        using var command = Command(connection, null, "SELECT version, signed FROM configurations ORDER BY version DESC LIMIT 1");
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? ((ulong)reader.GetInt64(0), SignedGlobalConfiguration.Parser.ParseFrom((byte[])reader[1]))
+            : (0, null);
+    }
+
+    public ConfigurationParameters Parameters()
+    {
+        using var connection = _database.OpenConnection();
+        return ReadParameters(connection, null);
+    }
+
+    private static ConfigurationParameters ReadParameters(SqliteConnection c, SqliteTransaction? t) =>
+        GetSetting(c, t, SettingParameters) is { } json
+            ? JsonSerializer.Deserialize<ConfigurationParameters>(json) ?? new ConfigurationParameters()
+            : new ConfigurationParameters();
+
+    /// <summary>Builds the configuration from the tables as they are inside the transaction, signs and stores it.</summary>
+    private ulong Publish(SqliteConnection c, SqliteTransaction t)
+    {
+        var (previous, _, _) = LatestConfigurationTimes(c, t);
+        var version = previous + 1;
+        var now = _timeProvider.GetUtcNow();
+        var parameters = ReadParameters(c, t);
+        var expires = now.AddSeconds(parameters.ValiditySeconds);
+        var configuration = Build(c, t, version, now, expires, parameters);
+        var signed = Sign(configuration);
+        Execute(c, t, "INSERT INTO configurations (version, created_at, expires_at, signed) VALUES ($a, $b, $c, $d)",
+            (long)version, now.ToUnixTimeMilliseconds(), expires.ToUnixTimeMilliseconds(), signed.ToByteArray());
+
+        // Nodes only ever need the newest; a short history helps diagnose a node stuck on an old one.
+        Execute(c, t, "DELETE FROM configurations WHERE version <= $a", (long)version - 100);
+        return version;
+    }
+
+    private GlobalConfiguration Build(SqliteConnection c, SqliteTransaction t, ulong version, DateTimeOffset now, DateTimeOffset expires, ConfigurationParameters parameters)
+    {
+        var grpcAddress = GetSetting(c, t, SettingGrpcAddress) ?? string.Empty;
+        var httpAddress = GetSetting(c, t, SettingHttpAddress) ?? string.Empty;
+        var configuration = new GlobalConfiguration
+        {
+            Instance = Instance,
+            Version = version,
+            CreatedAt = Timestamp.FromDateTimeOffset(now),
+            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
+            Parameters = parameters.ToProto(),
+            RegistryAddress = grpcAddress,
+        };
+
+        using (var command = Command(c, t, "SELECT code, description FROM member_classes ORDER BY code"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                configuration.MemberClasses.Add(new MemberClass { Code = reader.GetString(0), Description = reader.GetString(1) });
+            }
+        }
+
+        // Disabled members and subsystems are left out: a node must not serve or call them.
+        var members = new Dictionary<(string, string), Member>();
+        using (var command = Command(c, t, "SELECT class, code, name FROM members WHERE enabled = 1 ORDER BY class, code"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var member = new Member { MemberClass = reader.GetString(0), MemberCode = reader.GetString(1), Name = reader.GetString(2) };
+                members[(member.MemberClass, member.MemberCode)] = member;
+                configuration.Members.Add(member);
+            }
+        }
+
+        using (var command = Command(c, t, "SELECT class, member_code, code FROM subsystems WHERE enabled = 1 ORDER BY class, member_code, code"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (members.TryGetValue((reader.GetString(0), reader.GetString(1)), out var member))
+                {
+                    member.Subsystems.Add(reader.GetString(2));
+                }
+            }
+        }
+
+        using (var command = Command(c, t, "SELECT class, member_code, node_code, address, auth_cert_sha256 FROM nodes ORDER BY class, member_code, node_code"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (members.ContainsKey((reader.GetString(0), reader.GetString(1))))
+                {
+                    configuration.Nodes.Add(new Node
+                    {
+                        OwnerClass = reader.GetString(0),
+                        OwnerCode = reader.GetString(1),
+                        NodeCode = reader.GetString(2),
+                        Address = reader.GetString(3),
+                        AuthCertificateSha256 = ByteString.CopyFrom((byte[])reader[4]),
+                    });
+                }
+            }
+        }
+
+        var groups = new Dictionary<string, GlobalGroup>(StringComparer.Ordinal);
+        using (var command = Command(c, t, "SELECT code, description FROM global_groups ORDER BY code"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var group = new GlobalGroup { Code = reader.GetString(0), Description = reader.GetString(1) };
+                groups[group.Code] = group;
+                configuration.GlobalGroups.Add(group);
+            }
+        }
+
+        using (var command = Command(c, t, "SELECT group_code, member FROM global_group_members ORDER BY group_code, member"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                groups[reader.GetString(0)].Members.Add(reader.GetString(1));
+            }
+        }
+
+        configuration.CertificateAuthorities.Add(new CertificateAuthority
+        {
+            Name = _keys.RootCertificate.Subject,
+            Certificate = ByteString.CopyFrom(_keys.RootCertificate.RawData),
+            OcspUrl = httpAddress.Length > 0 ? httpAddress + "/ocsp" : string.Empty,
+            OcspCertificate = ByteString.CopyFrom(_keys.Ocsp.RawData),
+        });
+        configuration.TimeStampingAuthorities.Add(new TimeStampingAuthority
+        {
+            Name = _keys.TimeStamping.Subject,
+            Url = httpAddress.Length > 0 ? httpAddress + "/tsa" : string.Empty,
+            Certificate = ByteString.CopyFrom(_keys.TimeStamping.RawData),
+        });
+        return configuration;
+    }
+
+    private SignedGlobalConfiguration Sign(GlobalConfiguration configuration)
+    {
+        var bytes = configuration.ToByteArray();
+        using var key = _keys.ConfigurationSigning.GetECDsaPrivateKey()!;
+        return new SignedGlobalConfiguration
+        {
+            Configuration = ByteString.CopyFrom(bytes),
+            Signature = ByteString.CopyFrom(key.SignData(bytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)),
+            SignerCertificateSha256 = ByteString.CopyFrom(SHA256.HashData(_keys.ConfigurationSigning.RawData)),
+        };
+    }
+}

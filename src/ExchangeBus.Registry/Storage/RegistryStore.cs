@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+using System.Text.Json;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Registry.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Registry.Storage;
+
+public sealed record ChangeOutcome(long AuditSequence, ulong ConfigurationVersion);
+
+/// <summary>
+/// Everything the registry knows, and every change to it. A change runs in one transaction:
+/// check, apply, publish a new signed global configuration, append the audit entry, commit.
+/// A refusal rolls the change back and records the refusal in its own transaction. One writer
+/// at a time: SQLite has one, and changes are rare.
+/// </summary>
+public sealed partial class RegistryStore
+{
+    private readonly RegistryDatabase _database;
+    private readonly RegistryKeys _keys;
+    private readonly TimeProvider _timeProvider;
+    private readonly Lock _writer = new();
+
+    public RegistryStore(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider)
+    {
+        _database = database;
+        _keys = keys;
+        _timeProvider = timeProvider;
+        using var connection = _database.OpenConnection();
+        Instance = GetSetting(connection, null, SettingInstance)
+            ?? throw new InvalidOperationException($"{_database.Path} is not initialised: run `xbus registry init` first.");
+    }
+
+    private const string SettingInstance = "instance";
+    private const string SettingAutoApprove = "auto_approve";
+    private const string SettingGrpcAddress = "grpc_address";
+    private const string SettingHttpAddress = "http_address";
+    private const string SettingParameters = "parameters";
+
+    public string Instance { get; }
+
+    /// <summary>Creates the settings of a new registry and publishes configuration version 1.</summary>
+    public static void Initialise(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, string instance, ConfigurationParameters parameters)
+    {
+        using var connection = database.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        if (GetSetting(connection, transaction, SettingInstance) is not null)
+        {
+            throw RegistryException.Precondition(RegistryErrors.InvalidArgument, $"{database.Path} is already initialised.");
+        }
+
+        SetSetting(connection, transaction, SettingInstance, instance);
+        SetSetting(connection, transaction, SettingAutoApprove, "false");
+        SetSetting(connection, transaction, SettingParameters, JsonSerializer.Serialize(parameters));
+        var store = new RegistryStore(database, keys, timeProvider, connection, transaction, instance);
+        var version = store.Publish(connection, transaction);
+        AdminAuditLog.Append(connection, transaction, timeProvider.GetUtcNow(), "registry", "registry.init", true, string.Empty,
+            string.Empty, AdminAuditLog.Describe(new { instance, parameters, configurationVersion = version }));
+        transaction.Commit();
+    }
+
+    private RegistryStore(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, SqliteConnection _, SqliteTransaction __, string instance)
+    {
+        _database = database;
+        _keys = keys;
+        _timeProvider = timeProvider;
+        Instance = instance;
+    }
+
+    // ---- changes -------------------------------------------------------------------------
+
+    public ChangeOutcome AddMemberClass(string actor, string code, string description) =>
+        Change(actor, "memberClass.add", new { code, description }, (c, t) =>
+        {
+            RequireIdentifierPart(code, "member class");
+            if (Exists(c, t, "SELECT 1 FROM member_classes WHERE code = $a", code))
+            {
+                throw RegistryException.Exists(RegistryErrors.DuplicateMemberClass, $"Member class '{code}' already exists.");
+            }
+
+            Execute(c, t, "INSERT INTO member_classes (code, description) VALUES ($a, $b)", code, description);
+            return (null, new { code, description });
+        });
+
+    public ChangeOutcome AddMember(string actor, string member, string name) =>
+        Change(actor, "member.add", new { member, name }, (c, t) =>
+        {
+            var id = ParseInstanceLocal(member, MemberId.Parse);
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 255)
+            {
+                throw RegistryException.Invalid(RegistryErrors.InvalidArgument, "A member needs a name of 1–255 characters.");
+            }
+
+            if (!Exists(c, t, "SELECT 1 FROM member_classes WHERE code = $a", id.MemberClass))
+            {
+                throw RegistryException.NotFound(RegistryErrors.UnknownMemberClass, $"Member class '{id.MemberClass}' does not exist.");
+            }
+
+            if (Exists(c, t, "SELECT 1 FROM members WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode))
+            {
+                throw RegistryException.Exists(RegistryErrors.DuplicateMember, $"Member '{id}' already exists.");
+            }
+
+            Execute(c, t, "INSERT INTO members (class, code, name, enabled, created_at) VALUES ($a, $b, $c, 1, $d)",
+                id.MemberClass, id.MemberCode, name, Now());
+            return (null, new { member = id.ToString(), name, enabled = true });
+        });
+
+    public ChangeOutcome SetMemberEnabled(string actor, string member, bool enabled) =>
+        Change(actor, enabled ? "member.enable" : "member.disable", new { member }, (c, t) =>
+        {
+            var id = ParseInstanceLocal(member, MemberId.Parse);
+            var was = RequireMember(c, t, id);
+            Execute(c, t, "UPDATE members SET enabled = $c WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode, enabled ? 1 : 0);
+            return (new { member, enabled = was }, new { member, enabled });
+        });
+
+    public ChangeOutcome AddSubsystem(string actor, string subsystem) =>
+        Change(actor, "subsystem.add", new { subsystem }, (c, t) =>
+        {
+            var id = ParseInstanceLocal(subsystem, SubsystemId.Parse);
+            RequireMember(c, t, id.Member);
+            if (Exists(c, t, "SELECT 1 FROM subsystems WHERE class = $a AND member_code = $b AND code = $c",
+                id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode))
+            {
+                throw RegistryException.Exists(RegistryErrors.DuplicateSubsystem, $"Subsystem '{id}' already exists.");
+            }
+
+            Execute(c, t, "INSERT INTO subsystems (class, member_code, code, enabled, created_at) VALUES ($a, $b, $c, 1, $d)",
+                id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode, Now());
+            return (null, new { subsystem = id.ToString(), enabled = true });
+        });
+
+    public ChangeOutcome SetSubsystemEnabled(string actor, string subsystem, bool enabled) =>
+        Change(actor, enabled ? "subsystem.enable" : "subsystem.disable", new { subsystem }, (c, t) =>
+        {
+            var id = ParseInstanceLocal(subsystem, SubsystemId.Parse);
+            var was = Scalar(c, t, "SELECT enabled FROM subsystems WHERE class = $a AND member_code = $b AND code = $c",
+                id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode)
+                ?? throw RegistryException.NotFound(RegistryErrors.UnknownSubsystem, $"Subsystem '{id}' does not exist.");
+            Execute(c, t, "UPDATE subsystems SET enabled = $d WHERE class = $a AND member_code = $b AND code = $c",
+                id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode, enabled ? 1 : 0);
+            return (new { subsystem, enabled = Convert.ToInt64(was, CultureInfo.InvariantCulture) != 0 }, new { subsystem, enabled });
+        });
+
+    public ChangeOutcome AddGlobalGroup(string actor, string group, string description) =>
+        Change(actor, "group.add", new { group, description }, (c, t) =>
+        {
+            var id = ParseInstanceLocal(group, GlobalGroupId.Parse);
+            if (Exists(c, t, "SELECT 1 FROM global_groups WHERE code = $a", id.GroupCode))
+            {
+                throw RegistryException.Exists(RegistryErrors.DuplicateGroup, $"Global group '{id}' already exists.");
+            }
+
+            Execute(c, t, "INSERT INTO global_groups (code, description) VALUES ($a, $b)", id.GroupCode, description);
+            return (null, new { group = id.ToString(), description });
+        });
+
+    public ChangeOutcome SetGlobalGroupMember(string actor, string group, string member, bool present) =>
+        Change(actor, present ? "group.addMember" : "group.removeMember", new { group, member }, (c, t) =>
+        {
+            var groupId = ParseInstanceLocal(group, GlobalGroupId.Parse);
+            var client = ParseInstanceLocal(member, ClientId.Parse);
+            if (!Exists(c, t, "SELECT 1 FROM global_groups WHERE code = $a", groupId.GroupCode))
+            {
+                throw RegistryException.NotFound(RegistryErrors.UnknownGroup, $"Global group '{groupId}' does not exist.");
+            }
+
+            RequireMember(c, t, client.Member);
+            var was = Exists(c, t, "SELECT 1 FROM global_group_members WHERE group_code = $a AND member = $b", groupId.GroupCode, client.ToString());
+            Execute(c, t, present
+                ? "INSERT OR IGNORE INTO global_group_members (group_code, member) VALUES ($a, $b)"
+                : "DELETE FROM global_group_members WHERE group_code = $a AND member = $b", groupId.GroupCode, client.ToString());
+            return (new { group, member, present = was }, new { group, member, present });
+        });
+
+    public ChangeOutcome RevokeCertificate(string actor, string serialNumber, string reason) =>
+        Change(actor, "certificate.revoke", new { serialNumber, reason }, (c, t) =>
+        {
+            var serial = NormaliseSerial(serialNumber);
+            var code = RevocationReasons.Parse(reason);
+            using var command = Command(c, t, "SELECT subject, revoked_at FROM certificates WHERE serial = $a", serial);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                throw RegistryException.NotFound(RegistryErrors.UnknownCertificate, $"No certificate with serial number {serial} was issued here.");
+            }
+
+            var subject = reader.GetString(0);
+            if (!reader.IsDBNull(1))
+            {
+                throw RegistryException.Precondition(RegistryErrors.AlreadyRevoked, $"Certificate {serial} is already revoked.");
+            }
+
+            reader.Close();
+            Execute(c, t, "UPDATE certificates SET revoked_at = $b, revocation_reason = $c WHERE serial = $a", serial, Now(), code);
+            return (new { serial, subject, revoked = false }, new { serial, subject, revoked = true, reason = RevocationReasons.Name(code) });
+        });
+
+    public ChangeOutcome SetAutoApprove(string actor, bool autoApprove) =>
+        Change(actor, "registration.autoApprove", new { autoApprove }, (c, t) =>
+        {
+            var was = GetSetting(c, t, SettingAutoApprove);
+            SetSetting(c, t, SettingAutoApprove, autoApprove ? "true" : "false");
+            return (new { autoApprove = was == "true" }, new { autoApprove });
+        });
+
+    /// <summary>Records where the registry is reachable; published in the configuration (CA OCSP URL, TSA URL, registry address).</summary>
+    public ChangeOutcome? SetPublicAddresses(string grpcAddress, string httpAddress)
+    {
+        using var connection = _database.OpenConnection();
+        if (GetSetting(connection, null, SettingGrpcAddress) == grpcAddress && GetSetting(connection, null, SettingHttpAddress) == httpAddress)
+        {
+            return null;
+        }
+
+        return Change("registry", "registry.addresses", new { grpcAddress, httpAddress }, (c, t) =>
+        {
+            var before = new { grpcAddress = GetSetting(c, t, SettingGrpcAddress), httpAddress = GetSetting(c, t, SettingHttpAddress) };
+            SetSetting(c, t, SettingGrpcAddress, grpcAddress);
+            SetSetting(c, t, SettingHttpAddress, httpAddress);
+            return (before, new { grpcAddress, httpAddress });
+        });
+    }
+
+    /// <summary>
+    /// Publishes a fresh version when half the current one's validity has passed, so nodes
+    /// polling on their refresh interval always hold one that is far from expiry.
+    /// </summary>
+    public ulong? RefreshConfigurationIfDue()
+    {
+        using var connection = _database.OpenConnection();
+        var (version, createdAt, expiresAt) = LatestConfigurationTimes(connection, null);
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        if (version != 0 && now < createdAt + ((expiresAt - createdAt) / 2))
+        {
+            return null;
+        }
+
+        lock (_writer)
+        {
+            using var transaction = connection.BeginTransaction();
+            var published = Publish(connection, transaction);
+            transaction.Commit();
+            return published;
+        }
+    }
+
+    // ---- the change pipeline ------------------------------------------------------------------
+
+    private ChangeOutcome Change(
+        string actor,
+        string action,
+        object request,
+        Func<SqliteConnection, SqliteTransaction, (object? Before, object? After)> apply,
+        bool publish = true)
+    {
+        lock (_writer)
+        {
+            using var connection = _database.OpenConnection();
+            try
+            {
+                using var transaction = connection.BeginTransaction();
+                var (before, after) = apply(connection, transaction);
+                var version = publish ? Publish(connection, transaction) : LatestConfigurationTimes(connection, transaction).Version;
+                var entry = AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, true, string.Empty,
+                    AdminAuditLog.Describe(before), AdminAuditLog.Describe(after));
+                transaction.Commit();
+                return new ChangeOutcome(entry.Sequence, version);
+            }
+            catch (RegistryException ex)
+            {
+                RecordRefusal(connection, actor, action, ex.Code, request);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Records a caller refused before it could ask for anything, and returns the exception to throw.</summary>
+    public RegistryException RecordUnauthorised(string actor, string action, RegistryException refusal) =>
+        Refuse(actor, action, new { }, refusal);
+
+    /// <summary>Records a refusal found before any change began, and returns the exception to throw.</summary>
+    private RegistryException Refuse(string actor, string action, object request, RegistryException refusal)
+    {
+        lock (_writer)
+        {
+            using var connection = _database.OpenConnection();
+            RecordRefusal(connection, actor, action, refusal.Code, request);
+        }
+
+        return refusal;
+    }
+
+    /// <summary>A refused change leaves only its audit entry: what was asked, by whom, and why not.</summary>
+    private void RecordRefusal(SqliteConnection connection, string actor, string action, string code, object request)
+    {
+        using var transaction = connection.BeginTransaction();
+        AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, false, code,
+            string.Empty, AdminAuditLog.Describe(request));
+        transaction.Commit();
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private T ParseInstanceLocal<T>(string text, Func<string, T> parse)
+    {
+        T id;
+        try
+        {
+            id = parse(text);
+        }
+        catch (IdentifierFormatException ex)
+        {
+            throw RegistryException.Invalid(RegistryErrors.InvalidIdentifier, ex.Message);
+        }
+
+        var instance = text.AsSpan(0, Math.Max(0, text.IndexOf('/', StringComparison.Ordinal))).ToString();
+        if (!string.Equals(instance, Instance, StringComparison.Ordinal))
+        {
+            throw RegistryException.Invalid(RegistryErrors.WrongInstance, $"'{text}' belongs to instance '{instance}'; this registry is '{Instance}'.");
+        }
+
+        return id;
+    }
+
+    private static void RequireIdentifierPart(string value, string what)
+    {
+        if (!MemberId.TryParse($"X/{value}/X", out _, out var error))
+        {
+            throw RegistryException.Invalid(RegistryErrors.InvalidIdentifier, $"Invalid {what} '{value}': {error!.Message}");
+        }
+    }
+
+    private static bool RequireMember(SqliteConnection c, SqliteTransaction? t, MemberId id)
+    {
+        var enabled = Scalar(c, t, "SELECT enabled FROM members WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode)
+            ?? throw RegistryException.NotFound(RegistryErrors.UnknownMember, $"Member '{id}' does not exist.");
+        return Convert.ToInt64(enabled, CultureInfo.InvariantCulture) != 0;
+    }
+
+    private long Now() => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    internal static string NormaliseSerial(string serial) =>
+        serial.Replace(":", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant().TrimStart('0') is { Length: > 0 } s ? s : "0";
+
+    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
+    {
+        var command = c.CreateCommand();
+        command.Transaction = t;
+        command.CommandText = sql;
+        for (var i = 0; i < args.Length; i++)
+        {
+            command.Parameters.AddWithValue("$" + (char)('a' + i), args[i] ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static void Execute(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
+    {
+        using var command = Command(c, t, sql, args);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
+    {
+        using var command = Command(c, t, sql, args);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static bool Exists(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args) =>
+        Scalar(c, t, sql, args) is not null;
+
+    private static string? GetSetting(SqliteConnection c, SqliteTransaction? t, string key) =>
+        Scalar(c, t, "SELECT value FROM settings WHERE key = $a", key) as string;
+
+    private static void SetSetting(SqliteConnection c, SqliteTransaction? t, string key, string value) =>
+        Execute(c, t, "INSERT INTO settings (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+
+    private static (ulong Version, long CreatedAt, long ExpiresAt) LatestConfigurationTimes(SqliteConnection c, SqliteTransaction? t)
+    {
+        using var command = Command(c, t, "SELECT version, created_at, expires_at FROM configurations ORDER BY version DESC LIMIT 1");
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ((ulong)reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : (0, 0, 0);
+    }
+}
