@@ -51,6 +51,13 @@ internal sealed record ProfileDefinition(
     public const string OcspSigningOid = "1.3.6.1.5.5.7.3.9";
     public const string OcspNoCheckOid = "1.3.6.1.5.5.7.48.1.5";
 
+    // Roles that authenticate with TLS client certificates. clientAuth alone cannot tell an
+    // administrator from an auditor or a node, so each role has its own EKU beside clientAuth,
+    // and the chain policy requires it. The arc 1.3.6.1.4.1.99999 is a placeholder until the
+    // central authority has a registered enterprise number (docs/design/certificates.md).
+    public const string AdministratorRoleOid = "1.3.6.1.4.1.99999.3.1";
+    public const string AuditorRoleOid = "1.3.6.1.4.1.99999.3.2";
+
     private static readonly TimeSpan TwoYears = TimeSpan.FromDays(730);
 
     public static ProfileDefinition For(CertificateProfile profile) => profile switch
@@ -75,8 +82,8 @@ internal sealed record ProfileDefinition(
         },
         CertificateProfile.OcspSigning => Leaf(X509KeyUsageFlags.DigitalSignature, [OcspSigningOid]),
         CertificateProfile.ConfigurationSigning => Leaf(X509KeyUsageFlags.DigitalSignature, []),
-        CertificateProfile.Auditor or CertificateProfile.Administrator => Leaf(
-            X509KeyUsageFlags.DigitalSignature, [ClientAuthOid]),
+        CertificateProfile.Administrator => Leaf(X509KeyUsageFlags.DigitalSignature, [ClientAuthOid, AdministratorRoleOid]),
+        CertificateProfile.Auditor => Leaf(X509KeyUsageFlags.DigitalSignature, [ClientAuthOid, AuditorRoleOid]),
         CertificateProfile.IntermediateCa => new ProfileDefinition(
             X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign,
             [],

@@ -200,7 +200,8 @@ public sealed class CertificateAuthorityTests
     {
         using var certificate = IssueFor(profile);
 
-        Assert.That(ExtendedUsages(certificate), Is.EqualTo(new[] { ClientAuth }));
+        var role = profile == CertificateProfile.Administrator ? ProfileDefinition.AdministratorRoleOid : ProfileDefinition.AuditorRoleOid;
+        Assert.That(ExtendedUsages(certificate), Is.EqualTo(new[] { ClientAuth, role }));
         Assert.That(Extension<X509KeyUsageExtension>(certificate)!.KeyUsages, Is.EqualTo(X509KeyUsageFlags.DigitalSignature));
     }
 

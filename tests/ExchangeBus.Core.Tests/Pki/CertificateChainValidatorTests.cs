@@ -228,15 +228,16 @@ public sealed class CertificateChainValidatorTests
         intermediateRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         intermediateRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(intermediateRequest.PublicKey, false));
         intermediateRequest.CertificateExtensions.Add(
-            new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+            new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2"), new Oid(ProfileDefinition.AuditorRoleOid)], false));
         using var intermediateCertificate = intermediateRequest.Create(
             root, clock.GetUtcNow().AddDays(-1), clock.GetUtcNow().AddDays(20), [1, 2, 3, 4, 5, 6, 7, 8]);
         using var intermediate = CertificateAuthority.FromCertificateAndKey(intermediateCertificate, intermediateKey, clock);
         using var certificate = Issue(intermediate, CertificateProfile.NodeAuthentication);
+        using var client = Issue(intermediate, CertificateProfile.Auditor);
         using var publicRoot = X509CertificateLoader.LoadCertificate(root.RawData);
         using var otherValidator = new CertificateChainValidator([publicRoot], clock);
 
-        var asClient = otherValidator.Validate(certificate, CertificateProfile.Auditor, [intermediate.Certificate]);
+        var asClient = otherValidator.Validate(client, CertificateProfile.Auditor, [intermediate.Certificate]);
         var asServer = otherValidator.Validate(certificate, CertificateProfile.TlsServer, [intermediate.Certificate]);
 
         Assert.That(asClient.IsValid, Is.True, string.Join("; ", asClient.Errors));
