@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Storage;
+
+namespace ExchangeBus.Registry.Tests.Infrastructure;
+
+/// <summary>A real registry in a temp folder: SQLite file, keys on disk, Kestrel on ephemeral ports.</summary>
+internal sealed class RegistryFixture : IAsyncDisposable
+{
+    public const string Instance = "VN";
+
+    private RegistryFixture(string directory, RegistryServer server)
+    {
+        Directory = directory;
+        Server = server;
+    }
+
+    public string Directory { get; }
+
+    public RegistryServer Server { get; }
+
+    public RegistryStore Store => Server.Store;
+
+    public string KeysDirectory => Path.Combine(Directory, RegistryKeys.Folder);
+
+    public static async Task<RegistryFixture> StartAsync(bool autoApprove = false, TimeProvider? timeProvider = null)
+    {
+        var time = timeProvider ?? TimeProvider.System;
+        var directory = System.IO.Directory.CreateTempSubdirectory("xbus-registry-").FullName;
+        var keys = Path.Combine(directory, RegistryKeys.Folder);
+        new DevelopmentPki(time).Create(new DevelopmentPkiOptions { OutputDirectory = keys, Instance = Instance });
+        using (var registryKeys = RegistryKeys.Load(keys, time))
+        {
+            var database = RegistryDatabase.Open(directory);
+            RegistryStore.Initialise(database, registryKeys, time, Instance, new ConfigurationParameters());
+            if (autoApprove)
+            {
+                new RegistryStore(database, registryKeys, time).SetAutoApprove("test", true);
+            }
+        }
+
+        var server = await RegistryServer.StartAsync(
+            new RegistryServerOptions { DataDirectory = directory, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" },
+            timeProvider: time);
+        return new RegistryFixture(directory, server);
+    }
+
+    public X509Certificate2 Root => Server.Keys.RootCertificate;
+
+    /// <summary>A channel authenticated with the given certificate (the administrator's by default; null for none).</summary>
+    public GrpcChannel Channel(X509Certificate2? clientCertificate) => GrpcChannel.ForAddress(
+        new Uri(Server.GrpcAddress),
+        new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([Root], TimeProvider.System),
+            ClientCertificate = clientCertificate,
+        });
+
+    public GrpcChannel AdminChannel()
+    {
+        using var certificate = PemFiles.ReadCertificate(Path.Combine(KeysDirectory, DevelopmentPki.AdministratorCertificateFile));
+        using var key = PemFiles.ReadPrivateKey(Path.Combine(KeysDirectory, DevelopmentPki.AdministratorKeyFile));
+        return Channel(certificate.CopyWithPrivateKey(key));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A SQLite handle still closing; the temp folder is cleaned by the OS eventually.
+        }
+    }
+}

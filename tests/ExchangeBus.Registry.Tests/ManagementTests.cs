@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.GlobalConf.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Tests.Infrastructure;
+
+namespace ExchangeBus.Registry.Tests;
+
+/// <summary>The management API over real mutual TLS, against a registry on a real SQLite file.</summary>
+public sealed class ManagementTests
+{
+    private RegistryFixture _registry = null!;
+    private GrpcChannel _admin = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _registry = await RegistryFixture.StartAsync();
+        _admin = _registry.AdminChannel();
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government" });
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        _admin.Dispose();
+        await _registry.DisposeAsync();
+    }
+
+    [Test]
+    public async Task AddMemberAndSubsystem_AppearInNextSignedConfiguration()
+    {
+        var before = _registry.Store.CurrentConfiguration().Version;
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" });
+        var result = await _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" });
+
+        Assert.That(result.ConfigurationVersion, Is.EqualTo(before + 2));
+        var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
+        var member = configuration.Members.Single(m => m.MemberCode == "000.00.00.H01");
+        Assert.That(member.Name, Is.EqualTo("Ministry of Public Security"));
+        Assert.That(member.Subsystems, Is.EqualTo(new[] { "registry" }));
+    }
+
+    [Test]
+    public async Task DisableMember_LeavesConfigurationButStaysListed()
+    {
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/G01", Name = "Transport" });
+        await _admin.UnaryAsync(RegistryGrpcServices.SetMemberEnabledMethod, new SetEnabledRequest { Id = "VN/GOV/G01", Enabled = false });
+
+        var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
+        Assert.That(configuration.Members.Select(m => m.MemberCode), Does.Not.Contain("G01"));
+        var listed = await _admin.UnaryAsync(RegistryGrpcServices.ListMembersMethod, new ListMembersRequest());
+        Assert.That(listed.Members.Single(m => m.Member == "VN/GOV/G01").Enabled, Is.False);
+    }
+
+    [TestCase("VN/GOV/000.00.00.H01", "Registry.DuplicateMember", StatusCode.AlreadyExists)]
+    [TestCase("VN/COM/123", "Registry.UnknownMemberClass", StatusCode.NotFound)]
+    [TestCase("EE/GOV/123", "Registry.WrongInstance", StatusCode.InvalidArgument)]
+    [TestCase("VN/GOV/has space", "Registry.InvalidIdentifier", StatusCode.InvalidArgument)]
+    [TestCase("VN/GOV", "Registry.InvalidIdentifier", StatusCode.InvalidArgument)]
+    public async Task AddMember_BadInput_RefusedWithCodeNothingChangedAndAudited(string member, string code, StatusCode status)
+    {
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
+        var version = _registry.Store.CurrentConfiguration().Version;
+        var members = _registry.Store.ListMembers().Count;
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = "x" }));
+
+        Assert.That(ex!.ErrorCode, Is.EqualTo(code));
+        Assert.That(ex.StatusCode, Is.EqualTo(status));
+        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(_registry.Store.CurrentConfiguration().Version, Is.EqualTo(version));
+        Assert.That(_registry.Store.ListMembers(), Has.Count.EqualTo(members));
+        var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
+        Assert.That(last.Accepted, Is.False);
+        Assert.That(last.ErrorCode, Is.EqualTo(code));
+        Assert.That(last.Action, Is.EqualTo("member.add"));
+        Assert.That(last.After, Does.Contain(member));
+    }
+
+    [Test]
+    public async Task AddSubsystem_UnknownMember_NotFound()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/nobody/sub" }));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownMember));
+    }
+
+    [Test]
+    public async Task CallerWithoutCertificate_RefusedAndAudited()
+    {
+        using var anonymous = _registry.Channel(null);
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            anonymous.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/X", Name = "x" }));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
+        Assert.That(ex.ErrorCode, Is.EqualTo(RegistryErrors.NotAdministrator));
+        Assert.That(_registry.Store.ListMembers(), Is.Empty);
+        var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
+        Assert.That((last.Actor, last.Action, last.Accepted), Is.EqualTo(("anonymous", "management.AddMember", false)));
+    }
+
+    [Test]
+    public async Task CallerWithNonAdministratorCertificate_PermissionDenied()
+    {
+        // A certificate from the same CA, but for a TSA: valid, trusted, and not an administrator's.
+        using var tsa = PemFiles.ReadCertificate(Path.Combine(_registry.KeysDirectory, DevelopmentPki.TimeStampingCertificateFile));
+        using var key = PemFiles.ReadPrivateKey(Path.Combine(_registry.KeysDirectory, DevelopmentPki.TimeStampingKeyFile));
+        using var ca = ExchangeBus.Core.Pki.CertificateAuthority.Load(
+            Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootCertificateFile),
+            Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootKeyFile),
+            TimeProvider.System);
+        using var nodeKey = EcKeys.GenerateP256();
+        using var node = ca.Issue(new CertificateIssueRequest
+        {
+            Subject = CertificateNames.NodeAuthentication("VN", "GOV", "X", "n1"),
+            PublicKey = new System.Security.Cryptography.X509Certificates.PublicKey(nodeKey),
+            Profile = CertificateProfile.NodeAuthentication,
+            DnsNames = ["localhost"],
+        });
+        using var channel = _registry.Channel(System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(node, nodeKey));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            channel.UnaryAsync(RegistryGrpcServices.ListMembersMethod, new ListMembersRequest()));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(ex.ErrorCode, Is.EqualTo(RegistryErrors.NotAdministrator));
+        Assert.That(_registry.Store.QueryAuditLog(0, 1000, null, null)[^1].Actor, Does.Contain("CN=n1"));
+    }
+
+    [Test]
+    public async Task GlobalGroups_MembersPublished()
+    {
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/P01", Name = "Province 01" });
+        await _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/P01/one-stop" });
+        await _admin.UnaryAsync(RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" });
+        await _admin.UnaryAsync(RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = "VN/GOV/P01/one-stop", Present = true });
+
+        var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
+        Assert.That(configuration.GlobalGroups.Single().Members, Is.EqualTo(new[] { "VN/GOV/P01/one-stop" }));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.SetGlobalGroupMemberMethod,
+            new SetGlobalGroupMemberRequest { Group = "VN/nope", Member = "VN/GOV/P01", Present = true }));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownGroup));
+    }
+
+    [Test]
+    public async Task GetGlobalConfiguration_OnlyIfNewer()
+    {
+        using var anonymous = _registry.Channel(null);
+        var first = await anonymous.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest());
+        Assert.That(first.NotModified, Is.False);
+        Assert.That(first.Configuration.Signature.IsEmpty, Is.False);
+
+        var again = await anonymous.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest { IfNewerThan = first.Version });
+        Assert.That(again.NotModified, Is.True);
+        Assert.That(again.Configuration, Is.Null);
+    }
+
+    [Test]
+    public async Task AuditLog_ChainVerifiesThenNamesTheFirstTamperedEntry()
+    {
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/A", Name = "A" });
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/B", Name = "B" });
+        var intact = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        Assert.That(intact.Valid, Is.True);
+        Assert.That(intact.Entries, Is.GreaterThanOrEqualTo(4UL));
+
+        var target = _registry.Store.QueryAuditLog(0, 1000, null, "member.add")[0].Sequence;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_registry.Directory, "registry.db")}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE audit_log SET after = replace(after, '\"A\"', '\"Z\"') WHERE seq = $s";
+            command.Parameters.AddWithValue("$s", target);
+            Assert.That(command.ExecuteNonQuery(), Is.EqualTo(1));
+        }
+
+        var broken = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        Assert.That(broken.Valid, Is.False);
+        Assert.That(broken.FirstBadSequence, Is.EqualTo((ulong)target));
+    }
+
+    [Test]
+    public async Task AuditLog_DeletedEntry_Detected()
+    {
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/A", Name = "A" });
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/B", Name = "B" });
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_registry.Directory, "registry.db")}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM audit_log WHERE seq = 3";
+            command.ExecuteNonQuery();
+        }
+
+        var broken = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        Assert.That(broken.Valid, Is.False);
+        Assert.That(broken.FirstBadSequence, Is.EqualTo(3UL));
+    }
+}

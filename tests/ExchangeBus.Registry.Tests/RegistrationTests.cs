@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Contracts.GlobalConf.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Registration;
+using ExchangeBus.Registry.Tests.Infrastructure;
+using Google.Protobuf;
+
+namespace ExchangeBus.Registry.Tests;
+
+/// <summary>A node joining: CSRs, proof of possession, the authority's decision, certificates.</summary>
+public sealed class RegistrationTests
+{
+    private static readonly NodeId Node = NodeId.Parse("VN/GOV/000.00.00.H01/ss1");
+
+    private RegistryFixture _registry = null!;
+    private GrpcChannel _admin = null!;
+    private GrpcChannel _anonymous = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _registry = await RegistryFixture.StartAsync();
+        _admin = _registry.AdminChannel();
+        _anonymous = _registry.Channel(null);
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" });
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        _admin.Dispose();
+        _anonymous.Dispose();
+        await _registry.DisposeAsync();
+    }
+
+    private Task<RegistrationStatus> Submit(SignedRegistrationRequest request) =>
+        _anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, request);
+
+    [Test]
+    public async Task Submit_ThenApprove_IssuesBothCertificatesAndListsTheNode()
+    {
+        using var authKey = EcKeys.GenerateP256();
+        using var signingKey = EcKeys.GenerateP256();
+        var pending = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", authKey, signingKey));
+        Assert.That(pending.State, Is.EqualTo(RegistrationState.Pending));
+        Assert.That(pending.AuthCertificate.IsEmpty, Is.True);
+
+        var listed = await _admin.UnaryAsync(RegistryGrpcServices.ListRegistrationsMethod, new ListRegistrationsRequest { States = { RegistrationState.Pending } });
+        Assert.That(listed.Registrations.Single().RegistrationId, Is.EqualTo(pending.RegistrationId));
+
+        var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+        Assert.That(approved.State, Is.EqualTo(RegistrationState.Approved));
+
+        var fetched = await _anonymous.UnaryAsync(RegistryGrpcServices.GetRegistrationMethod, new GetRegistrationRequest { RegistrationId = pending.RegistrationId });
+        using var auth = X509CertificateLoader.LoadCertificate(fetched.AuthCertificate.ToByteArray());
+        using var signing = X509CertificateLoader.LoadCertificate(fetched.SigningCertificate.ToByteArray());
+        Assert.That(auth.PublicKey.ExportSubjectPublicKeyInfo(), Is.EqualTo(authKey.ExportSubjectPublicKeyInfo()));
+        Assert.That(signing.PublicKey.ExportSubjectPublicKeyInfo(), Is.EqualTo(signingKey.ExportSubjectPublicKeyInfo()));
+        using var validator = new CertificateChainValidator([_registry.Root], TimeProvider.System);
+        Assert.That(validator.Validate(auth, CertificateProfile.NodeAuthentication).IsValid, Is.True);
+        Assert.That(validator.Validate(signing, CertificateProfile.MemberSigning).IsValid, Is.True);
+        Assert.That(CertificateNames.ReadMemberSigning(signing.SubjectName), Is.EqualTo(new MemberSubject("VN", "GOV", "000.00.00.H01", null)));
+
+        var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
+        Assert.That(configuration.Version, Is.GreaterThanOrEqualTo(fetched.ConfigurationVersion));
+        var node = configuration.Nodes.Single();
+        Assert.That((node.NodeCode, node.Address), Is.EqualTo(("ss1", "127.0.0.1:5500")));
+        Assert.That(node.AuthCertificateSha256.ToByteArray(), Is.EqualTo(SHA256.HashData(auth.RawData)));
+    }
+
+    [Test]
+    public async Task AutoApprove_IssuesAtOnce()
+    {
+        await using var registry = await RegistryFixture.StartAsync(autoApprove: true);
+        using var admin = registry.AdminChannel();
+        using var anonymous = registry.Channel(null);
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        var status = await anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, NodeRegistration.Create(Node, "localhost:5500", a, s));
+        Assert.That(status.State, Is.EqualTo(RegistrationState.Approved));
+        Assert.That(status.AuthCertificate.IsEmpty, Is.False);
+    }
+
+    [Test]
+    public async Task Refuse_NoCertificatesNoNode()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        var pending = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
+        var refused = await _admin.UnaryAsync(RegistryGrpcServices.RefuseRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId, Reason = "unknown server" });
+        Assert.That(refused.State, Is.EqualTo(RegistrationState.Refused));
+        Assert.That(refused.AuthCertificate.IsEmpty, Is.True);
+        Assert.That(_registry.Store.ListNodes(), Is.Empty);
+
+        var again = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod,
+            new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }));
+        Assert.That(again!.ErrorCode, Is.EqualTo(RegistryErrors.RegistrationNotPending));
+    }
+
+    [Test]
+    public async Task SignedWithAnotherKey_Refused()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        using var other = EcKeys.GenerateP256();
+        var genuine = NodeRegistration.Create(Node, "127.0.0.1:5500", a, s);
+        var forged = NodeRegistration.Sign(RegistrationRequest.Parser.ParseFrom(genuine.Request), other);
+
+        await AssertRefused(forged, RegistryErrors.BadRegistrationSignature, StatusCode.PermissionDenied);
+    }
+
+    [Test]
+    public async Task SubjectNamingAnotherMember_Refused()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        var request = RegistrationRequest.Parser.ParseFrom(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s).Request);
+        request.SigningCsr = ByteString.CopyFrom(CertificateSigningRequests.Create(CertificateNames.MemberSigning("VN", "GOV", "somebody-else"), s));
+
+        await AssertRefused(NodeRegistration.Sign(request, a), RegistryErrors.CsrSubjectMismatch, StatusCode.InvalidArgument);
+    }
+
+    [Test]
+    public async Task UnknownMember_Refused()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        await AssertRefused(NodeRegistration.Create(NodeId.Parse("VN/GOV/nobody/ss1"), "127.0.0.1:5500", a, s), RegistryErrors.UnknownMember, StatusCode.NotFound);
+    }
+
+    [Test]
+    public async Task RsaCsrMadeByOpenssl_RefusedAsWrongKeyType()
+    {
+        var dir = Directory.CreateTempSubdirectory("xbus-csr-").FullName;
+        try
+        {
+            Openssl(dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "r.der", "-outform", "DER",
+                "-subj", "/DC=VN/O=GOV/CN=000.00.00.H01");
+            using var a = EcKeys.GenerateP256();
+            using var s = EcKeys.GenerateP256();
+            var request = RegistrationRequest.Parser.ParseFrom(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s).Request);
+            request.SigningCsr = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, "r.der")));
+
+            await AssertRefused(NodeRegistration.Sign(request, a), RegistryErrors.WrongKeyType, StatusCode.InvalidArgument);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task P256CsrMadeByOpenssl_Issued()
+    {
+        var dir = Directory.CreateTempSubdirectory("xbus-csr-").FullName;
+        try
+        {
+            Openssl(dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem",
+                "-out", "r.der", "-outform", "DER", "-subj", "/DC=VN/O=GOV/CN=000.00.00.H01");
+            using var a = EcKeys.GenerateP256();
+            using var s = EcKeys.GenerateP256();
+            var request = RegistrationRequest.Parser.ParseFrom(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s).Request);
+            request.SigningCsr = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, "r.der")));
+            var pending = await Submit(NodeRegistration.Sign(request, a));
+            var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+
+            File.WriteAllText(Path.Combine(dir, "signing.pem"), new string(PemEncoding.Write("CERTIFICATE", approved.SigningCertificate.ToByteArray())));
+            File.Copy(Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootCertificateFile), Path.Combine(dir, "root.pem"));
+            var verify = Openssl(dir, "verify", "-CAfile", "root.pem", "signing.pem");
+            Assert.That(verify, Does.Contain("signing.pem: OK"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestCase("no-port")]
+    [TestCase("host:99999")]
+    [TestCase("user@host:443")]
+    [TestCase("host:443/path")]
+    public async Task BadAddress_Refused(string address)
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        await AssertRefused(NodeRegistration.Create(Node, address, a, s), RegistryErrors.InvalidArgument, StatusCode.InvalidArgument);
+    }
+
+    [Test]
+    public async Task GarbageBytes_Refused()
+    {
+        var garbage = new SignedRegistrationRequest { Request = ByteString.CopyFrom(0xFF, 0xFF, 0xFF, 0x01), Signature = ByteString.CopyFrom(1) };
+        await AssertRefused(garbage, RegistryErrors.InvalidArgument, StatusCode.InvalidArgument);
+    }
+
+    [Test]
+    public async Task SecondPendingForSameNode_Refused()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
+        await AssertRefused(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s), RegistryErrors.RegistrationPending, StatusCode.AlreadyExists);
+    }
+
+    [Test]
+    public async Task Revoke_MarksCertificateAndIsAudited()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        var pending = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
+        var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+        using var signing = X509CertificateLoader.LoadCertificate(approved.SigningCertificate.ToByteArray());
+
+        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = signing.SerialNumber, Reason = "keyCompromise" });
+
+        var status = _registry.Store.FindCertificateStatus(signing.SerialNumber);
+        Assert.That(status, Is.Not.Null);
+        Assert.That(status!.Value.Revoked, Is.True);
+        Assert.That(status.Value.Reason, Is.EqualTo(1));
+        var again = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod,
+            new RevokeCertificateRequest { SerialNumber = signing.SerialNumber }));
+        Assert.That(again!.ErrorCode, Is.EqualTo(RegistryErrors.AlreadyRevoked));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod,
+            new RevokeCertificateRequest { SerialNumber = "ABCDEF" }));
+        Assert.That(unknown!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownCertificate));
+    }
+
+    private async Task AssertRefused(SignedRegistrationRequest request, string code, StatusCode status)
+    {
+        var before = _registry.Store.ListRegistrations([]).Count;
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Submit(request));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
+        Assert.That(ex.StatusCode, Is.EqualTo(status));
+        Assert.That(_registry.Store.ListRegistrations([]), Has.Count.EqualTo(before));
+        var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
+        Assert.That((last.Action, last.Accepted, last.ErrorCode), Is.EqualTo(("registration.submit", false, code)));
+    }
+
+    private static string Openssl(string directory, params string[] args)
+    {
+        var info = new ProcessStartInfo("openssl") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, output);
+        return output;
+    }
+}
