@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Text.Json;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using ExchangeBus.Registry.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Registry.Tests;
+
+/// <summary>`xbus registry …` as an operator runs it: separate processes, real files, real sockets.</summary>
+[NonParallelizable]
+public sealed class CommandLineTests
+{
+    private string _data = null!;
+
+    [SetUp]
+    public void SetUp() => _data = Path.Combine(Directory.CreateTempSubdirectory("xbus-cli-").FullName, "registry");
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(Path.GetDirectoryName(_data)!, recursive: true);
+
+    [Test]
+    public async Task InitServeManage_JsonAndErrorsAsScriptsExpect()
+    {
+        var init = await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN");
+        Assert.That(init.ExitCode, Is.Zero, init.Error);
+        Assert.That(File.GetUnixFileMode(Path.Combine(_data, "keys", DevelopmentPki.RootKeyFile)), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+
+        var again = await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN");
+        Assert.That(again.ExitCode, Is.EqualTo(2));
+        Assert.That(again.Error, Does.StartWith("error Registry.AlreadyInitialised"));
+
+        using var server = await Xbus.StartRegistryAsync(_data);
+        try
+        {
+            Assert.That((await Xbus.RunAsync("registry", "member-class", "add", "GOV", "--data", _data)).ExitCode, Is.Zero);
+            var add = await Xbus.RunAsync("registry", "member", "add", "VN/GOV/000.00.00.G01", "--name", "Ministry of Transport", "--data", _data, "--json");
+            Assert.That(add.ExitCode, Is.Zero, add.Error);
+            Assert.That(JsonDocument.Parse(add.Output).RootElement.GetProperty("configuration_version").GetString(), Is.Not.Null);
+
+            var duplicate = await Xbus.RunAsync("registry", "member", "add", "VN/GOV/000.00.00.G01", "--name", "x", "--data", _data);
+            Assert.That(duplicate.ExitCode, Is.EqualTo(2));
+            Assert.That(duplicate.Error, Does.StartWith("error Registry.DuplicateMember:"));
+            Assert.That(duplicate.Error, Does.Contain("correlation id"));
+
+            var list = await Xbus.RunAsync("registry", "member", "list", "--data", _data, "--json");
+            var members = JsonDocument.Parse(list.Output).RootElement.GetProperty("members");
+            Assert.That(members.GetArrayLength(), Is.EqualTo(1));
+            Assert.That(members[0].GetProperty("name").GetString(), Is.EqualTo("Ministry of Transport"));
+
+            var audit = await Xbus.RunAsync("registry", "audit-log", "query", "--data", _data, "--json");
+            var entries = JsonDocument.Parse(audit.Output).RootElement.GetProperty("entries");
+            Assert.That(entries.EnumerateArray().Count(e => !e.GetProperty("accepted").GetBoolean()), Is.EqualTo(1));
+            var verify = await Xbus.RunAsync("registry", "audit-log", "verify", "--data", _data);
+            Assert.That(verify.Output, Does.StartWith("audit log intact"));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Test]
+    public async Task ManagementWithoutRunningRegistry_ClearError()
+    {
+        await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN");
+        var result = await Xbus.RunAsync("registry", "member", "list", "--data", _data);
+        Assert.That(result.ExitCode, Is.EqualTo(2));
+        Assert.That(result.Error, Does.StartWith("error Registry.NotRunning"));
+    }
+
+    [Test]
+    public async Task KillDashNineDuringChanges_DatabaseConsistentAndNothingAcknowledgedLost()
+    {
+        Assert.That((await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN")).ExitCode, Is.Zero);
+        var server = await Xbus.StartRegistryAsync(_data);
+        var acknowledged = new List<string>();
+        using (var admin = AdminChannel())
+        {
+            await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+
+            // Four writers keep changes in flight; the kill lands in the middle of some of them.
+            using var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var member = $"VN/GOV/M{w}-{i}";
+                    try
+                    {
+                        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = member });
+                        lock (acknowledged)
+                        {
+                            acknowledged.Add(member);
+                        }
+                    }
+                    catch (RpcException)
+                    {
+                        return;
+                    }
+                }
+            })).ToArray();
+            while (true)
+            {
+                lock (acknowledged)
+                {
+                    if (acknowledged.Count >= 40)
+                    {
+                        break;
+                    }
+                }
+
+                await Task.Delay(10);
+            }
+
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+
+        server.Dispose();
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_data, RegistryDatabase.FileName)}"))
+        {
+            connection.Open();
+            using var check = connection.CreateCommand();
+            check.CommandText = "PRAGMA integrity_check;";
+            Assert.That(check.ExecuteScalar(), Is.EqualTo("ok"));
+        }
+
+        using var keys = RegistryKeys.Load(Path.Combine(_data, RegistryKeys.Folder), TimeProvider.System);
+        var store = new RegistryStore(RegistryDatabase.Open(_data), keys, TimeProvider.System);
+        Assert.That(store.VerifyAuditLog().Valid, Is.True);
+        var members = store.ListMembers().Select(m => m.Member).ToHashSet();
+        Assert.That(members, Is.SupersetOf(acknowledged), "an acknowledged change was lost");
+        var accepted = store.QueryAuditLog(0, 1000, null, "member.add").Count(e => e.Accepted);
+        Assert.That(members, Has.Count.EqualTo(accepted), "every member has its audit entry and every entry its member");
+        var published = Contracts.GlobalConf.V1.GlobalConfiguration.Parser.ParseFrom(store.CurrentConfiguration().Configuration!.Configuration);
+        Assert.That(published.Members.Select(m => $"VN/{m.MemberClass}/{m.MemberCode}"), Is.EquivalentTo(members), "the last configuration matches the tables");
+
+        var restarted = await Xbus.StartRegistryAsync(_data);
+        try
+        {
+            using var admin = AdminChannel();
+            var after = await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/after-crash", Name = "x" });
+            Assert.That(after.ConfigurationVersion, Is.GreaterThan(published.Version));
+        }
+        finally
+        {
+            restarted.Kill(entireProcessTree: true);
+            restarted.Dispose();
+        }
+    }
+
+    private GrpcChannel AdminChannel()
+    {
+        var keys = Path.Combine(_data, RegistryKeys.Folder);
+        var endpoints = JsonSerializer.Deserialize<Hosting.RegistryEndpoints>(File.ReadAllText(Path.Combine(_data, Hosting.RegistryEndpoints.FileName)))!;
+        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
+        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
+        return GrpcChannel.ForAddress(new Uri(endpoints.Grpc), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.RootCertificateFile))], TimeProvider.System),
+            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
+        });
+    }
+}
