@@ -28,6 +28,7 @@ public static class RegistryErrors
     public const string CsrSubjectMismatch = "Registry.CsrSubjectMismatch";
     public const string BadRegistrationSignature = "Registry.BadRegistrationSignature";
     public const string NotAdministrator = "Registry.NotAdministrator";
+    public const string InvalidConfiguration = "Registry.InvalidConfiguration";
     public const string InternalError = "Registry.InternalError";
 }
 

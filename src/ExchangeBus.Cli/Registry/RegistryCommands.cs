@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Hosting;
@@ -112,6 +113,7 @@ internal static class RegistryCommands
                 [], [], (_, _) => new VerifyAuditLogRequest(), (o, r) =>
                     o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
         registry.Subcommands.Add(auditLog);
+        registry.Subcommands.Add(Group("anchor", "The configuration anchor nodes are installed with.", CreateAnchorExport(timeProvider)));
         return registry;
     }
 
@@ -121,7 +123,7 @@ internal static class RegistryCommands
         var instance = new Option<string>("--instance") { Description = "Instance code, e.g. VN.", Required = true };
         var keys = new Option<string?>("--keys") { Description = "Use this existing key set (made by `xbus pki dev-init`) instead of creating one." };
         var autoApprove = new Option<bool>("--auto-approve") { Description = "Approve node registrations without an operator's decision (development)." };
-        var command = new Command("init", "Create a registry: its database, its keys (a development set unless --keys), and configuration version 1.")
+        var command = new Command("init", "Create a registry: its database and its keys (a development set unless --keys).")
         {
             data, instance, keys, autoApprove,
         };
@@ -159,8 +161,32 @@ internal static class RegistryCommands
                 new RegistryStore(database, registryKeys, timeProvider).SetAutoApprove("registry", true);
             }
 
-            output.WriteLine($"Registry for instance {instanceCode} initialised in {Path.GetFullPath(directory)}; configuration version 1 published.");
+            output.WriteLine($"Registry for instance {instanceCode} initialised in {Path.GetFullPath(directory)}; it publishes its first configuration when served.");
             output.WriteLine($"Start it with: xbus registry serve --data {directory}");
+        }));
+        return command;
+    }
+
+    private static Command CreateAnchorExport(TimeProvider timeProvider)
+    {
+        var data = new Option<string>("--data") { Description = "The registry's data folder.", DefaultValueFactory = _ => RegistryConnection.DefaultDataDirectory };
+        var output = new Option<string>("--out") { Description = "Where to write the anchor (JSON).", Required = true };
+        var address = new Option<string?>("--registry-address") { Description = "The gRPC address nodes use, https://host:port (default: where the registry serves now)." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing file." };
+        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root.") { data, output, address, force };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var directory = parse.GetValue(data)!;
+            using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
+            var store = new RegistryStore(RegistryDatabase.Open(directory), keys, timeProvider);
+            var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
+            var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow());
+            var path = parse.GetValue(output)!;
+            anchor.Write(path, parse.GetValue(force));
+            var text = parse.InvocationConfiguration.Output;
+            text.WriteLine($"anchor for instance {anchor.Instance} written to {path}");
+            text.WriteLine($"registry {anchor.RegistryAddress}");
+            text.WriteLine($"fingerprint {anchor.FingerprintForReading}  (read it to the node's operator out of band)");
         }));
         return command;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 
 namespace ExchangeBus.Registry.Storage;
@@ -23,12 +24,19 @@ public sealed class RegistryKeys : IDisposable
     {
         Authority = authority;
         ConfigurationSigning = configurationSigning;
+        _configurationKey = configurationSigning.GetECDsaPrivateKey()!;
+        ConfigurationSigner = new GlobalConfigurationSigner(configurationSigning, _configurationKey);
         TimeStamping = timeStamping;
         Ocsp = ocsp;
         Tls = tls;
     }
 
+    private readonly ECDsa _configurationKey;
+
     public CertificateAuthority Authority { get; }
+
+    /// <summary>Signs global configurations with the configuration-signing key.</summary>
+    public GlobalConfigurationSigner ConfigurationSigner { get; }
 
     public X509Certificate2 RootCertificate => Authority.Certificate;
 
@@ -63,6 +71,7 @@ public sealed class RegistryKeys : IDisposable
     public void Dispose()
     {
         Authority.Dispose();
+        _configurationKey.Dispose();
         ConfigurationSigning.Dispose();
         TimeStamping.Dispose();
         Ocsp.Dispose();

@@ -44,9 +44,21 @@ public sealed record ConfigurationParameters
             yield return "validity must be at least twice the refresh interval and at most 7 days";
         }
 
-        if (OcspFreshnessSeconds < OcspRefreshIntervalSeconds)
+        // The upper bounds are the ones nodes enforce (Core.GlobalConf ParameterLimits): a node
+        // refusing what the registry publishes would stop the whole instance.
+        if (OcspRefreshIntervalSeconds is < 1 or > 86_400)
         {
-            yield return "OCSP freshness must be at least the OCSP refresh interval";
+            yield return "OCSP refresh interval must be 1–86400 s";
+        }
+
+        if (OcspFreshnessSeconds < OcspRefreshIntervalSeconds || OcspFreshnessSeconds > 7 * 86_400)
+        {
+            yield return "OCSP freshness must be at least the OCSP refresh interval and at most 7 days";
+        }
+
+        if (AcceptableTimeStampFailureSeconds is < 1 or > 7 * 86_400)
+        {
+            yield return "acceptable time-stamping failure must be 1 s to 7 days";
         }
 
         if (TimeStampingIntervalSeconds is < 1 or > 86_400 || TimeStampingMaxBatch is < 1 or > 1_000_000)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ExchangeBus.Contracts.GlobalConf.V1;
+using ExchangeBus.Core.GlobalConf;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Data.Sqlite;
@@ -42,7 +41,16 @@ public sealed partial class RegistryStore
         var parameters = ReadParameters(c, t);
         var expires = now.AddSeconds(parameters.ValiditySeconds);
         var configuration = Build(c, t, version, now, expires, parameters);
-        var signed = Sign(configuration);
+
+        // Never publish what nodes would refuse: a configuration every node rejects stops the
+        // whole instance once the current one expires. The change that led here is rolled back.
+        if (!GlobalConfigurationView.TryCreate(configuration, out _, out var problems))
+        {
+            throw new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.InvalidConfiguration,
+                "The change would publish a configuration nodes refuse: " + string.Join("; ", problems.Take(5).Select(p => p.Message)));
+        }
+
+        var signed = _keys.ConfigurationSigner.Sign(configuration);
         Execute(c, t, "INSERT INTO configurations (version, created_at, expires_at, signed) VALUES ($a, $b, $c, $d)",
             (long)version, now.ToUnixTimeMilliseconds(), expires.ToUnixTimeMilliseconds(), signed.ToByteArray());
 
@@ -153,17 +161,5 @@ public sealed partial class RegistryStore
             Certificate = ByteString.CopyFrom(_keys.TimeStamping.RawData),
         });
         return configuration;
-    }
-
-    private SignedGlobalConfiguration Sign(GlobalConfiguration configuration)
-    {
-        var bytes = configuration.ToByteArray();
-        using var key = _keys.ConfigurationSigning.GetECDsaPrivateKey()!;
-        return new SignedGlobalConfiguration
-        {
-            Configuration = ByteString.CopyFrom(bytes),
-            Signature = ByteString.CopyFrom(key.SignData(bytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)),
-            SignerCertificateSha256 = ByteString.CopyFrom(SHA256.HashData(_keys.ConfigurationSigning.RawData)),
-        };
     }
 }

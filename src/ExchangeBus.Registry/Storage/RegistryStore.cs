@@ -40,7 +40,7 @@ public sealed partial class RegistryStore
 
     public string Instance { get; }
 
-    /// <summary>Creates the settings of a new registry and publishes configuration version 1.</summary>
+    /// <summary>Creates the settings of a new registry; `serve` publishes the first configuration.</summary>
     public static void Initialise(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, string instance, ConfigurationParameters parameters)
     {
         using var connection = database.OpenConnection();
@@ -52,20 +52,16 @@ public sealed partial class RegistryStore
 
         SetSetting(connection, transaction, SettingInstance, instance);
         SetSetting(connection, transaction, SettingAutoApprove, "false");
-        SetSetting(connection, transaction, SettingParameters, JsonSerializer.Serialize(parameters));
-        var store = new RegistryStore(database, keys, timeProvider, connection, transaction, instance);
-        var version = store.Publish(connection, transaction);
-        AdminAuditLog.Append(connection, transaction, timeProvider.GetUtcNow(), "registry", "registry.init", true, string.Empty,
-            string.Empty, AdminAuditLog.Describe(new { instance, parameters, configurationVersion = version }));
-        transaction.Commit();
-    }
+        if (parameters.Validate().ToArray() is { Length: > 0 } problems)
+        {
+            throw RegistryException.Invalid(RegistryErrors.InvalidArgument, "Invalid configuration parameters: " + string.Join("; ", problems));
+        }
 
-    private RegistryStore(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, SqliteConnection _, SqliteTransaction __, string instance)
-    {
-        _database = database;
-        _keys = keys;
-        _timeProvider = timeProvider;
-        Instance = instance;
+        SetSetting(connection, transaction, SettingParameters, JsonSerializer.Serialize(parameters));
+        // No configuration yet: it names the registry's addresses, known once `serve` has bound them.
+        AdminAuditLog.Append(connection, transaction, timeProvider.GetUtcNow(), "registry", "registry.init", true, string.Empty,
+            string.Empty, AdminAuditLog.Describe(new { instance, parameters }));
+        transaction.Commit();
     }
 
     // ---- changes -------------------------------------------------------------------------
@@ -204,7 +200,7 @@ public sealed partial class RegistryStore
             var was = GetSetting(c, t, SettingAutoApprove);
             SetSetting(c, t, SettingAutoApprove, autoApprove ? "true" : "false");
             return (new { autoApprove = was == "true" }, new { autoApprove });
-        });
+        }, publish: false);
 
     /// <summary>Records where the registry is reachable; published in the configuration (CA OCSP URL, TSA URL, registry address).</summary>
     public ChangeOutcome? SetPublicAddresses(string grpcAddress, string httpAddress)

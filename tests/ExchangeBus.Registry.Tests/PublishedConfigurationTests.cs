@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.GlobalConf.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Tests.Infrastructure;
+using Google.Protobuf;
+
+namespace ExchangeBus.Registry.Tests;
+
+/// <summary>What the registry publishes, checked by the verifier nodes use, from the anchor the CLI exports.</summary>
+public sealed class PublishedConfigurationTests
+{
+    private RegistryFixture _registry = null!;
+    private ConfigurationAnchor _anchor = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _registry = await RegistryFixture.StartAsync();
+        using var admin = _registry.AdminChannel();
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
+        await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" });
+
+        var path = Path.Combine(_registry.Directory, "anchor.json");
+        var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", _registry.Directory, "--out", path,
+            "--registry-address", _registry.Server.GrpcAddress);
+        Assert.That(export.ExitCode, Is.Zero, export.Error);
+        _anchor = ConfigurationAnchor.Read(path);
+        Assert.That(export.Output, Does.Contain(_anchor.FingerprintForReading));
+    }
+
+    [TearDown]
+    public async Task TearDown() => await _registry.DisposeAsync();
+
+    private async Task<SignedGlobalConfiguration> FetchAsync()
+    {
+        using var channel = _registry.Channel(null);
+        return (await channel.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest())).Configuration;
+    }
+
+    [Test]
+    public async Task Published_AcceptedByNodeVerifier_WithMembersAndTrustServices()
+    {
+        var result = new GlobalConfigurationVerifier(_anchor, TimeProvider.System).Verify(await FetchAsync(), installed: null);
+
+        Assert.That(result.IsValid, Is.True, string.Join("; ", result.Errors));
+        var view = result.View!;
+        Assert.That(view.SubsystemExists(SubsystemId.Parse("VN/GOV/000.00.00.H01/registry")), Is.True);
+        Assert.That(view.TimeStampingAuthorities.Single().Url, Is.EqualTo(_registry.Server.HttpAddress + "/tsa"));
+        Assert.That(view.CertificateAuthorities.Single().OcspUrl, Is.EqualTo(_registry.Server.HttpAddress + "/ocsp"));
+    }
+
+    [Test]
+    public async Task OlderVersion_RefusedAsRollback()
+    {
+        var older = await FetchAsync();
+        using (var admin = _registry.AdminChannel())
+        {
+            await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/other" });
+        }
+
+        var verifier = new GlobalConfigurationVerifier(_anchor, TimeProvider.System);
+        var newer = verifier.Verify(await FetchAsync(), installed: null);
+        Assert.That(newer.IsValid, Is.True);
+
+        var result = verifier.Verify(older, newer.View);
+        Assert.That(result.Code, Is.EqualTo(GlobalConfErrors.Rollback));
+    }
+
+    [Test]
+    public async Task Expired_Refused()
+    {
+        var signed = await FetchAsync();
+        var later = new ShiftedTime(TimeSpan.FromHours(1));
+        var result = new GlobalConfigurationVerifier(_anchor, later).Verify(signed, installed: null);
+        Assert.That(result.Code, Is.EqualTo(GlobalConfErrors.Expired));
+    }
+
+    [Test]
+    public async Task ResignedWithAnotherKeyOfTheSameAuthority_Refused()
+    {
+        var signed = await FetchAsync();
+        using var tsaKey = PemFiles.ReadPrivateKey(Path.Combine(_registry.KeysDirectory, DevelopmentPki.TimeStampingKeyFile));
+        var forged = signed.Clone();
+        forged.Signature = ByteString.CopyFrom(tsaKey.SignData(signed.Configuration.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+
+        var claimingAnchorSigner = new GlobalConfigurationVerifier(_anchor, TimeProvider.System).Verify(forged, installed: null);
+        Assert.That(claimingAnchorSigner.Code, Is.EqualTo(GlobalConfErrors.InvalidSignature));
+
+        using var tsa = PemFiles.ReadCertificate(Path.Combine(_registry.KeysDirectory, DevelopmentPki.TimeStampingCertificateFile));
+        forged.SignerCertificateSha256 = ByteString.CopyFrom(SHA256.HashData(tsa.RawData));
+        var namingItsSigner = new GlobalConfigurationVerifier(_anchor, TimeProvider.System).Verify(forged, installed: null);
+        Assert.That(namingItsSigner.Code, Is.EqualTo(GlobalConfErrors.UnknownSigner));
+    }
+
+    private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
+    }
+}

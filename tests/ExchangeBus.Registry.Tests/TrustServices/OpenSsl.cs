@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace ExchangeBus.Registry.Tests.TrustServices;
+
+internal sealed record OpenSslResult(int ExitCode, string Output, string Error)
+{
+    public string All => Output + Error;
+
+    public override string ToString() => $"exit {ExitCode}\n{All}";
+}
+
+/// <summary>
+/// Runs the real openssl command line: an independent implementation is the point of these
+/// tests, so a missing openssl fails them rather than skipping.
+/// </summary>
+internal static class OpenSsl
+{
+    public static async Task<OpenSslResult> RunAsync(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("openssl")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start.");
+        }
+        catch (Win32Exception ex)
+        {
+            throw new InvalidOperationException("These tests need the openssl command (OpenSSL 3) on PATH.", ex);
+        }
+
+        using (process)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            var error = process.StandardError.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+            return new OpenSslResult(process.ExitCode, await output, await error);
+        }
+    }
+
+    /// <summary>Runs openssl and fails the test, showing its output, unless it exits 0.</summary>
+    public static async Task<OpenSslResult> RunOkAsync(string workingDirectory, params string[] arguments)
+    {
+        var result = await RunAsync(workingDirectory, arguments);
+        Assert.That(result.ExitCode, Is.Zero, $"openssl {string.Join(' ', arguments)}:\n{result.All}");
+        return result;
+    }
+}
