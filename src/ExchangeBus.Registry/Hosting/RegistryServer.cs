@@ -5,6 +5,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.Registry.TrustServices;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -37,9 +38,12 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _refresh;
 
-    private RegistryServer(WebApplication app, RegistryStore store, RegistryKeys keys, string grpcAddress, string httpAddress, TimeSpan refreshInterval, TimeProvider timeProvider)
+    private readonly IDisposable[] _trustServices;
+
+    private RegistryServer(WebApplication app, RegistryStore store, RegistryKeys keys, IDisposable[] trustServices, string grpcAddress, string httpAddress, TimeSpan refreshInterval, TimeProvider timeProvider)
     {
         _app = app;
+        _trustServices = trustServices;
         Store = store;
         Keys = keys;
         GrpcAddress = grpcAddress;
@@ -93,6 +97,11 @@ public sealed class RegistryServer : IAsyncDisposable
         var app = builder.Build();
         var services = app.Services.GetRequiredService<RegistryGrpcServices>();
         app.MapBusGrpc(services.PublicService(), services.ManagementService());
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        string K(string file) => Path.Combine(options.DataDirectory, RegistryKeys.Folder, file);
+        var tsa = TimeStampAuthority.Load(K(DevelopmentPki.TimeStampingCertificateFile), K(DevelopmentPki.TimeStampingKeyFile), time, loggers.CreateLogger<TimeStampAuthority>());
+        var ocsp = OcspResponder.Load(K(DevelopmentPki.RootCertificateFile), K(DevelopmentPki.OcspCertificateFile), K(DevelopmentPki.OcspKeyFile), store, time, loggers.CreateLogger<OcspResponder>());
+        app.MapTrustServices(tsa, ocsp);
         await app.StartAsync().ConfigureAwait(false);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
@@ -102,7 +111,7 @@ public sealed class RegistryServer : IAsyncDisposable
         store.SetPublicAddresses(grpcAddress, httpAddress);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RegistryServer>();
         RegistryLog.Serving(logger, store.Instance, grpcAddress, httpAddress);
-        return new RegistryServer(app, store, keys, grpcAddress, httpAddress, options.RefreshCheckInterval, time);
+        return new RegistryServer(app, store, keys, [tsa, ocsp], grpcAddress, httpAddress, options.RefreshCheckInterval, time);
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
@@ -120,6 +129,11 @@ public sealed class RegistryServer : IAsyncDisposable
 
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        foreach (var service in _trustServices)
+        {
+            service.Dispose();
+        }
+
         Keys.Dispose();
         _stopping.Dispose();
     }

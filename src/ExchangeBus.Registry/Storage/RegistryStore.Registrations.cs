@@ -375,6 +375,12 @@ public sealed partial class RegistryStore
             : (true, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetInt32(1));
     }
 
+    /// <summary>The OCSP responder's view of a serial number (<see cref="TrustServices.ICertificateStatusSource"/>).</summary>
+    public TrustServices.CertificateStatusInfo? Find(string serialNumberHex) =>
+        FindCertificateStatus(serialNumberHex) is not { } status ? null
+        : status.Revoked ? TrustServices.CertificateStatusInfo.Revoked(status.RevokedAt, (Core.TrustServices.RevocationReason)status.Reason)
+        : TrustServices.CertificateStatusInfo.Good;
+
     public IReadOnlyList<AdminAuditEntry> QueryAuditLog(long afterSequence, int limit, string? actor, string? action)
     {
         using var connection = _database.OpenConnection();

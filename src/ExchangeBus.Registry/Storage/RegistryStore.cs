@@ -15,7 +15,7 @@ public sealed record ChangeOutcome(long AuditSequence, ulong ConfigurationVersio
 /// A refusal rolls the change back and records the refusal in its own transaction. One writer
 /// at a time: SQLite has one, and changes are rare.
 /// </summary>
-public sealed partial class RegistryStore
+public sealed partial class RegistryStore : TrustServices.ICertificateStatusSource
 {
     private readonly RegistryDatabase _database;
     private readonly RegistryKeys _keys;

@@ -284,7 +284,11 @@ public sealed class TimeStampAuthority : IDisposable
         var serial = NewSerialNumber();
         var token = generator.Generate(bcRequest, serial, timeProvider.GetUtcNow().UtcDateTime);
         var encoded = TimeStampResponse.Granted(token.GetEncoded()).Encode();
-        TrustServicesLog.TokenIssued(logger, serial.ToString(16), PolicyOid);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            TrustServicesLog.TokenIssued(logger, serial.ToString(16), PolicyOid);
+        }
+
         return encoded;
     }
 

@@ -2,6 +2,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
+using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Registry.TrustServices;
@@ -164,8 +165,8 @@ public sealed class TimeStampAuthorityTests
     [Test]
     public void Respond_ToOurPolicy_Grants_ToAnotherPolicy_RefusesWithUnacceptedPolicy()
     {
-        var ours = Rfc3161TimestampRequest.CreateFromData(Data, HashAlgorithmName.SHA256, new System.Security.Cryptography.Oid(tsa.PolicyOid));
-        var other = Rfc3161TimestampRequest.CreateFromData(Data, HashAlgorithmName.SHA256, new System.Security.Cryptography.Oid("1.3.6.1.4.1.4146.2.3"));
+        var ours = Rfc3161TimestampRequest.CreateFromData(Data, HashAlgorithmName.SHA256, new Oid(tsa.PolicyOid));
+        var other = Rfc3161TimestampRequest.CreateFromData(Data, HashAlgorithmName.SHA256, new Oid("1.3.6.1.4.1.4146.2.3"));
 
         Assert.That(verifier.VerifyResponseForData(tsa.Respond(ours.Encode()), Data).IsValid, Is.True);
         AssertRefused(tsa.Respond(other.Encode()), TimeStampFailureInfo.UnacceptedPolicy);
@@ -174,9 +175,9 @@ public sealed class TimeStampAuthorityTests
     [Test]
     public void Respond_ToRequestWithExtension_RefusesWithUnacceptedExtension()
     {
-        var extensions = new System.Security.Cryptography.X509Certificates.X509ExtensionCollection
+        var extensions = new X509ExtensionCollection
         {
-            new System.Security.Cryptography.X509Certificates.X509Extension("1.2.3.4.5", [0x05, 0x00], critical: false),
+            new X509Extension("1.2.3.4.5", [0x05, 0x00], critical: false),
         };
         var request = Rfc3161TimestampRequest.CreateFromData(Data, HashAlgorithmName.SHA256, extensions: extensions);
 
