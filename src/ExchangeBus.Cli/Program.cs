@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using ExchangeBus.Cli.Node;
 using ExchangeBus.Cli.Pki;
 using ExchangeBus.Cli.Registry;
 
 var root = new RootCommand("xbus: the ExchangeBus command line.");
 root.Subcommands.Add(PkiCommands.Create(TimeProvider.System));
 root.Subcommands.Add(RegistryCommands.Create(TimeProvider.System));
+root.Subcommands.Add(NodeCommands.Create(TimeProvider.System));
+root.Subcommands.Add(NodeCommands.CreateCall());
 return await root.Parse(args).InvokeAsync();

@@ -211,7 +211,7 @@ public class GlobalConfigurationBenchmarks
 
             foreach (var (id, address, hash) in nodes)
             {
-                configuration.Nodes.Add(new Node
+                configuration.Nodes.Add(new ExchangeBus.Contracts.GlobalConf.V1.Node
                 {
                     OwnerClass = id.Owner.MemberClass,
                     OwnerCode = id.Owner.MemberCode,

@@ -42,6 +42,10 @@ internal static class CommandRunner
             var correlation = ex.Status.CorrelationId is { } id ? $" (correlation id {id})" : string.Empty;
             error.WriteLine($"error {ex.ErrorCode ?? "Rpc." + ex.StatusCode}: {ex.Status.Detail}{correlation}");
         }
+        catch (ExchangeBus.Node.NodeConfigurationException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (CliException ex)
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");

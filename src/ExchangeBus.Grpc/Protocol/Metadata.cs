@@ -111,6 +111,9 @@ public sealed class Metadata : IReadOnlyList<Metadata.Entry>
         return true;
     }
 
+    /// <summary>True if <paramref name="value"/> can be sent as an ASCII metadata value.</summary>
+    public static bool IsPrintableAscii(string value) => IsValidAsciiValue(value);
+
     internal static bool IsValidAsciiValue(string value)
     {
         foreach (var c in value)

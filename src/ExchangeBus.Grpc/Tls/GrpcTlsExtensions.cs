@@ -15,6 +15,12 @@ public sealed record ServerTlsOptions
     public CertificateTrust? ClientTrust { get; init; }
 
     /// <summary>
+    /// Roots read at each handshake, for trust that changes while the server runs (a node's
+    /// comes from the current global configuration). Null from the source refuses the client.
+    /// </summary>
+    public Func<CertificateTrust?>? ClientTrustSource { get; init; }
+
+    /// <summary>
     /// A further check on a chain-valid client certificate, e.g. "is this a node the global
     /// configuration lists". Runs inside the handshake, so a refused peer never reaches a handler.
     /// </summary>
@@ -43,12 +49,12 @@ public static class GrpcTlsExtensions
         {
             ServerCertificate = tls.ServerCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateMode = tls.ClientTrust is null ? ClientCertificateMode.NoCertificate
+            ClientCertificateMode = tls.ClientTrust is null && tls.ClientTrustSource is null ? ClientCertificateMode.NoCertificate
                 : tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate
                 : ClientCertificateMode.AllowCertificate,
             CheckCertificateRevocation = false,
         };
-        if (tls.ClientTrust is { } trust)
+        if (tls.ClientTrust is not null || tls.ClientTrustSource is not null)
         {
             // The platform's own verdict is built on the OS store; ours is built on the bus's roots.
             https.ClientCertificateValidation = (certificate, chain, _) =>
@@ -62,7 +68,9 @@ public static class GrpcTlsExtensions
                     }
                 }
 
-                return trust.Validate(certificate, CertificateTrust.ClientAuthentication, intermediates).IsTrusted
+                var trust = tls.ClientTrustSource is { } source ? source() : tls.ClientTrust;
+                return trust is not null
+                    && trust.Validate(certificate, CertificateTrust.ClientAuthentication, intermediates).IsTrusted
                     && (tls.ClientCertificateCheck?.Invoke(certificate) ?? true);
             };
         }

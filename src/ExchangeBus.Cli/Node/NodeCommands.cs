@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Text.Json;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Hosting;
+using Google.Protobuf;
+using Serilog;
+
+namespace ExchangeBus.Cli.Node;
+
+/// <summary><c>xbus node …</c> and <c>xbus call</c>: an agency operator's commands.</summary>
+internal static class NodeCommands
+{
+    private static readonly Option<string> DataOption = new("--data") { Description = "The node's data folder.", DefaultValueFactory = _ => "node-data" };
+
+    public static Command Create(TimeProvider timeProvider)
+    {
+        var node = new Command("node", "A node (security server): join the bus, configure, serve.");
+        node.Subcommands.Add(CreateInit(timeProvider));
+        node.Subcommands.Add(CreateRegister(timeProvider));
+        node.Subcommands.Add(CreateServe());
+        node.Subcommands.Add(CreateClient());
+        node.Subcommands.Add(CreateService());
+        node.Subcommands.Add(CreateAcl());
+        return node;
+    }
+
+    private static Command CreateInit(TimeProvider timeProvider)
+    {
+        var anchor = new Option<string>("--anchor") { Description = "The configuration anchor from the central authority.", Required = true };
+        var id = new Option<string>("--node") { Description = "This node: INSTANCE/CLASS/MEMBER/NODECODE.", Required = true };
+        var address = new Option<string>("--address") { Description = "host:port other nodes reach this node's peer listener at.", Required = true };
+        var command = new Command("init", "Make the node's keys and send its registration to the registry.") { DataOption, anchor, id, address };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var nodeId = NodeId.TryParse(parse.GetValue(id), out var parsed, out var error)
+                ? parsed!
+                : throw new CliException(NodeErrors.InvalidIdentifier, error!.Message);
+            var status = await NodeEnrollment.InitAsync(new NodePaths(parse.GetValue(DataOption)!), parse.GetValue(anchor)!, nodeId, parse.GetValue(address)!, timeProvider, cancellationToken).ConfigureAwait(false);
+            PrintRegistration(parse.InvocationConfiguration.Output, status, parse.GetValue(DataOption)!);
+        }));
+        return command;
+    }
+
+    private static Command CreateRegister(TimeProvider timeProvider)
+    {
+        var wait = new Option<bool>("--wait") { Description = "Poll until the registration is decided." };
+        var command = new Command("register", "Check the registration; fetch the certificates once approved.") { DataOption, wait };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var paths = new NodePaths(parse.GetValue(DataOption)!);
+            var status = await NodeEnrollment.FetchAsync(paths, timeProvider, cancellationToken).ConfigureAwait(false);
+            while (parse.GetValue(wait) && status.State == RegistrationState.Pending)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                status = await NodeEnrollment.FetchAsync(paths, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            PrintRegistration(parse.InvocationConfiguration.Output, status, paths.DataDirectory);
+            if (status.State == RegistrationState.Refused)
+            {
+                throw new CliException("Registry.RegistrationRefused", $"The registration was refused: {status.Reason}");
+            }
+        }));
+        return command;
+    }
+
+    private static void PrintRegistration(TextWriter output, RegistrationStatus status, string data) =>
+        output.WriteLine(status.State switch
+        {
+            RegistrationState.Approved => $"registration {status.RegistrationId} approved; certificates saved. Start with: xbus node serve --data {data}",
+            RegistrationState.Pending => $"registration {status.RegistrationId} pending: the central authority must approve it (xbus registry node approve {status.RegistrationId}); then run xbus node register --data {data}",
+            _ => $"registration {status.RegistrationId}: {status.State} {status.Reason}",
+        });
+
+    private static Command CreateServe()
+    {
+        var peer = new Option<string>("--peer-listen") { Description = "Inter-node (mTLS) listener, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5500" };
+        var local = new Option<string>("--local-listen") { Description = "Local gRPC listener for the agency's systems (loopback, plaintext), ip:port.", DefaultValueFactory = _ => "127.0.0.1:5600" };
+        var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
+        var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
+        var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, metrics, production, jsonLogs };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var data = parse.GetValue(DataOption)!;
+            using var logger = Logging.Create(parse.GetValue(jsonLogs));
+            await using var server = await NodeServer.StartAsync(new NodeServerOptions
+            {
+                DataDirectory = data,
+                PeerListen = parse.GetValue(peer)!,
+                LocalListen = parse.GetValue(local)!,
+                MetricsListen = parse.GetValue(metrics)!,
+                Production = parse.GetValue(production),
+            }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
+            File.WriteAllText(new NodePaths(data).Endpoints, JsonSerializer.Serialize(new { peer = server.PeerAddress, local = server.LocalAddress, metrics = server.MetricsAddress, processId = Environment.ProcessId }));
+            parse.InvocationConfiguration.Output.WriteLine($"node {server.Context.Node} serving: peer {server.PeerAddress}  local {server.LocalAddress}  metrics {server.MetricsAddress}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM or Ctrl+C: disposing the server finishes in-flight calls and flushes the log.
+            }
+        }));
+        return command;
+    }
+
+    private static Command CreateClient()
+    {
+        var subsystem = new Argument<string>("subsystem") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM of the calling system." };
+        var tls = new Option<string?>("--tls-cert-sha256") { Description = "SHA-256 (hex) of the TLS certificate the system must present." };
+        var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this client." };
+        var add = new Command("add", "Register one of the owner's subsystems as a client of this node.") { subsystem, DataOption, tls, noBodies };
+        add.SetAction(parse => Edit(parse, s => s with
+        {
+            Clients = [.. s.Clients.Where(c => c.Subsystem != parse.GetValue(subsystem)), new ClientSettings
+            {
+                Subsystem = parse.GetValue(subsystem)!,
+                TlsCertificateSha256 = parse.GetValue(tls),
+                LogBodies = !parse.GetValue(noBodies),
+            }],
+        }));
+        var client = new Command("client", "The agency systems that call through this node.");
+        client.Subcommands.Add(add);
+        return client;
+    }
+
+    private static Command CreateService()
+    {
+        var service = new Argument<string>("service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]." };
+        var kind = new Option<string>("--backend") { Description = "grpc or http.", Required = true };
+        var address = new Option<string>("--address") { Description = "Backend URL: http(s)://host:port for gRPC, the endpoint URL for HTTP.", Required = true };
+        var method = new Option<string?>("--method") { Description = "gRPC only: /package.Service/Method the payload is sent to." };
+        var timeout = new Option<int>("--timeout-ms") { Description = "Backend deadline.", DefaultValueFactory = _ => 30_000 };
+        var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this service." };
+        var add = new Command("add", "Provide a service through this node.") { service, DataOption, kind, address, method, timeout, noBodies };
+        add.SetAction(parse => Edit(parse, s => s with
+        {
+            Services = [.. s.Services.Where(x => x.Service != parse.GetValue(service)), new ServiceSettings
+            {
+                Service = parse.GetValue(service)!,
+                LogBodies = !parse.GetValue(noBodies),
+                Backend = new BackendSettings
+                {
+                    Kind = string.Equals(parse.GetValue(kind), "grpc", StringComparison.OrdinalIgnoreCase) ? BackendKind.Grpc
+                        : string.Equals(parse.GetValue(kind), "http", StringComparison.OrdinalIgnoreCase) ? BackendKind.Http
+                        : throw new CliException(NodeErrors.SettingsInvalid, "--backend must be grpc or http."),
+                    Address = parse.GetValue(address)!,
+                    Method = parse.GetValue(method),
+                    TimeoutMilliseconds = parse.GetValue(timeout),
+                },
+            }],
+        }));
+        var command = new Command("service", "The services this node provides.");
+        command.Subcommands.Add(add);
+        return command;
+    }
+
+    private static Command CreateAcl()
+    {
+        var acl = new Command("acl", "Who may call this node's services (deny by default).");
+        foreach (var allow in new[] { true, false })
+        {
+            var service = new Argument<string>("service");
+            var subject = new Argument<string>("subject") { Description = "A member, a subsystem, or group:INSTANCE/GROUP." };
+            var command = new Command(allow ? "allow" : "deny", allow ? "Allow a subject to call a service." : "Remove an allow rule.") { service, subject, DataOption };
+            command.SetAction(parse => Edit(parse, s =>
+            {
+                var rule = new AccessRule { Service = parse.GetValue(service)!, Subject = parse.GetValue(subject)! };
+                return s with { AccessRules = allow ? [.. s.AccessRules.Where(r => r != rule), rule] : [.. s.AccessRules.Where(r => r != rule)] };
+            }));
+            acl.Subcommands.Add(command);
+        }
+
+        var list = new Command("list", "Show the access rules.") { DataOption };
+        list.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            foreach (var rule in NodeSettings.Read(new NodePaths(parse.GetValue(DataOption)!).Settings).AccessRules)
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"allow {rule.Subject} -> {rule.Service}");
+            }
+        }));
+        acl.Subcommands.Add(list);
+        return acl;
+    }
+
+    /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
+    private static int Edit(ParseResult parse, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
+    {
+        var path = new NodePaths(parse.GetValue(DataOption)!).Settings;
+        change(NodeSettings.Read(path)).Write(path);
+        parse.InvocationConfiguration.Output.WriteLine($"{path} updated (restart the node to apply).");
+    });
+
+    public static Command CreateCall()
+    {
+        var node = new Option<string>("--node") { Description = "The node's local address.", DefaultValueFactory = _ => "http://127.0.0.1:5600" };
+        var client = new Option<string>("--client") { Description = "Calling subsystem, registered on that node.", Required = true };
+        var service = new Option<string>("--service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION].", Required = true };
+        var user = new Option<string?>("--user-id") { Description = "The official making the call." };
+        var subject = new Option<string?>("--subject-id") { Description = "The citizen the data is about." };
+        var issue = new Option<string?>("--issue") { Description = "Case or issue number." };
+        var payload = new Option<string?>("--payload") { Description = "Request payload as UTF-8 text." };
+        var payloadFile = new Option<string?>("--payload-file") { Description = "Request payload from a file." };
+        var json = new Option<bool>("--json") { Description = "Print the answer as JSON." };
+        var command = new Command("call", "Call a service through a node, as an agency system would.") { node, client, service, user, subject, issue, payload, payloadFile, json };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var body = parse.GetValue(payloadFile) is { } file ? await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)
+                : System.Text.Encoding.UTF8.GetBytes(parse.GetValue(payload) ?? string.Empty);
+            using var channel = GrpcChannel.ForAddress(new Uri(parse.GetValue(node)!), new GrpcChannelOptions());
+            var reply = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+            {
+                Client = parse.GetValue(client)!,
+                Service = parse.GetValue(service)!,
+                UserId = parse.GetValue(user) ?? string.Empty,
+                SubjectId = parse.GetValue(subject) ?? string.Empty,
+                Issue = parse.GetValue(issue) ?? string.Empty,
+                Payload = ByteString.CopyFrom(body),
+            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonFormatter.Default.Format(reply));
+            }
+            else
+            {
+                output.WriteLine($"message {reply.MessageId} answered by {reply.ProviderNode}:");
+                output.WriteLine(reply.Payload.ToStringUtf8());
+            }
+        }));
+        return command;
+    }
+}

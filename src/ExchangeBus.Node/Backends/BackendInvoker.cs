@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Concurrent;
+using System.Net;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Configuration;
+
+namespace ExchangeBus.Node.Backends;
+
+/// <summary>What the provider node tells its backend about a call, besides the bytes.</summary>
+public sealed record BackendCall(
+    string MessageId,
+    string Client,
+    string Service,
+    string UserId,
+    string SubjectId,
+    string Issue,
+    ReadOnlyMemory<byte> Payload,
+    IReadOnlyDictionary<string, string> Metadata);
+
+public sealed record BackendReply(byte[] Payload, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>
+/// Calls the agency's own service behind the provider node: a gRPC method (the payload bytes
+/// are the request message, passed through untouched) or an HTTP endpoint (POST). The call's
+/// identity travels in headers. Failures become the provider's stable codes; the backend's own
+/// error text stays on this side.
+/// </summary>
+public sealed class BackendInvoker : IDisposable
+{
+    public const int MaxReplyBytes = 4 * 1024 * 1024;
+    private readonly ConcurrentDictionary<string, GrpcChannel> _grpc = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+        MaxResponseContentBufferSize = MaxReplyBytes,
+    };
+
+    public async Task<BackendReply> InvokeAsync(ServiceSettings service, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(call);
+        return service.Backend.Kind == BackendKind.Grpc
+            ? await InvokeGrpcAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false)
+            : await InvokeHttpAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var channel = _grpc.GetOrAdd(backend.Address, address => GrpcChannel.ForAddress(new Uri(address), new GrpcChannelOptions()));
+        var path = backend.Method!;
+        var slash = path.LastIndexOf('/');
+        var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(
+            MethodType.Unary, path[1..slash], path[(slash + 1)..], Marshallers.Bytes, Marshallers.Bytes);
+        var headers = new Metadata()
+            .Add("x-xbus-message-id", call.MessageId)
+            .Add("x-xbus-client", call.Client)
+            .Add("x-xbus-service", call.Service);
+        AddOptional(headers, "x-xbus-user-id", call.UserId);
+        AddOptional(headers, "x-xbus-subject-id", call.SubjectId);
+        AddOptional(headers, "x-xbus-issue", call.Issue);
+        try
+        {
+            var reply = await channel.UnaryAsync(method, call.Payload, new CallOptions(headers, deadline, cancellationToken)).ConfigureAwait(false);
+            return new BackendReply(reply.ToArray(), new Dictionary<string, string>());
+        }
+        catch (RpcException ex)
+        {
+            throw ex.StatusCode switch
+            {
+                StatusCode.DeadlineExceeded => new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time."),
+                StatusCode.Unavailable => new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable."),
+                StatusCode.Cancelled => new OperationCanceledException(cancellationToken),
+                _ => new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service failed ({ex.StatusCode})."),
+            };
+        }
+    }
+
+    private async Task<BackendReply> InvokeHttpAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, backend.Address) { Content = new ReadOnlyMemoryContent(call.Payload) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", call.Metadata.GetValueOrDefault("content-type", "application/octet-stream"));
+        request.Headers.TryAddWithoutValidation("X-Road-Id", call.MessageId);
+        request.Headers.TryAddWithoutValidation("X-Road-Client", call.Client);
+        request.Headers.TryAddWithoutValidation("X-Road-Service", call.Service);
+        AddOptional(request, "X-Road-UserId", call.UserId);
+        AddOptional(request, "X-Road-Issue", call.Issue);
+        AddOptional(request, "X-Xbus-Subject-Id", call.SubjectId);
+        var remaining = deadline - DateTimeOffset.UtcNow;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            if ((int)response.StatusCode is < 200 or > 299)
+            {
+                throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service answered HTTP {(int)response.StatusCode}.");
+            }
+
+            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (response.Content.Headers.ContentType is { } contentType)
+            {
+                metadata["content-type"] = contentType.ToString();
+            }
+
+            return new BackendReply(body, metadata);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time.");
+        }
+        catch (HttpRequestException ex) when (ex.StatusCode is null)
+        {
+            throw new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable.");
+        }
+        catch (HttpRequestException)
+        {
+            throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, "The service's answer was refused (too large or malformed).");
+        }
+    }
+
+    private static void AddOptional(Metadata headers, string key, string value)
+    {
+        if (!string.IsNullOrEmpty(value) && Metadata.IsPrintableAscii(value))
+        {
+            headers.Add(key, value);
+        }
+    }
+
+    private static void AddOptional(HttpRequestMessage request, string name, string value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            request.Headers.TryAddWithoutValidation(name, WebUtility.UrlEncode(value));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _grpc.Values)
+        {
+            channel.Dispose();
+        }
+
+        _http.Dispose();
+    }
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace ExchangeBus.Node.Configuration;
+
+/// <summary>Where a node keeps what it owns, all under one data folder readable by its owner only.</summary>
+public sealed record NodePaths(string DataDirectory)
+{
+    public string Settings => Path.Combine(DataDirectory, "node.json");
+
+    public string Anchor => Path.Combine(DataDirectory, "anchor.json");
+
+    public string Keys => Path.Combine(DataDirectory, "keys");
+
+    public string AuthenticationKey => Path.Combine(Keys, "auth.key.pem");
+
+    public string AuthenticationCertificate => Path.Combine(Keys, "auth.pem");
+
+    public string SigningKey => Path.Combine(Keys, "signing.key.pem");
+
+    public string SigningCertificate => Path.Combine(Keys, "signing.pem");
+
+    public string GlobalConfigurationCache => Path.Combine(DataDirectory, "globalconf.bin");
+
+    public string OcspCache => Path.Combine(DataDirectory, "ocsp");
+
+    public string MessageLog => Path.Combine(DataDirectory, "messagelog.db");
+
+    public string Endpoints => Path.Combine(DataDirectory, "endpoints.json");
+}

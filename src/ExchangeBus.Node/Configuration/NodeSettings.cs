@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ExchangeBus.Core;
+using ExchangeBus.Core.Identifiers;
+
+namespace ExchangeBus.Node.Configuration;
+
+/// <summary>
+/// The node's local configuration (node.json): who it is, which of its member's subsystems use
+/// it as clients, which services it provides and where their backends are, and who may call
+/// them. The global configuration says who exists; this says what this node does.
+/// </summary>
+public sealed record NodeSettings
+{
+    /// <summary>INSTANCE/CLASS/MEMBER/NODE.</summary>
+    public required string Node { get; init; }
+
+    /// <summary>host:port other nodes reach the inter-node listener at (as registered).</summary>
+    public required string Address { get; init; }
+
+    public string RegistrationId { get; init; } = string.Empty;
+
+    public IReadOnlyList<ClientSettings> Clients { get; init; } = [];
+
+    public IReadOnlyList<ServiceSettings> Services { get; init; } = [];
+
+    public IReadOnlyList<AccessRule> AccessRules { get; init; } = [];
+
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static NodeSettings Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsMissing, $"{path} does not exist: run `xbus node init` first.");
+        }
+
+        NodeSettings? settings;
+        try
+        {
+            settings = JsonSerializer.Deserialize<NodeSettings>(AtomicFile.ReadBounded(path, MaxFileBytes), Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{path} is not valid: {ex.Message}");
+        }
+
+        if (settings is null)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{path} is empty.");
+        }
+
+        var problems = settings.Validate().ToArray();
+        return problems.Length == 0
+            ? settings
+            : throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{path}: " + string.Join("; ", problems));
+    }
+
+    /// <summary>Writes atomically: a crash leaves the old file or the new one, never half of one.</summary>
+    public void Write(string path)
+    {
+        var problems = Validate().ToArray();
+        if (problems.Length > 0)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, string.Join("; ", problems));
+        }
+
+        AtomicFile.WriteOwnerOnly(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
+    }
+
+    /// <summary>Every problem, not the first.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (!NodeId.TryParse(Node, out var node, out var nodeError))
+        {
+            yield return $"node: {nodeError!.Message}";
+        }
+
+        foreach (var client in Clients)
+        {
+            if (!SubsystemId.TryParse(client.Subsystem, out var subsystem, out var error))
+            {
+                yield return $"client '{client.Subsystem}': {error!.Message}";
+            }
+            else if (node is not null && subsystem!.Member != node.Owner)
+            {
+                yield return $"client '{client.Subsystem}' is not a subsystem of the node's owner {node.Owner}";
+            }
+        }
+
+        foreach (var service in Services)
+        {
+            if (!ServiceId.TryParse(service.Service, out var id, out var error))
+            {
+                yield return $"service '{service.Service}': {error!.Message}";
+                continue;
+            }
+
+            if (node is not null && id!.Subsystem.Member != node.Owner)
+            {
+                yield return $"service '{service.Service}' does not belong to the node's owner {node.Owner}";
+            }
+
+            if (!Uri.TryCreate(service.Backend.Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                yield return $"service '{service.Service}': backend address must be an http:// or https:// URL";
+            }
+
+            if (service.Backend.Kind == BackendKind.Grpc && !(service.Backend.Method?.StartsWith('/') ?? false))
+            {
+                yield return $"service '{service.Service}': a gRPC backend needs its method path, e.g. /pkg.Service/Method";
+            }
+
+            if (service.Backend.TimeoutMilliseconds is < 1 or > 600_000)
+            {
+                yield return $"service '{service.Service}': backend timeout must be 1–600000 ms";
+            }
+        }
+
+        foreach (var rule in AccessRules)
+        {
+            if (!ServiceId.TryParse(rule.Service, out _, out var error))
+            {
+                yield return $"access rule service '{rule.Service}': {error!.Message}";
+            }
+
+            if (!AccessRule.TryParseSubject(rule.Subject, out _))
+            {
+                yield return $"access rule subject '{rule.Subject}' must be a member, a subsystem, or group:INSTANCE/GROUP";
+            }
+        }
+    }
+}
+
+public sealed record ClientSettings
+{
+    /// <summary>INSTANCE/CLASS/MEMBER/SUBSYSTEM, one of the owner's subsystems.</summary>
+    public required string Subsystem { get; init; }
+
+    /// <summary>
+    /// SHA-256 (hex) of the TLS certificate this system must present on the local listener's TLS
+    /// port; null means it may only call over the loopback development port.
+    /// </summary>
+    public string? TlsCertificateSha256 { get; init; }
+
+    /// <summary>False keeps only the hash of bodies in the message log, for this subsystem's exchanges.</summary>
+    public bool LogBodies { get; init; } = true;
+}
+
+public enum BackendKind
+{
+    Grpc,
+    Http,
+}
+
+public sealed record BackendSettings
+{
+    public required BackendKind Kind { get; init; }
+
+    /// <summary>http(s)://host:port for gRPC; the full URL for HTTP.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>gRPC only: the method path the bytes are sent to, /package.Service/Method.</summary>
+    public string? Method { get; init; }
+
+    public int TimeoutMilliseconds { get; init; } = 30_000;
+}
+
+public sealed record ServiceSettings
+{
+    /// <summary>INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION] provided through this node.</summary>
+    public required string Service { get; init; }
+
+    public required BackendSettings Backend { get; init; }
+
+    /// <summary>False keeps only the hash of bodies in the message log for this service.</summary>
+    public bool LogBodies { get; init; } = true;
+}
+
+/// <summary>Allows one subject to call one service; everything not allowed is denied.</summary>
+public sealed record AccessRule
+{
+    public required string Service { get; init; }
+
+    /// <summary>A member (INSTANCE/CLASS/MEMBER), a subsystem (…/SUBSYSTEM) or a global group (group:INSTANCE/GROUP).</summary>
+    public required string Subject { get; init; }
+
+    public const string GroupPrefix = "group:";
+
+    public static bool TryParseSubject(string subject, out object? parsed)
+    {
+        parsed = null;
+        if (subject.StartsWith(GroupPrefix, StringComparison.Ordinal))
+        {
+            if (GlobalGroupId.TryParse(subject[GroupPrefix.Length..], out var group, out _))
+            {
+                parsed = group;
+            }
+        }
+        else if (ClientId.TryParse(subject, out var client, out _))
+        {
+            parsed = client;
+        }
+
+        return parsed is not null;
+    }
+}

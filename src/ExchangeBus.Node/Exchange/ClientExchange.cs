@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Trust;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Exchange;
+
+/// <summary>
+/// The client's side of an exchange (design.md, "A call", steps 2 and 5): the caller must be a
+/// subsystem registered on this node; the provider's nodes come from the global configuration
+/// (the next is tried when one is unreachable); the request is signed with the member's key,
+/// logged, sent; the response must be signed by the provider's member and carry this request's
+/// hash; it is logged before the caller gets it.
+/// </summary>
+public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExchange> logger)
+{
+    /// <summary>Used when the caller sets no deadline of its own.</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(60);
+
+    private int _rotation;
+
+    /// <summary>Identity of the local caller, as the local listener established it.</summary>
+    public sealed record Caller(string? TlsCertificateSha256);
+
+    public async Task<CallResponse> CallAsync(CallRequest request, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = Stopwatch.GetTimestamp();
+        var serviceLabel = "invalid";
+        try
+        {
+            var service = Parse<ServiceId>(request.Service, "service", ServiceId.TryParse);
+            serviceLabel = service.ToString();
+            var response = await ExchangeAsync(request, service, caller, deadline ?? node.TimeProvider.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
+            node.Metrics.Record("client", serviceLabel, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
+            return response;
+        }
+        catch (NodeException ex)
+        {
+            node.Metrics.Record("client", serviceLabel, ex.Code, Stopwatch.GetElapsedTime(started));
+            Log.Failed(logger, ex.Code, correlationId);
+            throw ex.ToRpc(correlationId);
+        }
+    }
+
+    private async Task<CallResponse> ExchangeAsync(CallRequest request, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
+    {
+        var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
+        var registered = node.Settings.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, request.Client, StringComparison.Ordinal))
+            ?? throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredClient, $"{client} is not a client registered on this node.");
+        // A system registered with a certificate must present it; one registered without may
+        // only use the loopback development port, where nobody presents one.
+        if (!string.Equals(caller.TlsCertificateSha256, registered.TlsCertificateSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.ClientNotAuthenticated,
+                $"{client} must call with the TLS certificate registered for it (and only then).");
+        }
+
+        var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        if (!view.SubsystemExists(client))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnknownClient, $"{client} is not in the global configuration (unknown or disabled).");
+        }
+
+        if (!view.SubsystemExists(service.Subsystem))
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownProvider, $"{service.Subsystem} is not in the global configuration.");
+        }
+
+        var providers = view.NodesOf(service.Subsystem.Member);
+        if (providers.Count == 0)
+        {
+            throw new NodeException(StatusCode.Unavailable, NodeErrors.NoProviderNode, $"{service.Subsystem.Member} has no node in the global configuration.");
+        }
+
+        var header = new MessageHeader
+        {
+            Kind = MessageKind.Request,
+            MessageId = Guid.NewGuid().ToString("N"),
+            Client = client.ToString(),
+            Service = service.ToString(),
+            UserId = request.UserId,
+            SubjectId = request.SubjectId,
+            Issue = request.Issue,
+            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
+            SenderNode = node.Node.ToString(),
+        };
+        header.Metadata.Add(request.Metadata);
+        var headerBytes = header.ToByteArray();
+        var envelope = new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Body = request.Payload,
+            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, request.Payload.Span)),
+            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
+        };
+        var requestHash = SHA256.HashData(Core.Signing.EnvelopeDigest.Compute(headerBytes, request.Payload.Span));
+        await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).ConfigureAwait(false);
+
+        SignedEnvelope response;
+        NodeEntry answered;
+        try
+        {
+            (response, answered) = await SendAsync(envelope, providers, view, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeException ex)
+        {
+            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        VerifiedEnvelope verified;
+        try
+        {
+            verified = node.Verification.Verify(response, view, _ => service.Subsystem.Member, EnvelopeVerification.ClientCodes);
+            var answer = verified.Header;
+            if (answer.Kind != MessageKind.Response
+                || !string.Equals(answer.MessageId, header.MessageId, StringComparison.Ordinal)
+                || !CryptographicOperations.FixedTimeEquals(answer.RequestHash.Span, requestHash)
+                || !string.Equals(answer.SenderNode, answered.Id.ToString(), StringComparison.Ordinal))
+            {
+                throw new NodeException(StatusCode.DataLoss, NodeErrors.InvalidResponse, "The response does not answer this request (message id, request hash or sender differ).");
+            }
+        }
+        catch (NodeException ex)
+        {
+            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, verified.Header, response, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+        var reply = new CallResponse { Payload = response.Body, MessageId = header.MessageId, ProviderNode = answered.Id.ToString() };
+        reply.Metadata.Add(verified.Header.Metadata);
+        return reply;
+    }
+
+    /// <summary>Tries the provider's nodes in turn while they are unreachable; a node's coded answer is final.</summary>
+    private async Task<(SignedEnvelope Response, NodeEntry Node)> SendAsync(
+        SignedEnvelope envelope, IReadOnlyList<NodeEntry> providers, GlobalConfigurationView view, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)providers.Count);
+        for (var i = 0; i < providers.Count; i++)
+        {
+            var provider = providers[(start + i) % providers.Count];
+            try
+            {
+                var channel = node.Peers.For(provider, view);
+                var response = await channel.UnaryAsync(NodeMethods.Deliver, envelope, new CallOptions(Deadline: deadline, CancellationToken: cancellationToken)).ConfigureAwait(false);
+                return (response, provider);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && ex.ErrorCode is null)
+            {
+                // Not reached (refused connection, failed handshake): the next node may be up.
+                Log.ProviderUnreachable(logger, provider.Id.ToString(), ex.Status.Detail);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ClientProxyTimeout, "The provider did not answer before the deadline.");
+            }
+            catch (RpcException ex) when (ex.ErrorCode is { } code)
+            {
+                // The provider refused or its service failed: pass its code on unchanged.
+                throw new NodeException(ex.StatusCode, code, ex.Status.Detail);
+            }
+            catch (RpcException ex)
+            {
+                throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, $"The provider's node failed the call ({ex.StatusCode}).");
+            }
+        }
+
+        throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, "None of the provider's nodes could be reached.");
+    }
+
+    private delegate bool TryParser<T>(string? text, out T? value, out IdentifierError? error);
+
+    private static T Parse<T>(string text, string what, TryParser<T> parse)
+        where T : class =>
+        parse(text, out var value, out var error)
+            ? value!
+            : throw new NodeException(StatusCode.InvalidArgument, NodeErrors.InvalidIdentifier, $"Invalid {what} identifier: {error!.Message}");
+
+    private static partial class Log
+    {
+        [LoggerMessage(4300, LogLevel.Information, "Exchange failed: {Code} (correlation id {CorrelationId})")]
+        public static partial void Failed(ILogger logger, string code, string correlationId);
+
+        [LoggerMessage(4301, LogLevel.Warning, "Provider node {Node} unreachable ({Detail}); trying the next one")]
+        public static partial void ProviderUnreachable(ILogger logger, string node, string detail);
+    }
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Backends;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.MessageLog;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Exchange;
+
+/// <summary>
+/// The provider's side of an exchange (design.md, "A call", step 4). Every check runs before
+/// the backend is called: the TLS peer is a node the configuration lists; the signer is the
+/// client's member with a valid certificate and a fresh good OCSP status; the message id is new;
+/// the service is one this node provides; the access list allows the client. Then the request
+/// is logged, the backend called with a deadline, the response signed (its header binding the
+/// request's hash), logged, and returned. Refusals of authentic requests are logged too.
+/// </summary>
+public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderExchange> logger)
+{
+    /// <summary>How old a request may be; older ones are refused, which bounds what replay checks must remember.</summary>
+    public static readonly TimeSpan MaxMessageAge = TimeSpan.FromMinutes(10);
+
+    /// <summary>How far ahead of our clock a sender's may be.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public const string ListMethodsService = "listMethods";
+    public const string AllowedMethodsService = "allowedMethods";
+
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+
+    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
+        .AddMethod(NodeMethods.Deliver, DeliverAsync)
+        .Build();
+
+    private async Task<SignedEnvelope> DeliverAsync(SignedEnvelope envelope, ServerCallContext context)
+    {
+        var correlationId = context.HttpContext.TraceIdentifier;
+        var started = Stopwatch.GetTimestamp();
+        var service = "unknown";
+        try
+        {
+            var (response, serviceName) = await HandleAsync(envelope, context, correlationId).ConfigureAwait(false);
+            service = serviceName;
+            node.Metrics.Record("provider", service, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
+            return response;
+        }
+        catch (NodeException ex)
+        {
+            node.Metrics.Record("provider", ex.Data["service"] as string ?? service, ex.Code, Stopwatch.GetElapsedTime(started));
+            Log.Refused(logger, ex.Code, correlationId);
+            throw ex.ToRpc(correlationId);
+        }
+    }
+
+    private async Task<(SignedEnvelope Response, string Service)> HandleAsync(SignedEnvelope envelope, ServerCallContext context, string correlationId)
+    {
+        var view = node.Configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
+        var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
+        if (peer is null)
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredNode,
+                "The TLS certificate is not the authentication certificate of any node in the global configuration.");
+        }
+
+        var verified = node.Verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
+        var header = verified.Header;
+        var (client, service) = CheckHeader(header, peer.Id, view);
+
+        // From here the request is authentic: what happens to it goes into the message log.
+        var settings = node.Settings.Services.FirstOrDefault(s => string.Equals(s.Service, header.Service, StringComparison.Ordinal));
+        var logBody = settings?.LogBodies ?? true;
+        if (!_inFlight.TryAdd(header.MessageId, 0))
+        {
+            throw Tagged(new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id is being handled already."), header.Service);
+        }
+
+        try
+        {
+            if (node.Log.FindByMessageId(header.MessageId).Any(e => e.Record.Direction == MessageDirection.ProviderRequest))
+            {
+                throw new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id was received before.");
+            }
+
+            var metaservice = service.ServiceCode is ListMethodsService or AllowedMethodsService && service.Version is null;
+            if (!metaservice && settings is null)
+            {
+                throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
+            }
+
+            if (!metaservice && !AccessControl.IsAllowed(node.Settings.AccessRules, service, client, view))
+            {
+                throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
+            }
+
+            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, logBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).ConfigureAwait(false);
+            BackendReply reply;
+            try
+            {
+                reply = metaservice
+                    ? Metaservice(service, client, view)
+                    : await node.Backends.InvokeAsync(settings!, new BackendCall(
+                        header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata),
+                        Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeException ex)
+            {
+                await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            var response = Sign(header, verified.ToBeSigned, reply);
+            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, MessageHeader.Parser.ParseFrom(response.Header), response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+            return (response, header.Service);
+        }
+        catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied)
+        {
+            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            throw Tagged(ex, header.Service);
+        }
+        finally
+        {
+            _inFlight.TryRemove(header.MessageId, out _);
+        }
+    }
+
+    /// <summary>The header must be a request, from the member of the node that sent it, for this node's member, and recent.</summary>
+    private (ClientId Client, ServiceId Service) CheckHeader(MessageHeader header, NodeId peer, GlobalConfigurationView view)
+    {
+        if (header.Kind != MessageKind.Request || header.MessageId.Length is 0 or > 128 || header.CreatedAt is null)
+        {
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage, "The header is not a complete request header.");
+        }
+
+        if (!ClientId.TryParse(header.Client, out var client, out _) || !ServiceId.TryParse(header.Service, out var service, out _))
+        {
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage, "The header's client or service identifier does not parse.");
+        }
+
+        if (!string.Equals(header.SenderNode, peer.ToString(), StringComparison.Ordinal) || client!.Member != peer.Owner)
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.SenderMismatch,
+                $"The request names client {header.Client} but came from node {peer}, which belongs to another member.");
+        }
+
+        if (service!.Subsystem.Member != node.Node.Owner || !view.SubsystemExists(service.Subsystem))
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
+        }
+
+        var age = node.TimeProvider.GetUtcNow() - header.CreatedAt.ToDateTimeOffset();
+        if (age > MaxMessageAge || age < -MaxClockSkew)
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.StaleMessage, "The request's time is outside the accepted window.");
+        }
+
+        return (client, service);
+    }
+
+    private BackendReply Metaservice(ServiceId service, ClientId client, GlobalConfigurationView view)
+    {
+        var provided = service.ServiceCode == ListMethodsService
+            ? node.Settings.Services.Select(s => ServiceId.Parse(s.Service)).Where(s => s.Subsystem == service.Subsystem).Select(s => s.ToString())
+            : AccessControl.AllowedServices(node.Settings, service.Subsystem, client, view);
+        return new BackendReply(new ListMethodsResponse { Services = { provided.Order(StringComparer.Ordinal) } }.ToByteArray(), new Dictionary<string, string>());
+    }
+
+    private DateTimeOffset Deadline(ServerCallContext context, ServiceSettings settings)
+    {
+        var own = node.TimeProvider.GetUtcNow().AddMilliseconds(settings.Backend.TimeoutMilliseconds);
+        return context.Deadline is { } caller && caller < own ? caller : own;
+    }
+
+    private SignedEnvelope Sign(MessageHeader request, byte[] requestToBeSigned, BackendReply reply)
+    {
+        var header = new MessageHeader
+        {
+            Kind = MessageKind.Response,
+            MessageId = request.MessageId,
+            Client = request.Client,
+            Service = request.Service,
+            UserId = request.UserId,
+            SubjectId = request.SubjectId,
+            Issue = request.Issue,
+            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
+            SenderNode = node.Node.ToString(),
+            RequestHash = ByteString.CopyFrom(SHA256.HashData(requestToBeSigned)),
+        };
+        foreach (var (key, value) in reply.Metadata)
+        {
+            header.Metadata[key] = value;
+        }
+
+        var headerBytes = header.ToByteArray();
+        return new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Body = ByteString.CopyFrom(reply.Payload),
+            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, reply.Payload)),
+            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
+        };
+    }
+
+    private static NodeException Tagged(NodeException ex, string service)
+    {
+        ex.Data["service"] = service;
+        return ex;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4200, LogLevel.Information, "Refused an incoming exchange: {Code} (correlation id {CorrelationId})")]
+        public static partial void Refused(ILogger logger, string code, string correlationId);
+    }
+}

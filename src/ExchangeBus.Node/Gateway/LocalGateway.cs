@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Hosting;
+
+namespace ExchangeBus.Node.Gateway;
+
+/// <summary>
+/// What the agency's own systems call. On the TLS port the caller is the system whose
+/// registered certificate it presents; on the loopback development port it is whoever it says.
+/// The metaservices listMethods and allowedMethods are answered by the provider's node itself,
+/// through the same signed and logged exchange as any call.
+/// </summary>
+public sealed class LocalGateway(NodeContext node, ClientExchange exchange)
+{
+    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
+        .AddMethod(NodeMethods.Call, (request, context) =>
+            exchange.CallAsync(request, Caller(context), context.Deadline, context.HttpContext.TraceIdentifier, context.CancellationToken))
+        .AddMethod(NodeMethods.ListClients, ListClientsAsync)
+        .AddMethod(NodeMethods.ListMethods, (request, context) => MetaserviceAsync(request.Provider, request.Client, ProviderExchange.ListMethodsService, context))
+        .AddMethod(NodeMethods.AllowedMethods, async (request, context) => new AllowedMethodsResponse
+        {
+            Services = { (await MetaserviceAsync(request.Provider, request.Client, ProviderExchange.AllowedMethodsService, context).ConfigureAwait(false)).Services },
+        })
+        .Build();
+
+    private Task<ListClientsResponse> ListClientsAsync(ListClientsRequest request, ServerCallContext context)
+    {
+        GlobalConfigurationViewGuard(context, out var view);
+        var response = new ListClientsResponse();
+        foreach (var member in view.Members.OrderBy(m => m.Id.ToString(), StringComparer.Ordinal))
+        {
+            response.Clients.Add(new ClientEntry { Id = member.Id.ToString(), Name = member.Name });
+            foreach (var subsystem in member.Subsystems)
+            {
+                response.Clients.Add(new ClientEntry { Id = subsystem.ToString(), Name = member.Name });
+            }
+        }
+
+        return Task.FromResult(response);
+    }
+
+    private async Task<ListMethodsResponse> MetaserviceAsync(string provider, string client, string code, ServerCallContext context)
+    {
+        var reply = await exchange.CallAsync(
+            new CallRequest { Service = $"{provider}/{code}", Client = client },
+            Caller(context), context.Deadline, context.HttpContext.TraceIdentifier, context.CancellationToken).ConfigureAwait(false);
+        return ListMethodsResponse.Parser.ParseFrom(reply.Payload);
+    }
+
+    private void GlobalConfigurationViewGuard(ServerCallContext context, out Core.GlobalConf.GlobalConfigurationView view)
+    {
+        try
+        {
+            view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        }
+        catch (NodeException ex)
+        {
+            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+        }
+    }
+
+    private static ClientExchange.Caller Caller(ServerCallContext context) =>
+        new(context.HttpContext.Request.IsHttps && context.ClientCertificate is { } certificate
+            ? Convert.ToHexString(SHA256.HashData(certificate.RawData))
+            : null);
+}

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Node.Backends;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Trust;
+
+namespace ExchangeBus.Node.Hosting;
+
+/// <summary>The parts of a running node that every exchange uses; built once at start-up.</summary>
+public sealed record NodeContext(
+    NodeId Node,
+    NodeSettings Settings,
+    NodeKeys Keys,
+    GlobalConfigurationProvider Configuration,
+    OwnCertificateStatus OwnStatus,
+    EnvelopeVerification Verification,
+    PeerChannels Peers,
+    BackendInvoker Backends,
+    SqliteMessageLog Log,
+    NodeMetrics Metrics,
+    TimeProvider TimeProvider);

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Health;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Backends;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Trust;
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace ExchangeBus.Node.Hosting;
+
+public sealed record NodeServerOptions
+{
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Inter-node listener (mutual TLS with the authentication certificate), ip:port.</summary>
+    public string PeerListen { get; init; } = "127.0.0.1:5500";
+
+    /// <summary>Local listener for the agency's systems: plaintext HTTP/2, loopback only (development).</summary>
+    public string LocalListen { get; init; } = "127.0.0.1:5600";
+
+    /// <summary>HTTP/1.1 listener for /metrics (Prometheus) and /health/live, /health/ready; gRPC health is on both gRPC listeners.</summary>
+    public string MetricsListen { get; init; } = "127.0.0.1:5601";
+
+    /// <summary>Refuse a development trust anchor (docs/design/certificates.md).</summary>
+    public bool Production { get; init; }
+
+    public MessageLogOptions MessageLog { get; init; } = new();
+}
+
+/// <summary>
+/// A running node: two Kestrel hosts so the agency-facing API can never be reached on the
+/// inter-node port (a peer with a valid certificate must not act as this node's client), the
+/// configuration and OCSP upkeep loops, and the message log.
+/// </summary>
+public sealed class NodeServer : IAsyncDisposable
+{
+    private readonly WebApplication[] _hosts;
+    private readonly IAsyncDisposable[] _owned;
+
+    private NodeServer(NodeContext context, WebApplication[] hosts, string peerAddress, string localAddress, string metricsAddress, IAsyncDisposable[] owned)
+    {
+        Context = context;
+        _hosts = hosts;
+        PeerAddress = peerAddress;
+        LocalAddress = localAddress;
+        MetricsAddress = metricsAddress;
+        _owned = owned;
+    }
+
+    public NodeContext Context { get; }
+
+    public string PeerAddress { get; }
+
+    /// <summary>http://host:port of the local (agency) gRPC listener.</summary>
+    public string LocalAddress { get; }
+
+    public string MetricsAddress { get; }
+
+    public static async Task<NodeServer> StartAsync(NodeServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var time = timeProvider ?? TimeProvider.System;
+        var paths = new NodePaths(options.DataDirectory);
+        var settings = NodeSettings.Read(paths.Settings);
+        var anchor = ConfigurationAnchor.Read(paths.Anchor);
+        if (options.Production && anchor.SigningCertificates.Concat(anchor.RegistryTlsTrustRoots).Any(DevelopmentPki.IsDevelopmentCertificate))
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid,
+                "This node is started for production but its anchor holds development certificates (certs-dev).");
+        }
+
+        var localEndpoint = ParseEndpoint(options.LocalListen);
+        if (!IPAddress.IsLoopback(localEndpoint.Address))
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "The plaintext local listener must be on a loopback address.");
+        }
+
+        using var loggerFactory = LoggerFactory.Create(builder => logging?.Invoke(builder));
+        var keys = NodeKeys.Load(paths);
+        var configuration = new GlobalConfigurationProvider(anchor, paths, time, loggerFactory.CreateLogger<GlobalConfigurationProvider>());
+        if (configuration.Latest is null)
+        {
+            // First start: wait for one configuration so the node does not begin by refusing everything.
+            try
+            {
+                await configuration.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+                // The poll loop keeps trying; exchanges answer OutdatedGlobalConf meanwhile.
+            }
+        }
+
+        var ownStatus = new OwnCertificateStatus(keys, configuration, paths, time, loggerFactory.CreateLogger<OwnCertificateStatus>());
+        try
+        {
+            await ownStatus.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            // Retried by its loop; calls answer OcspUnavailable meanwhile.
+        }
+
+        var log = SqliteMessageLog.Open(paths.MessageLog, options.MessageLog, time, loggerFactory.CreateLogger<SqliteMessageLog>());
+        var context = new NodeContext(
+            NodeId.Parse(settings.Node), settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
+            new PeerChannels(keys, time), new BackendInvoker(), log, new NodeMetrics(), time);
+
+        var peerTrust = new PeerTrustSource(configuration, time);
+        var peer = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+        {
+            ServerCertificate = keys.Authentication,
+            ClientTrustSource = peerTrust.Current,
+        })));
+        peer.MapBusGrpc(new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition());
+
+        var local = BuildHost(logging, time, kestrel => kestrel.Listen(localEndpoint, listen => listen.UseBusGrpc(null)));
+        var exchange = new ClientExchange(context, local.Services.GetRequiredService<ILogger<ClientExchange>>());
+        var metrics = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
+        metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
+        metrics.MapGet("/health/live", () => Results.Text("live"));
+        metrics.MapGet("/health/ready", () => configuration.Latest is { } view && !view.IsExpired(time.GetUtcNow())
+            ? Results.Text("ready")
+            : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
+        local.MapBusGrpc(new LocalGateway(context, exchange).Definition());
+
+        await peer.StartAsync().ConfigureAwait(false);
+        await local.StartAsync().ConfigureAwait(false);
+        await metrics.StartAsync().ConfigureAwait(false);
+        configuration.Start();
+        ownStatus.Start();
+        var health = local.Services.GetRequiredService<HealthService>();
+        configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
+
+        var peerAddress = Bound(peer);
+        return new NodeServer(
+            context, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}", Bound(local).ToString().TrimEnd('/'), Bound(metrics).ToString().TrimEnd('/'),
+            [configuration, ownStatus, log]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Stop taking calls (the local host first), let in-flight ones finish, then flush the log and stop the loops.
+        foreach (var host in _hosts)
+        {
+            await host.StopAsync().ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Context.Peers.Dispose();
+        Context.Backends.Dispose();
+        Context.Keys.Dispose();
+    }
+
+    private static WebApplication BuildHost(Action<ILoggingBuilder>? logging, TimeProvider time, Action<KestrelServerOptions> kestrel)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(kestrel);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddBusGrpc();
+        return builder.Build();
+    }
+
+    private static Uri Bound(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+
+    private static IPEndPoint ParseEndpoint(string listen) =>
+        IPEndPoint.TryParse(listen, out var endpoint)
+            ? endpoint
+            : throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"'{listen}' is not an IP address and port.");
+
+    /// <summary>Trust for peers' TLS certificates: the CAs of the configuration in force, rebuilt when it changes.</summary>
+    private sealed class PeerTrustSource(GlobalConfigurationProvider configuration, TimeProvider time)
+    {
+        private (ulong Version, CertificateTrust Trust)? _cached;
+
+        public CertificateTrust? Current()
+        {
+            var view = configuration.Latest;
+            if (view is null || view.TrustedCertificateAuthorities.Count == 0)
+            {
+                return null;
+            }
+
+            var cached = _cached;
+            if (cached is { } c && c.Version == view.Version)
+            {
+                return c.Trust;
+            }
+
+            var trust = new CertificateTrust(view.TrustedCertificateAuthorities, time);
+            _cached = (view.Version, trust);
+            return trust;
+        }
+    }
+}

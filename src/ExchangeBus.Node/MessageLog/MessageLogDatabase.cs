@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Node.MessageLog;
+
+/// <summary>
+/// The message log's SQLite file: schema by numbered migrations recorded in
+/// <c>schema_version</c> (as the registry's database does), connection strings and pragmas.
+/// </summary>
+internal static class MessageLogDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: the record table and the indexes the auditors' queries use.
+        // STRICT, so a value of the wrong type cannot be stored (and hashed differently from how
+        // it reads back). header and body are the last columns: SQLite walks a large value's
+        // overflow pages to reach any column after it, and queries and link checks need only
+        // the small columns. The hash encoding has its own, fixed field order.
+        """
+        CREATE TABLE records (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            direction INTEGER NOT NULL,
+            client TEXT NOT NULL,
+            service TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            subject_id TEXT,
+            issue TEXT NOT NULL,
+            status TEXT NOT NULL,
+            body_sha256 BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            signer_cert_sha256 BLOB,
+            correlation_id TEXT NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            header BLOB NOT NULL,
+            body BLOB) STRICT;
+        CREATE INDEX records_by_message_id ON records(message_id);
+        CREATE INDEX records_by_subject ON records(subject_id, at) WHERE subject_id IS NOT NULL;
+        CREATE INDEX records_by_client ON records(client, at);
+        CREATE INDEX records_by_service ON records(service, at);
+        CREATE INDEX records_by_user ON records(user_id, at);
+        CREATE INDEX records_by_at ON records(at);
+        """,
+    ];
+
+    /// <summary>The columns in the order <see cref="MessageLogReader"/> reads them.</summary>
+    public const string Columns =
+        "seq, at, message_id, direction, client, service, user_id, subject_id, issue, status, " +
+        "body_sha256, signature, signer_cert_sha256, correlation_id, prev_hash, hash, header, body";
+
+    public const string Insert = """
+        INSERT INTO records (seq, at, message_id, direction, client, service, user_id, subject_id, issue, status,
+            body_sha256, signature, signer_cert_sha256, correlation_id, prev_hash, hash, header, body)
+        VALUES ($seq, $at, $message_id, $direction, $client, $service, $user_id, $subject_id, $issue, $status,
+            $body_sha256, $signature, $signer_cert_sha256, $correlation_id, $prev_hash, $hash, $header, $body);
+        """;
+
+    public static int CurrentSchemaVersion => Migrations.Length;
+
+    /// <summary>The single writer's connection: not pooled, so closing it really closes the file.</summary>
+    public static SqliteConnection OpenWriter(string path, MessageLogOptions options)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = CommandTimeoutSeconds(options.BusyTimeout),
+        }.ToString());
+        try
+        {
+            connection.Open();
+            var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"{path} could not be put in WAL mode (it is in {mode} mode).");
+            }
+
+            var synchronous = options.Synchronous == MessageLogSynchronous.Full ? "FULL" : "NORMAL";
+            Execute(connection, string.Create(
+                CultureInfo.InvariantCulture,
+                $"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; " +
+                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024};"));
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Readers: pooled and read-only, so no query path can ever write to the log.</summary>
+    public static string ReaderConnectionString(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadOnly,
+        Pooling = true,
+    }.ToString();
+
+    /// <summary>Brings the schema up to date; returns the version it found.</summary>
+    public static int Migrate(SqliteConnection connection, string path)
+    {
+        Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+        var version = SchemaVersion(connection);
+        if (version > Migrations.Length)
+        {
+            throw new InvalidOperationException(
+                $"{path} has message log schema version {version}, newer than this program knows ({Migrations.Length}); refusing to touch it.");
+        }
+
+        for (var next = version; next < Migrations.Length; next++)
+        {
+            // A migration and its version row commit together: a crash leaves both or neither.
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[next];
+            command.ExecuteNonQuery();
+            command.CommandText = "INSERT INTO schema_version (version) VALUES ($v);";
+            command.Parameters.AddWithValue("$v", next + 1);
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+
+        return version;
+    }
+
+    public static int SchemaVersion(SqliteConnection connection) =>
+        Convert.ToInt32(Scalar(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"), CultureInfo.InvariantCulture);
+
+    /// <summary>The last record's sequence number and hash, or (0, genesis) for an empty log.</summary>
+    public static (long Sequence, byte[] Hash) ReadTail(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1;";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, MessageLogHash.Genesis());
+    }
+
+    public static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Microsoft.Data.Sqlite retries a busy statement until the command timeout (whole seconds)
+    /// on top of SQLite's own busy_timeout, so the two are set together.
+    /// </summary>
+    private static int CommandTimeoutSeconds(TimeSpan busyTimeout) => Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+}
