@@ -163,7 +163,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
                 // Not reached (refused connection, failed handshake): the next node may be up.
                 Log.ProviderUnreachable(logger, provider.Id.ToString(), ex.Status.Detail);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded && ex.ErrorCode is null)
             {
                 throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ClientProxyTimeout, "The provider did not answer before the deadline.");
             }

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using System.Net.Sockets;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeBus.Node.Tests.Exchange;
+
+/// <summary>
+/// A whole small bus in temp folders: a registry, a provider node and a client node that joined
+/// through the real registration flow, and a gRPC backend behind the provider. Real sockets,
+/// real mutual TLS, real SQLite files.
+/// </summary>
+internal sealed class BusFixture : IAsyncDisposable
+{
+    public const string Provider = "VN/GOV/000.00.00.H01";
+    public const string ProviderSubsystem = Provider + "/registry";
+    public const string Service = ProviderSubsystem + "/getCitizen/v1";
+    public const string Client = "VN/GOV/000.00.00.G01";
+    public const string ClientSubsystem = Client + "/licence";
+    public const string BackendMethod = "/test.Backend/Echo";
+
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    public string Root { get; } = Directory.CreateTempSubdirectory("xbus-bus-").FullName;
+
+    public RegistryServer Registry { get; private set; } = null!;
+
+    public NodeServer ProviderNode { get; private set; } = null!;
+
+    public NodeServer ClientNode { get; private set; } = null!;
+
+    public int BackendCalls;
+
+    public static async Task<BusFixture> StartAsync(bool allow = true)
+    {
+        var bus = new BusFixture();
+        await bus.StartRegistryAsync();
+        var backend = await bus.StartBackendAsync();
+        var anchor = Path.Combine(bus.Root, "anchor.json");
+        ConfigurationAnchor.Create("VN", bus.Registry.GrpcAddress, [bus.Registry.Keys.ConfigurationSigning], [bus.Registry.Keys.RootCertificate], DateTimeOffset.UtcNow).Write(anchor);
+
+        var providerPaths = await EnrolAsync(bus.Root, "provider", anchor, Provider + "/ss1");
+        var settings = NodeSettings.Read(providerPaths.Paths.Settings);
+        settings = settings with
+        {
+            Services = [new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } }],
+            AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }] : [],
+        };
+        settings.Write(providerPaths.Paths.Settings);
+
+        var clientPaths = await EnrolAsync(bus.Root, "client", anchor, Client + "/ss1");
+        var clientSettings = NodeSettings.Read(clientPaths.Paths.Settings);
+        (clientSettings with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(clientPaths.Paths.Settings);
+
+        bus.ProviderNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = providerPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{providerPaths.Port}", LocalListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+        bus._owned.Insert(0, bus.ProviderNode);
+        bus.ClientNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = clientPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{clientPaths.Port}", LocalListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+        bus._owned.Insert(0, bus.ClientNode);
+        return bus;
+    }
+
+    public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+
+    private async Task StartRegistryAsync()
+    {
+        var data = Path.Combine(Root, "registry");
+        var keysDirectory = Path.Combine(data, RegistryKeys.Folder);
+        new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keysDirectory, Instance = "VN" });
+        using (var keys = RegistryKeys.Load(keysDirectory, TimeProvider.System))
+        {
+            var database = RegistryDatabase.Open(data);
+            RegistryStore.Initialise(database, keys, TimeProvider.System, "VN", new ConfigurationParameters());
+            new RegistryStore(database, keys, TimeProvider.System).SetAutoApprove("test", true);
+        }
+
+        Registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" });
+        _owned.Add(Registry);
+        using var admin = AdminChannel(keysDirectory);
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+        foreach (var (member, name, subsystem) in new[] { (Provider, "Ministry of Public Security", ProviderSubsystem), (Client, "Ministry of Transport", ClientSubsystem) })
+        {
+            await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name });
+            await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem });
+        }
+    }
+
+    private GrpcChannel AdminChannel(string keys)
+    {
+        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
+        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
+        return GrpcChannel.ForAddress(new Uri(Registry.GrpcAddress), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([Registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
+        });
+    }
+
+    private static async Task<(NodePaths Paths, int Port)> EnrolAsync(string root, string name, string anchor, string node)
+    {
+        var port = FreePort();
+        var paths = new NodePaths(Path.Combine(root, name));
+        var status = await NodeEnrollment.InitAsync(paths, anchor, NodeId.Parse(node), $"127.0.0.1:{port}", TimeProvider.System, CancellationToken.None);
+        Assert.That(status.State, Is.EqualTo(RegistrationState.Approved));
+        return (paths, port);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to.</summary>
+    private async Task<string> StartBackendAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(null)));
+        builder.Services.AddBusGrpc();
+        var app = builder.Build();
+        var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "test.Backend", "Echo", Marshallers.Bytes, Marshallers.Bytes);
+        app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, async (request, context) =>
+        {
+            Interlocked.Increment(ref BackendCalls);
+            var text = System.Text.Encoding.UTF8.GetString(request.Span);
+            if (text == "slow")
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), context.CancellationToken);
+            }
+
+            return (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes($"echo:{text}:{context.RequestHeaders.GetValue("x-xbus-client")}");
+        }).Build());
+        await app.StartAsync();
+        _owned.Add(new AppDisposer(app));
+        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).ToString().TrimEnd('/');
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class AppDisposer(WebApplication app) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}

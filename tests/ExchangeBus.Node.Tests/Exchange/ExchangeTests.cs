@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.MessageLog;
+using Google.Protobuf;
+
+namespace ExchangeBus.Node.Tests.Exchange;
+
+/// <summary>A call through two nodes over real mTLS, and refusals that must never reach the backend.</summary>
+[NonParallelizable]
+public sealed class ExchangeTests
+{
+    private BusFixture _bus = null!;
+    private GrpcChannel _local = null!;
+
+    [OneTimeSetUp]
+    public async Task SetUp()
+    {
+        _bus = await BusFixture.StartAsync();
+        _local = _bus.LocalChannel();
+    }
+
+    [OneTimeTearDown]
+    public async Task TearDown()
+    {
+        _local.Dispose();
+        await _bus.DisposeAsync();
+    }
+
+    private Task<CallResponse> Call(string service = BusFixture.Service, string client = BusFixture.ClientSubsystem, string payload = "hello") =>
+        _local.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = service,
+            Client = client,
+            UserId = "official-7",
+            SubjectId = "citizen-001",
+            Payload = ByteString.CopyFromUtf8(payload),
+        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+
+    [Test]
+    public async Task Call_ThroughBothNodes_AnsweredAndLoggedOnBothSides()
+    {
+        var response = await Call();
+
+        Assert.That(response.Payload.ToStringUtf8(), Is.EqualTo($"echo:hello:{BusFixture.ClientSubsystem}"));
+        Assert.That(response.ProviderNode, Is.EqualTo(BusFixture.Provider + "/ss1"));
+        var client = _bus.ClientNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        var provider = _bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        Assert.That(client, Is.EquivalentTo(new[] { MessageDirection.ClientRequest, MessageDirection.ClientResponse }));
+        Assert.That(provider, Is.EquivalentTo(new[] { MessageDirection.ProviderRequest, MessageDirection.ProviderResponse }));
+        Assert.That(_bus.ProviderNode.Context.Log.Verify().IsValid, Is.True);
+        Assert.That(_bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId)[0].Record.SubjectId, Is.EqualTo("citizen-001"));
+    }
+
+    [Test]
+    public async Task UnknownService_RefusedByProvider()
+    {
+        var before = _bus.BackendCalls;
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(service: BusFixture.ProviderSubsystem + "/nothing"));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.UnknownService));
+        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(_bus.BackendCalls, Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task UnregisteredClient_RefusedByClientNode()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(client: BusFixture.Client + "/other"));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.UnregisteredClient));
+        Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+    }
+
+    [Test]
+    public async Task BadIdentifier_Refused()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(service: "VN/GOV/has space/x/y"));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.InvalidIdentifier));
+        Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+    }
+
+    [Test]
+    public async Task BackendPastItsDeadline_ServiceTimeout()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(payload: "slow"));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.ServiceTimeout));
+    }
+
+    [Test]
+    public async Task Metaservices_ListAndAllowedMethods()
+    {
+        var listed = await _local.UnaryAsync(NodeMethods.ListMethods, new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
+        Assert.That(listed.Services, Is.EqualTo(new[] { BusFixture.Service }));
+        var allowed = await _local.UnaryAsync(NodeMethods.AllowedMethods, new AllowedMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
+        Assert.That(allowed.Services, Is.EqualTo(new[] { BusFixture.Service }));
+    }
+}
+
+[NonParallelizable]
+public sealed class AccessDeniedTests
+{
+    [Test]
+    public async Task NoAccessRule_AccessDeniedAndBackendNeverCalled()
+    {
+        await using var bus = await BusFixture.StartAsync(allow: false);
+        using var local = bus.LocalChannel();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => local.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = BusFixture.Service,
+            Client = BusFixture.ClientSubsystem,
+            Payload = ByteString.CopyFromUtf8("x"),
+        }));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.AccessDenied));
+        Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(bus.BackendCalls, Is.Zero);
+        var refused = bus.ProviderNode.Context.Log.Get(bus.ProviderNode.Context.Log.LastSequence());
+        Assert.That(refused!.Record.Status, Is.EqualTo(NodeErrors.AccessDenied));
+    }
+}
