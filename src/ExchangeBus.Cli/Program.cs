@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using ExchangeBus.Cli.Demo;
 using ExchangeBus.Cli.Node;
 using ExchangeBus.Cli.Pki;
 using ExchangeBus.Cli.Registry;
@@ -9,4 +10,5 @@ root.Subcommands.Add(PkiCommands.Create(TimeProvider.System));
 root.Subcommands.Add(RegistryCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.CreateCall());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

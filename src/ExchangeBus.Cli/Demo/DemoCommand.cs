@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeBus.Cli.Demo;
+
+/// <summary>
+/// <c>xbus demo</c>: the central registry and three agency nodes on loopback, joined through the
+/// real registration flow (an administrator approves each), with sample backends; calls made,
+/// one refused, the audit trails verified. Everything lives in a temporary folder.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string Mps = "VN/GOV/000.00.00.H01";
+    private const string Mot = "VN/GOV/000.00.00.G01";
+    private const string Province = "VN/GOV/000.00.00.P01";
+    private const string CitizenRegistry = Mps + "/citizen-registry";
+    private const string DrivingLicence = Mot + "/driving-licence";
+    private const string OneStop = Province + "/one-stop";
+    private const string GetCitizen = CitizenRegistry + "/getCitizen/v1";
+    private const string GetRecord = CitizenRegistry + "/getCriminalRecord/v1";
+    private const string CheckLicence = DrivingLicence + "/checkLicence/v1";
+
+    public static Command Create()
+    {
+        var keep = new Option<bool>("--keep-running") { Description = "Leave the bus up and print its endpoints until Ctrl+C." };
+        var command = new Command("demo", "Run a registry and three agency nodes on loopback, make calls, show a refusal, verify the trails.") { keep };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, () => RunAsync(parse.InvocationConfiguration.Output, parse.GetValue(keep), cancellationToken)));
+        return command;
+    }
+
+    private static async Task RunAsync(TextWriter output, bool keepRunning, CancellationToken cancellationToken)
+    {
+        var root = Directory.CreateTempSubdirectory("xbus-demo-").FullName;
+        var owned = new List<IAsyncDisposable>();
+        try
+        {
+            output.WriteLine($"[1/6] Central registry for instance VN, data in {root}/registry");
+            var registryData = Path.Combine(root, "registry");
+            var keysDirectory = Path.Combine(registryData, RegistryKeys.Folder);
+            new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keysDirectory, Instance = "VN" });
+            using (var keys = RegistryKeys.Load(keysDirectory, TimeProvider.System))
+            {
+                RegistryStore.Initialise(RegistryDatabase.Open(registryData), keys, TimeProvider.System, "VN", new ConfigurationParameters());
+            }
+
+            var registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = registryData, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
+            owned.Add(registry);
+            using var admin = AdminChannel(registry, keysDirectory);
+            await Admin(admin, RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }).ConfigureAwait(false);
+            foreach (var (member, name, subsystem) in new[]
+            {
+                (Mps, "Ministry of Public Security", CitizenRegistry),
+                (Mot, "Ministry of Transport", DrivingLicence),
+                (Province, "Provincial People's Committee", OneStop),
+            })
+            {
+                await Admin(admin, RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name }).ConfigureAwait(false);
+                await Admin(admin, RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem }).ConfigureAwait(false);
+                output.WriteLine($"      member {member} ({name}), subsystem {subsystem}");
+            }
+
+            await Admin(admin, RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }).ConfigureAwait(false);
+            await Admin(admin, RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }).ConfigureAwait(false);
+            var anchorPath = Path.Combine(root, "anchor.json");
+            var anchor = ConfigurationAnchor.Create("VN", registry.GrpcAddress, [registry.Keys.ConfigurationSigning], [registry.Keys.RootCertificate], DateTimeOffset.UtcNow);
+            anchor.Write(anchorPath);
+            output.WriteLine($"      registry at {registry.GrpcAddress}, TSA and OCSP at {registry.HttpAddress}; anchor fingerprint {anchor.FingerprintForReading}");
+
+            output.WriteLine("[2/6] Sample backends: citizen registry (gRPC), driving licences (HTTP)");
+            var citizenBackend = await StartBackendAsync(owned, grpc: true).ConfigureAwait(false);
+            var licenceBackend = await StartBackendAsync(owned, grpc: false).ConfigureAwait(false);
+
+            output.WriteLine("[3/6] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
+            var nodes = new Dictionary<string, NodeServer>(StringComparer.Ordinal);
+            foreach (var (member, code) in new[] { (Mps, "ss-mps"), (Mot, "ss-mot"), (Province, "ss-p01") })
+            {
+                var port = FreePort();
+                var paths = new NodePaths(Path.Combine(root, code));
+                var status = await NodeEnrollment.InitAsync(paths, anchorPath, NodeId.Parse($"{member}/{code}"), $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                output.WriteLine($"      {member}/{code}: registration {status.RegistrationId[..8]}… {status.State}");
+                await Admin(admin, RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }).ConfigureAwait(false);
+                status = await NodeEnrollment.FetchAsync(paths, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                output.WriteLine($"      approved; certificates saved (configuration version {status.ConfigurationVersion})");
+                var settings = NodeSettings.Read(paths.Settings);
+                settings = member switch
+                {
+                    Mps => settings with
+                    {
+                        Services =
+                        [
+                            new ServiceSettings { Service = GetCitizen, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = "/demo.CitizenRegistry/GetCitizen" } },
+                            new ServiceSettings { Service = GetRecord, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = "/demo.CitizenRegistry/GetCitizen" } },
+                        ],
+                        AccessRules = [new AccessRule { Service = GetCitizen, Subject = "group:VN/one-stop-shops" }, new AccessRule { Service = GetCitizen, Subject = DrivingLicence }],
+                    },
+                    Mot => settings with
+                    {
+                        Clients = [new ClientSettings { Subsystem = DrivingLicence }],
+                        Services = [new ServiceSettings { Service = CheckLicence, Backend = new BackendSettings { Kind = BackendKind.Http, Address = licenceBackend } }],
+                        AccessRules = [new AccessRule { Service = CheckLicence, Subject = OneStop }],
+                    },
+                    _ => settings with { Clients = [new ClientSettings { Subsystem = OneStop }] },
+                };
+                settings.Write(paths.Settings);
+                nodes[member] = await NodeServer.StartAsync(new NodeServerOptions
+                {
+                    DataDirectory = paths.DataDirectory,
+                    PeerListen = $"127.0.0.1:{port}",
+                    LocalListen = "127.0.0.1:0",
+                    MetricsListen = "127.0.0.1:0",
+                }).ConfigureAwait(false);
+                owned.Insert(0, nodes[member]);
+            }
+
+            // The nodes joined one after another; each reads the final configuration once.
+            foreach (var node in nodes.Values)
+            {
+                await node.Context.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            output.WriteLine("[4/6] Calls through the bus (signed, mutual TLS, logged on both nodes)");
+            using var province = GrpcChannel.ForAddress(new Uri(nodes[Province].LocalAddress), new GrpcChannelOptions());
+            using var transport = GrpcChannel.ForAddress(new Uri(nodes[Mot].LocalAddress), new GrpcChannelOptions());
+            await ShowCallAsync(output, province, OneStop, GetCitizen, "079201000123", "one-stop shop asks the citizen registry for a citizen").ConfigureAwait(false);
+            await ShowCallAsync(output, province, OneStop, CheckLicence, "079201000123", "one-stop shop asks the transport ministry about a driving licence").ConfigureAwait(false);
+            await ShowCallAsync(output, transport, DrivingLicence, GetCitizen, "079201000456", "transport ministry checks a licence holder's identity").ConfigureAwait(false);
+
+            output.WriteLine("[5/6] A call the access list refuses (the backend is never reached)");
+            await ShowCallAsync(output, transport, DrivingLicence, GetRecord, "079201000456", "transport ministry asks for a criminal record").ConfigureAwait(false);
+
+            output.WriteLine("[6/6] Audit trails");
+            foreach (var (member, node) in nodes)
+            {
+                var verification = node.Context.Log.Verify();
+                output.WriteLine($"      {member}: {node.Context.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
+            }
+
+            var audit = await Admin(admin, RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest()).ConfigureAwait(false);
+            output.WriteLine($"      registry admin audit log: {audit.Entries} entries, chain {(audit.Valid ? "intact" : "BROKEN")}");
+
+            if (keepRunning)
+            {
+                output.WriteLine("The bus stays up; Ctrl+C stops it.");
+                output.WriteLine($"  registry  {registry.GrpcAddress}  (TSA/OCSP {registry.HttpAddress})");
+                foreach (var (member, node) in nodes)
+                {
+                    output.WriteLine($"  {member,-22} local {node.LocalAddress}  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");
+                }
+
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            output.WriteLine("Demo complete.");
+        }
+        finally
+        {
+            foreach (var item in owned)
+            {
+                await item.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task ShowCallAsync(TextWriter output, GrpcChannel channel, string client, string service, string subject, string story)
+    {
+        output.WriteLine($"      {story}:");
+        try
+        {
+            var reply = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+            {
+                Client = client,
+                Service = service,
+                UserId = "officer-042",
+                SubjectId = subject,
+                Issue = "HS-2026-0001",
+                Payload = ByteString.CopyFromUtf8($"{{\"citizenId\":\"{subject}\"}}"),
+            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30))).ConfigureAwait(false);
+            output.WriteLine($"        answered by {reply.ProviderNode}: {reply.Payload.ToStringUtf8()}");
+        }
+        catch (RpcException ex)
+        {
+            output.WriteLine($"        refused: {ex.ErrorCode} ({ex.Status.Detail}) correlation id {ex.Status.CorrelationId}");
+        }
+    }
+
+    private static async Task<TResponse> Admin<TRequest, TResponse>(GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
+        await admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30))).ConfigureAwait(false);
+
+    private static GrpcChannel AdminChannel(RegistryServer registry, string keys)
+    {
+        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
+        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
+        return GrpcChannel.ForAddress(new Uri(registry.GrpcAddress), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
+        });
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A sample agency backend: a gRPC method taking raw bytes, or an HTTP endpoint.</summary>
+    private static async Task<string> StartBackendAsync(List<IAsyncDisposable> owned, bool grpc)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            if (grpc)
+            {
+                l.UseBusGrpc(null);
+            }
+        }));
+        builder.Services.AddBusGrpc();
+        var app = builder.Build();
+        if (grpc)
+        {
+            var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "demo.CitizenRegistry", "GetCitizen", Marshallers.Bytes, Marshallers.Bytes);
+            app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, (ReadOnlyMemory<byte> request, ServerCallContext context) => Task.FromResult((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(
+                $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))).Build());
+        }
+        else
+        {
+            app.MapPost("/licence", (HttpRequest request) => Results.Text(
+                $"{{\"holder\":\"{request.Headers["X-Xbus-Subject-Id"]}\",\"class\":\"B2\",\"valid\":true,\"askedBy\":\"{request.Headers["X-Road-Client"]}\"}}", "application/json"));
+        }
+
+        await app.StartAsync().ConfigureAwait(false);
+        owned.Add(new HostDisposer(app));
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        return grpc ? address.ToString().TrimEnd('/') : new Uri(address, "/licence").ToString();
+    }
+
+    private sealed class HostDisposer(WebApplication app) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
