@@ -100,6 +100,8 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
+    public GrpcChannel AdminChannel() => AdminChannel(Path.Combine(Root, "registry", RegistryKeys.Folder));
+
     private GrpcChannel AdminChannel(string keys)
     {
         using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));

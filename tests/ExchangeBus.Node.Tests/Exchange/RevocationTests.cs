@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Registry.Management;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Tests.Exchange;
+
+/// <summary>The central authority revokes a member's signing certificate: nothing it signs is accepted any more.</summary>
+[NonParallelizable]
+public sealed class RevocationTests
+{
+    [Test]
+    public async Task RevokedSigningCertificate_ProviderRefusesAndOwnNodeStopsSigning()
+    {
+        await using var bus = await BusFixture.StartAsync();
+        var context = bus.ClientNode.Context;
+        using (var admin = bus.AdminChannel())
+        {
+            await admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = context.Keys.Signing.SerialNumber, Reason = "keyCompromise" });
+        }
+
+        // What the CA's responder now says about the key, as a peer would receive it.
+        var view = context.Configuration.Latest!;
+        var ca = view.CertificateAuthorities.Single();
+        using var http = new HttpClient();
+        var status = await new OcspClient(http, ca.OcspUrl, new OcspResponseVerifier(TimeProvider.System)).CheckAsync(context.Keys.Signing, ca.Certificate);
+        Assert.That(status.Status, Is.EqualTo(OcspCertificateStatus.Revoked));
+
+        var header = new MessageHeader
+        {
+            Kind = MessageKind.Request,
+            MessageId = Guid.NewGuid().ToString("N"),
+            Client = BusFixture.ClientSubsystem,
+            Service = BusFixture.Service,
+            CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            SenderNode = context.Node.ToString(),
+        };
+        var headerBytes = header.ToByteArray();
+        var envelope = new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Body = ByteString.CopyFromUtf8("x"),
+            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, "x"u8)),
+            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(status.Response.Span),
+        };
+        using var peer = GrpcChannel.ForAddress(new Uri($"https://{bus.ProviderNode.PeerAddress}"), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([bus.Registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = context.Keys.Authentication,
+        });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => peer.UnaryAsync(NodeMethods.Deliver, envelope));
+        Assert.That(refused!.ErrorCode, Is.EqualTo(NodeErrors.CertificateRevoked));
+
+        Assert.That(await context.OwnStatus.RefreshAsync(CancellationToken.None), Is.True);
+        using var local = bus.LocalChannel();
+        var own = await Assert.ThrowsAsync<RpcException>(() => local.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = BusFixture.Service,
+            Client = BusFixture.ClientSubsystem,
+            Payload = ByteString.CopyFromUtf8("x"),
+        }));
+        Assert.That(own!.ErrorCode, Is.EqualTo(NodeErrors.OwnOcspUnavailable));
+        Assert.That(bus.BackendCalls, Is.Zero);
+    }
+}
