@@ -39,6 +39,7 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly Task _refresh;
 
     private readonly IDisposable[] _trustServices;
+    private int _disposed;
 
     private RegistryServer(WebApplication app, RegistryStore store, RegistryKeys keys, IDisposable[] trustServices, string grpcAddress, string httpAddress, TimeSpan refreshInterval, TimeProvider timeProvider)
     {
@@ -118,6 +119,12 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a supervisor and a test harness may both stop the same server.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
