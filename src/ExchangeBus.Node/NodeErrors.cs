@@ -15,6 +15,7 @@ public static class NodeErrors
     public const string BadRequest = "Client.BadRequest";
     public const string UnregisteredClient = "Client.UnregisteredClient";
     public const string ClientNotAuthenticated = "Client.NotAuthenticated";
+    public const string PayloadTooLarge = "Client.PayloadTooLarge";
 
     // The client node.
     public const string OutdatedGlobalConf = "Server.ClientProxy.OutdatedGlobalConf";

@@ -46,7 +46,7 @@ public sealed class BackendInvoker : IDisposable
 
     private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var channel = _grpc.GetOrAdd(backend.Address, address => GrpcChannel.ForAddress(new Uri(address), new GrpcChannelOptions()));
+        var channel = _grpc.GetOrAdd(backend.Address, address => GrpcChannel.ForAddress(new Uri(address), new GrpcChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
         var path = backend.Method!;
         var slash = path.LastIndexOf('/');
         var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(

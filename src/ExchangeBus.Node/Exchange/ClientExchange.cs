@@ -54,6 +54,12 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
 
     private async Task<CallResponse> ExchangeAsync(CallRequest request, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
     {
+        if (request.Payload.Length > NodeLimits.MaxPayloadBytes)
+        {
+            throw new NodeException(StatusCode.ResourceExhausted, NodeErrors.PayloadTooLarge,
+                $"The payload is {request.Payload.Length} bytes; at most {NodeLimits.MaxPayloadBytes} go in one call.");
+        }
+
         var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
         var registered = node.Settings.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, request.Client, StringComparison.Ordinal))
             ?? throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredClient, $"{client} is not a client registered on this node.");

@@ -46,6 +46,8 @@ public sealed class PeerChannels(NodeKeys keys, TimeProvider timeProvider) : IDi
                 ClientCertificate = keys.Authentication,
                 ServerCertificateCheck = certificate => CryptographicOperations.FixedTimeEquals(SHA256.HashData(certificate.RawData), expected),
                 TimeProvider = timeProvider,
+                MaxReceiveMessageSize = NodeLimits.MaxMessageBytes,
+                MaxSendMessageSize = NodeLimits.MaxMessageBytes,
             });
         });
     }

@@ -176,7 +176,11 @@ public sealed class NodeServer : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel);
         builder.Services.AddSingleton(time);
-        builder.Services.AddBusGrpc();
+        builder.Services.AddBusGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = NodeLimits.MaxMessageBytes;
+            o.MaxSendMessageSize = NodeLimits.MaxMessageBytes;
+        });
         return builder.Build();
     }
 

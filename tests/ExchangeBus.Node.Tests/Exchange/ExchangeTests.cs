@@ -87,6 +87,39 @@ public sealed class ExchangeTests
     }
 
     [Test]
+    public async Task OversizedPayload_PayloadTooLargeAndNothingSent()
+    {
+        using var channel = GrpcChannel.ForAddress(new Uri(_bus.ClientNode.LocalAddress), new GrpcChannelOptions { MaxSendMessageSize = 16 << 20 });
+        var before = _bus.ClientNode.Context.Log.LastSequence();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = BusFixture.Service,
+            Client = BusFixture.ClientSubsystem,
+            Payload = ByteString.CopyFrom(new byte[NodeLimits.MaxPayloadBytes + 1]),
+        }));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.PayloadTooLarge));
+        Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
+        Assert.That(_bus.ClientNode.Context.Log.LastSequence(), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task LargestPayload_GoesThrough()
+    {
+        using var channel = GrpcChannel.ForAddress(new Uri(_bus.ClientNode.LocalAddress), new GrpcChannelOptions
+        {
+            MaxSendMessageSize = NodeLimits.MaxMessageBytes,
+            MaxReceiveMessageSize = NodeLimits.MaxMessageBytes,
+        });
+        var response = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = BusFixture.Service,
+            Client = BusFixture.ClientSubsystem,
+            Payload = ByteString.CopyFromUtf8(new string('a', NodeLimits.MaxPayloadBytes - 100)),
+        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));
+        Assert.That(response.Payload.Length, Is.GreaterThan(NodeLimits.MaxPayloadBytes - 100));
+    }
+
+    [Test]
     public async Task Metaservices_ListAndAllowedMethods()
     {
         var listed = await _local.UnaryAsync(NodeMethods.ListMethods, new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
