@@ -34,6 +34,7 @@ internal sealed class BusFixture : IAsyncDisposable
     public const string Client = "VN/GOV/000.00.00.G01";
     public const string ClientSubsystem = Client + "/licence";
     public const string BackendMethod = "/test.Backend/Echo";
+    public const string DeadService = ProviderSubsystem + "/getCitizen/v0";
 
     private readonly List<IAsyncDisposable> _owned = [];
 
@@ -59,8 +60,12 @@ internal sealed class BusFixture : IAsyncDisposable
         var settings = NodeSettings.Read(providerPaths.Paths.Settings);
         settings = settings with
         {
-            Services = [new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } }],
-            AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }] : [],
+            Services =
+            [
+                new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } },
+                new ServiceSettings { Service = DeadService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = $"http://127.0.0.1:{FreePort()}", Method = BackendMethod } },
+            ],
+            AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }] : [],
         };
         settings.Write(providerPaths.Paths.Settings);
 

@@ -120,12 +120,33 @@ public sealed class ExchangeTests
     }
 
     [Test]
+    public async Task BackendDown_ServiceUnavailable()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(service: BusFixture.DeadService));
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.ServiceUnavailable));
+    }
+
+    [Test]
+    public async Task MetricsAndHealth_ReportCallsAndReadiness()
+    {
+        await Call();
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/metrics"));
+        Assert.That(metrics, Does.Contain($"xbus_calls_total{{side=\"provider\",service=\"{BusFixture.Service}\",outcome=\"OK\"}}"));
+        Assert.That(metrics, Does.Contain("xbus_call_duration_seconds_bucket{side=\"provider\",le=\"+Inf\"}"));
+        Assert.That(metrics, Does.Contain("xbus_message_log_queue_depth"));
+        Assert.That(await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/health/ready")), Is.EqualTo("ready"));
+        var health = await _local.UnaryAsync(ExchangeBus.Grpc.Health.HealthService.CheckMethod, new global::Grpc.Health.V1.HealthCheckRequest());
+        Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
     public async Task Metaservices_ListAndAllowedMethods()
     {
         var listed = await _local.UnaryAsync(NodeMethods.ListMethods, new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
-        Assert.That(listed.Services, Is.EqualTo(new[] { BusFixture.Service }));
+        Assert.That(listed.Services, Is.EqualTo(new[] { BusFixture.DeadService, BusFixture.Service }));
         var allowed = await _local.UnaryAsync(NodeMethods.AllowedMethods, new AllowedMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
-        Assert.That(allowed.Services, Is.EqualTo(new[] { BusFixture.Service }));
+        Assert.That(allowed.Services, Is.EqualTo(new[] { BusFixture.DeadService, BusFixture.Service }));
     }
 }
 

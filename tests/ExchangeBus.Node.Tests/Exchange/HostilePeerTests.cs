@@ -156,6 +156,29 @@ public sealed class HostilePeerTests
     }
 
     [Test]
+    public async Task OcspResponseOlderThanTheFreshnessLimit_StaleOcsp()
+    {
+        // The CA's own responder, as it answered two hours ago (the configuration allows one hour).
+        var keys = Path.Combine(_bus.Root, "registry", "keys");
+        var context = _bus.ClientNode.Context;
+        var source = new ExchangeBus.Registry.TrustServices.InMemoryCertificateStatusSource();
+        source.SetGood(context.Keys.Signing);
+        using var responder = ExchangeBus.Registry.TrustServices.OcspResponder.Load(
+            Path.Combine(keys, DevelopmentPki.RootCertificateFile), Path.Combine(keys, DevelopmentPki.OcspCertificateFile), Path.Combine(keys, DevelopmentPki.OcspKeyFile),
+            source, new Earlier(TimeSpan.FromHours(2)), Microsoft.Extensions.Logging.Abstractions.NullLogger<ExchangeBus.Registry.TrustServices.OcspResponder>.Instance);
+        var old = responder.Respond(ExchangeBus.Core.TrustServices.OcspClient.CreateRequest(context.Keys.Signing, _bus.Registry.Keys.RootCertificate, []));
+
+        var envelope = Sign(Header());
+        envelope.SignerOcspResponse = ByteString.CopyFrom(old);
+        await AssertRefused(envelope, NodeErrors.StaleOcsp);
+    }
+
+    private sealed class Earlier(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() - by;
+    }
+
+    [Test]
     public async Task OldMessage_StaleMessage()
     {
         var header = Header();
