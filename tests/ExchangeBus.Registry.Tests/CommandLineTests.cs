@@ -3,7 +3,6 @@ using System.Text.Json;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
@@ -158,14 +157,7 @@ public sealed class CommandLineTests
 
     private GrpcChannel AdminChannel()
     {
-        var keys = Path.Combine(_data, RegistryKeys.Folder);
         var endpoints = JsonSerializer.Deserialize<Hosting.RegistryEndpoints>(File.ReadAllText(Path.Combine(_data, Hosting.RegistryEndpoints.FileName)))!;
-        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
-        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
-        return GrpcChannel.ForAddress(new Uri(endpoints.Grpc), new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.RootCertificateFile))], TimeProvider.System),
-            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
-        });
+        return AdministratorChannel.Open(endpoints.Grpc, Path.Combine(_data, RegistryKeys.Folder), TimeProvider.System);
     }
 }

@@ -70,7 +70,7 @@ internal static class DemoCommand
 
             var registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = registryData, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
             owned.Add(registry);
-            using var admin = AdminChannel(registry, keysDirectory);
+            using var admin = AdministratorChannel.Open(registry.GrpcAddress, keysDirectory, TimeProvider.System);
             await Admin(admin, RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }).ConfigureAwait(false);
             foreach (var (member, name, subsystem) in new[]
             {
@@ -219,16 +219,6 @@ internal static class DemoCommand
     private static async Task<TResponse> Admin<TRequest, TResponse>(GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
         await admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30))).ConfigureAwait(false);
 
-    private static GrpcChannel AdminChannel(RegistryServer registry, string keys)
-    {
-        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
-        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
-        return GrpcChannel.ForAddress(new Uri(registry.GrpcAddress), new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
-        });
-    }
 
     private static int FreePort()
     {

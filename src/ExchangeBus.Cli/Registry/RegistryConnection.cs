@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 
 namespace ExchangeBus.Cli.Registry;
@@ -45,14 +44,7 @@ internal sealed class RegistryConnection
         var certificatePath = parse.GetValue(AdminCertOption) ?? Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile);
         var keyPath = parse.GetValue(AdminKeyOption) ?? Path.Combine(keys, DevelopmentPki.AdministratorKeyFile);
         var rootPath = parse.GetValue(TrustOption) ?? Path.Combine(keys, DevelopmentPki.RootCertificateFile);
-        using var certificate = PemFiles.ReadCertificate(certificatePath);
-        using var key = PemFiles.ReadPrivateKey(keyPath);
-        var root = PemFiles.ReadCertificate(rootPath);
-        return GrpcChannel.ForAddress(new Uri(address), new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([root], TimeProvider.System),
-            ClientCertificate = certificate.CopyWithPrivateKey(key),
-        });
+        return AdministratorChannel.Open(address, certificatePath, keyPath, rootPath, TimeProvider.System);
     }
 
     public static RegistryEndpoints ReadEndpoints(string dataDirectory)

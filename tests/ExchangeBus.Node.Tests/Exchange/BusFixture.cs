@@ -96,7 +96,7 @@ internal sealed class BusFixture : IAsyncDisposable
 
         Registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" });
         _owned.Add(Registry);
-        using var admin = AdminChannel(keysDirectory);
+        using var admin = AdministratorChannel.Open(Registry.GrpcAddress, keysDirectory, TimeProvider.System);
         await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
         foreach (var (member, name, subsystem) in new[] { (Provider, "Ministry of Public Security", ProviderSubsystem), (Client, "Ministry of Transport", ClientSubsystem) })
         {
@@ -105,18 +105,8 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
-    public GrpcChannel AdminChannel() => AdminChannel(Path.Combine(Root, "registry", RegistryKeys.Folder));
+    public GrpcChannel AdminChannel() => AdministratorChannel.Open(Registry.GrpcAddress, Path.Combine(Root, "registry", RegistryKeys.Folder), TimeProvider.System);
 
-    private GrpcChannel AdminChannel(string keys)
-    {
-        using var certificate = PemFiles.ReadCertificate(Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile));
-        using var key = PemFiles.ReadPrivateKey(Path.Combine(keys, DevelopmentPki.AdministratorKeyFile));
-        return GrpcChannel.ForAddress(new Uri(Registry.GrpcAddress), new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(certificate, key),
-        });
-    }
 
     private static async Task<(NodePaths Paths, int Port)> EnrolAsync(string root, string name, string anchor, string node)
     {

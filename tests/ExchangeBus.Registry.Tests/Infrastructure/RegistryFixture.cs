@@ -60,12 +60,7 @@ internal sealed class RegistryFixture : IAsyncDisposable
             ClientCertificate = clientCertificate,
         });
 
-    public GrpcChannel AdminChannel()
-    {
-        using var certificate = PemFiles.ReadCertificate(Path.Combine(KeysDirectory, DevelopmentPki.AdministratorCertificateFile));
-        using var key = PemFiles.ReadPrivateKey(Path.Combine(KeysDirectory, DevelopmentPki.AdministratorKeyFile));
-        return Channel(certificate.CopyWithPrivateKey(key));
-    }
+    public GrpcChannel AdminChannel() => Management.AdministratorChannel.Open(Server.GrpcAddress, KeysDirectory, TimeProvider.System);
 
     public async ValueTask DisposeAsync()
     {

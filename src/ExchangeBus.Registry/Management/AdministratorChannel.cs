@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+
+namespace ExchangeBus.Registry.Management;
+
+/// <summary>A channel to the registry authenticated with an administrator's certificate and key files.</summary>
+public static class AdministratorChannel
+{
+    public static GrpcChannel Open(string registryAddress, string certificatePath, string keyPath, string trustRootPath, TimeProvider timeProvider)
+    {
+        using var certificate = PemFiles.ReadCertificate(certificatePath);
+        using var key = PemFiles.ReadPrivateKey(keyPath);
+        return GrpcChannel.ForAddress(new Uri(registryAddress), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([PemFiles.ReadCertificate(trustRootPath)], timeProvider),
+            ClientCertificate = certificate.CopyWithPrivateKey(key),
+            TimeProvider = timeProvider,
+        });
+    }
+
+    /// <summary>With the file names of a registry key set (<c>xbus pki dev-init</c>, a registry's <c>keys/</c>).</summary>
+    public static GrpcChannel Open(string registryAddress, string keysDirectory, TimeProvider timeProvider) => Open(
+        registryAddress,
+        Path.Combine(keysDirectory, DevelopmentPki.AdministratorCertificateFile),
+        Path.Combine(keysDirectory, DevelopmentPki.AdministratorKeyFile),
+        Path.Combine(keysDirectory, DevelopmentPki.RootCertificateFile),
+        timeProvider);
+}
