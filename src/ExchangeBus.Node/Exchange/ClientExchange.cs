@@ -102,15 +102,18 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         };
         header.Metadata.Add(request.Metadata);
         var headerBytes = header.ToByteArray();
+
+        // Hashed once: the digest is both what is signed and what the response must bind to.
+        var toBeSigned = Core.Signing.EnvelopeDigest.Compute(headerBytes, request.Payload.Span);
         var envelope = new SignedEnvelope
         {
             Header = ByteString.CopyFrom(headerBytes),
             Body = request.Payload,
-            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, request.Payload.Span)),
+            Signature = ByteString.CopyFrom(node.Keys.Signer.SignDigest(toBeSigned)),
             SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
             SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
         };
-        var requestHash = SHA256.HashData(Core.Signing.EnvelopeDigest.Compute(headerBytes, request.Payload.Span));
+        var requestHash = SHA256.HashData(toBeSigned);
         await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).ConfigureAwait(false);
 
         SignedEnvelope response;

@@ -117,8 +117,8 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
                 throw;
             }
 
-            var response = Sign(header, verified.ToBeSigned, reply);
-            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, MessageHeader.Parser.ParseFrom(response.Header), response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+            var (response, responseHeader) = Sign(header, verified.ToBeSigned, reply);
+            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
             return (response, header.Service);
         }
         catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied)
@@ -179,7 +179,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         return context.Deadline is { } caller && caller < own ? caller : own;
     }
 
-    private SignedEnvelope Sign(MessageHeader request, byte[] requestToBeSigned, BackendReply reply)
+    private (SignedEnvelope Envelope, MessageHeader Header) Sign(MessageHeader request, byte[] requestToBeSigned, BackendReply reply)
     {
         var header = new MessageHeader
         {
@@ -200,14 +200,14 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         }
 
         var headerBytes = header.ToByteArray();
-        return new SignedEnvelope
+        return (new SignedEnvelope
         {
             Header = ByteString.CopyFrom(headerBytes),
             Body = ByteString.CopyFrom(reply.Payload),
             Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, reply.Payload)),
             SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
             SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
-        };
+        }, header);
     }
 
     private static NodeException Tagged(NodeException ex, string service)
