@@ -49,8 +49,11 @@ public sealed class NodeServer : IAsyncDisposable
     private readonly WebApplication[] _hosts;
     private readonly IAsyncDisposable[] _owned;
 
-    private NodeServer(NodeContext context, WebApplication[] hosts, string peerAddress, string localAddress, string metricsAddress, IAsyncDisposable[] owned)
+    private readonly ILoggerFactory _loggerFactory;
+
+    private NodeServer(NodeContext context, WebApplication[] hosts, string peerAddress, string localAddress, string metricsAddress, IAsyncDisposable[] owned, ILoggerFactory loggerFactory)
     {
+        _loggerFactory = loggerFactory;
         Context = context;
         _hosts = hosts;
         PeerAddress = peerAddress;
@@ -87,7 +90,8 @@ public sealed class NodeServer : IAsyncDisposable
             throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "The plaintext local listener must be on a loopback address.");
         }
 
-        using var loggerFactory = LoggerFactory.Create(builder => logging?.Invoke(builder));
+        // Owned by the node: the configuration, OCSP and log loops log for as long as it runs.
+        var loggerFactory = LoggerFactory.Create(builder => logging?.Invoke(builder));
         var keys = NodeKeys.Load(paths);
         var configuration = new GlobalConfigurationProvider(anchor, paths, time, loggerFactory.CreateLogger<GlobalConfigurationProvider>());
         if (configuration.Latest is null)
@@ -147,7 +151,7 @@ public sealed class NodeServer : IAsyncDisposable
         var peerAddress = Bound(peer);
         return new NodeServer(
             context, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}", Bound(local).ToString().TrimEnd('/'), Bound(metrics).ToString().TrimEnd('/'),
-            [configuration, ownStatus, log]);
+            [configuration, ownStatus, log], loggerFactory);
     }
 
     public async ValueTask DisposeAsync()
@@ -167,6 +171,7 @@ public sealed class NodeServer : IAsyncDisposable
         Context.Peers.Dispose();
         Context.Backends.Dispose();
         Context.Keys.Dispose();
+        _loggerFactory.Dispose();
     }
 
     private static WebApplication BuildHost(Action<ILoggingBuilder>? logging, TimeProvider time, Action<KestrelServerOptions> kestrel)
