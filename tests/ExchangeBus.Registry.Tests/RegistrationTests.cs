@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.GlobalConf.V1;
@@ -10,6 +9,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Registration;
 using ExchangeBus.Registry.Tests.Infrastructure;
+using ExchangeBus.Registry.Tests.TrustServices;
 using Google.Protobuf;
 
 namespace ExchangeBus.Registry.Tests;
@@ -144,7 +144,7 @@ public sealed class RegistrationTests
         var dir = Directory.CreateTempSubdirectory("xbus-csr-").FullName;
         try
         {
-            Openssl(dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "r.der", "-outform", "DER",
+            await OpenSsl.RunOkAsync(dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "r.der", "-outform", "DER",
                 "-subj", "/DC=VN/O=GOV/CN=000.00.00.H01");
             using var a = EcKeys.GenerateP256();
             using var s = EcKeys.GenerateP256();
@@ -165,7 +165,7 @@ public sealed class RegistrationTests
         var dir = Directory.CreateTempSubdirectory("xbus-csr-").FullName;
         try
         {
-            Openssl(dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem",
+            await OpenSsl.RunOkAsync(dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem",
                 "-out", "r.der", "-outform", "DER", "-subj", "/DC=VN/O=GOV/CN=000.00.00.H01");
             using var a = EcKeys.GenerateP256();
             using var s = EcKeys.GenerateP256();
@@ -176,8 +176,8 @@ public sealed class RegistrationTests
 
             File.WriteAllText(Path.Combine(dir, "signing.pem"), new string(PemEncoding.Write("CERTIFICATE", approved.SigningCertificate.ToByteArray())));
             File.Copy(Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootCertificateFile), Path.Combine(dir, "root.pem"));
-            var verify = Openssl(dir, "verify", "-CAfile", "root.pem", "signing.pem");
-            Assert.That(verify, Does.Contain("signing.pem: OK"));
+            var verify = await OpenSsl.RunOkAsync(dir, "verify", "-CAfile", "root.pem", "signing.pem");
+            Assert.That(verify.All, Does.Contain("signing.pem: OK"));
         }
         finally
         {
@@ -244,20 +244,5 @@ public sealed class RegistrationTests
         Assert.That(_registry.Store.ListRegistrations([]), Has.Count.EqualTo(before));
         var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
         Assert.That((last.Action, last.Accepted, last.ErrorCode), Is.EqualTo(("registration.submit", false, code)));
-    }
-
-    private static string Openssl(string directory, params string[] args)
-    {
-        var info = new ProcessStartInfo("openssl") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.That(process.ExitCode, Is.Zero, output);
-        return output;
     }
 }
