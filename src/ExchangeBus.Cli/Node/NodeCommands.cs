@@ -5,6 +5,7 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
@@ -83,25 +84,44 @@ internal static class NodeCommands
     private static Command CreateServe()
     {
         var peer = new Option<string>("--peer-listen") { Description = "Inter-node (mTLS) listener, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5500" };
-        var local = new Option<string>("--local-listen") { Description = "Local gRPC listener for the agency's systems (loopback, plaintext), ip:port.", DefaultValueFactory = _ => "127.0.0.1:5600" };
+        var local = new Option<string?>("--local-listen") { Description = "Plaintext local listener for development, loopback ip:port, or 'off' [default: 127.0.0.1:5600; off with --production]." };
+        var localTls = new Option<string?>("--local-tls-listen") { Description = "Local TLS listener for the agency's systems (certificates registered with `node client add --tls-cert`), ip:port." };
         var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
         var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, metrics, production, jsonLogs };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var data = parse.GetValue(DataOption)!;
             using var logger = Logging.Create(parse.GetValue(jsonLogs));
+            var plaintext = parse.GetValue(local) switch
+            {
+                "off" => null,
+                null => parse.GetValue(production) ? null : "127.0.0.1:5600",
+                var listen => listen,
+            };
             await using var server = await NodeServer.StartAsync(new NodeServerOptions
             {
                 DataDirectory = data,
                 PeerListen = parse.GetValue(peer)!,
-                LocalListen = parse.GetValue(local)!,
+                LocalListen = plaintext,
+                LocalTlsListen = parse.GetValue(localTls),
                 MetricsListen = parse.GetValue(metrics)!,
                 Production = parse.GetValue(production),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
-            File.WriteAllText(new NodePaths(data).Endpoints, JsonSerializer.Serialize(new { peer = server.PeerAddress, local = server.LocalAddress, metrics = server.MetricsAddress, processId = Environment.ProcessId }));
-            parse.InvocationConfiguration.Output.WriteLine($"node {server.Context.Node} serving: peer {server.PeerAddress}  local {server.LocalAddress}  metrics {server.MetricsAddress}");
+            var localAddress = plaintext is null ? null : server.LocalAddress;
+            var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
+            File.WriteAllText(new NodePaths(data).Endpoints, JsonSerializer.Serialize(new
+            {
+                peer = server.PeerAddress, local = localAddress, localTls = server.LocalTlsAddress, localTlsCertificateSha256 = tlsFingerprint,
+                metrics = server.MetricsAddress, processId = Environment.ProcessId,
+            }));
+            parse.InvocationConfiguration.Output.WriteLine(
+                $"node {server.Context.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}");
+            if (tlsFingerprint is not null)
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"local TLS certificate {new NodePaths(data).InternalTlsCertificate} (SHA-256 {tlsFingerprint}): systems pin this one");
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -117,17 +137,30 @@ internal static class NodeCommands
     private static Command CreateClient()
     {
         var subsystem = new Argument<string>("subsystem") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM of the calling system." };
-        var tls = new Option<string?>("--tls-cert-sha256") { Description = "SHA-256 (hex) of the TLS certificate the system must present." };
+        var tls = new Option<string?>("--tls-cert-sha256") { Description = "SHA-256 (hex) of the TLS certificate the system must present on the local TLS listener." };
+        var tlsFile = new Option<string?>("--tls-cert") { Description = "The system's TLS certificate (PEM or DER); its SHA-256 is registered." };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this client." };
-        var add = new Command("add", "Register one of the owner's subsystems as a client of this node.") { subsystem, DataOption, tls, noBodies };
-        add.SetAction(parse => Edit(parse, s => s with
+        var add = new Command("add", "Register one of the owner's subsystems as a client of this node.") { subsystem, DataOption, tls, tlsFile, noBodies };
+        add.SetAction(parse => Edit(parse, s =>
         {
-            Clients = [.. s.Clients.Where(c => c.Subsystem != parse.GetValue(subsystem)), new ClientSettings
+            var pin = parse.GetValue(tls);
+            if (parse.GetValue(tlsFile) is { } file)
             {
-                Subsystem = parse.GetValue(subsystem)!,
-                TlsCertificateSha256 = parse.GetValue(tls),
-                LogBodies = !parse.GetValue(noBodies),
-            }],
+                using var certificate = PemFiles.ReadCertificate(file);
+                pin = pin is null || string.Equals(pin, InternalTlsCertificate.Fingerprint(certificate), StringComparison.OrdinalIgnoreCase)
+                    ? InternalTlsCertificate.Fingerprint(certificate)
+                    : throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "--tls-cert and --tls-cert-sha256 name different certificates.");
+            }
+
+            return s with
+            {
+                Clients = [.. s.Clients.Where(c => c.Subsystem != parse.GetValue(subsystem)), new ClientSettings
+                {
+                    Subsystem = parse.GetValue(subsystem)!,
+                    TlsCertificateSha256 = pin?.ToUpperInvariant(),
+                    LogBodies = !parse.GetValue(noBodies),
+                }],
+            };
         }));
         var client = new Command("client", "The agency systems that call through this node.");
         client.Subcommands.Add(add);
@@ -198,7 +231,7 @@ internal static class NodeCommands
     {
         var path = new NodePaths(parse.GetValue(DataOption)!).Settings;
         change(NodeSettings.Read(path)).Write(path);
-        parse.InvocationConfiguration.Output.WriteLine($"{path} updated (restart the node to apply).");
+        parse.InvocationConfiguration.Output.WriteLine($"{path} updated (a running node applies it within seconds).");
     });
 
     public static Command CreateCall()

@@ -23,6 +23,8 @@ public sealed record ServerTlsOptions
     /// <summary>
     /// A further check on a chain-valid client certificate, e.g. "is this a node the global
     /// configuration lists". Runs inside the handshake, so a refused peer never reaches a handler.
+    /// With no trust set, this check alone decides: certificates pinned by their hash (a node's
+    /// local systems, which often present self-signed certificates).
     /// </summary>
     public Func<X509Certificate2, bool>? ClientCertificateCheck { get; init; }
 
@@ -45,16 +47,23 @@ public static class GrpcTlsExtensions
             return listenOptions;
         }
 
+        var chainChecked = tls.ClientTrust is not null || tls.ClientTrustSource is not null;
+        var asksForCertificate = chainChecked || tls.ClientCertificateCheck is not null;
         var https = new HttpsConnectionAdapterOptions
         {
             ServerCertificate = tls.ServerCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateMode = tls.ClientTrust is null && tls.ClientTrustSource is null ? ClientCertificateMode.NoCertificate
+            ClientCertificateMode = !asksForCertificate ? ClientCertificateMode.NoCertificate
                 : tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate
                 : ClientCertificateMode.AllowCertificate,
             CheckCertificateRevocation = false,
         };
-        if (tls.ClientTrust is not null || tls.ClientTrustSource is not null)
+        if (!chainChecked && tls.ClientCertificateCheck is { } pinned)
+        {
+            // Pinned: the platform's chain verdict (built on the OS store) is irrelevant.
+            https.ClientCertificateValidation = (certificate, _, _) => pinned(certificate);
+        }
+        else if (chainChecked)
         {
             // The platform's own verdict is built on the OS store; ours is built on the bus's roots.
             https.ClientCertificateValidation = (certificate, chain, _) =>

@@ -18,6 +18,11 @@ public sealed record NodePaths(string DataDirectory)
 
     public string SigningCertificate => Path.Combine(Keys, "signing.pem");
 
+    /// <summary>The local TLS listener's key (made on first start; an operator may replace both files).</summary>
+    public string InternalTlsKey => Path.Combine(Keys, "internal-tls.key.pem");
+
+    public string InternalTlsCertificate => Path.Combine(Keys, "internal-tls.pem");
+
     public string GlobalConfigurationCache => Path.Combine(DataDirectory, "globalconf.bin");
 
     public string OcspCache => Path.Combine(DataDirectory, "ocsp");

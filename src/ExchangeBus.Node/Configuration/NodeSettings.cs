@@ -95,6 +95,11 @@ public sealed record NodeSettings
             {
                 yield return $"client '{client.Subsystem}' is not a subsystem of the node's owner {node.Owner}";
             }
+
+            if (client.TlsCertificateSha256 is { } pin && (pin.Length != 64 || !pin.All(char.IsAsciiHexDigit)))
+            {
+                yield return $"client '{client.Subsystem}': the TLS certificate's SHA-256 must be 64 hex digits";
+            }
         }
 
         foreach (var service in Services)

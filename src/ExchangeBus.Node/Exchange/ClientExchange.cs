@@ -61,7 +61,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
 
         var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
-        var registered = node.Settings.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, request.Client, StringComparison.Ordinal))
+        var registered = node.Settings.Current.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, request.Client, StringComparison.Ordinal))
             ?? throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredClient, $"{client} is not a client registered on this node.");
         // A system registered with a certificate must present it; one registered without may
         // only use the loopback development port, where nobody presents one.

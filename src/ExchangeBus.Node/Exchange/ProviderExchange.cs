@@ -76,7 +76,9 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         var (client, service) = CheckHeader(header, peer.Id, view);
 
         // From here the request is authentic: what happens to it goes into the message log.
-        var settings = node.Settings.Services.FirstOrDefault(s => string.Equals(s.Service, header.Service, StringComparison.Ordinal));
+        // One version of node.json for the whole call, even if it is reloaded meanwhile.
+        var nodeSettings = node.Settings.Current;
+        var settings = nodeSettings.Services.FirstOrDefault(s => string.Equals(s.Service, header.Service, StringComparison.Ordinal));
         var logBody = settings?.LogBodies ?? true;
         if (!_inFlight.TryAdd(header.MessageId, 0))
         {
@@ -96,7 +98,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
                 throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
             }
 
-            if (!metaservice && !AccessControl.IsAllowed(node.Settings.AccessRules, service, client, view))
+            if (!metaservice && !AccessControl.IsAllowed(nodeSettings.AccessRules, service, client, view))
             {
                 throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
             }
@@ -106,7 +108,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
             try
             {
                 reply = metaservice
-                    ? Metaservice(service, client, view)
+                    ? Metaservice(nodeSettings, service, client, view)
                     : await node.Backends.InvokeAsync(settings!, new BackendCall(
                         header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata),
                         Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
@@ -165,11 +167,11 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         return (client, service);
     }
 
-    private BackendReply Metaservice(ServiceId service, ClientId client, GlobalConfigurationView view)
+    private static BackendReply Metaservice(NodeSettings settings, ServiceId service, ClientId client, GlobalConfigurationView view)
     {
         var provided = service.ServiceCode == ListMethodsService
-            ? node.Settings.Services.Select(s => ServiceId.Parse(s.Service)).Where(s => s.Subsystem == service.Subsystem).Select(s => s.ToString())
-            : AccessControl.AllowedServices(node.Settings, service.Subsystem, client, view);
+            ? settings.Services.Select(s => ServiceId.Parse(s.Service)).Where(s => s.Subsystem == service.Subsystem).Select(s => s.ToString())
+            : AccessControl.AllowedServices(settings, service.Subsystem, client, view);
         return new BackendReply(new ListMethodsResponse { Services = { provided.Order(StringComparer.Ordinal) } }.ToByteArray(), new Dictionary<string, string>());
     }
 

@@ -12,7 +12,7 @@ namespace ExchangeBus.Node.Hosting;
 /// <summary>The parts of a running node that every exchange uses; built once at start-up.</summary>
 public sealed record NodeContext(
     NodeId Node,
-    NodeSettings Settings,
+    NodeSettingsSource Settings,
     NodeKeys Keys,
     GlobalConfigurationProvider Configuration,
     OwnCertificateStatus OwnStatus,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
@@ -27,8 +28,20 @@ public sealed record NodeServerOptions
     /// <summary>Inter-node listener (mutual TLS with the authentication certificate), ip:port.</summary>
     public string PeerListen { get; init; } = "127.0.0.1:5500";
 
-    /// <summary>Local listener for the agency's systems: plaintext HTTP/2, loopback only (development).</summary>
-    public string LocalListen { get; init; } = "127.0.0.1:5600";
+    /// <summary>
+    /// Local listener for the agency's systems: plaintext HTTP/2, loopback only, for development
+    /// (callers say who they are and are believed). Null turns it off; a production node must.
+    /// </summary>
+    public string? LocalListen { get; init; } = "127.0.0.1:5600";
+
+    /// <summary>
+    /// Local TLS listener for production systems, ip:port: each presents the certificate whose
+    /// SHA-256 node.json registers for its subsystem, and may act only as that subsystem.
+    /// </summary>
+    public string? LocalTlsListen { get; init; }
+
+    /// <summary>How often node.json is checked for changes (applied without a restart).</summary>
+    public TimeSpan SettingsPollInterval { get; init; } = NodeSettingsSource.DefaultPollInterval;
 
     /// <summary>HTTP/1.1 listener for /metrics (Prometheus) and /health/live, /health/ready; gRPC health is on both gRPC listeners.</summary>
     public string MetricsListen { get; init; } = "127.0.0.1:5601";
@@ -51,23 +64,37 @@ public sealed class NodeServer : IAsyncDisposable
 
     private readonly ILoggerFactory _loggerFactory;
 
-    private NodeServer(NodeContext context, WebApplication[] hosts, string peerAddress, string localAddress, string metricsAddress, IAsyncDisposable[] owned, ILoggerFactory loggerFactory)
+    private readonly X509Certificate2? _internalTls;
+    private readonly string? _localAddress;
+
+    private NodeServer(
+        NodeContext context, WebApplication[] hosts, string peerAddress, string? localAddress, string? localTlsAddress, string metricsAddress,
+        IAsyncDisposable[] owned, X509Certificate2? internalTls, ILoggerFactory loggerFactory)
     {
         _loggerFactory = loggerFactory;
         Context = context;
         _hosts = hosts;
         PeerAddress = peerAddress;
-        LocalAddress = localAddress;
+        _localAddress = localAddress;
+        LocalTlsAddress = localTlsAddress;
         MetricsAddress = metricsAddress;
         _owned = owned;
+        _internalTls = internalTls;
     }
 
     public NodeContext Context { get; }
 
     public string PeerAddress { get; }
 
-    /// <summary>http://host:port of the local (agency) gRPC listener.</summary>
-    public string LocalAddress { get; }
+    /// <summary>http://host:port of the local plaintext (development) gRPC listener.</summary>
+    /// <exception cref="InvalidOperationException">That listener is off.</exception>
+    public string LocalAddress => _localAddress ?? throw new InvalidOperationException("The plaintext local listener is off.");
+
+    /// <summary>https://host:port of the local TLS listener, or null when it is off.</summary>
+    public string? LocalTlsAddress { get; }
+
+    /// <summary>The certificate the local TLS listener presents (systems pin it), or null.</summary>
+    public X509Certificate2? LocalTlsCertificate => _internalTls;
 
     public string MetricsAddress { get; }
 
@@ -76,7 +103,24 @@ public sealed class NodeServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var time = timeProvider ?? TimeProvider.System;
         var paths = new NodePaths(options.DataDirectory);
-        var settings = NodeSettings.Read(paths.Settings);
+        var localEndpoint = options.LocalListen is { } plain ? ParseEndpoint(plain) : null;
+        var localTlsEndpoint = options.LocalTlsListen is { } secure ? ParseEndpoint(secure) : null;
+        if (localEndpoint is null && localTlsEndpoint is null)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "The node needs a local listener for its systems: plaintext (development) or TLS.");
+        }
+
+        if (localEndpoint is not null && !IPAddress.IsLoopback(localEndpoint.Address))
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "The plaintext local listener must be on a loopback address.");
+        }
+
+        if (options.Production && localEndpoint is not null)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid,
+                "A production node serves its systems over TLS only: turn the plaintext local listener off and set the TLS one.");
+        }
+
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
         if (options.Production && anchor.SigningCertificates.Concat(anchor.RegistryTlsTrustRoots).Any(DevelopmentPki.IsDevelopmentCertificate))
         {
@@ -84,15 +128,12 @@ public sealed class NodeServer : IAsyncDisposable
                 "This node is started for production but its anchor holds development certificates (certs-dev).");
         }
 
-        var localEndpoint = ParseEndpoint(options.LocalListen);
-        if (!IPAddress.IsLoopback(localEndpoint.Address))
-        {
-            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "The plaintext local listener must be on a loopback address.");
-        }
-
         // Owned by the node: the configuration, OCSP and log loops log for as long as it runs.
         var loggerFactory = LoggerFactory.Create(builder => logging?.Invoke(builder));
+        var settings = NodeSettingsSource.Open(paths.Settings, time, loggerFactory.CreateLogger<NodeSettingsSource>());
+        var nodeId = NodeId.Parse(settings.Current.Node);
         var keys = NodeKeys.Load(paths);
+        var internalTls = localTlsEndpoint is null ? null : InternalTlsCertificate.LoadOrCreate(paths, nodeId, time);
         var configuration = new GlobalConfigurationProvider(anchor, paths, time, loggerFactory.CreateLogger<GlobalConfigurationProvider>());
         if (configuration.Latest is null)
         {
@@ -119,7 +160,7 @@ public sealed class NodeServer : IAsyncDisposable
 
         var log = SqliteMessageLog.Open(paths.MessageLog, options.MessageLog, time, loggerFactory.CreateLogger<SqliteMessageLog>());
         var context = new NodeContext(
-            NodeId.Parse(settings.Node), settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
+            nodeId, settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
             new PeerChannels(keys, time), new BackendInvoker(), log, new NodeMetrics(), time);
 
         var peerTrust = new PeerTrustSource(configuration, time);
@@ -130,7 +171,22 @@ public sealed class NodeServer : IAsyncDisposable
         })));
         peer.MapBusGrpc(new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition());
 
-        var local = BuildHost(logging, time, kestrel => kestrel.Listen(localEndpoint, listen => listen.UseBusGrpc(null)));
+        var local = BuildHost(logging, time, kestrel =>
+        {
+            if (localEndpoint is not null)
+            {
+                kestrel.Listen(localEndpoint, listen => listen.UseBusGrpc(null));
+            }
+
+            if (localTlsEndpoint is not null)
+            {
+                kestrel.Listen(localTlsEndpoint, listen => listen.UseBusGrpc(new ServerTlsOptions
+                {
+                    ServerCertificate = internalTls!,
+                    ClientCertificateCheck = certificate => IsRegisteredSystem(settings.Current, certificate, time),
+                }));
+            }
+        });
         var exchange = new ClientExchange(context, local.Services.GetRequiredService<ILogger<ClientExchange>>());
         var metrics = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
         metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
@@ -148,10 +204,15 @@ public sealed class NodeServer : IAsyncDisposable
         var health = local.Services.GetRequiredService<HealthService>();
         configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
 
-        var peerAddress = Bound(peer);
+        settings.Start(options.SettingsPollInterval);
+
+        var peerAddress = Bound(peer, "https");
         return new NodeServer(
-            context, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}", Bound(local).ToString().TrimEnd('/'), Bound(metrics).ToString().TrimEnd('/'),
-            [configuration, ownStatus, log], loggerFactory);
+            context, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}",
+            localEndpoint is null ? null : Bound(local, "http").ToString().TrimEnd('/'),
+            localTlsEndpoint is null ? null : Bound(local, "https").ToString().TrimEnd('/'),
+            Bound(metrics, "http").ToString().TrimEnd('/'),
+            [settings, configuration, ownStatus, log], internalTls, loggerFactory);
     }
 
     public async ValueTask DisposeAsync()
@@ -171,6 +232,7 @@ public sealed class NodeServer : IAsyncDisposable
         Context.Peers.Dispose();
         Context.Backends.Dispose();
         Context.Keys.Dispose();
+        _internalTls?.Dispose();
         _loggerFactory.Dispose();
     }
 
@@ -189,8 +251,25 @@ public sealed class NodeServer : IAsyncDisposable
         return builder.Build();
     }
 
-    private static Uri Bound(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+    private static Uri Bound(WebApplication app, string scheme) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a)).Single(a => a.Scheme == scheme);
+
+    /// <summary>
+    /// The local TLS handshake admits a certificate node.json registers for one of its clients,
+    /// within its validity; which subsystem it may act as is checked per call.
+    /// </summary>
+    private static bool IsRegisteredSystem(NodeSettings settings, X509Certificate2 certificate, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        if (now < certificate.NotBefore || now > certificate.NotAfter)
+        {
+            return false;
+        }
+
+        var fingerprint = InternalTlsCertificate.Fingerprint(certificate);
+        return settings.Clients.Any(c => string.Equals(c.TlsCertificateSha256, fingerprint, StringComparison.OrdinalIgnoreCase));
+    }
 
     private static IPEndPoint ParseEndpoint(string listen) =>
         IPEndPoint.TryParse(listen, out var endpoint)

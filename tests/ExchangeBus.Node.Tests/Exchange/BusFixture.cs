@@ -75,7 +75,7 @@ internal sealed class BusFixture : IAsyncDisposable
 
         bus.ProviderNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = providerPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{providerPaths.Port}", LocalListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
         bus._owned.Insert(0, bus.ProviderNode);
-        bus.ClientNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = clientPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{clientPaths.Port}", LocalListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+        bus.ClientNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = clientPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{clientPaths.Port}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
         bus._owned.Insert(0, bus.ClientNode);
         return bus;
     }
