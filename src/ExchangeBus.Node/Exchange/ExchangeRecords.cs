@@ -24,6 +24,8 @@ internal static class ExchangeRecords
         BodySha256 = SHA256.HashData(envelope.Body.Span),
         Signature = envelope.Signature.ToByteArray(),
         SignerCertificateSha256 = envelope.SignerCertificate.IsEmpty ? null : SHA256.HashData(envelope.SignerCertificate.Span),
+        SignerCertificate = envelope.SignerCertificate.IsEmpty ? null : envelope.SignerCertificate.ToByteArray(),
+        OcspResponse = envelope.SignerOcspResponse.IsEmpty ? null : envelope.SignerOcspResponse.ToByteArray(),
         CorrelationId = correlationId,
     };
 

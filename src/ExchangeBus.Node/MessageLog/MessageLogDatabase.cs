@@ -44,7 +44,32 @@ internal static class MessageLogDatabase
         CREATE INDEX records_by_user ON records(user_id, at);
         CREATE INDEX records_by_at ON records(at);
         """,
+
+        // 2: the evidence beside the records, and the Merkle tree over them (docs/design/merkle.md).
+        // blobs: certificates and OCSP responses, content-addressed, each kept once however many
+        // records name it. record_ocsp: which OCSP response travelled with which record.
+        // merkle_nodes: the complete subtrees of the tree whose leaf i is record i + 1 (levels 1
+        // and up; a leaf hash is recomputed from records.hash), so a root or proof for any size
+        // costs O(log n) reads. tree_heads: the signed, time-stamped heads, oldest first.
+        """
+        CREATE TABLE blobs (sha256 BLOB PRIMARY KEY, der BLOB NOT NULL) STRICT, WITHOUT ROWID;
+        CREATE TABLE record_ocsp (seq INTEGER PRIMARY KEY, ocsp_sha256 BLOB NOT NULL) STRICT;
+        CREATE TABLE merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID;
+        CREATE TABLE tree_heads (
+            tree_size INTEGER PRIMARY KEY,
+            root_hash BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            tree_head BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            signer_certificate BLOB NOT NULL,
+            token BLOB NOT NULL,
+            submitted_at INTEGER) STRICT;
+        """,
     ];
+
+    public const string InsertBlob = "INSERT OR IGNORE INTO blobs (sha256, der) VALUES ($sha256, $der);";
+
+    public const string InsertRecordOcsp = "INSERT INTO record_ocsp (seq, ocsp_sha256) VALUES ($seq, $sha256);";
 
     /// <summary>The columns in the order <see cref="MessageLogReader"/> reads them.</summary>
     public const string Columns =

@@ -12,7 +12,7 @@ namespace ExchangeBus.Node.MessageLog;
 /// one on a file directly, without starting a writer (which also works on a log whose tail no
 /// longer verifies).
 /// </summary>
-public sealed class MessageLogReader : IDisposable
+public sealed partial class MessageLogReader : IDisposable
 {
     /// <summary>Rows per verify query: keeps each read snapshot short, so a long verify never pins the WAL.</summary>
     private const int VerifyChunk = 1_000;

@@ -19,6 +19,9 @@ public enum MessageDirection
 
     /// <summary>The response the provider's node sent.</summary>
     ProviderResponse = 4,
+
+    /// <summary>An auditor's query to this node's audit API: who asked what, and the outcome.</summary>
+    AuditQuery = 5,
 }
 
 /// <summary>
@@ -43,6 +46,9 @@ public sealed record MessageLogRecord
 
     /// <summary>Largest signature accepted (a P-256 DER signature is about 72 bytes).</summary>
     public const int MaxSignatureBytes = 8 * 1024;
+
+    /// <summary>Largest certificate or OCSP response kept beside a record (each is a few hundred bytes to a few KiB).</summary>
+    public const int MaxEvidenceBytes = 64 * 1024;
 
     public required string MessageId { get; init; }
 
@@ -82,6 +88,18 @@ public sealed record MessageLogRecord
     public byte[]? SignerCertificateSha256 { get; init; }
 
     public string CorrelationId { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The signer's certificate (DER). Kept once per distinct certificate beside the records, so
+    /// an auditor can check the signature years later; the record hash covers its SHA-256.
+    /// </summary>
+    public byte[]? SignerCertificate { get; init; }
+
+    /// <summary>
+    /// The OCSP response that travelled with the message (DER), kept beside the record. Not in the
+    /// record hash: the OCSP responder's own signature is what makes it evidence.
+    /// </summary>
+    public byte[]? OcspResponse { get; init; }
 
     /// <summary>When the log wrote the record (millisecond precision); assigned by the log.</summary>
     public DateTimeOffset At { get; init; }
@@ -129,6 +147,23 @@ public sealed record MessageLogRecord
         if (SignerCertificateSha256 is not null && SignerCertificateSha256.Length != SHA256.HashSizeInBytes)
         {
             problems.Add($"{nameof(SignerCertificateSha256)} has {SignerCertificateSha256.Length} bytes, not {SHA256.HashSizeInBytes}");
+        }
+
+        if (SignerCertificate is not null)
+        {
+            if (SignerCertificate.Length > MaxEvidenceBytes)
+            {
+                problems.Add($"{nameof(SignerCertificate)} has {SignerCertificate.Length} bytes, more than {MaxEvidenceBytes}");
+            }
+            else if (SignerCertificateSha256 is null || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(SignerCertificate), SignerCertificateSha256))
+            {
+                problems.Add($"{nameof(SignerCertificateSha256)} is not the SHA-256 of {nameof(SignerCertificate)}");
+            }
+        }
+
+        if (OcspResponse is { Length: > MaxEvidenceBytes })
+        {
+            problems.Add($"{nameof(OcspResponse)} has {OcspResponse.Length} bytes, more than {MaxEvidenceBytes}");
         }
 
         if (BodySha256 is null || BodySha256.Length != SHA256.HashSizeInBytes)
@@ -193,3 +228,6 @@ public sealed record MessageLogRecord
 
 /// <summary>A record as stored: its sequence number, its content and its place in the hash chain.</summary>
 public sealed record MessageLogEntry(long Sequence, MessageLogRecord Record, byte[] PreviousHash, byte[] Hash);
+
+/// <summary>A record with the certificate and OCSP response kept beside it (null where there were none).</summary>
+public sealed record MessageLogEvidence(MessageLogEntry Entry, byte[]? SignerCertificate, byte[]? OcspResponse);

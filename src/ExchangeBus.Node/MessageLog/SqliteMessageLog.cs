@@ -30,6 +30,8 @@ public sealed class SqliteMessageLog : IAsyncDisposable
     private SqliteConnection? _connection;
     private SqliteCommand? _insert;
     private SqliteParameter[] _parameters = [];
+    private SqliteCommand? _insertBlob;
+    private SqliteCommand? _insertOcsp;
     private IncrementalHash _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _lastSequence;
     private byte[] _lastHash;
@@ -290,6 +292,8 @@ public sealed class SqliteMessageLog : IAsyncDisposable
             using (var transaction = connection.BeginTransaction(deferred: false))
             {
                 _insert!.Transaction = transaction;
+                _insertBlob!.Transaction = transaction;
+                _insertOcsp!.Transaction = transaction;
                 foreach (var pending in batch)
                 {
                     sequence++;
@@ -297,6 +301,7 @@ public sealed class SqliteMessageLog : IAsyncDisposable
                     var hash = MessageLogHash.Compute(_hasher, previous, sequence, atMs, pending.Record);
                     Bind(sequence, atMs, pending.Record, previous, hash);
                     _insert.ExecuteNonQuery();
+                    WriteEvidence(sequence, pending.Record);
                     pending.Sequence = sequence;
                     previous = hash;
                 }
@@ -394,7 +399,40 @@ public sealed class SqliteMessageLog : IAsyncDisposable
             insert.Parameters.Add("$body", SqliteType.Blob),
         ];
         _insert = insert;
+        _insertBlob = connection.CreateCommand();
+        _insertBlob.CommandText = MessageLogDatabase.InsertBlob;
+        _insertBlob.Parameters.Add("$sha256", SqliteType.Blob);
+        _insertBlob.Parameters.Add("$der", SqliteType.Blob);
+        _insertOcsp = connection.CreateCommand();
+        _insertOcsp.CommandText = MessageLogDatabase.InsertRecordOcsp;
+        _insertOcsp.Parameters.Add("$seq", SqliteType.Integer);
+        _insertOcsp.Parameters.Add("$sha256", SqliteType.Blob);
         _connection = connection;
+    }
+
+    /// <summary>The certificate and OCSP response of a record, each stored once by its hash.</summary>
+    private void WriteEvidence(long sequence, MessageLogRecord record)
+    {
+        if (record.SignerCertificate is { } certificate)
+        {
+            InsertBlob(record.SignerCertificateSha256!, certificate);
+        }
+
+        if (record.OcspResponse is { } ocsp)
+        {
+            var hash = SHA256.HashData(ocsp);
+            InsertBlob(hash, ocsp);
+            _insertOcsp!.Parameters[0].Value = sequence;
+            _insertOcsp.Parameters[1].Value = hash;
+            _insertOcsp.ExecuteNonQuery();
+        }
+    }
+
+    private void InsertBlob(byte[] sha256, byte[] der)
+    {
+        _insertBlob!.Parameters[0].Value = sha256;
+        _insertBlob.Parameters[1].Value = der;
+        _insertBlob.ExecuteNonQuery();
     }
 
     private void Bind(long sequence, long atMs, MessageLogRecord record, byte[] previousHash, byte[] hash)
@@ -424,6 +462,10 @@ public sealed class SqliteMessageLog : IAsyncDisposable
     {
         _insert?.Dispose();
         _insert = null;
+        _insertBlob?.Dispose();
+        _insertBlob = null;
+        _insertOcsp?.Dispose();
+        _insertOcsp = null;
         _connection?.Dispose();
         _connection = null;
     }

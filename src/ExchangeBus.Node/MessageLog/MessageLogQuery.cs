@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+
+namespace ExchangeBus.Node.MessageLog;
+
+/// <summary>
+/// An auditor's question to the log: every filter given must match. Results come oldest first,
+/// ordered by (time, sequence), a page at a time; the cursor is the last row's (time, sequence),
+/// so a page never shifts when records are appended meanwhile.
+/// </summary>
+public sealed record MessageLogQuery
+{
+    public const int MaxPageSize = 1_000;
+
+    public const int DefaultPageSize = 100;
+
+    /// <summary>Inclusive.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Exclusive.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    public string? Client { get; init; }
+
+    public string? Service { get; init; }
+
+    public string? MessageId { get; init; }
+
+    public string? UserId { get; init; }
+
+    public string? SubjectId { get; init; }
+
+    public string? Status { get; init; }
+
+    /// <summary>Only records whose client or service belongs to this member (INSTANCE/CLASS/MEMBER): a member auditor's view.</summary>
+    public string? PartyMember { get; init; }
+
+    public int PageSize { get; init; } = DefaultPageSize;
+
+    public MessageLogCursor? After { get; init; }
+}
+
+/// <summary>Where a page ended: the last row's time and sequence.</summary>
+public readonly record struct MessageLogCursor(long AtUnixMilliseconds, long Sequence)
+{
+    public string Format() => string.Create(CultureInfo.InvariantCulture, $"{AtUnixMilliseconds}.{Sequence}");
+
+    public static bool TryParse(string? text, out MessageLogCursor cursor)
+    {
+        cursor = default;
+        var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (dot <= 0
+            || !long.TryParse(text.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var at)
+            || !long.TryParse(text.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+            || sequence < 1)
+        {
+            return false;
+        }
+
+        cursor = new MessageLogCursor(at, sequence);
+        return true;
+    }
+}
+
+/// <summary>A record's searchable columns and hash, without its header and body.</summary>
+public sealed record MessageLogSummary(
+    long Sequence, DateTimeOffset At, string MessageId, MessageDirection Direction, string Client, string Service,
+    string UserId, string? SubjectId, string Issue, string Status, byte[] Hash);
+
+public sealed record MessageLogPage(IReadOnlyList<MessageLogSummary> Records, MessageLogCursor? Next);
+
+/// <summary>Records of a sequence range with the signer certificates they name, each once.</summary>
+public sealed record MessageLogRange(IReadOnlyList<MessageLogEntry> Entries, IReadOnlyDictionary<string, byte[]> CertificatesBySha256Hex, long NextSequence);
