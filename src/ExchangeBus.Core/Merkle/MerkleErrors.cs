@@ -22,7 +22,12 @@ public static class MerkleErrors
     /// <summary>The proof does not lead back to the old root: the old tree is not a prefix of the new one, or the proof or old head is wrong.</summary>
     public const string OldRootMismatch = "Merkle.OldRootMismatch";
 
-    /// <summary>The proof leads back to the old root but not to the new one: the new tree is not an extension of the old one, or the proof or new head is wrong.</summary>
+    /// <summary>
+    /// The proof leads back to the old root but not to the new one: the new tree is not an
+    /// extension of the old one, or the proof or a head is wrong. When the old size is a power
+    /// of two the old root is where the path starts (RFC 9162 §2.1.4.2 step 2), so a wrong old
+    /// root shows here too.
+    /// </summary>
     public const string NewRootMismatch = "Merkle.NewRootMismatch";
 }
 
