@@ -29,6 +29,23 @@ public static class RegistryErrors
     public const string BadRegistrationSignature = "Registry.BadRegistrationSignature";
     public const string NotAdministrator = "Registry.NotAdministrator";
     public const string InvalidConfiguration = "Registry.InvalidConfiguration";
+
+    // Callers of RegistryService methods that need a certificate.
+    public const string NotNode = "Registry.NotNode";
+    public const string NotAuditor = "Registry.NotAuditor";
+    public const string CertificateRevoked = "Registry.CertificateRevoked";
+
+    // Tree heads, one code per check (docs/registry.md, "Tree heads").
+    public const string MalformedTreeHead = "Registry.MalformedTreeHead";
+    public const string TreeHeadWrongNode = "Registry.TreeHeadWrongNode";
+    public const string InvalidSignerCertificate = "Registry.InvalidSignerCertificate";
+    public const string SignerCertificateRevoked = "Registry.SignerCertificateRevoked";
+    public const string InvalidTreeHeadSignature = "Registry.InvalidTreeHeadSignature";
+    public const string InvalidTimeStamp = "Registry.InvalidTimeStamp";
+    public const string TreeHeadTooSmall = "Registry.TreeHeadTooSmall";
+    public const string PreviousSizeMismatch = "Registry.PreviousSizeMismatch";
+    public const string InconsistentTreeHead = "Registry.InconsistentTreeHead";
+    public const string TreeHeadConflict = "Registry.TreeHeadConflict";
     public const string InternalError = "Registry.InternalError";
 }
 

@@ -15,4 +15,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(2003, LogLevel.Error, "Refreshing the global configuration failed")]
     public static partial void RefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2004, LogLevel.Critical, "Node {Node} submitted a signed, time-stamped tree head that does not extend the head the registry holds ({ErrorCode}); kept in tree_head_conflicts as evidence of a rewritten or broken message log")]
+    public static partial void TreeHeadConflict(ILogger logger, string node, string errorCode);
 }

@@ -64,6 +64,52 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task AuditorInTwoCommands_KeygenThenIssue()
+    {
+        Assert.That((await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN")).ExitCode, Is.Zero);
+        var auditorFolder = Path.Combine(Path.GetDirectoryName(_data)!, "auditor");
+        var keygen = await Xbus.RunAsync("audit", "keygen", "--out", auditorFolder, "--name", "Nguyễn Văn An");
+        Assert.That(keygen.ExitCode, Is.Zero, keygen.Error);
+        Assert.That(File.GetUnixFileMode(Path.Combine(auditorFolder, "auditor.key.pem")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        var again = await Xbus.RunAsync("audit", "keygen", "--out", auditorFolder, "--name", "An");
+        Assert.That((again.ExitCode, again.Error.Split(':')[0]), Is.EqualTo((2, "error " + PkiErrors.FileAlreadyExists)));
+
+        using var server = await Xbus.StartRegistryAsync(_data);
+        try
+        {
+            Assert.That((await Xbus.RunAsync("registry", "member-class", "add", "GOV", "--data", _data)).ExitCode, Is.Zero);
+            Assert.That((await Xbus.RunAsync("registry", "member", "add", "VN/GOV/H01", "--name", "MPS", "--data", _data)).ExitCode, Is.Zero);
+            var csr = Path.Combine(auditorFolder, "auditor.csr.pem");
+            var certificatePath = Path.Combine(auditorFolder, "auditor.pem");
+
+            var both = await Xbus.RunAsync("registry", "auditor", "issue", "--csr", csr, "--name", "An", "--member", "VN/GOV/H01", "--national", "--out", certificatePath, "--data", _data);
+            Assert.That((both.ExitCode, both.Error.Split(':')[0]), Is.EqualTo((2, "error Cli.InvalidArguments")));
+            var unknown = await Xbus.RunAsync("registry", "auditor", "issue", "--csr", csr, "--name", "An", "--member", "VN/GOV/nobody", "--out", certificatePath, "--data", _data);
+            Assert.That((unknown.ExitCode, unknown.Error.Split(':')[0]), Is.EqualTo((2, "error " + RegistryErrors.UnknownMember)));
+            Assert.That(File.Exists(certificatePath), Is.False);
+
+            var issue = await Xbus.RunAsync("registry", "auditor", "issue", "--csr", csr, "--name", "Nguyễn Văn An", "--member", "VN/GOV/H01", "--out", certificatePath, "--data", _data, "--json");
+            Assert.That(issue.ExitCode, Is.Zero, issue.Error);
+            var answer = JsonDocument.Parse(issue.Output).RootElement;
+            Assert.That(answer.GetProperty("scope").GetString(), Is.EqualTo("member"));
+
+            using var certificate = PemFiles.ReadCertificate(certificatePath);
+            using var key = PemFiles.ReadPrivateKey(Path.Combine(auditorFolder, "auditor.key.pem"));
+            Assert.That(certificate.PublicKey.ExportSubjectPublicKeyInfo(), Is.EqualTo(key.ExportSubjectPublicKeyInfo()));
+            Assert.That(answer.GetProperty("serial_number").GetString(), Is.EqualTo(certificate.SerialNumber));
+            var identity = AuditorIdentity.TryRead(certificate);
+            Assert.That((identity?.Member?.ToString(), identity?.Name), Is.EqualTo(("VN/GOV/H01", "Nguyễn Văn An")));
+
+            var listed = await Xbus.RunAsync("registry", "cert", "list", "--data", _data);
+            Assert.That(listed.Output, Does.Contain(certificate.SerialNumber + "  Auditor"));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Test]
     public async Task ManagementWithoutRunningRegistry_ClearError()
     {
         await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN");

@@ -113,6 +113,7 @@ internal static class RegistryCommands
                 [], [], (_, _) => new VerifyAuditLogRequest(), (o, r) =>
                     o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
         registry.Subcommands.Add(auditLog);
+        registry.Subcommands.Add(AuditorCommands.Create());
         registry.Subcommands.Add(Group("anchor", "The configuration anchor nodes are installed with.", CreateAnchorExport(timeProvider)));
         return registry;
     }

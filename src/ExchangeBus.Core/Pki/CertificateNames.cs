@@ -12,7 +12,9 @@ namespace ExchangeBus.Core.Pki;
 /// <item>member signing: <c>DC=&lt;instance&gt;, O=&lt;member class&gt;, CN=&lt;member code&gt;</c></item>
 /// <item>node authentication: <c>DC=&lt;instance&gt;, O=&lt;member class&gt;, OU=&lt;member code&gt;, CN=&lt;node code&gt;</c></item>
 /// <item>central services: <c>DC=&lt;instance&gt;, O=&lt;organisation&gt;, CN=&lt;service&gt;</c></item>
-/// <item>people (administrators, auditors): <c>DC=&lt;instance&gt;, O=&lt;organisation&gt;, OU=&lt;role&gt;, CN=&lt;name&gt;</c></item>
+/// <item>people (administrators): <c>DC=&lt;instance&gt;, O=&lt;organisation&gt;, OU=&lt;role&gt;, CN=&lt;name&gt;</c></item>
+/// <item>member auditor: <c>DC=&lt;instance&gt;, O=&lt;member class&gt;, OU=&lt;member code&gt;, OU=Auditors, CN=&lt;name&gt;</c></item>
+/// <item>national auditor: <c>DC=&lt;instance&gt;, OU=National Auditors, CN=&lt;name&gt;</c></item>
 /// </list>
 /// The instance is in DC, not C: countryName is exactly two letters (X.520), and instance codes
 /// such as "EE-TEST" are not.
@@ -26,6 +28,12 @@ public static class CertificateNames
 
     /// <summary>X.520 upper bound for CN, O and OU.</summary>
     private const int MaxValueLength = 64;
+
+    /// <summary>The fixed OU that ends a member auditor's subject.</summary>
+    public const string MemberAuditorUnit = "Auditors";
+
+    /// <summary>The fixed OU of a national auditor's subject.</summary>
+    public const string NationalAuditorUnit = "National Auditors";
 
     /// <summary>Subject of a member's signing certificate.</summary>
     public static X500DistinguishedName MemberSigning(string instance, string memberClass, string memberCode) =>
@@ -43,6 +51,42 @@ public static class CertificateNames
     /// <summary>Subject of a person's client certificate; <paramref name="role"/> is e.g. "Administrators" or "Auditors".</summary>
     public static X500DistinguishedName Person(string instance, string organisation, string role, string name) =>
         Build(instance, organisation, role, name);
+
+    /// <summary>
+    /// Subject of a member auditor's certificate. Five attributes, so that no reading of it can
+    /// take it for the four-attribute subject of a node authentication certificate of that member
+    /// (whose CN is a node code), even before the extended key usages differ.
+    /// </summary>
+    public static X500DistinguishedName MemberAuditor(string instance, string memberClass, string memberCode, string name) => BuildParts(
+        (DomainComponentOid, instance, true),
+        (OrganizationOid, memberClass, false),
+        (OrganizationalUnitOid, memberCode, false),
+        (OrganizationalUnitOid, MemberAuditorUnit, false),
+        (CommonNameOid, name, false));
+
+    /// <summary>Subject of a national auditor's certificate: no member, a shape no other certificate has.</summary>
+    public static X500DistinguishedName NationalAuditor(string instance, string name) => BuildParts(
+        (DomainComponentOid, instance, true),
+        (OrganizationalUnitOid, NationalAuditorUnit, false),
+        (CommonNameOid, name, false));
+
+    /// <summary>Reads a member auditor subject: (instance, member class, member code, name), or null unless exactly that shape.</summary>
+    public static (MemberSubject Member, string Name)? ReadMemberAuditor(X500DistinguishedName subject)
+    {
+        var parts = ReadShape(subject, [DomainComponentOid, OrganizationOid, OrganizationalUnitOid, OrganizationalUnitOid, CommonNameOid]);
+        return parts is null || !string.Equals(parts[3], MemberAuditorUnit, StringComparison.Ordinal)
+            ? null
+            : (new MemberSubject(parts[0], parts[1], parts[2], NodeCode: null), parts[4]);
+    }
+
+    /// <summary>Reads a national auditor subject: (instance, name), or null unless exactly that shape.</summary>
+    public static (string Instance, string Name)? ReadNationalAuditor(X500DistinguishedName subject)
+    {
+        var parts = ReadShape(subject, [DomainComponentOid, OrganizationalUnitOid, CommonNameOid]);
+        return parts is null || !string.Equals(parts[1], NationalAuditorUnit, StringComparison.Ordinal)
+            ? null
+            : (parts[0], parts[2]);
+    }
 
     /// <summary>
     /// Reads a member signing subject. Returns null unless the name has exactly the shape
@@ -64,31 +108,57 @@ public static class CertificateNames
         return parts is null ? null : new MemberSubject(parts[0], parts[1], parts[2], parts[3]);
     }
 
-    internal static X500DistinguishedName Build(string instance, string organisation, string? unit, string common)
-    {
-        CheckValue(instance, nameof(instance), asciiOnly: true);
-        CheckValue(organisation, nameof(organisation), asciiOnly: false);
-        if (unit is not null)
-        {
-            CheckValue(unit, nameof(unit), asciiOnly: false);
-        }
+    internal static X500DistinguishedName Build(string instance, string organisation, string? unit, string common) =>
+        unit is null
+            ? BuildParts((DomainComponentOid, instance, true), (OrganizationOid, organisation, false), (CommonNameOid, common, false))
+            : BuildParts(
+                (DomainComponentOid, instance, true),
+                (OrganizationOid, organisation, false),
+                (OrganizationalUnitOid, unit, false),
+                (CommonNameOid, common, false));
 
-        CheckValue(common, nameof(common), asciiOnly: false);
+    /// <summary>A name from its attributes, most significant first; the instance (DC) is ASCII only.</summary>
+    private static X500DistinguishedName BuildParts(params (string Oid, string Value, bool AsciiOnly)[] parts)
+    {
+        foreach (var (oid, value, asciiOnly) in parts)
+        {
+            CheckValue(value, NameOf(oid), asciiOnly);
+        }
 
         // Encoded most significant first (DC, O, OU, CN), as usual in X.509 and as openssl prints
         // it. The builder encodes in the reverse of the order attributes are added (so that
         // .NET's reversed, RFC 4514-style Name string reads in adding order), hence CN first here.
         var builder = new X500DistinguishedNameBuilder();
-        builder.AddCommonName(common);
-        if (unit is not null)
+        for (var i = parts.Length - 1; i >= 0; i--)
         {
-            builder.AddOrganizationalUnitName(unit);
+            var (oid, value, _) = parts[i];
+            switch (oid)
+            {
+                case DomainComponentOid:
+                    builder.AddDomainComponent(value);
+                    break;
+                case OrganizationOid:
+                    builder.AddOrganizationName(value);
+                    break;
+                case OrganizationalUnitOid:
+                    builder.AddOrganizationalUnitName(value);
+                    break;
+                default:
+                    builder.AddCommonName(value);
+                    break;
+            }
         }
 
-        builder.AddOrganizationName(organisation);
-        builder.AddDomainComponent(instance);
         return builder.Build();
     }
+
+    private static string NameOf(string oid) => oid switch
+    {
+        DomainComponentOid => "instance",
+        OrganizationOid => "organisation",
+        OrganizationalUnitOid => "unit",
+        _ => "common",
+    };
 
     private static void CheckValue(string value, string name, bool asciiOnly)
     {

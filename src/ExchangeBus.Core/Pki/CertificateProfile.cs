@@ -25,7 +25,10 @@ public enum CertificateProfile
     /// <summary>The central authority's global-configuration signing key: digitalSignature, no EKU.</summary>
     ConfigurationSigning,
 
-    /// <summary>A person who reads audit data: clientAuth.</summary>
+    /// <summary>
+    /// A member auditor: a person who reads the audit records of exchanges one member took part
+    /// in (the member is in the subject, <see cref="CertificateNames.MemberAuditor"/>). clientAuth + auditor role.
+    /// </summary>
     Auditor,
 
     /// <summary>A person who operates the central authority: clientAuth.</summary>
@@ -33,6 +36,12 @@ public enum CertificateProfile
 
     /// <summary>A subordinate CA that issues end-entity certificates only (path length 0).</summary>
     IntermediateCa,
+
+    /// <summary>
+    /// A national auditor: a person who reads every member's audit records
+    /// (<see cref="CertificateNames.NationalAuditor"/>). clientAuth + national auditor role.
+    /// </summary>
+    NationalAuditor,
 }
 
 /// <summary>The extension values behind each <see cref="CertificateProfile"/>, shared by issuing and validating.</summary>
@@ -57,6 +66,10 @@ internal sealed record ProfileDefinition(
     // central authority has a registered enterprise number (docs/design/certificates.md).
     public const string AdministratorRoleOid = "1.3.6.1.4.1.99999.3.1";
     public const string AuditorRoleOid = "1.3.6.1.4.1.99999.3.2";
+
+    // Its own role rather than the auditor role plus a flag in the name: a relying party that
+    // checks only the EKU must never take a member auditor for one who may see everything.
+    public const string NationalAuditorRoleOid = "1.3.6.1.4.1.99999.3.3";
 
     private static readonly TimeSpan TwoYears = TimeSpan.FromDays(730);
 
@@ -84,6 +97,7 @@ internal sealed record ProfileDefinition(
         CertificateProfile.ConfigurationSigning => Leaf(X509KeyUsageFlags.DigitalSignature, []),
         CertificateProfile.Administrator => Leaf(X509KeyUsageFlags.DigitalSignature, [ClientAuthOid, AdministratorRoleOid]),
         CertificateProfile.Auditor => Leaf(X509KeyUsageFlags.DigitalSignature, [ClientAuthOid, AuditorRoleOid]),
+        CertificateProfile.NationalAuditor => Leaf(X509KeyUsageFlags.DigitalSignature, [ClientAuthOid, NationalAuditorRoleOid]),
         CertificateProfile.IntermediateCa => new ProfileDefinition(
             X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign,
             [],

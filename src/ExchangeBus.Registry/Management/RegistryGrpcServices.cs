@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Audit;
@@ -11,10 +12,13 @@ using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 namespace ExchangeBus.Registry.Management;
 
 /// <summary>
-/// The registry's two gRPC services. <c>RegistryService</c> answers any TLS caller: the
-/// configuration is signed and registrations prove themselves. <c>RegistryManagement</c>
-/// answers only a caller whose TLS certificate is an administrator certificate issued by this
-/// registry's CA; anyone else is refused, and the refusal is in the admin audit log.
+/// The registry's two gRPC services. <c>RegistryService</c> answers any TLS caller for the
+/// configuration (it is signed) and registrations (they prove themselves); tree heads are
+/// submitted only by a listed node with its authentication certificate and read only by an
+/// auditor. <c>RegistryManagement</c> answers only a caller whose TLS certificate is an
+/// administrator certificate issued by this registry's CA; anyone else is refused, and the
+/// refusal is in the admin audit log. The listener asks for client certificates without
+/// requiring one, so each method decides.
 /// </summary>
 public sealed partial class RegistryGrpcServices(RegistryStore store, CertificateChainValidator validator, ILogger<RegistryGrpcServices> logger)
 {
@@ -24,6 +28,8 @@ public sealed partial class RegistryGrpcServices(RegistryStore store, Certificat
     public static readonly Method<GetGlobalConfigurationRequest, GetGlobalConfigurationResponse> GetGlobalConfigurationMethod = P<GetGlobalConfigurationRequest, GetGlobalConfigurationResponse>("GetGlobalConfiguration");
     public static readonly Method<SignedRegistrationRequest, RegistrationStatus> SubmitRegistrationMethod = P<SignedRegistrationRequest, RegistrationStatus>("SubmitRegistration");
     public static readonly Method<GetRegistrationRequest, RegistrationStatus> GetRegistrationMethod = P<GetRegistrationRequest, RegistrationStatus>("GetRegistration");
+    public static readonly Method<SubmitTreeHeadRequest, SubmitTreeHeadResponse> SubmitTreeHeadMethod = P<SubmitTreeHeadRequest, SubmitTreeHeadResponse>("SubmitTreeHead");
+    public static readonly Method<GetNodeTreeHeadsRequest, GetNodeTreeHeadsResponse> GetNodeTreeHeadsMethod = P<GetNodeTreeHeadsRequest, GetNodeTreeHeadsResponse>("GetNodeTreeHeads");
 
     public static readonly Method<AddMemberClassRequest, ChangeResult> AddMemberClassMethod = A<AddMemberClassRequest, ChangeResult>("AddMemberClass");
     public static readonly Method<AddMemberRequest, ChangeResult> AddMemberMethod = A<AddMemberRequest, ChangeResult>("AddMember");
@@ -41,6 +47,10 @@ public sealed partial class RegistryGrpcServices(RegistryStore store, Certificat
     public static readonly Method<ListCertificatesRequest, ListCertificatesResponse> ListCertificatesMethod = A<ListCertificatesRequest, ListCertificatesResponse>("ListCertificates");
     public static readonly Method<QueryAuditLogRequest, QueryAuditLogResponse> QueryAuditLogMethod = A<QueryAuditLogRequest, QueryAuditLogResponse>("QueryAuditLog");
     public static readonly Method<VerifyAuditLogRequest, VerifyAuditLogResponse> VerifyAuditLogMethod = A<VerifyAuditLogRequest, VerifyAuditLogResponse>("VerifyAuditLog");
+    public static readonly Method<IssueAuditorCertificateRequest, IssueAuditorCertificateResponse> IssueAuditorCertificateMethod = A<IssueAuditorCertificateRequest, IssueAuditorCertificateResponse>("IssueAuditorCertificate");
+
+    /// <summary>At most this many heads per GetNodeTreeHeads answer (the contract's bound).</summary>
+    public const int MaxTreeHeadsPerCall = 1000;
 
     public GrpcServiceDefinition PublicService() => GrpcServiceDefinition.CreateBuilder()
         .AddMethod(GetGlobalConfigurationMethod, (request, context) => Run(context, () =>
@@ -53,6 +63,15 @@ public sealed partial class RegistryGrpcServices(RegistryStore store, Certificat
         .AddMethod(SubmitRegistrationMethod, (request, context) => Run(context, () => store.SubmitRegistration(request)))
         .AddMethod(GetRegistrationMethod, (request, context) => Run(context, () => store.GetRegistration(request.RegistrationId)
             ?? throw RegistryException.NotFound(RegistryErrors.UnknownRegistration, "No such registration.")))
+        .AddMethod(SubmitTreeHeadMethod, (request, context) => Run(context, () => SubmitTreeHead(RequireNode(context), request)))
+        .AddMethod(GetNodeTreeHeadsMethod, (request, context) => Run(context, () =>
+        {
+            RequireAuditor(context);
+            var node = ParseNode(request.Node);
+            var limit = request.Limit == 0 ? 100 : (int)Math.Min(request.Limit, MaxTreeHeadsPerCall);
+            var from = (long)Math.Min(request.FromSize, long.MaxValue);
+            return new GetNodeTreeHeadsResponse { Heads = { store.ReadTreeHeads(node, from, limit) } };
+        }))
         .Build();
 
     public GrpcServiceDefinition ManagementService() => GrpcServiceDefinition.CreateBuilder()
@@ -80,6 +99,11 @@ public sealed partial class RegistryGrpcServices(RegistryStore store, Certificat
             var result = store.VerifyAuditLog();
             return new VerifyAuditLogResponse { Valid = result.Valid, Entries = (ulong)result.Entries, FirstBadSequence = (ulong)result.FirstBadSequence, Problem = result.Problem };
         }))
+        .AddMethod(IssueAuditorCertificateMethod, Administered<IssueAuditorCertificateRequest, IssueAuditorCertificateResponse>((actor, r) =>
+        {
+            var issued = store.IssueAuditorCertificate(actor, r.Csr, r.Member, r.Name, r.ValidityDays);
+            return new IssueAuditorCertificateResponse { Certificate = ByteString.CopyFrom(issued.Certificate), AuditSequence = (ulong)issued.AuditSequence };
+        }))
         .Build();
 
     private UnaryServerMethod<TRequest, TResponse> Administered<TRequest, TResponse>(Func<string, TRequest, TResponse> handler)
@@ -101,6 +125,78 @@ public sealed partial class RegistryGrpcServices(RegistryStore store, Certificat
             RegistryErrors.NotAdministrator,
             "The registry management API requires an administrator certificate issued by this registry."));
     }
+
+    private SubmitTreeHeadResponse SubmitTreeHead(NodeId node, SubmitTreeHeadRequest request)
+    {
+        try
+        {
+            return new SubmitTreeHeadResponse { LatestSize = (ulong)store.SubmitTreeHead(node, request) };
+        }
+        catch (RegistryException ex) when (ex.Code is RegistryErrors.TreeHeadConflict or RegistryErrors.InconsistentTreeHead)
+        {
+            // The head was signed and time-stamped, so this is not noise: either the node's log
+            // was rewritten or the node is broken. An operator must look, whatever the node does next.
+            RegistryLog.TreeHeadConflict(logger, node.ToString(), ex.Code);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The node calling, identified by its TLS certificate: a node authentication certificate of
+    /// this registry's CA, not revoked, that the current global configuration lists for a node.
+    /// </summary>
+    private NodeId RequireNode(ServerCallContext context)
+    {
+        var certificate = context.ClientCertificate
+            ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotNode,
+                "Submitting tree heads requires the node's authentication certificate.");
+        var listed = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid
+            ? store.CurrentView()?.FindNodeByAuthCertificate(certificate)
+            : null;
+        if (listed is null)
+        {
+            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
+                "The client certificate is not the authentication certificate of a node in the current global configuration.");
+        }
+
+        RequireNotRevoked(certificate);
+        return listed.Id;
+    }
+
+    /// <summary>An auditor (member or national) whose certificate this registry issued and has not revoked.</summary>
+    private AuditorIdentity RequireAuditor(ServerCallContext context)
+    {
+        var certificate = context.ClientCertificate
+            ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAuditor, "Reading tree heads requires an auditor certificate.");
+        var identity = AuditorIdentity.TryRead(certificate);
+        if (identity is null
+            || !string.Equals(identity.Instance, store.Instance, StringComparison.Ordinal)
+            || !validator.Validate(certificate, identity.Profile).IsValid)
+        {
+            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAuditor,
+                "The client certificate is not an auditor certificate of this registry.");
+        }
+
+        RequireNotRevoked(certificate);
+        return identity;
+    }
+
+    /// <summary>The registry is its own OCSP responder, so it asks its own table rather than itself over HTTP.</summary>
+    private void RequireNotRevoked(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        switch (store.FindCertificateStatus(certificate.SerialNumber))
+        {
+            case null:
+                throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked,
+                    "The client certificate was not issued by this registry, so its status is unknown.");
+            case { Revoked: true }:
+                throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked, "The client certificate is revoked.");
+        }
+    }
+
+    private static NodeId ParseNode(string text) => NodeId.TryParse(text, out var node, out var error)
+        ? node
+        : throw RegistryException.Invalid(RegistryErrors.InvalidIdentifier, error.Message);
 
     private Task<TResponse> Run<TResponse>(ServerCallContext context, Func<TResponse> action)
     {

@@ -91,6 +91,38 @@ public sealed class RegistryDatabase
             prev_hash BLOB NOT NULL,
             hash BLOB NOT NULL);
         """,
+
+        // 2: nodes' signed tree heads (docs/registry.md, "Tree heads"). Kept for every size a
+        // node published, not only the latest: an auditor checks a node's log against any of them.
+        // Conflicting heads are kept apart, as evidence: two signed roots for one size, or a head
+        // that does not extend the one held, is what a rewritten log looks like.
+        """
+        CREATE TABLE tree_heads (
+            node TEXT NOT NULL,
+            tree_size INTEGER NOT NULL,
+            root_hash BLOB NOT NULL,
+            tree_head BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            signer_certificate BLOB NOT NULL,
+            time_stamp_token BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (node, tree_size));
+        CREATE TABLE tree_head_conflicts (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL,
+            error_code TEXT NOT NULL,
+            held_size INTEGER NOT NULL,
+            held_root_hash BLOB NOT NULL,
+            tree_size INTEGER NOT NULL,
+            root_hash BLOB NOT NULL,
+            tree_head BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            signer_certificate BLOB NOT NULL,
+            time_stamp_token BLOB NOT NULL,
+            consistency_proof BLOB NOT NULL,
+            received_at INTEGER NOT NULL);
+        CREATE INDEX tree_head_conflicts_by_node ON tree_head_conflicts(node);
+        """,
     ];
 
     private readonly string _connectionString;

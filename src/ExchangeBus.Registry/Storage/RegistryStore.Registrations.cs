@@ -197,6 +197,13 @@ public sealed partial class RegistryStore
                 : request with { DnsNames = [host] };
         }
 
+        return Issue(c, t, request);
+    }
+
+    /// <summary>Issues and records the certificate in the same transaction, so OCSP answers for it once the change commits.</summary>
+    private X509Certificate2 Issue(SqliteConnection c, SqliteTransaction t, CertificateIssueRequest request)
+    {
+        var profile = request.Profile;
         var certificate = _keys.Authority.Issue(request);
         Execute(c, t, """
             INSERT INTO certificates (serial, subject, profile, not_before, not_after, der, issued_at)

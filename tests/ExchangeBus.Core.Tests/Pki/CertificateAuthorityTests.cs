@@ -195,12 +195,18 @@ public sealed class CertificateAuthorityTests
     }
 
     [TestCase(CertificateProfile.Auditor)]
+    [TestCase(CertificateProfile.NationalAuditor)]
     [TestCase(CertificateProfile.Administrator)]
     public void Issue_PersonProfiles_HaveClientUsage(CertificateProfile profile)
     {
         using var certificate = IssueFor(profile);
 
-        var role = profile == CertificateProfile.Administrator ? ProfileDefinition.AdministratorRoleOid : ProfileDefinition.AuditorRoleOid;
+        var role = profile switch
+        {
+            CertificateProfile.Administrator => ProfileDefinition.AdministratorRoleOid,
+            CertificateProfile.NationalAuditor => ProfileDefinition.NationalAuditorRoleOid,
+            _ => ProfileDefinition.AuditorRoleOid,
+        };
         Assert.That(ExtendedUsages(certificate), Is.EqualTo(new[] { ClientAuth, role }));
         Assert.That(Extension<X509KeyUsageExtension>(certificate)!.KeyUsages, Is.EqualTo(X509KeyUsageFlags.DigitalSignature));
     }

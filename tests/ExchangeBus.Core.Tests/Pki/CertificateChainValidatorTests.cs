@@ -34,6 +34,7 @@ public sealed class CertificateChainValidatorTests
     [TestCase(CertificateProfile.OcspSigning)]
     [TestCase(CertificateProfile.ConfigurationSigning)]
     [TestCase(CertificateProfile.Auditor)]
+    [TestCase(CertificateProfile.NationalAuditor)]
     [TestCase(CertificateProfile.Administrator)]
     public void GoodChain_IsValidForItsProfile(CertificateProfile profile)
     {

@@ -11,6 +11,10 @@ public sealed class RoleCertificateTests
     [TestCase(CertificateProfile.Auditor, CertificateProfile.Administrator)]
     [TestCase(CertificateProfile.Administrator, CertificateProfile.Auditor)]
     [TestCase(CertificateProfile.NodeAuthentication, CertificateProfile.Auditor)]
+    [TestCase(CertificateProfile.Auditor, CertificateProfile.NationalAuditor)]
+    [TestCase(CertificateProfile.NationalAuditor, CertificateProfile.Auditor)]
+    [TestCase(CertificateProfile.NationalAuditor, CertificateProfile.Administrator)]
+    [TestCase(CertificateProfile.NodeAuthentication, CertificateProfile.NationalAuditor)]
     public void Validate_CertificateOfAnotherRole_WrongUsage(CertificateProfile issued, CertificateProfile expected)
     {
         using var ca = CertificateAuthority.CreateRoot(new X500DistinguishedName("CN=Role Test Root"), TimeProvider.System);
