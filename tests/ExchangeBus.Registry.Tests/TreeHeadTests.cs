@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Management;
@@ -129,11 +130,40 @@ public sealed class TreeHeadTests
     }
 
     [Test]
-    [Ignore("Needs Core.Merkle (the merkle branch) on main: the consistency check refuses every growing head until then.")]
-    public Task GrowingWithAValidConsistencyProof_Accepted_AndPagedInSizeOrder()
+    public async Task GrowingWithAValidConsistencyProof_Accepted_AndPagedInSizeOrder()
     {
-        Assert.Fail("Build a real log with MerkleTreeBuilder, submit heads of sizes 3, 7, 8 with MerkleProofs.ConsistencyProof, then read pages with from_size and limit.");
-        return Task.CompletedTask;
+        // A real tree: leaves are record hashes, as a node's message log makes them.
+        var store = new InMemoryMerkleNodeStore();
+        var builder = new MerkleTreeBuilder();
+        var roots = new Dictionary<long, byte[]>();
+        for (var i = 0; i < 8; i++)
+        {
+            builder.Append(MerkleHash.HashLeaf(SHA256.HashData(BitConverter.GetBytes(i))), store);
+            roots[builder.Size] = builder.ComputeRoot();
+        }
+
+        await SubmitAsync(await _node.HeadAsync(_registry, 3, roots[3]));
+        ulong held = 3;
+        foreach (var size in new long[] { 7, 8 })
+        {
+            var proof = MerkleProofs.ConsistencyProof(store, (long)held, size).Select(ByteString.CopyFrom);
+            var response = await _channel.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, new SubmitTreeHeadRequest
+            {
+                Head = await _node.HeadAsync(_registry, size, roots[size]),
+                PreviousSize = held,
+                ConsistencyProof = { proof },
+            });
+            Assert.That(response.LatestSize, Is.EqualTo((ulong)size));
+            held = (ulong)size;
+        }
+
+        using var auditor = await TestAuditors.IssueAsync(_admin, string.Empty, "National Auditor");
+        using var channel = _registry.Channel(auditor);
+        var first = await channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), Limit = 2 });
+        var rest = await channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), FromSize = 8 });
+        Assert.That(first.Heads.Select(Size), Is.EqualTo(new[] { 3L, 7L }));
+        Assert.That(rest.Heads.Select(Size), Is.EqualTo(new[] { 8L }));
+        Assert.That(_registry.Store.CountTreeHeadConflicts(NodeA), Is.Empty);
     }
 
     [Test]

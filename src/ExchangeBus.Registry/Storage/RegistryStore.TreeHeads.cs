@@ -3,6 +3,7 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Registry.TreeHeads;
@@ -189,9 +190,7 @@ public sealed partial class RegistryStore
     /// </summary>
     private static string? ConsistencyProblem(long oldSize, long newSize, byte[] oldRoot, byte[] newRoot, byte[][] proof)
     {
-        // Core's Merkle verifier is not on this branch yet; until it is, a head that grows the
-        // log cannot be shown to extend the held one, and is refused rather than taken on trust.
-        _ = (oldSize, newSize, oldRoot, newRoot, proof);
-        return "Merkle.VerifierUnavailable";
+        var result = MerkleVerifier.VerifyConsistency(oldSize, newSize, oldRoot, newRoot, proof);
+        return result.IsValid ? null : result.Code;
     }
 }
