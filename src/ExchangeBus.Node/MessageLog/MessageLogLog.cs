@@ -36,4 +36,7 @@ internal static partial class MessageLogLog
 
     [LoggerMessage(3009, LogLevel.Warning, "Reopening the message log writer's connection failed; the next batch tries again")]
     public static partial void ReopenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3010, LogLevel.Warning, "Message log Merkle tree rebuilt from the hashes of {Records} records (its nodes were missing)")]
+    public static partial void MerkleRebuilt(ILogger logger, long records);
 }

@@ -15,6 +15,9 @@ public static class MessageLogProblems
 
     /// <summary>A stored body does not hash to the record's body SHA-256.</summary>
     public const string BodyHashMismatch = "MessageLog.BodyHashMismatch";
+
+    /// <summary>The log has fewer records than a tree head it signed covers: records were cut off the end.</summary>
+    public const string Truncated = "MessageLog.Truncated";
 }
 
 /// <summary>The outcome of checking a range of the chain.</summary>

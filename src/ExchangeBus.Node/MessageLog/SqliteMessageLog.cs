@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using ExchangeBus.Core.Merkle;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Node.MessageLog;
@@ -13,7 +14,7 @@ namespace ExchangeBus.Node.MessageLog;
 /// record was waiting; <see cref="AppendAsync"/> completes only after that commit.
 /// docs/design/message-log.md has the schema, the hash rule and the guarantees.
 /// </summary>
-public sealed class SqliteMessageLog : IAsyncDisposable
+public sealed partial class SqliteMessageLog : IAsyncDisposable
 {
     /// <summary>A batch stops growing past this many payload bytes, so one transaction (and the WAL) stays modest.</summary>
     private const long MaxBatchBytes = 32L * 1024 * 1024;
@@ -32,6 +33,9 @@ public sealed class SqliteMessageLog : IAsyncDisposable
     private SqliteParameter[] _parameters = [];
     private SqliteCommand? _insertBlob;
     private SqliteCommand? _insertOcsp;
+    private SqliteMerkleNodes? _merkle;
+    private MerkleTreeBuilder _tree;
+    private readonly byte[] _leaf = new byte[MerkleHash.Size];
     private IncrementalHash _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _lastSequence;
     private byte[] _lastHash;
@@ -41,8 +45,9 @@ public sealed class SqliteMessageLog : IAsyncDisposable
 
     private SqliteMessageLog(
         string path, MessageLogOptions options, TimeProvider clock, ILogger<SqliteMessageLog> logger, MessageLogReader reader,
-        SqliteConnection connection, long lastSequence, byte[] lastHash)
+        SqliteConnection connection, long lastSequence, byte[] lastHash, MerkleTreeBuilder tree)
     {
+        _tree = tree;
         Path = path;
         _options = options;
         _clock = clock;
@@ -113,7 +118,16 @@ public sealed class SqliteMessageLog : IAsyncDisposable
                 }
             }
 
-            var log = new SqliteMessageLog(path, options, timeProvider, logger, reader, connection, lastSequence, lastHash);
+            var signedSize = Convert.ToInt64(MessageLogDatabase.Scalar(connection, "SELECT COALESCE(MAX(tree_size), 0) FROM tree_heads;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (signedSize > lastSequence)
+            {
+                MessageLogLog.TailFailsVerification(logger, path, lastSequence + 1, MessageLogProblems.Truncated);
+                throw new MessageLogIntegrityException(MessageLogProblems.Truncated, lastSequence + 1,
+                    $"The log ends at record {lastSequence}, but this node signed a tree head over {signedSize} records: records were cut off the end.");
+            }
+
+            var tree = SqliteMerkleNodes.RestoreOrRebuild(connection, lastSequence, records => MessageLogLog.MerkleRebuilt(logger, records));
+            var log = new SqliteMessageLog(path, options, timeProvider, logger, reader, connection, lastSequence, lastHash, tree);
             log._writerThread.Start();
             MessageLogLog.Opened(logger, path, lastSequence, options.Synchronous);
             return log;
@@ -294,6 +308,7 @@ public sealed class SqliteMessageLog : IAsyncDisposable
                 _insert!.Transaction = transaction;
                 _insertBlob!.Transaction = transaction;
                 _insertOcsp!.Transaction = transaction;
+                _merkle!.Transaction = transaction;
                 foreach (var pending in batch)
                 {
                     sequence++;
@@ -302,6 +317,8 @@ public sealed class SqliteMessageLog : IAsyncDisposable
                     Bind(sequence, atMs, pending.Record, previous, hash);
                     _insert.ExecuteNonQuery();
                     WriteEvidence(sequence, pending.Record);
+                    MerkleHash.HashLeaf(hash, _leaf);
+                    _tree.Append(_leaf, _merkle);
                     pending.Sequence = sequence;
                     previous = hash;
                 }
@@ -362,6 +379,9 @@ public sealed class SqliteMessageLog : IAsyncDisposable
         {
             (_lastSequence, _lastHash) = MessageLogDatabase.ReadTail(connection);
             UseConnection(connection);
+
+            // The failed batch may have grown the tree in memory: start again from the file.
+            _tree = SqliteMerkleNodes.RestoreOrRebuild(connection, _lastSequence, records => MessageLogLog.MerkleRebuilt(_logger, records));
         }
         catch
         {
@@ -407,6 +427,7 @@ public sealed class SqliteMessageLog : IAsyncDisposable
         _insertOcsp.CommandText = MessageLogDatabase.InsertRecordOcsp;
         _insertOcsp.Parameters.Add("$seq", SqliteType.Integer);
         _insertOcsp.Parameters.Add("$sha256", SqliteType.Blob);
+        _merkle = SqliteMerkleNodes.ForWriting(connection, 0);
         _connection = connection;
     }
 
@@ -466,6 +487,8 @@ public sealed class SqliteMessageLog : IAsyncDisposable
         _insertBlob = null;
         _insertOcsp?.Dispose();
         _insertOcsp = null;
+        _merkle?.Dispose();
+        _merkle = null;
         _connection?.Dispose();
         _connection = null;
     }

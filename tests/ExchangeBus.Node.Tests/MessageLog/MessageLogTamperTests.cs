@@ -173,6 +173,21 @@ public sealed class MessageLogTamperTests
     }
 
     [Test]
+    public async Task TruncatedTail_BelowASignedTreeHead_KeepsTheWriterFromOpening()
+    {
+        await using (var log = Records.Open(_folder.LogPath))
+        {
+            log.AddTreeHead(new StoredTreeHead(10, log.Reader.TreeRoot(10), DateTimeOffset.UtcNow, [1], [2], [3], [4], null));
+        }
+
+        Records.Tamper(_folder.LogPath, "DELETE FROM records WHERE seq > 7;");
+
+        var refused = Assert.Throws<MessageLogIntegrityException>(() => Records.Open(_folder.LogPath));
+        Assert.That(refused!.Problem, Is.EqualTo(MessageLogProblems.Truncated));
+        Assert.That(refused.Sequence, Is.EqualTo(8));
+    }
+
+    [Test]
     public void TamperedLastRecord_KeepsTheWriterFromOpening_ButStillReads()
     {
         var body = Records.ReadBlob(_folder.LogPath, "body", Records10);

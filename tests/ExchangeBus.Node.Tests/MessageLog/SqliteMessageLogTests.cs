@@ -331,7 +331,7 @@ public sealed class SqliteMessageLogTests
     }
 
     [Test]
-    public async Task BatchFailingPartway_RollsBackRecordsAlreadyInserted_AndTheWriterReloadsTheTail()
+    public async Task BatchFailingPartway_RollsBackRecordsAlreadyInserted_AndAGapLeftByAnIntruderStopsTheWriter()
     {
         await using var log = Records.Open(_folder.LogPath);
         Assert.That(await log.AppendAsync(Records.Make("msg-0")), Is.EqualTo(1));
@@ -358,7 +358,10 @@ public sealed class SqliteMessageLogTests
         Assert.That(log.Get(3), Is.Null, "msg-2 was inserted as record 3 but never committed");
         Assert.That(log.FindByMessageId("msg-2"), Is.Empty);
 
-        Assert.That(await log.AppendAsync(Records.Make("msg-5")), Is.EqualTo(5), "the writer continues after the row it found");
+        // The intruder's row leaves record 3 missing: the Merkle tree cannot take a leaf past a
+        // gap, so the writer refuses to go on (fail closed) rather than log without evidence.
+        var refused = await Assert.ThrowsAsync<MessageLogIntegrityException>(() => log.AppendAsync(Records.Make("msg-5")).AsTask());
+        Assert.That(refused!.Problem, Is.EqualTo(MessageLogProblems.MissingRecord));
         Assert.That(log.Verify(), Is.EqualTo(new MessageLogVerification(false, 2, 3, MessageLogProblems.MissingRecord, "record 3 is missing (the next present is 4)")));
         Assert.That(log.QueueDepth, Is.Zero);
     }
