@@ -28,6 +28,9 @@ public static class NodeErrors
     public const string NotRegistered = "Server.ClientProxy.NodeNotRegistered";
     public const string OwnOcspUnavailable = "Server.ClientProxy.OcspUnavailable";
 
+    /// <summary>The message log has gone without a time-stamped tree head for longer than the configuration allows.</summary>
+    public const string TimestampingFailed = "Server.ClientProxy.TimestampingFailed";
+
     // The provider node.
     public const string ProviderOutdatedGlobalConf = "Server.ServerProxy.OutdatedGlobalConf";
     public const string UnregisteredNode = "Server.ServerProxy.UnregisteredNode";
@@ -47,6 +50,7 @@ public static class NodeErrors
     public const string ServiceTimeout = "Server.ServerProxy.ServiceTimeout";
     public const string ServiceUnavailable = "Server.ServerProxy.ServiceUnavailable";
     public const string ProviderInternal = "Server.ServerProxy.InternalError";
+    public const string ProviderTimestampingFailed = "Server.ServerProxy.TimestampingFailed";
 
     // Local configuration.
     public const string SettingsMissing = "Node.SettingsMissing";

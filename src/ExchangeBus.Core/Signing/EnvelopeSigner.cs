@@ -36,6 +36,21 @@ public sealed class EnvelopeSigner
     public byte[] Sign(ReadOnlySpan<byte> header, Stream body) =>
         SignDigest(EnvelopeDigest.Compute(header, body));
 
+    /// <summary>
+    /// Signs a message-log tree head: ECDSA P-256 with SHA-256 over the serialized
+    /// <c>audit.v1.TreeHead</c> bytes, DER (docs/design/merkle.md). Those bytes start with the
+    /// node id field, never 64 bytes of two digests, so the signature cannot pass for an envelope's.
+    /// </summary>
+    public byte[] SignTreeHead(ReadOnlySpan<byte> treeHead)
+    {
+        if (treeHead.IsEmpty || treeHead.Length == EnvelopeDigest.Size)
+        {
+            throw new ArgumentException("Not a serialized tree head.", nameof(treeHead));
+        }
+
+        return _key.SignData(treeHead, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    }
+
     /// <summary>Signs a to-be-signed value from <see cref="EnvelopeDigest"/>.</summary>
     /// <exception cref="ArgumentException">The value is not <see cref="EnvelopeDigest.Size"/> bytes.</exception>
     public byte[] SignDigest(ReadOnlySpan<byte> toBeSigned)

@@ -72,6 +72,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
 
         var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        node.Stamper.EnsureEvidenceCurrent(NodeErrors.TimestampingFailed);
         if (!view.SubsystemExists(client))
         {
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnknownClient, $"{client} is not in the global configuration (unknown or disabled).");

@@ -64,6 +64,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
     private async Task<(SignedEnvelope Response, string Service)> HandleAsync(SignedEnvelope envelope, ServerCallContext context, string correlationId)
     {
         var view = node.Configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
+        node.Stamper.EnsureEvidenceCurrent(NodeErrors.ProviderTimestampingFailed);
         var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
         if (peer is null)
         {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
@@ -20,5 +21,6 @@ public sealed record NodeContext(
     PeerChannels Peers,
     BackendInvoker Backends,
     SqliteMessageLog Log,
+    TreeHeadStamper Stamper,
     NodeMetrics Metrics,
     TimeProvider TimeProvider);

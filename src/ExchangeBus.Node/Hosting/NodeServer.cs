@@ -7,6 +7,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Health;
 using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
@@ -159,9 +160,10 @@ public sealed class NodeServer : IAsyncDisposable
         }
 
         var log = SqliteMessageLog.Open(paths.MessageLog, options.MessageLog, time, loggerFactory.CreateLogger<SqliteMessageLog>());
+        var stamper = new TreeHeadStamper(nodeId, keys, anchor, configuration, log, time, loggerFactory.CreateLogger<TreeHeadStamper>());
         var context = new NodeContext(
             nodeId, settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
-            new PeerChannels(keys, time), new BackendInvoker(), log, new NodeMetrics(), time);
+            new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
 
         var peerTrust = new PeerTrustSource(configuration, time);
         var peer = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
@@ -201,6 +203,7 @@ public sealed class NodeServer : IAsyncDisposable
         await metrics.StartAsync().ConfigureAwait(false);
         configuration.Start();
         ownStatus.Start();
+        stamper.Start();
         var health = local.Services.GetRequiredService<HealthService>();
         configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
 
@@ -212,7 +215,7 @@ public sealed class NodeServer : IAsyncDisposable
             localEndpoint is null ? null : Bound(local, "http").ToString().TrimEnd('/'),
             localTlsEndpoint is null ? null : Bound(local, "https").ToString().TrimEnd('/'),
             Bound(metrics, "http").ToString().TrimEnd('/'),
-            [settings, configuration, ownStatus, log], internalTls, loggerFactory);
+            [settings, stamper, configuration, ownStatus, log], internalTls, loggerFactory);
     }
 
     public async ValueTask DisposeAsync()

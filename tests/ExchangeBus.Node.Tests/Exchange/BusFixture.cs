@@ -48,10 +48,10 @@ internal sealed class BusFixture : IAsyncDisposable
 
     public int BackendCalls;
 
-    public static async Task<BusFixture> StartAsync(bool allow = true)
+    public static async Task<BusFixture> StartAsync(bool allow = true, ConfigurationParameters? parameters = null)
     {
         var bus = new BusFixture();
-        await bus.StartRegistryAsync();
+        await bus.StartRegistryAsync(parameters ?? new ConfigurationParameters());
         var backend = await bus.StartBackendAsync();
         var anchor = Path.Combine(bus.Root, "anchor.json");
         ConfigurationAnchor.Create("VN", bus.Registry.GrpcAddress, [bus.Registry.Keys.ConfigurationSigning], [bus.Registry.Keys.RootCertificate], DateTimeOffset.UtcNow).Write(anchor);
@@ -82,7 +82,7 @@ internal sealed class BusFixture : IAsyncDisposable
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
 
-    private async Task StartRegistryAsync()
+    private async Task StartRegistryAsync(ConfigurationParameters parameters)
     {
         var data = Path.Combine(Root, "registry");
         var keysDirectory = Path.Combine(data, RegistryKeys.Folder);
@@ -90,7 +90,7 @@ internal sealed class BusFixture : IAsyncDisposable
         using (var keys = RegistryKeys.Load(keysDirectory, TimeProvider.System))
         {
             var database = RegistryDatabase.Open(data);
-            RegistryStore.Initialise(database, keys, TimeProvider.System, "VN", new ConfigurationParameters());
+            RegistryStore.Initialise(database, keys, TimeProvider.System, "VN", parameters);
             new RegistryStore(database, keys, TimeProvider.System).SetAutoApprove("test", true);
         }
 

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Registry.Management;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Audit;
+
+/// <summary>
+/// Gives the message log its evidence (design.md, "Message log"): every time-stamping interval it
+/// signs a tree head over the records written so far (at most the configured batch of new records
+/// per head), has the registry's TSA time-stamp it, keeps it in the log's file and publishes it to
+/// the registry with a consistency proof from the last head the registry holds. Exchanges never
+/// wait for any of this. If the oldest record without a head is older than the acceptable
+/// period, <see cref="EnsureEvidenceCurrent"/> refuses new exchanges until time-stamping works
+/// again, and the next round back-fills heads for everything written meanwhile.
+/// </summary>
+public sealed partial class TreeHeadStamper : IAsyncDisposable
+{
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Used before the first configuration arrives (X-Road's default).</summary>
+    public static readonly TimeSpan DefaultAcceptableFailure = TimeSpan.FromHours(4);
+
+    private static readonly TimeSpan OverdueRecheck = TimeSpan.FromSeconds(1);
+
+    private readonly NodeId _node;
+    private readonly NodeKeys _keys;
+    private readonly GlobalConfigurationProvider _configuration;
+    private readonly SqliteMessageLog _log;
+    private readonly GrpcChannel _registry;
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _round = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private long _stampedSize;
+
+    // Ticks of the last moment a round left no record without a head: records written since are younger.
+    private long _coveredAllAtTicks = DateTimeOffset.MinValue.UtcTicks;
+    private volatile OverdueCheck? _lastCheck;
+
+    private sealed record OverdueCheck(DateTimeOffset At, bool Overdue);
+
+    public TreeHeadStamper(
+        NodeId node, NodeKeys keys, ConfigurationAnchor anchor, GlobalConfigurationProvider configuration, SqliteMessageLog log, TimeProvider time, ILogger<TreeHeadStamper> logger)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        ArgumentNullException.ThrowIfNull(log);
+        _node = node;
+        _keys = keys;
+        _configuration = configuration;
+        _log = log;
+        _time = time;
+        _logger = logger;
+        _stampedSize = log.Reader.LatestTreeHead()?.TreeSize ?? 0;
+        _registry = GrpcChannel.ForAddress(new Uri(anchor.RegistryAddress), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, time),
+            ClientCertificate = keys.Authentication,
+            TimeProvider = time,
+        });
+    }
+
+    /// <summary>Records 1..this are covered by a signed, time-stamped head.</summary>
+    public long StampedSize => Interlocked.Read(ref _stampedSize);
+
+    public void Start() => _loop ??= Task.Run(() => LoopAsync(_stopping.Token));
+
+    /// <summary>
+    /// Refuses (with <paramref name="code"/>) when a record has waited for a time-stamp longer
+    /// than the configuration allows. Cheap on the hot path: it reads the file only once that
+    /// period has passed since a round last covered everything, and then at most once a second.
+    /// </summary>
+    public void EnsureEvidenceCurrent(string code)
+    {
+        var acceptable = _configuration.Latest?.Parameters.AcceptableTimeStampFailure ?? DefaultAcceptableFailure;
+        var now = _time.GetUtcNow();
+        if (now - new DateTimeOffset(Interlocked.Read(ref _coveredAllAtTicks), TimeSpan.Zero) <= acceptable)
+        {
+            return;
+        }
+
+        var check = _lastCheck;
+        if (check is null || now - check.At >= OverdueRecheck)
+        {
+            var firstWaiting = _log.Reader.RecordTime(StampedSize + 1);
+            check = new OverdueCheck(now, firstWaiting is { } at && now - at > acceptable);
+            _lastCheck = check;
+        }
+
+        if (check.Overdue)
+        {
+            throw new NodeException(StatusCode.Unavailable, code,
+                "This node's message log has had no time-stamp for longer than the configuration allows; exchanges resume once the time-stamping authority answers again.");
+        }
+    }
+
+    /// <summary>One round: heads until every record written so far is covered, then publication.</summary>
+    /// <returns>How many heads were made.</returns>
+    public async Task<StampRound> StampAsync(CancellationToken cancellationToken)
+    {
+        await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var made = 0;
+            var roundStarted = _time.GetUtcNow();
+            var target = _log.LastSequence();
+            var view = _configuration.Latest;
+            if (target > StampedSize)
+            {
+                if (view is null || view.TimeStampingAuthorities.Count == 0)
+                {
+                    Log.StampFailed(_logger, "NoTimeStampingAuthority", StampedSize + 1);
+                    return new StampRound(0, TrustServiceErrors.TimeStampBadResponse);
+                }
+
+                while (StampedSize < target)
+                {
+                    var size = Math.Min(target, StampedSize + view.Parameters.TimeStampingMaxBatch);
+                    var failure = await StampOneAsync(view, size, cancellationToken).ConfigureAwait(false);
+                    if (failure is not null)
+                    {
+                        Log.StampFailed(_logger, failure, StampedSize + 1);
+                        return new StampRound(made, failure);
+                    }
+
+                    made++;
+                }
+            }
+
+            Interlocked.Exchange(ref _coveredAllAtTicks, roundStarted.UtcTicks);
+            _lastCheck = null;
+            await PublishAsync(cancellationToken).ConfigureAwait(false);
+            return new StampRound(made, null);
+        }
+        finally
+        {
+            _round.Release();
+        }
+    }
+
+    private async Task<string?> StampOneAsync(GlobalConfigurationView view, long size, CancellationToken cancellationToken)
+    {
+        var root = _log.Reader.TreeRoot(size);
+        var now = _time.GetUtcNow();
+        var head = new TreeHead
+        {
+            Node = _node.ToString(),
+            TreeSize = (ulong)size,
+            RootHash = ByteString.CopyFrom(root),
+            CreatedAt = Timestamp.FromDateTimeOffset(now),
+        }.ToByteArray();
+        var signature = _keys.Signer.SignTreeHead(head);
+        string? failure = null;
+        foreach (var tsa in view.TimeStampingAuthorities)
+        {
+            using var verifier = new TimeStampTokenVerifier([tsa.Certificate], [], _time);
+            TimeStampVerificationResult result;
+            try
+            {
+                result = await new TimeStampClient(_http, tsa.Url, verifier).RequestAsync(SHA256.HashData(head), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                failure = "TimeStampingAuthorityUnreachable";
+                continue;
+            }
+
+            if (!result.IsValid)
+            {
+                failure = result.Code;
+                continue;
+            }
+
+            _log.AddTreeHead(new StoredTreeHead(size, root, now, head, signature, _keys.SigningCertificateDer, result.Token.ToArray(), null));
+            Interlocked.Exchange(ref _stampedSize, size);
+            Log.Stamped(_logger, size, tsa.Name);
+            return null;
+        }
+
+        return failure ?? "NoTimeStampingAuthority";
+    }
+
+    /// <summary>Sends the heads the registry does not hold yet, oldest first; stops at the first refusal.</summary>
+    private async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        foreach (var head in _log.Reader.UnsubmittedTreeHeads(100))
+        {
+            var previous = _log.Reader.LatestSubmittedTreeHead();
+            var request = new SubmitTreeHeadRequest
+            {
+                Head = new SignedTreeHead
+                {
+                    TreeHead = ByteString.CopyFrom(head.TreeHead),
+                    Signature = ByteString.CopyFrom(head.Signature),
+                    SignerCertificate = ByteString.CopyFrom(head.SignerCertificate),
+                    TimeStampToken = ByteString.CopyFrom(head.TimeStampToken),
+                },
+                PreviousSize = (ulong)(previous?.TreeSize ?? 0),
+            };
+            if (previous is not null)
+            {
+                request.ConsistencyProof.AddRange(_log.Reader.ConsistencyProof(previous.TreeSize, head.TreeSize).Select(ByteString.CopyFrom));
+            }
+
+            try
+            {
+                await _registry.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, request,
+                    new CallOptions(Deadline: _time.GetUtcNow().AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                Log.PublishFailed(_logger, head.TreeSize, ex.ErrorCode ?? ex.StatusCode.ToString());
+                return;
+            }
+
+            _log.MarkTreeHeadSubmitted(head.TreeSize, _time.GetUtcNow());
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var ok = false;
+            try
+            {
+                ok = (await StampAsync(cancellationToken).ConfigureAwait(false)).Failure is null;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is MessageLogIntegrityException or Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                Log.StampFailed(_logger, ex.GetType().Name, StampedSize + 1);
+            }
+
+            var interval = _configuration.Latest?.Parameters.TimeStampingInterval ?? TimeSpan.FromSeconds(60);
+            try
+            {
+                await Task.Delay(ok || interval < RetryInterval ? interval : RetryInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _registry.Dispose();
+        _http.Dispose();
+        _round.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4600, LogLevel.Information, "Message log tree head over {Size} records time-stamped by {Tsa}")]
+        public static partial void Stamped(ILogger logger, long size, string tsa);
+
+        [LoggerMessage(4601, LogLevel.Warning, "Time-stamping the message log failed ({Code}); record {FirstWaiting} and later wait for a time-stamp")]
+        public static partial void StampFailed(ILogger logger, string code, long firstWaiting);
+
+        [LoggerMessage(4602, LogLevel.Warning, "Publishing the tree head over {Size} records to the registry failed ({Code}); retried next round")]
+        public static partial void PublishFailed(ILogger logger, long size, string code);
+    }
+}
+
+/// <summary>What one round did: heads made, and the code of the failure that stopped it (null when it covered everything).</summary>
+public sealed record StampRound(int HeadsMade, string? Failure);
