@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
@@ -42,8 +44,11 @@ internal static class Loopback
 /// </summary>
 internal sealed class LoopbackRegistry : IAsyncDisposable
 {
-    private LoopbackRegistry(RegistryServer server, GrpcChannel admin, ConfigurationAnchor anchor, string anchorPath)
+    private readonly string _root;
+
+    private LoopbackRegistry(string root, RegistryServer server, GrpcChannel admin, ConfigurationAnchor anchor, string anchorPath)
     {
+        _root = root;
         Server = server;
         Admin = admin;
         Anchor = anchor;
@@ -81,13 +86,27 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
         var anchorPath = Path.Combine(root, "anchor.json");
         var anchor = ConfigurationAnchor.Create("VN", server.GrpcAddress, [server.Keys.ConfigurationSigning], [server.Keys.RootCertificate], DateTimeOffset.UtcNow);
         anchor.Write(anchorPath);
-        return new LoopbackRegistry(server, admin, anchor, anchorPath);
+        return new LoopbackRegistry(root, server, admin, anchor, anchorPath);
     }
 
     public async Task AddMemberAsync(string member, string name, string subsystem)
     {
         await Admin.Admin(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name }).ConfigureAwait(false);
         await Admin.Admin(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A node joins in <c>root/folder</c> with its peer listener on a free loopback port; it must
+    /// be approved at once (a registry started with auto-approve).
+    /// </summary>
+    public async Task<(NodePaths Paths, int PeerPort)> EnrolApprovedAsync(string folder, NodeId node, CancellationToken cancellationToken)
+    {
+        var port = Loopback.FreePort();
+        var paths = new NodePaths(Path.Combine(_root, folder));
+        var status = await NodeEnrollment.InitAsync(paths, AnchorPath, node, $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return status.State == RegistrationState.Approved
+            ? (paths, port)
+            : throw new CliException("Registry.RegistrationNotApproved", $"{node}'s registration is {status.State}, not approved: {status.Reason}");
     }
 
     public async ValueTask DisposeAsync()
