@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
@@ -244,14 +245,21 @@ internal static class ExchangeBenchmark
         return (process, new Uri($"http://127.0.0.1:{port}"));
     }
 
-    /// <summary>Runs a phase and adds the CPU time the target's two processes spent per answered call.</summary>
+    /// <summary>
+    /// Runs a phase and adds the CPU time the target's two processes, and this process (load,
+    /// backend), spent per answered call: on a shared machine a steadier figure than the rates.
+    /// </summary>
     private static async Task<PhaseResult> MeasureAsync(ChildProcess[] processes, Func<Task<PhaseResult>> phase)
     {
+        using var self = Process.GetCurrentProcess();
         var before = processes.Sum(p => p.CpuTime.TotalMilliseconds);
+        var harnessBefore = self.TotalProcessorTime.TotalMilliseconds;
         var result = await phase().ConfigureAwait(false);
+        self.Refresh();
+        var harness = self.TotalProcessorTime.TotalMilliseconds - harnessBefore;
         var spent = processes.Sum(p => p.CpuTime.TotalMilliseconds) - before;
         var answered = result.Calls - result.Errors;
-        return result with { CpuMsPerCall = answered > 0 ? spent / answered : double.NaN };
+        return answered > 0 ? result with { CpuMsPerCall = spent / answered, HarnessCpuMsPerCall = harness / answered } : result;
     }
 
     /// <summary>The one-minute load average: says whether something else was busy on the machine.</summary>

@@ -90,6 +90,7 @@ internal sealed record ExchangeBenchmarkReport
         Row(line, "Closed loop: p50 ms", ClosedLoop, r => r.P50Ms, "0.0");
         Row(line, "Closed loop: p99 ms", ClosedLoop, r => r.P99Ms, "0.0");
         Row(line, "Closed loop: CPU ms per call (its 2 processes)", ClosedLoop, r => r.CpuMsPerCall, "0.00");
+        Row(line, "Closed loop: CPU ms per call (bench process: load, backend)", ClosedLoop, r => r.HarnessCpuMsPerCall, "0.00");
         Errors(line, "Closed loop: errors", ClosedLoop);
         Row(line, $"Open loop {o.Rate:N0}/s: achieved calls/s", OpenLoop, r => r.PerSecond, "N0");
         Row(line, $"Open loop {o.Rate:N0}/s: p50 ms", OpenLoop, r => r.P50Ms, "0.0");

@@ -12,6 +12,9 @@ internal sealed record PhaseResult(string Target, long Calls, long Errors, doubl
 {
     /// <summary>CPU time the target's own processes spent per answered call (not the load generator's).</summary>
     public double CpuMsPerCall { get; init; } = double.NaN;
+
+    /// <summary>CPU time the bench's own process (load generator, backend, registry) spent per answered call.</summary>
+    public double HarnessCpuMsPerCall { get; init; } = double.NaN;
 }
 
 /// <summary>
