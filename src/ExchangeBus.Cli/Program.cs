@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using ExchangeBus.Cli.Audit;
+using ExchangeBus.Cli.Bench;
 using ExchangeBus.Cli.Demo;
 using ExchangeBus.Cli.Node;
 using ExchangeBus.Cli.Pki;
@@ -13,4 +14,5 @@ root.Subcommands.Add(NodeCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.CreateCall());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(new Command("audit", "For auditors: keys, and the audit trail of nodes and the registry.") { AuditorKeyCommands.CreateKeygen() });
+root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

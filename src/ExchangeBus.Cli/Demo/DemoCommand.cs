@@ -1,30 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
-using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Hosting;
-using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
-using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ExchangeBus.Cli.Demo;
 
@@ -60,18 +48,9 @@ internal static class DemoCommand
         try
         {
             output.WriteLine($"[1/6] Central registry for instance VN, data in {root}/registry");
-            var registryData = Path.Combine(root, "registry");
-            var keysDirectory = Path.Combine(registryData, RegistryKeys.Folder);
-            new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keysDirectory, Instance = "VN" });
-            using (var keys = RegistryKeys.Load(keysDirectory, TimeProvider.System))
-            {
-                RegistryStore.Initialise(RegistryDatabase.Open(registryData), keys, TimeProvider.System, "VN", new ConfigurationParameters());
-            }
-
-            var registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = registryData, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
+            var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false).ConfigureAwait(false);
             owned.Add(registry);
-            using var admin = AdministratorChannel.Open(registry.GrpcAddress, keysDirectory, TimeProvider.System);
-            await Admin(admin, RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }).ConfigureAwait(false);
+            var admin = registry.Admin;
             foreach (var (member, name, subsystem) in new[]
             {
                 (Mps, "Ministry of Public Security", CitizenRegistry),
@@ -79,17 +58,14 @@ internal static class DemoCommand
                 (Province, "Provincial People's Committee", OneStop),
             })
             {
-                await Admin(admin, RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name }).ConfigureAwait(false);
-                await Admin(admin, RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem }).ConfigureAwait(false);
+                await registry.AddMemberAsync(member, name, subsystem).ConfigureAwait(false);
                 output.WriteLine($"      member {member} ({name}), subsystem {subsystem}");
             }
 
-            await Admin(admin, RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }).ConfigureAwait(false);
-            await Admin(admin, RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }).ConfigureAwait(false);
-            var anchorPath = Path.Combine(root, "anchor.json");
-            var anchor = ConfigurationAnchor.Create("VN", registry.GrpcAddress, [registry.Keys.ConfigurationSigning], [registry.Keys.RootCertificate], DateTimeOffset.UtcNow);
-            anchor.Write(anchorPath);
-            output.WriteLine($"      registry at {registry.GrpcAddress}, TSA and OCSP at {registry.HttpAddress}; anchor fingerprint {anchor.FingerprintForReading}");
+            await admin.Admin(RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }).ConfigureAwait(false);
+            await admin.Admin(RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }).ConfigureAwait(false);
+            var anchorPath = registry.AnchorPath;
+            output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
             output.WriteLine("[2/6] Sample backends: citizen registry (gRPC), driving licences (HTTP)");
             var citizenBackend = await StartBackendAsync(owned, grpc: true).ConfigureAwait(false);
@@ -99,11 +75,11 @@ internal static class DemoCommand
             var nodes = new Dictionary<string, NodeServer>(StringComparer.Ordinal);
             foreach (var (member, code) in new[] { (Mps, "ss-mps"), (Mot, "ss-mot"), (Province, "ss-p01") })
             {
-                var port = FreePort();
+                var port = Loopback.FreePort();
                 var paths = new NodePaths(Path.Combine(root, code));
                 var status = await NodeEnrollment.InitAsync(paths, anchorPath, NodeId.Parse($"{member}/{code}"), $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      {member}/{code}: registration {status.RegistrationId[..8]}… {status.State}");
-                await Admin(admin, RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }).ConfigureAwait(false);
+                await admin.Admin(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }).ConfigureAwait(false);
                 status = await NodeEnrollment.FetchAsync(paths, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      approved; certificates saved (configuration version {status.ConfigurationVersion})");
                 var settings = NodeSettings.Read(paths.Settings);
@@ -160,13 +136,13 @@ internal static class DemoCommand
                 output.WriteLine($"      {member}: {node.Context.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
             }
 
-            var audit = await Admin(admin, RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest()).ConfigureAwait(false);
+            var audit = await admin.Admin(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest()).ConfigureAwait(false);
             output.WriteLine($"      registry admin audit log: {audit.Entries} entries, chain {(audit.Valid ? "intact" : "BROKEN")}");
 
             if (keepRunning)
             {
                 output.WriteLine("The bus stays up; Ctrl+C stops it.");
-                output.WriteLine($"  registry  {registry.GrpcAddress}  (TSA/OCSP {registry.HttpAddress})");
+                output.WriteLine($"  registry  {registry.Server.GrpcAddress}  (TSA/OCSP {registry.Server.HttpAddress})");
                 foreach (var (member, node) in nodes)
                 {
                     output.WriteLine($"  {member,-22} local {node.LocalAddress}  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");
@@ -216,55 +192,24 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<TResponse> Admin<TRequest, TResponse>(GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
-        await admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30))).ConfigureAwait(false);
-
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>A sample agency backend: a gRPC method taking raw bytes, or an HTTP endpoint.</summary>
     private static async Task<string> StartBackendAsync(List<IAsyncDisposable> owned, bool grpc)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        var host = await LoopbackHost.StartAsync(0, grpc, app =>
         {
             if (grpc)
             {
-                l.UseBusGrpc(null);
+                var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "demo.CitizenRegistry", "GetCitizen", Marshallers.Bytes, Marshallers.Bytes);
+                app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, (ReadOnlyMemory<byte> request, ServerCallContext context) => Task.FromResult((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(
+                    $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))).Build());
             }
-        }));
-        builder.Services.AddBusGrpc();
-        var app = builder.Build();
-        if (grpc)
-        {
-            var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "demo.CitizenRegistry", "GetCitizen", Marshallers.Bytes, Marshallers.Bytes);
-            app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, (ReadOnlyMemory<byte> request, ServerCallContext context) => Task.FromResult((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(
-                $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))).Build());
-        }
-        else
-        {
-            app.MapPost("/licence", (HttpRequest request) => Results.Text(
-                $"{{\"holder\":\"{request.Headers["X-Xbus-Subject-Id"]}\",\"class\":\"B2\",\"valid\":true,\"askedBy\":\"{request.Headers["X-Road-Client"]}\"}}", "application/json"));
-        }
-
-        await app.StartAsync().ConfigureAwait(false);
-        owned.Add(new HostDisposer(app));
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        return grpc ? address.ToString().TrimEnd('/') : new Uri(address, "/licence").ToString();
-    }
-
-    private sealed class HostDisposer(WebApplication app) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync().ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
-        }
+            else
+            {
+                app.MapPost("/licence", (HttpRequest request) => Results.Text(
+                    $"{{\"holder\":\"{request.Headers["X-Xbus-Subject-Id"]}\",\"class\":\"B2\",\"valid\":true,\"askedBy\":\"{request.Headers["X-Road-Client"]}\"}}", "application/json"));
+            }
+        }).ConfigureAwait(false);
+        owned.Add(host);
+        return grpc ? host.Address.ToString().TrimEnd('/') : new Uri(host.Address, "/licence").ToString();
     }
 }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.GlobalConf;
@@ -20,10 +22,18 @@ public sealed record VerifiedEnvelope(MessageHeader Header, X509Certificate2 Sig
 /// names the member expected to have signed; the signature covers exactly the bytes received;
 /// and the OCSP response sent with it is from that CA's responder, fresh, and says good.
 /// </summary>
+/// <remarks>
+/// The chain and OCSP checks cost milliseconds (X509Chain, a BouncyCastle parse and a second
+/// signature check) and a peer sends the same certificate and response with every message for
+/// twenty minutes, so a pair that passed is remembered until a time check could fail it. The
+/// signature, the signer's name and everything about the message are checked every time.
+/// </remarks>
 public sealed class EnvelopeVerification(TimeProvider timeProvider)
 {
     private const int MaxCertificateBytes = 16 * 1024;
+    private const int MaxCheckedSigners = 1_024;
     private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, CheckedSigner> _checked = new(StringComparer.Ordinal);
     private (ulong Version, CertificateChainValidator Validator)? _validator;
 
     /// <summary>Codes to answer with, so the same checks serve the provider (request) and the client (response).</summary>
@@ -47,6 +57,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
     public VerifiedEnvelope Verify(SignedEnvelope envelope, GlobalConfigurationView view, Func<MessageHeader, MemberId?> expectedSigner, Codes codes)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(view);
         MessageHeader header;
         try
         {
@@ -62,23 +73,33 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
             throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The signer certificate is missing or too large.");
         }
 
+        var now = timeProvider.GetUtcNow();
+        var cacheKey = CacheKey(envelope);
+        var known = _checked.TryGetValue(cacheKey, out var hit) && hit.StillHolds(envelope, view.Version, now) ? hit : null;
         X509Certificate2 signer;
-        try
+        if (known is not null)
         {
-            signer = X509CertificateLoader.LoadCertificate(envelope.SignerCertificate.Span);
+            signer = known.Certificate;
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        else
         {
-            throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The signer certificate does not parse.");
+            try
+            {
+                signer = X509CertificateLoader.LoadCertificate(envelope.SignerCertificate.Span);
+            }
+            catch (CryptographicException)
+            {
+                throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The signer certificate does not parse.");
+            }
+
+            var validation = Validator(view).Validate(signer, CertificateProfile.MemberSigning);
+            if (!validation.IsValid)
+            {
+                throw Refuse(StatusCode.PermissionDenied, codes.InvalidCertificate, $"The signer certificate is not acceptable ({validation.Code}).");
+            }
         }
 
-        var validation = Validator(view).Validate(signer, CertificateProfile.MemberSigning);
-        if (!validation.IsValid)
-        {
-            throw Refuse(StatusCode.PermissionDenied, codes.InvalidCertificate, $"The signer certificate is not acceptable ({validation.Code}).");
-        }
-
-        var named = CertificateNames.ReadMemberSigning(signer.SubjectName);
+        var named = known is not null ? known.Named : CertificateNames.ReadMemberSigning(signer.SubjectName);
         var expected = expectedSigner(header);
         if (expected is null || named is null
             || named != new MemberSubject(expected.Instance, expected.MemberClass, expected.MemberCode, null))
@@ -87,18 +108,33 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
         }
 
         var toBeSigned = EnvelopeDigest.Compute(envelope.Header.Span, envelope.Body.Span);
-        if (!EnvelopeVerifier.VerifyDigest(toBeSigned, envelope.Signature.Span, signer))
+        var signatureHolds = known is not null
+            ? RememberedKeyVerifies(toBeSigned, envelope.Signature.Span, known.Key)
+            : EnvelopeVerifier.VerifyDigest(toBeSigned, envelope.Signature.Span, signer);
+        if (!signatureHolds)
         {
             throw Refuse(StatusCode.PermissionDenied, codes.InvalidSignature, "The signature does not verify over the header and body received.");
         }
 
+        if (known is null)
+        {
+            var ocsp = CheckStatus(envelope, view, signer, codes);
+            Remember(cacheKey, envelope, view, signer, named, ocsp, now);
+        }
+
+        return new VerifiedEnvelope(header, signer, toBeSigned);
+    }
+
+    /// <summary>The signer's CA, and the OCSP response sent with the message: from that CA's responder, fresh, and good.</summary>
+    private OcspVerificationResult CheckStatus(SignedEnvelope envelope, GlobalConfigurationView view, X509Certificate2 signer, Codes codes)
+    {
         var issuer = view.TrustedCertificateAuthorities.FirstOrDefault(ca => ca.SubjectName.RawData.AsSpan().SequenceEqual(signer.IssuerName.RawData));
         if (issuer is null)
         {
             throw Refuse(StatusCode.PermissionDenied, codes.InvalidCertificate, "The signer certificate's issuer is not a CA the configuration lists.");
         }
 
-        var ocsp = new OcspResponseVerifier(timeProvider, new OcspVerifierOptions { FreshnessLimit = view.Parameters.OcspFreshness })
+        var ocsp = new OcspResponseVerifier(timeProvider, OcspOptions(view))
             .Verify(envelope.SignerOcspResponse.Span, signer, issuer);
         if (!ocsp.IsValid)
         {
@@ -112,7 +148,92 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
             throw Refuse(StatusCode.PermissionDenied, codes.Revoked, $"The signer certificate is {ocsp.Status?.ToString().ToLowerInvariant()}.");
         }
 
-        return new VerifiedEnvelope(header, signer, toBeSigned);
+        return ocsp;
+    }
+
+    private static OcspVerifierOptions OcspOptions(GlobalConfigurationView view) => new() { FreshnessLimit = view.Parameters.OcspFreshness };
+
+    /// <summary>
+    /// Keeps what the chain and OCSP checks established for a certificate and response that
+    /// passed them, until the first moment a time check could answer differently: the
+    /// certificate's or its CA's expiry, the response's freshness limit or nextUpdate.
+    /// </summary>
+    private void Remember(string key, SignedEnvelope envelope, GlobalConfigurationView view, X509Certificate2 signer, MemberSubject named, OcspVerificationResult ocsp, DateTimeOffset now)
+    {
+        var issuer = view.TrustedCertificateAuthorities.First(ca => ca.SubjectName.RawData.AsSpan().SequenceEqual(signer.IssuerName.RawData));
+        var options = OcspOptions(view);
+        var until = Min(new DateTimeOffset(signer.NotAfter.ToUniversalTime()), new DateTimeOffset(issuer.NotAfter.ToUniversalTime()));
+        until = Min(until, ocsp.ThisUpdate!.Value + options.FreshnessLimit);
+        if (ocsp.NextUpdate is { } next)
+        {
+            until = Min(until, next + options.AllowedClockSkew);
+        }
+
+        var key256 = signer.GetECDsaPublicKey();
+        if (key256 is null)
+        {
+            return;
+        }
+
+        if (_checked.Count >= MaxCheckedSigners)
+        {
+            // A bus has as many signers as members; past this something is odd, so start over.
+            // Evicted entries are not disposed: a call may still hold them (the GC finalizes them).
+            _checked.Clear();
+        }
+
+        _checked[key] = new CheckedSigner(
+            view.Version, envelope.SignerCertificate.ToByteArray(), envelope.SignerOcspResponse.ToByteArray(), signer, key256, named, now, until);
+    }
+
+    /// <summary>
+    /// <see cref="EnvelopeVerifier.VerifyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ECDsa)"/>
+    /// without its P-256 check, which exports the key's parameters (a fifth of a verification's
+    /// cost): a remembered key comes from a certificate whose signature already verified
+    /// through that check.
+    /// </summary>
+    private static bool RememberedKeyVerifies(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa key)
+    {
+        try
+        {
+            return !signature.IsEmpty && key.VerifyData(toBeSigned, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (CryptographicException)
+        {
+            // As EnvelopeVerifier: peer input never makes verification throw.
+            return false;
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static string CacheKey(SignedEnvelope envelope)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(envelope.SignerCertificate.Span);
+        hash.AppendData(envelope.SignerOcspResponse.Span);
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    /// <summary>A signer certificate and OCSP response that passed every check but the signature, with its parsed parts.</summary>
+    private sealed record CheckedSigner(
+        ulong ConfigurationVersion,
+        byte[] CertificateDer,
+        byte[] OcspResponse,
+        X509Certificate2 Certificate,
+        ECDsa Key,
+        MemberSubject Named,
+        DateTimeOffset CheckedAt,
+        DateTimeOffset ReuseUntil)
+    {
+        /// <summary>
+        /// The same bytes (compared, not trusted to the hash), the same configuration, and a time
+        /// between the checks and the first expiry. A clock that went back is checked afresh.
+        /// </summary>
+        public bool StillHolds(SignedEnvelope envelope, ulong version, DateTimeOffset now) =>
+            version == ConfigurationVersion && now >= CheckedAt && now <= ReuseUntil
+            && envelope.SignerCertificate.Span.SequenceEqual(CertificateDer)
+            && envelope.SignerOcspResponse.Span.SequenceEqual(OcspResponse);
     }
 
     private CertificateChainValidator Validator(GlobalConfigurationView view)

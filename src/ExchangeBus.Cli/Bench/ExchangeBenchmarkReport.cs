@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ExchangeBus.Cli.Bench;
+
+/// <summary>One phase on both sides.</summary>
+internal sealed record PhasePair(PhaseResult Bus, PhaseResult Baseline);
+
+/// <summary>One of issue 4's aims and whether this run met it.</summary>
+internal sealed record AimResult(string Aim, string Measured, bool Met);
+
+/// <summary>The figures of one run, printed as Markdown tables (to paste into docs/performance.md) or as JSON.</summary>
+internal sealed record ExchangeBenchmarkReport
+{
+    public const double ExchangesPerSecondAim = 2_500;
+    public const double BaselineShareAim = 0.5;
+    public const double AddedP99MsAim = 5;
+    public const double NodeMemoryMBAim = 250;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    };
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required ExchangeBenchmarkOptions Options { get; init; }
+
+    public required int ProcessorCount { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public required double LoadAverageBefore { get; init; }
+
+    public required double LoadAverageAfter { get; init; }
+
+    public required PhasePair ClosedLoop { get; init; }
+
+    public required PhasePair OpenLoop { get; init; }
+
+    public required PhasePair Bursts { get; init; }
+
+    /// <summary>The two nodes first (client, provider), then the two forwarders.</summary>
+    public required IReadOnlyList<ProcessMemory> Memory { get; init; }
+
+    public required IReadOnlyList<string> StopProblems { get; init; }
+
+    public double AddedP99Ms => OpenLoop.Bus.P99Ms - OpenLoop.Baseline.P99Ms;
+
+    public IReadOnlyList<AimResult> Aims
+    {
+        get
+        {
+            var nodes = Memory.Take(2).ToArray();
+            var share = ClosedLoop.Bus.PerSecond / ClosedLoop.Baseline.PerSecond;
+            return
+            [
+                new($"≥ {ExchangesPerSecondAim:N0} exchanges/s", $"{ClosedLoop.Bus.PerSecond:N0}/s", ClosedLoop.Bus.PerSecond >= ExchangesPerSecondAim),
+                new("≥ half the baseline's rate", $"{share:0.00} of {ClosedLoop.Baseline.PerSecond:N0}/s", share >= BaselineShareAim),
+                new($"p99 added latency < {AddedP99MsAim} ms at {Options.Rate:N0}/s",
+                    $"{AddedP99Ms:0.0} ms ({OpenLoop.Bus.P99Ms:0.0} − {OpenLoop.Baseline.P99Ms:0.0})",
+                    AddedP99Ms < AddedP99MsAim && OpenLoop.Bus.Errors == 0),
+                new($"{Options.InFlight:N0} concurrent calls without errors",
+                    $"{Bursts.Bus.Errors:N0} errors in {Options.Rounds} × {Options.InFlight:N0}", Bursts.Bus.Errors == 0 && Bursts.Bus.Calls > 0),
+                new($"< {NodeMemoryMBAim} MB per node", string.Join(", ", nodes.Select(m => $"{m.Name} {m.PeakMB:0} MB")), nodes.All(m => m.PeakMB < NodeMemoryMBAim)),
+            ];
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public string ToTables()
+    {
+        var o = Options;
+        var text = new StringBuilder();
+        Action<string> line = s => text.Append(s).Append('\n');
+        line($"xbus bench exchange: {StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, {ProcessorCount} cores, .NET {Runtime}, "
+            + $"load average {LoadAverageBefore:0.00} before and {LoadAverageAfter:0.00} after");
+        line($"payload {o.PayloadBytes:N0} B; closed loop {o.Concurrency} callers × {o.Duration.TotalSeconds:0} s after {o.WarmUp.TotalSeconds:0} s warm-up; "
+            + $"open loop {o.Rate:N0}/s × {o.Duration.TotalSeconds:0} s; {o.Rounds} × {o.InFlight:N0} calls in flight");
+        line(string.Empty);
+        line("| Figure | Bus: 2 nodes | Baseline: 2 forwarders | Bus ÷ baseline |");
+        line("|---|---:|---:|---:|");
+        Row(line, "Closed loop: calls/s", ClosedLoop, r => r.PerSecond, "N0");
+        Row(line, "Closed loop: p50 ms", ClosedLoop, r => r.P50Ms, "0.0");
+        Row(line, "Closed loop: p99 ms", ClosedLoop, r => r.P99Ms, "0.0");
+        Row(line, "Closed loop: CPU ms per call (its 2 processes)", ClosedLoop, r => r.CpuMsPerCall, "0.00");
+        Row(line, "Closed loop: CPU ms per call (bench process: load, backend)", ClosedLoop, r => r.HarnessCpuMsPerCall, "0.00");
+        Errors(line, "Closed loop: errors", ClosedLoop);
+        Row(line, $"Open loop {o.Rate:N0}/s: achieved calls/s", OpenLoop, r => r.PerSecond, "N0");
+        Row(line, $"Open loop {o.Rate:N0}/s: p50 ms", OpenLoop, r => r.P50Ms, "0.0");
+        Row(line, $"Open loop {o.Rate:N0}/s: p99 ms", OpenLoop, r => r.P99Ms, "0.0");
+        Row(line, $"Open loop {o.Rate:N0}/s: CPU ms per call", OpenLoop, r => r.CpuMsPerCall, "0.00");
+        Errors(line, $"Open loop {o.Rate:N0}/s: errors", OpenLoop);
+        Row(line, $"{o.InFlight:N0} in flight: p50 ms", Bursts, r => r.P50Ms, "0.0");
+        Row(line, $"{o.InFlight:N0} in flight: p99 ms", Bursts, r => r.P99Ms, "0.0");
+        Errors(line, $"{o.InFlight:N0} in flight × {o.Rounds}: errors", Bursts);
+        line($"| Peak memory (VmHWM) MB | {MemoryOf(0, m => m.PeakMB)} | {MemoryOf(2, m => m.PeakMB)} | |");
+        line($"| Resident at the end (VmRSS) MB | {MemoryOf(0, m => m.ResidentMB)} | {MemoryOf(2, m => m.ResidentMB)} | |");
+        line(string.Empty);
+        line("| Aim (issue 4) | Measured | Met |");
+        line("|---|---|---|");
+        foreach (var aim in Aims)
+        {
+            line($"| {aim.Aim} | {aim.Measured} | {(aim.Met ? "yes" : "no")} |");
+        }
+
+        foreach (var pair in new[] { ClosedLoop, OpenLoop, Bursts })
+        {
+            foreach (var result in new[] { pair.Bus, pair.Baseline }.Where(r => r.FirstError is not null))
+            {
+                line(string.Empty);
+                line($"First {result.Target} error: {result.FirstError}");
+            }
+        }
+
+        foreach (var problem in StopProblems)
+        {
+            line($"On stopping: {problem}");
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    private string MemoryOf(int first, Func<ProcessMemory, double> value) =>
+        string.Join(", ", Memory.Skip(first).Take(2).Select(m => $"{m.Name} {value(m):0}"));
+
+    private static void Row(Action<string> line, string name, PhasePair pair, Func<PhaseResult, double> value, string format)
+    {
+        var bus = value(pair.Bus);
+        var baseline = value(pair.Baseline);
+        line($"| {name} | {bus.ToString(format, CultureInfo.InvariantCulture)} | {baseline.ToString(format, CultureInfo.InvariantCulture)} | "
+            + $"{(bus / baseline).ToString("0.00", CultureInfo.InvariantCulture)} |");
+    }
+
+    private static void Errors(Action<string> line, string name, PhasePair pair) =>
+        line($"| {name} | {pair.Bus.Errors:N0} of {pair.Bus.Calls:N0} | {pair.Baseline.Errors:N0} of {pair.Baseline.Calls:N0} | |");
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using System.Net.Sockets;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Registry.Hosting;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeBus.Cli.Internal;
+
+/// <summary>Loopback set-up shared by <c>xbus demo</c> and <c>xbus bench</c>.</summary>
+internal static class Loopback
+{
+    /// <summary>
+    /// A port nobody listens on right now. A node's peer address must be in its registration
+    /// before it starts, so it cannot bind port 0 and report what it got.
+    /// </summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static Task<TResponse> Admin<TRequest, TResponse>(this GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
+        admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));
+}
+
+/// <summary>
+/// A central registry for instance VN in <c>root/registry</c> with development keys, one member
+/// class (GOV), an administrator channel, and the configuration anchor written to <c>root/anchor.json</c>.
+/// </summary>
+internal sealed class LoopbackRegistry : IAsyncDisposable
+{
+    private readonly string _root;
+
+    private LoopbackRegistry(string root, RegistryServer server, GrpcChannel admin, ConfigurationAnchor anchor, string anchorPath)
+    {
+        _root = root;
+        Server = server;
+        Admin = admin;
+        Anchor = anchor;
+        AnchorPath = anchorPath;
+    }
+
+    public RegistryServer Server { get; }
+
+    public GrpcChannel Admin { get; }
+
+    public ConfigurationAnchor Anchor { get; }
+
+    public string AnchorPath { get; }
+
+    /// <param name="root">The folder the registry's data and the anchor go in.</param>
+    /// <param name="autoApprove">Approve node registrations as they arrive (the demo shows an administrator doing it instead).</param>
+    public static async Task<LoopbackRegistry> StartAsync(string root, bool autoApprove)
+    {
+        var data = Path.Combine(root, "registry");
+        var keysDirectory = Path.Combine(data, RegistryKeys.Folder);
+        new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keysDirectory, Instance = "VN" });
+        using (var keys = RegistryKeys.Load(keysDirectory, TimeProvider.System))
+        {
+            var database = RegistryDatabase.Open(data);
+            RegistryStore.Initialise(database, keys, TimeProvider.System, "VN", new ConfigurationParameters());
+            if (autoApprove)
+            {
+                new RegistryStore(database, keys, TimeProvider.System).SetAutoApprove("xbus", true);
+            }
+        }
+
+        var server = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
+        var admin = AdministratorChannel.Open(server.GrpcAddress, keysDirectory, TimeProvider.System);
+        await admin.Admin(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }).ConfigureAwait(false);
+        var anchorPath = Path.Combine(root, "anchor.json");
+        var anchor = ConfigurationAnchor.Create("VN", server.GrpcAddress, [server.Keys.ConfigurationSigning], [server.Keys.RootCertificate], DateTimeOffset.UtcNow);
+        anchor.Write(anchorPath);
+        return new LoopbackRegistry(root, server, admin, anchor, anchorPath);
+    }
+
+    public async Task AddMemberAsync(string member, string name, string subsystem)
+    {
+        await Admin.Admin(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name }).ConfigureAwait(false);
+        await Admin.Admin(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A node joins in <c>root/folder</c> with its peer listener on a free loopback port; it must
+    /// be approved at once (a registry started with auto-approve).
+    /// </summary>
+    public async Task<(NodePaths Paths, int PeerPort)> EnrolApprovedAsync(string folder, NodeId node, CancellationToken cancellationToken)
+    {
+        var port = Loopback.FreePort();
+        var paths = new NodePaths(Path.Combine(_root, folder));
+        var status = await NodeEnrollment.InitAsync(paths, AnchorPath, node, $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return status.State == RegistrationState.Approved
+            ? (paths, port)
+            : throw new CliException("Registry.RegistrationNotApproved", $"{node}'s registration is {status.State}, not approved: {status.Reason}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await Server.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>A small Kestrel host on loopback: a sample backend, or a benchmark's forwarder.</summary>
+internal sealed class LoopbackHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LoopbackHost(WebApplication app)
+    {
+        _app = app;
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+    }
+
+    /// <summary>http://127.0.0.1:port/ as bound.</summary>
+    public Uri Address { get; }
+
+    /// <param name="port">0 for any free port.</param>
+    /// <param name="grpc">Plaintext HTTP/2 with the bus's gRPC server; otherwise plain HTTP/1.1 and 2.</param>
+    /// <param name="map">Maps the host's endpoints.</param>
+    public static async Task<LoopbackHost> StartAsync(int port, bool grpc, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
+        {
+            if (grpc)
+            {
+                l.UseBusGrpc(null);
+            }
+        }));
+        builder.Services.AddBusGrpc();
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync().ConfigureAwait(false);
+        return new LoopbackHost(app);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
