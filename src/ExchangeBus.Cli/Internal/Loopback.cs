@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
-using System.Net.Sockets;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
@@ -27,12 +26,7 @@ internal static class Loopback
     /// A port nobody listens on right now. A node's peer address must be in its registration
     /// before it starts, so it cannot bind port 0 and report what it got.
     /// </summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Core.LoopbackPort.PickFree();
 
     public static Task<TResponse> Admin<TRequest, TResponse>(this GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
         admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
-using System.Net.Sockets;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
@@ -117,12 +116,7 @@ internal sealed class BusFixture : IAsyncDisposable
         return (paths, port);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Core.LoopbackPort.PickFree();
 
     /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to.</summary>
     private async Task<string> StartBackendAsync()
