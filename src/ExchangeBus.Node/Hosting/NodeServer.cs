@@ -171,7 +171,9 @@ public sealed class NodeServer : IAsyncDisposable
             ServerCertificate = keys.Authentication,
             ClientTrustSource = peerTrust.Current,
         })));
-        peer.MapBusGrpc(new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition());
+        peer.MapBusGrpc(
+            new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
+            new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition());
 
         var local = BuildHost(logging, time, kestrel =>
         {

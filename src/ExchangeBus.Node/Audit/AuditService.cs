@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.MessageLog;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Audit;
+
+/// <summary>Stable codes of the audit API.</summary>
+public static class AuditErrors
+{
+    public const string NotAuditor = "Audit.NotAuditor";
+    public const string OutOfScope = "Audit.OutOfScope";
+    public const string NationalOnly = "Audit.NationalAuditorOnly";
+    public const string RecordNotFound = "Audit.RecordNotFound";
+    public const string InvalidArgument = "Audit.InvalidArgument";
+    public const string InvalidPageToken = "Audit.InvalidPageToken";
+    public const string NotLogged = "Audit.NotLogged";
+}
+
+/// <summary>The node's <c>audit.v1.AuditService</c> methods.</summary>
+public static class AuditMethods
+{
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = AuditReflection.Descriptor.Services[0];
+
+    public static readonly Method<QueryRequest, QueryResponse> Query = ProtoMethods.Create<QueryRequest, QueryResponse>(Service, "Query");
+
+    public static readonly Method<GetRecordRequest, RecordEvidence> GetRecord = ProtoMethods.Create<GetRecordRequest, RecordEvidence>(Service, "GetRecord");
+
+    public static readonly Method<GetTreeHeadsRequest, GetTreeHeadsResponse> GetTreeHeads = ProtoMethods.Create<GetTreeHeadsRequest, GetTreeHeadsResponse>(Service, "GetTreeHeads");
+
+    public static readonly Method<GetConsistencyProofRequest, ConsistencyProof> GetConsistencyProof = ProtoMethods.Create<GetConsistencyProofRequest, ConsistencyProof>(Service, "GetConsistencyProof");
+
+    public static readonly Method<ReadRangeRequest, ReadRangeResponse> ReadRange = ProtoMethods.Create<ReadRangeRequest, ReadRangeResponse>(Service, "ReadRange");
+}
+
+/// <summary>
+/// Evidence for auditors, on the inter-node (mutual TLS) listener: the caller's certificate must
+/// chain to a CA of the configuration (the TLS layer checks that) and be an auditor certificate
+/// of this instance. A member auditor sees the records of exchanges its member took part in; a
+/// national auditor sees all, and alone may read whole ranges (which hold every member's
+/// records). Tree heads and proofs are not personal data: any auditor may have them. Every
+/// call, answered or refused, is itself a record of the message log, written before the answer.
+/// </summary>
+public sealed partial class AuditService(NodeContext node, ILogger<AuditService> logger)
+{
+    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
+        .AddMethod(AuditMethods.Query, (request, context) => RunAsync(context, "Query", request, auditor => Query(auditor, request)))
+        .AddMethod(AuditMethods.GetRecord, (request, context) => RunAsync(context, "GetRecord", request, auditor => GetRecord(auditor, request)))
+        .AddMethod(AuditMethods.GetTreeHeads, (request, context) => RunAsync(context, "GetTreeHeads", request, _ => GetTreeHeads(request)))
+        .AddMethod(AuditMethods.GetConsistencyProof, (request, context) => RunAsync(context, "GetConsistencyProof", request, _ => GetConsistencyProof(request)))
+        .AddMethod(AuditMethods.ReadRange, (request, context) => RunAsync(context, "ReadRange", request, auditor => ReadRange(auditor, request)))
+        .Build();
+
+    private async Task<TResponse> RunAsync<TRequest, TResponse>(ServerCallContext context, string method, TRequest request, Func<AuditorIdentity, TResponse> answer)
+        where TRequest : IMessage
+    {
+        var correlationId = context.HttpContext.TraceIdentifier;
+        var certificate = context.ClientCertificate;
+        var auditor = certificate is null ? null : AuditorIdentity.TryRead(certificate);
+        TResponse response;
+        string status;
+        try
+        {
+            if (auditor is null || !string.Equals(auditor.Instance, node.Node.Owner.Instance, StringComparison.Ordinal))
+            {
+                throw new NodeException(StatusCode.PermissionDenied, AuditErrors.NotAuditor, "The audit API answers holders of an auditor certificate of this instance only.");
+            }
+
+            response = answer(auditor);
+            status = MessageLogRecord.StatusOk;
+        }
+        catch (NodeException ex)
+        {
+            await LogQueryAsync(method, request, auditor, certificate, ex.Code, correlationId).ConfigureAwait(false);
+            Log.Refused(logger, method, ex.Code, correlationId);
+            throw ex.ToRpc(correlationId);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            await LogQueryAsync(method, request, auditor, certificate, AuditErrors.InvalidArgument, correlationId).ConfigureAwait(false);
+            throw RichStatus.Error(StatusCode.InvalidArgument, AuditErrors.InvalidArgument, "A size or sequence number is out of range for this log.", correlationId);
+        }
+
+        await LogQueryAsync(method, request, auditor, certificate, status, correlationId).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>The query itself goes into the tamper-evident log: who asked, what, and the outcome.</summary>
+    private async Task LogQueryAsync(string method, IMessage request, AuditorIdentity? auditor, X509Certificate2? certificate, string status, string correlationId)
+    {
+        var asked = request.ToByteArray();
+        try
+        {
+            await node.Log.AppendAsync(new MessageLogRecord
+            {
+                MessageId = correlationId,
+                Direction = MessageDirection.AuditQuery,
+                Client = auditor is null ? "unauthenticated" : auditor.Scope == AuditorScope.National ? $"auditor:{auditor.Instance}" : $"auditor:{auditor.Member}",
+                Service = $"audit/{method}",
+                UserId = auditor?.Name ?? certificate?.Subject ?? string.Empty,
+                Status = status,
+                Header = asked,
+                Body = null,
+                BodySha256 = System.Security.Cryptography.SHA256.HashData(ReadOnlySpan<byte>.Empty),
+                Signature = [],
+                SignerCertificateSha256 = certificate is null ? null : System.Security.Cryptography.SHA256.HashData(certificate.RawData),
+                SignerCertificate = certificate?.RawData,
+                CorrelationId = correlationId,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException or MessageLogIntegrityException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // An audit query nobody can later see was asked is not answered.
+            throw RichStatus.Error(StatusCode.Unavailable, AuditErrors.NotLogged, "The query could not be written to the message log, so it is not answered.", correlationId);
+        }
+    }
+
+    private QueryResponse Query(AuditorIdentity auditor, QueryRequest request)
+    {
+        MessageLogCursor? after = null;
+        if (request.PageToken.Length > 0)
+        {
+            after = MessageLogCursor.TryParse(request.PageToken, out var cursor)
+                ? cursor
+                : throw new NodeException(StatusCode.InvalidArgument, AuditErrors.InvalidPageToken, "The page token is not one this node gave out.");
+        }
+
+        if (request.PageSize > MessageLogQuery.MaxPageSize)
+        {
+            throw new NodeException(StatusCode.InvalidArgument, AuditErrors.InvalidArgument, $"At most {MessageLogQuery.MaxPageSize} records a page.");
+        }
+
+        var page = node.Log.Reader.Query(new MessageLogQuery
+        {
+            From = request.From?.ToDateTimeOffset(),
+            To = request.To?.ToDateTimeOffset(),
+            Client = Optional(request.Client),
+            Service = Optional(request.Service),
+            MessageId = Optional(request.MessageId),
+            UserId = Optional(request.UserId),
+            SubjectId = Optional(request.SubjectId),
+            Status = Optional(request.Status),
+            PartyMember = auditor.Scope == AuditorScope.National ? null : auditor.Member!.ToString(),
+            PageSize = request.PageSize == 0 ? MessageLogQuery.DefaultPageSize : (int)request.PageSize,
+            After = after,
+        });
+        var response = new QueryResponse { NextPageToken = page.Next?.Format() ?? string.Empty };
+        response.Records.AddRange(page.Records.Select(r => new RecordSummary
+        {
+            Sequence = (ulong)r.Sequence,
+            At = Timestamp.FromDateTimeOffset(r.At),
+            MessageId = r.MessageId,
+            Direction = (uint)r.Direction,
+            Client = r.Client,
+            Service = r.Service,
+            UserId = r.UserId,
+            SubjectId = r.SubjectId ?? string.Empty,
+            Issue = r.Issue,
+            Status = r.Status,
+            Hash = ByteString.CopyFrom(r.Hash),
+        }));
+        return response;
+    }
+
+    private RecordEvidence GetRecord(AuditorIdentity auditor, GetRecordRequest request)
+    {
+        var evidence = node.Log.Reader.GetEvidence((long)request.Sequence)
+            ?? throw new NodeException(StatusCode.NotFound, AuditErrors.RecordNotFound, $"There is no record {request.Sequence}.");
+        if (!MaySee(auditor, evidence.Entry.Record))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, AuditErrors.OutOfScope, $"Record {request.Sequence} is not of an exchange {auditor.Member} took part in.");
+        }
+
+        return AuditEvidence.ToProto(evidence, node.Log.Reader);
+    }
+
+    private GetTreeHeadsResponse GetTreeHeads(GetTreeHeadsRequest request)
+    {
+        var limit = request.Limit is 0 ? 100 : (int)Math.Min(request.Limit, 1_000);
+        var heads = node.Log.Reader.TreeHeads((long)request.FromSize, request.ToSize == 0 ? long.MaxValue : (long)request.ToSize, limit);
+        var response = new GetTreeHeadsResponse();
+        response.Heads.AddRange(heads.Select(AuditEvidence.ToProto));
+        return response;
+    }
+
+    private ConsistencyProof GetConsistencyProof(GetConsistencyProofRequest request)
+    {
+        var proof = new ConsistencyProof { FirstSize = request.FirstSize, SecondSize = request.SecondSize };
+        proof.Hashes.AddRange(node.Log.Reader.ConsistencyProof((long)request.FirstSize, (long)request.SecondSize).Select(ByteString.CopyFrom));
+        return proof;
+    }
+
+    private ReadRangeResponse ReadRange(AuditorIdentity auditor, ReadRangeRequest request)
+    {
+        if (auditor.Scope != AuditorScope.National)
+        {
+            throw new NodeException(StatusCode.PermissionDenied, AuditErrors.NationalOnly,
+                "A range holds every member's records: only a national auditor reads ranges. Member auditors fetch records with their proofs.");
+        }
+
+        if (request.FromSequence == 0)
+        {
+            throw new NodeException(StatusCode.InvalidArgument, AuditErrors.InvalidArgument, "Sequences start at 1.");
+        }
+
+        var limit = request.Limit is 0 ? 500 : (int)Math.Min(request.Limit, 1_000);
+        var range = node.Log.Reader.ReadRange((long)request.FromSequence, request.ToSequence == 0 ? long.MaxValue : (long)request.ToSequence, limit);
+        var response = new ReadRangeResponse { NextSequence = (ulong)range.NextSequence };
+        response.Records.AddRange(range.Entries.Select(AuditEvidence.ToProto));
+        response.Certificates.AddRange(range.CertificatesBySha256Hex.Values.Select(ByteString.CopyFrom));
+        return response;
+    }
+
+    private static bool MaySee(AuditorIdentity auditor, MessageLogRecord record)
+    {
+        if (auditor.Scope == AuditorScope.National)
+        {
+            return true;
+        }
+
+        var member = auditor.Member!.ToString() + "/";
+        return record.Client.StartsWith(member, StringComparison.Ordinal) || record.Service.StartsWith(member, StringComparison.Ordinal);
+    }
+
+    private static string? Optional(string value) => value.Length == 0 ? null : value;
+
+    private static partial class Log
+    {
+        [LoggerMessage(4700, LogLevel.Warning, "Audit {Method} refused: {Code} (correlation id {CorrelationId})")]
+        public static partial void Refused(ILogger logger, string method, string code, string correlationId);
+    }
+}
+
+/// <summary>Log entries and tree heads as the audit protocol carries them.</summary>
+public static class AuditEvidence
+{
+    public static Record ToProto(MessageLogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var r = entry.Record;
+        return new Record
+        {
+            Sequence = (ulong)entry.Sequence,
+            AtUnixMs = r.At.ToUnixTimeMilliseconds(),
+            MessageId = r.MessageId,
+            Direction = (uint)r.Direction,
+            Client = r.Client,
+            Service = r.Service,
+            UserId = r.UserId,
+            SubjectId = r.SubjectId ?? string.Empty,
+            Issue = r.Issue,
+            Status = r.Status,
+            Header = ByteString.CopyFrom(r.Header),
+            Body = r.Body is null ? ByteString.Empty : ByteString.CopyFrom(r.Body),
+            BodyLogged = r.Body is not null,
+            BodySha256 = ByteString.CopyFrom(r.BodySha256),
+            Signature = ByteString.CopyFrom(r.Signature),
+            SignerCertificateSha256 = r.SignerCertificateSha256 is null ? ByteString.Empty : ByteString.CopyFrom(r.SignerCertificateSha256),
+            CorrelationId = r.CorrelationId,
+            PrevHash = ByteString.CopyFrom(entry.PreviousHash),
+            Hash = ByteString.CopyFrom(entry.Hash),
+        };
+    }
+
+    public static SignedTreeHead ToProto(StoredTreeHead head)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        return new SignedTreeHead
+        {
+            TreeHead = ByteString.CopyFrom(head.TreeHead),
+            Signature = ByteString.CopyFrom(head.Signature),
+            SignerCertificate = ByteString.CopyFrom(head.SignerCertificate),
+            TimeStampToken = ByteString.CopyFrom(head.TimeStampToken),
+        };
+    }
+
+    /// <summary>A record with its certificate, OCSP response, and inclusion proof in the first head that covers it.</summary>
+    public static RecordEvidence ToProto(MessageLogEvidence evidence, MessageLogReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        ArgumentNullException.ThrowIfNull(reader);
+        var result = new RecordEvidence
+        {
+            Record = ToProto(evidence.Entry),
+            SignerCertificate = evidence.SignerCertificate is null ? ByteString.Empty : ByteString.CopyFrom(evidence.SignerCertificate),
+            OcspResponse = evidence.OcspResponse is null ? ByteString.Empty : ByteString.CopyFrom(evidence.OcspResponse),
+        };
+        if (reader.FirstTreeHeadCovering(evidence.Entry.Sequence) is { } head)
+        {
+            result.TreeHead = ToProto(head);
+            result.Inclusion = new InclusionProof { LeafIndex = (ulong)(evidence.Entry.Sequence - 1), TreeSize = (ulong)head.TreeSize };
+            result.Inclusion.Hashes.AddRange(reader.InclusionProof(evidence.Entry.Sequence, head.TreeSize).Select(ByteString.CopyFrom));
+        }
+
+        return result;
+    }
+}

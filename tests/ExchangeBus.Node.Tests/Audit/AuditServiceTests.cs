@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Merkle;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Signing;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Audit;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Tests.Exchange;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using Google.Protobuf;
+
+namespace ExchangeBus.Node.Tests.Audit;
+
+/// <summary>
+/// The node's audit API over real mutual TLS, with auditor certificates the registry issued:
+/// who may see what, evidence that verifies, and every query in the log itself.
+/// </summary>
+[NonParallelizable]
+public sealed class AuditServiceTests
+{
+    private BusFixture _bus = null!;
+    private X509Certificate2 _providerAuditor = null!;
+    private X509Certificate2 _otherAuditor = null!;
+    private X509Certificate2 _nationalAuditor = null!;
+    private CallResponse _call = null!;
+
+    [OneTimeSetUp]
+    public async Task SetUp()
+    {
+        _bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 3600 });
+        using var admin = _bus.AdminChannel();
+        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.Z99", Name = "Ministry of Elsewhere" });
+        _providerAuditor = await IssueAsync(admin, BusFixture.Provider, "Nguyễn Văn An");
+        _otherAuditor = await IssueAsync(admin, "VN/GOV/000.00.00.Z99", "Lê Thị Hoa");
+        _nationalAuditor = await IssueAsync(admin, string.Empty, "State Audit Office");
+        using var local = _bus.LocalChannel();
+        _call = await local.UnaryAsync(NodeMethods.Call, new CallRequest
+        {
+            Service = BusFixture.Service,
+            Client = BusFixture.ClientSubsystem,
+            SubjectId = "citizen-042",
+            Payload = ByteString.CopyFromUtf8("who is citizen-042?"),
+        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
+    }
+
+    [OneTimeTearDown]
+    public async Task TearDown()
+    {
+        _providerAuditor.Dispose();
+        _otherAuditor.Dispose();
+        _nationalAuditor.Dispose();
+        await _bus.DisposeAsync();
+    }
+
+    [Test]
+    public async Task MemberAuditor_FindsTheCitizensRecords_AndTheQueryIsItselfLogged()
+    {
+        using var channel = AuditChannel(_providerAuditor);
+        var before = _bus.ProviderNode.Context.Log.LastSequence();
+
+        var page = await channel.UnaryAsync(AuditMethods.Query, new QueryRequest { SubjectId = "citizen-042" });
+
+        Assert.That(page.Records.Select(r => (r.MessageId, (MessageDirection)r.Direction)), Is.EqualTo(new[]
+        {
+            (_call.MessageId, MessageDirection.ProviderRequest),
+            (_call.MessageId, MessageDirection.ProviderResponse),
+        }));
+        var logged = _bus.ProviderNode.Context.Log.Get(before + 1)!.Record;
+        Assert.That(logged.Direction, Is.EqualTo(MessageDirection.AuditQuery));
+        Assert.That(logged.Service, Is.EqualTo("audit/Query"));
+        Assert.That(logged.Client, Is.EqualTo($"auditor:{BusFixture.Provider}"));
+        Assert.That(logged.UserId, Is.EqualTo("Nguyễn Văn An"));
+        Assert.That(QueryRequest.Parser.ParseFrom(logged.Header).SubjectId, Is.EqualTo("citizen-042"));
+    }
+
+    [Test]
+    public async Task Record_ComesWithEvidence_ThatVerifiesWithoutTheNode()
+    {
+        using var channel = AuditChannel(_providerAuditor);
+        var request = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId).First(e => e.Record.Direction == MessageDirection.ProviderRequest);
+
+        var evidence = await channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = (ulong)request.Sequence });
+
+        // The signature over header and body, by the client member's certificate.
+        using var signer = X509CertificateLoader.LoadCertificate(evidence.SignerCertificate.Span);
+        var digest = EnvelopeDigest.Compute(evidence.Record.Header.Span, evidence.Record.Body.Span);
+        Assert.That(signer.GetECDsaPublicKey()!.VerifyData(digest, evidence.Record.Signature.Span, System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.DSASignatureFormat.Rfc3279DerSequence), Is.True);
+        Assert.That(evidence.OcspResponse.IsEmpty, Is.False);
+        // The record is in the tree whose head the node signed and the TSA stamped.
+        var head = TreeHead.Parser.ParseFrom(evidence.TreeHead.TreeHead);
+        var proof = evidence.Inclusion.Hashes.Select(h => h.ToByteArray()).ToArray();
+        Assert.That(MerkleVerifier.VerifyInclusion((long)evidence.Inclusion.LeafIndex, (long)head.TreeSize, MerkleHash.HashLeaf(evidence.Record.Hash.Span), proof, head.RootHash.Span).IsValid, Is.True);
+        Assert.That(evidence.Inclusion.TreeSize, Is.EqualTo(head.TreeSize));
+    }
+
+    [Test]
+    public async Task AuditorOfAnotherMember_SeesNothing_AndIsRefusedTheRecord()
+    {
+        using var channel = AuditChannel(_otherAuditor);
+        var sequence = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId)[0].Sequence;
+
+        var page = await channel.UnaryAsync(AuditMethods.Query, new QueryRequest { SubjectId = "citizen-042" });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = (ulong)sequence }));
+
+        Assert.That(page.Records, Is.Empty);
+        Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.OutOfScope));
+        Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+    }
+
+    [Test]
+    public async Task Ranges_AreForNationalAuditorsOnly()
+    {
+        using var member = AuditChannel(_providerAuditor);
+        using var national = AuditChannel(_nationalAuditor);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => member.UnaryAsync(AuditMethods.ReadRange, new ReadRangeRequest { FromSequence = 1 }));
+        var range = await national.UnaryAsync(AuditMethods.ReadRange, new ReadRangeRequest { FromSequence = 1, ToSequence = 2 });
+
+        Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NationalOnly));
+        Assert.That(range.Records.Select(r => r.Sequence), Is.EqualTo(new ulong[] { 1, 2 }));
+        Assert.That(range.Records[1].PrevHash, Is.EqualTo(range.Records[0].Hash));
+        Assert.That(range.Certificates, Has.Count.EqualTo(2), "the two members' signing certificates (request, response)");
+    }
+
+    [Test]
+    public async Task NodeCertificate_IsNotAnAuditors_AndTheRefusalIsLogged()
+    {
+        using var channel = AuditChannel(_bus.ClientNode.Context.Keys.Authentication);
+        var before = _bus.ProviderNode.Context.Log.LastSequence();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.Query, new QueryRequest()));
+
+        Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NotAuditor));
+        Assert.That(refused.Status.CorrelationId, Is.Not.Empty);
+        var logged = _bus.ProviderNode.Context.Log.Get(before + 1)!.Record;
+        Assert.That((logged.Direction, logged.Status, logged.Client), Is.EqualTo((MessageDirection.AuditQuery, AuditErrors.NotAuditor, "unauthenticated")));
+    }
+
+    [Test]
+    public async Task MalformedPageToken_InvalidPageToken()
+    {
+        using var channel = AuditChannel(_nationalAuditor);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.Query, new QueryRequest { PageToken = "not-a-token" }));
+
+        Assert.That((refused!.StatusCode, refused.ErrorCode), Is.EqualTo((StatusCode.InvalidArgument, AuditErrors.InvalidPageToken)));
+    }
+
+    [Test]
+    public async Task TreeHeads_AndConsistency_ForAnyAuditor()
+    {
+        using var channel = AuditChannel(_otherAuditor);
+        var heads = await channel.UnaryAsync(AuditMethods.GetTreeHeads, new GetTreeHeadsRequest());
+        var size = TreeHead.Parser.ParseFrom(heads.Heads[0].TreeHead).TreeSize;
+
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.GetConsistencyProof, new GetConsistencyProofRequest { FirstSize = 1, SecondSize = 1_000_000 }));
+
+        Assert.That(size, Is.GreaterThanOrEqualTo(2UL));
+        Assert.That(tooLarge!.ErrorCode, Is.EqualTo(AuditErrors.InvalidArgument));
+    }
+
+    private GrpcChannel AuditChannel(X509Certificate2 certificate) =>
+        GrpcChannel.ForAddress(new Uri("https://" + _bus.ProviderNode.PeerAddress), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = certificate,
+        });
+
+    private static async Task<X509Certificate2> IssueAsync(GrpcChannel admin, string member, string name)
+    {
+        using var key = EcKeys.GenerateP256();
+        var csr = CertificateSigningRequests.Create(new X500DistinguishedName("CN=auditor"), key);
+        var response = await admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
+            new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name });
+        using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
+        return certificate.CopyWithPrivateKey(key);
+    }
+}
