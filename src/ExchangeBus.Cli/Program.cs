@@ -13,6 +13,6 @@ root.Subcommands.Add(RegistryCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.CreateCall());
 root.Subcommands.Add(DemoCommand.Create());
-root.Subcommands.Add(new Command("audit", "For auditors: keys, and the audit trail of nodes and the registry.") { AuditorKeyCommands.CreateKeygen() });
+root.Subcommands.Add(AuditCommands.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();
