@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using ExchangeBus.Contracts.Registry.V1;
@@ -35,6 +36,18 @@ internal sealed class BusFixture : IAsyncDisposable
     public const string ClientSubsystem = Client + "/licence";
     public const string BackendMethod = "/test.Backend/Echo";
     public const string DeadService = ProviderSubsystem + "/getCitizen/v0";
+
+    /// <summary>Ports <see cref="FreePort"/> has given out in this test run.</summary>
+    private static readonly ConcurrentDictionary<int, byte> HandedOut = new();
+
+    private static readonly Lazy<int> EphemeralRangeStart = new(() =>
+    {
+        // Linux says where its range starts; elsewhere assume the IANA range.
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        return File.Exists(range) && int.TryParse(File.ReadAllText(range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var start)
+            ? start
+            : 49152;
+    });
 
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<NodeServer> _providerNodes = [];
@@ -165,12 +178,37 @@ internal sealed class BusFixture : IAsyncDisposable
         return new EnrolledNode(paths, port);
     }
 
-    /// <summary>A loopback port nobody listens on right now.</summary>
+    /// <summary>
+    /// A loopback port nobody listens on right now, for a listener that starts later (a node's
+    /// peer port is registered before the node runs). It comes from below the kernel's ephemeral
+    /// range, and never twice in one test run: a port from that range, free when handed out, could
+    /// meanwhile be taken by any listener on port 0 or outgoing connection, and a test then failed
+    /// to start with "address already in use".
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var below = EphemeralRangeStart.Value;
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            var port = Random.Shared.Next(Math.Max(1024, below - 16_000), below);
+            if (!HandedOut.TryAdd(port, 0))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use by someone else: try another.
+            }
+        }
+
+        throw new InvalidOperationException("No free loopback port below the ephemeral range.");
     }
 
     /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to.</summary>
