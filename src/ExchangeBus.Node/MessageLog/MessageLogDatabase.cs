@@ -88,6 +88,25 @@ internal static class MessageLogDatabase
     /// <summary>The single writer's connection: not pooled, so closing it really closes the file.</summary>
     public static SqliteConnection OpenWriter(string path, MessageLogOptions options)
     {
+        // The log holds personal data: owner-only from the first byte. SQLite gives its -wal and
+        // -shm files the main file's mode, so creating that one 0600 covers all three.
+        if (!OperatingSystem.IsWindows() && !File.Exists(path))
+        {
+            try
+            {
+                using var created = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Created by someone else meanwhile; SQLite opens it as it is.
+            }
+        }
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
