@@ -163,6 +163,9 @@ public sealed partial class AuditService(NodeContext node, ILogger<AuditService>
             Issue = r.Issue,
             Status = r.Status,
             Hash = ByteString.CopyFrom(r.Hash),
+            BodySha256 = ByteString.CopyFrom(r.BodySha256),
+            Signature = ByteString.CopyFrom(r.Signature),
+            SenderNode = SenderNode(r),
         }));
         return response;
     }
@@ -228,6 +231,23 @@ public sealed partial class AuditService(NodeContext node, ILogger<AuditService>
     }
 
     private static string? Optional(string value) => value.Length == 0 ? null : value;
+
+    private static string SenderNode(MessageLogSummary record)
+    {
+        if (record.Direction == MessageDirection.AuditQuery || record.Header.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            return Contracts.Exchange.V1.MessageHeader.Parser.ParseFrom(record.Header).SenderNode;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return string.Empty;
+        }
+    }
 
     private static partial class Log
     {
