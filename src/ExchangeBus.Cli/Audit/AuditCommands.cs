@@ -10,6 +10,11 @@ internal static class AuditCommands
     {
         var audit = new Command("audit", "For auditors: keys, queries, verification and evidence bundles of nodes' message logs.");
         audit.Subcommands.Add(AuditorKeyCommands.CreateKeygen());
+        foreach (var command in AuditArchiveCommands.Create())
+        {
+            audit.Subcommands.Add(command);
+        }
+
         return audit;
     }
 }

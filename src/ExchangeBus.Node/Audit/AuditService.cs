@@ -287,6 +287,34 @@ public static class AuditEvidence
         };
     }
 
+    /// <summary>The stored entry a <see cref="Record"/> carries (for recomputing its hash).</summary>
+    public static MessageLogEntry FromProto(Record record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new MessageLogEntry(
+            (long)record.Sequence,
+            new MessageLogRecord
+            {
+                At = DateTimeOffset.FromUnixTimeMilliseconds(record.AtUnixMs),
+                MessageId = record.MessageId,
+                Direction = (MessageDirection)record.Direction,
+                Client = record.Client,
+                Service = record.Service,
+                UserId = record.UserId,
+                SubjectId = record.SubjectId.Length == 0 ? null : record.SubjectId,
+                Issue = record.Issue,
+                Status = record.Status,
+                Header = record.Header.ToByteArray(),
+                Body = record.BodyLogged ? record.Body.ToByteArray() : null,
+                BodySha256 = record.BodySha256.ToByteArray(),
+                Signature = record.Signature.ToByteArray(),
+                SignerCertificateSha256 = record.SignerCertificateSha256.IsEmpty ? null : record.SignerCertificateSha256.ToByteArray(),
+                CorrelationId = record.CorrelationId,
+            },
+            record.PrevHash.ToByteArray(),
+            record.Hash.ToByteArray());
+    }
+
     public static SignedTreeHead ToProto(StoredTreeHead head)
     {
         ArgumentNullException.ThrowIfNull(head);

@@ -65,6 +65,21 @@ internal static class MessageLogDatabase
             token BLOB NOT NULL,
             submitted_at INTEGER) STRICT;
         """,
+
+        // 3: closed periods exported to archive files (docs/audit.md, "Archiving"), each linked to
+        // the one before by its SHA-256. pruned_at: when its records left this file (they stay
+        // provable: their leaf hashes move to merkle_nodes level 0, their last hash stays here).
+        """
+        CREATE TABLE archives (
+            to_seq INTEGER PRIMARY KEY,
+            from_seq INTEGER NOT NULL,
+            last_hash BLOB NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 BLOB NOT NULL,
+            previous_sha256 BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            pruned_at INTEGER) STRICT;
+        """,
     ];
 
     public const string InsertBlob = "INSERT OR IGNORE INTO blobs (sha256, der) VALUES ($sha256, $der);";

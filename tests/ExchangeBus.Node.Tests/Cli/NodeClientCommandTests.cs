@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
@@ -36,7 +35,7 @@ public sealed class NodeClientCommandTests
     [Test]
     public async Task ClientAdd_WithTheSystemsCertificate_RegistersItsSha256()
     {
-        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate);
+        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate);
 
         Assert.That(exit, Is.Zero, output);
         Assert.That(output, Does.Contain("a running node applies it"));
@@ -50,7 +49,7 @@ public sealed class NodeClientCommandTests
     {
         var before = File.ReadAllBytes(new NodePaths(_data).Settings);
 
-        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate, "--tls-cert-sha256", new string('A', 64));
+        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate, "--tls-cert-sha256", new string('A', 64));
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(output, Does.Contain("error Node.SettingsInvalid"));
@@ -60,26 +59,9 @@ public sealed class NodeClientCommandTests
     [Test]
     public async Task ClientAdd_WithAMalformedHash_IsRefused()
     {
-        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert-sha256", "abc");
+        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert-sha256", "abc");
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(output, Does.Contain("error Node.SettingsInvalid").And.Contain("64 hex digits"));
-    }
-
-    private static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xbus.dll"));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
     }
 }
