@@ -165,7 +165,7 @@ internal static class EvidenceBundleReadme
             }
 
             checks.Add(new("the OCSP response: signed by a responder of the root, about signer.pem, good",
-                $"openssl ocsp -respin {d}ocsp.der -CAfile root.pem -issuer root.pem -cert {d}signer.pem -no_nonce | grep -q \": good\""));
+                $"openssl ocsp -respin {d}ocsp.der -CAfile root.pem -issuer root.pem -sha256 -cert {d}signer.pem -no_nonce | grep -q \": good\""));
             yield return (title, [.. checks]);
         }
 

@@ -175,7 +175,8 @@ public sealed class AuditServiceTests
             ClientCertificate = certificate,
         });
 
-    private static async Task<X509Certificate2> IssueAsync(GrpcChannel admin, string member, string name)
+    /// <summary>An auditor certificate the registry issued, with its key.</summary>
+    internal static async Task<X509Certificate2> IssueAsync(GrpcChannel admin, string member, string name)
     {
         using var key = EcKeys.GenerateP256();
         var csr = CertificateSigningRequests.Create(new X500DistinguishedName("CN=auditor"), key);
