@@ -64,7 +64,7 @@ internal static class EvidenceBundleReadme
             Run from the unzipped folder. Each command prints `Verified OK`, `Verification: OK`, `OK`,
             or `good`, or exits 0 (`cmp`, `grep`), when the part it checks holds.
 
-            """);
+            """).Append('\n');
         foreach (var (title, checks) in Sections(bundle))
         {
             text.Append("### ").Append(title).Append("\n\n```sh\n");
