@@ -15,6 +15,10 @@ internal static class AuditCommands
             audit.Subcommands.Add(command);
         }
 
+        audit.Subcommands.Add(AuditRemoteCommands.CreateQuery());
+        audit.Subcommands.Add(AuditRemoteCommands.CreateRecord());
+        audit.Subcommands.Add(AuditBundleCommands.CreateExport());
+        audit.Subcommands.Add(AuditBundleCommands.CreateVerify());
         return audit;
     }
 }

@@ -121,16 +121,16 @@ public sealed class LogArchiveTests
         var tsa = Path.Combine(_bus.Root, "tsa.pem");
         await File.WriteAllTextAsync(tsa, _bus.Registry.Keys.TimeStamping.ExportCertificatePem());
 
-        var (exit, output) = await Cli.Xbus.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", _archives, "--json");
+        var (exit, output, _) = await Cli.XbusProcess.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", _archives, "--json");
         Assert.That(exit, Is.Zero, output);
         var file = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("path").GetString()!;
-        var verified = await Cli.Xbus.RunAsync("audit", "verify-archive", file, "--tsa-cert", tsa);
-        Assert.That((verified.Exit, verified.Output), Is.EqualTo((0, verified.Output)));
+        var verified = await Cli.XbusProcess.RunAsync("audit", "verify-archive", file, "--tsa-cert", tsa);
+        Assert.That(verified.Exit, Is.Zero, verified.ToString());
         Assert.That(verified.Output, Does.Contain("records 1–4, 1 tree heads: verified"));
 
-        var again = await Cli.Xbus.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", _archives);
+        var again = await Cli.XbusProcess.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", _archives);
         Assert.That(again.Exit, Is.EqualTo(2));
-        Assert.That(again.Output, Does.Contain($"error {ArchiveErrors.NothingToArchive}"));
+        Assert.That(again.Error, Does.Contain($"error {ArchiveErrors.NothingToArchive}"));
     }
 
     private string Node => _bus.ClientNode.Context.Node.ToString();

@@ -35,7 +35,7 @@ public sealed class NodeClientCommandTests
     [Test]
     public async Task ClientAdd_WithTheSystemsCertificate_RegistersItsSha256()
     {
-        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate);
+        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate);
 
         Assert.That(exit, Is.Zero, output);
         Assert.That(output, Does.Contain("a running node applies it"));
@@ -49,7 +49,7 @@ public sealed class NodeClientCommandTests
     {
         var before = File.ReadAllBytes(new NodePaths(_data).Settings);
 
-        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate, "--tls-cert-sha256", new string('A', 64));
+        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert", _certificate, "--tls-cert-sha256", new string('A', 64));
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(output, Does.Contain("error Node.SettingsInvalid"));
@@ -59,9 +59,15 @@ public sealed class NodeClientCommandTests
     [Test]
     public async Task ClientAdd_WithAMalformedHash_IsRefused()
     {
-        var (exit, output) = await Xbus.RunAsync("node", "client", "add", Subsystem, "--data", _data, "--tls-cert-sha256", "abc");
+        var (exit, output) = await Xbus("node", "client", "add", Subsystem, "--data", _data, "--tls-cert-sha256", "abc");
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(output, Does.Contain("error Node.SettingsInvalid").And.Contain("64 hex digits"));
+    }
+
+    private static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
+    {
+        var result = await XbusProcess.RunAsync(arguments);
+        return (result.Exit, result.Output + result.Error);
     }
 }

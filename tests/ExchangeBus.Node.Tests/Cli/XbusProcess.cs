@@ -3,10 +3,15 @@ using System.Diagnostics;
 
 namespace ExchangeBus.Node.Tests.Cli;
 
-/// <summary>Runs the real <c>xbus</c> (copied into the test output) as an operator would, and waits for it.</summary>
-internal static class Xbus
+internal sealed record XbusResult(int Exit, string Output, string Error)
 {
-    public static async Task<(int Exit, string Output)> RunAsync(params string[] arguments)
+    public override string ToString() => $"exit {Exit}\n{Output}{Error}";
+}
+
+/// <summary>Runs the built <c>xbus</c> as an operator would: a real process, its own exit code and output.</summary>
+internal static class XbusProcess
+{
+    public static async Task<XbusResult> RunAsync(params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xbus.dll"));
@@ -20,6 +25,6 @@ internal static class Xbus
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        return new XbusResult(process.ExitCode, await output, await error);
     }
 }
