@@ -10,7 +10,7 @@ internal static class AuditCommands
     {
         var audit = new Command("audit", "For auditors: keys, queries, verification and evidence bundles of nodes' message logs.");
         audit.Subcommands.Add(AuditorKeyCommands.CreateKeygen());
-        foreach (var command in AuditArchiveCommands.Create())
+        foreach (var command in AuditArchiveCommands.Create().Concat(AuditAcrossNodesCommands.Create()))
         {
             audit.Subcommands.Add(command);
         }

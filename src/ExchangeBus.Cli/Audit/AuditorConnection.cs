@@ -78,10 +78,13 @@ internal static class AuditorConnection
     }
 
     /// <summary>A channel to the node, authenticated with the auditor's certificate; the caller disposes both.</summary>
-    public static (GrpcChannel Channel, X509Certificate2 Certificate) Open(ParseResult parse, IReadOnlyList<X509Certificate2> roots)
+    public static (GrpcChannel Channel, X509Certificate2 Certificate) Open(ParseResult parse, IReadOnlyList<X509Certificate2> roots) =>
+        Open(parse, roots, parse.GetValue(NodeOption)!);
+
+    /// <summary>A channel to the node at <paramref name="address"/> (commands that reach several nodes).</summary>
+    public static (GrpcChannel Channel, X509Certificate2 Certificate) Open(ParseResult parse, IReadOnlyList<X509Certificate2> roots, string address)
     {
         var folder = parse.GetValue(AuditorOption)!;
-        var address = parse.GetValue(NodeOption)!;
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || !string.Equals(uri.Scheme, Uri.UriSchemeHttps, StringComparison.Ordinal))
         {
             throw new CliException("Cli.InvalidArguments", $"--node takes the node's peer address as https://host:port, not '{address}'.");

@@ -112,3 +112,52 @@ public sealed class ReconciliationTests
         return Reconciliation.Compare(_bus.ClientNode.Context.Node.ToString(), onClient, _bus.ProviderNode.Context.Node.ToString(), onProvider, _from, to);
     }
 }
+
+/// <summary>`xbus audit reconcile` and `xbus audit trail` as an auditor runs them, against two live nodes.</summary>
+[NonParallelizable]
+public sealed class AcrossNodesCommandTests
+{
+    [Test]
+    public async Task Reconcile_AgreesThenNamesTampering_AndTrailListsEachExchangeOnce()
+    {
+        await using var bus = await BusFixture.StartAsync();
+        using var certificate = await bus.IssueAuditorAsync(string.Empty, "State Audit Office");
+        var auditor = Path.Combine(bus.Root, "auditor");
+        Core.Pki.PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), certificate);
+        using (var key = certificate.GetECDsaPrivateKey()!)
+        {
+            Core.Pki.PemFiles.WritePrivateKey(Path.Combine(auditor, "auditor.key.pem"), key);
+        }
+
+        var root = Path.Combine(bus.Root, "root.pem");
+        await File.WriteAllTextAsync(root, bus.Registry.Keys.RootCertificate.ExportCertificatePem());
+        var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        using (var local = bus.LocalChannel())
+        {
+            foreach (var citizen in new[] { "citizen-7", "citizen-8", "citizen-7" })
+            {
+                await local.UnaryAsync(NodeMethods.Call, new CallRequest { Service = BusFixture.Service, Client = BusFixture.ClientSubsystem, SubjectId = citizen, Payload = ByteString.CopyFromUtf8("?") },
+                    new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+            }
+        }
+
+        string[] nodes = ["--node", "https://" + bus.ClientNode.PeerAddress, "--node", "https://" + bus.ProviderNode.PeerAddress, "--auditor", auditor, "--trust-root", root];
+        string[] window = ["--from", from.ToString("O"), "--to", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O")];
+
+        var agreed = await Cli.XbusProcess.RunAsync(["audit", "reconcile", .. nodes, .. window]);
+        var trail = await Cli.XbusProcess.RunAsync(["audit", "trail", "--subject-id", "citizen-7", .. nodes, "--json"]);
+        var victim = bus.ProviderNode.Context.Log.Reader.Query(new MessageLogQuery { SubjectId = "citizen-8" }).Records.First(r => r.Direction == MessageDirection.ProviderResponse);
+        Records.Tamper(Path.Combine(bus.Root, "provider", "messagelog.db"), "UPDATE records SET signature = x'3006020101020101' WHERE seq = $seq;", ("$seq", victim.Sequence));
+        var disagreed = await Cli.XbusProcess.RunAsync(["audit", "reconcile", .. nodes, .. window]);
+
+        Assert.That(agreed.Exit, Is.Zero, agreed.ToString());
+        Assert.That(agreed.Output, Does.Contain("3 exchanges between them, 3 logged the same on both"));
+        Assert.That(trail.Exit, Is.Zero, trail.ToString());
+        var entries = System.Text.Json.JsonDocument.Parse(trail.Output).RootElement.EnumerateArray().ToList();
+        Assert.That(entries, Has.Count.EqualTo(2));
+        Assert.That(entries.Select(e => e.GetProperty("seenOn").GetArrayLength()), Is.All.EqualTo(2));
+        Assert.That(entries.Select(e => e.GetProperty("outcome").GetString()), Is.All.EqualTo("answered"));
+        Assert.That(disagreed.Exit, Is.EqualTo(1), disagreed.ToString());
+        Assert.That(disagreed.Output, Does.Contain($"{ReconcileFindings.ResponseDiffers} message {victim.MessageId}"));
+    }
+}
