@@ -10,6 +10,7 @@ internal static class AuditCommands
     {
         var audit = new Command("audit", "For auditors: keys, queries, verification and evidence bundles of nodes' message logs.");
         audit.Subcommands.Add(AuditorKeyCommands.CreateKeygen());
+        audit.Subcommands.Add(AuditVerifyCommands.CreateVerify());
         return audit;
     }
 }

@@ -116,7 +116,15 @@ public sealed partial class MessageLogReader : IDisposable
     /// the edit onwards by someone with write access: that needs the signed, time-stamped tree
     /// heads kept outside the log (see docs/design/message-log.md).
     /// </remarks>
-    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null)
+    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null) => VerifyChain(fromSequence, toSequence, null);
+
+    /// <summary>
+    /// <see cref="Verify"/> with a hook: <paramref name="verified"/> sees every record that passed
+    /// the chain checks, in order, and may stop the walk by answering false (the result then
+    /// counts the records seen so far as valid). One walk serves both the plain chain check and
+    /// the full audit verification, so the two cannot drift apart.
+    /// </summary>
+    internal MessageLogVerification VerifyChain(long fromSequence, long? toSequence, Func<MessageLogEntry, bool>? verified)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(fromSequence, 1);
         if (toSequence is { } to)
@@ -150,7 +158,7 @@ public sealed partial class MessageLogReader : IDisposable
         var next = command.Parameters.Add("$next", SqliteType.Integer);
         command.Parameters.AddWithValue("$last", last);
         var expected = fromSequence;
-        long verified = 0;
+        long passed = 0;
         while (expected <= last)
         {
             next.Value = expected;
@@ -164,31 +172,37 @@ public sealed partial class MessageLogReader : IDisposable
                     if (sequence != expected)
                     {
                         return MessageLogVerification.Invalid(
-                            verified, expected, MessageLogProblems.MissingRecord,
+                            passed, expected, MessageLogProblems.MissingRecord,
                             $"record {expected} is missing (the next present is {sequence})");
                     }
 
-                    var problem = Check(reader, hasher, expectedPrevious, out var hash);
+                    var problem = Check(reader, hasher, expectedPrevious, out var entry);
                     if (problem is not null)
                     {
-                        return MessageLogVerification.Invalid(verified, sequence, problem, Describe(problem, sequence));
+                        return MessageLogVerification.Invalid(passed, sequence, problem, Describe(problem, sequence));
                     }
+
+                    var hash = entry!.Hash;
 
                     expectedPrevious = hash;
                     expected++;
-                    verified++;
+                    passed++;
+                    if (verified is not null && !verified(entry!))
+                    {
+                        return MessageLogVerification.Valid(passed);
+                    }
                 }
             }
 
             if (rows == 0)
             {
                 return MessageLogVerification.Invalid(
-                    verified, expected, MessageLogProblems.MissingRecord,
+                    passed, expected, MessageLogProblems.MissingRecord,
                     $"record {expected} is missing (no record from there to {last})");
             }
         }
 
-        return MessageLogVerification.Valid(verified);
+        return MessageLogVerification.Valid(passed);
     }
 
     /// <summary>Closes the pooled read connections (they hold the files open).</summary>
@@ -198,7 +212,7 @@ public sealed partial class MessageLogReader : IDisposable
         SqliteConnection.ClearPool(connection);
     }
 
-    private static string? Check(SqliteDataReader reader, IncrementalHash hasher, byte[] expectedPrevious, out byte[] storedHash)
+    private static string? Check(SqliteDataReader reader, IncrementalHash hasher, byte[] expectedPrevious, out MessageLogEntry? read)
     {
         MessageLogEntry entry;
         try
@@ -209,11 +223,11 @@ public sealed partial class MessageLogReader : IDisposable
         {
             // A value that does not even read back (a NULL where there must be text, say) was not
             // written by this log: report it as altered content.
-            storedHash = [];
+            read = null;
             return MessageLogProblems.HashMismatch;
         }
 
-        storedHash = entry.Hash;
+        read = entry;
         if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, expectedPrevious))
         {
             return MessageLogProblems.BrokenLink;

@@ -66,7 +66,7 @@ public sealed class NodeClientCommandTests
         Assert.That(output, Does.Contain("error Node.SettingsInvalid").And.Contain("64 hex digits"));
     }
 
-    private static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
+    internal static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xbus.dll"));
