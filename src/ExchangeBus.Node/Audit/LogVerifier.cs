@@ -26,8 +26,11 @@ public sealed record LogVerifierOptions
     /// <summary>Check each signed record's signature (ECDSA, the costly part) and signer certificate.</summary>
     public bool CheckRecordSignatures { get; init; } = true;
 
-    /// <summary>Threads for record signatures besides the one reading the log; 0 checks them on the reading thread.</summary>
-    public int SignatureWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
+    /// <summary>
+    /// Batches of record signatures checked at once on the thread pool; 0 checks them on the
+    /// reading thread. One per core: the reading thread mostly waits for them.
+    /// </summary>
+    public int SignatureWorkers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>How far a token's time may be before its head's creation time (the node's and the TSA's clocks differ).</summary>
     public TimeSpan AllowedClockSkew { get; init; } = TimeSpan.FromMinutes(5);
@@ -340,8 +343,10 @@ public sealed class LogVerifier
             var size = stored.TreeSize;
             Finding Problem(string code, string detail) => new(size, 1, code, null, size, detail);
 
-            // The certificate is judged when the head says it was made: a head stays good after its signer certificate expires.
-            _clock.Instant = stored.CreatedAt;
+            // The certificate is judged when the signed head says it was made (the row's copy of that
+            // time is checked against it below): a head stays good after its signer certificate expires.
+            var createdAt = SignedCreationTime(stored.TreeHead) ?? stored.CreatedAt;
+            _clock.Instant = createdAt;
             VerifiedTreeHead verified;
             try
             {
@@ -371,8 +376,7 @@ public sealed class LogVerifier
                 return null;
             }
 
-            var head = TreeHead.Parser.ParseFrom(stored.TreeHead);
-            if (verified.TreeSize != size || head.CreatedAt is null || head.CreatedAt.ToDateTimeOffset().ToUnixTimeMilliseconds() != stored.CreatedAt.ToUnixTimeMilliseconds())
+            if (verified.TreeSize != size || createdAt.ToUnixTimeMilliseconds() != stored.CreatedAt.ToUnixTimeMilliseconds())
             {
                 Found(Problem(MessageLogProblems.HeadMalformed,
                     $"the signed tree head stored at size {size} says size {verified.TreeSize} and another creation time than its row"));
@@ -380,7 +384,7 @@ public sealed class LogVerifier
             }
 
             var genTime = Rfc3161TimestampToken.TryDecode(stored.TimeStampToken, out var token, out _) ? token.TokenInfo.Timestamp : (DateTimeOffset?)null;
-            if (genTime is null || genTime < stored.CreatedAt - _options.AllowedClockSkew)
+            if (genTime is null || genTime < createdAt - _options.AllowedClockSkew)
             {
                 Found(Problem(MessageLogProblems.TimeStampOutOfOrder,
                     $"the time-stamp of the tree head of size {size} is from before the head was made"));
@@ -396,6 +400,18 @@ public sealed class LogVerifier
 
             _previousGenTime = genTime;
             return new CheckedHead(size, verified.RootHash, stored.RootHash);
+        }
+
+        private static DateTimeOffset? SignedCreationTime(byte[] treeHead)
+        {
+            try
+            {
+                return TreeHead.Parser.ParseFrom(treeHead).CreatedAt?.ToDateTimeOffset();
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                return null;
+            }
         }
 
         private bool SignerNamesAnotherMember(byte[] der)

@@ -219,6 +219,14 @@ public sealed class LogVerifierTamperTests
     }
 
     [Test]
+    public void HeadRow_CreationTimeEdited_DisagreesWithTheSignedBytes()
+    {
+        Records.Tamper(LogPath, "UPDATE tree_heads SET created_at = created_at - 3600000 WHERE tree_size = 6;");
+
+        AssertProblem(Verify(), MessageLogProblems.HeadMalformed, treeSize: 6);
+    }
+
+    [Test]
     public void StoredMerkleNode_Changed_IsANodeMismatch_AtTheFirstHeadReadingIt()
     {
         // Node (2, 0) is the subtree of records 1-4: the root of the head at 4, and part of every later root.
