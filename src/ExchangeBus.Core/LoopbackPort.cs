@@ -15,12 +15,20 @@ public static class LoopbackPort
     private const int First = 20_000;
     private const int End = 32_000;
 
-    /// <summary>A port in 20000–31999 that could be bound on 127.0.0.1 just now.</summary>
+    // Never the same port twice in one process: a port handed out but not yet bound still looks free.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> HandedOut = new();
+
+    /// <summary>A port in 20000–31999 that could be bound on 127.0.0.1 just now, never one given before by this process.</summary>
     public static int PickFree()
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var port = Random.Shared.Next(First, End);
+            if (!HandedOut.TryAdd(port, 0))
+            {
+                continue;
+            }
+
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);

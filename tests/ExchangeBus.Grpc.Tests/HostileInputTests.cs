@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Grpc.Tests.Infrastructure;
 using ExchangeBus.Grpc.Tls;
@@ -325,6 +326,30 @@ public sealed class TlsTests
         var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(InteropService.Unary, new EchoRequest()));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
         Assert.That(ex.Status.Detail, Does.Contain("TLS handshake"));
+    }
+
+    [Test]
+    public async Task ServerNeverAnswersTheHandshake_UnavailableOnceTheConnectTimeoutPasses()
+    {
+        // A host gone dark: the connection is taken and nothing ever comes back. The server was
+        // never reached, so the call is Unavailable (callers may try another server), not Cancelled.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = silent.AcceptTcpClientAsync();
+        using var channel = GrpcChannel.ForAddress(new Uri($"https://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"), new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([Certs.Root], TimeProvider.System),
+            ClientCertificate = Certs.Client,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(
+            InteropService.Unary, new EchoRequest(), new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMinutes(2))));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+        Assert.That(ex.Status.Detail, Does.Contain("connect timeout"));
+        Assert.That(accepted.IsCompletedSuccessfully, Is.True, "the client did connect");
+        using var connection = await accepted;
     }
 
     [Test]

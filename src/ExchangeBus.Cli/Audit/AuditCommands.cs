@@ -10,6 +10,15 @@ internal static class AuditCommands
     {
         var audit = new Command("audit", "For auditors: keys, queries, verification and evidence bundles of nodes' message logs.");
         audit.Subcommands.Add(AuditorKeyCommands.CreateKeygen());
+        foreach (var command in AuditArchiveCommands.Create().Concat(AuditAcrossNodesCommands.Create()))
+        {
+            audit.Subcommands.Add(command);
+        }
+
+        audit.Subcommands.Add(AuditRemoteCommands.CreateQuery());
+        audit.Subcommands.Add(AuditRemoteCommands.CreateRecord());
+        audit.Subcommands.Add(AuditBundleCommands.CreateExport());
+        audit.Subcommands.Add(AuditBundleCommands.CreateVerify());
         audit.Subcommands.Add(AuditVerifyCommands.CreateVerify());
         return audit;
     }

@@ -50,6 +50,10 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
+        catch (ExchangeBus.Node.Audit.ArchiveException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error {PkiErrors.FileIo}: {ex.Message}");

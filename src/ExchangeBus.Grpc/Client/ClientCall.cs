@@ -405,6 +405,15 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             {
                 return FromResetCode(protocol.ErrorCode);
             }
+
+            if (inner is TimeoutException)
+            {
+                // The channel's ConnectTimeout passed (SocketsHttpHandler reports it as a cancellation
+                // around a TimeoutException): the server was never reached, which is Unavailable.
+                // As Cancelled it looked like a call abandoned mid-way, and callers that move on to
+                // another server when one is unreachable gave up instead.
+                return new Status(StatusCode.Unavailable, "No connection to the server within the connect timeout.");
+            }
         }
 
         if (ex is HttpRequestException request)

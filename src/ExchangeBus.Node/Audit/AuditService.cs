@@ -163,6 +163,9 @@ public sealed partial class AuditService(NodeContext node, ILogger<AuditService>
             Issue = r.Issue,
             Status = r.Status,
             Hash = ByteString.CopyFrom(r.Hash),
+            BodySha256 = ByteString.CopyFrom(r.BodySha256),
+            Signature = ByteString.CopyFrom(r.Signature),
+            SenderNode = SenderNode(r),
         }));
         return response;
     }
@@ -229,6 +232,23 @@ public sealed partial class AuditService(NodeContext node, ILogger<AuditService>
 
     private static string? Optional(string value) => value.Length == 0 ? null : value;
 
+    private static string SenderNode(MessageLogSummary record)
+    {
+        if (record.Direction == MessageDirection.AuditQuery || record.Header.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            return Contracts.Exchange.V1.MessageHeader.Parser.ParseFrom(record.Header).SenderNode;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return string.Empty;
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(4700, LogLevel.Warning, "Audit {Method} refused: {Code} (correlation id {CorrelationId})")]
@@ -265,6 +285,34 @@ public static class AuditEvidence
             PrevHash = ByteString.CopyFrom(entry.PreviousHash),
             Hash = ByteString.CopyFrom(entry.Hash),
         };
+    }
+
+    /// <summary>The stored entry a <see cref="Record"/> carries (for recomputing its hash).</summary>
+    public static MessageLogEntry FromProto(Record record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new MessageLogEntry(
+            (long)record.Sequence,
+            new MessageLogRecord
+            {
+                At = DateTimeOffset.FromUnixTimeMilliseconds(record.AtUnixMs),
+                MessageId = record.MessageId,
+                Direction = (MessageDirection)record.Direction,
+                Client = record.Client,
+                Service = record.Service,
+                UserId = record.UserId,
+                SubjectId = record.SubjectId.Length == 0 ? null : record.SubjectId,
+                Issue = record.Issue,
+                Status = record.Status,
+                Header = record.Header.ToByteArray(),
+                Body = record.BodyLogged ? record.Body.ToByteArray() : null,
+                BodySha256 = record.BodySha256.ToByteArray(),
+                Signature = record.Signature.ToByteArray(),
+                SignerCertificateSha256 = record.SignerCertificateSha256.IsEmpty ? null : record.SignerCertificateSha256.ToByteArray(),
+                CorrelationId = record.CorrelationId,
+            },
+            record.PrevHash.ToByteArray(),
+            record.Hash.ToByteArray());
     }
 
     public static SignedTreeHead ToProto(StoredTreeHead head)

@@ -115,8 +115,11 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
         };
         var requestHash = SHA256.HashData(toBeSigned);
-        await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).ConfigureAwait(false);
 
+        // The request's record commits while the request travels: the caller is answered only
+        // once it (and the response's) are committed, without the flush adding to the latency.
+        var requestLogged = node.Log.AppendAsync(
+            ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).AsTask();
         SignedEnvelope response;
         NodeEntry answered;
         try
@@ -125,9 +128,17 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
         catch (NodeException ex)
         {
+            await requestLogged.ConfigureAwait(false);
             await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+        catch (Exception)
+        {
+            await ((Task)requestLogged).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await requestLogged.ConfigureAwait(false);
 
         VerifiedEnvelope verified;
         try

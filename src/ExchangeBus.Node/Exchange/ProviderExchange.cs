@@ -104,7 +104,10 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
                 throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
             }
 
-            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, logBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).ConfigureAwait(false);
+            // The request's record commits while the backend works: the answer waits for both, so
+            // an answered call is logged, and the group commit's flush is not added to its latency.
+            var requestLogged = node.Log.AppendAsync(
+                ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, logBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).AsTask();
             BackendReply reply;
             try
             {
@@ -116,9 +119,17 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
             }
             catch (NodeException ex)
             {
+                await requestLogged.ConfigureAwait(false);
                 await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
                 throw;
             }
+            catch (Exception)
+            {
+                await ((Task)requestLogged).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
+
+            await requestLogged.ConfigureAwait(false);
 
             var (response, responseHeader) = Sign(header, verified.ToBeSigned, reply);
             await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);

@@ -65,6 +65,21 @@ internal static class MessageLogDatabase
             token BLOB NOT NULL,
             submitted_at INTEGER) STRICT;
         """,
+
+        // 3: closed periods exported to archive files (docs/audit.md, "Archiving"), each linked to
+        // the one before by its SHA-256. pruned_at: when its records left this file (they stay
+        // provable: their leaf hashes move to merkle_nodes level 0, their last hash stays here).
+        """
+        CREATE TABLE archives (
+            to_seq INTEGER PRIMARY KEY,
+            from_seq INTEGER NOT NULL,
+            last_hash BLOB NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 BLOB NOT NULL,
+            previous_sha256 BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            pruned_at INTEGER) STRICT;
+        """,
     ];
 
     public const string InsertBlob = "INSERT OR IGNORE INTO blobs (sha256, der) VALUES ($sha256, $der);";
@@ -88,6 +103,25 @@ internal static class MessageLogDatabase
     /// <summary>The single writer's connection: not pooled, so closing it really closes the file.</summary>
     public static SqliteConnection OpenWriter(string path, MessageLogOptions options)
     {
+        // The log holds personal data: owner-only from the first byte. SQLite gives its -wal and
+        // -shm files the main file's mode, so creating that one 0600 covers all three.
+        if (!OperatingSystem.IsWindows() && !File.Exists(path))
+        {
+            try
+            {
+                using var created = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Created by someone else meanwhile; SQLite opens it as it is.
+            }
+        }
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -108,7 +142,10 @@ internal static class MessageLogDatabase
             Execute(connection, string.Create(
                 CultureInfo.InvariantCulture,
                 $"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; " +
-                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024};"));
+                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024}; PRAGMA cache_size=-32768;"));
+
+            // cache_size: 32 MiB of page cache (SQLite's default is 2 MiB). Each record goes into
+            // six indexes; on a log of millions of records their pages must stay in memory.
             return connection;
         }
         catch

@@ -63,10 +63,18 @@ internal sealed class SqliteMerkleNodes : IMerkleNodeSource, IMerkleNodeSink, ID
         if (level == 0)
         {
             _leaf.Parameters[0].Value = index + 1;
-            var recordHash = _leaf.ExecuteScalar() as byte[]
-                ?? throw new MessageLogIntegrityException(MessageLogProblems.MissingRecord, index + 1, $"record {index + 1}, a leaf of the Merkle tree, is missing.");
-            MerkleHash.HashLeaf(recordHash, _buffer);
-            return _buffer;
+            if (_leaf.ExecuteScalar() is byte[] recordHash)
+            {
+                MerkleHash.HashLeaf(recordHash, _buffer);
+                return _buffer;
+            }
+
+            // An archived and pruned record left its leaf hash behind (LogArchiver.Prune).
+            _node.Parameters[0].Value = 0;
+            _node.Parameters[1].Value = index;
+            return _node.ExecuteScalar() as byte[] is { Length: MerkleHash.Size } kept
+                ? kept
+                : throw new MessageLogIntegrityException(MessageLogProblems.MissingRecord, index + 1, $"record {index + 1}, a leaf of the Merkle tree, is missing.");
         }
 
         _node.Parameters[0].Value = level;
@@ -112,6 +120,7 @@ internal sealed class SqliteMerkleNodes : IMerkleNodeSource, IMerkleNodeSink, ID
             stale.CommandText = "DELETE FROM merkle_nodes WHERE level = $level AND idx >= $first;";
             var level = stale.Parameters.Add("$level", SqliteType.Integer);
             var first = stale.Parameters.Add("$first", SqliteType.Integer);
+            // Level 0 rows are leaves of pruned records, always below the tail.
             for (var l = 1; l < 63; l++)
             {
                 level.Value = l;

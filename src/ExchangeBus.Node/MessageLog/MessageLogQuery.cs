@@ -62,10 +62,10 @@ public readonly record struct MessageLogCursor(long AtUnixMilliseconds, long Seq
     }
 }
 
-/// <summary>A record's searchable columns and hash, without its header and body.</summary>
+/// <summary>A record's searchable columns, hash, signature and signed header, without its body.</summary>
 public sealed record MessageLogSummary(
     long Sequence, DateTimeOffset At, string MessageId, MessageDirection Direction, string Client, string Service,
-    string UserId, string? SubjectId, string Issue, string Status, byte[] Hash);
+    string UserId, string? SubjectId, string Issue, string Status, byte[] Hash, byte[] BodySha256, byte[] Signature, byte[] Header);
 
 public sealed record MessageLogPage(IReadOnlyList<MessageLogSummary> Records, MessageLogCursor? Next);
 

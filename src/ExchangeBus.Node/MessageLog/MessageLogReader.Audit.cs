@@ -7,7 +7,7 @@ namespace ExchangeBus.Node.MessageLog;
 /// <summary>The auditors' reads: queries with stable paging, one record with its evidence, ranges.</summary>
 public sealed partial class MessageLogReader
 {
-    private const string SummaryColumns = "seq, at, message_id, direction, client, service, user_id, subject_id, issue, status, hash";
+    private const string SummaryColumns = "seq, at, message_id, direction, client, service, user_id, subject_id, issue, status, hash, body_sha256, signature, header";
 
     /// <summary>One page of the records matching every filter of <paramref name="query"/>.</summary>
     public MessageLogPage Query(MessageLogQuery query)
@@ -72,7 +72,8 @@ public sealed partial class MessageLogReader
                 rows.Add(new MessageLogSummary(
                     reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2),
                     (MessageDirection)checked((int)reader.GetInt64(3)), reader.GetString(4), reader.GetString(5), reader.GetString(6),
-                    reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetFieldValue<byte[]>(10)));
+                    reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetFieldValue<byte[]>(10),
+                    reader.GetFieldValue<byte[]>(11), reader.GetFieldValue<byte[]>(12), reader.GetFieldValue<byte[]>(13)));
             }
         }
 

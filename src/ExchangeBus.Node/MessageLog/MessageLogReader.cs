@@ -135,7 +135,15 @@ public sealed partial class MessageLogReader : IDisposable
         using var connection = OpenConnection();
         var last = toSequence ?? ReadLastSequence(connection);
         byte[] expectedPrevious;
-        if (fromSequence == 1)
+
+        // Records archived and pruned from this file: the chain goes on from the last archived hash.
+        var (prunedThrough, prunedHash) = PrunedThrough(connection);
+        if (fromSequence <= prunedThrough)
+        {
+            fromSequence = prunedThrough + 1;
+            expectedPrevious = prunedHash!;
+        }
+        else if (fromSequence == 1)
         {
             expectedPrevious = MessageLogHash.Genesis();
         }
@@ -252,6 +260,15 @@ public sealed partial class MessageLogReader : IDisposable
 
     private static long ReadLastSequence(SqliteConnection connection) =>
         Convert.ToInt64(MessageLogDatabase.Scalar(connection, "SELECT COALESCE(MAX(seq), 0) FROM records;"), CultureInfo.InvariantCulture);
+
+    /// <summary>The last sequence whose records were archived and pruned, with its hash; (0, null) when none.</summary>
+    internal static (long Sequence, byte[]? Hash) PrunedThrough(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT to_seq, last_hash FROM archives WHERE pruned_at IS NOT NULL ORDER BY to_seq DESC LIMIT 1;";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, null);
+    }
 
     private static byte[]? StoredHash(SqliteConnection connection, long sequence)
     {

@@ -4,10 +4,8 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Merkle;
-using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
@@ -35,11 +33,14 @@ public sealed class AuditServiceTests
     public async Task SetUp()
     {
         _bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 3600 });
-        using var admin = _bus.AdminChannel();
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.Z99", Name = "Ministry of Elsewhere" });
-        _providerAuditor = await IssueAsync(admin, BusFixture.Provider, "Nguyễn Văn An");
-        _otherAuditor = await IssueAsync(admin, "VN/GOV/000.00.00.Z99", "Lê Thị Hoa");
-        _nationalAuditor = await IssueAsync(admin, string.Empty, "State Audit Office");
+        using (var admin = _bus.AdminChannel())
+        {
+            await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.Z99", Name = "Ministry of Elsewhere" });
+        }
+
+        _providerAuditor = await _bus.IssueAuditorAsync(BusFixture.Provider, "Nguyễn Văn An");
+        _otherAuditor = await _bus.IssueAuditorAsync("VN/GOV/000.00.00.Z99", "Lê Thị Hoa");
+        _nationalAuditor = await _bus.IssueAuditorAsync(string.Empty, "State Audit Office");
         using var local = _bus.LocalChannel();
         _call = await local.UnaryAsync(NodeMethods.Call, new CallRequest
         {
@@ -168,20 +169,5 @@ public sealed class AuditServiceTests
         Assert.That(tooLarge!.ErrorCode, Is.EqualTo(AuditErrors.InvalidArgument));
     }
 
-    private GrpcChannel AuditChannel(X509Certificate2 certificate) =>
-        GrpcChannel.ForAddress(new Uri("https://" + _bus.ProviderNode.PeerAddress), new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = certificate,
-        });
-
-    private static async Task<X509Certificate2> IssueAsync(GrpcChannel admin, string member, string name)
-    {
-        using var key = EcKeys.GenerateP256();
-        var csr = CertificateSigningRequests.Create(new X500DistinguishedName("CN=auditor"), key);
-        var response = await admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
-            new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name });
-        using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
-        return certificate.CopyWithPrivateKey(key);
-    }
+    private GrpcChannel AuditChannel(X509Certificate2 certificate) => _bus.AuditChannel(_bus.ProviderNode, certificate);
 }

@@ -271,19 +271,20 @@ public sealed class LogVerifierTamperTests
     [Test]
     public async Task Xbus_AuditVerify_ExitsZeroOnTheCopy_AndThreeNamingTheProblemOnceTampered()
     {
-        var (exit, output) = await NodeClientCommandTests.Xbus("audit", "verify", "--data", _copy);
-        Assert.That(exit, Is.Zero, output);
-        Assert.That(output, Does.Contain("valid: records 1 to 12").And.Contain("not yet time-stamped: 2 records"));
+        var clean = await XbusProcess.RunAsync("audit", "verify", "--data", _copy);
+        Assert.That(clean.Exit, Is.Zero, clean.ToString());
+        Assert.That(clean.Output, Does.Contain("valid: records 1 to 12").And.Contain("not yet time-stamped: 2 records"));
 
-        (exit, output) = await NodeClientCommandTests.Xbus("audit", "verify", "--data", _copy, "--json");
-        Assert.That(exit, Is.Zero, output);
-        Assert.That(output, Does.Contain("\"valid\":true").And.Contain("\"heads_checked\":3"));
+        var json = await XbusProcess.RunAsync("audit", "verify", "--data", _copy, "--json");
+        Assert.That(json.Exit, Is.Zero, json.ToString());
+        Assert.That(json.Output, Does.Contain("\"valid\":true").And.Contain("\"heads_checked\":3"));
 
         Records.Tamper(LogPath, "DELETE FROM records WHERE seq > 8;");
-        (exit, output) = await NodeClientCommandTests.Xbus("audit", "verify", "--data", _copy);
+        var tampered = await XbusProcess.RunAsync("audit", "verify", "--data", _copy);
 
-        Assert.That(exit, Is.EqualTo(3), output);
-        Assert.That(output, Does.Contain("error MessageLog.Truncated:"));
+        Assert.That(tampered.Exit, Is.EqualTo(3), tampered.ToString());
+        Assert.That(tampered.Error, Does.Contain("error MessageLog.Truncated:"));
+        Assert.That(tampered.Output, Does.Contain("NOT VALID: MessageLog.Truncated at record 9"));
     }
 
     [Test]
@@ -300,10 +301,10 @@ public sealed class LogVerifierTamperTests
             ConfigurationAnchor.Create(own.Instance, own.RegistryAddress, [signing], own.RegistryTlsTrustRoots, DateTimeOffset.UtcNow).Write(other);
         }
 
-        var (exit, output) = await NodeClientCommandTests.Xbus("audit", "verify", "--data", _copy, "--anchor", other);
+        var result = await XbusProcess.RunAsync("audit", "verify", "--data", _copy, "--anchor", other);
 
-        Assert.That(exit, Is.EqualTo(2), output);
-        Assert.That(output, Does.Contain("error GlobalConf.UnknownSigner"));
+        Assert.That(result.Exit, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.Contain("error GlobalConf.UnknownSigner"));
     }
 
     private LogVerificationReport Verify(LogVerifierOptions? options = null)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
@@ -66,20 +65,9 @@ public sealed class NodeClientCommandTests
         Assert.That(output, Does.Contain("error Node.SettingsInvalid").And.Contain("64 hex digits"));
     }
 
-    internal static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
+    private static async Task<(int Exit, string Output)> Xbus(params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xbus.dll"));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        var result = await XbusProcess.RunAsync(arguments);
+        return (result.Exit, result.Output + result.Error);
     }
 }

@@ -36,48 +36,96 @@ internal sealed class BusFixture : IAsyncDisposable
     public const string DeadService = ProviderSubsystem + "/getCitizen/v0";
 
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<NodeServer> _providerNodes = [];
 
     public string Root { get; } = Directory.CreateTempSubdirectory("xbus-bus-").FullName;
 
     public RegistryServer Registry { get; private set; } = null!;
 
-    public NodeServer ProviderNode { get; private set; } = null!;
+    /// <summary>The provider's first node (…/ss1).</summary>
+    public NodeServer ProviderNode => ProviderNodes[0];
+
+    /// <summary>The provider's nodes, …/ss1 first; all serve the same services to the same backend.</summary>
+    public IReadOnlyList<NodeServer> ProviderNodes => _providerNodes;
 
     public NodeServer ClientNode { get; private set; } = null!;
 
+    /// <summary>The provider's nodes as enrolled (data folder, registered peer port), …/ss1 first.</summary>
+    public IReadOnlyList<EnrolledNode> ProviderData { get; private set; } = [];
+
+    public EnrolledNode ClientData { get; private set; } = null!;
+
     public int BackendCalls;
 
-    public static async Task<BusFixture> StartAsync(bool allow = true, ConfigurationParameters? parameters = null)
+    /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
+    internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
+
+    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null)
     {
+        var bus = await PrepareAsync(allow, providerNodes, parameters);
+        foreach (var provider in bus.ProviderData)
+        {
+            var node = await StartNodeAsync(provider);
+            bus._providerNodes.Add(node);
+            bus._owned.Insert(0, node);
+        }
+
+        bus.ClientNode = await StartNodeAsync(bus.ClientData);
+        bus._owned.Insert(0, bus.ClientNode);
+        return bus;
+    }
+
+    /// <summary>
+    /// The registry, the backend and every node enrolled and configured, but no node started:
+    /// for tests that run the nodes themselves (as processes, say). All the provider's nodes
+    /// enrol before any node starts, so the first configuration every node fetches lists them all.
+    /// </summary>
+    public static async Task<BusFixture> PrepareAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(providerNodes, 1);
         var bus = new BusFixture();
         await bus.StartRegistryAsync(parameters ?? new ConfigurationParameters());
         var backend = await bus.StartBackendAsync();
         var anchor = Path.Combine(bus.Root, "anchor.json");
         ConfigurationAnchor.Create("VN", bus.Registry.GrpcAddress, [bus.Registry.Keys.ConfigurationSigning], [bus.Registry.Keys.RootCertificate], DateTimeOffset.UtcNow).Write(anchor);
 
-        var providerPaths = await EnrolAsync(bus.Root, "provider", anchor, Provider + "/ss1");
-        var settings = NodeSettings.Read(providerPaths.Paths.Settings);
-        settings = settings with
+        var providers = new List<EnrolledNode>();
+        for (var n = 1; n <= providerNodes; n++)
         {
-            Services =
-            [
-                new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } },
-                new ServiceSettings { Service = DeadService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = $"http://127.0.0.1:{FreePort()}", Method = BackendMethod } },
-            ],
-            AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }] : [],
-        };
-        settings.Write(providerPaths.Paths.Settings);
+            var provider = await EnrolAsync(bus.Root, n == 1 ? "provider" : $"provider{n}", anchor, $"{Provider}/ss{n}");
+            var settings = NodeSettings.Read(provider.Paths.Settings);
+            settings = settings with
+            {
+                Services =
+                [
+                    new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } },
+                    new ServiceSettings { Service = DeadService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = $"http://127.0.0.1:{FreePort()}", Method = BackendMethod } },
+                ],
+                AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }] : [],
+            };
+            settings.Write(provider.Paths.Settings);
+            providers.Add(provider);
+        }
 
-        var clientPaths = await EnrolAsync(bus.Root, "client", anchor, Client + "/ss1");
-        var clientSettings = NodeSettings.Read(clientPaths.Paths.Settings);
-        (clientSettings with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(clientPaths.Paths.Settings);
-
-        bus.ProviderNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = providerPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{providerPaths.Port}", LocalListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
-        bus._owned.Insert(0, bus.ProviderNode);
-        bus.ClientNode = await NodeServer.StartAsync(new NodeServerOptions { DataDirectory = clientPaths.Paths.DataDirectory, PeerListen = $"127.0.0.1:{clientPaths.Port}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
-        bus._owned.Insert(0, bus.ClientNode);
+        bus.ProviderData = providers;
+        bus.ClientData = await EnrolAsync(bus.Root, "client", anchor, Client + "/ss1");
+        var clientSettings = NodeSettings.Read(bus.ClientData.Paths.Settings);
+        (clientSettings with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(bus.ClientData.Paths.Settings);
         return bus;
     }
+
+    /// <summary>Stops one of the provider's nodes for good: its peer port then refuses connections.</summary>
+    public async Task StopProviderNodeAsync(int index)
+    {
+        var node = ProviderNodes[index];
+        if (_owned.Remove(node))
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private static Task<NodeServer> StartNodeAsync(EnrolledNode node) =>
+        NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
 
@@ -107,16 +155,16 @@ internal sealed class BusFixture : IAsyncDisposable
     public GrpcChannel AdminChannel() => AdministratorChannel.Open(Registry.GrpcAddress, Path.Combine(Root, "registry", RegistryKeys.Folder), TimeProvider.System);
 
 
-    private static async Task<(NodePaths Paths, int Port)> EnrolAsync(string root, string name, string anchor, string node)
+    private static async Task<EnrolledNode> EnrolAsync(string root, string name, string anchor, string node)
     {
         var port = FreePort();
         var paths = new NodePaths(Path.Combine(root, name));
         var status = await NodeEnrollment.InitAsync(paths, anchor, NodeId.Parse(node), $"127.0.0.1:{port}", TimeProvider.System, CancellationToken.None);
         Assert.That(status.State, Is.EqualTo(RegistrationState.Approved));
-        return (paths, port);
+        return new EnrolledNode(paths, port);
     }
 
-    private static int FreePort() => Core.LoopbackPort.PickFree();
+    public static int FreePort() => Core.LoopbackPort.PickFree();
 
     /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to.</summary>
     private async Task<string> StartBackendAsync()

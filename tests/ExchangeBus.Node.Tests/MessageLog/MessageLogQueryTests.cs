@@ -150,6 +150,18 @@ public sealed class MessageLogQueryTests
         }
     }
 
+    [Test]
+    public async Task NewLog_AndItsWriteAheadFiles_AreOwnerOnly()
+    {
+        await using var log = Records.Open(_folder.LogPath, _clock);
+        await log.AppendAsync(Records.Make("m"));
+
+        foreach (var file in new[] { _folder.LogPath, _folder.LogPath + "-wal", _folder.LogPath + "-shm" })
+        {
+            Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+        }
+    }
+
     [TestCase("")]
     [TestCase("12")]
     [TestCase("12.")]

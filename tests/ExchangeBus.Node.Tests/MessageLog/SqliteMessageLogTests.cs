@@ -249,7 +249,7 @@ public sealed class SqliteMessageLogTests
             command.CommandText = "PRAGMA journal_mode;";
             Assert.That(command.ExecuteScalar(), Is.EqualTo("wal"));
             command.CommandText = "SELECT group_concat(version) FROM schema_version;";
-            Assert.That(command.ExecuteScalar(), Is.EqualTo("1,2"));
+            Assert.That(command.ExecuteScalar(), Is.EqualTo("1,2,3"));
             command.CommandText = "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' ORDER BY name);";
             Assert.That(command.ExecuteScalar(), Is.EqualTo(
                 "records_by_at,records_by_client,records_by_message_id,records_by_service,records_by_subject,records_by_user"));

@@ -17,9 +17,14 @@ internal sealed record OpenSslResult(int ExitCode, string Output, string Error)
 /// </summary>
 internal static class OpenSsl
 {
-    public static async Task<OpenSslResult> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<OpenSslResult> RunAsync(string workingDirectory, params string[] arguments) => RunProgramAsync("openssl", workingDirectory, arguments);
+
+    /// <summary>A command line for sh, for what needs a shell around openssl (pipes, redirections, scripts).</summary>
+    public static Task<OpenSslResult> ShellAsync(string workingDirectory, string command) => RunProgramAsync("sh", workingDirectory, ["-c", command]);
+
+    private static async Task<OpenSslResult> RunProgramAsync(string program, string workingDirectory, string[] arguments)
     {
-        var start = new ProcessStartInfo("openssl")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -34,7 +39,7 @@ internal static class OpenSsl
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start.");
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
         }
         catch (Win32Exception ex)
         {

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.Audit;
+using ExchangeBus.Node.Configuration;
+
+namespace ExchangeBus.Cli.Audit;
+
+/// <summary><c>xbus audit archive|prune|verify-archive</c>: closed periods of a node's log, kept as linked, self-proving files.</summary>
+internal static class AuditArchiveCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return CreateArchive();
+        yield return CreatePrune();
+        yield return CreateVerify();
+    }
+
+    private static Command CreateArchive()
+    {
+        var data = new Option<string>("--data") { Description = "The node's data folder.", Required = true };
+        var before = new Option<string>("--before") { Description = "Archive records written before this time (ISO 8601, e.g. 2026-11-01T00:00:00Z).", Required = true };
+        var output = new Option<string>("--out") { Description = "The folder the archive files go to.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var command = new Command("archive", "Write the next closed period of the node's message log (up to its last time-stamped tree head before --before) to a linked archive file.")
+        {
+            data, before, output, json,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var paths = new NodePaths(parse.GetValue(data)!);
+            var node = NodeSettings.Read(paths.Settings).Node;
+            var result = LogArchiver.Archive(paths.MessageLog, node, parse.GetValue(output)!, Time(parse.GetValue(before)!), TimeProvider.System);
+            parse.InvocationConfiguration.Output.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(new { path = result.Path, fromSequence = result.FromSequence, toSequence = result.ToSequence, sha256 = result.Sha256 })
+                : $"archived records {result.FromSequence}–{result.ToSequence} to {result.Path} (SHA-256 {result.Sha256})");
+        }));
+        return command;
+    }
+
+    private static Command CreatePrune()
+    {
+        var data = new Option<string>("--data") { Description = "The node's data folder.", Required = true };
+        var olderThan = new Option<string>("--older-than") { Description = "Remove archived records all written before this time (ISO 8601): the retention limit.", Required = true };
+        var command = new Command("prune", "Remove from the node's message log the records of whole archives older than the retention limit; never a record that is not archived.")
+        {
+            data, olderThan,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var paths = new NodePaths(parse.GetValue(data)!);
+            var removed = LogArchiver.Prune(paths.MessageLog, Time(parse.GetValue(olderThan)!), TimeProvider.System);
+            parse.InvocationConfiguration.Output.WriteLine($"removed {removed} archived records");
+        }));
+        return command;
+    }
+
+    private static Command CreateVerify()
+    {
+        var file = new Argument<string>("archive") { Description = "The archive file." };
+        var previous = new Option<string?>("--previous") { Description = "The archive before it: checks that this one follows it." };
+        var tsa = new Option<string?>("--tsa-cert") { Description = "The registry's time-stamping certificate (PEM): checks every tree head's RFC 3161 token against it." };
+        var command = new Command("verify-archive", "Check an archive on its own, offline: its entries, the records' chain, the tree heads' roots, signatures and tokens, and its link to the one before.")
+        {
+            file, previous, tsa,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            LogArchiver.TimeStampTokenCheck? tokens = null;
+            if (parse.GetValue(tsa) is { } tsaPath)
+            {
+                var certificate = PemFiles.ReadCertificate(tsaPath);
+                tokens = (token, head) =>
+                {
+                    using var verifier = new TimeStampTokenVerifier([certificate], [], TimeProvider.System);
+                    return verifier.VerifyTokenForData(token, head).IsValid;
+                };
+            }
+
+            var manifest = LogArchiver.Verify(parse.GetValue(file)!, parse.GetValue(previous), tokens);
+            parse.InvocationConfiguration.Output.WriteLine(
+                $"archive of {manifest.Node}, records {manifest.FromSequence}–{manifest.ToSequence}, {manifest.TreeHeadSizes.Count} tree heads: verified" +
+                (tokens is null ? " (time-stamp tokens not checked: no --tsa-cert)" : string.Empty));
+        }));
+        return command;
+    }
+
+    private static DateTimeOffset Time(string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw new CliException("Cli.InvalidArguments", $"'{text}' is not a date and time (ISO 8601).");
+}

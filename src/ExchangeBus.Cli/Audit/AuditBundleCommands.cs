@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Core;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Audit;
+
+namespace ExchangeBus.Cli.Audit;
+
+/// <summary>
+/// <c>xbus audit export</c> (a node's evidence for one exchange, as a bundle) and
+/// <c>xbus audit verify-bundle</c> (checks one offline). The bundle is docs/audit.md's.
+/// </summary>
+internal static class AuditBundleCommands
+{
+    /// <summary>How often <c>--wait</c> asks again; the node time-stamps once an interval (a minute by default).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    public static Command CreateExport()
+    {
+        var messageId = new Option<string?>("--message-id") { Description = "Every record of this exchange the node holds (request and response)." };
+        var sequence = new Option<ulong?>("--sequence") { Description = "One record, by its sequence number." };
+        var output = new Option<string>("--out") { Description = "The bundle file to write (a zip).", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace the output file if it exists." };
+        var wait = new Option<uint>("--wait") { Description = "Seconds to wait for the records to be covered by a time-stamped tree head (default 0: refuse at once)." };
+        var command = new Command("export", "Export the evidence of one exchange as a bundle that verifies offline, with xbus or openssl.")
+        {
+            messageId, sequence, output, force, wait,
+        };
+        AuditorConnection.AddRemoteOptions(command);
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var id = parse.GetValue(messageId);
+            var seq = parse.GetValue(sequence);
+            if ((id is null) == (seq is null))
+            {
+                throw new CliException("Cli.InvalidArguments", "Give exactly one of --message-id ID and --sequence N.");
+            }
+
+            var outPath = parse.GetValue(output)!;
+            if (File.Exists(outPath) && !parse.GetValue(force))
+            {
+                throw new PkiException(PkiErrors.FileAlreadyExists, $"{outPath} exists; give --force to replace it.");
+            }
+
+            var roots = AuditorConnection.Roots(parse);
+            try
+            {
+                var deadline = DateTimeOffset.UtcNow.AddSeconds(parse.GetValue(wait));
+                var evidence = await AuditRemoteCommands.WithChannel(
+                    parse, channel => FetchAsync(channel, id, seq, deadline, cancellationToken), roots).ConfigureAwait(false);
+                var bundle = EvidenceBundle.Build(evidence, roots);
+                // Owner-only: a bundle holds the exchange's bodies, personal data.
+                AtomicFile.WriteOwnerOnly(outPath, bundle);
+
+                // What was written is checked as a third party would; a bundle that does not verify is still
+                // written (it is evidence of that), and the command fails with the problems.
+                using var stream = new MemoryStream(bundle, writable: false);
+                var result = new EvidenceBundleVerifier(roots, TimeProvider.System).Verify(stream);
+                Report(parse, result, Path.GetFullPath(outPath), Convert.ToHexStringLower(SHA256.HashData(bundle)));
+            }
+            finally
+            {
+                AuditorConnection.DisposeAll(roots);
+            }
+        }));
+        return command;
+    }
+
+    public static Command CreateVerify()
+    {
+        var file = new Argument<string>("FILE") { Description = "The bundle (zip) from `xbus audit export`." };
+        var command = new Command("verify-bundle", "Check an evidence bundle offline: manifest, record hashes, signatures, certificates, OCSP, inclusion proofs, tree heads and time-stamps.")
+        {
+            file,
+        };
+        AuditorConnection.AddTrustOptions(command);
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                throw new PkiException(PkiErrors.FileNotFound, $"{path} does not exist.");
+            }
+
+            var roots = AuditorConnection.Roots(parse);
+            try
+            {
+                Report(parse, new EvidenceBundleVerifier(roots, TimeProvider.System).Verify(path), Path.GetFullPath(path), null);
+            }
+            finally
+            {
+                AuditorConnection.DisposeAll(roots);
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>The evidence of every record asked for, once each is covered by a time-stamped head (or the deadline has passed).</summary>
+    private static async Task<List<RecordEvidence>> FetchAsync(GrpcChannel channel, string? messageId, ulong? sequence, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        List<ulong> sequences;
+        if (sequence is { } one)
+        {
+            sequences = [one];
+        }
+        else
+        {
+            var page = await AuditRemoteCommands.QueryAllAsync(channel, new QueryRequest { MessageId = messageId ?? string.Empty, PageSize = 1_000 }, cancellationToken).ConfigureAwait(false);
+            sequences = [.. page.Records.Select(r => r.Sequence).Order()];
+            if (sequences.Count == 0)
+            {
+                throw new CliException(AuditErrors.RecordNotFound, $"The node holds no record of message {messageId} that this auditor may see.");
+            }
+        }
+
+        var evidence = new List<RecordEvidence>();
+        foreach (var s in sequences)
+        {
+            while (true)
+            {
+                var record = await channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = s }, AuditorConnection.Call(cancellationToken)).ConfigureAwait(false);
+                if (record.TreeHead is not null)
+                {
+                    evidence.Add(record);
+                    break;
+                }
+
+                if (DateTimeOffset.UtcNow + PollInterval > deadline)
+                {
+                    throw new CliException(EvidenceBundleErrors.NotTimeStamped,
+                        $"Record {s} is not yet covered by a time-stamped tree head (the node stamps its log once an interval); try again later or give --wait SECONDS.");
+                }
+
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return evidence;
+    }
+
+    private static void Report(ParseResult parse, EvidenceBundleVerification result, string path, string? sha256)
+    {
+        var text = parse.InvocationConfiguration.Output;
+        var heads = result.HeadTimes.OrderBy(h => h.Key).Select(h => (Size: h.Key, At: h.Value.ToString("O", CultureInfo.InvariantCulture))).ToList();
+        if (parse.GetValue(AuditorConnection.JsonOption))
+        {
+            var json = new Dictionary<string, object?>
+            {
+                ["file"] = path,
+                ["valid"] = result.IsValid,
+                ["message_id"] = result.MessageId,
+                ["node"] = result.Node,
+                ["records"] = result.Records,
+                ["heads"] = heads.Select(h => new Dictionary<string, object> { ["tree_size"] = h.Size, ["time_stamped_at"] = h.At }),
+                ["problems"] = result.Problems.Select(p => new Dictionary<string, string> { ["code"] = p.Code, ["file"] = p.File, ["message"] = p.Message }),
+            };
+            if (sha256 is not null)
+            {
+                json["sha256"] = sha256;
+            }
+
+            text.WriteLine(JsonSerializer.Serialize(json));
+        }
+        else
+        {
+            text.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: message {result.MessageId ?? "?"} of node {result.Node ?? "?"}, record(s) {string.Join(", ", result.Records)}"));
+            if (sha256 is not null)
+            {
+                text.WriteLine($"  sha256 {sha256}");
+            }
+
+            foreach (var (size, at) in heads)
+            {
+                text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tree head of size {size}, time-stamped {at}"));
+            }
+
+            text.WriteLine(result.IsValid ? "verified: every check passed" : $"NOT verified: {result.Problems.Count} problem(s)");
+        }
+
+        if (!result.IsValid)
+        {
+            var error = parse.InvocationConfiguration.Error;
+            foreach (var problem in result.Problems)
+            {
+                error.WriteLine($"  {problem}");
+            }
+
+            throw new CliException(result.Code!, $"The bundle does not verify: {result.Problems[0]}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Node.MessageLog;
+
+namespace ExchangeBus.Node.Audit;
+
+/// <summary>Stable codes of what <see cref="Reconciliation"/> finds.</summary>
+public static class ReconcileFindings
+{
+    /// <summary>One node answered (or was answered) and the other has no record of the message at all.</summary>
+    public const string MissingOnOtherNode = "Reconcile.MissingOnOtherNode";
+
+    /// <summary>Both logged the request, but not the same signed message (signature or body hash differ).</summary>
+    public const string RequestDiffers = "Reconcile.RequestDiffers";
+
+    /// <summary>Both logged the response, but not the same signed message.</summary>
+    public const string ResponseDiffers = "Reconcile.ResponseDiffers";
+
+    /// <summary>The provider's node logged a response the client's node has no response record of, or the reverse.</summary>
+    public const string ResponseMissing = "Reconcile.ResponseMissing";
+}
+
+/// <summary>One message the two logs disagree on; <see cref="Node"/> is the node whose log holds the evidence.</summary>
+public sealed record ReconcileDifference(string MessageId, string Code, string Node, long Sequence, string Detail);
+
+public sealed record ReconcileReport(int Exchanges, int Matched, int Unanswered, IReadOnlyList<ReconcileDifference> Differences)
+{
+    public bool IsConsistent => Differences.Count == 0;
+}
+
+/// <summary>
+/// Compares two nodes' records of the exchanges between them (xbus audit reconcile). Both logs
+/// hold the very same signed envelopes: the client's node logs the request it signed and the
+/// response it received, the provider's node the request it received and the response it
+/// signed. Equal signatures and body hashes mean the same message (ECDSA signatures are
+/// randomised, so two different messages never share one). An exchange counts when its
+/// request names one node as sender and the other answered it; a call that was never answered
+/// (the provider unreachable, say) need not be on the provider's node, and is only counted.
+/// </summary>
+public static class Reconciliation
+{
+    public static ReconcileReport Compare(string nodeA, IEnumerable<RecordSummary> recordsA, string nodeB, IEnumerable<RecordSummary> recordsB, DateTimeOffset from, DateTimeOffset to)
+    {
+        ArgumentNullException.ThrowIfNull(recordsA);
+        ArgumentNullException.ThrowIfNull(recordsB);
+        var a = ByMessage(recordsA);
+        var b = ByMessage(recordsB);
+        var differences = new List<ReconcileDifference>();
+        int exchanges = 0, matched = 0, unanswered = 0;
+        foreach (var id in a.Keys.Union(b.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var onA = a.GetValueOrDefault(id) ?? [];
+            var onB = b.GetValueOrDefault(id) ?? [];
+
+            // Which node was the client and which the provider, from whichever side has the signed headers.
+            var all = onA.Concat(onB).ToList();
+            var first = all.Min(r => r.At.ToDateTimeOffset());
+            if (first < from || first >= to)
+            {
+                continue;
+            }
+
+            var clientNode = all.FirstOrDefault(r => Is(r, MessageDirection.ClientRequest) || Is(r, MessageDirection.ProviderRequest))?.SenderNode;
+            var providerNode = all.FirstOrDefault(r => (Is(r, MessageDirection.ProviderResponse) || Is(r, MessageDirection.ClientResponse)) && r.SenderNode.Length > 0)?.SenderNode;
+            var between = (clientNode == nodeA && providerNode == nodeB) || (clientNode == nodeB && providerNode == nodeA);
+            var answeredOnClientSide = all.Any(r => Is(r, MessageDirection.ClientResponse) && r.Status == MessageLogRecord.StatusOk);
+            if (!between)
+            {
+                if (providerNode is null && (clientNode == nodeA || clientNode == nodeB) && !answeredOnClientSide)
+                {
+                    unanswered++;
+                }
+
+                continue;
+            }
+
+            exchanges++;
+            var client = clientNode == nodeA ? onA : onB;
+            var provider = clientNode == nodeA ? onB : onA;
+            var clientName = clientNode!;
+            var providerName = providerNode!;
+            var before = differences.Count;
+            if (client.Count == 0 || provider.Count == 0)
+            {
+                var holder = client.Count == 0 ? provider : client;
+                differences.Add(new ReconcileDifference(id, ReconcileFindings.MissingOnOtherNode, client.Count == 0 ? providerName : clientName, (long)holder[0].Sequence,
+                    $"{(client.Count == 0 ? clientName : providerName)} has no record of this exchange"));
+                continue;
+            }
+
+            Match(id, Find(client, MessageDirection.ClientRequest), clientName, Find(provider, MessageDirection.ProviderRequest), providerName, ReconcileFindings.RequestDiffers, differences);
+            Match(id, Find(provider, MessageDirection.ProviderResponse), providerName, Find(client, MessageDirection.ClientResponse), clientName, ReconcileFindings.ResponseDiffers, differences);
+            if (differences.Count == before)
+            {
+                matched++;
+            }
+        }
+
+        return new ReconcileReport(exchanges, matched, unanswered, differences);
+    }
+
+    private static void Match(string id, RecordSummary? sender, string senderNode, RecordSummary? receiver, string receiverNode, string differsCode, List<ReconcileDifference> differences)
+    {
+        // What the sender signed must be what the receiver logged; a receiver's refusal of an
+        // authentic message is logged with its code and no signed copy, so only signed pairs compare.
+        var senderSigned = sender is not null && !sender.Signature.IsEmpty;
+        var receiverSigned = receiver is not null && !receiver.Signature.IsEmpty && receiver.Status == MessageLogRecord.StatusOk;
+        if (senderSigned && receiverSigned)
+        {
+            if (!sender!.Signature.Equals(receiver!.Signature) || !sender.BodySha256.Equals(receiver.BodySha256))
+            {
+                differences.Add(new ReconcileDifference(id, differsCode, receiverNode, (long)receiver.Sequence,
+                    $"record {receiver.Sequence} on {receiverNode} is not the message {senderNode} logged as record {sender.Sequence}"));
+            }
+        }
+        else if (senderSigned && sender!.Status == MessageLogRecord.StatusOk && receiver is null)
+        {
+            differences.Add(new ReconcileDifference(id, ReconcileFindings.ResponseMissing, senderNode, (long)sender.Sequence,
+                $"{senderNode} logged record {sender.Sequence}, {receiverNode} has no record of receiving it"));
+        }
+        else if (receiverSigned && sender is null)
+        {
+            differences.Add(new ReconcileDifference(id, ReconcileFindings.ResponseMissing, receiverNode, (long)receiver!.Sequence,
+                $"{receiverNode} logged receiving it as record {receiver.Sequence}, {senderNode} has no record of sending it"));
+        }
+    }
+
+    private static RecordSummary? Find(List<RecordSummary> records, MessageDirection direction) => records.FirstOrDefault(r => Is(r, direction));
+
+    private static bool Is(RecordSummary record, MessageDirection direction) => record.Direction == (uint)direction;
+
+    private static Dictionary<string, List<RecordSummary>> ByMessage(IEnumerable<RecordSummary> records)
+    {
+        var result = new Dictionary<string, List<RecordSummary>>(StringComparer.Ordinal);
+        foreach (var record in records.Where(r => r.Direction != (uint)MessageDirection.AuditQuery))
+        {
+            if (!result.TryGetValue(record.MessageId, out var list))
+            {
+                result[record.MessageId] = list = [];
+            }
+
+            list.Add(record);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Reading a node's audit API page by page.</summary>
+public static class AuditQueries
+{
+    /// <summary>Every record matching <paramref name="query"/>, following the page tokens to the end.</summary>
+    public static async IAsyncEnumerable<RecordSummary> ReadAllAsync(
+        Grpc.GrpcChannel channel, QueryRequest query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(query);
+        var page = query.Clone();
+        page.PageSize = page.PageSize == 0 ? (uint)MessageLogQuery.MaxPageSize : page.PageSize;
+        while (true)
+        {
+            var response = await channel.UnaryAsync(AuditMethods.Query, page, new Grpc.CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            foreach (var record in response.Records)
+            {
+                yield return record;
+            }
+
+            if (response.NextPageToken.Length == 0)
+            {
+                yield break;
+            }
+
+            page.PageToken = response.NextPageToken;
+        }
+    }
+}
