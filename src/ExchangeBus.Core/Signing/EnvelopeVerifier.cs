@@ -60,6 +60,26 @@ public static class EnvelopeVerifier
     }
 
     /// <summary>
+    /// <see cref="VerifyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ECDsa)"/> without its P-256
+    /// check, which exports the key's parameters (a fifth of a verification's cost): for a key
+    /// the caller already checked once and verifies many signatures with.
+    /// </summary>
+    public static bool VerifyDigestWithCheckedKey(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa checkedP256Key)
+    {
+        ArgumentNullException.ThrowIfNull(checkedP256Key);
+        try
+        {
+            return toBeSigned.Length == EnvelopeDigest.Size && !signature.IsEmpty
+                && checkedP256Key.VerifyData(toBeSigned, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (CryptographicException)
+        {
+            // Peer input never makes verification throw.
+            return false;
+        }
+    }
+
+    /// <summary>
     /// True when <paramref name="signature"/> is a valid signature of a to-be-signed value by
     /// the certificate's key. A certificate without an ECDSA P-256 key never verifies.
     /// </summary>

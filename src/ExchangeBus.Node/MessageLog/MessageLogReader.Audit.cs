@@ -151,6 +151,14 @@ public sealed partial class MessageLogReader
         return new MessageLogRange(entries, certificates, next);
     }
 
+    /// <summary>The certificate or OCSP response kept under <paramref name="sha256"/>, as stored (not re-hashed), or null.</summary>
+    public byte[]? GetBlob(byte[] sha256)
+    {
+        ArgumentNullException.ThrowIfNull(sha256);
+        using var connection = OpenConnection();
+        return Blob(connection, sha256);
+    }
+
     private static byte[]? Blob(SqliteConnection connection, byte[] sha256)
     {
         using var command = connection.CreateCommand();

@@ -116,7 +116,15 @@ public sealed partial class MessageLogReader : IDisposable
     /// the edit onwards by someone with write access: that needs the signed, time-stamped tree
     /// heads kept outside the log (see docs/design/message-log.md).
     /// </remarks>
-    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null)
+    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null) => VerifyChain(fromSequence, toSequence, null);
+
+    /// <summary>
+    /// <see cref="Verify"/> with a hook: <paramref name="verified"/> sees every record that passed
+    /// the chain checks, in order, and may stop the walk by answering false (the result then
+    /// counts the records seen so far as valid). One walk serves both the plain chain check and
+    /// the full audit verification, so the two cannot drift apart.
+    /// </summary>
+    internal MessageLogVerification VerifyChain(long fromSequence, long? toSequence, Func<MessageLogEntry, bool>? verified)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(fromSequence, 1);
         if (toSequence is { } to)
@@ -130,7 +138,7 @@ public sealed partial class MessageLogReader : IDisposable
 
         // Records archived and pruned from this file: the chain goes on from the last archived hash.
         var (prunedThrough, prunedHash) = PrunedThrough(connection);
-        if (fromSequence <= prunedThrough)
+        if (prunedThrough > 0 && fromSequence <= prunedThrough + 1)
         {
             fromSequence = prunedThrough + 1;
             expectedPrevious = prunedHash!;
@@ -158,7 +166,7 @@ public sealed partial class MessageLogReader : IDisposable
         var next = command.Parameters.Add("$next", SqliteType.Integer);
         command.Parameters.AddWithValue("$last", last);
         var expected = fromSequence;
-        long verified = 0;
+        long passed = 0;
         while (expected <= last)
         {
             next.Value = expected;
@@ -172,31 +180,37 @@ public sealed partial class MessageLogReader : IDisposable
                     if (sequence != expected)
                     {
                         return MessageLogVerification.Invalid(
-                            verified, expected, MessageLogProblems.MissingRecord,
+                            passed, expected, MessageLogProblems.MissingRecord,
                             $"record {expected} is missing (the next present is {sequence})");
                     }
 
-                    var problem = Check(reader, hasher, expectedPrevious, out var hash);
+                    var problem = Check(reader, hasher, expectedPrevious, out var entry);
                     if (problem is not null)
                     {
-                        return MessageLogVerification.Invalid(verified, sequence, problem, Describe(problem, sequence));
+                        return MessageLogVerification.Invalid(passed, sequence, problem, Describe(problem, sequence));
                     }
+
+                    var hash = entry!.Hash;
 
                     expectedPrevious = hash;
                     expected++;
-                    verified++;
+                    passed++;
+                    if (verified is not null && !verified(entry!))
+                    {
+                        return MessageLogVerification.Valid(passed);
+                    }
                 }
             }
 
             if (rows == 0)
             {
                 return MessageLogVerification.Invalid(
-                    verified, expected, MessageLogProblems.MissingRecord,
+                    passed, expected, MessageLogProblems.MissingRecord,
                     $"record {expected} is missing (no record from there to {last})");
             }
         }
 
-        return MessageLogVerification.Valid(verified);
+        return MessageLogVerification.Valid(passed);
     }
 
     /// <summary>Closes the pooled read connections (they hold the files open).</summary>
@@ -206,7 +220,7 @@ public sealed partial class MessageLogReader : IDisposable
         SqliteConnection.ClearPool(connection);
     }
 
-    private static string? Check(SqliteDataReader reader, IncrementalHash hasher, byte[] expectedPrevious, out byte[] storedHash)
+    private static string? Check(SqliteDataReader reader, IncrementalHash hasher, byte[] expectedPrevious, out MessageLogEntry? read)
     {
         MessageLogEntry entry;
         try
@@ -217,11 +231,11 @@ public sealed partial class MessageLogReader : IDisposable
         {
             // A value that does not even read back (a NULL where there must be text, say) was not
             // written by this log: report it as altered content.
-            storedHash = [];
+            read = null;
             return MessageLogProblems.HashMismatch;
         }
 
-        storedHash = entry.Hash;
+        read = entry;
         if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, expectedPrevious))
         {
             return MessageLogProblems.BrokenLink;
@@ -246,6 +260,13 @@ public sealed partial class MessageLogReader : IDisposable
 
     private static long ReadLastSequence(SqliteConnection connection) =>
         Convert.ToInt64(MessageLogDatabase.Scalar(connection, "SELECT COALESCE(MAX(seq), 0) FROM records;"), CultureInfo.InvariantCulture);
+
+    /// <summary>The last sequence whose records were archived and pruned from this file (0 when none).</summary>
+    public long PrunedThrough()
+    {
+        using var connection = OpenConnection();
+        return PrunedThrough(connection).Sequence;
+    }
 
     /// <summary>The last sequence whose records were archived and pruned, with its hash; (0, null) when none.</summary>
     internal static (long Sequence, byte[]? Hash) PrunedThrough(SqliteConnection connection)

@@ -26,6 +26,13 @@ public sealed partial class MessageLogReader
 
     public byte[][] ConsistencyProof(long oldSize, long newSize) => WithTree(nodes => MerkleProofs.ConsistencyProof(nodes, oldSize, newSize));
 
+    /// <summary>
+    /// A builder holding the tree of the first <paramref name="treeSize"/> records, read from the
+    /// stored nodes (taken as given): where a verification of a range that starts after record 1
+    /// carries the tree on from.
+    /// </summary>
+    internal MerkleTreeBuilder TreeBuilder(long treeSize) => WithTree(nodes => MerkleTreeBuilder.Restore(nodes, treeSize));
+
     /// <summary>Heads with <paramref name="fromSize"/> ≤ size ≤ <paramref name="toSize"/>, smallest first.</summary>
     public IReadOnlyList<StoredTreeHead> TreeHeads(long fromSize, long toSize, int limit)
     {

@@ -18,6 +18,45 @@ public static class MessageLogProblems
 
     /// <summary>The log has fewer records than a tree head it signed covers: records were cut off the end.</summary>
     public const string Truncated = "MessageLog.Truncated";
+
+    // The codes below come from the full verification (LogVerifier, `xbus audit verify`): the
+    // Merkle tree, the signed and time-stamped tree heads, the record signatures and certificates.
+
+    /// <summary>The Merkle root rebuilt from the records is not the root a tree head signed (records rewritten, or the head's root edited).</summary>
+    public const string RootMismatch = "MessageLog.RootMismatch";
+
+    /// <summary>The stored Merkle nodes (what roots and proofs are served from) do not give the root rebuilt from the records, or are missing.</summary>
+    public const string MerkleNodeMismatch = "MessageLog.MerkleNodeMismatch";
+
+    /// <summary>A tree head's signed bytes do not parse, or disagree with the size, root or time stored beside them.</summary>
+    public const string HeadMalformed = "MessageLog.HeadMalformed";
+
+    /// <summary>A tree head names another node than the one whose log this is.</summary>
+    public const string HeadWrongNode = "MessageLog.HeadWrongNode";
+
+    /// <summary>A tree head's signature does not verify with its signer certificate.</summary>
+    public const string HeadSignatureInvalid = "MessageLog.HeadSignatureInvalid";
+
+    /// <summary>A tree head's RFC 3161 token does not verify, is not from a trusted TSA, or is over other data.</summary>
+    public const string TimeStampInvalid = "MessageLog.TimeStampInvalid";
+
+    /// <summary>A token's time is before its head was made (less the allowed skew), or before the previous head's token.</summary>
+    public const string TimeStampOutOfOrder = "MessageLog.TimeStampOutOfOrder";
+
+    /// <summary>A record's signature does not verify over its header and body hash with its signer certificate.</summary>
+    public const string RecordSignatureInvalid = "MessageLog.RecordSignatureInvalid";
+
+    /// <summary>A signed record names a signer certificate the log does not hold (or names none).</summary>
+    public const string CertificateMissing = "MessageLog.CertificateMissing";
+
+    /// <summary>The certificate stored under a hash does not hash to it: the blobs row was replaced.</summary>
+    public const string CertificateMismatch = "MessageLog.CertificateMismatch";
+
+    /// <summary>A signer certificate (of a record or a head) does not chain to a trusted CA at the time it was used, or is not a member-signing certificate.</summary>
+    public const string CertificateUntrusted = "MessageLog.CertificateUntrusted";
+
+    /// <summary>A valid certificate of another member signed: a request not by its client's member, a response or head not by the provider's or node's member.</summary>
+    public const string WrongSigner = "MessageLog.WrongSigner";
 }
 
 /// <summary>The outcome of checking a range of the chain.</summary>

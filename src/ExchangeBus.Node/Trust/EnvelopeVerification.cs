@@ -109,7 +109,8 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
 
         var toBeSigned = EnvelopeDigest.Compute(envelope.Header.Span, envelope.Body.Span);
         var signatureHolds = known is not null
-            ? RememberedKeyVerifies(toBeSigned, envelope.Signature.Span, known.Key)
+            // A remembered key comes from a certificate whose signature already verified through the P-256 check.
+            ? EnvelopeVerifier.VerifyDigestWithCheckedKey(toBeSigned, envelope.Signature.Span, known.Key)
             : EnvelopeVerifier.VerifyDigest(toBeSigned, envelope.Signature.Span, signer);
         if (!signatureHolds)
         {
@@ -184,25 +185,6 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
 
         _checked[key] = new CheckedSigner(
             view.Version, envelope.SignerCertificate.ToByteArray(), envelope.SignerOcspResponse.ToByteArray(), signer, key256, named, now, until);
-    }
-
-    /// <summary>
-    /// <see cref="EnvelopeVerifier.VerifyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ECDsa)"/>
-    /// without its P-256 check, which exports the key's parameters (a fifth of a verification's
-    /// cost): a remembered key comes from a certificate whose signature already verified
-    /// through that check.
-    /// </summary>
-    private static bool RememberedKeyVerifies(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa key)
-    {
-        try
-        {
-            return !signature.IsEmpty && key.VerifyData(toBeSigned, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        }
-        catch (CryptographicException)
-        {
-            // As EnvelopeVerifier: peer input never makes verification throw.
-            return false;
-        }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

@@ -83,6 +83,8 @@ public sealed class LogArchiveTests
         var proof = log.Reader.InclusionProof(size - 1, size);
         Assert.That(MerkleVerifier.VerifyInclusion(size - 2, size, MerkleHash.HashLeaf(log.Get(size - 1)!.Hash), proof, root).IsValid, Is.True);
         Assert.That(LogArchiver.Prune(_logPath, DateTimeOffset.UtcNow.AddMinutes(1), TimeProvider.System), Is.Zero, "nothing more is archived");
+        var verified = await Cli.XbusProcess.RunAsync("audit", "verify", "--data", Path.Combine(_bus.Root, "client"));
+        Assert.That(verified.Exit, Is.Zero, verified.ToString());
     }
 
     [Test]

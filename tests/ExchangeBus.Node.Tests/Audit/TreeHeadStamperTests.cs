@@ -144,7 +144,7 @@ public sealed class TreeHeadStamperTests
         Assert.That(again.Store.ReadTreeHeads(client.Node, 0, 10).Select(h => (long)TreeHead.Parser.ParseFrom(h.TreeHead).TreeSize), Does.Contain(logged));
     }
 
-    private static Task<CallResponse> Call(GrpcChannel local) =>
+    internal static Task<CallResponse> Call(GrpcChannel local) =>
         local.UnaryAsync(NodeMethods.Call, new CallRequest
         {
             Service = BusFixture.Service,
