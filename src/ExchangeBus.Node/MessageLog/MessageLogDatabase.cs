@@ -142,9 +142,9 @@ internal static class MessageLogDatabase
             Execute(connection, string.Create(
                 CultureInfo.InvariantCulture,
                 $"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; " +
-                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024}; PRAGMA cache_size=-32768;"));
+                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024}; PRAGMA cache_size=-16384;"));
 
-            // cache_size: 32 MiB of page cache (SQLite's default is 2 MiB). Each record goes into
+            // cache_size: 16 MiB of page cache (SQLite's default is 2 MiB). Each record goes into
             // six indexes; on a log of millions of records their pages must stay in memory.
             return connection;
         }

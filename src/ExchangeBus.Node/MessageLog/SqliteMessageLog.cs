@@ -34,6 +34,12 @@ public sealed partial class SqliteMessageLog : IAsyncDisposable
     private SqliteCommand? _insertBlob;
     private SqliteCommand? _insertOcsp;
     private SqliteMerkleNodes? _merkle;
+
+    // Certificates and OCSP responses already committed to the blobs table: the same few repeat
+    // on every record for minutes, and an INSERT OR IGNORE per record is a b-tree search each.
+    // Added only once their batch commits (a rolled-back batch takes its rows with it).
+    private readonly HashSet<byte[]> _storedBlobs = new(BlobHashComparer.Instance);
+    private readonly List<byte[]> _batchBlobs = [];
     private MerkleTreeBuilder _tree;
     private readonly byte[] _leaf = new byte[MerkleHash.Size];
     private IncrementalHash _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -329,6 +335,13 @@ public sealed partial class SqliteMessageLog : IAsyncDisposable
             // Only a committed batch moves the tail.
             _lastSequence = sequence;
             _lastHash = previous;
+            if (_storedBlobs.Count + _batchBlobs.Count > 4_096)
+            {
+                _storedBlobs.Clear();
+            }
+
+            _storedBlobs.UnionWith(_batchBlobs);
+            _batchBlobs.Clear();
         }
         catch (Exception e)
         {
@@ -338,6 +351,7 @@ public sealed partial class SqliteMessageLog : IAsyncDisposable
             // whatever this one left behind (a half-hashed record, a connection in a bad state)
             // must not leak into it.
             CloseConnection();
+            _batchBlobs.Clear();
             _hasher.Dispose();
             _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             Interlocked.Add(ref _queueDepth, -batch.Count);
@@ -451,6 +465,12 @@ public sealed partial class SqliteMessageLog : IAsyncDisposable
 
     private void InsertBlob(byte[] sha256, byte[] der)
     {
+        if (_storedBlobs.Contains(sha256) || _batchBlobs.Exists(b => b.AsSpan().SequenceEqual(sha256)))
+        {
+            return;
+        }
+
+        _batchBlobs.Add(sha256);
         _insertBlob!.Parameters[0].Value = sha256;
         _insertBlob.Parameters[1].Value = der;
         _insertBlob.ExecuteNonQuery();
@@ -500,4 +520,14 @@ public sealed partial class SqliteMessageLog : IAsyncDisposable
 
         public long Sequence { get; set; }
     }
+}
+
+/// <summary>SHA-256 values as set keys: equal when all 32 bytes are.</summary>
+internal sealed class BlobHashComparer : IEqualityComparer<byte[]>
+{
+    public static readonly BlobHashComparer Instance = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj) => obj.Length >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(obj) : obj.Length;
 }
