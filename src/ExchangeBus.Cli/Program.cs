@@ -15,4 +15,8 @@ root.Subcommands.Add(NodeCommands.CreateCall());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(AuditCommands.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return await root.Parse(args).InvokeAsync();
+// SIGTERM or Ctrl+C cancels the running command; the serve commands then stop taking calls,
+// let those in flight finish (up to their shutdown timeout, 30 s by default, per listener) and
+// flush the message log. System.CommandLine's default would end the process 2 s after the
+// signal, cutting that short; this bound only stops a shutdown that hangs.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(3) });

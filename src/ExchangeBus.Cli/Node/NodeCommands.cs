@@ -89,25 +89,31 @@ internal static class NodeCommands
         var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
         var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs };
+        var config = ServeConfigFile.Option("node");
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
-            var data = parse.GetValue(DataOption)!;
-            using var logger = Logging.Create(parse.GetValue(jsonLogs));
-            var plaintext = parse.GetValue(local) switch
+            var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
+            var data = ServeConfigFile.Pick(parse, DataOption, file.Data)!;
+            var isProduction = ServeConfigFile.Pick(parse, production, file.Production);
+            using var logger = Logging.Create(ServeConfigFile.Pick(parse, jsonLogs, file.JsonLogs));
+            var plaintext = ServeConfigFile.Pick(parse, local, file.LocalListen) switch
             {
                 "off" => null,
-                null => parse.GetValue(production) ? null : "127.0.0.1:5600",
+                null => isProduction ? null : "127.0.0.1:5600",
                 var listen => listen,
             };
-            await using var server = await NodeServer.StartAsync(new NodeServerOptions
+            var defaults = new NodeServerOptions { DataDirectory = data };
+            await using var server = await NodeServer.StartAsync(defaults with
             {
-                DataDirectory = data,
-                PeerListen = parse.GetValue(peer)!,
+                PeerListen = ServeConfigFile.Pick(parse, peer, file.PeerListen)!,
                 LocalListen = plaintext,
-                LocalTlsListen = parse.GetValue(localTls),
-                MetricsListen = parse.GetValue(metrics)!,
-                Production = parse.GetValue(production),
+                LocalTlsListen = ServeConfigFile.Pick(parse, localTls, file.LocalTlsListen),
+                MetricsListen = ServeConfigFile.Pick(parse, metrics, file.MetricsListen)!,
+                Production = isProduction,
+                MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
+                ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
+                SettingsPollInterval = file.SettingsPollSeconds is { } poll ? TimeSpan.FromSeconds(poll) : defaults.SettingsPollInterval,
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;

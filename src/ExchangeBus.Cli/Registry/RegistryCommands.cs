@@ -198,13 +198,24 @@ internal static class RegistryCommands
         var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one.", DefaultValueFactory = _ => "127.0.0.1:4400" };
         var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port.", DefaultValueFactory = _ => "127.0.0.1:4401" };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
-        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs };
+        var config = ServeConfigFile.Option("registry");
+        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
-            var directory = parse.GetValue(data)!;
-            using var logger = Logging.Create(parse.GetValue(jsonLogs));
+            var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<RegistryServeFile>(path) : new RegistryServeFile();
+            var directory = ServeConfigFile.Pick(parse, data, file.Data)!;
+            using var logger = Logging.Create(ServeConfigFile.Pick(parse, jsonLogs, file.JsonLogs));
+            var defaults = new RegistryServerOptions { DataDirectory = directory };
             await using var server = await RegistryServer.StartAsync(
-                new RegistryServerOptions { DataDirectory = directory, GrpcListen = parse.GetValue(listen)!, HttpListen = parse.GetValue(httpListen)! },
+                defaults with
+                {
+                    GrpcListen = ServeConfigFile.Pick(parse, listen, file.Listen)!,
+                    HttpListen = ServeConfigFile.Pick(parse, httpListen, file.HttpListen)!,
+                    PublicGrpcAddress = file.PublicGrpcAddress,
+                    PublicHttpAddress = file.PublicHttpAddress,
+                    ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
+                    RefreshCheckInterval = file.RefreshCheckSeconds is { } refresh ? TimeSpan.FromSeconds(refresh) : defaults.RefreshCheckInterval,
+                },
                 builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var endpoints = new RegistryEndpoints(server.GrpcAddress, server.HttpAddress, Environment.ProcessId);
             File.WriteAllText(Path.Combine(directory, RegistryEndpoints.FileName), JsonSerializer.Serialize(endpoints));

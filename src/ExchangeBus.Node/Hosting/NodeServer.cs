@@ -51,6 +51,12 @@ public sealed record NodeServerOptions
     public bool Production { get; init; }
 
     public MessageLogOptions MessageLog { get; init; } = new();
+
+    /// <summary>
+    /// On shutdown (SIGTERM), how long each listener waits for the calls in flight to finish
+    /// before it drops them; the message log is flushed after that.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -166,7 +172,7 @@ public sealed class NodeServer : IAsyncDisposable
             new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
 
         var peerTrust = new PeerTrustSource(configuration, time);
-        var peer = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+        var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
         {
             ServerCertificate = keys.Authentication,
             ClientTrustSource = peerTrust.Current,
@@ -175,7 +181,7 @@ public sealed class NodeServer : IAsyncDisposable
             new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
             new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition());
 
-        var local = BuildHost(logging, time, kestrel =>
+        var local = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
         {
             if (localEndpoint is not null)
             {
@@ -192,7 +198,7 @@ public sealed class NodeServer : IAsyncDisposable
             }
         });
         var exchange = new ClientExchange(context, local.Services.GetRequiredService<ILogger<ClientExchange>>());
-        var metrics = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
+        var metrics = BuildHost(logging, time, options.ShutdownTimeout, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
         metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
         metrics.MapGet("/health/live", () => Results.Text("live"));
         metrics.MapGet("/health/ready", () => configuration.Latest is { } view && !view.IsExpired(time.GetUtcNow())
@@ -241,9 +247,10 @@ public sealed class NodeServer : IAsyncDisposable
         _loggerFactory.Dispose();
     }
 
-    private static WebApplication BuildHost(Action<ILoggingBuilder>? logging, TimeProvider time, Action<KestrelServerOptions> kestrel)
+    private static WebApplication BuildHost(Action<ILoggingBuilder>? logging, TimeProvider time, TimeSpan shutdownTimeout, Action<KestrelServerOptions> kestrel)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel);

@@ -29,6 +29,9 @@ public sealed record RegistryServerOptions
 
     /// <summary>How often the registry checks whether the configuration needs re-publishing.</summary>
     public TimeSpan RefreshCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>On shutdown (SIGTERM), how long the listeners wait for the calls in flight to finish.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>A running registry: Kestrel with the gRPC listener (TLS) and the HTTP listener.</summary>
@@ -73,6 +76,7 @@ public sealed class RegistryServer : IAsyncDisposable
         var store = new RegistryStore(database, keys, time);
 
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         var grpcEndpoint = ParseEndpoint(options.GrpcListen);
@@ -103,6 +107,13 @@ public sealed class RegistryServer : IAsyncDisposable
         var tsa = TimeStampAuthority.Load(K(DevelopmentPki.TimeStampingCertificateFile), K(DevelopmentPki.TimeStampingKeyFile), time, loggers.CreateLogger<TimeStampAuthority>());
         var ocsp = OcspResponder.Load(K(DevelopmentPki.RootCertificateFile), K(DevelopmentPki.OcspCertificateFile), K(DevelopmentPki.OcspKeyFile), store, time, loggers.CreateLogger<OcspResponder>());
         app.MapTrustServices(tsa, ocsp);
+
+        // For a service manager or load balancer: live while the process answers; ready while
+        // the configuration nodes download is in date (signed, stored, not expired).
+        app.MapGet("/health/live", () => Results.Text("live"));
+        app.MapGet("/health/ready", () => store.HasConfigurationInDate()
+            ? Results.Text("ready")
+            : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
         await app.StartAsync().ConfigureAwait(false);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses

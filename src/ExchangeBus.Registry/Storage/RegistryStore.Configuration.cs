@@ -21,6 +21,17 @@ public sealed partial class RegistryStore
             : (0, null);
     }
 
+    /// <summary>
+    /// Whether the newest published configuration is still in date: what nodes need from the
+    /// registry, so it is the registry's readiness.
+    /// </summary>
+    public bool HasConfigurationInDate()
+    {
+        using var connection = _database.OpenConnection();
+        var (version, _, expiresAt) = LatestConfigurationTimes(connection, null);
+        return version != 0 && _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() < expiresAt;
+    }
+
     public ConfigurationParameters Parameters()
     {
         using var connection = _database.OpenConnection();

@@ -166,7 +166,10 @@ internal sealed class BusFixture : IAsyncDisposable
 
     public static int FreePort() => Core.LoopbackPort.PickFree();
 
-    /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to.</summary>
+    /// <summary>How long the backend works on a call whose payload is "pause" (under the service's 5 s deadline).</summary>
+    public static readonly TimeSpan PauseDuration = TimeSpan.FromSeconds(3);
+
+    /// <summary>A gRPC backend that answers "echo:" + the payload, or waits when asked to ("slow": past any deadline; "pause": <see cref="PauseDuration"/>).</summary>
     private async Task<string> StartBackendAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -182,6 +185,10 @@ internal sealed class BusFixture : IAsyncDisposable
             if (text == "slow")
             {
                 await Task.Delay(TimeSpan.FromSeconds(30), context.CancellationToken);
+            }
+            else if (text == "pause")
+            {
+                await Task.Delay(PauseDuration, context.CancellationToken);
             }
 
             return (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes($"echo:{text}:{context.RequestHeaders.GetValue("x-xbus-client")}");

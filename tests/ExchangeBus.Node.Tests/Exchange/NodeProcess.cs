@@ -91,6 +91,23 @@ internal sealed class NodeProcess : IAsyncDisposable
         Assert.Fail($"The node was not ready within {patience}:{Environment.NewLine}{Output}");
     }
 
+    /// <summary>
+    /// SIGTERM, as a service manager stops a node, then waits for the process to end by itself;
+    /// returns its exit code.
+    /// </summary>
+    public async Task<int> TerminateAsync(TimeSpan patience)
+    {
+        // .NET can send SIGKILL (Process.Kill) but not SIGTERM; kill(1) can.
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var giveUp = new CancellationTokenSource(patience);
+        await _process.WaitForExitAsync(giveUp.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL (on Linux, Process.Kill is kill -9): no shutdown code runs, the files stay as they are.</summary>
     public async Task KillAsync()
     {

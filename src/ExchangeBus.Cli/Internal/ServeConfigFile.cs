@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ExchangeBus.Node.MessageLog;
+
+namespace ExchangeBus.Cli.Internal;
+
+/// <summary>
+/// The settings file of <c>xbus registry serve --config</c> and <c>xbus node serve --config</c>
+/// (docs/deploy.md lists every key and its default). A key the file does not know is refused,
+/// not ignored: a misspelt <c>"production"</c> must not start a node in development mode.
+/// A flag given on the command line wins over the file; the file wins over the defaults.
+/// </summary>
+internal static class ServeConfigFile
+{
+    public const string ErrorCode = "Config.Invalid";
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static Option<string?> Option(string what) => new("--config") { Description = $"A JSON settings file for the {what} (docs/deploy.md); flags given here win over it." };
+
+    /// <summary>Reads and checks a settings file; every problem is named in one <see cref="CliException"/>.</summary>
+    public static T Read<T>(string path)
+        where T : class, IServeFile
+    {
+        T? file;
+        try
+        {
+            file = JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Options);
+        }
+        catch (JsonException ex)
+        {
+            // The parser's message names the key and the line; it never holds a secret (the file has none).
+            throw new CliException(ErrorCode, $"{path}: {ex.Message}");
+        }
+
+        if (file is null)
+        {
+            throw new CliException(ErrorCode, $"{path}: the file holds null, not a settings object.");
+        }
+
+        var problems = file.Validate();
+        return problems.Count == 0 ? file : throw new CliException(ErrorCode, $"{path}: {string.Join("; ", problems)}");
+    }
+
+    /// <summary>The flag's value if it was given, else the file's, else the flag's default.</summary>
+    public static T? Pick<T>(ParseResult parse, Option<T> option, T? fromFile)
+        where T : class?
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return Given(parse, option) || fromFile is null ? parse.GetValue(option) : fromFile;
+    }
+
+    public static bool Pick(ParseResult parse, Option<bool> option, bool? fromFile)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return Given(parse, option) || fromFile is null ? parse.GetValue(option) : fromFile.Value;
+    }
+
+    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    internal static void Seconds(List<string> problems, string key, double? value, double min, double max)
+    {
+        if (value is { } v && (double.IsNaN(v) || v < min || v > max))
+        {
+            problems.Add($"{key} must be between {min} and {max} seconds");
+        }
+    }
+}
+
+internal interface IServeFile
+{
+    IReadOnlyList<string> Validate();
+}
+
+/// <summary><c>xbus registry serve --config FILE</c>.</summary>
+internal sealed record RegistryServeFile : IServeFile
+{
+    public string? Data { get; init; }
+
+    public string? Listen { get; init; }
+
+    public string? HttpListen { get; init; }
+
+    public string? PublicGrpcAddress { get; init; }
+
+    public string? PublicHttpAddress { get; init; }
+
+    public bool? JsonLogs { get; init; }
+
+    public double? ShutdownTimeoutSeconds { get; init; }
+
+    public double? RefreshCheckSeconds { get; init; }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        ServeConfigFile.Seconds(problems, "shutdownTimeoutSeconds", ShutdownTimeoutSeconds, 0, 600);
+        ServeConfigFile.Seconds(problems, "refreshCheckSeconds", RefreshCheckSeconds, 1, 3600);
+        return problems;
+    }
+}
+
+/// <summary><c>xbus node serve --config FILE</c>.</summary>
+internal sealed record NodeServeFile : IServeFile
+{
+    public string? Data { get; init; }
+
+    public string? PeerListen { get; init; }
+
+    /// <summary>ip:port or "off".</summary>
+    public string? LocalListen { get; init; }
+
+    public string? LocalTlsListen { get; init; }
+
+    public string? MetricsListen { get; init; }
+
+    public bool? Production { get; init; }
+
+    public bool? JsonLogs { get; init; }
+
+    public double? ShutdownTimeoutSeconds { get; init; }
+
+    public double? SettingsPollSeconds { get; init; }
+
+    public MessageLogFile? MessageLog { get; init; }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        ServeConfigFile.Seconds(problems, "shutdownTimeoutSeconds", ShutdownTimeoutSeconds, 0, 600);
+        ServeConfigFile.Seconds(problems, "settingsPollSeconds", SettingsPollSeconds, 0.1, 3600);
+        if (MessageLog is { } log)
+        {
+            problems.AddRange(log.Apply(new MessageLogOptions()).Validate().Select(p => "messageLog: " + p));
+        }
+
+        return problems;
+    }
+}
+
+/// <summary>The <c>messageLog</c> section of a node's settings file.</summary>
+internal sealed record MessageLogFile
+{
+    public MessageLogSynchronous? Synchronous { get; init; }
+
+    public int? MaxBatchSize { get; init; }
+
+    public int? QueueCapacity { get; init; }
+
+    public long? MaxBodyBytes { get; init; }
+
+    public MessageLogOptions Apply(MessageLogOptions defaults) => defaults with
+    {
+        Synchronous = Synchronous ?? defaults.Synchronous,
+        MaxBatchSize = MaxBatchSize ?? defaults.MaxBatchSize,
+        QueueCapacity = QueueCapacity ?? defaults.QueueCapacity,
+        MaxBodyBytes = MaxBodyBytes ?? defaults.MaxBodyBytes,
+    };
+}
