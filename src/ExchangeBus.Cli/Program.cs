@@ -13,6 +13,7 @@ root.Subcommands.Add(RegistryCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.Create(TimeProvider.System));
 root.Subcommands.Add(NodeCommands.CreateCall());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SampleBackendCommand.Create());
 root.Subcommands.Add(AuditCommands.Create());
 root.Subcommands.Add(BenchCommand.Create());
 // SIGTERM or Ctrl+C cancels the running command; the serve commands then stop taking calls,

@@ -192,10 +192,10 @@ internal static class DemoCommand
         }
     }
 
-    /// <summary>A sample agency backend: a gRPC method taking raw bytes, or an HTTP endpoint.</summary>
-    private static async Task<string> StartBackendAsync(List<IAsyncDisposable> owned, bool grpc)
+    /// <summary>A sample agency backend: a gRPC method taking raw bytes, or an HTTP endpoint (POST /licence).</summary>
+    internal static async Task<string> StartBackendAsync(List<IAsyncDisposable> owned, bool grpc, int port = 0)
     {
-        var host = await LoopbackHost.StartAsync(0, grpc, app =>
+        var host = await LoopbackHost.StartAsync(port, grpc, app =>
         {
             if (grpc)
             {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
-using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
@@ -217,8 +216,6 @@ internal static class RegistryCommands
                     RefreshCheckInterval = file.RefreshCheckSeconds is { } refresh ? TimeSpan.FromSeconds(refresh) : defaults.RefreshCheckInterval,
                 },
                 builder => builder.AddSerilog(logger)).ConfigureAwait(false);
-            var endpoints = new RegistryEndpoints(server.GrpcAddress, server.HttpAddress, Environment.ProcessId);
-            File.WriteAllText(Path.Combine(directory, RegistryEndpoints.FileName), JsonSerializer.Serialize(endpoints));
             parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}");
             try
             {

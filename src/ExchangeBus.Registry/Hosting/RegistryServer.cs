@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
@@ -111,7 +113,8 @@ public sealed class RegistryServer : IAsyncDisposable
         // For a service manager or load balancer: live while the process answers; ready while
         // the configuration nodes download is in date (signed, stored, not expired).
         app.MapGet("/health/live", () => Results.Text("live"));
-        app.MapGet("/health/ready", () => store.HasConfigurationInDate()
+        var started = new StrongBox<bool>();
+        app.MapGet("/health/ready", () => Volatile.Read(ref started.Value) && store.HasConfigurationInDate()
             ? Results.Text("ready")
             : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
         await app.StartAsync().ConfigureAwait(false);
@@ -121,6 +124,13 @@ public sealed class RegistryServer : IAsyncDisposable
         var grpcAddress = options.PublicGrpcAddress ?? $"https://{Host(grpcEndpoint)}:{bound.Single(u => u.Scheme == "https").Port}";
         var httpAddress = options.PublicHttpAddress ?? $"http://{Host(httpEndpoint)}:{bound.Single(u => u.Scheme == "http").Port}";
         store.SetPublicAddresses(grpcAddress, httpAddress);
+
+        // Operators' commands find the registry through this file; ready only once it is written,
+        // so a script that waits for /health/ready can go straight on to them.
+        var endpoints = Path.Combine(options.DataDirectory, RegistryEndpoints.FileName);
+        File.WriteAllText(endpoints + ".tmp", JsonSerializer.Serialize(new RegistryEndpoints(grpcAddress, httpAddress, Environment.ProcessId)));
+        File.Move(endpoints + ".tmp", endpoints, overwrite: true);
+        Volatile.Write(ref started.Value, true);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RegistryServer>();
         RegistryLog.Serving(logger, store.Instance, grpcAddress, httpAddress);
         return new RegistryServer(app, store, keys, [tsa, ocsp], grpcAddress, httpAddress, options.RefreshCheckInterval, time);
@@ -188,7 +198,7 @@ public sealed class RegistryServer : IAsyncDisposable
         : endpoint.Address.ToString();
 }
 
-/// <summary>Where a running registry listens; written to the data folder by <c>xbus registry serve</c>.</summary>
+/// <summary>Where a running registry listens; written to its data folder when it starts.</summary>
 public sealed record RegistryEndpoints(string Grpc, string Http, int ProcessId)
 {
     public const string FileName = "endpoints.json";
