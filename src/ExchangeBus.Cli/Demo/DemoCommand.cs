@@ -205,6 +205,7 @@ internal static class DemoCommand
             }
             else
             {
+                app.MapGet("/health/live", () => Results.Text("live"));
                 app.MapPost("/licence", (HttpRequest request) => Results.Text(
                     $"{{\"holder\":\"{request.Headers["X-Xbus-Subject-Id"]}\",\"class\":\"B2\",\"valid\":true,\"askedBy\":\"{request.Headers["X-Road-Client"]}\"}}", "application/json"));
             }
