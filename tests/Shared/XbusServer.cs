@@ -60,6 +60,7 @@ internal sealed class XbusServer : IAsyncDisposable
     private readonly string _folder;
     private readonly string[] _arguments;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly StreamWriter _transcript;
     private Process _process;
 
     private XbusServer(string name, string folder, string[] arguments, string readyUrl)
@@ -68,6 +69,7 @@ internal sealed class XbusServer : IAsyncDisposable
         _folder = folder;
         _arguments = arguments;
         ReadyUrl = readyUrl;
+        _transcript = new StreamWriter(Path.Combine(folder, $"{string.Join('-', name.Split(Path.GetInvalidFileNameChars().Append(' ').ToArray()))}.out"), append: true) { AutoFlush = true };
         _process = Launch();
     }
 
@@ -76,6 +78,9 @@ internal sealed class XbusServer : IAsyncDisposable
     public string ReadyUrl { get; }
 
     public int ProcessId => _process.Id;
+
+    /// <summary>Everything the process wrote (stdout and stderr, every start), as an operator's log file would hold it.</summary>
+    public string TranscriptPath => ((FileStream)_transcript.BaseStream).Name;
 
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Output => $"--- {Name} ---{Environment.NewLine}{string.Join(Environment.NewLine, _output)}";
@@ -154,6 +159,10 @@ internal sealed class XbusServer : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        lock (_transcript)
+        {
+            _transcript.Dispose();
+        }
     }
 
     private Process Launch()
@@ -174,6 +183,14 @@ internal sealed class XbusServer : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        lock (_transcript)
+        {
+            if (_transcript.BaseStream is not null)
+            {
+                _transcript.WriteLine(line);
+            }
         }
 
         _output.Enqueue(line);
