@@ -35,6 +35,9 @@ internal sealed class BusFixture : IAsyncDisposable
     public const string BackendMethod = "/test.Backend/Echo";
     public const string DeadService = ProviderSubsystem + "/getCitizen/v0";
 
+    /// <summary>The service the provider's access list names to let the client send it files (file sync).</summary>
+    public const string FileService = ProviderSubsystem + "/receiveFiles";
+
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<NodeServer> _providerNodes = [];
 
@@ -101,7 +104,12 @@ internal sealed class BusFixture : IAsyncDisposable
                     new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } },
                     new ServiceSettings { Service = DeadService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = $"http://127.0.0.1:{FreePort()}", Method = BackendMethod } },
                 ],
-                AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }] : [],
+                AccessRules = allow
+                    ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }, new AccessRule { Service = FileService, Subject = ClientSubsystem }]
+                    : [],
+
+                // The provider's subsystem is a system of its node too: it receives files there.
+                Clients = [new ClientSettings { Subsystem = ProviderSubsystem }],
             };
             settings.Write(provider.Paths.Settings);
             providers.Add(provider);
@@ -128,6 +136,9 @@ internal sealed class BusFixture : IAsyncDisposable
         NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+
+    /// <summary>The provider's node's local (development) listener, where its systems receive files.</summary>
+    public GrpcChannel ProviderLocalChannel() => GrpcChannel.ForAddress(new Uri(ProviderNode.LocalAddress), new GrpcChannelOptions());
 
     private async Task StartRegistryAsync(ConfigurationParameters parameters)
     {
