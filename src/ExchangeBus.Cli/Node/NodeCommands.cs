@@ -10,6 +10,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 using Serilog;
@@ -89,7 +90,10 @@ internal static class NodeCommands
         var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
         var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs };
+        var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
+        var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
+        var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var data = parse.GetValue(DataOption)!;
@@ -108,6 +112,7 @@ internal static class NodeCommands
                 LocalTlsListen = parse.GetValue(localTls),
                 MetricsListen = parse.GetValue(metrics)!,
                 Production = parse.GetValue(production),
+                Files = FilesOptions(parse.GetValue(maxFile), parse.GetValue(retryBase), parse.GetValue(attempts)),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
@@ -227,6 +232,17 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
+    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts)
+    {
+        var defaults = new FileSyncOptions();
+        return defaults with
+        {
+            MaxFileBytes = maxFileBytes ?? defaults.MaxFileBytes,
+            RetryBaseDelay = retryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
+            MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
+        };
+    }
+
     private static int Edit(ParseResult parse, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
     {
         var path = new NodePaths(parse.GetValue(DataOption)!).Settings;

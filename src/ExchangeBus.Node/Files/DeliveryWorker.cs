@@ -151,7 +151,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         {
             entry = entry with { State = DeliveryState.Sending, UpdatedAt = now };
             _files.Database.UpdateOutbox(entry);
-            await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), FileRecords.Name(DeliveryState.Sending), correlationId), CancellationToken.None).ConfigureAwait(false);
+            await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId), CancellationToken.None).ConfigureAwait(false);
         }
 
         try
@@ -165,7 +165,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             });
             await Task.WhenAll(
                 _node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptReceived, header, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-                _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), FileRecords.Name(DeliveryState.Delivered), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
+                _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Delivered), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
             Log.Delivered(_logger, resumedFrom > 0, correlationId);
         }
         catch (NodeException ex)
@@ -344,7 +344,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                 {
                     var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };
                     _files.Database.UpdateOutbox(updated);
-                    await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), FileRecords.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N")), CancellationToken.None).ConfigureAwait(false);
+                    await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N")), CancellationToken.None).ConfigureAwait(false);
                     return updated;
                 }
 

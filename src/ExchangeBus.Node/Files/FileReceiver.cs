@@ -123,7 +123,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             await Task.WhenAll(
                 node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, start.Manifest, file.Sha256, correlationId), CancellationToken.None).AsTask(),
                 node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-                node.Log.AppendAsync(FileRecords.State(file, manifest.Header.Service, FileRecords.Name(state), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
+                node.Log.AppendAsync(FileRecords.State(file, manifest.Header.Service, DeliveryStates.Name(state), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
             Log.Received(logger, start.Offset > 0, correlationId);
             return receipt;
         }

@@ -66,7 +66,11 @@ internal static class FileRecords
         CorrelationId = correlationId,
     };
 
-    /// <summary>The word a state is logged as.</summary>
+}
+
+/// <summary>The words states are logged and shown as.</summary>
+public static class DeliveryStates
+{
     public static string Name(DeliveryState state) => state switch
     {
         DeliveryState.Accepted => "accepted",

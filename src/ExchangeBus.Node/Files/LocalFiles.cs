@@ -273,7 +273,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         {
             files.Database.Acknowledge(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow());
             await node.Log.AppendAsync(FileRecords.State(
-                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), FileRecords.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier),
+                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier),
                 CancellationToken.None).ConfigureAwait(false);
         }
 
