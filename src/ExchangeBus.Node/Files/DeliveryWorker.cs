@@ -28,12 +28,16 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     // push is noticed by the transport (the connection), not by a timer.
     private static readonly TimeSpan OfferDeadline = TimeSpan.FromSeconds(30);
 
+    // While a delivery runs its row is due again only after this lease, so the loop does not
+    // pick it up twice or spin on it; a restart releases every lease (see Start).
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+
     private readonly NodeContext _node;
     private readonly FileSync _files;
     private readonly ILogger<DeliveryWorker> _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
-    private readonly HashSet<(string, string, string)> _active = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte> _active = new();
     private Task _loop = Task.CompletedTask;
 
     internal DeliveryWorker(NodeContext node, FileSync files, ILogger<DeliveryWorker> logger)
@@ -43,7 +47,12 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         _logger = logger;
     }
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+    public void Start()
+    {
+        // Deliveries this node was running when it stopped (or crashed) are due now, not at the end of their lease.
+        _files.Database.ReleaseLeases(_node.TimeProvider.GetUtcNow());
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
 
     /// <summary>Something new is in the outbox.</summary>
     public void Signal() => _wake.Release();
@@ -69,7 +78,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                     foreach (var entry in _files.Database.Due(_node.TimeProvider.GetUtcNow(), free + _active.Count))
                     {
                         var key = (entry.Sender, entry.FileId, entry.Recipient);
-                        if (running.Count < _files.Options.MaxParallelDeliveries && _active.Add(key))
+                        if (running.Count < _files.Options.MaxParallelDeliveries && _active.TryAdd(key, 0))
                         {
                             running.Add(DeliverGuardedAsync(entry, key, stopping));
                         }
@@ -129,10 +138,11 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidProtocolBufferException)
         {
             Log.DeliveryFault(_logger, ex.GetType().Name);
+            _files.Database.Postpone(entry.Sender, entry.FileId, entry.Recipient, _node.TimeProvider.GetUtcNow() + _files.Options.RetryBaseDelay);
         }
         finally
         {
-            _active.Remove(key);
+            _active.TryRemove(key, out _);
         }
     }
 
@@ -147,10 +157,11 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         var file = sent.Description;
         var correlationId = Guid.NewGuid().ToString("N");
         var now = _node.TimeProvider.GetUtcNow();
-        if (entry.State != DeliveryState.Sending)
+        var started = entry.State != DeliveryState.Sending;
+        entry = entry with { State = DeliveryState.Sending, NextAttemptAt = now + Lease, UpdatedAt = now };
+        _files.Database.UpdateOutbox(entry);
+        if (started)
         {
-            entry = entry with { State = DeliveryState.Sending, UpdatedAt = now };
-            _files.Database.UpdateOutbox(entry);
             await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId), CancellationToken.None).ConfigureAwait(false);
         }
 

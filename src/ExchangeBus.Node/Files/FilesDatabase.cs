@@ -166,6 +166,31 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
+    /// <summary>Makes every delivery that was running (or waiting to retry) due now: called once at start.</summary>
+    public void ReleaseLeases(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>A delivery that failed on this node's side (disk, database) is tried again at <paramref name="at"/>.</summary>
+    public void Postpone(string sender, string fileId, string recipient, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE outbox SET next_attempt_at = $at WHERE sender = $s AND file_id = $f AND recipient = $r AND state = 2;");
+            command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            command.Parameters.AddWithValue("$r", recipient);
+            command.ExecuteNonQuery();
+        }
+    }
+
     public void UpdateOutbox(OutboxEntry entry)
     {
         lock (_gate)

@@ -31,7 +31,8 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>The last lines the node wrote (stdout and stderr together), for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    public static NodeProcess Start(BusFixture.EnrolledNode node)
+    /// <summary>Starts <c>xbus node serve</c> on an enrolled data folder; <paramref name="extra"/> adds options (file sync's retry policy, say).</summary>
+    public static NodeProcess Start(BusFixture.EnrolledNode node, params string[] extra)
     {
         var localPort = BusFixture.FreePort();
         var metricsPort = BusFixture.FreePort();
@@ -43,7 +44,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--peer-listen", $"127.0.0.1:{node.PeerPort}",
             "--local-listen", $"127.0.0.1:{localPort}",
             "--metrics-listen", $"127.0.0.1:{metricsPort}",
-        })
+        }.Concat(extra))
         {
             info.ArgumentList.Add(argument);
         }

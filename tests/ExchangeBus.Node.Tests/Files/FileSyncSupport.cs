@@ -48,9 +48,9 @@ internal static class FileSyncSupport
     }
 
     /// <summary>Polls the sender's status until the recipient's delivery settles (a guard against hanging, not a timing check).</summary>
-    public static async Task<RecipientState> SettledAsync(GrpcChannel local, string fileId, string client = BusFixture.ClientSubsystem)
+    public static async Task<RecipientState> SettledAsync(GrpcChannel local, string fileId, string client = BusFixture.ClientSubsystem, TimeSpan? patience = null)
     {
-        var until = DateTimeOffset.UtcNow.AddSeconds(60);
+        var until = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
         while (true)
         {
             var status = await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = client, FileId = fileId });
