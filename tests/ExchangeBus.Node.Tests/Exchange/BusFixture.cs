@@ -7,6 +7,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
@@ -63,17 +64,17 @@ internal sealed class BusFixture : IAsyncDisposable
     /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
     internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
 
-    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null)
+    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
         foreach (var provider in bus.ProviderData)
         {
-            var node = await StartNodeAsync(provider);
+            var node = await StartNodeAsync(provider, files);
             bus._providerNodes.Add(node);
             bus._owned.Insert(0, node);
         }
 
-        bus.ClientNode = await StartNodeAsync(bus.ClientData);
+        bus.ClientNode = await StartNodeAsync(bus.ClientData, files);
         bus._owned.Insert(0, bus.ClientNode);
         return bus;
     }
@@ -132,8 +133,12 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
-    private static Task<NodeServer> StartNodeAsync(EnrolledNode node) =>
-        NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+    private static Task<NodeServer> StartNodeAsync(EnrolledNode node, FileSyncOptions? files = null) =>
+        NodeServer.StartAsync(new NodeServerOptions
+        {
+            DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+            Files = files ?? new FileSyncOptions(),
+        });
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
 

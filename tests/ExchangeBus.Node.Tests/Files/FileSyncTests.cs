@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
@@ -81,6 +82,16 @@ public sealed class FileSyncTests
         Assert.That(sent.Concat(got).All(r => r.Body is null && r.BodySha256.AsSpan().SequenceEqual(sha)), Is.True);
         Assert.That(_bus.ClientNode.Context.Log.Verify().IsValid, Is.True);
         Assert.That(_bus.ProviderNode.Context.Log.Verify().IsValid, Is.True);
+
+        // An auditor's full verification checks the file records' signatures like an exchange's.
+        foreach (var node in new[] { _bus.ClientData, _bus.ProviderData[0] })
+        {
+            using var trust = LogVerifierTrust.Load(node.Paths.DataDirectory, anchorPath: null);
+            using var log = MessageLogReader.Open(node.Paths.MessageLog);
+            var report = new LogVerifier(log, trust).Verify();
+            Assert.That(report.IsValid, Is.True, report.Detail);
+            Assert.That(report.SignaturesChecked, Is.GreaterThanOrEqualTo(2));
+        }
     }
 
     [Test]
@@ -365,5 +376,29 @@ public sealed class FileSyncAccessTests
         Assert.That(state.Attempts, Is.EqualTo(1), "a refusal is final, not retried");
         AssertNothingKept(bus.ProviderNode, file with { FileId = "denied-1" });
         Assert.That(bus.ClientNode.Context.Log.FindByMessageId("denied-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == NodeErrors.AccessDenied), Is.True);
+    }
+}
+
+/// <summary>Retries with back-off up to the configured limit, against a recipient node that is down.</summary>
+[NonParallelizable]
+public sealed class FileSyncRetryTests
+{
+    [Test]
+    public async Task RecipientNodeDown_RetriedUpToTheLimit_ThenFailedWithAttemptsExhausted()
+    {
+        var options = new FileSyncOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(200), MaxAttempts = 3 };
+        await using var bus = await BusFixture.StartAsync(files: options);
+        await bus.StopProviderNodeAsync(0);
+        using var local = bus.LocalChannel();
+        var content = RandomContent(5000);
+
+        await SendAsync(local, Metadata("unreachable-1", content), content);
+        var state = await SettledAsync(local, "unreachable-1");
+
+        Assert.That(state.State, Is.EqualTo(DeliveryState.Failed));
+        Assert.That(state.Reason, Is.EqualTo(FileErrors.AttemptsExhausted));
+        Assert.That(state.Attempts, Is.EqualTo(3));
+        var states = bus.ClientNode.Context.Log.FindByMessageId("unreachable-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
+        Assert.That(states, Is.EqualTo(new[] { "sending", FileErrors.RecipientUnreachable, FileErrors.RecipientUnreachable, FileErrors.AttemptsExhausted }));
     }
 }
