@@ -8,6 +8,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Registry.Management;
 using Google.Protobuf;
@@ -36,7 +37,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var keep = new Option<bool>("--keep-running") { Description = "Leave the bus up and print its endpoints until Ctrl+C." };
-        var command = new Command("demo", "Run a registry and three agency nodes on loopback, make calls, show a refusal, verify the trails.") { keep };
+        var command = new Command("demo", "Run a registry and three agency nodes on loopback, make calls, show a refusal, sync a dossier, verify the trails.") { keep };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, () => RunAsync(parse.InvocationConfiguration.Output, parse.GetValue(keep), cancellationToken)));
         return command;
     }
@@ -47,7 +48,7 @@ internal static class DemoCommand
         var owned = new List<IAsyncDisposable>();
         try
         {
-            output.WriteLine($"[1/6] Central registry for instance VN, data in {root}/registry");
+            output.WriteLine($"[1/7] Central registry for instance VN, data in {root}/registry");
             var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false).ConfigureAwait(false);
             owned.Add(registry);
             var admin = registry.Admin;
@@ -67,11 +68,11 @@ internal static class DemoCommand
             var anchorPath = registry.AnchorPath;
             output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
-            output.WriteLine("[2/6] Sample backends: citizen registry (gRPC), driving licences (HTTP)");
+            output.WriteLine("[2/7] Sample backends: citizen registry (gRPC), driving licences (HTTP)");
             var citizenBackend = await StartBackendAsync(owned, grpc: true).ConfigureAwait(false);
             var licenceBackend = await StartBackendAsync(owned, grpc: false).ConfigureAwait(false);
 
-            output.WriteLine("[3/6] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
+            output.WriteLine("[3/7] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
             var nodes = new Dictionary<string, NodeServer>(StringComparer.Ordinal);
             foreach (var (member, code) in new[] { (Mps, "ss-mps"), (Mot, "ss-mot"), (Province, "ss-p01") })
             {
@@ -98,7 +99,7 @@ internal static class DemoCommand
                     {
                         Clients = [new ClientSettings { Subsystem = DrivingLicence }],
                         Services = [new ServiceSettings { Service = CheckLicence, Backend = new BackendSettings { Kind = BackendKind.Http, Address = licenceBackend } }],
-                        AccessRules = [new AccessRule { Service = CheckLicence, Subject = OneStop }],
+                        AccessRules = [new AccessRule { Service = CheckLicence, Subject = OneStop }, new AccessRule { Service = DrivingLicence + "/" + FileDocuments.ServiceCode, Subject = OneStop }],
                     },
                     _ => settings with { Clients = [new ClientSettings { Subsystem = OneStop }] },
                 };
@@ -119,17 +120,20 @@ internal static class DemoCommand
                 await node.Context.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            output.WriteLine("[4/6] Calls through the bus (signed, mutual TLS, logged on both nodes)");
+            output.WriteLine("[4/7] Calls through the bus (signed, mutual TLS, logged on both nodes)");
             using var province = GrpcChannel.ForAddress(new Uri(nodes[Province].LocalAddress), new GrpcChannelOptions());
             using var transport = GrpcChannel.ForAddress(new Uri(nodes[Mot].LocalAddress), new GrpcChannelOptions());
             await ShowCallAsync(output, province, OneStop, GetCitizen, "079201000123", "one-stop shop asks the citizen registry for a citizen").ConfigureAwait(false);
             await ShowCallAsync(output, province, OneStop, CheckLicence, "079201000123", "one-stop shop asks the transport ministry about a driving licence").ConfigureAwait(false);
             await ShowCallAsync(output, transport, DrivingLicence, GetCitizen, "079201000456", "transport ministry checks a licence holder's identity").ConfigureAwait(false);
 
-            output.WriteLine("[5/6] A call the access list refuses (the backend is never reached)");
+            output.WriteLine("[5/7] A call the access list refuses (the backend is never reached)");
             await ShowCallAsync(output, transport, DrivingLicence, GetRecord, "079201000456", "transport ministry asks for a criminal record").ConfigureAwait(false);
 
-            output.WriteLine("[6/6] Audit trails");
+            output.WriteLine("[6/7] File sync: the one-stop shop sends dossier HS-2026-0001 (an application and two attachments) to the driving-licence office");
+            await DemoFileSync.RunAsync(output, province, OneStop, transport, DrivingLicence, "HS-2026-0001", cancellationToken).ConfigureAwait(false);
+
+            output.WriteLine("[7/7] Audit trails");
             foreach (var (member, node) in nodes)
             {
                 var verification = node.Context.Log.Verify();

@@ -133,11 +133,28 @@ internal sealed record NodeServeFile : IServeFile
 
     public MessageLogFile? MessageLog { get; init; }
 
+    public FilesFile? Files { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         ServeConfigFile.Seconds(problems, "shutdownTimeoutSeconds", ShutdownTimeoutSeconds, 0, 600);
         ServeConfigFile.Seconds(problems, "settingsPollSeconds", SettingsPollSeconds, 0.1, 3600);
+        if (Files is { MaxFileBytes: < 1 })
+        {
+            problems.Add("files.maxFileBytes must be at least 1");
+        }
+
+        if (Files is { RetryMilliseconds: < 1 })
+        {
+            problems.Add("files.retryMilliseconds must be at least 1");
+        }
+
+        if (Files is { MaxAttempts: < 1 })
+        {
+            problems.Add("files.maxAttempts must be at least 1");
+        }
+
         if (MessageLog is { } log)
         {
             problems.AddRange(log.Apply(new MessageLogOptions()).Validate().Select(p => "messageLog: " + p));
@@ -145,6 +162,16 @@ internal sealed record NodeServeFile : IServeFile
 
         return problems;
     }
+}
+
+/// <summary>The <c>files</c> section of a node's settings file (file sync).</summary>
+internal sealed record FilesFile
+{
+    public long? MaxFileBytes { get; init; }
+
+    public int? RetryMilliseconds { get; init; }
+
+    public int? MaxAttempts { get; init; }
 }
 
 /// <summary>The <c>messageLog</c> section of a node's settings file.</summary>

@@ -10,6 +10,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 using Serilog;
@@ -89,8 +90,11 @@ internal static class NodeCommands
         var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
         var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
+        var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
+        var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
+        var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
         var config = ServeConfigFile.Option("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, config };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
@@ -114,6 +118,8 @@ internal static class NodeCommands
                 MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
                 ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
                 SettingsPollInterval = file.SettingsPollSeconds is { } poll ? TimeSpan.FromSeconds(poll) : defaults.SettingsPollInterval,
+                Files = FilesOptions(
+                    parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
@@ -233,6 +239,17 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
+    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts)
+    {
+        var defaults = new FileSyncOptions();
+        return defaults with
+        {
+            MaxFileBytes = maxFileBytes ?? defaults.MaxFileBytes,
+            RetryBaseDelay = retryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
+            MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
+        };
+    }
+
     private static int Edit(ParseResult parse, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
     {
         var path = new NodePaths(parse.GetValue(DataOption)!).Settings;

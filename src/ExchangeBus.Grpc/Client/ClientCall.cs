@@ -26,6 +26,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     private static readonly Version Http2 = new(2, 0);
     private static readonly TransferCodingWithQualityHeaderValue Trailers = new("trailers");
 
+    /// <summary>How long a failed write waits for an answer the server may already have sent.</summary>
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
+
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
     private readonly CallOptions _options;
@@ -139,11 +142,41 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
         catch (Exception ex) when (ex is not RpcException && !cancellationToken.IsCancellationRequested)
         {
+            if (await AnsweredStatusAsync().ConfigureAwait(false) is { } answered)
+            {
+                Finish(answered.Status, answered.Trailers);
+                throw new RpcException(_status!.Value, _trailers);
+            }
+
             throw Fail(MapException(ex, beforeResponse: false));
         }
         finally
         {
             Volatile.Write(ref _writing, 0);
+        }
+    }
+
+    /// <summary>
+    /// A server may answer before it has read the whole request stream (a refusal after the first
+    /// message); HTTP/2 then stops the request body and the caller's write fails. The server's
+    /// answer, sent trailers-only, is the call's real outcome, not "cancelled".
+    /// </summary>
+    private async Task<(Status Status, Metadata Trailers)?> AnsweredStatusAsync()
+    {
+        if (_sendTask is not { } send || _callCts.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        try
+        {
+            // The response headers arrive just before the request body is stopped, if at all.
+            var response = await send.WaitAsync(AnswerGrace, _channel.Options.TimeProvider).ConfigureAwait(false);
+            return ReadStatus(response.Headers) is { } status ? (status, ReadMetadata(response.Headers)) : null;
+        }
+        catch (Exception ex) when (ex is TimeoutException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            return null;
         }
     }
 

@@ -508,12 +508,10 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
         }
 
         /// <summary>Requests are signed by the client's member, responses by the service's.</summary>
-        private static MemberId? SenderOf(MessageLogRecord record) => record.Direction switch
-        {
-            MessageDirection.ClientRequest or MessageDirection.ProviderRequest => ClientId.TryParse(record.Client, out var client) ? client.Member : null,
-            MessageDirection.ClientResponse or MessageDirection.ProviderResponse => ServiceId.TryParse(record.Service, out var service) ? service.Subsystem.Member : null,
-            _ => null,
-        };
+        private static MemberId? SenderOf(MessageLogRecord record) =>
+            MessageDirections.SignedByClient(record.Direction) ? ClientId.TryParse(record.Client, out var client) ? client.Member : null
+            : MessageDirections.SignedByService(record.Direction) ? ServiceId.TryParse(record.Service, out var service) ? service.Subsystem.Member : null
+            : null;
 
         private void CheckOcsp(SortedDictionary<string, byte[]> files, string d, X509Certificate2 signer, DateTimeOffset at)
         {

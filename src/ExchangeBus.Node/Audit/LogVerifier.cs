@@ -491,8 +491,8 @@ public sealed class LogVerifier
         /// <summary>A request is signed by its client's member; a response by the member providing the service.</summary>
         private MemberSubject? ExpectedSigner(MessageLogRecord record)
         {
-            var request = record.Direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest;
-            var response = record.Direction is MessageDirection.ClientResponse or MessageDirection.ProviderResponse;
+            var request = MessageDirections.SignedByClient(record.Direction);
+            var response = MessageDirections.SignedByService(record.Direction);
             var text = request ? record.Client : response ? record.Service : null;
             if (text is null)
             {

@@ -30,4 +30,9 @@ public sealed record NodePaths(string DataDirectory)
     public string MessageLog => Path.Combine(DataDirectory, "messagelog.db");
 
     public string Endpoints => Path.Combine(DataDirectory, "endpoints.json");
+
+    /// <summary>File sync's content-addressed store (docs/design/file-sync.md).</summary>
+    public string Files => Path.Combine(DataDirectory, "files");
+
+    public string FilesDatabase => Path.Combine(Files, "files.db");
 }

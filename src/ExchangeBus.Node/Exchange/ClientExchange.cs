@@ -6,6 +6,7 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
@@ -61,15 +62,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
 
         var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
-        var registered = node.Settings.Current.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, request.Client, StringComparison.Ordinal))
-            ?? throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredClient, $"{client} is not a client registered on this node.");
-        // A system registered with a certificate must present it; one registered without may
-        // only use the loopback development port, where nobody presents one.
-        if (!string.Equals(caller.TlsCertificateSha256, registered.TlsCertificateSha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.ClientNotAuthenticated,
-                $"{client} must call with the TLS certificate registered for it (and only then).");
-        }
+        var registered = Authenticate(node.Settings.Current, client, caller);
 
         var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
         node.Stamper.EnsureEvidenceCurrent(NodeErrors.TimestampingFailed);
@@ -200,6 +193,25 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
 
         throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, "None of the provider's nodes could be reached.");
+    }
+
+    /// <summary>
+    /// The settings of the subsystem a local caller acts as: it must be registered on this node,
+    /// and a system registered with a certificate must present it; one registered without may
+    /// only use the loopback development port, where nobody presents one.
+    /// </summary>
+    internal static ClientSettings Authenticate(NodeSettings settings, SubsystemId client, Caller caller)
+    {
+        var text = client.ToString();
+        var registered = settings.Clients.FirstOrDefault(c => string.Equals(c.Subsystem, text, StringComparison.Ordinal))
+            ?? throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredClient, $"{client} is not a client registered on this node.");
+        if (!string.Equals(caller.TlsCertificateSha256, registered.TlsCertificateSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.ClientNotAuthenticated,
+                $"{client} must call with the TLS certificate registered for it (and only then).");
+        }
+
+        return registered;
     }
 
     private delegate bool TryParser<T>(string? text, out T? value, out IdentifierError? error);

@@ -62,7 +62,8 @@ public sealed class LocalGateway(NodeContext node, ClientExchange exchange)
         }
     }
 
-    private static ClientExchange.Caller Caller(ServerCallContext context) =>
+    /// <summary>Who the local listener says is calling (shared with the file service).</summary>
+    internal static ClientExchange.Caller Caller(ServerCallContext context) =>
         new(context.HttpContext.Request.IsHttps && context.ClientCertificate is { } certificate
             ? Convert.ToHexString(SHA256.HashData(certificate.RawData))
             : null);

@@ -11,6 +11,7 @@ using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
@@ -57,6 +58,9 @@ public sealed record NodeServerOptions
     /// before it drops them; the message log is flushed after that.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>File sync's limits and retry policy.</summary>
+    public FileSyncOptions Files { get; init; } = new();
 }
 
 /// <summary>
@@ -75,11 +79,12 @@ public sealed class NodeServer : IAsyncDisposable
     private readonly string? _localAddress;
 
     private NodeServer(
-        NodeContext context, WebApplication[] hosts, string peerAddress, string? localAddress, string? localTlsAddress, string metricsAddress,
+        NodeContext context, FileSync files, WebApplication[] hosts, string peerAddress, string? localAddress, string? localTlsAddress, string metricsAddress,
         IAsyncDisposable[] owned, X509Certificate2? internalTls, ILoggerFactory loggerFactory)
     {
         _loggerFactory = loggerFactory;
         Context = context;
+        Files = files;
         _hosts = hosts;
         PeerAddress = peerAddress;
         _localAddress = localAddress;
@@ -90,6 +95,9 @@ public sealed class NodeServer : IAsyncDisposable
     }
 
     public NodeContext Context { get; }
+
+    /// <summary>File sync: its store, database and delivery worker.</summary>
+    public FileSync Files { get; }
 
     public string PeerAddress { get; }
 
@@ -171,6 +179,7 @@ public sealed class NodeServer : IAsyncDisposable
             nodeId, settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
             new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
 
+        var files = FileSync.Open(context, paths, options.Files, loggerFactory);
         var peerTrust = new PeerTrustSource(configuration, time);
         var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
         {
@@ -179,7 +188,8 @@ public sealed class NodeServer : IAsyncDisposable
         })));
         peer.MapBusGrpc(
             new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
-            new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition());
+            new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition(),
+            files.Receiver.Definition());
 
         var local = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
         {
@@ -204,7 +214,7 @@ public sealed class NodeServer : IAsyncDisposable
         metrics.MapGet("/health/ready", () => configuration.Latest is { } view && !view.IsExpired(time.GetUtcNow())
             ? Results.Text("ready")
             : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
-        local.MapBusGrpc(new LocalGateway(context, exchange).Definition());
+        local.MapBusGrpc(new LocalGateway(context, exchange).Definition(), files.Local.Definition());
 
         await peer.StartAsync().ConfigureAwait(false);
         await local.StartAsync().ConfigureAwait(false);
@@ -212,6 +222,7 @@ public sealed class NodeServer : IAsyncDisposable
         configuration.Start();
         ownStatus.Start();
         stamper.Start();
+        files.Worker.Start();
         var health = local.Services.GetRequiredService<HealthService>();
         configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
 
@@ -219,11 +230,12 @@ public sealed class NodeServer : IAsyncDisposable
 
         var peerAddress = Bound(peer, "https");
         return new NodeServer(
-            context, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}",
+            context, files, [local, peer, metrics], $"{peerAddress.Host}:{peerAddress.Port}",
             localEndpoint is null ? null : Bound(local, "http").ToString().TrimEnd('/'),
             localTlsEndpoint is null ? null : Bound(local, "https").ToString().TrimEnd('/'),
             Bound(metrics, "http").ToString().TrimEnd('/'),
-            [settings, stamper, configuration, ownStatus, log], internalTls, loggerFactory);
+            // The delivery worker stops before the log it writes to.
+            [files, settings, stamper, configuration, ownStatus, log], internalTls, loggerFactory);
     }
 
     public async ValueTask DisposeAsync()

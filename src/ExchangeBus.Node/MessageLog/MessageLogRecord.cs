@@ -22,6 +22,36 @@ public enum MessageDirection
 
     /// <summary>An auditor's query to this node's audit API: who asked what, and the outcome.</summary>
     AuditQuery = 5,
+
+    /// <summary>File sync: the sender's node accepted a file from its system (the signed acceptance).</summary>
+    FileAccepted = 6,
+
+    /// <summary>File sync: the manifest the sender's node signed for one recipient.</summary>
+    FileManifestSent = 7,
+
+    /// <summary>File sync: a manifest the recipient's node received (or refused: then unsigned, with the code).</summary>
+    FileManifestReceived = 8,
+
+    /// <summary>File sync: the receipt the recipient's node signed.</summary>
+    FileReceiptSent = 9,
+
+    /// <summary>File sync: a receipt the sender's node received and verified.</summary>
+    FileReceiptReceived = 10,
+
+    /// <summary>File sync: a delivery's state changed; unsigned, the status is the new state or the error code.</summary>
+    FileState = 11,
+}
+
+/// <summary>Who signs the messages of each direction, for verifiers of the log.</summary>
+public static class MessageDirections
+{
+    /// <summary>Signed by the client's (sender's) member: requests, file acceptances and manifests.</summary>
+    public static bool SignedByClient(MessageDirection direction) => direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest
+        or MessageDirection.FileAccepted or MessageDirection.FileManifestSent or MessageDirection.FileManifestReceived;
+
+    /// <summary>Signed by the member providing the service (receiving the file): responses and file receipts.</summary>
+    public static bool SignedByService(MessageDirection direction) => direction is MessageDirection.ClientResponse or MessageDirection.ProviderResponse
+        or MessageDirection.FileReceiptSent or MessageDirection.FileReceiptReceived;
 }
 
 /// <summary>

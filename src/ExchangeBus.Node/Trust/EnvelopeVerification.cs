@@ -54,7 +54,17 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
         NodeErrors.InvalidResponse, NodeErrors.InvalidResponse, NodeErrors.InvalidResponse,
         NodeErrors.InvalidResponse, NodeErrors.InvalidResponse, NodeErrors.InvalidResponse, NodeErrors.InvalidResponse);
 
-    public VerifiedEnvelope Verify(SignedEnvelope envelope, GlobalConfigurationView view, Func<MessageHeader, MemberId?> expectedSigner, Codes codes)
+    public VerifiedEnvelope Verify(SignedEnvelope envelope, GlobalConfigurationView view, Func<MessageHeader, MemberId?> expectedSigner, Codes codes) =>
+        Verify(envelope, view, expectedSigner, codes, signedBodySha256: null);
+
+    /// <summary>
+    /// Like <see cref="Verify(SignedEnvelope, GlobalConfigurationView, Func{MessageHeader, MemberId?}, Codes)"/>,
+    /// for a document whose signed body does not travel in the envelope (file sync: the body is
+    /// the file, sent in chunks): the signature is checked over SHA-256(header) ‖ the hash the
+    /// header states for the body. A header that states none is malformed.
+    /// </summary>
+    public VerifiedEnvelope Verify(
+        SignedEnvelope envelope, GlobalConfigurationView view, Func<MessageHeader, MemberId?> expectedSigner, Codes codes, Func<MessageHeader, byte[]?>? signedBodySha256)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(view);
@@ -107,7 +117,20 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
             throw Refuse(StatusCode.PermissionDenied, codes.WrongSigner, $"The message is not signed by {expected?.ToString() ?? "the member it names"}.");
         }
 
-        var toBeSigned = EnvelopeDigest.Compute(envelope.Header.Span, envelope.Body.Span);
+        byte[] toBeSigned;
+        if (signedBodySha256 is null)
+        {
+            toBeSigned = EnvelopeDigest.Compute(envelope.Header.Span, envelope.Body.Span);
+        }
+        else if (envelope.Body.IsEmpty && signedBodySha256(header) is { Length: SHA256.HashSizeInBytes } bodyHash)
+        {
+            toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(envelope.Header.Span), bodyHash);
+        }
+        else
+        {
+            throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The document states no hash of what it signs, or carries a body it should not.");
+        }
+
         var signatureHolds = known is not null
             // A remembered key comes from a certificate whose signature already verified through the P-256 check.
             ? EnvelopeVerifier.VerifyDigestWithCheckedKey(toBeSigned, envelope.Signature.Span, known.Key)

@@ -7,6 +7,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
@@ -35,6 +36,9 @@ internal sealed class BusFixture : IAsyncDisposable
     public const string BackendMethod = "/test.Backend/Echo";
     public const string DeadService = ProviderSubsystem + "/getCitizen/v0";
 
+    /// <summary>The service the provider's access list names to let the client send it files (file sync).</summary>
+    public const string FileService = ProviderSubsystem + "/receiveFiles";
+
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<NodeServer> _providerNodes = [];
 
@@ -60,17 +64,17 @@ internal sealed class BusFixture : IAsyncDisposable
     /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
     internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
 
-    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null)
+    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
         foreach (var provider in bus.ProviderData)
         {
-            var node = await StartNodeAsync(provider);
+            var node = await StartNodeAsync(provider, files);
             bus._providerNodes.Add(node);
             bus._owned.Insert(0, node);
         }
 
-        bus.ClientNode = await StartNodeAsync(bus.ClientData);
+        bus.ClientNode = await StartNodeAsync(bus.ClientData, files);
         bus._owned.Insert(0, bus.ClientNode);
         return bus;
     }
@@ -101,7 +105,12 @@ internal sealed class BusFixture : IAsyncDisposable
                     new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backend, Method = BackendMethod, TimeoutMilliseconds = 5000 } },
                     new ServiceSettings { Service = DeadService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = $"http://127.0.0.1:{FreePort()}", Method = BackendMethod } },
                 ],
-                AccessRules = allow ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }] : [],
+                AccessRules = allow
+                    ? [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = DeadService, Subject = ClientSubsystem }, new AccessRule { Service = FileService, Subject = ClientSubsystem }]
+                    : [],
+
+                // The provider's subsystem is a system of its node too: it receives files there.
+                Clients = [new ClientSettings { Subsystem = ProviderSubsystem }],
             };
             settings.Write(provider.Paths.Settings);
             providers.Add(provider);
@@ -124,10 +133,17 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
-    private static Task<NodeServer> StartNodeAsync(EnrolledNode node) =>
-        NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+    private static Task<NodeServer> StartNodeAsync(EnrolledNode node, FileSyncOptions? files = null) =>
+        NodeServer.StartAsync(new NodeServerOptions
+        {
+            DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+            Files = files ?? new FileSyncOptions(),
+        });
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+
+    /// <summary>The provider's node's local (development) listener, where its systems receive files.</summary>
+    public GrpcChannel ProviderLocalChannel() => GrpcChannel.ForAddress(new Uri(ProviderNode.LocalAddress), new GrpcChannelOptions());
 
     private async Task StartRegistryAsync(ConfigurationParameters parameters)
     {

@@ -23,6 +23,9 @@ public sealed class DemoTests
         Assert.That(process.ExitCode, Is.Zero, text + await error);
         Assert.That(text.Split('\n').Count(l => l.Contains("answered by", StringComparison.Ordinal)), Is.EqualTo(3), text);
         Assert.That(text, Does.Contain("refused: Server.ServerProxy.AccessDenied"));
+        Assert.That(text, Does.Contain("3 files received and acknowledged; the sender's node sees 3 of 3 acknowledged"), text);
+        Assert.That(text, Does.Contain("already accepted, nothing stored twice"));
+        Assert.That(text, Does.Not.Contain("DOES NOT MATCH"));
         Assert.That(text, Does.Not.Contain("BROKEN"));
         Assert.That(text, Does.Contain("Demo complete."));
     }

@@ -24,17 +24,21 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>The last lines the node wrote (stdout and stderr together), for failure messages.</summary>
     public string Output => _server.Output;
 
-    public static NodeProcess Start(BusFixture.EnrolledNode node)
+    /// <summary>Starts <c>xbus node serve</c> on an enrolled data folder; <paramref name="extra"/> adds options (file sync's retry policy, say).</summary>
+    public static NodeProcess Start(BusFixture.EnrolledNode node, params string[] extra)
     {
         var localPort = BusFixture.FreePort();
         var metricsPort = BusFixture.FreePort();
         var server = XbusServer.Start(
             "node " + Path.GetFileName(node.Paths.DataDirectory), Path.GetDirectoryName(node.Paths.DataDirectory)!, $"http://127.0.0.1:{metricsPort}/health/ready",
+            [
             "node", "serve",
             "--data", node.Paths.DataDirectory,
             "--peer-listen", $"127.0.0.1:{node.PeerPort}",
             "--local-listen", $"127.0.0.1:{localPort}",
-            "--metrics-listen", $"127.0.0.1:{metricsPort}");
+            "--metrics-listen", $"127.0.0.1:{metricsPort}",
+            .. extra,
+            ]);
         return new NodeProcess(server, localPort);
     }
 

@@ -184,14 +184,14 @@ public sealed class SqliteMessageLogTests
             MessageId = string.Empty,
             Header = new byte[MessageLogRecord.MaxHeaderBytes + 1],
             SignerCertificateSha256 = new byte[20],
-            Direction = (MessageDirection)9,
+            Direction = (MessageDirection)99,
         };
 
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => log.AppendAsync(record).AsTask());
         Assert.That(refused.Message, Does.Contain("MessageId is empty")
             .And.Contain("Header has 65537 bytes")
             .And.Contain("SignerCertificateSha256 has 20 bytes")
-            .And.Contain("Direction 9")
+            .And.Contain("Direction 99")
             .And.Contain("Body has 1024 bytes, more than 100"));
 
         var wrongHash = Records.Make("msg-2", bodyBytes: 50) with { BodySha256 = new byte[32] };

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Files;
+using Google.Protobuf;
+
+namespace ExchangeBus.Cli.Files;
+
+/// <summary>
+/// <c>xbus files send|status|receive|list</c>: file sync as an agency system uses it, through its
+/// node's local listener (docs/files.md). Refusals print the node's stable code: <c>error CODE: …</c>.
+/// </summary>
+internal static class FilesCommands
+{
+    public const string BadFile = "Cli.Files.BadFile";
+
+    private const int PieceBytes = 1024 * 1024;
+
+    private static readonly Option<string> NodeOption = new("--node") { Description = "The node's local address.", DefaultValueFactory = _ => "http://127.0.0.1:5600" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print the answer as JSON." };
+
+    public static Command Create()
+    {
+        var files = new Command("files", "Citizen file sync: send files to other agencies' subsystems, follow them, receive them.");
+        files.Subcommands.Add(CreateSend());
+        files.Subcommands.Add(CreateStatus());
+        files.Subcommands.Add(CreateReceive());
+        files.Subcommands.Add(CreateList());
+        return files;
+    }
+
+    private static Command CreateSend()
+    {
+        var path = new Argument<string>("path") { Description = "The file to send." };
+        var client = new Option<string>("--client") { Description = "Sending subsystem, registered on the node.", Required = true };
+        var to = new Option<string[]>("--to") { Description = "Recipient subsystem (repeat for several).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var id = new Option<string>("--file-id") { Description = "The file's id, its idempotency key: sending the same id again stores nothing new.", Required = true };
+        var dossier = new Option<string?>("--dossier") { Description = "Dossier id." };
+        var version = new Option<uint>("--dossier-version") { Description = "Dossier version; a newer one supersedes older ones for the recipient.", DefaultValueFactory = _ => 1 };
+        var subject = new Option<string?>("--subject-id") { Description = "The citizen the file is about." };
+        var type = new Option<string>("--content-type") { Description = "Media type.", DefaultValueFactory = _ => "application/octet-stream" };
+        var name = new Option<string?>("--name") { Description = "File name the recipient sees [default: the file's own name]." };
+        var command = new Command("send", "Send a file; the node answers with its signed acceptance and delivers it.") { path, NodeOption, client, to, id, dossier, version, subject, type, name, JsonOption };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var file = parse.GetValue(path)!;
+            if (!File.Exists(file))
+            {
+                throw new CliException(BadFile, $"{file} does not exist.");
+            }
+
+            // Hashed first, streamed second: the node checks the content against the metadata.
+            byte[] sha;
+            long size;
+            await using (var read = File.OpenRead(file))
+            {
+                sha = await SHA256.HashDataAsync(read, cancellationToken).ConfigureAwait(false);
+                size = read.Length;
+            }
+
+            using var channel = Channel(parse);
+            using var call = channel.CallClientStreaming(FileMethods.Send, new CallOptions(CancellationToken: cancellationToken));
+            await call.RequestStream.WriteAsync(new SendRequest
+            {
+                Metadata = new FileMetadata
+                {
+                    FileId = parse.GetValue(id)!,
+                    Sender = parse.GetValue(client)!,
+                    DossierId = parse.GetValue(dossier) ?? string.Empty,
+                    DossierVersion = parse.GetValue(version),
+                    SubjectId = parse.GetValue(subject) ?? string.Empty,
+                    ContentType = parse.GetValue(type)!,
+                    FileName = parse.GetValue(name) ?? Path.GetFileName(file),
+                    Size = (ulong)size,
+                    Sha256 = ByteString.CopyFrom(sha),
+                    Recipients = { parse.GetValue(to)! },
+                },
+            }, cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[PieceBytes];
+            await using (var read = File.OpenRead(file))
+            {
+                int n;
+                while ((n = await read.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            var response = await call.ResponseAsync.ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(JsonOption))
+            {
+                output.WriteLine(JsonFormatter.Default.Format(response));
+                return;
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(response.Created ? "accepted" : "already accepted")} file {parse.GetValue(id)}: {size} bytes, SHA-256 {Convert.ToHexStringLower(sha)}, for {string.Join(", ", parse.GetValue(to)!)}"));
+        }));
+        return command;
+    }
+
+    private static Command CreateStatus()
+    {
+        var client = new Option<string>("--client") { Description = "The sending or receiving subsystem.", Required = true };
+        var id = new Option<string>("--file-id") { Description = "The file's id.", Required = true };
+        var command = new Command("status", "A file's state per recipient: accepted, sending, delivered, acknowledged, failed (with the reason).") { NodeOption, client, id, JsonOption };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            using var channel = Channel(parse);
+            var status = await channel.UnaryAsync(FileMethods.Status, new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! },
+                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(JsonOption))
+            {
+                output.WriteLine(JsonFormatter.Default.Format(status));
+                return;
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"file {status.Metadata.FileId} ({status.Metadata.FileName}, {status.Metadata.Size} bytes, dossier {Or(status.Metadata.DossierId)} v{status.Metadata.DossierVersion}) from {status.Metadata.Sender}"));
+            foreach (var r in status.Recipients)
+            {
+                var reason = r.Reason.Length == 0 ? string.Empty : $"  {r.Reason}";
+                var resumed = r.ResumedFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $"  resumed from byte {r.ResumedFrom}") : string.Empty;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Recipient}  {DeliveryStates.Name(r.State)}{reason}  attempts {r.Attempts}{resumed}{(r.Receipt is null ? string.Empty : "  signed receipt held")}"));
+            }
+        }));
+        return command;
+    }
+
+    private static Command CreateReceive()
+    {
+        var recipient = new Option<string>("--recipient") { Description = "The receiving subsystem, registered on the node.", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder to save files in, as <out>/<file id>/<name>.", Required = true };
+        var ack = new Option<bool>("--ack") { Description = "Acknowledge each file once saved and its SHA-256 checked (unacknowledged files come again)." };
+        var command = new Command("receive", "Save the files delivered to a subsystem and not yet acknowledged.") { NodeOption, recipient, output, ack, JsonOption };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var folder = parse.GetValue(output)!;
+            var subsystem = parse.GetValue(recipient)!;
+            using var channel = Channel(parse);
+            using var call = channel.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = subsystem, IncludeContent = true }, new CallOptions(CancellationToken: cancellationToken));
+            var saved = new List<(ReceivedFile File, string Path)>();
+            ReceivedFile? current = null;
+            FileStream? target = null;
+            IncrementalHash? hash = null;
+            try
+            {
+                while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                {
+                    var part = call.ResponseStream.Current;
+                    if (part.PartCase == ReceiveResponse.PartOneofCase.File)
+                    {
+                        await FinishAsync().ConfigureAwait(false);
+                        current = part.File;
+                        var name = current.Metadata.FileName;
+                        if (Path.GetFileName(name) != name || name is "." or ".." || Path.GetFileName(current.Metadata.FileId) != current.Metadata.FileId)
+                        {
+                            // The node refuses such names; this is the last line of defence, not the first.
+                            throw new CliException(BadFile, "The node handed out a file whose name or id is not a plain file name.");
+                        }
+
+                        var directory = Directory.CreateDirectory(Path.Combine(folder, current.Metadata.FileId)).FullName;
+                        target = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write);
+                        hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    }
+                    else if (target is not null)
+                    {
+                        await target.WriteAsync(part.Chunk.Memory, cancellationToken).ConfigureAwait(false);
+                        hash!.AppendData(part.Chunk.Span);
+                    }
+                }
+
+                await FinishAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (target is not null)
+                {
+                    await target.DisposeAsync().ConfigureAwait(false);
+                }
+
+                hash?.Dispose();
+            }
+
+            var text = parse.InvocationConfiguration.Output;
+            foreach (var (file, path) in saved)
+            {
+                if (parse.GetValue(ack))
+                {
+                    await channel.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = subsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId },
+                        new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
+                text.WriteLine(parse.GetValue(JsonOption)
+                    ? JsonFormatter.Default.Format(file)
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"received file {file.Metadata.FileId} from {file.Metadata.Sender} (dossier {Or(file.Metadata.DossierId)} v{file.Metadata.DossierVersion}): {path}, {file.Metadata.Size} bytes, SHA-256 checked{(parse.GetValue(ack) ? ", acknowledged" : string.Empty)}"));
+            }
+
+            if (saved.Count == 0 && !parse.GetValue(JsonOption))
+            {
+                text.WriteLine("no files waiting");
+            }
+
+            async Task FinishAsync()
+            {
+                if (current is null || target is null)
+                {
+                    return;
+                }
+
+                var path = target.Name;
+                await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await target.DisposeAsync().ConfigureAwait(false);
+                target = null;
+                var sha = hash!.GetHashAndReset();
+                hash.Dispose();
+                hash = null;
+                if (!CryptographicOperations.FixedTimeEquals(sha, current.Metadata.Sha256.Span))
+                {
+                    File.Delete(path);
+                    throw new CliException(FileErrors.HashMismatch, $"File {current.Metadata.FileId} did not arrive intact; it was not saved or acknowledged.");
+                }
+
+                saved.Add((current, path));
+            }
+        }));
+        return command;
+    }
+
+    private static Command CreateList()
+    {
+        var client = new Option<string>("--client") { Description = "The subsystem whose files to list.", Required = true };
+        var dossier = new Option<string?>("--dossier") { Description = "Only this dossier's history, every version." };
+        var command = new Command("list", "Files a subsystem sent or received, or one dossier's history.") { NodeOption, client, dossier, JsonOption };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            using var channel = Channel(parse);
+            var list = await channel.UnaryAsync(FileMethods.List, new ListRequest { Client = parse.GetValue(client)!, DossierId = parse.GetValue(dossier) ?? string.Empty },
+                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(JsonOption))
+            {
+                output.WriteLine(JsonFormatter.Default.Format(list));
+                return;
+            }
+
+            foreach (var f in list.Files)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{f.At.ToDateTimeOffset():yyyy-MM-ddTHH:mm:ssZ}  {f.Direction,-8}  {DeliveryStates.Name(f.State),-12}  dossier {Or(f.Metadata.DossierId)} v{f.Metadata.DossierVersion}  {f.Metadata.FileId}  {f.Metadata.FileName}  {f.Metadata.Size} bytes"));
+            }
+
+            if (list.Files.Count == 0)
+            {
+                output.WriteLine("no files");
+            }
+        }));
+        return command;
+    }
+
+    private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(new Uri(parse.GetValue(NodeOption)!), new GrpcChannelOptions());
+
+    private static string Or(string text) => text.Length == 0 ? "-" : text;
+}

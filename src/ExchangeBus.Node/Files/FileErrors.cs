@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace ExchangeBus.Node.Files;
+
+/// <summary>
+/// Stable error codes of file sync (docs/design/file-sync.md). Checks file sync shares with the
+/// exchange keep their <see cref="NodeErrors"/> codes: an unregistered caller, a peer node not in
+/// the configuration, a manifest signature or signer that does not hold, the access list.
+/// </summary>
+public static class FileErrors
+{
+    /// <summary>The first message is not the metadata, or a field is missing or malformed.</summary>
+    public const string BadMetadata = "Files.BadMetadata";
+
+    /// <summary>The file name has a path separator, is <c>.</c> or <c>..</c>, or has control characters.</summary>
+    public const string UnsafeFileName = "Files.UnsafeFileName";
+
+    /// <summary>The file is larger than the node's limit.</summary>
+    public const string TooLarge = "Files.TooLarge";
+
+    /// <summary>The content's length is not the size the metadata or manifest states.</summary>
+    public const string SizeMismatch = "Files.SizeMismatch";
+
+    /// <summary>The content's SHA-256 is not the one the metadata or manifest states.</summary>
+    public const string HashMismatch = "Files.HashMismatch";
+
+    /// <summary>A chunk's SHA-256 is not the one the signed chunk list has for it.</summary>
+    public const string ChunkMismatch = "Files.ChunkMismatch";
+
+    /// <summary>The chunk list does not hash to what the manifest signs, or has the wrong length.</summary>
+    public const string ChunkListMismatch = "Files.ChunkListMismatch";
+
+    /// <summary>The file id was used before by the same sender for another file.</summary>
+    public const string FileIdConflict = "Files.FileIdConflict";
+
+    /// <summary>A recipient subsystem is not in the global configuration, or not on the node it was sent to.</summary>
+    public const string UnknownRecipient = "Files.UnknownRecipient";
+
+    /// <summary>A recipient's member has no node in the global configuration.</summary>
+    public const string NoRecipientNode = "Files.NoRecipientNode";
+
+    /// <summary>The manifest is not a complete file manifest (kind, identifiers, metadata).</summary>
+    public const string InvalidManifest = "Files.InvalidManifest";
+
+    /// <summary>A push does not start where the recipient's verified bytes end.</summary>
+    public const string OffsetMismatch = "Files.OffsetMismatch";
+
+    /// <summary>Another push of the same file is running on the recipient's node (transient).</summary>
+    public const string TransferInProgress = "Files.TransferInProgress";
+
+    /// <summary>The recipient's disk is full (transient).</summary>
+    public const string InsufficientStorage = "Files.InsufficientStorage";
+
+    /// <summary>The receipt does not verify, is not the recipient member's, or does not answer the manifest.</summary>
+    public const string InvalidReceipt = "Files.InvalidReceipt";
+
+    /// <summary>No node of the recipient could be reached (transient, while retries last).</summary>
+    public const string RecipientUnreachable = "Files.RecipientUnreachable";
+
+    /// <summary>The delivery failed as many times as the node allows.</summary>
+    public const string AttemptsExhausted = "Files.AttemptsExhausted";
+
+    /// <summary>No such file for this subsystem.</summary>
+    public const string NotFound = "Files.NotFound";
+
+    /// <summary>Codes a recipient may answer that are worth retrying; every other coded answer is final.</summary>
+    internal static bool IsTransient(string? code) => code is null
+        or TransferInProgress or InsufficientStorage or RecipientUnreachable
+        or NodeErrors.ProviderOutdatedGlobalConf or NodeErrors.ProviderTimestampingFailed or NodeErrors.StaleOcsp
+        or NodeErrors.ProviderInternal;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ExchangeBus.Node.Files;
+
+/// <summary>
+/// The node's file contents, content-addressed under <c>files/</c> in its data folder:
+/// <c>objects/&lt;sha256&gt;</c> holds verified files (one copy however many ids or recipients name
+/// it), <c>tmp/</c> what a system is sending right now, <c>incoming/&lt;key&gt;.part</c> the verified
+/// chunks of a file a peer is pushing, kept across interruptions so a push can resume. Only
+/// <c>objects/</c> is ever read for a system; a file gets there whole and verified, by a rename.
+/// </summary>
+public sealed class FileStore
+{
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    public FileStore(string root)
+    {
+        Root = root;
+        foreach (var directory in new[] { root, Objects, Temp, Incoming })
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                // Citizens' files: owner-only, like the rest of the data folder.
+                Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+            }
+        }
+
+        // Whatever a system was sending when the node stopped is not accepted: nobody will finish it.
+        foreach (var stale in Directory.EnumerateFiles(Temp))
+        {
+            File.Delete(stale);
+        }
+    }
+
+    public string Root { get; }
+
+    public string Objects => Path.Combine(Root, "objects");
+
+    public string Temp => Path.Combine(Root, "tmp");
+
+    public string Incoming => Path.Combine(Root, "incoming");
+
+    public string ObjectPath(ReadOnlySpan<byte> sha256) => Path.Combine(Objects, Convert.ToHexStringLower(sha256));
+
+    public bool Has(ReadOnlySpan<byte> sha256) => File.Exists(ObjectPath(sha256));
+
+    public FileStream OpenRead(ReadOnlySpan<byte> sha256) =>
+        new(ObjectPath(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>The resumable part of a pushed file: one name per sender, file id and content, never chosen by the peer.</summary>
+    public string PartPath(string sender, string fileId, ReadOnlySpan<byte> sha256)
+    {
+        var key = SHA256.HashData(Encoding.UTF8.GetBytes($"{sender}\n{fileId}\n{Convert.ToHexStringLower(sha256)}"));
+        return Path.Combine(Incoming, Convert.ToHexStringLower(key) + ".part");
+    }
+
+    public string NewTempPath() => Path.Combine(Temp, Guid.NewGuid().ToString("N") + ".tmp");
+
+    /// <summary>Creates (or opens) a file owner-only for writing.</summary>
+    public static FileStream OpenWrite(string path, FileMode mode)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = mode,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.Read,
+            BufferSize = 0,
+            Options = FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows() && mode is FileMode.CreateNew or FileMode.Create or FileMode.OpenOrCreate)
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return new FileStream(path, options);
+    }
+
+    /// <summary>
+    /// Moves a verified, flushed file into the store under its hash. When the content is there
+    /// already the file is dropped: the store never holds two copies.
+    /// </summary>
+    public void Commit(string verifiedPath, ReadOnlySpan<byte> sha256)
+    {
+        var target = ObjectPath(sha256);
+        if (File.Exists(target))
+        {
+            File.Delete(verifiedPath);
+            return;
+        }
+
+        File.Move(verifiedPath, target, overwrite: false);
+    }
+
+    public static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the next start's clean-up (tmp/) or the next push (incoming/, truncated then).
+        }
+    }
+}
+
+/// <summary>
+/// Hashes content as it streams, whatever the sizes of the pieces it comes in: the whole file's
+/// SHA-256 and the SHA-256 of each fixed-size chunk (the manifest's chunk list).
+/// </summary>
+internal sealed class ChunkHasher(int chunkBytes) : IDisposable
+{
+    private readonly IncrementalHash _whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash _chunk = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly MemoryStream _chunkHashes = new();
+    private int _inChunk;
+
+    public long Length { get; private set; }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        _whole.AppendData(data);
+        Length += data.Length;
+        while (!data.IsEmpty)
+        {
+            var take = Math.Min(chunkBytes - _inChunk, data.Length);
+            _chunk.AppendData(data[..take]);
+            _inChunk += take;
+            data = data[take..];
+            if (_inChunk == chunkBytes)
+            {
+                _chunkHashes.Write(_chunk.GetHashAndReset());
+                _inChunk = 0;
+            }
+        }
+    }
+
+    /// <summary>The file's SHA-256 and its chunk list (32 bytes per chunk).</summary>
+    public (byte[] Sha256, byte[] ChunkHashes) Complete()
+    {
+        if (_inChunk > 0)
+        {
+            _chunkHashes.Write(_chunk.GetHashAndReset());
+            _inChunk = 0;
+        }
+
+        return (_whole.GetHashAndReset(), _chunkHashes.ToArray());
+    }
+
+    public void Dispose()
+    {
+        _whole.Dispose();
+        _chunk.Dispose();
+        _chunkHashes.Dispose();
+    }
+}

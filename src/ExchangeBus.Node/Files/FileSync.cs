@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Hosting;
+
+namespace ExchangeBus.Node.Files;
+
+/// <summary>
+/// File sync on one node: the store, <c>files.db</c>, the local service for the node's systems,
+/// the peer service for other nodes and the delivery worker (docs/files.md).
+/// </summary>
+public sealed class FileSync : IAsyncDisposable
+{
+    private FileSync(NodeContext node, FileSyncOptions options, FileStore store, FilesDatabase database, ILoggerFactory loggers)
+    {
+        Options = options;
+        Store = store;
+        Database = database;
+        Worker = new DeliveryWorker(node, this, loggers.CreateLogger<DeliveryWorker>());
+        Local = new LocalFiles(node, this, loggers.CreateLogger<LocalFiles>());
+        Receiver = new FileReceiver(node, this, loggers.CreateLogger<FileReceiver>());
+    }
+
+    public FileSyncOptions Options { get; }
+
+    public FileStore Store { get; }
+
+    public FilesDatabase Database { get; }
+
+    public DeliveryWorker Worker { get; }
+
+    public LocalFiles Local { get; }
+
+    public FileReceiver Receiver { get; }
+
+    public static FileSync Open(NodeContext node, NodePaths paths, FileSyncOptions options, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, string.Join("; ", problems));
+        }
+
+        var store = new FileStore(paths.Files);
+        return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase), loggers);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Worker.DisposeAsync().ConfigureAwait(false);
+        Database.Dispose();
+    }
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace ExchangeBus.Node.Files;
+
+/// <summary>File sync's limits and retry policy (docs/files.md).</summary>
+public sealed record FileSyncOptions
+{
+    /// <summary>The largest file this node accepts, from its systems or from a peer.</summary>
+    public long MaxFileBytes { get; init; } = 16L * 1024 * 1024 * 1024;
+
+    /// <summary>The chunk size of the manifests this node signs (each chunk's hash is signed through the chunk list).</summary>
+    public int ChunkBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The first retry waits this long; each further one twice as long, up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Attempts per recipient before the delivery is failed with <see cref="FileErrors.AttemptsExhausted"/>.</summary>
+    public int MaxAttempts { get; init; } = 50;
+
+    /// <summary>Deliveries pushed at the same time.</summary>
+    public int MaxParallelDeliveries { get; init; } = 4;
+
+    /// <summary>The smallest and largest chunk a peer's manifest may use.</summary>
+    internal const int MinChunkBytes = 16 * 1024;
+
+    internal const int MaxChunkBytes = 4 * 1024 * 1024;
+
+    internal IEnumerable<string> Validate()
+    {
+        if (MaxFileBytes < 1)
+        {
+            yield return "files: the size limit must be positive";
+        }
+
+        if (ChunkBytes is < MinChunkBytes or > MaxChunkBytes)
+        {
+            yield return $"files: the chunk size must be {MinChunkBytes}–{MaxChunkBytes} bytes";
+        }
+
+        if (RetryBaseDelay <= TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay)
+        {
+            yield return "files: retry delays must be positive, the largest no smaller than the first";
+        }
+
+        if (MaxAttempts < 1 || MaxParallelDeliveries < 1)
+        {
+            yield return "files: attempts and parallel deliveries must be at least 1";
+        }
+    }
+}

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Core.Identifiers;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.Node.Files;
+
+/// <summary>A file this node accepted from one of its systems.</summary>
+public sealed record SentFile(FileDescription Description, byte[] ChunkHashes, byte[] Acceptance, DateTimeOffset AcceptedAt, IReadOnlyList<string> Recipients);
+
+/// <summary>One recipient's delivery of a sent file.</summary>
+public sealed record OutboxEntry(
+    string Sender, string FileId, string Recipient, DeliveryState State, int Attempts, DateTimeOffset NextAttemptAt,
+    string Reason, long ResumedFrom, byte[] Manifest, byte[]? Receipt, DateTimeOffset UpdatedAt);
+
+/// <summary>A file this node received for one of its subsystems.</summary>
+public sealed record InboxEntry(
+    string Recipient, FileDescription Description, string SenderNode, byte[] Manifest, byte[] Receipt,
+    DeliveryState State, DateTimeOffset ReceivedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// <c>files.db</c>: what was sent (files, one outbox row per recipient, written in the same
+/// transaction) and what was received (inbox), in SQLite with WAL and full sync, so a state a
+/// caller was told survives a crash. One connection behind a lock: file sync writes a few rows
+/// per file, far below what would make that the bottleneck.
+/// </summary>
+public sealed class FilesDatabase : IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS files (
+            sender TEXT NOT NULL, file_id TEXT NOT NULL, dossier_id TEXT NOT NULL, dossier_version INTEGER NOT NULL,
+            subject_id TEXT NOT NULL, content_type TEXT NOT NULL, file_name TEXT NOT NULL, size INTEGER NOT NULL,
+            sha256 BLOB NOT NULL, chunk_bytes INTEGER NOT NULL, recipients TEXT NOT NULL, accepted_at INTEGER NOT NULL,
+            acceptance BLOB NOT NULL, chunk_hashes BLOB NOT NULL,
+            PRIMARY KEY (sender, file_id)) STRICT;
+        CREATE INDEX IF NOT EXISTS files_by_dossier ON files(sender, dossier_id, dossier_version);
+        CREATE TABLE IF NOT EXISTS outbox (
+            sender TEXT NOT NULL, file_id TEXT NOT NULL, recipient TEXT NOT NULL, state INTEGER NOT NULL,
+            attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, reason TEXT NOT NULL, resumed_from INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL, manifest BLOB NOT NULL, receipt BLOB,
+            PRIMARY KEY (sender, file_id, recipient)) STRICT;
+        CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE state IN (1, 2);
+        CREATE TABLE IF NOT EXISTS inbox (
+            recipient TEXT NOT NULL, sender TEXT NOT NULL, file_id TEXT NOT NULL, sender_node TEXT NOT NULL,
+            dossier_id TEXT NOT NULL, dossier_version INTEGER NOT NULL, subject_id TEXT NOT NULL, content_type TEXT NOT NULL,
+            file_name TEXT NOT NULL, size INTEGER NOT NULL, sha256 BLOB NOT NULL, chunk_bytes INTEGER NOT NULL,
+            state INTEGER NOT NULL, received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+            manifest BLOB NOT NULL, receipt BLOB NOT NULL,
+            PRIMARY KEY (recipient, sender, file_id)) STRICT;
+        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(recipient, received_at) WHERE state = 3;
+        CREATE INDEX IF NOT EXISTS inbox_by_dossier ON inbox(recipient, dossier_id, dossier_version);
+        CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
+        """;
+
+    private const string FileColumns = "sender, file_id, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, recipients, accepted_at, acceptance, chunk_hashes";
+    private const string OutboxColumns = "sender, file_id, recipient, state, attempts, next_attempt_at, reason, resumed_from, manifest, receipt, updated_at";
+    private const string InboxColumns = "recipient, sender, file_id, sender_node, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, manifest, receipt, state, received_at, updated_at";
+
+    private readonly Lock _gate = new();
+    private readonly SqliteConnection _connection;
+
+    private FilesDatabase(SqliteConnection connection) => _connection = connection;
+
+    public static FilesDatabase Open(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+            Execute(connection, Schema);
+            return new FilesDatabase(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The file and one outbox row per recipient, in one transaction; false when the id was taken meanwhile.</summary>
+    public bool InsertSent(SentFile file, IReadOnlyList<OutboxEntry> outbox)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var d = file.Description;
+            using (var command = Command($"INSERT OR IGNORE INTO files ({FileColumns}) VALUES ($sender, $file_id, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $recipients, $accepted_at, $acceptance, $chunk_hashes);", transaction))
+            {
+                AddDescription(command, d);
+                command.Parameters.AddWithValue("$recipients", string.Join(' ', file.Recipients));
+                command.Parameters.AddWithValue("$accepted_at", file.AcceptedAt.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$acceptance", file.Acceptance);
+                command.Parameters.AddWithValue("$chunk_hashes", file.ChunkHashes);
+                if (command.ExecuteNonQuery() == 0)
+                {
+                    return false;
+                }
+            }
+
+            foreach (var entry in outbox)
+            {
+                using var command = Command($"INSERT INTO outbox ({OutboxColumns}) VALUES ($sender, $file_id, $recipient, $state, $attempts, $next, $reason, $resumed, $manifest, $receipt, $updated);", transaction);
+                AddOutbox(command, entry);
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return true;
+        }
+    }
+
+    public SentFile? GetSent(string sender, string fileId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {FileColumns} FROM files WHERE sender = $s AND file_id = $f;");
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadSent(reader) : null;
+        }
+    }
+
+    public IReadOnlyList<SentFile> ListSent(string sender, string? dossierId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {FileColumns} FROM files WHERE sender = $s AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, accepted_at;");
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
+            return ReadAll(command, ReadSent);
+        }
+    }
+
+    public IReadOnlyList<OutboxEntry> Outbox(string sender, string fileId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE sender = $s AND file_id = $f ORDER BY recipient;");
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            return ReadAll(command, ReadOutbox);
+        }
+    }
+
+    /// <summary>Deliveries to attempt now: accepted, or interrupted while sending (a restart), and due.</summary>
+    public IReadOnlyList<OutboxEntry> Due(DateTimeOffset now, int limit)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE state IN (1, 2) AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit;");
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$limit", limit);
+            return ReadAll(command, ReadOutbox);
+        }
+    }
+
+    /// <summary>When the next delivery falls due, if any is waiting.</summary>
+    public DateTimeOffset? NextDue()
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT MIN(next_attempt_at) FROM outbox WHERE state IN (1, 2);");
+            return command.ExecuteScalar() is long at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
+        }
+    }
+
+    /// <summary>Makes every delivery that was running (or waiting to retry) due now: called once at start.</summary>
+    public void ReleaseLeases(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>A delivery that failed on this node's side (disk, database) is tried again at <paramref name="at"/>.</summary>
+    public void Postpone(string sender, string fileId, string recipient, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE outbox SET next_attempt_at = $at WHERE sender = $s AND file_id = $f AND recipient = $r AND state = 2;");
+            command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            command.Parameters.AddWithValue("$r", recipient);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public void UpdateOutbox(OutboxEntry entry)
+    {
+        lock (_gate)
+        {
+            using var command = Command("""
+                UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_at = $next, reason = $reason,
+                    resumed_from = $resumed, receipt = $receipt, updated_at = $updated, manifest = $manifest
+                WHERE sender = $sender AND file_id = $file_id AND recipient = $recipient;
+                """);
+            AddOutbox(command, entry);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public InboxEntry? GetReceived(string recipient, string sender, string fileId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND sender = $s AND file_id = $f;");
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadInbox(reader) : null;
+        }
+    }
+
+    public IReadOnlyList<InboxEntry> ReceivedByFileId(string recipient, string fileId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND file_id = $f ORDER BY sender;");
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$f", fileId);
+            return ReadAll(command, ReadInbox);
+        }
+    }
+
+    /// <summary>
+    /// Records a received file. In the same transaction, a newer version of the same sender's
+    /// dossier supersedes the unacknowledged older ones for this recipient; a file older than a
+    /// version already there arrives superseded. Returns the state the file got.
+    /// </summary>
+    public DeliveryState InsertReceived(InboxEntry entry)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var d = entry.Description;
+            var state = DeliveryState.Delivered;
+            if (d.DossierId.Length > 0)
+            {
+                using (var newer = Command("SELECT COUNT(*) FROM inbox WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version > $v;", transaction))
+                {
+                    newer.Parameters.AddWithValue("$r", entry.Recipient);
+                    newer.Parameters.AddWithValue("$s", d.Sender.ToString());
+                    newer.Parameters.AddWithValue("$d", d.DossierId);
+                    newer.Parameters.AddWithValue("$v", (long)d.DossierVersion);
+                    if ((long)newer.ExecuteScalar()! > 0)
+                    {
+                        state = DeliveryState.Superseded;
+                    }
+                }
+
+                using var older = Command("UPDATE inbox SET state = $superseded, updated_at = $now WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version < $v AND state = $delivered;", transaction);
+                older.Parameters.AddWithValue("$superseded", (long)DeliveryState.Superseded);
+                older.Parameters.AddWithValue("$delivered", (long)DeliveryState.Delivered);
+                older.Parameters.AddWithValue("$now", entry.ReceivedAt.ToUnixTimeMilliseconds());
+                older.Parameters.AddWithValue("$r", entry.Recipient);
+                older.Parameters.AddWithValue("$s", d.Sender.ToString());
+                older.Parameters.AddWithValue("$d", d.DossierId);
+                older.Parameters.AddWithValue("$v", (long)d.DossierVersion);
+                older.ExecuteNonQuery();
+            }
+
+            using (var command = Command($"INSERT INTO inbox ({InboxColumns}) VALUES ($recipient, $sender, $file_id, $sender_node, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $manifest, $receipt, $state, $received_at, $updated_at);", transaction))
+            {
+                AddDescription(command, d);
+                command.Parameters.AddWithValue("$recipient", entry.Recipient);
+                command.Parameters.AddWithValue("$sender_node", entry.SenderNode);
+                command.Parameters.AddWithValue("$manifest", entry.Manifest);
+                command.Parameters.AddWithValue("$receipt", entry.Receipt);
+                command.Parameters.AddWithValue("$state", (long)state);
+                command.Parameters.AddWithValue("$received_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$updated_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return state;
+        }
+    }
+
+    /// <summary>Delivered, not yet acknowledged, not superseded: what <c>Receive</c> hands out (again).</summary>
+    public IReadOnlyList<InboxEntry> Pending(string recipient, int limit)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND state = 3 ORDER BY received_at, sender, file_id LIMIT $limit;");
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$limit", limit);
+            return ReadAll(command, ReadInbox);
+        }
+    }
+
+    public IReadOnlyList<InboxEntry> ListReceived(string recipient, string? dossierId)
+    {
+        lock (_gate)
+        {
+            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, received_at;");
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
+            return ReadAll(command, ReadInbox);
+        }
+    }
+
+    /// <summary>Marks a delivered (or superseded) file acknowledged; false when there is no such file.</summary>
+    public bool Acknowledge(string recipient, string sender, string fileId, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE inbox SET state = 4, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f;");
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read)
+    {
+        var list = new List<T>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(read(reader));
+        }
+
+        return list;
+    }
+
+    private static void AddDescription(SqliteCommand command, FileDescription d)
+    {
+        command.Parameters.AddWithValue("$sender", d.Sender.ToString());
+        command.Parameters.AddWithValue("$file_id", d.FileId);
+        command.Parameters.AddWithValue("$dossier_id", d.DossierId);
+        command.Parameters.AddWithValue("$dossier_version", (long)d.DossierVersion);
+        command.Parameters.AddWithValue("$subject_id", d.SubjectId);
+        command.Parameters.AddWithValue("$content_type", d.ContentType);
+        command.Parameters.AddWithValue("$file_name", d.FileName);
+        command.Parameters.AddWithValue("$size", d.Size);
+        command.Parameters.AddWithValue("$sha256", d.Sha256);
+        command.Parameters.AddWithValue("$chunk_bytes", (long)d.ChunkBytes);
+    }
+
+    private static void AddOutbox(SqliteCommand command, OutboxEntry e)
+    {
+        command.Parameters.AddWithValue("$sender", e.Sender);
+        command.Parameters.AddWithValue("$file_id", e.FileId);
+        command.Parameters.AddWithValue("$recipient", e.Recipient);
+        command.Parameters.AddWithValue("$state", (long)e.State);
+        command.Parameters.AddWithValue("$attempts", (long)e.Attempts);
+        command.Parameters.AddWithValue("$next", e.NextAttemptAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$reason", e.Reason);
+        command.Parameters.AddWithValue("$resumed", e.ResumedFrom);
+        command.Parameters.AddWithValue("$manifest", e.Manifest);
+        command.Parameters.AddWithValue("$receipt", (object?)e.Receipt ?? DBNull.Value);
+        command.Parameters.AddWithValue("$updated", e.UpdatedAt.ToUnixTimeMilliseconds());
+    }
+
+    // files: sender, file_id, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes.
+    private static FileDescription ReadDescription(SqliteDataReader r, int at) => new(
+        r.GetString(at + 1), SubsystemId.Parse(r.GetString(at)), r.GetString(at + 2), (uint)r.GetInt64(at + 3), r.GetString(at + 4),
+        r.GetString(at + 5), r.GetString(at + 6), r.GetInt64(at + 7), r.GetFieldValue<byte[]>(at + 8), (int)r.GetInt64(at + 9));
+
+    private static SentFile ReadSent(SqliteDataReader r) => new(
+        ReadDescription(r, 0), r.GetFieldValue<byte[]>(13), r.GetFieldValue<byte[]>(12),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)), r.GetString(10).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    private static OutboxEntry ReadOutbox(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), (DeliveryState)r.GetInt64(3), (int)r.GetInt64(4),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), r.GetString(6), r.GetInt64(7), r.GetFieldValue<byte[]>(8),
+        r.IsDBNull(9) ? null : r.GetFieldValue<byte[]>(9), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)));
+
+    private static InboxEntry ReadInbox(SqliteDataReader r)
+    {
+        // inbox: recipient, sender, file_id, sender_node, dossier_id, ...: sender and file id are
+        // not next to the rest, so the description is read field by field.
+        var description = new FileDescription(
+            r.GetString(2), SubsystemId.Parse(r.GetString(1)), r.GetString(4), (uint)r.GetInt64(5), r.GetString(6),
+            r.GetString(7), r.GetString(8), r.GetInt64(9), r.GetFieldValue<byte[]>(10), (int)r.GetInt64(11));
+        return new InboxEntry(
+            r.GetString(0), description, r.GetString(3), r.GetFieldValue<byte[]>(12), r.GetFieldValue<byte[]>(13),
+            (DeliveryState)r.GetInt64(14), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(15)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(16)));
+    }
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Buffers;
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.MessageLog;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Files;
+
+/// <summary>
+/// File sync for the node's own systems, on the local listener: each call acts as a subsystem
+/// registered on this node, authenticated as for exchanges (<see cref="ClientExchange.Authenticate"/>).
+/// </summary>
+public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger<LocalFiles> logger)
+{
+    private const int ReadChunkBytes = 1024 * 1024;
+    private const int MaxListed = 10_000;
+
+    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
+        .AddMethod(FileMethods.Send, (requests, context) => Guarded(context, () => SendAsync(requests, context)))
+        .AddMethod(FileMethods.Status, (request, context) => Guarded(context, () => StatusAsync(request, context)))
+        .AddMethod(FileMethods.Receive, (request, responses, context) => Guarded(context, async () =>
+        {
+            await ReceiveAsync(request, responses, context).ConfigureAwait(false);
+            return true;
+        }))
+        .AddMethod(FileMethods.Acknowledge, (request, context) => Guarded(context, () => AcknowledgeAsync(request, context)))
+        .AddMethod(FileMethods.List, (request, context) => Guarded(context, () => Task.FromResult(List(request, context))))
+        .Build();
+
+    private async Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (NodeException ex)
+        {
+            Log.Refused(logger, ex.Code, context.HttpContext.TraceIdentifier);
+            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+        }
+    }
+
+    private async Task<SendResponse> SendAsync(IAsyncStreamReader<SendRequest> requests, ServerCallContext context)
+    {
+        var cancellationToken = context.CancellationToken;
+        if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false) || requests.Current.PartCase != SendRequest.PartOneofCase.Metadata)
+        {
+            throw new NodeException(StatusCode.InvalidArgument, FileErrors.BadMetadata, "The first message of a send must be the file's metadata.");
+        }
+
+        var metadata = requests.Current.Metadata;
+        FileDocuments.CheckMetadata(metadata, files.Options.MaxFileBytes);
+        var sender = Authenticate(metadata.Sender, context);
+        var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        var recipients = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var text in metadata.Recipients)
+        {
+            var recipient = ParseSubsystem(text, "recipient");
+            if (!view.SubsystemExists(recipient))
+            {
+                throw new NodeException(StatusCode.NotFound, FileErrors.UnknownRecipient, $"{recipient} is not in the global configuration.");
+            }
+
+            if (view.NodesOf(recipient.Member).Count == 0)
+            {
+                throw new NodeException(StatusCode.FailedPrecondition, FileErrors.NoRecipientNode, $"{recipient.Member} has no node in the global configuration.");
+            }
+
+            recipients.Add(recipient.ToString());
+        }
+
+        var file = new FileDescription(
+            metadata.FileId, sender, metadata.DossierId, metadata.DossierVersion, metadata.SubjectId, metadata.ContentType,
+            metadata.FileName, (long)metadata.Size, metadata.Sha256.ToByteArray(), files.Options.ChunkBytes);
+        var existing = files.Database.GetSent(sender.ToString(), file.FileId);
+        if (existing is not null && !SameFile(existing, file, recipients))
+        {
+            throw new NodeException(StatusCode.AlreadyExists, FileErrors.FileIdConflict, $"File id {file.FileId} was already used for another file.");
+        }
+
+        var chunkHashes = await StoreContentAsync(requests, file, store: existing is null, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return new SendResponse { Acceptance = SignedEnvelope.Parser.ParseFrom(existing.Acceptance), Created = false };
+        }
+
+        var correlationId = context.HttpContext.TraceIdentifier;
+        var now = node.TimeProvider.GetUtcNow();
+        var (acceptanceHeader, acceptance) = FileDocuments.Acceptance(node, file, recipients);
+        var manifests = recipients.Select(r => (Recipient: r, Manifest: FileDocuments.Manifest(node, file, SubsystemId.Parse(r), chunkHashes))).ToList();
+        var outbox = manifests.Select(m => new OutboxEntry(
+            sender.ToString(), file.FileId, m.Recipient, DeliveryState.Accepted, 0, now, string.Empty, 0, m.Manifest.Envelope.ToByteArray(), null, now)).ToList();
+        if (!files.Database.InsertSent(new SentFile(file, chunkHashes, acceptance.ToByteArray(), now, [.. recipients]), outbox))
+        {
+            // Sent twice at once: the other call's acceptance stands.
+            var winner = files.Database.GetSent(sender.ToString(), file.FileId)!;
+            return SameFile(winner, file, recipients)
+                ? new SendResponse { Acceptance = SignedEnvelope.Parser.ParseFrom(winner.Acceptance), Created = false }
+                : throw new NodeException(StatusCode.AlreadyExists, FileErrors.FileIdConflict, $"File id {file.FileId} was already used for another file.");
+        }
+
+        var logged = new List<Task>
+        {
+            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileAccepted, acceptanceHeader, acceptance, file.Sha256, correlationId, string.Join(' ', recipients)), CancellationToken.None).AsTask(),
+        };
+        logged.AddRange(manifests.Select(m => node.Log.AppendAsync(
+            FileRecords.Signed(MessageDirection.FileManifestSent, m.Manifest.Header, m.Manifest.Envelope, file.Sha256, correlationId), CancellationToken.None).AsTask()));
+        await Task.WhenAll(logged).ConfigureAwait(false);
+        Log.Accepted(logger, recipients.Count, correlationId);
+        files.Worker.Signal();
+        return new SendResponse { Acceptance = acceptance, Created = true };
+    }
+
+    /// <summary>
+    /// Streams the content to a temporary file while hashing it, then moves it into the store.
+    /// A resend of a known file is hashed and checked but not written again.
+    /// </summary>
+    private async Task<byte[]> StoreContentAsync(IAsyncStreamReader<SendRequest> requests, FileDescription file, bool store, CancellationToken cancellationToken)
+    {
+        var temp = files.Store.NewTempPath();
+        try
+        {
+            using var hasher = new ChunkHasher(file.ChunkBytes);
+            byte[] sha;
+            byte[] chunkHashes;
+            await using (var output = FileStore.OpenWrite(temp, FileMode.CreateNew))
+            {
+                while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
+                {
+                    if (requests.Current.PartCase != SendRequest.PartOneofCase.Chunk)
+                    {
+                        throw new NodeException(StatusCode.InvalidArgument, FileErrors.BadMetadata, "Only the first message of a send is metadata.");
+                    }
+
+                    var data = requests.Current.Chunk.Memory;
+                    if (hasher.Length + data.Length > file.Size)
+                    {
+                        throw new NodeException(StatusCode.InvalidArgument, FileErrors.SizeMismatch, $"The content is longer than the {file.Size} bytes the metadata states.");
+                    }
+
+                    hasher.Append(data.Span);
+                    if (store)
+                    {
+                        await output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (hasher.Length != file.Size)
+                {
+                    throw new NodeException(StatusCode.InvalidArgument, FileErrors.SizeMismatch, $"The content is {hasher.Length} bytes, not the {file.Size} the metadata states.");
+                }
+
+                (sha, chunkHashes) = hasher.Complete();
+                if (!CryptographicOperations.FixedTimeEquals(sha, file.Sha256))
+                {
+                    throw new NodeException(StatusCode.InvalidArgument, FileErrors.HashMismatch, "The content's SHA-256 is not the one the metadata states.");
+                }
+
+                // On disk before anyone is told it was accepted.
+                output.Flush(flushToDisk: true);
+            }
+
+            if (store)
+            {
+                files.Store.Commit(temp, sha);
+            }
+            else
+            {
+                File.Delete(temp);
+            }
+
+            return chunkHashes;
+        }
+        catch (IOException ex) when (DiskFull(ex))
+        {
+            FileStore.DeleteQuietly(temp);
+            throw new NodeException(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The node's disk is full.");
+        }
+        catch
+        {
+            FileStore.DeleteQuietly(temp);
+            throw;
+        }
+    }
+
+    private async Task<StatusResponse> StatusAsync(StatusRequest request, ServerCallContext context)
+    {
+        var client = Authenticate(request.Client, context).ToString();
+        var response = new StatusResponse();
+        if (files.Database.GetSent(client, request.FileId) is { } sent)
+        {
+            response.Metadata = sent.Description.ToMetadata(sent.Recipients);
+            foreach (var entry in files.Database.Outbox(client, request.FileId))
+            {
+                var current = entry.State == DeliveryState.Delivered
+                    ? await files.Worker.RefreshAcknowledgedAsync(entry, sent.Description, context.CancellationToken).ConfigureAwait(false)
+                    : entry;
+                response.Recipients.Add(new RecipientState
+                {
+                    Recipient = current.Recipient,
+                    State = current.State,
+                    Reason = current.Reason,
+                    Attempts = (uint)current.Attempts,
+                    ResumedFrom = (ulong)current.ResumedFrom,
+                    Receipt = current.Receipt is null ? null : SignedEnvelope.Parser.ParseFrom(current.Receipt),
+                    UpdatedAt = Timestamp.FromDateTimeOffset(current.UpdatedAt),
+                    Sender = client,
+                });
+            }
+        }
+
+        foreach (var received in files.Database.ReceivedByFileId(client, request.FileId))
+        {
+            response.Metadata ??= received.Description.ToMetadata([client]);
+            response.Recipients.Add(new RecipientState
+            {
+                Recipient = client,
+                State = received.State,
+                Receipt = SignedEnvelope.Parser.ParseFrom(received.Receipt),
+                UpdatedAt = Timestamp.FromDateTimeOffset(received.UpdatedAt),
+                Sender = received.Description.Sender.ToString(),
+            });
+        }
+
+        return response.Metadata is null
+            ? throw new NodeException(StatusCode.NotFound, FileErrors.NotFound, $"{client} has sent or received no file with id {request.FileId}.")
+            : response;
+    }
+
+    private async Task ReceiveAsync(ReceiveRequest request, IServerStreamWriter<ReceiveResponse> responses, ServerCallContext context)
+    {
+        var recipient = Authenticate(request.Recipient, context).ToString();
+        var limit = request.MaxFiles == 0 ? MaxListed : (int)Math.Min(request.MaxFiles, MaxListed);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadChunkBytes);
+        try
+        {
+            foreach (var entry in files.Database.Pending(recipient, limit))
+            {
+                await responses.WriteAsync(new ReceiveResponse { File = Describe(entry) }, context.CancellationToken).ConfigureAwait(false);
+                if (!request.IncludeContent)
+                {
+                    continue;
+                }
+
+                await using var content = files.Store.OpenRead(entry.Description.Sha256);
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, ReadChunkBytes), context.CancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await responses.WriteAsync(new ReceiveResponse { Chunk = ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<AcknowledgeResponse> AcknowledgeAsync(AcknowledgeRequest request, ServerCallContext context)
+    {
+        var recipient = Authenticate(request.Recipient, context).ToString();
+        var entry = files.Database.GetReceived(recipient, request.Sender, request.FileId)
+            ?? throw new NodeException(StatusCode.NotFound, FileErrors.NotFound, $"{recipient} has received no file {request.FileId} from {request.Sender}.");
+        if (entry.State != DeliveryState.Acknowledged)
+        {
+            files.Database.Acknowledge(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow());
+            await node.Log.AppendAsync(FileRecords.State(
+                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return new AcknowledgeResponse { State = DeliveryState.Acknowledged };
+    }
+
+    private ListResponse List(ListRequest request, ServerCallContext context)
+    {
+        var client = Authenticate(request.Client, context).ToString();
+        var dossier = request.DossierId.Length == 0 ? null : request.DossierId;
+        var response = new ListResponse();
+        foreach (var sent in files.Database.ListSent(client, dossier).Take(MaxListed))
+        {
+            var states = files.Database.Outbox(client, sent.Description.FileId).Select(o => o.State).ToList();
+            response.Files.Add(new ListedFile
+            {
+                Metadata = sent.Description.ToMetadata(sent.Recipients),
+                Direction = "sent",
+                State = states.Count == 0 ? DeliveryState.Unspecified : states.Min(),
+                At = Timestamp.FromDateTimeOffset(sent.AcceptedAt),
+            });
+        }
+
+        foreach (var received in files.Database.ListReceived(client, dossier).Take(MaxListed))
+        {
+            response.Files.Add(new ListedFile
+            {
+                Metadata = received.Description.ToMetadata([client]),
+                Direction = "received",
+                State = received.State,
+                At = Timestamp.FromDateTimeOffset(received.ReceivedAt),
+            });
+        }
+
+        return response;
+    }
+
+    private static ReceivedFile Describe(InboxEntry entry) => new()
+    {
+        Metadata = entry.Description.ToMetadata([entry.Recipient]),
+        SenderNode = entry.SenderNode,
+        Manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest),
+        Receipt = SignedEnvelope.Parser.ParseFrom(entry.Receipt),
+        ReceivedAt = Timestamp.FromDateTimeOffset(entry.ReceivedAt),
+    };
+
+    private SubsystemId Authenticate(string text, ServerCallContext context)
+    {
+        var client = ParseSubsystem(text, "client");
+        ClientExchange.Authenticate(node.Settings.Current, client, LocalGateway.Caller(context));
+        return client;
+    }
+
+    private static SubsystemId ParseSubsystem(string text, string what) =>
+        SubsystemId.TryParse(text, out var id, out var error)
+            ? id!
+            : throw new NodeException(StatusCode.InvalidArgument, NodeErrors.InvalidIdentifier, $"Invalid {what} identifier: {error!.Message}");
+
+    private static bool SameFile(SentFile existing, FileDescription file, IEnumerable<string> recipients)
+    {
+        var d = existing.Description;
+        return d.Size == file.Size && CryptographicOperations.FixedTimeEquals(d.Sha256, file.Sha256)
+            && d.DossierId == file.DossierId && d.DossierVersion == file.DossierVersion && d.FileName == file.FileName
+            && d.SubjectId == file.SubjectId && d.ContentType == file.ContentType
+            && existing.Recipients.Order(StringComparer.Ordinal).SequenceEqual(recipients.Order(StringComparer.Ordinal), StringComparer.Ordinal);
+    }
+
+    /// <summary>ENOSPC on Linux and macOS, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    internal static bool DiskFull(IOException ex) => (ex.HResult & 0xFFFF) is 28 or 112 or 39;
+
+    private static partial class Log
+    {
+        [LoggerMessage(4600, LogLevel.Information, "Accepted a file for {Recipients} recipient(s) (correlation id {CorrelationId})")]
+        public static partial void Accepted(ILogger logger, int recipients, string correlationId);
+
+        [LoggerMessage(4601, LogLevel.Information, "Refused a file call: {Code} (correlation id {CorrelationId})")]
+        public static partial void Refused(ILogger logger, string code, string correlationId);
+    }
+}

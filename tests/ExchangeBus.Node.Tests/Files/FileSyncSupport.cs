@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Files;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.Tests.Exchange;
+using Google.Protobuf;
+
+namespace ExchangeBus.Node.Tests.Files;
+
+/// <summary>Sending through a node's local API, waiting for a state, and acting as a sender node over real mTLS.</summary>
+internal static class FileSyncSupport
+{
+    public const int ChunkBytes = 1024 * 1024;
+
+    public static byte[] RandomContent(int length) => RandomNumberGenerator.GetBytes(length);
+
+    public static FileMetadata Metadata(string fileId, byte[] content, string recipient = BusFixture.ProviderSubsystem, string name = "application.pdf", string dossier = "dossier-1", uint version = 1) => new()
+    {
+        FileId = fileId,
+        Sender = BusFixture.ClientSubsystem,
+        DossierId = dossier,
+        DossierVersion = version,
+        SubjectId = "citizen-001",
+        ContentType = "application/pdf",
+        FileName = name,
+        Size = (ulong)content.Length,
+        Sha256 = ByteString.CopyFrom(SHA256.HashData(content)),
+        Recipients = { recipient },
+    };
+
+    /// <summary>Streams metadata then the content in pieces that deliberately do not line up with the node's chunks.</summary>
+    public static async Task<SendResponse> SendAsync(GrpcChannel local, FileMetadata metadata, byte[] content, int piece = 300_000)
+    {
+        using var call = local.CallClientStreaming(FileMethods.Send);
+        await call.RequestStream.WriteAsync(new SendRequest { Metadata = metadata });
+        for (var at = 0; at < content.Length; at += piece)
+        {
+            await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, at, Math.Min(piece, content.Length - at)) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    /// <summary>Polls the sender's status until the recipient's delivery settles (a guard against hanging, not a timing check).</summary>
+    public static async Task<RecipientState> SettledAsync(GrpcChannel local, string fileId, string client = BusFixture.ClientSubsystem, TimeSpan? patience = null)
+    {
+        var until = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var status = await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = client, FileId = fileId });
+            var state = status.Recipients.Single();
+            if (state.State is DeliveryState.Delivered or DeliveryState.Acknowledged or DeliveryState.Failed || DateTimeOffset.UtcNow > until)
+            {
+                return state;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Verifies a file document's signature over its header and the file's hash with the signer's certificate.</summary>
+    public static MessageHeader VerifyDocument(SignedEnvelope document, byte[] fileSha256, NodeServer signer)
+    {
+        Assert.That(document.SignerCertificate.ToByteArray(), Is.EqualTo(signer.Context.Keys.SigningCertificateDer));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(document.SignerCertificate.Span);
+        var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(document.Header.Span), fileSha256);
+        Assert.That(EnvelopeVerifier.VerifyDigest(toBeSigned, document.Signature.Span, certificate), Is.True, "signature over the header and the file's hash");
+        return MessageHeader.Parser.ParseFrom(document.Header);
+    }
+
+    /// <summary>The client node's own mTLS channel to the provider's node: a test acting as the sender node.</summary>
+    public static GrpcChannel SenderPeerChannel(BusFixture bus)
+    {
+        var view = bus.ClientNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        return bus.ClientNode.Context.Peers.For(view.NodesOf(MemberId.Parse(BusFixture.Provider))[0], view);
+    }
+
+    /// <summary>A manifest signed by <paramref name="signer"/>'s member key, saying what <paramref name="file"/> says (true or not).</summary>
+    public static SignedEnvelope Manifest(NodeServer signer, FileDescription file, byte[] chunkHashes) =>
+        FileDocuments.Manifest(signer.Context, file, SubsystemId.Parse(BusFixture.ProviderSubsystem), chunkHashes).Envelope;
+
+    public static FileDescription Describe(string fileId, byte[] content, string name = "scan.pdf") => new(
+        fileId, SubsystemId.Parse(BusFixture.ClientSubsystem), "dossier-x", 1, "citizen-002", "application/pdf", name, content.Length, SHA256.HashData(content), ChunkBytes);
+
+    public static byte[] ChunkHashes(byte[] content)
+    {
+        var hashes = new MemoryStream();
+        for (var at = 0; at < content.Length; at += ChunkBytes)
+        {
+            hashes.Write(SHA256.HashData(content.AsSpan(at, Math.Min(ChunkBytes, content.Length - at))));
+        }
+
+        return hashes.ToArray();
+    }
+
+    /// <summary>Pushes as the sender node would: the start, then the chunks given.</summary>
+    public static async Task<SignedEnvelope> PushAsync(GrpcChannel peer, SignedEnvelope manifest, byte[] chunkHashes, IEnumerable<byte[]> chunks, ulong offset = 0)
+    {
+        using var call = peer.CallClientStreaming(FileMethods.Push);
+        await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes), Offset = offset } });
+        foreach (var chunk in chunks)
+        {
+            await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    public static IEnumerable<byte[]> Chunks(byte[] content, int from = 0)
+    {
+        for (var at = from * ChunkBytes; at < content.Length; at += ChunkBytes)
+        {
+            yield return content.AsSpan(at, Math.Min(ChunkBytes, content.Length - at)).ToArray();
+        }
+    }
+
+    /// <summary>Nothing of a refused file is visible on the recipient: no inbox row, no object, no part.</summary>
+    public static void AssertNothingKept(NodeServer recipient, FileDescription file)
+    {
+        var files = recipient.Files;
+        Assert.That(files.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, file.FileId), Is.Null, "inbox row");
+        Assert.That(files.Store.Has(file.Sha256), Is.False, "object");
+        Assert.That(File.Exists(files.Store.PartPath(BusFixture.ClientSubsystem, file.FileId, file.Sha256)), Is.False, "part file");
+    }
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Node.Files;
+using ExchangeBus.Node.Tests.Cli;
+using ExchangeBus.Node.Tests.Exchange;
+
+namespace ExchangeBus.Node.Tests.Files;
+
+/// <summary>`xbus files …` run as an agency's operator would, as a real process, against two real nodes.</summary>
+[NonParallelizable]
+public sealed class FilesCommandTests
+{
+    private BusFixture _bus = null!;
+    private string _work = null!;
+
+    [OneTimeSetUp]
+    public async Task SetUp()
+    {
+        _bus = await BusFixture.StartAsync();
+        _work = Directory.CreateTempSubdirectory("xbus-files-cli-").FullName;
+    }
+
+    [OneTimeTearDown]
+    public async Task TearDown()
+    {
+        await _bus.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Test]
+    public async Task SendStatusReceiveList_ThroughTheCommandLine()
+    {
+        var content = FileSyncSupport.RandomContent(2_500_000);
+        var path = Path.Combine(_work, "birth-certificate.pdf");
+        await File.WriteAllBytesAsync(path, content);
+
+        var sent = await XbusProcess.RunAsync("files", "send", path, "--node", _bus.ClientNode.LocalAddress, "--client", BusFixture.ClientSubsystem,
+            "--to", BusFixture.ProviderSubsystem, "--file-id", "cli-1", "--dossier", "dossier-cli", "--content-type", "application/pdf");
+        Assert.That(sent.Exit, Is.Zero, sent.ToString());
+        Assert.That(sent.Output, Does.StartWith("accepted file cli-1: 2500000 bytes"));
+
+        using (var local = _bus.LocalChannel())
+        {
+            Assert.That((await FileSyncSupport.SettledAsync(local, "cli-1")).State, Is.EqualTo(DeliveryState.Delivered));
+        }
+
+        var status = await XbusProcess.RunAsync("files", "status", "--node", _bus.ClientNode.LocalAddress, "--client", BusFixture.ClientSubsystem, "--file-id", "cli-1");
+        Assert.That(status.Exit, Is.Zero, status.ToString());
+        Assert.That(status.Output, Does.Contain($"{BusFixture.ProviderSubsystem}  delivered"));
+
+        var inbox = Path.Combine(_work, "inbox");
+        var received = await XbusProcess.RunAsync("files", "receive", "--node", _bus.ProviderNode.LocalAddress, "--recipient", BusFixture.ProviderSubsystem, "--out", inbox, "--ack");
+        Assert.That(received.Exit, Is.Zero, received.ToString());
+        Assert.That(received.Output, Does.Contain("received file cli-1").And.Contain("acknowledged"));
+        Assert.That(await File.ReadAllBytesAsync(Path.Combine(inbox, "cli-1", "birth-certificate.pdf")), Is.EqualTo(content));
+
+        var again = await XbusProcess.RunAsync("files", "receive", "--node", _bus.ProviderNode.LocalAddress, "--recipient", BusFixture.ProviderSubsystem, "--out", inbox);
+        Assert.That(again.Output, Does.Not.Contain("cli-1"), "acknowledged files do not come again");
+
+        var list = await XbusProcess.RunAsync("files", "list", "--node", _bus.ProviderNode.LocalAddress, "--client", BusFixture.ProviderSubsystem, "--dossier", "dossier-cli");
+        Assert.That(list.Exit, Is.Zero, list.ToString());
+        Assert.That(list.Output, Does.Contain("received").And.Contain("acknowledged").And.Contain("cli-1"));
+    }
+
+    [Test]
+    public async Task Send_ToAnUnknownRecipient_PrintsTheStableCode()
+    {
+        var path = Path.Combine(_work, "note.txt");
+        await File.WriteAllTextAsync(path, "hello");
+
+        var result = await XbusProcess.RunAsync("files", "send", path, "--node", _bus.ClientNode.LocalAddress, "--client", BusFixture.ClientSubsystem,
+            "--to", BusFixture.Provider + "/nosuch", "--file-id", "cli-2");
+
+        Assert.That(result.Exit, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.StartWith($"error {FileErrors.UnknownRecipient}:"));
+    }
+}
