@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
@@ -11,6 +13,8 @@ using ExchangeBus.Node.Hosting;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -128,6 +132,45 @@ internal sealed class BusFixture : IAsyncDisposable
         NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+
+    /// <summary>
+    /// A channel to the provider's inter-node listener, as a neighbour node would open it: the
+    /// bus's root for the server, <paramref name="clientCertificate"/> for mutual TLS.
+    /// </summary>
+    public GrpcChannel PeerChannel(X509Certificate2 clientCertificate) => GrpcChannel.ForAddress(
+        new Uri($"https://{ProviderNode.PeerAddress}"),
+        new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([Registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = clientCertificate,
+        });
+
+    /// <summary>A request from the client's subsystem (or <paramref name="client"/>) to the provider's service, created now.</summary>
+    public MessageHeader RequestHeader(string client = ClientSubsystem) => new()
+    {
+        Kind = MessageKind.Request,
+        MessageId = Guid.NewGuid().ToString("N"),
+        Client = client,
+        Service = Service,
+        CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        SenderNode = ClientNode.Context.Node.ToString(),
+    };
+
+    /// <summary>Signs as the client node does: its member's key and certificate, and its current OCSP response.</summary>
+    public SignedEnvelope SignAsClient(MessageHeader header, string body = "hello")
+    {
+        var context = ClientNode.Context;
+        var headerBytes = header.ToByteArray();
+        var bodyBytes = System.Text.Encoding.UTF8.GetBytes(body);
+        return new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Body = ByteString.CopyFrom(bodyBytes),
+            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, bodyBytes)),
+            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(context.OwnStatus.Current()),
+        };
+    }
 
     private async Task StartRegistryAsync(ConfigurationParameters parameters)
     {
