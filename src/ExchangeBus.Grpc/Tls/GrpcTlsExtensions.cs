@@ -33,6 +33,9 @@ public sealed record ServerTlsOptions
     /// handlers then decide per method, as the registry does for its management API.
     /// </summary>
     public bool RequireClientCertificate { get; init; } = true;
+
+    /// <summary>The TLS handshake must finish within this (<see cref="ConnectionLimits.HandshakeTimeout"/>).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 public static class GrpcTlsExtensions
@@ -57,6 +60,7 @@ public static class GrpcTlsExtensions
                 : tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate
                 : ClientCertificateMode.AllowCertificate,
             CheckCertificateRevocation = false,
+            HandshakeTimeout = tls.HandshakeTimeout,
         };
         if (!chainChecked && tls.ClientCertificateCheck is { } pinned)
         {

@@ -51,6 +51,12 @@ public sealed record NodeServerOptions
     public bool Production { get; init; }
 
     public MessageLogOptions MessageLog { get; init; } = new();
+
+    /// <summary>
+    /// What the inter-node listener allows one connection: handshake, idle and header timeouts,
+    /// the slowest request body, calls at once (docs/reliability.md, "Hostile peers").
+    /// </summary>
+    public ConnectionLimits PeerLimits { get; init; } = new();
 }
 
 /// <summary>
@@ -166,11 +172,16 @@ public sealed class NodeServer : IAsyncDisposable
             new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
 
         var peerTrust = new PeerTrustSource(configuration, time);
-        var peer = BuildHost(logging, time, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+        var peer = BuildHost(logging, time, kestrel =>
         {
-            ServerCertificate = keys.Authentication,
-            ClientTrustSource = peerTrust.Current,
-        })));
+            options.PeerLimits.ApplyTo(kestrel);
+            kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+            {
+                ServerCertificate = keys.Authentication,
+                ClientTrustSource = peerTrust.Current,
+                HandshakeTimeout = options.PeerLimits.HandshakeTimeout,
+            }));
+        });
         peer.MapBusGrpc(
             new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
             new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition());
