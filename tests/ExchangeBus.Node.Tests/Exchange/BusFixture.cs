@@ -64,12 +64,13 @@ internal sealed class BusFixture : IAsyncDisposable
     /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
     internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
 
-    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null)
+    /// <summary>Starts the bus; <paramref name="peerLimits"/>, when given, replaces the providers' inter-node listener limits.</summary>
+    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, ConnectionLimits? peerLimits = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
         foreach (var provider in bus.ProviderData)
         {
-            var node = await StartNodeAsync(provider);
+            var node = await StartNodeAsync(provider, peerLimits);
             bus._providerNodes.Add(node);
             bus._owned.Insert(0, node);
         }
@@ -128,8 +129,15 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
-    private static Task<NodeServer> StartNodeAsync(EnrolledNode node) =>
-        NodeServer.StartAsync(new NodeServerOptions { DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0" });
+    /// <summary>Starts an enrolled node on its registered peer port and loopback ports of its own.</summary>
+    public static Task<NodeServer> StartNodeAsync(EnrolledNode node, ConnectionLimits? peerLimits = null, Action<ILoggingBuilder>? logging = null) =>
+        NodeServer.StartAsync(
+            new NodeServerOptions
+            {
+                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+                PeerLimits = peerLimits ?? new ConnectionLimits(),
+            },
+            logging);
 
     public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
 
