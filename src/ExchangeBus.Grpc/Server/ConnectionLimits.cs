@@ -23,6 +23,13 @@ public sealed record ConnectionLimits
     /// </summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A connection with no call in progress for this long is asked to close (GOAWAY), and aborted
+    /// if still idle after as long again, however busy the peer keeps it with frames that are not
+    /// calls: Kestrel's keep-alive timeout restarts on every frame, pings included.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A request's headers must have arrived within this (Kestrel: 30 s).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Grpc.Internal;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -40,11 +41,21 @@ public sealed record ServerTlsOptions
 
 public static class GrpcTlsExtensions
 {
-    /// <summary>Makes the listener HTTP/2 only; with <paramref name="tls"/> null, plaintext (h2c, loopback development).</summary>
-    public static ListenOptions UseBusGrpc(this ListenOptions listenOptions, ServerTlsOptions? tls)
+    /// <summary>
+    /// Makes the listener HTTP/2 only; with <paramref name="tls"/> null, plaintext (h2c, loopback
+    /// development). With <paramref name="limits"/>, connections without calls are closed after
+    /// its <see cref="ConnectionLimits.IdleTimeout"/> (the Kestrel-wide limits are applied by
+    /// <see cref="ConnectionLimits.ApplyTo"/>).
+    /// </summary>
+    public static ListenOptions UseBusGrpc(this ListenOptions listenOptions, ServerTlsOptions? tls, ConnectionLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         listenOptions.Protocols = HttpProtocols.Http2;
+        if (limits is not null)
+        {
+            listenOptions.Use(ConnectionActivity.Guard(limits.IdleTimeout));
+        }
+
         if (tls is null)
         {
             return listenOptions;

@@ -180,7 +180,7 @@ public sealed class NodeServer : IAsyncDisposable
                 ServerCertificate = keys.Authentication,
                 ClientTrustSource = peerTrust.Current,
                 HandshakeTimeout = options.PeerLimits.HandshakeTimeout,
-            }));
+            }, options.PeerLimits));
         });
         peer.MapBusGrpc(
             new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
