@@ -20,6 +20,7 @@ internal sealed class RawHttp2Peer : IAsyncDisposable
     private const byte Headers = 0x1;
     private const byte ResetStream = 0x3;
     private const byte Settings = 0x4;
+    private const byte Ping = 0x6;
     private const byte GoAway = 0x7;
     private const byte EndStream = 0x1;
     private const byte EndHeaders = 0x4;
@@ -87,6 +88,9 @@ internal sealed class RawHttp2Peer : IAsyncDisposable
 
         return Frame(Headers, EndHeaders, StreamId, [.. block]);
     }
+
+    /// <summary>A PING frame (connection level, eight bytes of opaque data).</summary>
+    public static byte[] PingFrame() => Frame(Ping, 0, 0, new byte[8]);
 
     /// <summary>A DATA frame on <see cref="StreamId"/>.</summary>
     public static byte[] DataFrame(ReadOnlySpan<byte> payload, bool endStream) => Frame(Data, endStream ? EndStream : (byte)0, StreamId, payload);

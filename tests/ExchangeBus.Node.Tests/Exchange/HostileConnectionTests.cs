@@ -32,6 +32,7 @@ public sealed class HostileConnectionTests
         HandshakeTimeout = TimeSpan.FromSeconds(3),
         KeepAliveTimeout = TimeSpan.FromSeconds(3),
         RequestHeadersTimeout = TimeSpan.FromSeconds(3),
+        IdleTimeout = TimeSpan.FromSeconds(4),
         MinRequestBodyGracePeriod = TimeSpan.FromSeconds(2),
     };
 
@@ -107,6 +108,36 @@ public sealed class HostileConnectionTests
         await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, clientCertificate: null, giveUp.Token);
 
         Assert.That(await peer.ServerLetsGoAsync(giveUp.Token), Is.EqualTo("connection closed"));
+    }
+
+    [Test]
+    public async Task ConnectionWithNoCallsKeptBusyWithPings_NodeLetsGo()
+    {
+        // Whole, valid frames, but never a request: pings must not keep an idle connection open.
+        using var giveUp = new CancellationTokenSource(GiveUp);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await peer.WriteAsync(RawHttp2Peer.Preface(), giveUp.Token);
+
+        var letGo = peer.ServerLetsGoAsync(giveUp.Token);
+        var pings = 0;
+        while (!letGo.IsCompleted)
+        {
+            try
+            {
+                await peer.WriteAsync(RawHttp2Peer.PingFrame(), giveUp.Token);
+                pings++;
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(letGo, Task.Delay(TimeSpan.FromMilliseconds(500), giveUp.Token));
+        }
+
+        var how = await letGo;
+        TestContext.Out.WriteLine($"{how} after {pings} pings");
+        Assert.That(how, Is.AnyOf("connection closed", "GOAWAY"));
     }
 
     [Test]
