@@ -102,7 +102,17 @@ public sealed class CertificateChainValidator : IDisposable
 
         // X509Chain lets a certificate without an EKU extension pass any application policy, and
         // does not look at key usage at all; the profile is checked on the certificate itself.
-        AddUsageErrors(certificate, expectedProfile, profile, errors);
+        try
+        {
+            AddUsageErrors(certificate, expectedProfile, profile, errors);
+        }
+        catch (CryptographicException)
+        {
+            // .NET decodes an extension's value only when it is first read: a certificate that
+            // loads may still hold a basic-constraints or key-usage value that is not DER.
+            errors.Add(new PkiError(PkiErrors.CertificateInvalidExtension, "An extension of the certificate does not decode."));
+        }
+
         return new CertificateValidationResult(errors.Distinct().OrderBy(e => Priority(e.Code)).ToArray());
     }
 

@@ -37,7 +37,7 @@ public static class GrpcServerExtensions
         {
             foreach (var method in definition.Methods)
             {
-                endpoints.MapPost(method.FullName, httpContext => method.HandleAsync(httpContext, runtime))
+                endpoints.MapPost(method.FullName, httpContext => ConnectionActivity.TrackAsync(httpContext, () => method.HandleAsync(httpContext, runtime)))
                     .WithDisplayName("gRPC " + method.FullName);
             }
         }

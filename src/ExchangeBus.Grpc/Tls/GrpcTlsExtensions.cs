@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Grpc.Internal;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -33,15 +34,28 @@ public sealed record ServerTlsOptions
     /// handlers then decide per method, as the registry does for its management API.
     /// </summary>
     public bool RequireClientCertificate { get; init; } = true;
+
+    /// <summary>The TLS handshake must finish within this (<see cref="ConnectionLimits.HandshakeTimeout"/>).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 public static class GrpcTlsExtensions
 {
-    /// <summary>Makes the listener HTTP/2 only; with <paramref name="tls"/> null, plaintext (h2c, loopback development).</summary>
-    public static ListenOptions UseBusGrpc(this ListenOptions listenOptions, ServerTlsOptions? tls)
+    /// <summary>
+    /// Makes the listener HTTP/2 only; with <paramref name="tls"/> null, plaintext (h2c, loopback
+    /// development). With <paramref name="limits"/>, connections without calls are closed after
+    /// its <see cref="ConnectionLimits.IdleTimeout"/> (the Kestrel-wide limits are applied by
+    /// <see cref="ConnectionLimits.ApplyTo"/>).
+    /// </summary>
+    public static ListenOptions UseBusGrpc(this ListenOptions listenOptions, ServerTlsOptions? tls, ConnectionLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         listenOptions.Protocols = HttpProtocols.Http2;
+        if (limits is not null)
+        {
+            listenOptions.Use(ConnectionActivity.Guard(limits.IdleTimeout));
+        }
+
         if (tls is null)
         {
             return listenOptions;
@@ -57,6 +71,7 @@ public static class GrpcTlsExtensions
                 : tls.RequireClientCertificate ? ClientCertificateMode.RequireCertificate
                 : ClientCertificateMode.AllowCertificate,
             CheckCertificateRevocation = false,
+            HandshakeTimeout = tls.HandshakeTimeout,
         };
         if (!chainChecked && tls.ClientCertificateCheck is { } pinned)
         {

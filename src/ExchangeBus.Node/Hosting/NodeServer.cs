@@ -61,6 +61,12 @@ public sealed record NodeServerOptions
 
     /// <summary>File sync's limits and retry policy.</summary>
     public FileSyncOptions Files { get; init; } = new();
+
+    /// <summary>
+    /// What the inter-node listener allows one connection: handshake, idle and header timeouts,
+    /// the slowest request body, calls at once (docs/reliability.md, "Hostile peers").
+    /// </summary>
+    public ConnectionLimits PeerLimits { get; init; } = new();
 }
 
 /// <summary>
@@ -181,11 +187,16 @@ public sealed class NodeServer : IAsyncDisposable
 
         var files = FileSync.Open(context, paths, options.Files, loggerFactory);
         var peerTrust = new PeerTrustSource(configuration, time);
-        var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel => kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+        var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
         {
-            ServerCertificate = keys.Authentication,
-            ClientTrustSource = peerTrust.Current,
-        })));
+            options.PeerLimits.ApplyTo(kestrel);
+            kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
+            {
+                ServerCertificate = keys.Authentication,
+                ClientTrustSource = peerTrust.Current,
+                HandshakeTimeout = options.PeerLimits.HandshakeTimeout,
+            }, options.PeerLimits));
+        });
         peer.MapBusGrpc(
             new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
             new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition(),

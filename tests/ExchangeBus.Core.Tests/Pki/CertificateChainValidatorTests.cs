@@ -47,6 +47,21 @@ public sealed class CertificateChainValidatorTests
     }
 
     [Test]
+    public void ExtensionValueThatIsNotDer_IsAnInvalidExtension_NotAnException()
+    {
+        // Found by EnvelopeFsCheckProperties: one flipped bit in a peer's signer certificate made
+        // the basic-constraints value undecodable, and reading it threw CryptographicException.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=broken extension", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509Extension("2.5.29.19", [0x76, 0x00], critical: true));
+        using var certificate = request.CreateSelfSigned(clock.GetUtcNow().AddDays(-1), clock.GetUtcNow().AddDays(1));
+
+        var result = validator.Validate(certificate, CertificateProfile.MemberSigning);
+
+        Assert.That(result.Errors.Select(e => e.Code), Does.Contain(PkiErrors.CertificateInvalidExtension));
+    }
+
+    [Test]
     public void NodeAuthentication_IsAlsoValidAsTlsServer()
     {
         using var certificate = Issue(ca, CertificateProfile.NodeAuthentication);

@@ -28,12 +28,17 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GrpcTestServer> StartAsync(ServerTlsOptions? tls, Action<GrpcServerOptions>? configure = null, IPAddress? listenAddress = null, string host = "localhost")
+    public static async Task<GrpcTestServer> StartAsync(
+        ServerTlsOptions? tls, Action<GrpcServerOptions>? configure = null, IPAddress? listenAddress = null, string host = "localhost", ConnectionLimits? limits = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listenAddress ?? IPAddress.Loopback, 0, listen => listen.UseBusGrpc(tls)));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            limits?.ApplyTo(kestrel);
+            kestrel.Listen(listenAddress ?? IPAddress.Loopback, 0, listen => listen.UseBusGrpc(tls, limits));
+        });
         builder.Services.AddBusGrpc(configure);
         var app = builder.Build();
         var service = new InteropService();
@@ -45,7 +50,7 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     }
 
     /// <summary>The usual server: mutual TLS against the test root.</summary>
-    public static Task<GrpcTestServer> StartMutualTlsAsync(Action<GrpcServerOptions>? configure = null)
+    public static Task<GrpcTestServer> StartMutualTlsAsync(Action<GrpcServerOptions>? configure = null, ConnectionLimits? limits = null)
     {
         var certs = TestCertificates.Instance;
         return StartAsync(
@@ -54,7 +59,8 @@ internal sealed class GrpcTestServer : IAsyncDisposable
                 ServerCertificate = certs.Server,
                 ClientTrust = new CertificateTrust([certs.Root], TimeProvider.System),
             },
-            configure);
+            configure,
+            limits: limits);
     }
 
     public GrpcChannel CreateChannel(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null, int? maxReceive = null, int? maxSend = null)

@@ -9,6 +9,9 @@ using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.Testing;
+using FsCheck;
+using FsCheck.Fluent;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Node.Tests.Audit;
@@ -306,6 +309,88 @@ public sealed class LogVerifierTamperTests
         Assert.That(result.Exit, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.Contain("error GlobalConf.UnknownSigner"));
     }
+
+    /// <summary>Every column of a record row but its sequence number (the row's identity).</summary>
+    private static readonly string[] RecordColumns =
+    [
+        "at", "message_id", "direction", "client", "service", "user_id", "subject_id", "issue", "status",
+        "body_sha256", "signature", "signer_cert_sha256", "correlation_id", "prev_hash", "hash", "header", "body",
+    ];
+
+    [Test]
+    public void AnySingleChangeToOneColumnOfOneRecord_IsFound_AtThatRecord()
+    {
+        // FsCheck picks a record, a column and a new value for it (docs/reliability.md, "Random input"):
+        // integers moved, text with one character changed, added or removed, blobs mutated like
+        // envelopes, NULLs filled and nullable values emptied. Each case edits a fresh copy of the file.
+        var values = (from seq in Enumerable.Range(1, (int)RecordCount)
+                      from column in RecordColumns
+                      select (seq, column, value: Records.ReadValue(LogPath, column, seq)))
+                     .ToDictionary(v => (v.seq, v.column), v => v.value);
+        var changes = from seq in Gen.Choose(1, (int)RecordCount)
+                      from column in Gen.Elements(RecordColumns)
+                      from value in ChangeOf(values[(seq, column)], nullable: column is "subject_id" or "signer_cert_sha256" or "body")
+                      select (seq, column, value);
+        var problems = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var trust = LogVerifierTrust.Load(_copy, anchorPath: null);
+        var path = Path.Combine(_copy, "case.db");
+
+        Prop.ForAll(changes.ToArbitrary(), change =>
+        {
+            var what = $"record {change.seq}, {change.column} = {Show(change.value)}";
+            File.Copy(LogPath, path, overwrite: true);
+            try
+            {
+                Records.Tamper(path, $"UPDATE records SET {change.column} = $value WHERE seq = $seq;", ("$value", change.value ?? DBNull.Value), ("$seq", change.seq));
+                LogVerificationReport report;
+                using (var log = MessageLogReader.Open(path))
+                {
+                    report = new LogVerifier(log, trust).Verify();
+                }
+
+                Assert.That(report.IsValid, Is.False, what);
+                Assert.That(report.Sequence, Is.EqualTo(change.seq), $"{what}: {report.Problem} {report.Detail}");
+                problems[report.Problem!] = problems.GetValueOrDefault(report.Problem!) + 1;
+            }
+            finally
+            {
+                SqliteConnection.ClearAllPools();
+                File.Delete(path);
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(150));
+
+        TestContext.Out.WriteLine("problems: " + string.Join(", ", problems.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}")));
+        Assert.That(Verify().IsValid, Is.True, "the untouched copy still verifies");
+    }
+
+    /// <summary>A value other than <paramref name="value"/> of the same SQLite type (or NULL, where the column allows it).</summary>
+    private static Gen<object?> ChangeOf(object? value, bool nullable)
+    {
+        var changed = value switch
+        {
+            long number => Gen.Choose(1, 1_000_000).SelectMany(d => Gen.Elements<object?>(number + d, number - d)),
+            "" => Gen.Constant<object?>("x"),
+            string text => from position in Gen.Choose(0, text.Length - 1)
+                           from how in Gen.Choose(0, 2)
+                           select (object?)(how switch
+                           {
+                               0 => text[..position] + (char)(text[position] ^ 1) + text[(position + 1)..],
+                               1 => text.Insert(position, "x"),
+                               _ => text.Length > 1 ? text.Remove(position, 1) : text + "x",
+                           }),
+            byte[] blob => ByteMutations.Of(blob).Select(m => (object?)m.Apply(blob)),
+            // NULL: a subject where there was none, a certificate hash or a body where none was kept.
+            _ => Gen.Elements<object?>("VN-CITIZEN-0000000001", new byte[32]),
+        };
+        return nullable && value is not null ? Gen.Frequency((4, changed), (1, Gen.Constant<object?>(null))) : changed;
+    }
+
+    private static string Show(object? value) => value switch
+    {
+        null => "NULL",
+        byte[] blob => $"{blob.Length} bytes",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
+    };
 
     private LogVerificationReport Verify(LogVerifierOptions? options = null)
     {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
@@ -12,6 +14,8 @@ using ExchangeBus.Node.Hosting;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -64,17 +68,18 @@ internal sealed class BusFixture : IAsyncDisposable
     /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
     internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
 
-    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null)
+    /// <summary>Starts the bus; <paramref name="peerLimits"/>, when given, replaces the providers' inter-node listener limits.</summary>
+    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null, ConnectionLimits? peerLimits = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
         foreach (var provider in bus.ProviderData)
         {
-            var node = await StartNodeAsync(provider, files);
+            var node = await StartNodeAsync(provider, peerLimits, files: files);
             bus._providerNodes.Add(node);
             bus._owned.Insert(0, node);
         }
 
-        bus.ClientNode = await StartNodeAsync(bus.ClientData, files);
+        bus.ClientNode = await StartNodeAsync(bus.ClientData, files: files);
         bus._owned.Insert(0, bus.ClientNode);
         return bus;
     }
@@ -133,17 +138,60 @@ internal sealed class BusFixture : IAsyncDisposable
         }
     }
 
-    private static Task<NodeServer> StartNodeAsync(EnrolledNode node, FileSyncOptions? files = null) =>
-        NodeServer.StartAsync(new NodeServerOptions
-        {
-            DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
-            Files = files ?? new FileSyncOptions(),
-        });
-
-    public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+    /// <summary>Starts an enrolled node on its registered peer port and loopback ports of its own.</summary>
+    public static Task<NodeServer> StartNodeAsync(EnrolledNode node, ConnectionLimits? peerLimits = null, Action<ILoggingBuilder>? logging = null, FileSyncOptions? files = null) =>
+        NodeServer.StartAsync(
+            new NodeServerOptions
+            {
+                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+                PeerLimits = peerLimits ?? new ConnectionLimits(),
+                Files = files ?? new FileSyncOptions(),
+            },
+            logging);
 
     /// <summary>The provider's node's local (development) listener, where its systems receive files.</summary>
     public GrpcChannel ProviderLocalChannel() => GrpcChannel.ForAddress(new Uri(ProviderNode.LocalAddress), new GrpcChannelOptions());
+
+    public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+
+    /// <summary>
+    /// A channel to the provider's inter-node listener, as a neighbour node would open it: the
+    /// bus's root for the server, <paramref name="clientCertificate"/> for mutual TLS.
+    /// </summary>
+    public GrpcChannel PeerChannel(X509Certificate2 clientCertificate) => GrpcChannel.ForAddress(
+        new Uri($"https://{ProviderNode.PeerAddress}"),
+        new GrpcChannelOptions
+        {
+            ServerTrust = new CertificateTrust([Registry.Keys.RootCertificate], TimeProvider.System),
+            ClientCertificate = clientCertificate,
+        });
+
+    /// <summary>A request from the client's subsystem (or <paramref name="client"/>) to the provider's service, created now.</summary>
+    public MessageHeader RequestHeader(string client = ClientSubsystem) => new()
+    {
+        Kind = MessageKind.Request,
+        MessageId = Guid.NewGuid().ToString("N"),
+        Client = client,
+        Service = Service,
+        CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        SenderNode = ClientNode.Context.Node.ToString(),
+    };
+
+    /// <summary>Signs as the client node does: its member's key and certificate, and its current OCSP response.</summary>
+    public SignedEnvelope SignAsClient(MessageHeader header, string body = "hello")
+    {
+        var context = ClientNode.Context;
+        var headerBytes = header.ToByteArray();
+        var bodyBytes = System.Text.Encoding.UTF8.GetBytes(body);
+        return new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Body = ByteString.CopyFrom(bodyBytes),
+            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, bodyBytes)),
+            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(context.OwnStatus.Current()),
+        };
+    }
 
     private async Task StartRegistryAsync(ConfigurationParameters parameters)
     {

@@ -4,7 +4,6 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Node.Tests.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -24,28 +23,7 @@ public sealed class EnvelopeVerificationCacheTests
     [OneTimeTearDown]
     public async Task TearDown() => await _bus.DisposeAsync();
 
-    private SignedEnvelope Genuine(string body = "hello")
-    {
-        var context = _bus.ClientNode.Context;
-        var headerBytes = new MessageHeader
-        {
-            Kind = MessageKind.Request,
-            MessageId = Guid.NewGuid().ToString("N"),
-            Client = BusFixture.ClientSubsystem,
-            Service = BusFixture.Service,
-            CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-            SenderNode = context.Node.ToString(),
-        }.ToByteArray();
-        var bodyBytes = System.Text.Encoding.UTF8.GetBytes(body);
-        return new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = ByteString.CopyFrom(bodyBytes),
-            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, bodyBytes)),
-            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(context.OwnStatus.Current()),
-        };
-    }
+    private SignedEnvelope Genuine(string body = "hello") => _bus.SignAsClient(_bus.RequestHeader(), body);
 
     private static MemberId? ClientMember(MessageHeader header) => ClientId.Parse(header.Client).Member;
 

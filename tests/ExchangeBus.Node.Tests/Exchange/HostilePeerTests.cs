@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Exchange;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -35,38 +34,11 @@ public sealed class HostilePeerTests
         await _bus.DisposeAsync();
     }
 
-    private GrpcChannel Channel(X509Certificate2 clientCertificate) => GrpcChannel.ForAddress(
-        new Uri($"https://{_bus.ProviderNode.PeerAddress}"),
-        new GrpcChannelOptions
-        {
-            ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = clientCertificate,
-        });
+    private GrpcChannel Channel(X509Certificate2 clientCertificate) => _bus.PeerChannel(clientCertificate);
 
-    private MessageHeader Header(string client = BusFixture.ClientSubsystem) => new()
-    {
-        Kind = MessageKind.Request,
-        MessageId = Guid.NewGuid().ToString("N"),
-        Client = client,
-        Service = BusFixture.Service,
-        CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        SenderNode = _bus.ClientNode.Context.Node.ToString(),
-    };
+    private MessageHeader Header(string client = BusFixture.ClientSubsystem) => _bus.RequestHeader(client);
 
-    private SignedEnvelope Sign(MessageHeader header, string body = "hello")
-    {
-        var context = _bus.ClientNode.Context;
-        var headerBytes = header.ToByteArray();
-        var bodyBytes = System.Text.Encoding.UTF8.GetBytes(body);
-        return new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = ByteString.CopyFrom(bodyBytes),
-            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, bodyBytes)),
-            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(context.OwnStatus.Current()),
-        };
-    }
+    private SignedEnvelope Sign(MessageHeader header, string body = "hello") => _bus.SignAsClient(header, body);
 
     private async Task AssertRefused(SignedEnvelope envelope, string code, GrpcChannel? channel = null)
     {

@@ -121,6 +121,18 @@ internal static class Records
         command.Parameters.AddWithValue("$seq", sequence);
         return (byte[])command.ExecuteScalar()!;
     }
+
+    /// <summary>One column of one record as SQLite holds it: long, string, byte[], or null for NULL.</summary>
+    public static object? ReadValue(string path, string column, long sequence)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {column} FROM records WHERE seq = $seq;";
+        command.Parameters.AddWithValue("$seq", sequence);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
 }
 
 /// <summary>Keeps every log event (id, level, rendered message) for tests to inspect.</summary>

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc.Tests.Infrastructure;
+using ExchangeBus.Testing;
+using ExchangeBus.Testing.V1;
+
+namespace ExchangeBus.Grpc.Tests;
+
+/// <summary>
+/// <see cref="ConnectionLimits"/> on the transport's own server, over real mutual TLS
+/// (docs/reliability.md, "Hostile peers"): the idle guard closes a connection that carries
+/// pings but no calls, and leaves alone one whose call outlasts the idle timeout.
+/// </summary>
+[NonParallelizable]
+public sealed class ConnectionLimitsTests
+{
+    private static readonly ConnectionLimits Short = new() { IdleTimeout = TimeSpan.FromSeconds(1) };
+
+    private static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public void ApplyTo_SetsKestrelsLimits()
+    {
+        var kestrel = new Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions();
+        var limits = new ConnectionLimits { KeepAliveTimeout = TimeSpan.FromSeconds(7), RequestHeadersTimeout = TimeSpan.FromSeconds(8), MinRequestBodyBytesPerSecond = 99, MaxStreamsPerConnection = 9 };
+
+        limits.ApplyTo(kestrel);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(kestrel.Limits.KeepAliveTimeout, Is.EqualTo(TimeSpan.FromSeconds(7)));
+            Assert.That(kestrel.Limits.RequestHeadersTimeout, Is.EqualTo(TimeSpan.FromSeconds(8)));
+            Assert.That(kestrel.Limits.MinRequestBodyDataRate!.BytesPerSecond, Is.EqualTo(99));
+            Assert.That(kestrel.Limits.Http2.MaxStreamsPerConnection, Is.EqualTo(9));
+        }
+    }
+
+    [Test]
+    public async Task ConnectionKeptBusyWithPingsButNoCalls_Closed()
+    {
+        await using var server = await GrpcTestServer.StartMutualTlsAsync(limits: Short);
+        using var giveUp = new CancellationTokenSource(GiveUp);
+        await using var peer = await RawHttp2Peer.ConnectAsync($"127.0.0.1:{server.Address.Port}", TestCertificates.Instance.Client, giveUp.Token);
+        await peer.WriteAsync(RawHttp2Peer.Preface(), giveUp.Token);
+
+        var letGo = peer.ServerLetsGoAsync(giveUp.Token);
+        while (!letGo.IsCompleted)
+        {
+            try
+            {
+                await peer.WriteAsync(RawHttp2Peer.PingFrame(), giveUp.Token);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(letGo, Task.Delay(TimeSpan.FromMilliseconds(200), giveUp.Token));
+        }
+
+        Assert.That(await letGo, Is.AnyOf("GOAWAY", "connection closed"));
+    }
+
+    [Test]
+    public async Task CallLongerThanTheIdleTimeout_Completes_AndTheConnectionServesAnother()
+    {
+        await using var server = await GrpcTestServer.StartMutualTlsAsync(limits: Short);
+        using var channel = server.CreateChannel(TestCertificates.Instance.Client);
+
+        var reply = await channel.UnaryAsync(InteropService.Unary, new EchoRequest { Text = "slow", DelayMs = 3_000 }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(GiveUp)));
+        var again = await channel.UnaryAsync(InteropService.Unary, new EchoRequest { Text = "next" }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(GiveUp)));
+
+        Assert.That(reply.Text, Is.EqualTo("slow"));
+        Assert.That(again.Text, Is.EqualTo("next"));
+        Assert.That(server.Service.ConnectionIds, Has.Count.EqualTo(1), "the slow call's connection was not closed under it");
+    }
+}
