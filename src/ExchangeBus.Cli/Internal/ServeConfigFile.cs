@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Registry.Storage;
 
 namespace ExchangeBus.Cli.Internal;
 
@@ -49,6 +50,28 @@ internal static class ServeConfigFile
 
         var problems = file.Validate();
         return problems.Count == 0 ? file : throw new CliException(ErrorCode, $"{path}: {string.Join("; ", problems)}");
+    }
+
+    /// <summary>Global configuration parameters for <c>xbus registry init --parameters</c>: the same strict reading, X-Road's defaults for what the file leaves out.</summary>
+    public static ConfigurationParameters ReadParameters(string path)
+    {
+        ConfigurationParameters? parameters;
+        try
+        {
+            parameters = JsonSerializer.Deserialize<ConfigurationParameters>(File.ReadAllBytes(path), Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException(ErrorCode, $"{path}: {ex.Message}");
+        }
+
+        if (parameters is null)
+        {
+            throw new CliException(ErrorCode, $"{path}: the file holds null, not a parameters object.");
+        }
+
+        var problems = parameters.Validate().ToList();
+        return problems.Count == 0 ? parameters : throw new CliException(ErrorCode, $"{path}: {string.Join("; ", problems)}");
     }
 
     /// <summary>The flag's value if it was given, else the file's, else the flag's default.</summary>

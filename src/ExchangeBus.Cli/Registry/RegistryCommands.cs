@@ -123,14 +123,21 @@ internal static class RegistryCommands
         var instance = new Option<string>("--instance") { Description = "Instance code, e.g. VN.", Required = true };
         var keys = new Option<string?>("--keys") { Description = "Use this existing key set (made by `xbus pki dev-init`) instead of creating one." };
         var autoApprove = new Option<bool>("--auto-approve") { Description = "Approve node registrations without an operator's decision (development)." };
+        var parametersFile = new Option<string?>("--parameters")
+        {
+            Description = "A JSON file of global configuration parameters (docs/registry.md), e.g. {\"validitySeconds\": 600}; the rest keep X-Road's defaults.",
+        };
         var command = new Command("init", "Create a registry: its database and its keys (a development set unless --keys).")
         {
-            data, instance, keys, autoApprove,
+            data, instance, keys, autoApprove, parametersFile,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var directory = parse.GetValue(data)!;
             var instanceCode = parse.GetValue(instance)!;
+
+            // Read and checked before anything is written: a bad file leaves no half-made registry.
+            var parameters = parse.GetValue(parametersFile) is { } parametersPath ? ServeConfigFile.ReadParameters(parametersPath) : new ConfigurationParameters();
             var keysDirectory = Path.Combine(directory, RegistryKeys.Folder);
             if (File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
             {
@@ -155,7 +162,7 @@ internal static class RegistryCommands
 
             using var registryKeys = RegistryKeys.Load(keysDirectory, timeProvider);
             var database = RegistryDatabase.Open(directory);
-            RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, new ConfigurationParameters());
+            RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, parameters);
             if (parse.GetValue(autoApprove))
             {
                 new RegistryStore(database, registryKeys, timeProvider).SetAutoApprove("registry", true);

@@ -110,6 +110,35 @@ public sealed partial class DeployGuideTests
         Assert.That(result.Error, Does.StartWith("error Config.Invalid:").And.Contain(named));
     }
 
+    [Test]
+    public async Task RegistryInit_ParametersThatNodesWouldRefuse_AreRefused_AndNoRegistryIsMade()
+    {
+        var parameters = Path.Combine(_folder, "parameters.json");
+        await File.WriteAllTextAsync(parameters, """{ "refreshIntervalSeconds": 60, "validitySeconds": 90 }""");
+        var data = Path.Combine(_folder, "registry");
+
+        var result = await XbusProcess.RunAsync("registry", "init", "--data", data, "--instance", "VN", "--parameters", parameters);
+
+        Assert.That(result.Exit, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.StartWith("error Config.Invalid:").And.Contain("validity must be at least twice the refresh interval"));
+        Assert.That(Directory.Exists(data), Is.False, "nothing half-made");
+    }
+
+    [Test]
+    public async Task RegistryInit_WithParameters_PublishesThem()
+    {
+        var parameters = Path.Combine(_folder, "parameters.json");
+        await File.WriteAllTextAsync(parameters, """{ "validitySeconds": 1200, "timeStampingMaxBatch": 5000 }""");
+        var data = Path.Combine(_folder, "registry");
+
+        var result = await XbusProcess.RunAsync("registry", "init", "--data", data, "--instance", "VN", "--parameters", parameters);
+
+        Assert.That(result.Exit, Is.Zero, result.ToString());
+        using var keys = Registry.Storage.RegistryKeys.Load(Path.Combine(data, Registry.Storage.RegistryKeys.Folder), TimeProvider.System);
+        var store = new Registry.Storage.RegistryStore(Registry.Storage.RegistryDatabase.Open(data), keys, TimeProvider.System);
+        Assert.That(store.Parameters(), Is.EqualTo(new Registry.Storage.ConfigurationParameters { ValiditySeconds = 1200, TimeStampingMaxBatch = 5000 }));
+    }
+
     private async Task<(int Exit, string Output)> RunBashAsync(string script)
     {
         var path = Path.Combine(_folder, "deploy-page.sh");

@@ -52,12 +52,13 @@ internal sealed class ProofBus : IAsyncDisposable
 
     public string RegistryData => Path.Combine(Root, "registry");
 
-    public static async Task<ProofBus> StartAsync()
+    /// <param name="parameters">Global configuration parameters for `xbus registry init --parameters` (JSON), or X-Road's defaults.</param>
+    public static async Task<ProofBus> StartAsync(string? parameters = null)
     {
         var bus = new ProofBus(Directory.CreateTempSubdirectory("xbus-proof-").FullName);
         try
         {
-            await bus.SetUpAsync();
+            await bus.SetUpAsync(parameters);
             return bus;
         }
         catch
@@ -109,14 +110,23 @@ internal sealed class ProofBus : IAsyncDisposable
         }
     }
 
-    private async Task SetUpAsync()
+    private async Task SetUpAsync(string? parameters)
     {
         int Port() => LoopbackPort.PickFree();
         string Loopback(int port) => "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
 
         var (grpc, http) = (Port(), Port());
-        await Xbus.MustAsync(Root, "registry", "init", "--data", RegistryData, "--instance", "VN", "--auto-approve");
-        var registryConfig = WriteConfig("registry.json", new { data = RegistryData, listen = Loopback(grpc), httpListen = Loopback(http) });
+        string[] init = ["registry", "init", "--data", RegistryData, "--instance", "VN", "--auto-approve"];
+        if (parameters is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(Root, "parameters.json"), parameters);
+            init = [.. init, "--parameters", Path.Combine(Root, "parameters.json")];
+        }
+
+        await Xbus.MustAsync(Root, init);
+
+        // Re-sign the configuration soon enough for short validities (its default check is every 10 s).
+        var registryConfig = WriteConfig("registry.json", new { data = RegistryData, listen = Loopback(grpc), httpListen = Loopback(http), refreshCheckSeconds = 1 });
         Registry = Track(XbusServer.Start("registry", Root, $"http://{Loopback(http)}/health/ready", "registry", "serve", "--config", registryConfig));
         await Registry.WaitUntilReadyAsync(Patience);
 
