@@ -166,7 +166,17 @@ internal static class FilesCommands
                             throw new CliException(BadFile, "The node handed out a file whose name or id is not a plain file name.");
                         }
 
-                        var directory = Directory.CreateDirectory(Path.Combine(folder, current.Metadata.FileId)).FullName;
+                        // The folder must be inside --out, whatever the id says: ids are checked by
+                        // both nodes, but a file written outside the operator's folder is the one
+                        // mistake this command must never make.
+                        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+                        var directoryPath = Path.GetFullPath(Path.Combine(root, current.Metadata.FileId));
+                        if (current.Metadata.FileId is "." or ".." || !directoryPath.StartsWith(root, StringComparison.Ordinal))
+                        {
+                            throw new CliException(BadFile, "The node handed out a file whose id is not a plain folder name.");
+                        }
+
+                        var directory = Directory.CreateDirectory(directoryPath).FullName;
                         target = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write);
                         hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     }

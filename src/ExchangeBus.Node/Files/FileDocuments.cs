@@ -72,9 +72,14 @@ public static class FileDocuments
     /// <summary>The service a recipient subsystem receives files on.</summary>
     public static ServiceId ReceiveService(SubsystemId recipient) => ServiceId.Parse($"{recipient}/{ServiceCode}");
 
-    /// <summary>Letters, digits, '.', '_' and '-': the id appears in paths of logs and tools, never in file paths.</summary>
+    /// <summary>
+    /// Letters, digits, '.', '_' and '-', beginning with a letter or digit: tools such as
+    /// <c>xbus files receive</c> name a folder after the id, so "." and ".." (and hidden names)
+    /// must never be ids.
+    /// </summary>
     public static bool IsValidFileId(string id) =>
-        id.Length is > 0 and <= MaxFileIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+        id.Length is > 0 and <= MaxFileIdLength && char.IsAsciiLetterOrDigit(id[0])
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>
     /// A plain name a recipient can save as is: no separator of any platform, not "." or "..",

@@ -62,9 +62,18 @@ public static class FileErrors
     /// <summary>No such file for this subsystem.</summary>
     public const string NotFound = "Files.NotFound";
 
-    /// <summary>Codes a recipient may answer that are worth retrying; every other coded answer is final.</summary>
+    /// <summary>
+    /// Codes worth retrying; every other coded answer is final. Besides what a recipient may
+    /// answer, the sending node's own configuration or OCSP response being out of date is
+    /// transient too (its upkeep loops recover them), and so is an unexpected fault the
+    /// recipient's transport reported (<c>Server.InternalError</c>): none says the file is bad.
+    /// </summary>
     internal static bool IsTransient(string? code) => code is null
         or TransferInProgress or InsufficientStorage or RecipientUnreachable
         or NodeErrors.ProviderOutdatedGlobalConf or NodeErrors.ProviderTimestampingFailed or NodeErrors.StaleOcsp
-        or NodeErrors.ProviderInternal;
+        or NodeErrors.ProviderInternal or TransportInternal
+        or NodeErrors.OutdatedGlobalConf or NodeErrors.OwnOcspUnavailable;
+
+    /// <summary>What the gRPC transport answers for an exception a service did not handle.</summary>
+    private const string TransportInternal = "Server.InternalError";
 }

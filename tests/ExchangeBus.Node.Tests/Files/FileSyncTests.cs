@@ -229,6 +229,22 @@ public sealed class FileSyncTests
         Assert.That(_bus.ClientNode.Files.Database.GetSent(BusFixture.ClientSubsystem, "bad-name-s"), Is.Null);
     }
 
+    // `xbus files receive` names a folder after the id: "." or ".." would write outside --out.
+    [TestCase("..")]
+    [TestCase(".")]
+    [TestCase(".bashrc")]
+    public async Task FileIdThatIsNotAPlainFolderName_RefusedBySenderNodeAndByRecipientNode(string id)
+    {
+        var content = RandomContent(1000);
+        await AssertRefused(() => SendAsync(_sender, Metadata(id, content), content), FileErrors.BadMetadata);
+
+        var file = Describe(id, content, "scan.pdf");
+        var hashes = ChunkHashes(content);
+        await AssertRefused(() => PushAsync(SenderPeerChannel(_bus), Manifest(_bus.ClientNode, file, hashes), hashes, Chunks(content)), FileErrors.InvalidManifest);
+        AssertNothingKept(_bus.ProviderNode, file);
+        Assert.That(_bus.ClientNode.Files.Database.GetSent(BusFixture.ClientSubsystem, id), Is.Null);
+    }
+
     [Test]
     public async Task RecipientNotRegistered_Refused()
     {
