@@ -49,6 +49,24 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
     }
 
+    /// <summary>
+    /// A receipt signed at delivery, served again to a sender that missed it (hours later,
+    /// perhaps). The OCSP response travels beside the signature, not under it, so the node's
+    /// current one replaces the one from delivery time: the sender checks its freshness now,
+    /// and a stale one would fail a delivery that succeeded. Kept as it was if the node's
+    /// signing certificate has changed since (the current response is not about that signer).
+    /// </summary>
+    private SignedEnvelope StoredReceipt(byte[] stored)
+    {
+        var receipt = SignedEnvelope.Parser.ParseFrom(stored);
+        if (receipt.SignerCertificate.Span.SequenceEqual(node.Keys.SigningCertificateDer))
+        {
+            receipt.SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current());
+        }
+
+        return receipt;
+    }
+
     private OfferResponse Offer(OfferRequest request, ServerCallContext context)
     {
         var manifest = Check(request.Manifest, context);
@@ -56,7 +74,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         if (files.Database.GetReceived(manifest.Recipient.ToString(), file.Sender.ToString(), file.FileId) is { } received)
         {
             return SameContent(received, file)
-                ? new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = SignedEnvelope.Parser.ParseFrom(received.Receipt), Acknowledged = received.State == DeliveryState.Acknowledged }
+                ? new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = StoredReceipt(received.Receipt), Acknowledged = received.State == DeliveryState.Acknowledged }
                 : throw Conflict(file);
         }
 
@@ -103,7 +121,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         if (files.Database.GetReceived(recipient, sender, file.FileId) is { } received)
         {
             // Delivered before (the sender missed the receipt): the same receipt, nothing stored again.
-            return SameContent(received, file) ? SignedEnvelope.Parser.ParseFrom(received.Receipt) : throw Conflict(file);
+            return SameContent(received, file) ? StoredReceipt(received.Receipt) : throw Conflict(file);
         }
 
         var partPath = files.Store.PartPath(sender, file.FileId, file.Sha256);

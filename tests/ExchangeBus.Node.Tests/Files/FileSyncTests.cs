@@ -7,6 +7,7 @@ using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
+using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
 
@@ -150,6 +151,35 @@ public sealed class FileSyncTests
         var (_, bytes) = await ReceiveOneAsync("resume-1");
         Assert.That(bytes, Is.EqualTo(content));
         Assert.That(File.Exists(_bus.ProviderNode.Files.Store.PartPath(BusFixture.ClientSubsystem, "resume-1", file.Sha256)), Is.False);
+    }
+
+    [Test]
+    public async Task ReceiptServedAgain_IsTheSameSignedReceipt_WithTheRecipientNodesCurrentOcspResponse()
+    {
+        // OCSP responses fetched every second, so the node's own one changes while the test waits.
+        await using var bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { OcspRefreshIntervalSeconds = 1, OcspFreshnessSeconds = 60 });
+        var content = RandomContent(1000);
+        var file = Describe("receipt-again", content);
+        var hashes = ChunkHashes(content);
+        var peer = SenderPeerChannel(bus);
+        var manifest = Manifest(bus.ClientNode, file, hashes);
+        var first = await PushAsync(peer, manifest, hashes, Chunks(content));
+
+        // Later, a sender that missed the receipt asks again: the delivery is not repeated, the
+        // receipt is the one signed at delivery, and its OCSP response is the recipient node's
+        // current one (checked for freshness now), not the one from delivery time.
+        await WaitUntilAsync(() => Task.FromResult(!bus.ProviderNode.Context.OwnStatus.Current().AsSpan().SequenceEqual(first.SignerOcspResponse.Span)));
+        var offered = await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest });
+        var pushedAgain = await PushAsync(peer, manifest, hashes, Chunks(content));
+
+        foreach (var again in new[] { offered.Receipt, pushedAgain })
+        {
+            Assert.That(again.Header, Is.EqualTo(first.Header));
+            Assert.That(again.Signature, Is.EqualTo(first.Signature));
+            Assert.That(again.SignerOcspResponse, Is.Not.EqualTo(first.SignerOcspResponse));
+        }
+
+        Assert.That(offered.Complete, Is.True);
     }
 
     [Test]
