@@ -8,7 +8,7 @@ namespace ExchangeBus.Grpc.Tests;
 /// <summary>
 /// <see cref="ConnectionLimits"/> on the transport's own server, over real mutual TLS
 /// (docs/reliability.md, "Hostile peers"): the idle guard closes a connection that carries
-/// pings but no calls, and leaves alone one whose call outlasts the idle timeout.
+/// pings but no calls, and leaves alone one whose call outlasts twice the idle timeout.
 /// </summary>
 [NonParallelizable]
 public sealed class ConnectionLimitsTests
@@ -61,8 +61,11 @@ public sealed class ConnectionLimitsTests
     }
 
     [Test]
-    public async Task CallLongerThanTheIdleTimeout_Completes_AndTheConnectionServesAnother()
+    public async Task CallLongerThanTwiceTheIdleTimeout_Completes()
     {
+        // Were the call not counted, the guard would abort its connection at twice the idle
+        // timeout, under the call. (Whether the next call reuses the connection is not asserted:
+        // on a loaded machine the connection may sit idle long enough before or after the call.)
         await using var server = await GrpcTestServer.StartMutualTlsAsync(limits: Short);
         using var channel = server.CreateChannel(TestCertificates.Instance.Client);
 
@@ -71,6 +74,5 @@ public sealed class ConnectionLimitsTests
 
         Assert.That(reply.Text, Is.EqualTo("slow"));
         Assert.That(again.Text, Is.EqualTo("next"));
-        Assert.That(server.Service.ConnectionIds, Has.Count.EqualTo(1), "the slow call's connection was not closed under it");
     }
 }
