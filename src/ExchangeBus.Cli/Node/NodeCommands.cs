@@ -93,7 +93,8 @@ internal static class NodeCommands
         var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
         var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
         var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts };
+        var parallelDeliveries = new Option<int?>("--file-parallel-deliveries") { Description = "File sync: deliveries pushed at once [default: 4]." };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var data = parse.GetValue(DataOption)!;
@@ -112,7 +113,7 @@ internal static class NodeCommands
                 LocalTlsListen = parse.GetValue(localTls),
                 MetricsListen = parse.GetValue(metrics)!,
                 Production = parse.GetValue(production),
-                Files = FilesOptions(parse.GetValue(maxFile), parse.GetValue(retryBase), parse.GetValue(attempts)),
+                Files = FilesOptions(parse.GetValue(maxFile), parse.GetValue(retryBase), parse.GetValue(attempts), parse.GetValue(parallelDeliveries)),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
@@ -232,7 +233,7 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
-    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts)
+    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts, int? parallelDeliveries)
     {
         var defaults = new FileSyncOptions();
         return defaults with
@@ -240,6 +241,7 @@ internal static class NodeCommands
             MaxFileBytes = maxFileBytes ?? defaults.MaxFileBytes,
             RetryBaseDelay = retryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
             MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
+            MaxParallelDeliveries = parallelDeliveries ?? defaults.MaxParallelDeliveries,
         };
     }
 
