@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc;
+
 namespace ExchangeBus.Node.Files;
 
 /// <summary>
@@ -67,4 +69,21 @@ public static class FileErrors
         or TransferInProgress or InsufficientStorage or RecipientUnreachable
         or NodeErrors.ProviderOutdatedGlobalConf or NodeErrors.ProviderTimestampingFailed or NodeErrors.StaleOcsp
         or NodeErrors.ProviderInternal;
+}
+
+/// <summary>How file sync's handlers answer a refusal: its status and code with the call's correlation id, logged by code only.</summary>
+internal static class FileCalls
+{
+    public static async Task<T> GuardedAsync<T>(ServerCallContext context, Func<Task<T>> call, Action<string, string> logRefusal)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (NodeException ex)
+        {
+            logRefusal(ex.Code, context.HttpContext.TraceIdentifier);
+            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+        }
+    }
 }

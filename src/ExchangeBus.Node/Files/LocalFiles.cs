@@ -35,18 +35,8 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         .AddMethod(FileMethods.List, (request, context) => Guarded(context, () => Task.FromResult(List(request, context))))
         .Build();
 
-    private async Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (NodeException ex)
-        {
-            Log.Refused(logger, ex.Code, context.HttpContext.TraceIdentifier);
-            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
-        }
-    }
+    private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
+        FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));
 
     private async Task<SendResponse> SendAsync(IAsyncStreamReader<SendRequest> requests, ServerCallContext context)
     {
