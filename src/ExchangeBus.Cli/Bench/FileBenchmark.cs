@@ -99,6 +99,8 @@ internal static class FileBenchmark
             }
 
             using var local = GrpcChannel.ForAddress(senderLocal, new GrpcChannelOptions());
+            var nodes = new[] { senderNode, recipientNode };
+            var cpuBefore = nodes.Select(n => n.CpuTime).ToArray();
             var total = Stopwatch.StartNew();
             await SendFileAsync(local, "large-1", largePath, size, largeSha, [Recipients[0]], cancellationToken).ConfigureAwait(false);
             var accepted = total.Elapsed;
@@ -110,18 +112,21 @@ internal static class FileBenchmark
             }
 
             var delivered = total.Elapsed - accepted;
+            var largeCpu = nodes.Select((n, i) => n.CpuTime - cpuBefore[i]).ToArray();
             var memoryAfterLarge = new[] { senderNode.Memory(), recipientNode.Memory() };
             report.AppendLine(CultureInfo.InvariantCulture, $"Large file: {largeMib} MiB ({size / 1e6:0} MB), SHA-256 checked at both ends");
             report.AppendLine(CultureInfo.InvariantCulture, $"  plain gRPC streaming copy (one process to another, written and fsynced)  {baselineTime.Elapsed.TotalSeconds,7:0.00} s  {size / 1e6 / baselineTime.Elapsed.TotalSeconds,7:0} MB/s");
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: accepted by the sender node (stored, hashed, fsynced)              {accepted.TotalSeconds,7:0.00} s  {size / 1e6 / accepted.TotalSeconds,7:0} MB/s");
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: node to node (offer, push, chunk checks, fsync, receipt)          {delivered.TotalSeconds,7:0.00} s  {size / 1e6 / delivered.TotalSeconds,7:0} MB/s  ({delivered.TotalSeconds / baselineTime.Elapsed.TotalSeconds:0.00}× the copy's time)");
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: end to end (send until delivered)                                 {total.Elapsed.TotalSeconds,7:0.00} s  {size / 1e6 / total.Elapsed.TotalSeconds,7:0} MB/s");
+            report.AppendLine(CultureInfo.InvariantCulture, $"  CPU (user+system) per MB: sender node {largeCpu[0].TotalMilliseconds / (size / 1e6):0.00} ms, recipient node {largeCpu[1].TotalMilliseconds / (size / 1e6):0.00} ms");
             foreach (var m in memoryAfterLarge)
             {
                 report.AppendLine(CultureInfo.InvariantCulture, $"  {m.Name}: peak resident {m.PeakMB:0} MB, now {m.ResidentMB:0} MB");
             }
 
             progress.WriteLine($"[4/4] {files:N0} files of {smallKib} KiB to three recipients, {senders} at once");
+            cpuBefore = nodes.Select(n => n.CpuTime).ToArray();
             var smallTime = Stopwatch.StartNew();
             await SendSmallFilesAsync(local, files, smallKib * 1024, senders, cancellationToken).ConfigureAwait(false);
             var smallAccepted = smallTime.Elapsed;
@@ -132,6 +137,8 @@ internal static class FileBenchmark
             report.AppendLine(pending == 0
                 ? string.Create(CultureInfo.InvariantCulture, $"  all delivered to all three after {smallTime.Elapsed.TotalSeconds:0.0} s ({files / smallTime.Elapsed.TotalSeconds:0} files/s, {files * Recipients.Length / smallTime.Elapsed.TotalSeconds:0} deliveries/s)")
                 : string.Create(CultureInfo.InvariantCulture, $"  NOT all delivered: {pending} files still pending after {smallTime.Elapsed.TotalSeconds:0.0} s"));
+            var smallCpu = nodes.Select((n, i) => n.CpuTime - cpuBefore[i]).ToArray();
+            report.AppendLine(CultureInfo.InvariantCulture, $"  CPU (user+system) per file (three deliveries): sender node {smallCpu[0].TotalMilliseconds / files:0.0} ms, recipient node {smallCpu[1].TotalMilliseconds / files:0.0} ms");
             foreach (var m in new[] { senderNode.Memory(), recipientNode.Memory() })
             {
                 report.AppendLine(CultureInfo.InvariantCulture, $"  {m.Name}: peak resident {m.PeakMB:0} MB, now {m.ResidentMB:0} MB");
