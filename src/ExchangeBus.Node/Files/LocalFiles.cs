@@ -275,14 +275,14 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         var client = Authenticate(request.Client, context).ToString();
         var dossier = request.DossierId.Length == 0 ? null : request.DossierId;
         var response = new ListResponse();
+        var lowest = files.Database.LowestStates(client, dossier);
         foreach (var sent in files.Database.ListSent(client, dossier).Take(MaxListed))
         {
-            var states = files.Database.Outbox(client, sent.Description.FileId).Select(o => o.State).ToList();
             response.Files.Add(new ListedFile
             {
                 Metadata = sent.Description.ToMetadata(sent.Recipients),
                 Direction = "sent",
-                State = states.Count == 0 ? DeliveryState.Unspecified : states.Min(),
+                State = lowest.GetValueOrDefault(sent.Description.FileId, DeliveryState.Unspecified),
                 At = Timestamp.FromDateTimeOffset(sent.AcceptedAt),
             });
         }
