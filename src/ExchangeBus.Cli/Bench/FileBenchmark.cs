@@ -104,6 +104,7 @@ internal static class FileBenchmark
             var total = Stopwatch.StartNew();
             await SendFileAsync(local, "large-1", largePath, size, largeSha, [Recipients[0]], cancellationToken).ConfigureAwait(false);
             var accepted = total.Elapsed;
+            var acceptCpu = nodes.Select((n, i) => n.CpuTime - cpuBefore[i]).ToArray();
             var state = await WaitDeliveredAsync(local, "large-1", cancellationToken).ConfigureAwait(false);
             total.Stop();
             if (state.State != DeliveryState.Delivered)
@@ -119,7 +120,8 @@ internal static class FileBenchmark
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: accepted by the sender node (stored, hashed, fsynced)              {accepted.TotalSeconds,7:0.00} s  {size / 1e6 / accepted.TotalSeconds,7:0} MB/s");
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: node to node (offer, push, chunk checks, fsync, receipt)          {delivered.TotalSeconds,7:0.00} s  {size / 1e6 / delivered.TotalSeconds,7:0} MB/s  ({delivered.TotalSeconds / baselineTime.Elapsed.TotalSeconds:0.00}× the copy's time)");
             report.AppendLine(CultureInfo.InvariantCulture, $"  bus: end to end (send until delivered)                                 {total.Elapsed.TotalSeconds,7:0.00} s  {size / 1e6 / total.Elapsed.TotalSeconds,7:0} MB/s");
-            report.AppendLine(CultureInfo.InvariantCulture, $"  CPU (user+system) per MB: sender node {largeCpu[0].TotalMilliseconds / (size / 1e6):0.00} ms, recipient node {largeCpu[1].TotalMilliseconds / (size / 1e6):0.00} ms");
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"  CPU (user+system) per MB: sender node {largeCpu[0].TotalMilliseconds / (size / 1e6):0.00} ms ({acceptCpu[0].TotalMilliseconds / (size / 1e6):0.00} of them accepting), recipient node {largeCpu[1].TotalMilliseconds / (size / 1e6):0.00} ms");
             foreach (var m in memoryAfterLarge)
             {
                 report.AppendLine(CultureInfo.InvariantCulture, $"  {m.Name}: peak resident {m.PeakMB:0} MB, now {m.ResidentMB:0} MB");
