@@ -72,6 +72,34 @@ public sealed class TransportTests
     }
 
     [Test]
+    public async Task ClientStreaming_ServerRefusesAfterTheFirstMessage_TheCallerSeesTheServersStatusNotCancelled()
+    {
+        // The server answers (trailers-only) while the client is still writing: HTTP/2 stops the
+        // request body, and whichever call fails first must carry the server's status and code.
+        using var call = _channel.CallClientStreaming(InteropService.ClientStream);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "first", FailWithCode = (int)StatusCode.FailedPrecondition });
+        RpcException? failure = null;
+        try
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                await call.RequestStream.WriteAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[64 * 1024]) });
+            }
+
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseAsync;
+        }
+        catch (RpcException ex)
+        {
+            failure = ex;
+        }
+
+        Assert.That(failure, Is.Not.Null);
+        Assert.That(failure!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition), failure.Status.Detail);
+        Assert.That(failure.ErrorCode, Is.EqualTo("Test.RequestedFailure"));
+    }
+
+    [Test]
     public async Task Duplex_EachMessageAnsweredBeforeTheNextIsSent()
     {
         using var call = _channel.CallDuplexStreaming(InteropService.Duplex);

@@ -11,6 +11,8 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure the bus on this machine (loopback only).");
         bench.Subcommands.Add(ExchangeBenchmark.Create());
         bench.Subcommands.Add(Forwarder.Create());
+        bench.Subcommands.Add(FileBenchmark.Create());
+        bench.Subcommands.Add(FileSink.Create());
         return bench;
     }
 }

@@ -178,6 +178,11 @@ internal sealed record NodeServeFile : IServeFile
             problems.Add("files.maxAttempts must be at least 1");
         }
 
+        if (Files is { ParallelDeliveries: < 1 })
+        {
+            problems.Add("files.parallelDeliveries must be at least 1");
+        }
+
         if (MessageLog is { } log)
         {
             problems.AddRange(log.Apply(new MessageLogOptions()).Validate().Select(p => "messageLog: " + p));
@@ -195,6 +200,8 @@ internal sealed record FilesFile
     public int? RetryMilliseconds { get; init; }
 
     public int? MaxAttempts { get; init; }
+
+    public int? ParallelDeliveries { get; init; }
 }
 
 /// <summary>The <c>messageLog</c> section of a node's settings file.</summary>

@@ -93,8 +93,9 @@ internal static class NodeCommands
         var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
         var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
         var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
+        var parallelDeliveries = new Option<int?>("--file-parallel-deliveries") { Description = "File sync: deliveries pushed at once [default: 4]." };
         var config = ServeConfigFile.Option("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, config };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
@@ -119,7 +120,8 @@ internal static class NodeCommands
                 ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
                 SettingsPollInterval = file.SettingsPollSeconds is { } poll ? TimeSpan.FromSeconds(poll) : defaults.SettingsPollInterval,
                 Files = FilesOptions(
-                    parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts),
+                    parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
+                    parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
@@ -239,7 +241,7 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
-    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts)
+    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts, int? parallelDeliveries)
     {
         var defaults = new FileSyncOptions();
         return defaults with
@@ -247,6 +249,7 @@ internal static class NodeCommands
             MaxFileBytes = maxFileBytes ?? defaults.MaxFileBytes,
             RetryBaseDelay = retryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
             MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
+            MaxParallelDeliveries = parallelDeliveries ?? defaults.MaxParallelDeliveries,
         };
     }
 

@@ -160,11 +160,24 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         var started = entry.State != DeliveryState.Sending;
         entry = entry with { State = DeliveryState.Sending, NextAttemptAt = now + Lease, UpdatedAt = now };
         _files.Database.UpdateOutbox(entry);
-        if (started)
-        {
-            await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId), CancellationToken.None).ConfigureAwait(false);
-        }
 
+        // The "sending" record commits while the file travels; it is awaited with the outcome's.
+        var sendingLogged = started
+            ? _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId), CancellationToken.None).AsTask()
+            : Task.CompletedTask;
+        try
+        {
+            await PushAndRecordAsync(entry, sent, correlationId, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            await sendingLogged.ConfigureAwait(false);
+        }
+    }
+
+    private async Task PushAndRecordAsync(OutboxEntry entry, SentFile sent, string correlationId, CancellationToken stopping)
+    {
+        var file = sent.Description;
         try
         {
             var (receipt, resumedFrom) = await PushAsync(entry, sent, stopping).ConfigureAwait(false);
@@ -239,6 +252,14 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             try
             {
                 var channel = _node.Peers.For(target, view);
+
+                // A file of one chunk has nothing to resume: its first push goes without asking
+                // (a file the recipient has already gets its receipt back from the push itself).
+                if (sent.Description.ChunkCount <= 1 && entry.Attempts == 0)
+                {
+                    return (await PushFromAsync(channel, manifest, sent, 0, stopping).ConfigureAwait(false), 0);
+                }
+
                 var offer = await channel.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest },
                     new CallOptions(Deadline: _node.TimeProvider.GetUtcNow() + OfferDeadline, CancellationToken: stopping)).ConfigureAwait(false);
                 if (offer.Complete)

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc;
+
 namespace ExchangeBus.Node.Files;
 
 /// <summary>
@@ -76,4 +78,21 @@ public static class FileErrors
 
     /// <summary>What the gRPC transport answers for an exception a service did not handle.</summary>
     private const string TransportInternal = "Server.InternalError";
+}
+
+/// <summary>How file sync's handlers answer a refusal: its status and code with the call's correlation id, logged by code only.</summary>
+internal static class FileCalls
+{
+    public static async Task<T> GuardedAsync<T>(ServerCallContext context, Func<Task<T>> call, Action<string, string> logRefusal)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (NodeException ex)
+        {
+            logRefusal(ex.Code, context.HttpContext.TraceIdentifier);
+            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+        }
+    }
 }

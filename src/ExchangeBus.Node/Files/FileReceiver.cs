@@ -36,18 +36,8 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         .AddMethod(FileMethods.Push, (requests, context) => Guarded(context, () => PushAsync(requests, context)))
         .Build();
 
-    private async Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (NodeException ex)
-        {
-            Log.Refused(logger, ex.Code, context.HttpContext.TraceIdentifier);
-            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
-        }
-    }
+    private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
+        FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));
 
     /// <summary>
     /// A receipt signed at delivery, served again to a sender that missed it (hours later,

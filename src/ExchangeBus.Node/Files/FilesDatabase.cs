@@ -133,6 +133,27 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
+    /// <summary>Each sent file's state over its recipients (failed if one failed, else the lowest), in one query (a list of many files must not cost a query each).</summary>
+    public IReadOnlyDictionary<string, DeliveryState> LowestStates(string sender, string? dossierId)
+    {
+        lock (_gate)
+        {
+            using var command = Command(
+                "SELECT o.file_id, CASE WHEN MAX(o.state = 5) = 1 THEN 5 ELSE MIN(o.state) END FROM outbox o JOIN files f ON f.sender = o.sender AND f.file_id = o.file_id " +
+                "WHERE o.sender = $s AND ($d IS NULL OR f.dossier_id = $d) GROUP BY o.file_id;");
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
+            var states = new Dictionary<string, DeliveryState>(StringComparer.Ordinal);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                states[reader.GetString(0)] = (DeliveryState)reader.GetInt64(1);
+            }
+
+            return states;
+        }
+    }
+
     public IReadOnlyList<OutboxEntry> Outbox(string sender, string fileId)
     {
         lock (_gate)

@@ -35,18 +35,8 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         .AddMethod(FileMethods.List, (request, context) => Guarded(context, () => Task.FromResult(List(request, context))))
         .Build();
 
-    private async Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (NodeException ex)
-        {
-            Log.Refused(logger, ex.Code, context.HttpContext.TraceIdentifier);
-            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
-        }
-    }
+    private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
+        FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));
 
     private async Task<SendResponse> SendAsync(IAsyncStreamReader<SendRequest> requests, ServerCallContext context)
     {
@@ -285,14 +275,14 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         var client = Authenticate(request.Client, context).ToString();
         var dossier = request.DossierId.Length == 0 ? null : request.DossierId;
         var response = new ListResponse();
+        var lowest = files.Database.LowestStates(client, dossier);
         foreach (var sent in files.Database.ListSent(client, dossier).Take(MaxListed))
         {
-            var states = files.Database.Outbox(client, sent.Description.FileId).Select(o => o.State).ToList();
             response.Files.Add(new ListedFile
             {
                 Metadata = sent.Description.ToMetadata(sent.Recipients),
                 Direction = "sent",
-                State = states.Count == 0 ? DeliveryState.Unspecified : states.Min(),
+                State = lowest.GetValueOrDefault(sent.Description.FileId, DeliveryState.Unspecified),
                 At = Timestamp.FromDateTimeOffset(sent.AcceptedAt),
             });
         }
