@@ -325,7 +325,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 return;
             }
 
-            if (head.TreeSize != size || head.RootHash.Length != MerkleHash.Size || !NodeId.TryParse(head.Node, out headNode) || head.CreatedAt is null)
+            if (head.TreeSize != size || head.RootHash.Length != MerkleHash.Size || !NodeId.TryParse(head.Node, out headNode) || !IsValidTime(head.CreatedAt))
             {
                 Problem(EvidenceBundleErrors.Malformed, d + EvidenceBundle.HeadFile, $"A head of folder {d} has tree size {size}, a 32-byte root, a node and a time.");
                 return;
@@ -336,7 +336,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 Problem(EvidenceBundleErrors.Malformed, d + EvidenceBundle.HeadFile, $"A head of node {head.Node}, in a bundle of node {node}.");
             }
 
-            var createdAt = head.CreatedAt.ToDateTimeOffset();
+            var createdAt = head.CreatedAt!.ToDateTimeOffset();
             using (var signer = LoadPem(files, d + EvidenceBundle.SignerFile))
             {
                 if (signer is not null)
@@ -647,6 +647,13 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 return false;
             }
         }
+
+        /// <summary>
+        /// A time <c>Timestamp.ToDateTimeOffset</c> can convert: a changed byte can leave
+        /// nanos or seconds out of range, and that must be a finding, not an exception.
+        /// </summary>
+        private static bool IsValidTime(Google.Protobuf.WellKnownTypes.Timestamp? time) =>
+            time is { Nanos: >= 0 and <= 999_999_999, Seconds: >= -62_135_596_800 and <= 253_402_300_799 };
 
         private static bool IsFormatError(Exception ex) =>
             ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException;

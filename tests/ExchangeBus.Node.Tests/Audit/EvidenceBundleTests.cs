@@ -285,9 +285,33 @@ public sealed class EvidenceBundleTests
     {
         var head = $"heads/{_headSize}/";
 
-        var problems = Tamper(files => files[head + "head.bin"][^1] ^= 1);
+        // One bit of the head's time: the head still decodes to a plausible one (a second off),
+        // so only its signature and its time-stamp token can tell. (A flipped byte anywhere
+        // else could leave the time undecodable, a different finding: see the next test.)
+        var problems = Tamper(files =>
+        {
+            var parsed = TreeHead.Parser.ParseFrom(files[head + "head.bin"]);
+            parsed.CreatedAt.Seconds ^= 1;
+            files[head + "head.bin"] = parsed.ToByteArray();
+        });
 
         Assert.That(problems, Is.EqualTo(new[] { (EvidenceBundleErrors.HeadSignatureInvalid, head + "head.sig"), (EvidenceBundleErrors.TimeStampInvalid, head + "head.tst") }));
+    }
+
+    [Test]
+    public void HeadTimeOutOfRange_Malformed_NotAnException()
+    {
+        var head = $"heads/{_headSize}/";
+
+        // A changed byte can leave the time's nanos beyond a second: found, not thrown.
+        var problems = Tamper(files =>
+        {
+            var parsed = TreeHead.Parser.ParseFrom(files[head + "head.bin"]);
+            parsed.CreatedAt.Nanos = 1_500_000_000;
+            files[head + "head.bin"] = parsed.ToByteArray();
+        });
+
+        Assert.That(problems, Does.Contain((EvidenceBundleErrors.Malformed, head + "head.bin")));
     }
 
     [Test]
