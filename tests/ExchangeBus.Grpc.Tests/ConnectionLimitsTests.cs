@@ -42,22 +42,7 @@ public sealed class ConnectionLimitsTests
         await using var peer = await RawHttp2Peer.ConnectAsync($"127.0.0.1:{server.Address.Port}", TestCertificates.Instance.Client, giveUp.Token);
         await peer.WriteAsync(RawHttp2Peer.Preface(), giveUp.Token);
 
-        var letGo = peer.ServerLetsGoAsync(giveUp.Token);
-        while (!letGo.IsCompleted)
-        {
-            try
-            {
-                await peer.WriteAsync(RawHttp2Peer.PingFrame(), giveUp.Token);
-            }
-            catch (IOException)
-            {
-                break;
-            }
-
-            await Task.WhenAny(letGo, Task.Delay(TimeSpan.FromMilliseconds(200), giveUp.Token));
-        }
-
-        Assert.That(await letGo, Is.AnyOf("GOAWAY", "connection closed"));
+        Assert.That(await peer.PingUntilLetGoAsync(giveUp.Token), Is.AnyOf("GOAWAY", "connection closed"));
     }
 
     [Test]

@@ -34,6 +34,13 @@ public sealed record RegistryServerOptions
 
     /// <summary>On shutdown (SIGTERM), how long the listeners wait for the calls in flight to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What one connection may take: handshake, idle, header and body-rate timeouts, calls at
+    /// once. The gRPC listener asks for no client certificate (nodes register through it), so
+    /// anyone who can connect could otherwise hold a connection open with pings alone.
+    /// </summary>
+    public ConnectionLimits Limits { get; init; } = new();
 }
 
 /// <summary>A running registry: Kestrel with the gRPC listener (TLS) and the HTTP listener.</summary>
@@ -86,12 +93,14 @@ public sealed class RegistryServer : IAsyncDisposable
         var trust = new CertificateTrust([keys.RootCertificate], time);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            options.Limits.ApplyTo(kestrel);
             kestrel.Listen(grpcEndpoint, listen => listen.UseBusGrpc(new ServerTlsOptions
             {
                 ServerCertificate = keys.Tls,
                 ClientTrust = trust,
                 RequireClientCertificate = false,
-            }));
+                HandshakeTimeout = options.Limits.HandshakeTimeout,
+            }, options.Limits));
             // openssl ts/ocsp and curl speak HTTP/1.1 over plain TCP; HTTP/2 without TLS would need prior knowledge.
             kestrel.Listen(httpEndpoint, listen => listen.Protocols = HttpProtocols.Http1);
         });

@@ -38,12 +38,19 @@ internal sealed class RawHttp2Peer : IAsyncDisposable
     public int Sent { get; private set; }
 
     /// <summary>Connects to host:port; with a certificate, over TLS with ALPN h2 (the server's certificate is not checked: we are the attacker).</summary>
-    public static async Task<RawHttp2Peer> ConnectAsync(string hostPort, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
+    public static Task<RawHttp2Peer> ConnectAsync(string hostPort, X509Certificate2? clientCertificate, CancellationToken cancellationToken) =>
+        ConnectAsync(hostPort, clientCertificate is not null, clientCertificate, cancellationToken);
+
+    /// <summary>Connects to host:port over TLS with ALPN h2 and no client certificate, as anyone may to a listener that asks for none.</summary>
+    public static Task<RawHttp2Peer> ConnectTlsAsync(string hostPort, CancellationToken cancellationToken) =>
+        ConnectAsync(hostPort, useTls: true, null, cancellationToken);
+
+    private static async Task<RawHttp2Peer> ConnectAsync(string hostPort, bool useTls, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
     {
         var colon = hostPort.LastIndexOf(':');
         var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
-        if (clientCertificate is null)
+        if (!useTls)
         {
             return new RawHttp2Peer(tcp, tcp.GetStream());
         }
@@ -53,10 +60,34 @@ internal sealed class RawHttp2Peer : IAsyncDisposable
         {
             TargetHost = "localhost",
             ApplicationProtocols = [SslApplicationProtocol.Http2],
-            ClientCertificates = [clientCertificate],
+            ClientCertificates = clientCertificate is null ? null : [clientCertificate],
             RemoteCertificateValidationCallback = (_, _, _, _) => true,
         }, cancellationToken);
         return new RawHttp2Peer(tcp, tls);
+    }
+
+    /// <summary>
+    /// Sends a PING every 200 ms and nothing else until the server lets the connection go;
+    /// returns how (<see cref="ServerLetsGoAsync"/>).
+    /// </summary>
+    public async Task<string> PingUntilLetGoAsync(CancellationToken cancellationToken)
+    {
+        var letGo = ServerLetsGoAsync(cancellationToken);
+        while (!letGo.IsCompleted)
+        {
+            try
+            {
+                await WriteAsync(PingFrame(), cancellationToken);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(letGo, Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken));
+        }
+
+        return await letGo;
     }
 
     /// <summary>The client connection preface and an empty SETTINGS frame.</summary>

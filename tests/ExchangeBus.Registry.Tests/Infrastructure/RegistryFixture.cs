@@ -27,7 +27,7 @@ internal sealed class RegistryFixture : IAsyncDisposable
 
     public string KeysDirectory => Path.Combine(Directory, RegistryKeys.Folder);
 
-    public static async Task<RegistryFixture> StartAsync(bool autoApprove = false, TimeProvider? timeProvider = null)
+    public static async Task<RegistryFixture> StartAsync(bool autoApprove = false, TimeProvider? timeProvider = null, ConnectionLimits? limits = null)
     {
         var time = timeProvider ?? TimeProvider.System;
         var directory = System.IO.Directory.CreateTempSubdirectory("xbus-registry-").FullName;
@@ -44,7 +44,7 @@ internal sealed class RegistryFixture : IAsyncDisposable
         }
 
         var server = await RegistryServer.StartAsync(
-            new RegistryServerOptions { DataDirectory = directory, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" },
+            new RegistryServerOptions { DataDirectory = directory, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0", Limits = limits ?? new ConnectionLimits() },
             timeProvider: time);
         return new RegistryFixture(directory, server);
     }
