@@ -30,7 +30,18 @@ internal static class ServeConfigFile
 
     /// <summary>Reads and checks a settings file; every problem is named in one <see cref="CliException"/>.</summary>
     public static T Read<T>(string path)
-        where T : class, IServeFile
+        where T : class, IServeFile =>
+        Read<T>(path, file => file.Validate());
+
+    /// <summary>Global configuration parameters for <c>xbus registry init --parameters</c>: the same strict reading, X-Road's defaults for what the file leaves out.</summary>
+    public static ConfigurationParameters ReadParameters(string path) =>
+        Read<ConfigurationParameters>(path, parameters => parameters.Validate().ToList());
+
+    /// <summary>A duration given in seconds in a file, or the default when the file leaves it out.</summary>
+    public static TimeSpan Duration(double? seconds, TimeSpan fallback) => seconds is { } s ? TimeSpan.FromSeconds(s) : fallback;
+
+    private static T Read<T>(string path, Func<T, IReadOnlyList<string>> validate)
+        where T : class
     {
         T? file;
         try
@@ -48,30 +59,8 @@ internal static class ServeConfigFile
             throw new CliException(ErrorCode, $"{path}: the file holds null, not a settings object.");
         }
 
-        var problems = file.Validate();
+        var problems = validate(file);
         return problems.Count == 0 ? file : throw new CliException(ErrorCode, $"{path}: {string.Join("; ", problems)}");
-    }
-
-    /// <summary>Global configuration parameters for <c>xbus registry init --parameters</c>: the same strict reading, X-Road's defaults for what the file leaves out.</summary>
-    public static ConfigurationParameters ReadParameters(string path)
-    {
-        ConfigurationParameters? parameters;
-        try
-        {
-            parameters = JsonSerializer.Deserialize<ConfigurationParameters>(File.ReadAllBytes(path), Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new CliException(ErrorCode, $"{path}: {ex.Message}");
-        }
-
-        if (parameters is null)
-        {
-            throw new CliException(ErrorCode, $"{path}: the file holds null, not a parameters object.");
-        }
-
-        var problems = parameters.Validate().ToList();
-        return problems.Count == 0 ? parameters : throw new CliException(ErrorCode, $"{path}: {string.Join("; ", problems)}");
     }
 
     /// <summary>The flag's value if it was given, else the file's, else the flag's default.</summary>

@@ -117,8 +117,8 @@ internal static class NodeCommands
                 MetricsListen = ServeConfigFile.Pick(parse, metrics, file.MetricsListen)!,
                 Production = isProduction,
                 MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
-                ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
-                SettingsPollInterval = file.SettingsPollSeconds is { } poll ? TimeSpan.FromSeconds(poll) : defaults.SettingsPollInterval,
+                ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
+                SettingsPollInterval = ServeConfigFile.Duration(file.SettingsPollSeconds, defaults.SettingsPollInterval),
                 Files = FilesOptions(
                     parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
                     parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries),

@@ -219,8 +219,8 @@ internal static class RegistryCommands
                     HttpListen = ServeConfigFile.Pick(parse, httpListen, file.HttpListen)!,
                     PublicGrpcAddress = file.PublicGrpcAddress,
                     PublicHttpAddress = file.PublicHttpAddress,
-                    ShutdownTimeout = file.ShutdownTimeoutSeconds is { } shutdown ? TimeSpan.FromSeconds(shutdown) : defaults.ShutdownTimeout,
-                    RefreshCheckInterval = file.RefreshCheckSeconds is { } refresh ? TimeSpan.FromSeconds(refresh) : defaults.RefreshCheckInterval,
+                    ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
+                    RefreshCheckInterval = ServeConfigFile.Duration(file.RefreshCheckSeconds, defaults.RefreshCheckInterval),
                 },
                 builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}");

@@ -14,6 +14,9 @@ public static class RichStatus
 {
     public const string Domain = "exchangebus";
 
+    /// <summary>The code answered for an exception a service did not handle (its text stays on the server).</summary>
+    public const string InternalErrorCode = "Server.InternalError";
+
     /// <summary>Builds an exception a handler throws to answer with a coded error.</summary>
     public static RpcException Error(StatusCode code, string errorCode, string message, string? correlationId = null)
     {

@@ -108,7 +108,7 @@ internal sealed class ServerMethod<TRequest, TResponse>(
             // Exception text can hold anything; the peer gets a code and a correlation id only.
             var correlationId = httpContext.TraceIdentifier;
             GrpcServerLog.HandlerFailed(runtime.Logger, method.FullName, correlationId, ex);
-            status = RichStatus.Error(StatusCode.Unknown, "Server.InternalError", "The service failed to handle the call.", correlationId).Status;
+            status = RichStatus.Error(StatusCode.Unknown, RichStatus.InternalErrorCode, "The service failed to handle the call.", correlationId).Status;
         }
 
         GrpcServerLog.CallEnded(runtime.Logger, method.FullName, status.Code);

@@ -73,11 +73,8 @@ public static class FileErrors
     internal static bool IsTransient(string? code) => code is null
         or TransferInProgress or InsufficientStorage or RecipientUnreachable
         or NodeErrors.ProviderOutdatedGlobalConf or NodeErrors.ProviderTimestampingFailed or NodeErrors.StaleOcsp
-        or NodeErrors.ProviderInternal or TransportInternal
+        or NodeErrors.ProviderInternal or RichStatus.InternalErrorCode
         or NodeErrors.OutdatedGlobalConf or NodeErrors.OwnOcspUnavailable;
-
-    /// <summary>What the gRPC transport answers for an exception a service did not handle.</summary>
-    private const string TransportInternal = "Server.InternalError";
 }
 
 /// <summary>How file sync's handlers answer a refusal: its status and code with the call's correlation id, logged by code only.</summary>

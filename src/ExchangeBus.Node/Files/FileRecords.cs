@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Node.Files;
@@ -50,21 +51,8 @@ internal static class FileRecords
     };
 
     /// <summary>A refused manifest that did verify: unsigned, with the code, like a refused request.</summary>
-    public static MessageLogRecord Refused(MessageHeader header, byte[] fileSha256, string code, string correlationId) => new()
-    {
-        MessageId = header.MessageId,
-        Direction = MessageDirection.FileManifestReceived,
-        Client = header.Client,
-        Service = header.Service,
-        SubjectId = header.SubjectId.Length == 0 ? null : header.SubjectId,
-        Issue = header.Issue,
-        Status = code,
-        Header = [],
-        Body = null,
-        BodySha256 = fileSha256,
-        Signature = [],
-        CorrelationId = correlationId,
-    };
+    public static MessageLogRecord Refused(MessageHeader header, byte[] fileSha256, string code, string correlationId) =>
+        ExchangeRecords.Outcome(MessageDirection.FileManifestReceived, header, code, correlationId) with { BodySha256 = fileSha256 };
 
 }
 
