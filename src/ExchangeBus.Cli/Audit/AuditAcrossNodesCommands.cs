@@ -56,12 +56,14 @@ internal static class AuditAcrossNodesCommands
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(AuditorConnection.JsonOption))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(new { nodes = logs.Select(l => l.Node), report.Exchanges, report.Matched, report.Unanswered, report.Differences }, Json));
+                    output.WriteLine(JsonSerializer.Serialize(new { nodes = logs.Select(l => l.Node), report.Exchanges, report.Matched, report.Unanswered, report.FileDeliveries, report.FilesMatched, report.FilesUndelivered, report.Differences }, Json));
                     return;
                 }
 
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{logs[0].Node} and {logs[1].Node}: {report.Exchanges} exchanges between them, {report.Matched} logged the same on both, {report.Unanswered} unanswered"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"file deliveries between them: {report.FileDeliveries}, {report.FilesMatched} logged the same on both, {report.FilesUndelivered} without a receipt yet"));
                 foreach (var difference in report.Differences)
                 {
                     output.WriteLine($"  {difference.Code} message {difference.MessageId}: {difference.Detail}");
@@ -105,11 +107,14 @@ internal static class AuditAcrossNodesCommands
                 return;
             }
 
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"citizen {query.SubjectId}: {trail.Count} exchanges on {logs.Count} nodes"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"citizen {query.SubjectId}: {trail.Count(e => e.Kind == CitizenTrail.ExchangeKind)} exchanges and {trail.Count(e => e.Kind == CitizenTrail.FileKind)} file deliveries on {logs.Count} nodes"));
             foreach (var entry in trail)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} asked {entry.Service} (user {entry.UserId}, issue {entry.Issue}): {entry.Outcome}  [message {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]"));
+                output.WriteLine(entry.Kind == CitizenTrail.FileKind
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} sent a file of dossier {entry.Issue} to {entry.Service}: {entry.Outcome}  [file {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} asked {entry.Service} (user {entry.UserId}, issue {entry.Issue}): {entry.Outcome}  [message {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]"));
             }
         }));
         return command;

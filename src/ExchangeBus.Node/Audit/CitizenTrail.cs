@@ -12,31 +12,62 @@ public sealed record NodeRecords(string Node, IReadOnlyList<RecordSummary> Recor
         records.FirstOrDefault(r => r.Direction is (uint)MessageDirection.ClientRequest or (uint)MessageDirection.ProviderResponse && r.SenderNode.Length > 0)?.SenderNode;
 }
 
-/// <summary>One exchange about a citizen, as the nodes that logged it saw it.</summary>
-public sealed record TrailEntry(DateTimeOffset At, string MessageId, string Client, string Service, string UserId, string Issue, string Outcome, IReadOnlyList<string> SeenOn);
+/// <summary>
+/// One exchange about a citizen, or one file about them delivered to one recipient, as the nodes
+/// that logged it saw it. <see cref="Kind"/> is "exchange" or "file"; for a file,
+/// <see cref="Service"/> is the recipient's receive service and <see cref="Outcome"/> the latest
+/// state logged (accepted, sending, delivered, acknowledged, superseded) or the refusal's code.
+/// </summary>
+public sealed record TrailEntry(DateTimeOffset At, string MessageId, string Client, string Service, string UserId, string Issue, string Outcome, IReadOnlyList<string> SeenOn, string Kind);
 
 /// <summary>
 /// The citizen's trail (design.md: "the subject id index lets a citizen see which agencies read
-/// their data"): every exchange naming the citizen, on every node asked, one line per exchange
-/// however many nodes logged it, oldest first.
+/// their data"): every exchange and file naming the citizen, on every node asked, one line per
+/// exchange (or per file and recipient) however many nodes logged it, oldest first.
 /// </summary>
 public static class CitizenTrail
 {
+    public const string ExchangeKind = "exchange";
+    public const string FileKind = "file";
+
     public static IReadOnlyList<TrailEntry> Merge(IEnumerable<NodeRecords> logs)
     {
         ArgumentNullException.ThrowIfNull(logs);
         var seen = logs
-            .SelectMany(log => log.Records.Where(r => r.Direction != (uint)MessageDirection.AuditQuery).Select(record => (log.Node, Record: record)))
-            .GroupBy(x => x.Record.MessageId, StringComparer.Ordinal);
-        return seen.Select(exchange =>
+            .SelectMany(log => log.Records.Where(Listed).Select(record => (log.Node, Record: record)))
+            .GroupBy(x => IsFile(x.Record) ? string.Join('\n', x.Record.MessageId, x.Record.Client, x.Record.Service) : x.Record.MessageId, StringComparer.Ordinal);
+        return seen.Select(group =>
         {
-            var records = exchange.Select(x => x.Record).ToList();
+            var records = group.Select(x => x.Record).ToList();
             var first = records.MinBy(r => r.At.ToDateTimeOffset())!;
-            var response = records.FirstOrDefault(r => r.Direction is (uint)MessageDirection.ClientResponse or (uint)MessageDirection.ProviderResponse);
-            var refused = records.FirstOrDefault(r => r.Status != MessageLogRecord.StatusOk);
-            var outcome = refused?.Status ?? (response is null ? "no answer logged" : "answered");
-            return new TrailEntry(first.At.ToDateTimeOffset(), exchange.Key, first.Client, first.Service, first.UserId, first.Issue, outcome,
-                exchange.Select(x => x.Node).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+            var file = IsFile(first);
+            return new TrailEntry(first.At.ToDateTimeOffset(), first.MessageId, first.Client, first.Service, first.UserId, first.Issue,
+                file ? FileOutcome(records) : ExchangeOutcome(records),
+                group.Select(x => x.Node).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+                file ? FileKind : ExchangeKind);
         }).OrderBy(e => e.At).ThenBy(e => e.MessageId, StringComparer.Ordinal).ToList();
+    }
+
+    // A file's acceptance names all its recipients at once; each recipient's line comes from its
+    // manifest, receipt and state records, so the acceptance would only repeat them.
+    private static bool Listed(RecordSummary r) => r.Direction is not ((uint)MessageDirection.AuditQuery or (uint)MessageDirection.FileAccepted);
+
+    private static bool IsFile(RecordSummary r) => r.Direction >= (uint)MessageDirection.FileAccepted;
+
+    private static string ExchangeOutcome(List<RecordSummary> records)
+    {
+        var response = records.FirstOrDefault(r => r.Direction is (uint)MessageDirection.ClientResponse or (uint)MessageDirection.ProviderResponse);
+        var refused = records.FirstOrDefault(r => r.Status != MessageLogRecord.StatusOk);
+        return refused?.Status ?? (response is null ? "no answer logged" : "answered");
+    }
+
+    private static string FileOutcome(List<RecordSummary> records)
+    {
+        // State records carry the state's name (or the failure's code) as their status; the
+        // signed documents say "ok", or the code when the recipient's node refused the manifest.
+        var state = records.Where(r => r.Direction == (uint)MessageDirection.FileState).MaxBy(r => r.At.ToDateTimeOffset());
+        var refused = records.FirstOrDefault(r => r.Direction == (uint)MessageDirection.FileManifestReceived && r.Status != MessageLogRecord.StatusOk);
+        var receipt = records.Any(r => r.Direction is (uint)MessageDirection.FileReceiptSent or (uint)MessageDirection.FileReceiptReceived);
+        return state?.Status ?? refused?.Status ?? (receipt ? "delivered" : "sent, no receipt logged");
     }
 }

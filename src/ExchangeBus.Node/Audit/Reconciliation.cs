@@ -18,6 +18,15 @@ public static class ReconcileFindings
 
     /// <summary>The provider's node logged a response the client's node has no response record of, or the reverse.</summary>
     public const string ResponseMissing = "Reconcile.ResponseMissing";
+
+    /// <summary>Both logged a file's manifest, but not the same signed manifest.</summary>
+    public const string ManifestDiffers = "Reconcile.ManifestDiffers";
+
+    /// <summary>Both logged a file's receipt, but not the same signed receipt.</summary>
+    public const string ReceiptDiffers = "Reconcile.ReceiptDiffers";
+
+    /// <summary>One node logged sending a file's manifest or receipt, the other has no record of receiving it (or the reverse).</summary>
+    public const string FileRecordMissing = "Reconcile.FileRecordMissing";
 }
 
 /// <summary>One message the two logs disagree on; <see cref="Node"/> is the node whose log holds the evidence.</summary>
@@ -25,6 +34,15 @@ public sealed record ReconcileDifference(string MessageId, string Code, string N
 
 public sealed record ReconcileReport(int Exchanges, int Matched, int Unanswered, IReadOnlyList<ReconcileDifference> Differences)
 {
+    /// <summary>File deliveries between the two nodes (one per file and recipient subsystem) with a receipt on either node.</summary>
+    public int FileDeliveries { get; init; }
+
+    /// <summary>Of those, the ones whose manifest and receipt both nodes logged the same.</summary>
+    public int FilesMatched { get; init; }
+
+    /// <summary>Manifests one of the two nodes signed that no node has a receipt for yet (in transit, refused or failed).</summary>
+    public int FilesUndelivered { get; init; }
+
     public bool IsConsistent => Differences.Count == 0;
 }
 
@@ -43,8 +61,10 @@ public static class Reconciliation
     {
         ArgumentNullException.ThrowIfNull(recordsA);
         ArgumentNullException.ThrowIfNull(recordsB);
-        var a = ByMessage(recordsA);
-        var b = ByMessage(recordsB);
+        var listA = recordsA as IReadOnlyCollection<RecordSummary> ?? [.. recordsA];
+        var listB = recordsB as IReadOnlyCollection<RecordSummary> ?? [.. recordsB];
+        var a = Group(listA, IsExchange, r => r.MessageId);
+        var b = Group(listB, IsExchange, r => r.MessageId);
         var differences = new List<ReconcileDifference>();
         int exchanges = 0, matched = 0, unanswered = 0;
         foreach (var id in a.Keys.Union(b.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
@@ -88,18 +108,86 @@ public static class Reconciliation
                 continue;
             }
 
-            Match(id, Find(client, MessageDirection.ClientRequest), clientName, Find(provider, MessageDirection.ProviderRequest), providerName, ReconcileFindings.RequestDiffers, differences);
-            Match(id, Find(provider, MessageDirection.ProviderResponse), providerName, Find(client, MessageDirection.ClientResponse), clientName, ReconcileFindings.ResponseDiffers, differences);
+            Match(id, Find(client, MessageDirection.ClientRequest), clientName, Find(provider, MessageDirection.ProviderRequest), providerName, ReconcileFindings.RequestDiffers, ReconcileFindings.ResponseMissing, differences);
+            Match(id, Find(provider, MessageDirection.ProviderResponse), providerName, Find(client, MessageDirection.ClientResponse), clientName, ReconcileFindings.ResponseDiffers, ReconcileFindings.ResponseMissing, differences);
             if (differences.Count == before)
             {
                 matched++;
             }
         }
 
-        return new ReconcileReport(exchanges, matched, unanswered, differences);
+        var files = CompareFiles(nodeA, listA, nodeB, listB, from, to, differences);
+        return new ReconcileReport(exchanges, matched, unanswered, differences)
+        {
+            FileDeliveries = files.Deliveries, FilesMatched = files.Matched, FilesUndelivered = files.Undelivered,
+        };
     }
 
-    private static void Match(string id, RecordSummary? sender, string senderNode, RecordSummary? receiver, string receiverNode, string differsCode, List<ReconcileDifference> differences)
+    /// <summary>
+    /// File deliveries, one per (file id, sender subsystem, recipient's receive service): the
+    /// sender's node logs the manifest it signed and the receipt it got back, the recipient's node
+    /// the manifest it took and the receipt it signed; the pairs must be the same signed
+    /// documents. The sender's node is named in the manifest's signed header, the recipient's in
+    /// the receipt's; a delivery with no receipt on either node is only counted.
+    /// </summary>
+    private static (int Deliveries, int Matched, int Undelivered) CompareFiles(
+        string nodeA, IEnumerable<RecordSummary> recordsA, string nodeB, IEnumerable<RecordSummary> recordsB, DateTimeOffset from, DateTimeOffset to, List<ReconcileDifference> differences)
+    {
+        static string Key(RecordSummary r) => string.Join('\n', r.MessageId, r.Client, r.Service);
+        var a = Group(recordsA, IsFileDelivery, Key);
+        var b = Group(recordsB, IsFileDelivery, Key);
+        int deliveries = 0, matched = 0, undelivered = 0;
+        foreach (var key in a.Keys.Union(b.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var onA = a.GetValueOrDefault(key) ?? [];
+            var onB = b.GetValueOrDefault(key) ?? [];
+            var all = onA.Concat(onB).ToList();
+            var first = all.Min(r => r.At.ToDateTimeOffset());
+            if (first < from || first >= to)
+            {
+                continue;
+            }
+
+            var id = all[0].MessageId;
+            var senderNode = all.FirstOrDefault(r => (Is(r, MessageDirection.FileManifestSent) || Is(r, MessageDirection.FileManifestReceived)) && r.SenderNode.Length > 0)?.SenderNode;
+            var recipientNode = all.FirstOrDefault(r => (Is(r, MessageDirection.FileReceiptSent) || Is(r, MessageDirection.FileReceiptReceived)) && r.SenderNode.Length > 0)?.SenderNode;
+            if (!((senderNode == nodeA && recipientNode == nodeB) || (senderNode == nodeB && recipientNode == nodeA)))
+            {
+                if (recipientNode is null && (senderNode == nodeA || senderNode == nodeB))
+                {
+                    undelivered++;
+                }
+
+                continue;
+            }
+
+            deliveries++;
+            var sender = senderNode == nodeA ? onA : onB;
+            var recipient = senderNode == nodeA ? onB : onA;
+            if (sender.Count == 0 || recipient.Count == 0)
+            {
+                var holder = sender.Count == 0 ? recipient : sender;
+                differences.Add(new ReconcileDifference(id, ReconcileFindings.MissingOnOtherNode, sender.Count == 0 ? recipientNode! : senderNode!, (long)holder[0].Sequence,
+                    $"{(sender.Count == 0 ? senderNode : recipientNode)} has no record of this file delivery ({holder[0].Service})"));
+                continue;
+            }
+
+            var before = differences.Count;
+            Match(id, Find(sender, MessageDirection.FileManifestSent), senderNode!, Find(recipient, MessageDirection.FileManifestReceived), recipientNode!,
+                ReconcileFindings.ManifestDiffers, ReconcileFindings.FileRecordMissing, differences);
+            Match(id, Find(recipient, MessageDirection.FileReceiptSent), recipientNode!, Find(sender, MessageDirection.FileReceiptReceived), senderNode!,
+                ReconcileFindings.ReceiptDiffers, ReconcileFindings.FileRecordMissing, differences);
+            if (differences.Count == before)
+            {
+                matched++;
+            }
+        }
+
+        return (deliveries, matched, undelivered);
+    }
+
+    private static void Match(
+        string id, RecordSummary? sender, string senderNode, RecordSummary? receiver, string receiverNode, string differsCode, string missingCode, List<ReconcileDifference> differences)
     {
         // What the sender signed must be what the receiver logged; a receiver's refusal of an
         // authentic message is logged with its code and no signed copy, so only signed pairs compare.
@@ -115,28 +203,35 @@ public static class Reconciliation
         }
         else if (senderSigned && sender!.Status == MessageLogRecord.StatusOk && receiver is null)
         {
-            differences.Add(new ReconcileDifference(id, ReconcileFindings.ResponseMissing, senderNode, (long)sender.Sequence,
+            differences.Add(new ReconcileDifference(id, missingCode, senderNode, (long)sender.Sequence,
                 $"{senderNode} logged record {sender.Sequence}, {receiverNode} has no record of receiving it"));
         }
         else if (receiverSigned && sender is null)
         {
-            differences.Add(new ReconcileDifference(id, ReconcileFindings.ResponseMissing, receiverNode, (long)receiver!.Sequence,
+            differences.Add(new ReconcileDifference(id, missingCode, receiverNode, (long)receiver!.Sequence,
                 $"{receiverNode} logged receiving it as record {receiver.Sequence}, {senderNode} has no record of sending it"));
         }
     }
 
-    private static RecordSummary? Find(List<RecordSummary> records, MessageDirection direction) => records.FirstOrDefault(r => Is(r, direction));
+    /// <summary>The record of that direction, a signed accepted one first (a file's manifest may have been refused on earlier attempts).</summary>
+    private static RecordSummary? Find(List<RecordSummary> records, MessageDirection direction) =>
+        records.Where(r => Is(r, direction)).OrderByDescending(r => r.Status == MessageLogRecord.StatusOk && !r.Signature.IsEmpty).FirstOrDefault();
 
     private static bool Is(RecordSummary record, MessageDirection direction) => record.Direction == (uint)direction;
 
-    private static Dictionary<string, List<RecordSummary>> ByMessage(IEnumerable<RecordSummary> records)
+    private static bool IsExchange(RecordSummary r) => r.Direction is >= (uint)MessageDirection.ClientRequest and <= (uint)MessageDirection.ProviderResponse;
+
+    private static bool IsFileDelivery(RecordSummary r) => r.Direction is >= (uint)MessageDirection.FileManifestSent and <= (uint)MessageDirection.FileReceiptReceived;
+
+    private static Dictionary<string, List<RecordSummary>> Group(IEnumerable<RecordSummary> records, Func<RecordSummary, bool> keep, Func<RecordSummary, string> key)
     {
         var result = new Dictionary<string, List<RecordSummary>>(StringComparer.Ordinal);
-        foreach (var record in records.Where(r => r.Direction != (uint)MessageDirection.AuditQuery))
+        foreach (var record in records.Where(keep))
         {
-            if (!result.TryGetValue(record.MessageId, out var list))
+            var k = key(record);
+            if (!result.TryGetValue(k, out var list))
             {
-                result[record.MessageId] = list = [];
+                result[k] = list = [];
             }
 
             list.Add(record);
