@@ -65,6 +65,13 @@ public static class FileErrors
     public const string NotFound = "Files.NotFound";
 
     /// <summary>
+    /// A received file's content is gone from the node's store (removed by hand, or lost to a
+    /// crash before the store's folder was synced): the file is failed for its recipient with
+    /// this code instead of blocking the files after it.
+    /// </summary>
+    public const string ContentMissing = "Files.ContentMissing";
+
+    /// <summary>
     /// Codes worth retrying; every other coded answer is final. Besides what a recipient may
     /// answer, the sending node's own configuration or OCSP response being out of date is
     /// transient too (its upkeep loops recover them), and so is an unexpected fault the

@@ -342,6 +342,20 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
+    /// <summary>Fails a delivered, unacknowledged file whose content is gone; false when it was not in that state.</summary>
+    public bool FailReceived(string recipient, string sender, string fileId, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE inbox SET state = 5, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND state = 3;");
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

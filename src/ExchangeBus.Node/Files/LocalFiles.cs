@@ -214,6 +214,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             {
                 Recipient = client,
                 State = received.State,
+                Reason = received.State == DeliveryState.Failed ? FileErrors.ContentMissing : string.Empty,
                 Receipt = SignedEnvelope.Parser.ParseFrom(received.Receipt),
                 UpdatedAt = Timestamp.FromDateTimeOffset(received.UpdatedAt),
                 Sender = received.Description.Sender.ToString(),
@@ -234,13 +235,19 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         {
             foreach (var entry in files.Database.Pending(recipient, limit))
             {
+                await using var content = request.IncludeContent ? TryOpenContent(entry) : null;
+                if (content is null && (request.IncludeContent || !files.Store.Has(entry.Description.Sha256)))
+                {
+                    await FailLostAsync(entry, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+                    continue;
+                }
+
                 await responses.WriteAsync(new ReceiveResponse { File = Describe(entry) }, context.CancellationToken).ConfigureAwait(false);
-                if (!request.IncludeContent)
+                if (content is null)
                 {
                     continue;
                 }
 
-                await using var content = files.Store.OpenRead(entry.Description.Sha256);
                 int read;
                 while ((read = await content.ReadAsync(buffer.AsMemory(0, ReadChunkBytes), context.CancellationToken).ConfigureAwait(false)) > 0)
                 {
@@ -251,6 +258,35 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private FileStream? TryOpenContent(InboxEntry entry)
+    {
+        try
+        {
+            return files.Store.OpenRead(entry.Description.Sha256);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A file whose content is gone would fail every <c>Receive</c> at the same place and hold back
+    /// the files after it: it is failed with <see cref="FileErrors.ContentMissing"/> (shown by
+    /// <c>Status</c>, logged) and the stream goes on. The sender's node keeps its receipt; sending
+    /// the file again under a new id is the remedy.
+    /// </summary>
+    private async Task FailLostAsync(InboxEntry entry, string correlationId)
+    {
+        if (files.Database.FailReceived(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow()))
+        {
+            Log.ContentMissing(logger, correlationId);
+            await node.Log.AppendAsync(FileRecords.State(
+                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(entry.Recipient)).ToString(), FileErrors.ContentMissing, correlationId),
+                CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -336,10 +372,13 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
 
     private static partial class Log
     {
-        [LoggerMessage(4600, LogLevel.Information, "Accepted a file for {Recipients} recipient(s) (correlation id {CorrelationId})")]
+        [LoggerMessage(4610, LogLevel.Information, "Accepted a file for {Recipients} recipient(s) (correlation id {CorrelationId})")]
         public static partial void Accepted(ILogger logger, int recipients, string correlationId);
 
-        [LoggerMessage(4601, LogLevel.Information, "Refused a file call: {Code} (correlation id {CorrelationId})")]
+        [LoggerMessage(4611, LogLevel.Information, "Refused a file call: {Code} (correlation id {CorrelationId})")]
         public static partial void Refused(ILogger logger, string code, string correlationId);
+
+        [LoggerMessage(4612, LogLevel.Error, "A received file's content is missing from the store; failed it with Files.ContentMissing (correlation id {CorrelationId})")]
+        public static partial void ContentMissing(ILogger logger, string correlationId);
     }
 }
