@@ -329,25 +329,20 @@ public sealed class FilesDatabase : IDisposable
     }
 
     /// <summary>Marks a delivered (or superseded) file acknowledged; false when there is no such file.</summary>
-    public bool Acknowledge(string recipient, string sender, string fileId, DateTimeOffset now)
-    {
-        lock (_gate)
-        {
-            using var command = Command("UPDATE inbox SET state = 4, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f;");
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$r", recipient);
-            command.Parameters.AddWithValue("$s", sender);
-            command.Parameters.AddWithValue("$f", fileId);
-            return command.ExecuteNonQuery() > 0;
-        }
-    }
+    public bool Acknowledge(string recipient, string sender, string fileId, DateTimeOffset now) =>
+        SetReceivedState(recipient, sender, fileId, now, DeliveryState.Acknowledged, from: null);
 
     /// <summary>Fails a delivered, unacknowledged file whose content is gone; false when it was not in that state.</summary>
-    public bool FailReceived(string recipient, string sender, string fileId, DateTimeOffset now)
+    public bool FailReceived(string recipient, string sender, string fileId, DateTimeOffset now) =>
+        SetReceivedState(recipient, sender, fileId, now, DeliveryState.Failed, from: DeliveryState.Delivered);
+
+    private bool SetReceivedState(string recipient, string sender, string fileId, DateTimeOffset now, DeliveryState state, DeliveryState? from)
     {
         lock (_gate)
         {
-            using var command = Command("UPDATE inbox SET state = 5, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND state = 3;");
+            using var command = Command("UPDATE inbox SET state = $state, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND ($from IS NULL OR state = $from);");
+            command.Parameters.AddWithValue("$state", (long)state);
+            command.Parameters.AddWithValue("$from", from is null ? DBNull.Value : (long)from.Value);
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$r", recipient);
             command.Parameters.AddWithValue("$s", sender);
