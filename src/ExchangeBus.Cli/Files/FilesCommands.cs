@@ -139,14 +139,16 @@ internal static class FilesCommands
         var recipient = new Option<string>("--recipient") { Description = "The receiving subsystem, registered on the node.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to save files in, as <out>/<file id>/<name>.", Required = true };
         var ack = new Option<bool>("--ack") { Description = "Acknowledge each file once saved and its SHA-256 checked (unacknowledged files come again)." };
-        var command = new Command("receive", "Save the files delivered to a subsystem and not yet acknowledged.") { NodeOption, recipient, output, ack, JsonOption };
+        var follow = new Option<bool>("--follow") { Description = "After the waiting files, keep receiving each new file as it arrives, until interrupted." };
+        var command = new Command("receive", "Save the files delivered to a subsystem and not yet acknowledged.") { NodeOption, recipient, output, ack, follow, JsonOption };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var folder = parse.GetValue(output)!;
             var subsystem = parse.GetValue(recipient)!;
             using var channel = Channel(parse);
-            using var call = channel.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = subsystem, IncludeContent = true }, new CallOptions(CancellationToken: cancellationToken));
-            var saved = new List<(ReceivedFile File, string Path)>();
+            using var call = channel.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = subsystem, IncludeContent = true, Follow = parse.GetValue(follow) }, new CallOptions(CancellationToken: cancellationToken));
+            var text = parse.InvocationConfiguration.Output;
+            var saved = 0;
             ReceivedFile? current = null;
             FileStream? target = null;
             IncrementalHash? hash = null;
@@ -199,22 +201,7 @@ internal static class FilesCommands
                 hash?.Dispose();
             }
 
-            var text = parse.InvocationConfiguration.Output;
-            foreach (var (file, path) in saved)
-            {
-                if (parse.GetValue(ack))
-                {
-                    await channel.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = subsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId },
-                        new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
-                }
-
-                text.WriteLine(parse.GetValue(JsonOption)
-                    ? JsonFormatter.Default.Format(file)
-                    : string.Create(CultureInfo.InvariantCulture,
-                        $"received file {file.Metadata.FileId} from {file.Metadata.Sender} (dossier {Or(file.Metadata.DossierId)} v{file.Metadata.DossierVersion}): {path}, {file.Metadata.Size} bytes, SHA-256 checked{(parse.GetValue(ack) ? ", acknowledged" : string.Empty)}"));
-            }
-
-            if (saved.Count == 0 && !parse.GetValue(JsonOption))
+            if (saved == 0 && !parse.GetValue(JsonOption))
             {
                 text.WriteLine("no files waiting");
             }
@@ -239,7 +226,20 @@ internal static class FilesCommands
                     throw new CliException(FileErrors.HashMismatch, $"File {current.Metadata.FileId} did not arrive intact; it was not saved or acknowledged.");
                 }
 
-                saved.Add((current, path));
+                // Saved and checked: acknowledged (and reported) now, so a follower that is
+                // interrupted later has lost nothing it was told about.
+                if (parse.GetValue(ack))
+                {
+                    await channel.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = subsystem, Sender = current.Metadata.Sender, FileId = current.Metadata.FileId },
+                        new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
+                text.WriteLine(parse.GetValue(JsonOption)
+                    ? JsonFormatter.Default.Format(current)
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"received file {current.Metadata.FileId} from {current.Metadata.Sender} (dossier {Or(current.Metadata.DossierId)} v{current.Metadata.DossierVersion}): {path}, {current.Metadata.Size} bytes, SHA-256 checked{(parse.GetValue(ack) ? ", acknowledged" : string.Empty)}"));
+                text.Flush();
+                saved++;
             }
         }));
         return command;

@@ -128,6 +128,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             var now = node.TimeProvider.GetUtcNow();
             var state = files.Database.InsertReceived(new InboxEntry(
                 recipient, file, manifest.Peer.ToString(), start.Manifest.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now));
+            files.Arrived();
             await Task.WhenAll(
                 node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, start.Manifest, file.Sha256, correlationId), CancellationToken.None).AsTask(),
                 node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),

@@ -10,6 +10,9 @@ namespace ExchangeBus.Node.Files;
 /// </summary>
 public sealed class FileSync : IAsyncDisposable
 {
+    private readonly CancellationTokenSource _closing = new();
+    private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private FileSync(NodeContext node, FileSyncOptions options, FileStore store, FilesDatabase database, ILoggerFactory loggers)
     {
         Options = options;
@@ -32,6 +35,15 @@ public sealed class FileSync : IAsyncDisposable
 
     public FileReceiver Receiver { get; }
 
+    /// <summary>Completes when a file next arrives in the inbox (wakes following <c>Receive</c> streams).</summary>
+    internal Task NextArrival => Volatile.Read(ref _arrival).Task;
+
+    /// <summary>Cancelled when the node begins to stop: following <c>Receive</c> streams end then rather than hold the shutdown.</summary>
+    internal CancellationToken Closing => _closing.Token;
+
+    /// <summary>A file was committed to the inbox.</summary>
+    internal void Arrived() => Interlocked.Exchange(ref _arrival, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     public static FileSync Open(NodeContext node, NodePaths paths, FileSyncOptions options, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -47,9 +59,14 @@ public sealed class FileSync : IAsyncDisposable
         return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase), loggers);
     }
 
+    /// <summary>The node is stopping: end following streams.</summary>
+    public void BeginClosing() => _closing.Cancel();
+
     public async ValueTask DisposeAsync()
     {
+        await _closing.CancelAsync().ConfigureAwait(false);
         await Worker.DisposeAsync().ConfigureAwait(false);
         Database.Dispose();
+        _closing.Dispose();
     }
 }

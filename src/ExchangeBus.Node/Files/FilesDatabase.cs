@@ -47,7 +47,7 @@ public sealed class FilesDatabase : IDisposable
             state INTEGER NOT NULL, received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
             manifest BLOB NOT NULL, receipt BLOB NOT NULL,
             PRIMARY KEY (recipient, sender, file_id)) STRICT;
-        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(recipient, received_at) WHERE state = 3;
+        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(recipient) WHERE state = 3;
         CREATE INDEX IF NOT EXISTS inbox_by_dossier ON inbox(recipient, dossier_id, dossier_version);
         CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
         """;
@@ -55,6 +55,7 @@ public sealed class FilesDatabase : IDisposable
     private const string FileColumns = "sender, file_id, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, recipients, accepted_at, acceptance, chunk_hashes";
     private const string OutboxColumns = "sender, file_id, recipient, state, attempts, next_attempt_at, reason, resumed_from, manifest, receipt, updated_at";
     private const string InboxColumns = "recipient, sender, file_id, sender_node, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, manifest, receipt, state, received_at, updated_at";
+    private const int InboxColumnCount = 17;
 
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
@@ -305,15 +306,22 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    /// <summary>Delivered, not yet acknowledged, not superseded: what <c>Receive</c> hands out (again).</summary>
-    public IReadOnlyList<InboxEntry> Pending(string recipient, int limit)
+    /// <summary>
+    /// Delivered, not yet acknowledged, not superseded: what <c>Receive</c> hands out (again), in
+    /// arrival order after <paramref name="after"/> (a position this method returned; 0 for the
+    /// first). Positions are the rows' ids: rows are inserted by one connection, so a row becomes
+    /// visible only after every row with a smaller id, and a cursor that moves past a position
+    /// never skips a file that commits later.
+    /// </summary>
+    public IReadOnlyList<(long Position, InboxEntry Entry)> Pending(string recipient, long after, int limit)
     {
         lock (_gate)
         {
-            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND state = 3 ORDER BY received_at, sender, file_id LIMIT $limit;");
+            using var command = Command($"SELECT {InboxColumns}, rowid FROM inbox WHERE recipient = $r AND state = 3 AND rowid > $after ORDER BY rowid LIMIT $limit;");
             command.Parameters.AddWithValue("$r", recipient);
+            command.Parameters.AddWithValue("$after", after);
             command.Parameters.AddWithValue("$limit", limit);
-            return ReadAll(command, ReadInbox);
+            return ReadAll(command, r => (r.GetInt64(InboxColumnCount), ReadInbox(r)));
         }
     }
 

@@ -22,6 +22,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private const int MaxListed = 10_000;
+    private const int ReceivePage = 64;
 
     public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
         .AddMethod(FileMethods.Send, (requests, context) => Guarded(context, () => SendAsync(requests, context)))
@@ -226,38 +227,86 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             : response;
     }
 
+    /// <summary>
+    /// Hands out pending files in arrival order, a page at a time behind a cursor, so a file
+    /// acknowledged meanwhile is not sent twice in one stream and a backlog is never read whole.
+    /// Following, the stream then waits for each new file until the caller (or the node) ends it.
+    /// </summary>
     private async Task ReceiveAsync(ReceiveRequest request, IServerStreamWriter<ReceiveResponse> responses, ServerCallContext context)
     {
         var recipient = Authenticate(request.Recipient, context).ToString();
-        var limit = request.MaxFiles == 0 ? MaxListed : (int)Math.Min(request.MaxFiles, MaxListed);
+        var remaining = request.MaxFiles == 0 ? long.MaxValue : request.MaxFiles;
         var buffer = ArrayPool<byte>.Shared.Rent(ReadChunkBytes);
         try
         {
-            foreach (var entry in files.Database.Pending(recipient, limit))
+            long after = 0;
+            while (remaining > 0)
             {
-                await using var content = request.IncludeContent ? TryOpenContent(entry) : null;
-                if (content is null && (request.IncludeContent || !files.Store.Has(entry.Description.Sha256)))
+                // Taken before the query: a file committed after it completes this task.
+                var arrival = files.NextArrival;
+                var want = (int)Math.Min(ReceivePage, remaining);
+                var page = files.Database.Pending(recipient, after, want);
+                foreach (var (position, entry) in page)
                 {
-                    await FailLostAsync(entry, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+                    after = position;
+                    if (await HandOutAsync(entry, request.IncludeContent, buffer, responses, context).ConfigureAwait(false))
+                    {
+                        remaining--;
+                    }
+                }
+
+                if (page.Count == want)
+                {
                     continue;
                 }
 
-                await responses.WriteAsync(new ReceiveResponse { File = Describe(entry) }, context.CancellationToken).ConfigureAwait(false);
-                if (content is null)
+                if (!request.Follow || !await ArrivedAsync(arrival, context.CancellationToken).ConfigureAwait(false))
                 {
-                    continue;
-                }
-
-                int read;
-                while ((read = await content.ReadAsync(buffer.AsMemory(0, ReadChunkBytes), context.CancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    await responses.WriteAsync(new ReceiveResponse { Chunk = ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken).ConfigureAwait(false);
+                    return;
                 }
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sends one file's description (and content); false when its content was gone and it was failed instead.</summary>
+    private async Task<bool> HandOutAsync(InboxEntry entry, bool includeContent, byte[] buffer, IServerStreamWriter<ReceiveResponse> responses, ServerCallContext context)
+    {
+        await using var content = includeContent ? TryOpenContent(entry) : null;
+        if (content is null && (includeContent || !files.Store.Has(entry.Description.Sha256)))
+        {
+            await FailLostAsync(entry, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+            return false;
+        }
+
+        await responses.WriteAsync(new ReceiveResponse { File = Describe(entry) }, context.CancellationToken).ConfigureAwait(false);
+        if (content is not null)
+        {
+            int read;
+            while ((read = await content.ReadAsync(buffer.AsMemory(0, ReadChunkBytes), context.CancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await responses.WriteAsync(new ReceiveResponse { Chunk = ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits for the next file; false when the node is stopping (the stream then ends cleanly, and the caller reconnects).</summary>
+    private async Task<bool> ArrivedAsync(Task arrival, CancellationToken call)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(call, files.Closing);
+        try
+        {
+            await arrival.WaitAsync(either.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!call.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -251,7 +251,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Stop taking calls (the local host first), let in-flight ones finish, then flush the log and stop the loops.
+        // Stop taking calls (the local host first), let in-flight ones finish, then flush the log and
+        // stop the loops. Following Receive streams never finish on their own: they end first.
+        Files.BeginClosing();
         foreach (var host in _hosts)
         {
             await host.StopAsync().ConfigureAwait(false);
