@@ -361,7 +361,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     /// Asks the recipient's node whether its system acknowledged a delivered file; best effort
     /// (the sender's status query makes it, and an unreachable recipient leaves it "delivered").
     /// </summary>
-    internal async Task<OutboxEntry> RefreshAcknowledgedAsync(OutboxEntry entry, FileDescription file, CancellationToken cancellationToken)
+    internal async Task<OutboxEntry> RefreshAcknowledgedAsync(OutboxEntry entry, FileDescription file, TimeSpan deadline, CancellationToken cancellationToken)
     {
         try
         {
@@ -371,7 +371,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             foreach (var target in view.NodesOf(SubsystemId.Parse(entry.Recipient).Member))
             {
                 var offer = await _node.Peers.For(target, view).UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest },
-                    new CallOptions(Deadline: _node.TimeProvider.GetUtcNow() + OfferDeadline, CancellationToken: cancellationToken)).ConfigureAwait(false);
+                    new CallOptions(Deadline: _node.TimeProvider.GetUtcNow() + deadline, CancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (offer is { Complete: true, Acknowledged: true })
                 {
                     var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };

@@ -23,6 +23,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     private const int ReadChunkBytes = 1024 * 1024;
     private const int MaxListed = 10_000;
     private const int ReceivePage = 64;
+    private static readonly TimeSpan StatusRefreshDeadline = TimeSpan.FromSeconds(5);
 
     public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
         .AddMethod(FileMethods.Send, (requests, context) => Guarded(context, () => SendAsync(requests, context)))
@@ -189,11 +190,13 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         if (files.Database.GetSent(client, request.FileId) is { } sent)
         {
             response.Metadata = sent.Description.ToMetadata(sent.Recipients);
-            foreach (var entry in files.Database.Outbox(client, request.FileId))
+            // Delivered recipients are asked whether their system acknowledged, all at once and
+            // briefly: a recipient node that is down must not make the status slow.
+            var entries = await Task.WhenAll(files.Database.Outbox(client, request.FileId).Select(entry => entry.State == DeliveryState.Delivered
+                ? files.Worker.RefreshAcknowledgedAsync(entry, sent.Description, StatusRefreshDeadline, context.CancellationToken)
+                : Task.FromResult(entry))).ConfigureAwait(false);
+            foreach (var current in entries)
             {
-                var current = entry.State == DeliveryState.Delivered
-                    ? await files.Worker.RefreshAcknowledgedAsync(entry, sent.Description, context.CancellationToken).ConfigureAwait(false)
-                    : entry;
                 response.Recipients.Add(new RecipientState
                 {
                     Recipient = current.Recipient,
