@@ -18,6 +18,9 @@ internal static class FilesCommands
 {
     public const string BadFile = "Cli.Files.BadFile";
 
+    /// <summary><c>receive</c>: the path a file would be saved at holds a different file, which is never overwritten.</summary>
+    public const string TargetExists = "Cli.Files.TargetExists";
+
     private const int PieceBytes = 1024 * 1024;
 
     private static readonly Option<string> NodeOption = new("--node") { Description = "The node's local address.", DefaultValueFactory = _ => "http://127.0.0.1:5600" };
@@ -151,6 +154,7 @@ internal static class FilesCommands
             var saved = 0;
             ReceivedFile? current = null;
             FileStream? target = null;
+            var finalPath = string.Empty;
             IncrementalHash? hash = null;
             try
             {
@@ -179,7 +183,8 @@ internal static class FilesCommands
                         }
 
                         var directory = Directory.CreateDirectory(directoryPath).FullName;
-                        target = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write);
+                        finalPath = Path.Combine(directory, name);
+                        target = new FileStream(Path.Combine(directory, $".xbus-{Guid.NewGuid():N}.partial"), FileMode.CreateNew, FileAccess.Write);
                         hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     }
                     else if (target is not null)
@@ -195,7 +200,9 @@ internal static class FilesCommands
             {
                 if (target is not null)
                 {
+                    // Interrupted mid-file: the partial copy goes; the file is still pending on the node.
                     await target.DisposeAsync().ConfigureAwait(false);
+                    File.Delete(target.Name);
                 }
 
                 hash?.Dispose();
@@ -213,8 +220,10 @@ internal static class FilesCommands
                     return;
                 }
 
-                var path = target.Name;
+                var partial = target.Name;
+                var path = finalPath;
                 await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+                target.Flush(flushToDisk: true);
                 await target.DisposeAsync().ConfigureAwait(false);
                 target = null;
                 var sha = hash!.GetHashAndReset();
@@ -222,8 +231,26 @@ internal static class FilesCommands
                 hash = null;
                 if (!CryptographicOperations.FixedTimeEquals(sha, current.Metadata.Sha256.Span))
                 {
-                    File.Delete(path);
+                    File.Delete(partial);
                     throw new CliException(FileErrors.HashMismatch, $"File {current.Metadata.FileId} did not arrive intact; it was not saved or acknowledged.");
+                }
+
+                // The file appears under its name only whole and checked. File ids are unique per
+                // sender, not per node: a different file already saved at that path (another
+                // sender's with the same id and name) is never overwritten; the same bytes (saved
+                // before an interruption stopped the acknowledgement) count as saved.
+                if (File.Exists(path))
+                {
+                    File.Delete(partial);
+                    if (!CryptographicOperations.FixedTimeEquals(await HashFileAsync(path, cancellationToken).ConfigureAwait(false), sha))
+                    {
+                        throw new CliException(TargetExists,
+                            $"{path} already holds a different file; file {current.Metadata.FileId} from {current.Metadata.Sender} was not saved or acknowledged (receive it into another --out).");
+                    }
+                }
+                else
+                {
+                    File.Move(partial, path);
                 }
 
                 // Saved and checked: acknowledged (and reported) now, so a follower that is
@@ -243,6 +270,12 @@ internal static class FilesCommands
             }
         }));
         return command;
+    }
+
+    private static async Task<byte[]> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
     }
 
     private static Command CreateList()

@@ -69,6 +69,9 @@ public static class FileDocuments
     private const int MaxFileIdLength = 128;
     private const int MaxTextLength = 512;
 
+    // Separators of every platform and the characters Windows refuses in a name.
+    private static readonly char[] ForbiddenInFileNames = ['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
+
     /// <summary>The service a recipient subsystem receives files on.</summary>
     public static ServiceId ReceiveService(SubsystemId recipient) => ServiceId.Parse($"{recipient}/{ServiceCode}");
 
@@ -82,14 +85,19 @@ public static class FileDocuments
         && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>
-    /// A plain name a recipient can save as is: no separator of any platform, not "." or "..",
-    /// no ".." anywhere (some tools treat "a..b" specially), no control characters.
+    /// A plain name a recipient can save as is on any common system: no separator of any
+    /// platform, not "." or "..", no ".." anywhere (some tools treat "a..b" specially), no control
+    /// or invisible formatting characters (a right-to-left override makes "exe.pdf" read as
+    /// "fdp.exe"), none of the characters Windows refuses (<c>: * ? " &lt; &gt; |</c>; ':' also
+    /// opens an NTFS alternate stream), and no trailing dot or space (Windows drops them, so two
+    /// names would become one).
     /// </summary>
     public static bool IsSafeFileName(string name) =>
         name.Length is > 0 and <= 255
-        && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\\', StringComparison.Ordinal)
+        && name.IndexOfAny(ForbiddenInFileNames) < 0
         && !name.Contains("..", StringComparison.Ordinal) && name != "."
-        && !name.Any(char.IsControl);
+        && !name.EndsWith('.') && !name.EndsWith(' ')
+        && !name.Any(c => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
 
     /// <summary>SHA-256 of each chunk of a file, concatenated, and the SHA-256 of that list.</summary>
     public static byte[] ChunkListHash(ReadOnlySpan<byte> chunkHashes) => SHA256.HashData(chunkHashes);
@@ -173,7 +181,7 @@ public static class FileDocuments
     {
         if (!IsSafeFileName(metadata.FileName))
         {
-            throw new NodeException(StatusCode.InvalidArgument, FileErrors.UnsafeFileName, "The file name must be a plain name: no path separators, no '..', no control characters.");
+            throw new NodeException(StatusCode.InvalidArgument, FileErrors.UnsafeFileName, "The file name must be a plain name: no path separators, no '..', no control or formatting characters, none of : * ? \" < > |, no trailing dot or space.");
         }
 
         var problems = new List<string>();

@@ -74,4 +74,35 @@ public sealed class FilesCommandTests
         Assert.That(result.Exit, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.StartWith($"error {FileErrors.UnknownRecipient}:"));
     }
+
+    [Test]
+    public async Task Receive_NeverOverwritesADifferentFileAtThePath_AndLeavesTheFilePending()
+    {
+        var content = FileSyncSupport.RandomContent(300_000);
+        using (var local = _bus.LocalChannel())
+        {
+            await FileSyncSupport.SendAsync(local, FileSyncSupport.Metadata("cli-clash", content, name: "same-name.pdf"), content);
+            Assert.That((await FileSyncSupport.SettledAsync(local, "cli-clash")).State, Is.EqualTo(DeliveryState.Delivered));
+        }
+
+        // Another sender's file with the same id and name, saved here earlier.
+        var inbox = Path.Combine(_work, "clash-inbox");
+        var existing = Path.Combine(inbox, "cli-clash", "same-name.pdf");
+        Directory.CreateDirectory(Path.GetDirectoryName(existing)!);
+        await File.WriteAllTextAsync(existing, "another sender's file");
+
+        var refused = await XbusProcess.RunAsync("files", "receive", "--node", _bus.ProviderNode.LocalAddress, "--recipient", BusFixture.ProviderSubsystem, "--out", inbox, "--ack");
+
+        Assert.That(refused.Exit, Is.EqualTo(2), refused.ToString());
+        Assert.That(refused.Error, Does.StartWith("error Cli.Files.TargetExists:"));
+        Assert.That(await File.ReadAllTextAsync(existing), Is.EqualTo("another sender's file"));
+        Assert.That(Directory.GetFiles(Path.GetDirectoryName(existing)!), Is.EqualTo(new[] { existing }), "no partial copy left beside it");
+
+        // Still pending, not acknowledged; with the same bytes at the path it counts as saved.
+        await File.WriteAllBytesAsync(existing, content);
+        var saved = await XbusProcess.RunAsync("files", "receive", "--node", _bus.ProviderNode.LocalAddress, "--recipient", BusFixture.ProviderSubsystem, "--out", inbox, "--ack");
+        Assert.That(saved.Exit, Is.Zero, saved.ToString());
+        Assert.That(saved.Output, Does.Contain("received file cli-clash").And.Contain("acknowledged"));
+        Assert.That(await File.ReadAllBytesAsync(existing), Is.EqualTo(content));
+    }
 }
