@@ -192,9 +192,20 @@ internal static class FilesCommands
                         await target.WriteAsync(part.Chunk.Memory, cancellationToken).ConfigureAwait(false);
                         hash!.AppendData(part.Chunk.Span);
                     }
+
+                    // A file is finished once all its bytes are here, not when the next one begins:
+                    // a following stream may wait a long time for the next.
+                    if (target is not null && target.Length >= (long)current!.Metadata.Size)
+                    {
+                        await FinishAsync().ConfigureAwait(false);
+                    }
                 }
 
                 await FinishAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcException && cancellationToken.IsCancellationRequested && parse.GetValue(follow))
+            {
+                // Following ends when the operator (or the service manager) stops it: not an error.
             }
             finally
             {

@@ -3,6 +3,7 @@ using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
+using ExchangeBus.Tests.Shared;
 
 namespace ExchangeBus.Node.Tests.Files;
 
@@ -104,5 +105,37 @@ public sealed class FilesCommandTests
         Assert.That(saved.Exit, Is.Zero, saved.ToString());
         Assert.That(saved.Output, Does.Contain("received file cli-clash").And.Contain("acknowledged"));
         Assert.That(await File.ReadAllBytesAsync(existing), Is.EqualTo(content));
+    }
+
+    [Test]
+    public async Task ReceiveFollow_SavesEachNewFileAsItArrives_AndStopsCleanlyOnSigterm()
+    {
+        var inbox = Path.Combine(_work, "follow-inbox");
+        await using var follower = XbusServer.Start("receive-follow", _work, string.Empty,
+            "files", "receive", "--follow", "--ack", "--node", _bus.ProviderNode.LocalAddress, "--recipient", BusFixture.ProviderSubsystem, "--out", inbox);
+        var contents = new[] { FileSyncSupport.RandomContent(70_000), FileSyncSupport.RandomContent(80_000) };
+        using (var local = _bus.LocalChannel())
+        {
+            for (var i = 0; i < contents.Length; i++)
+            {
+                await FileSyncSupport.SendAsync(local, FileSyncSupport.Metadata($"cli-follow-{i}", contents[i], name: $"page-{i}.pdf"), contents[i]);
+                await WaitForAsync(() => follower.Output.Contains($"received file cli-follow-{i}", StringComparison.Ordinal), follower);
+                Assert.That(await File.ReadAllBytesAsync(Path.Combine(inbox, $"cli-follow-{i}", $"page-{i}.pdf")), Is.EqualTo(contents[i]));
+                Assert.That((await FileSyncSupport.SettledAsync(local, $"cli-follow-{i}")).State, Is.EqualTo(DeliveryState.Acknowledged));
+            }
+        }
+
+        Assert.That(await follower.TerminateAsync(TimeSpan.FromSeconds(60)), Is.Zero, follower.Output);
+    }
+
+    /// <summary>Polls until the condition holds; a hang guard, not a timing check.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, XbusServer process)
+    {
+        var until = DateTimeOffset.UtcNow.AddSeconds(90);
+        while (!condition())
+        {
+            Assert.That(DateTimeOffset.UtcNow, Is.LessThan(until), process.Output);
+            await Task.Delay(100);
+        }
     }
 }
