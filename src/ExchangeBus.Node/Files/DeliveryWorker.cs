@@ -138,7 +138,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidProtocolBufferException)
         {
             Log.DeliveryFault(_logger, ex.GetType().Name);
-            _files.Database.Postpone(entry.Sender, entry.FileId, entry.Recipient, _node.TimeProvider.GetUtcNow() + _files.Options.RetryBaseDelay);
+            await _files.Database.PostponeAsync(entry.Sender, entry.FileId, entry.Recipient, _node.TimeProvider.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
         }
         finally
         {
@@ -159,7 +159,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         var now = _node.TimeProvider.GetUtcNow();
         var started = entry.State != DeliveryState.Sending;
         entry = entry with { State = DeliveryState.Sending, NextAttemptAt = now + Lease, UpdatedAt = now };
-        _files.Database.UpdateOutbox(entry);
+        await _files.Database.UpdateOutboxAsync(entry).ConfigureAwait(false);
 
         // The "sending" record commits while the file travels; it is awaited with the outcome's.
         var sendingLogged = started
@@ -182,11 +182,11 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         {
             var (receipt, resumedFrom) = await PushAsync(entry, sent, stopping).ConfigureAwait(false);
             var header = VerifyReceipt(receipt, entry, file);
-            _files.Database.UpdateOutbox(entry with
+            await _files.Database.UpdateOutboxAsync(entry with
             {
                 State = DeliveryState.Delivered, Attempts = entry.Attempts + 1, Reason = string.Empty, ResumedFrom = resumedFrom,
                 Receipt = receipt.ToByteArray(), UpdatedAt = _node.TimeProvider.GetUtcNow(),
-            });
+            }).ConfigureAwait(false);
             await Task.WhenAll(
                 _node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptReceived, header, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
                 _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Delivered), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
@@ -227,7 +227,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             Log.Failed(_logger, updated.Reason, correlationId);
         }
 
-        _files.Database.UpdateOutbox(updated);
+        await _files.Database.UpdateOutboxAsync(updated).ConfigureAwait(false);
         await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), updated.Reason, correlationId), CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -375,7 +375,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                 if (offer is { Complete: true, Acknowledged: true })
                 {
                     var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };
-                    _files.Database.UpdateOutbox(updated);
+                    await _files.Database.UpdateOutboxAsync(updated).ConfigureAwait(false);
                     await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N")), CancellationToken.None).ConfigureAwait(false);
                     return updated;
                 }
