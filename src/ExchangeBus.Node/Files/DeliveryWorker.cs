@@ -32,12 +32,24 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     // pick it up twice or spin on it; a restart releases every lease (see Start).
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
 
+    // How many due entries per delivery slot the loop looks at beyond the running ones: files are
+    // usually sent to a few subsystems, whose deliveries wait for each other on one recipient node.
+    private const int HeldBackPerSlot = 4;
+
     private readonly NodeContext _node;
     private readonly FileSync _files;
     private readonly ILogger<DeliveryWorker> _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte> _active = new();
+
+    // (sender, file id, recipient member) of each push running: a recipient node keeps one
+    // resumable part per sender, file and content, whichever of its subsystems the file is for,
+    // and refuses a second push of it while one runs (Files.TransferInProgress). So the
+    // deliveries of one file to several subsystems of one member go one after the other instead
+    // of colliding and being retried seconds later (three recipients on one node made that most
+    // first attempts of 'xbus bench files').
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte> _pushing = new();
     private Task _loop = Task.CompletedTask;
 
     internal DeliveryWorker(NodeContext node, FileSync files, ILogger<DeliveryWorker> logger)
@@ -75,12 +87,17 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                 var free = _files.Options.MaxParallelDeliveries - running.Count;
                 if (free > 0)
                 {
-                    foreach (var entry in _files.Database.Due(_node.TimeProvider.GetUtcNow(), free + _active.Count))
+                    // Room for the running ones (still due while their lease is written) and for
+                    // entries held back behind a push of the same file, so those do not fill the page.
+                    var limit = free + _active.Count + (HeldBackPerSlot * _files.Options.MaxParallelDeliveries);
+                    foreach (var entry in _files.Database.Due(_node.TimeProvider.GetUtcNow(), limit))
                     {
                         var key = (entry.Sender, entry.FileId, entry.Recipient);
-                        if (running.Count < _files.Options.MaxParallelDeliveries && _active.TryAdd(key, 0))
+                        var push = (entry.Sender, entry.FileId, SubsystemId.Parse(entry.Recipient).Member.ToString());
+                        if (running.Count < _files.Options.MaxParallelDeliveries && !_pushing.ContainsKey(push) && _active.TryAdd(key, 0))
                         {
-                            running.Add(DeliverGuardedAsync(entry, key, stopping));
+                            _pushing[push] = 0;
+                            running.Add(DeliverGuardedAsync(entry, key, push, stopping));
                         }
                     }
                 }
@@ -125,7 +142,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : wait;
     }
 
-    private async Task DeliverGuardedAsync(OutboxEntry entry, (string, string, string) key, CancellationToken stopping)
+    private async Task DeliverGuardedAsync(OutboxEntry entry, (string, string, string) key, (string, string, string) push, CancellationToken stopping)
     {
         try
         {
@@ -142,6 +159,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         }
         finally
         {
+            _pushing.TryRemove(push, out _);
             _active.TryRemove(key, out _);
         }
     }
