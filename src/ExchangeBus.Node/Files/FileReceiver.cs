@@ -126,8 +126,8 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             files.Store.Commit(partPath, file.Sha256);
             var (receiptHeader, receipt) = FileDocuments.Receipt(node, manifest.Header, manifest.ToBeSigned, file);
             var now = node.TimeProvider.GetUtcNow();
-            var state = files.Database.InsertReceived(new InboxEntry(
-                recipient, file, manifest.Peer.ToString(), start.Manifest.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now));
+            var state = await files.Database.InsertReceivedAsync(new InboxEntry(
+                recipient, file, manifest.Peer.ToString(), start.Manifest.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now)).ConfigureAwait(false);
             files.Arrived();
             await Task.WhenAll(
                 node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, start.Manifest, file.Sha256, correlationId), CancellationToken.None).AsTask(),

@@ -21,8 +21,11 @@ public sealed record InboxEntry(
 /// <summary>
 /// <c>files.db</c>: what was sent (files, one outbox row per recipient, written in the same
 /// transaction) and what was received (inbox), in SQLite with WAL and full sync, so a state a
-/// caller was told survives a crash. One connection behind a lock: file sync writes a few rows
-/// per file, far below what would make that the bottleneck.
+/// caller was told survives a crash. Writes are group-committed: each write runs in its own
+/// savepoint, and every write queued while a commit is flushing goes into the next transaction,
+/// so concurrent deliveries share one fsync instead of queueing for one each (a write's task
+/// completes only once its transaction is on disk). Reads use a second connection, so they never
+/// wait behind a flush.
 /// </summary>
 public sealed class FilesDatabase : IDisposable
 {
@@ -40,6 +43,7 @@ public sealed class FilesDatabase : IDisposable
             updated_at INTEGER NOT NULL, manifest BLOB NOT NULL, receipt BLOB,
             PRIMARY KEY (sender, file_id, recipient)) STRICT;
         CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE state IN (1, 2);
+        CREATE INDEX IF NOT EXISTS outbox_states ON outbox(sender, file_id, state);
         CREATE TABLE IF NOT EXISTS inbox (
             recipient TEXT NOT NULL, sender TEXT NOT NULL, file_id TEXT NOT NULL, sender_node TEXT NOT NULL,
             dossier_id TEXT NOT NULL, dossier_version INTEGER NOT NULL, subject_id TEXT NOT NULL, content_type TEXT NOT NULL,
@@ -47,7 +51,8 @@ public sealed class FilesDatabase : IDisposable
             state INTEGER NOT NULL, received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
             manifest BLOB NOT NULL, receipt BLOB NOT NULL,
             PRIMARY KEY (recipient, sender, file_id)) STRICT;
-        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(recipient) WHERE state = 3;
+        DROP INDEX IF EXISTS inbox_pending;
+        CREATE INDEX IF NOT EXISTS inbox_arrivals ON inbox(recipient) WHERE state = 3;
         CREATE INDEX IF NOT EXISTS inbox_by_dossier ON inbox(recipient, dossier_id, dossier_version);
         CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
         """;
@@ -57,20 +62,52 @@ public sealed class FilesDatabase : IDisposable
     private const string InboxColumns = "recipient, sender, file_id, sender_node, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, manifest, receipt, state, received_at, updated_at";
     private const int InboxColumnCount = 17;
 
-    private readonly Lock _gate = new();
-    private readonly SqliteConnection _connection;
+    // Bounds one group commit, so a burst does not make one transaction (and the WAL) huge.
+    private const int MaxBatch = 256;
 
-    private FilesDatabase(SqliteConnection connection) => _connection = connection;
+    private readonly Lock _readGate = new();
+    private readonly SqliteConnection _read;
+    private readonly Lock _writeGate = new();
+    private readonly SqliteConnection _write;
+    private readonly Lock _queueGate = new();
+    private List<PendingWrite> _queue = [];
+    private Task _writer = Task.CompletedTask;
+    private bool _writing;
+    private bool _disposed;
+
+    private FilesDatabase(SqliteConnection write, SqliteConnection read)
+    {
+        _write = write;
+        _read = read;
+    }
 
     public static FilesDatabase Open(string path)
+    {
+        var write = Connect(path);
+        SqliteConnection? read = null;
+        try
+        {
+            Execute(write, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+            Execute(write, Schema);
+            read = Connect(path);
+            Execute(read, "PRAGMA busy_timeout=5000; PRAGMA query_only=1;");
+            return new FilesDatabase(write, read);
+        }
+        catch
+        {
+            read?.Dispose();
+            write.Dispose();
+            throw;
+        }
+    }
+
+    private static SqliteConnection Connect(string path)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
-            Execute(connection, Schema);
-            return new FilesDatabase(connection);
+            return connection;
         }
         catch
         {
@@ -80,40 +117,35 @@ public sealed class FilesDatabase : IDisposable
     }
 
     /// <summary>The file and one outbox row per recipient, in one transaction; false when the id was taken meanwhile.</summary>
-    public bool InsertSent(SentFile file, IReadOnlyList<OutboxEntry> outbox)
+    public Task<bool> InsertSentAsync(SentFile file, IReadOnlyList<OutboxEntry> outbox) => WriteAsync(transaction =>
     {
-        lock (_gate)
+        var d = file.Description;
+        using (var command = Command(transaction, $"INSERT OR IGNORE INTO files ({FileColumns}) VALUES ($sender, $file_id, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $recipients, $accepted_at, $acceptance, $chunk_hashes);"))
         {
-            using var transaction = _connection.BeginTransaction();
-            var d = file.Description;
-            using (var command = Command($"INSERT OR IGNORE INTO files ({FileColumns}) VALUES ($sender, $file_id, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $recipients, $accepted_at, $acceptance, $chunk_hashes);", transaction))
+            AddDescription(command, d);
+            command.Parameters.AddWithValue("$recipients", string.Join(' ', file.Recipients));
+            command.Parameters.AddWithValue("$accepted_at", file.AcceptedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$acceptance", file.Acceptance);
+            command.Parameters.AddWithValue("$chunk_hashes", file.ChunkHashes);
+            if (command.ExecuteNonQuery() == 0)
             {
-                AddDescription(command, d);
-                command.Parameters.AddWithValue("$recipients", string.Join(' ', file.Recipients));
-                command.Parameters.AddWithValue("$accepted_at", file.AcceptedAt.ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("$acceptance", file.Acceptance);
-                command.Parameters.AddWithValue("$chunk_hashes", file.ChunkHashes);
-                if (command.ExecuteNonQuery() == 0)
-                {
-                    return false;
-                }
+                return false;
             }
-
-            foreach (var entry in outbox)
-            {
-                using var command = Command($"INSERT INTO outbox ({OutboxColumns}) VALUES ($sender, $file_id, $recipient, $state, $attempts, $next, $reason, $resumed, $manifest, $receipt, $updated);", transaction);
-                AddOutbox(command, entry);
-                command.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
-            return true;
         }
-    }
+
+        foreach (var entry in outbox)
+        {
+            using var command = Command(transaction, $"INSERT INTO outbox ({OutboxColumns}) VALUES ($sender, $file_id, $recipient, $state, $attempts, $next, $reason, $resumed, $manifest, $receipt, $updated);");
+            AddOutbox(command, entry);
+            command.ExecuteNonQuery();
+        }
+
+        return true;
+    });
 
     public SentFile? GetSent(string sender, string fileId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {FileColumns} FROM files WHERE sender = $s AND file_id = $f;");
             command.Parameters.AddWithValue("$s", sender);
@@ -125,7 +157,7 @@ public sealed class FilesDatabase : IDisposable
 
     public IReadOnlyList<SentFile> ListSent(string sender, string? dossierId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {FileColumns} FROM files WHERE sender = $s AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, accepted_at;");
             command.Parameters.AddWithValue("$s", sender);
@@ -137,7 +169,7 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>Each sent file's state over its recipients (failed if one failed, else the lowest), in one query (a list of many files must not cost a query each).</summary>
     public IReadOnlyDictionary<string, DeliveryState> LowestStates(string sender, string? dossierId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command(
                 "SELECT o.file_id, CASE WHEN MAX(o.state = 5) = 1 THEN 5 ELSE MIN(o.state) END FROM outbox o JOIN files f ON f.sender = o.sender AND f.file_id = o.file_id " +
@@ -157,7 +189,7 @@ public sealed class FilesDatabase : IDisposable
 
     public IReadOnlyList<OutboxEntry> Outbox(string sender, string fileId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE sender = $s AND file_id = $f ORDER BY recipient;");
             command.Parameters.AddWithValue("$s", sender);
@@ -169,7 +201,7 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>Deliveries to attempt now: accepted, or interrupted while sending (a restart), and due.</summary>
     public IReadOnlyList<OutboxEntry> Due(DateTimeOffset now, int limit)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE state IN (1, 2) AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit;");
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
@@ -181,7 +213,7 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>When the next delivery falls due, if any is waiting.</summary>
     public DateTimeOffset? NextDue()
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command("SELECT MIN(next_attempt_at) FROM outbox WHERE state IN (1, 2);");
             return command.ExecuteScalar() is long at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
@@ -191,45 +223,39 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>Makes every delivery that was running (or waiting to retry) due now: called once at start.</summary>
     public void ReleaseLeases(DateTimeOffset now)
     {
-        lock (_gate)
+        lock (_writeGate)
         {
-            using var command = Command("UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
+            using var command = Command(null, "UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
         }
     }
 
     /// <summary>A delivery that failed on this node's side (disk, database) is tried again at <paramref name="at"/>.</summary>
-    public void Postpone(string sender, string fileId, string recipient, DateTimeOffset at)
+    public Task PostponeAsync(string sender, string fileId, string recipient, DateTimeOffset at) => WriteAsync(transaction =>
     {
-        lock (_gate)
-        {
-            using var command = Command("UPDATE outbox SET next_attempt_at = $at WHERE sender = $s AND file_id = $f AND recipient = $r AND state = 2;");
-            command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$s", sender);
-            command.Parameters.AddWithValue("$f", fileId);
-            command.Parameters.AddWithValue("$r", recipient);
-            command.ExecuteNonQuery();
-        }
-    }
+        using var command = Command(transaction, "UPDATE outbox SET next_attempt_at = $at WHERE sender = $s AND file_id = $f AND recipient = $r AND state = 2;");
+        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$s", sender);
+        command.Parameters.AddWithValue("$f", fileId);
+        command.Parameters.AddWithValue("$r", recipient);
+        return command.ExecuteNonQuery();
+    });
 
-    public void UpdateOutbox(OutboxEntry entry)
+    public Task UpdateOutboxAsync(OutboxEntry entry) => WriteAsync(transaction =>
     {
-        lock (_gate)
-        {
-            using var command = Command("""
-                UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_at = $next, reason = $reason,
-                    resumed_from = $resumed, receipt = $receipt, updated_at = $updated, manifest = $manifest
-                WHERE sender = $sender AND file_id = $file_id AND recipient = $recipient;
-                """);
-            AddOutbox(command, entry);
-            command.ExecuteNonQuery();
-        }
-    }
+        using var command = Command(transaction, """
+            UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_at = $next, reason = $reason,
+                resumed_from = $resumed, receipt = $receipt, updated_at = $updated, manifest = $manifest
+            WHERE sender = $sender AND file_id = $file_id AND recipient = $recipient;
+            """);
+        AddOutbox(command, entry);
+        return command.ExecuteNonQuery();
+    });
 
     public InboxEntry? GetReceived(string recipient, string sender, string fileId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND sender = $s AND file_id = $f;");
             command.Parameters.AddWithValue("$r", recipient);
@@ -242,7 +268,7 @@ public sealed class FilesDatabase : IDisposable
 
     public IReadOnlyList<InboxEntry> ReceivedByFileId(string recipient, string fileId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND file_id = $f ORDER BY sender;");
             command.Parameters.AddWithValue("$r", recipient);
@@ -256,55 +282,50 @@ public sealed class FilesDatabase : IDisposable
     /// dossier supersedes the unacknowledged older ones for this recipient; a file older than a
     /// version already there arrives superseded. Returns the state the file got.
     /// </summary>
-    public DeliveryState InsertReceived(InboxEntry entry)
+    public Task<DeliveryState> InsertReceivedAsync(InboxEntry entry) => WriteAsync(transaction =>
     {
-        lock (_gate)
+        var d = entry.Description;
+        var state = DeliveryState.Delivered;
+        if (d.DossierId.Length > 0)
         {
-            using var transaction = _connection.BeginTransaction();
-            var d = entry.Description;
-            var state = DeliveryState.Delivered;
-            if (d.DossierId.Length > 0)
+            using (var newer = Command(transaction, "SELECT COUNT(*) FROM inbox WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version > $v;"))
             {
-                using (var newer = Command("SELECT COUNT(*) FROM inbox WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version > $v;", transaction))
+                newer.Parameters.AddWithValue("$r", entry.Recipient);
+                newer.Parameters.AddWithValue("$s", d.Sender.ToString());
+                newer.Parameters.AddWithValue("$d", d.DossierId);
+                newer.Parameters.AddWithValue("$v", (long)d.DossierVersion);
+                if ((long)newer.ExecuteScalar()! > 0)
                 {
-                    newer.Parameters.AddWithValue("$r", entry.Recipient);
-                    newer.Parameters.AddWithValue("$s", d.Sender.ToString());
-                    newer.Parameters.AddWithValue("$d", d.DossierId);
-                    newer.Parameters.AddWithValue("$v", (long)d.DossierVersion);
-                    if ((long)newer.ExecuteScalar()! > 0)
-                    {
-                        state = DeliveryState.Superseded;
-                    }
+                    state = DeliveryState.Superseded;
                 }
-
-                using var older = Command("UPDATE inbox SET state = $superseded, updated_at = $now WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version < $v AND state = $delivered;", transaction);
-                older.Parameters.AddWithValue("$superseded", (long)DeliveryState.Superseded);
-                older.Parameters.AddWithValue("$delivered", (long)DeliveryState.Delivered);
-                older.Parameters.AddWithValue("$now", entry.ReceivedAt.ToUnixTimeMilliseconds());
-                older.Parameters.AddWithValue("$r", entry.Recipient);
-                older.Parameters.AddWithValue("$s", d.Sender.ToString());
-                older.Parameters.AddWithValue("$d", d.DossierId);
-                older.Parameters.AddWithValue("$v", (long)d.DossierVersion);
-                older.ExecuteNonQuery();
             }
 
-            using (var command = Command($"INSERT INTO inbox ({InboxColumns}) VALUES ($recipient, $sender, $file_id, $sender_node, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $manifest, $receipt, $state, $received_at, $updated_at);", transaction))
-            {
-                AddDescription(command, d);
-                command.Parameters.AddWithValue("$recipient", entry.Recipient);
-                command.Parameters.AddWithValue("$sender_node", entry.SenderNode);
-                command.Parameters.AddWithValue("$manifest", entry.Manifest);
-                command.Parameters.AddWithValue("$receipt", entry.Receipt);
-                command.Parameters.AddWithValue("$state", (long)state);
-                command.Parameters.AddWithValue("$received_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("$updated_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
-                command.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
-            return state;
+            using var older = Command(transaction, "UPDATE inbox SET state = $superseded, updated_at = $now WHERE recipient = $r AND sender = $s AND dossier_id = $d AND dossier_version < $v AND state = $delivered;");
+            older.Parameters.AddWithValue("$superseded", (long)DeliveryState.Superseded);
+            older.Parameters.AddWithValue("$delivered", (long)DeliveryState.Delivered);
+            older.Parameters.AddWithValue("$now", entry.ReceivedAt.ToUnixTimeMilliseconds());
+            older.Parameters.AddWithValue("$r", entry.Recipient);
+            older.Parameters.AddWithValue("$s", d.Sender.ToString());
+            older.Parameters.AddWithValue("$d", d.DossierId);
+            older.Parameters.AddWithValue("$v", (long)d.DossierVersion);
+            older.ExecuteNonQuery();
         }
-    }
+
+        using (var command = Command(transaction, $"INSERT INTO inbox ({InboxColumns}) VALUES ($recipient, $sender, $file_id, $sender_node, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $manifest, $receipt, $state, $received_at, $updated_at);"))
+        {
+            AddDescription(command, d);
+            command.Parameters.AddWithValue("$recipient", entry.Recipient);
+            command.Parameters.AddWithValue("$sender_node", entry.SenderNode);
+            command.Parameters.AddWithValue("$manifest", entry.Manifest);
+            command.Parameters.AddWithValue("$receipt", entry.Receipt);
+            command.Parameters.AddWithValue("$state", (long)state);
+            command.Parameters.AddWithValue("$received_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$updated_at", entry.ReceivedAt.ToUnixTimeMilliseconds());
+            command.ExecuteNonQuery();
+        }
+
+        return state;
+    });
 
     /// <summary>
     /// Delivered, not yet acknowledged, not superseded: what <c>Receive</c> hands out (again), in
@@ -315,7 +336,7 @@ public sealed class FilesDatabase : IDisposable
     /// </summary>
     public IReadOnlyList<(long Position, InboxEntry Entry)> Pending(string recipient, long after, int limit)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {InboxColumns}, rowid FROM inbox WHERE recipient = $r AND state = 3 AND rowid > $after ORDER BY rowid LIMIT $limit;");
             command.Parameters.AddWithValue("$r", recipient);
@@ -327,7 +348,7 @@ public sealed class FilesDatabase : IDisposable
 
     public IReadOnlyList<InboxEntry> ListReceived(string recipient, string? dossierId)
     {
-        lock (_gate)
+        lock (_readGate)
         {
             using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, received_at;");
             command.Parameters.AddWithValue("$r", recipient);
@@ -337,39 +358,182 @@ public sealed class FilesDatabase : IDisposable
     }
 
     /// <summary>Marks a delivered (or superseded) file acknowledged; false when there is no such file.</summary>
-    public bool Acknowledge(string recipient, string sender, string fileId, DateTimeOffset now) =>
-        SetReceivedState(recipient, sender, fileId, now, DeliveryState.Acknowledged, from: null);
+    public Task<bool> AcknowledgeAsync(string recipient, string sender, string fileId, DateTimeOffset now) =>
+        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Acknowledged, from: null);
 
     /// <summary>Fails a delivered, unacknowledged file whose content is gone; false when it was not in that state.</summary>
-    public bool FailReceived(string recipient, string sender, string fileId, DateTimeOffset now) =>
-        SetReceivedState(recipient, sender, fileId, now, DeliveryState.Failed, from: DeliveryState.Delivered);
+    public Task<bool> FailReceivedAsync(string recipient, string sender, string fileId, DateTimeOffset now) =>
+        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Failed, from: DeliveryState.Delivered);
 
-    private bool SetReceivedState(string recipient, string sender, string fileId, DateTimeOffset now, DeliveryState state, DeliveryState? from)
+    private Task<bool> SetReceivedStateAsync(string recipient, string sender, string fileId, DateTimeOffset now, DeliveryState state, DeliveryState? from) => WriteAsync(transaction =>
     {
-        lock (_gate)
-        {
-            using var command = Command("UPDATE inbox SET state = $state, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND ($from IS NULL OR state = $from);");
-            command.Parameters.AddWithValue("$state", (long)state);
-            command.Parameters.AddWithValue("$from", from is null ? DBNull.Value : (long)from.Value);
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$r", recipient);
-            command.Parameters.AddWithValue("$s", sender);
-            command.Parameters.AddWithValue("$f", fileId);
-            return command.ExecuteNonQuery() > 0;
-        }
-    }
+        using var command = Command(transaction, "UPDATE inbox SET state = $state, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND ($from IS NULL OR state = $from);");
+        command.Parameters.AddWithValue("$state", (long)state);
+        command.Parameters.AddWithValue("$from", from is null ? DBNull.Value : (long)from.Value);
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$r", recipient);
+        command.Parameters.AddWithValue("$s", sender);
+        command.Parameters.AddWithValue("$f", fileId);
+        return command.ExecuteNonQuery() > 0;
+    });
 
     public void Dispose()
     {
-        lock (_gate)
+        Task writer;
+        lock (_queueGate)
         {
-            _connection.Dispose();
+            _disposed = true;
+            writer = _writer;
+        }
+
+        // Writes already queued are committed (their callers are waiting), then the connections close.
+        writer.Wait();
+        lock (_writeGate)
+        {
+            _write.Dispose();
+        }
+
+        lock (_readGate)
+        {
+            _read.Dispose();
         }
     }
 
-    private SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+    /// <summary>
+    /// Queues a write for the next group commit; the task completes once that transaction is on
+    /// disk, or fails with the write's own exception (its savepoint rolled back, the rest of the
+    /// batch unharmed) or with the commit's (the whole batch rolled back).
+    /// </summary>
+    private Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work)
     {
-        var command = _connection.CreateCommand();
+        var pending = new PendingWrite<T>(work);
+        lock (_queueGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _queue.Add(pending);
+            if (!_writing)
+            {
+                // No writer running: start one. A running writer takes this write in its next batch.
+                _writing = true;
+                _writer = Task.Run(WriteQueued);
+            }
+        }
+
+        return pending.Task;
+    }
+
+    private void WriteQueued()
+    {
+        while (true)
+        {
+            List<PendingWrite> batch;
+            lock (_queueGate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+
+                if (_queue.Count <= MaxBatch)
+                {
+                    batch = _queue;
+                    _queue = [];
+                }
+                else
+                {
+                    batch = _queue.GetRange(0, MaxBatch);
+                    _queue.RemoveRange(0, MaxBatch);
+                }
+            }
+
+            WriteBatch(batch);
+        }
+    }
+
+    private void WriteBatch(List<PendingWrite> batch)
+    {
+        lock (_writeGate)
+        {
+            var written = new List<PendingWrite>(batch.Count);
+            try
+            {
+                using var transaction = _write.BeginTransaction();
+                foreach (var write in batch)
+                {
+                    transaction.Save("w");
+                    try
+                    {
+                        write.Run(transaction);
+                        transaction.Release("w");
+                        written.Add(write);
+                    }
+                    catch (Exception ex)
+                    {
+                        // This write's own fault (a constraint, say): only its savepoint goes. A fault that
+                        // broke the transaction makes the rollback throw, and the whole batch fails below.
+                        transaction.Rollback("w");
+                        transaction.Release("w");
+                        write.Fail(ex);
+                    }
+                }
+
+                transaction.Commit();
+            }
+            catch (Exception ex)
+            {
+                // Nothing of the batch was committed: every write not yet failed fails with this.
+                foreach (var write in batch)
+                {
+                    write.Fail(ex);
+                }
+
+                return;
+            }
+
+            foreach (var write in written)
+            {
+                write.Complete();
+            }
+        }
+    }
+
+    private abstract class PendingWrite
+    {
+        public abstract void Run(SqliteTransaction transaction);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteTransaction, T> work) : PendingWrite
+    {
+        // Continuations run on the pool, not on the writer (which has the next batch to commit).
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _done.Task;
+
+        public override void Run(SqliteTransaction transaction) => _result = work(transaction);
+
+        public override void Complete() => _done.TrySetResult(_result);
+
+        public override void Fail(Exception exception) => _done.TrySetException(exception);
+    }
+
+    /// <summary>A read, on the read connection (callers hold <see cref="_readGate"/>).</summary>
+    private SqliteCommand Command(string sql)
+    {
+        var command = _read.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    /// <summary>A write, on the write connection (callers hold <see cref="_writeGate"/>).</summary>
+    private SqliteCommand Command(SqliteTransaction? transaction, string sql)
+    {
+        var command = _write.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
         return command;

@@ -90,7 +90,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         var manifests = recipients.Select(r => (Recipient: r, Manifest: FileDocuments.Manifest(node, file, SubsystemId.Parse(r), chunkHashes))).ToList();
         var outbox = manifests.Select(m => new OutboxEntry(
             sender.ToString(), file.FileId, m.Recipient, DeliveryState.Accepted, 0, now, string.Empty, 0, m.Manifest.Envelope.ToByteArray(), null, now)).ToList();
-        if (!files.Database.InsertSent(new SentFile(file, chunkHashes, acceptance.ToByteArray(), now, [.. recipients]), outbox))
+        if (!await files.Database.InsertSentAsync(new SentFile(file, chunkHashes, acceptance.ToByteArray(), now, [.. recipients]), outbox).ConfigureAwait(false))
         {
             // Sent twice at once: the other call's acceptance stands.
             var winner = files.Database.GetSent(sender.ToString(), file.FileId)!;
@@ -333,7 +333,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     /// </summary>
     private async Task FailLostAsync(InboxEntry entry, string correlationId)
     {
-        if (files.Database.FailReceived(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow()))
+        if (await files.Database.FailReceivedAsync(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow()).ConfigureAwait(false))
         {
             Log.ContentMissing(logger, correlationId);
             await node.Log.AppendAsync(FileRecords.State(
@@ -349,7 +349,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             ?? throw new NodeException(StatusCode.NotFound, FileErrors.NotFound, $"{recipient} has received no file {request.FileId} from {request.Sender}.");
         if (entry.State != DeliveryState.Acknowledged)
         {
-            files.Database.Acknowledge(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow());
+            await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow()).ConfigureAwait(false);
             await node.Log.AppendAsync(FileRecords.State(
                 entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier),
                 CancellationToken.None).ConfigureAwait(false);
