@@ -50,6 +50,7 @@ public sealed class FileSync : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Worker.DisposeAsync().ConfigureAwait(false);
+        await Receiver.DisposeAsync().ConfigureAwait(false);
         Database.Dispose();
     }
 }
