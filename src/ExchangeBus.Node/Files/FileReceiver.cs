@@ -241,8 +241,23 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             // Asked once the part is claimed, so an offer that completed the delivery meanwhile is seen.
             if (files.Database.GetReceived(recipient, sender, file.FileId) is { } received)
             {
-                // Delivered before (the sender missed the receipt): the same receipt, nothing stored again.
-                return SameContent(received, file) ? StoredReceipt(received.Receipt) : throw Conflict(file);
+                // Delivered before (the sender missed the receipt): the same receipt, nothing stored
+                // again. What the sender streams anyway is read and dropped first: answering before
+                // its writes end would fail them, and the sender would count the attempt as failed.
+                if (!SameContent(received, file))
+                {
+                    throw Conflict(file);
+                }
+
+                for (var messages = 0; await requests.MoveNext(cancellationToken).ConfigureAwait(false); messages++)
+                {
+                    if (messages >= file.ChunkCount)
+                    {
+                        throw new NodeException(StatusCode.InvalidArgument, FileErrors.SizeMismatch, "The push sends more chunks than the manifest has.");
+                    }
+                }
+
+                return StoredReceipt(received.Receipt);
             }
 
             EnsureRoom(file.Size - (long)Math.Min(start.Offset, (ulong)file.Size));
