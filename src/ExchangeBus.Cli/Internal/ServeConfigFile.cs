@@ -172,6 +172,16 @@ internal sealed record NodeServeFile : IServeFile
             problems.Add("files.parallelDeliveries must be at least 1");
         }
 
+        if (Files is { FreeReserveBytes: < 0 })
+        {
+            problems.Add("files.freeReserveBytes must not be negative");
+        }
+
+        if (Files is { StalePartHours: { } hours } && !(hours > 0 && hours <= 24 * 365))
+        {
+            problems.Add("files.stalePartHours must be more than 0 and at most a year (8760)");
+        }
+
         if (MessageLog is { } log)
         {
             problems.AddRange(log.Apply(new MessageLogOptions()).Validate().Select(p => "messageLog: " + p));
@@ -191,6 +201,12 @@ internal sealed record FilesFile
     public int? MaxAttempts { get; init; }
 
     public int? ParallelDeliveries { get; init; }
+
+    /// <summary>Free space a peer's file must leave on the file store's disk.</summary>
+    public long? FreeReserveBytes { get; init; }
+
+    /// <summary>A pushed file's part not written for this long is deleted.</summary>
+    public double? StalePartHours { get; init; }
 }
 
 /// <summary>The <c>messageLog</c> section of a node's settings file.</summary>

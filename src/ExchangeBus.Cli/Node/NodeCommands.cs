@@ -94,8 +94,10 @@ internal static class NodeCommands
         var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
         var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
         var parallelDeliveries = new Option<int?>("--file-parallel-deliveries") { Description = "File sync: deliveries pushed at once [default: 4]." };
+        var freeReserve = new Option<long?>("--file-free-reserve-bytes") { Description = "File sync: free space a peer's file must leave on the file store's disk [default: 536870912 (512 MiB)]." };
+        var stalePartHours = new Option<double?>("--file-stale-part-hours") { Description = "File sync: a pushed file's part not written for this long is deleted [default: 168 (7 days)]." };
         var config = ServeConfigFile.Option("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, config };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
@@ -119,9 +121,15 @@ internal static class NodeCommands
                 MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
                 ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
                 SettingsPollInterval = ServeConfigFile.Duration(file.SettingsPollSeconds, defaults.SettingsPollInterval),
-                Files = FilesOptions(
-                    parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
-                    parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries),
+                Files = FilesOptions(new FilesFile
+                {
+                    MaxFileBytes = parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes,
+                    RetryMilliseconds = parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds,
+                    MaxAttempts = parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
+                    ParallelDeliveries = parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries,
+                    FreeReserveBytes = parse.GetValue(freeReserve) ?? file.Files?.FreeReserveBytes,
+                    StalePartHours = parse.GetValue(stalePartHours) ?? file.Files?.StalePartHours,
+                }),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
@@ -241,15 +249,17 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
-    private static FileSyncOptions FilesOptions(long? maxFileBytes, int? retryMilliseconds, int? maxAttempts, int? parallelDeliveries)
+    private static FileSyncOptions FilesOptions(FilesFile given)
     {
         var defaults = new FileSyncOptions();
         return defaults with
         {
-            MaxFileBytes = maxFileBytes ?? defaults.MaxFileBytes,
-            RetryBaseDelay = retryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
-            MaxAttempts = maxAttempts ?? defaults.MaxAttempts,
-            MaxParallelDeliveries = parallelDeliveries ?? defaults.MaxParallelDeliveries,
+            MaxFileBytes = given.MaxFileBytes ?? defaults.MaxFileBytes,
+            RetryBaseDelay = given.RetryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
+            MaxAttempts = given.MaxAttempts ?? defaults.MaxAttempts,
+            MaxParallelDeliveries = given.ParallelDeliveries ?? defaults.MaxParallelDeliveries,
+            FreeSpaceReserveBytes = given.FreeReserveBytes ?? defaults.FreeSpaceReserveBytes,
+            StalePartAge = given.StalePartHours is { } hours ? TimeSpan.FromHours(hours) : defaults.StalePartAge,
         };
     }
 

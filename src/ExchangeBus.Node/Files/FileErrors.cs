@@ -49,8 +49,14 @@ public static class FileErrors
     /// <summary>Another push of the same file is running on the recipient's node (transient).</summary>
     public const string TransferInProgress = "Files.TransferInProgress";
 
-    /// <summary>The recipient's disk is full (transient).</summary>
+    /// <summary>The recipient's disk is full, or the file would leave less free than its reserve (transient: space may come back).</summary>
     public const string InsufficientStorage = "Files.InsufficientStorage";
+
+    /// <summary>
+    /// Bytes the recipient held from an earlier push no longer match their signed chunks (a power
+    /// cut, say); it dropped them from the first bad chunk on, and the next offer resumes there (transient).
+    /// </summary>
+    public const string PartDamaged = "Files.PartDamaged";
 
     /// <summary>The receipt does not verify, is not the recipient member's, or does not answer the manifest.</summary>
     public const string InvalidReceipt = "Files.InvalidReceipt";
@@ -78,7 +84,7 @@ public static class FileErrors
     /// recipient's transport reported (<c>Server.InternalError</c>): none says the file is bad.
     /// </summary>
     internal static bool IsTransient(string? code) => code is null
-        or TransferInProgress or InsufficientStorage or RecipientUnreachable
+        or TransferInProgress or InsufficientStorage or PartDamaged or RecipientUnreachable
         or NodeErrors.ProviderOutdatedGlobalConf or NodeErrors.ProviderTimestampingFailed or NodeErrors.StaleOcsp
         or NodeErrors.ProviderInternal or RichStatus.InternalErrorCode
         or NodeErrors.OutdatedGlobalConf or NodeErrors.OwnOcspUnavailable;

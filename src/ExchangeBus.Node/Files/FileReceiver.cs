@@ -22,19 +22,66 @@ namespace ExchangeBus.Node.Files;
 /// sender's member owns the peer node; the recipient is a subsystem of this node's member; the
 /// access list allows the sender the recipient's <c>receiveFiles</c> service; name and size pass.
 /// Then each chunk must hash to its entry in the chunk list the manifest signs, and the whole
-/// file to the manifest's SHA-256, before it leaves <c>incoming/</c>.
+/// file to the manifest's SHA-256, before it leaves <c>incoming/</c>. It also sweeps away part
+/// files their senders gave up on.
 /// </summary>
-public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogger<FileReceiver> logger)
+public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogger<FileReceiver> logger) : IAsyncDisposable
 {
+    // Part files in use: by a push, an offer completing a delivery, or the stale-part sweep.
     private readonly ConcurrentDictionary<string, byte> _pushing = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Task _sweeping = Task.CompletedTask;
 
     /// <summary>A manifest that passed every check.</summary>
     private sealed record CheckedManifest(MessageHeader Header, byte[] ToBeSigned, FileDescription File, SubsystemId Recipient, byte[] ChunkListHash, NodeId Peer);
 
     public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(FileMethods.Offer, (request, context) => Guarded(context, () => Task.FromResult(Offer(request, context))))
+        .AddMethod(FileMethods.Offer, (request, context) => Guarded(context, () => OfferAsync(request, context)))
         .AddMethod(FileMethods.Push, (requests, context) => Guarded(context, () => PushAsync(requests, context)))
         .Build();
+
+    /// <summary>Deletes stale part files now (what a crash or a sender that gave up left), then every sweep interval.</summary>
+    public void Start()
+    {
+        SweepStaleParts();
+        _sweeping = SweepPeriodicallyAsync(_stop.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+
+    private async Task SweepPeriodicallyAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(files.Options.StalePartSweepInterval, node.TimeProvider, stopping).ConfigureAwait(false);
+            SweepStaleParts();
+        }
+    }
+
+    private void SweepStaleParts()
+    {
+        try
+        {
+            var deleted = files.Store.DeleteStaleParts(
+                node.TimeProvider.GetUtcNow() - files.Options.StalePartAge, part => _pushing.TryAdd(part, 0), part => _pushing.TryRemove(part, out _));
+            if (deleted > 0)
+            {
+                Log.StalePartsDeleted(logger, deleted);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SweepFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Whether a push (or offer, or sweep) is using this part file now.</summary>
+    internal bool InUse(string partPath) => _pushing.ContainsKey(partPath);
 
     private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
         FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));
@@ -57,21 +104,96 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         return receipt;
     }
 
-    private OfferResponse Offer(OfferRequest request, ServerCallContext context)
+    private async Task<OfferResponse> OfferAsync(OfferRequest request, ServerCallContext context)
     {
         var manifest = Check(request.Manifest, context);
         var file = manifest.File;
-        if (files.Database.GetReceived(manifest.Recipient.ToString(), file.Sender.ToString(), file.FileId) is { } received)
+        var recipient = manifest.Recipient.ToString();
+        var sender = file.Sender.ToString();
+        if (files.Database.GetReceived(recipient, sender, file.FileId) is { } received)
         {
-            return SameContent(received, file)
-                ? new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = StoredReceipt(received.Receipt), Acknowledged = received.State == DeliveryState.Acknowledged }
-                : throw Conflict(file);
+            return Delivered(received, file);
         }
 
-        var part = new FileInfo(files.Store.PartPath(file.Sender.ToString(), file.FileId, file.Sha256));
+        var partPath = files.Store.PartPath(recipient, sender, file.FileId, file.Sha256);
+        if (ReceivedForAnotherRecipient(manifest) && _pushing.TryAdd(partPath, 0))
+        {
+            try
+            {
+                // Claimed as a push would be, and asked again: a push that finished meanwhile has its receipt.
+                if (files.Database.GetReceived(recipient, sender, file.FileId) is { } meanwhile)
+                {
+                    return Delivered(meanwhile, file);
+                }
+
+                var receipt = await DeliverAsync(manifest, request.Manifest, resumed: false, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+                FileStore.DeleteQuietly(partPath);
+                return new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = receipt };
+            }
+            finally
+            {
+                _pushing.TryRemove(partPath, out _);
+            }
+        }
+
+        var part = new FileInfo(partPath);
         var held = part.Exists ? Math.Min(part.Length, file.Size) : 0;
-        return new OfferResponse { Offset = (ulong)(held / file.ChunkBytes * file.ChunkBytes) };
+        var offset = held / file.ChunkBytes * file.ChunkBytes;
+        EnsureRoom(file.Size - offset);
+        return new OfferResponse { Offset = (ulong)offset };
     }
+
+    private OfferResponse Delivered(InboxEntry received, FileDescription file) => SameContent(received, file)
+        ? new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = StoredReceipt(received.Receipt), Acknowledged = received.State == DeliveryState.Acknowledged }
+        : throw Conflict(file);
+
+    /// <summary>
+    /// Whether the same sender delivered this file id, with this content, to another subsystem of
+    /// this node, and the content is in <c>objects/</c>: then it need not travel again. Only
+    /// that case: completing an offer for any content the store holds would tell a sender (any
+    /// agency the access list lets send) whether this node holds a document whose hash it knows,
+    /// and hand it a receipt for bytes it never sent.
+    /// </summary>
+    private bool ReceivedForAnotherRecipient(CheckedManifest manifest)
+    {
+        var file = manifest.File;
+        if (!files.Store.Has(file.Sha256))
+        {
+            return false;
+        }
+
+        var sender = file.Sender.ToString();
+        foreach (var client in node.Settings.Current.Clients)
+        {
+            if (SubsystemId.TryParse(client.Subsystem, out var other, out _)
+                && !string.Equals(other!.ToString(), manifest.Recipient.ToString(), StringComparison.Ordinal)
+                && files.Database.GetReceived(other.ToString(), sender, file.FileId) is { } received
+                && SameContent(received, file))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Refuses a file that would leave less than the configured reserve free on the store's
+    /// filesystem. Checked when it is offered and when its push starts; pushes running at the same
+    /// time can still fill the disk, which the writes then meet (see <see cref="ReceiveChunksAsync"/>).
+    /// </summary>
+    private void EnsureRoom(long needed)
+    {
+        var available = files.Store.AvailableBytes();
+        if (available - needed < files.Options.FreeSpaceReserveBytes)
+        {
+            Log.NoRoom(logger, needed, available, files.Options.FreeSpaceReserveBytes);
+            throw InsufficientStorage();
+        }
+    }
+
+    private static NodeException InsufficientStorage() =>
+        new(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The recipient's node has not enough free storage for this file now; try again later.");
 
     private async Task<SignedEnvelope> PushAsync(IAsyncStreamReader<PushRequest> requests, ServerCallContext context)
     {
@@ -108,13 +230,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
 
         var recipient = manifest.Recipient.ToString();
         var sender = file.Sender.ToString();
-        if (files.Database.GetReceived(recipient, sender, file.FileId) is { } received)
-        {
-            // Delivered before (the sender missed the receipt): the same receipt, nothing stored again.
-            return SameContent(received, file) ? StoredReceipt(received.Receipt) : throw Conflict(file);
-        }
-
-        var partPath = files.Store.PartPath(sender, file.FileId, file.Sha256);
+        var partPath = files.Store.PartPath(recipient, sender, file.FileId, file.Sha256);
         if (!_pushing.TryAdd(partPath, 0))
         {
             throw new NodeException(StatusCode.Aborted, FileErrors.TransferInProgress, "This file is being pushed already.");
@@ -122,19 +238,32 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
 
         try
         {
+            // Asked once the part is claimed, so an offer that completed the delivery meanwhile is seen.
+            if (files.Database.GetReceived(recipient, sender, file.FileId) is { } received)
+            {
+                // Delivered before (the sender missed the receipt): the same receipt, nothing stored
+                // again. What the sender streams anyway is read and dropped first: answering before
+                // its writes end would fail them, and the sender would count the attempt as failed.
+                if (!SameContent(received, file))
+                {
+                    throw Conflict(file);
+                }
+
+                for (var messages = 0; await requests.MoveNext(cancellationToken).ConfigureAwait(false); messages++)
+                {
+                    if (messages >= file.ChunkCount)
+                    {
+                        throw new NodeException(StatusCode.InvalidArgument, FileErrors.SizeMismatch, "The push sends more chunks than the manifest has.");
+                    }
+                }
+
+                return StoredReceipt(received.Receipt);
+            }
+
+            EnsureRoom(file.Size - (long)Math.Min(start.Offset, (ulong)file.Size));
             await ReceiveChunksAsync(requests, start.Offset, file, chunkHashes, partPath, cancellationToken).ConfigureAwait(false);
             files.Store.Commit(partPath, file.Sha256);
-            var (receiptHeader, receipt) = FileDocuments.Receipt(node, manifest.Header, manifest.ToBeSigned, file);
-            var now = node.TimeProvider.GetUtcNow();
-            var state = await files.Database.InsertReceivedAsync(new InboxEntry(
-                recipient, file, manifest.Peer.ToString(), start.Manifest.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now)).ConfigureAwait(false);
-            files.Arrived();
-            await Task.WhenAll(
-                node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, start.Manifest, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-                node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-                node.Log.AppendAsync(FileRecords.State(file, manifest.Header.Service, DeliveryStates.Name(state), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
-            Log.Received(logger, start.Offset > 0, correlationId);
-            return receipt;
+            return await DeliverAsync(manifest, start.Manifest, start.Offset > 0, correlationId).ConfigureAwait(false);
         }
         finally
         {
@@ -142,17 +271,36 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
     }
 
+    /// <summary>The file is in <c>objects/</c>: it is the recipient's now, with a signed receipt, and the log says so.</summary>
+    private async Task<SignedEnvelope> DeliverAsync(CheckedManifest manifest, SignedEnvelope manifestEnvelope, bool resumed, string correlationId)
+    {
+        var file = manifest.File;
+        var (receiptHeader, receipt) = FileDocuments.Receipt(node, manifest.Header, manifest.ToBeSigned, file);
+        var now = node.TimeProvider.GetUtcNow();
+        var state = await files.Database.InsertReceivedAsync(new InboxEntry(
+            manifest.Recipient.ToString(), file, manifest.Peer.ToString(), manifestEnvelope.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now)).ConfigureAwait(false);
+        files.Arrived();
+        await Task.WhenAll(
+            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, manifestEnvelope, file.Sha256, correlationId), CancellationToken.None).AsTask(),
+            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
+            node.Log.AppendAsync(FileRecords.State(file, manifest.Header.Service, DeliveryStates.Name(state), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
+        Log.Received(logger, resumed, correlationId);
+        return receipt;
+    }
+
     /// <summary>
     /// Appends verified chunks to the part file from the offset the sender starts at. Bytes that
     /// fail a check are refused and the part is deleted (that sender's data is not to be trusted);
-    /// a broken connection leaves the verified part for the next push to resume.
+    /// a broken connection leaves the verified part for the next push to resume. A full disk
+    /// deletes the part too: keeping it would hold on to the space the node lacks, and the
+    /// refusal (<see cref="FileErrors.InsufficientStorage"/>) is retried by the sender from zero.
     /// </summary>
     private async Task ReceiveChunksAsync(IAsyncStreamReader<PushRequest> requests, ulong startOffset, FileDescription file, ReadOnlyMemory<byte> chunkHashes, string partPath, CancellationToken cancellationToken)
     {
         var deletePart = false;
         try
         {
-            await using var part = FileStore.OpenWrite(partPath, FileMode.OpenOrCreate);
+            await using var part = files.Store.OpenPart(partPath);
             if (startOffset > (ulong)part.Length || startOffset % (ulong)file.ChunkBytes != 0 || startOffset > (ulong)file.Size)
             {
                 throw new NodeException(StatusCode.FailedPrecondition, FileErrors.OffsetMismatch, $"This node holds {part.Length / file.ChunkBytes * file.ChunkBytes} verified bytes; a push cannot start at {startOffset}.");
@@ -162,7 +310,19 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             part.SetLength(position);
             part.Position = position;
             using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await HashPrefixAsync(part, position, whole, cancellationToken).ConfigureAwait(false);
+            var verified = await VerifyPrefixAsync(part, position, file, chunkHashes, whole, cancellationToken).ConfigureAwait(false);
+            if (verified < position)
+            {
+                // Bytes an earlier push left no longer match their signed chunks (a power cut can
+                // leave garbage in what was not yet flushed). Dropped from the first bad chunk on,
+                // and the sender told to offer again: it resumes from what still verifies.
+                part.SetLength(verified);
+                part.Flush(flushToDisk: true);
+                Log.PartDamaged(logger, verified / file.ChunkBytes);
+                throw new NodeException(StatusCode.Aborted, FileErrors.PartDamaged,
+                    $"The bytes this node held for the file fail their check from chunk {verified / file.ChunkBytes}; offer again to resume from there.");
+            }
+
             var index = (int)(position / file.ChunkBytes);
             try
             {
@@ -193,7 +353,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
                     index++;
                 }
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or RpcException && !deletePart)
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or RpcException && !deletePart && !DiskFull(ex))
             {
                 // The sender went away mid-push: keep what verified, on disk, for its next attempt.
                 part.Flush(flushToDisk: true);
@@ -216,7 +376,9 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
         catch (IOException ex) when (LocalFiles.DiskFull(ex))
         {
-            throw new NodeException(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The recipient's disk is full.");
+            deletePart = true;
+            Log.DiskFull(logger);
+            throw InsufficientStorage();
         }
         finally
         {
@@ -227,30 +389,39 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
     }
 
-    /// <summary>The whole-file hash must cover the bytes an earlier push left, read back from disk.</summary>
-    private static async Task HashPrefixAsync(FileStream part, long length, IncrementalHash hash, CancellationToken cancellationToken)
+    private static bool DiskFull(Exception ex) => ex is IOException io && LocalFiles.DiskFull(io);
+
+    /// <summary>
+    /// Reads back the bytes an earlier push left, chunk by chunk, each against its entry in the
+    /// signed chunk list, adding the good ones to the whole-file hash. Returns where the first
+    /// chunk that does not verify starts (<paramref name="length"/> when all do).
+    /// </summary>
+    private static async Task<long> VerifyPrefixAsync(FileStream part, long length, FileDescription file, ReadOnlyMemory<byte> chunkHashes, IncrementalHash whole, CancellationToken cancellationToken)
     {
         if (length == 0)
         {
-            return;
+            return 0;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(file.ChunkBytes);
         try
         {
             await using var read = new FileStream(part.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var left = length;
-            while (left > 0)
+            long verified = 0;
+            for (var index = 0; verified < length; index++)
             {
-                var n = await read.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancellationToken).ConfigureAwait(false);
-                if (n == 0)
+                var chunk = buffer.AsMemory(0, file.ChunkLength(index));
+                if (await read.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < chunk.Length
+                    || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(chunk.Span), chunkHashes.Span.Slice(index * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes)))
                 {
-                    throw new IOException("The part file is shorter than it was.");
+                    return verified;
                 }
 
-                hash.AppendData(buffer, 0, n);
-                left -= n;
+                whole.AppendData(chunk.Span);
+                verified += chunk.Length;
             }
+
+            return verified;
         }
         finally
         {
@@ -322,5 +493,20 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
 
         [LoggerMessage(4621, LogLevel.Information, "Refused a pushed file: {Code} (correlation id {CorrelationId})")]
         public static partial void Refused(ILogger logger, string code, string correlationId);
+
+        [LoggerMessage(4622, LogLevel.Warning, "A file of {Needed} bytes would leave {Available} bytes free in the file store, under the reserve of {Reserve}: refused for now")]
+        public static partial void NoRoom(ILogger logger, long needed, long available, long reserve);
+
+        [LoggerMessage(4623, LogLevel.Warning, "The file store's disk is full: a pushed file's part was deleted and the push refused for now")]
+        public static partial void DiskFull(ILogger logger);
+
+        [LoggerMessage(4624, LogLevel.Warning, "A resumed file's held bytes fail their check from chunk {Chunk}: cut back to there")]
+        public static partial void PartDamaged(ILogger logger, long chunk);
+
+        [LoggerMessage(4625, LogLevel.Information, "Deleted {Count} stale part file(s) of pushed files")]
+        public static partial void StalePartsDeleted(ILogger logger, int count);
+
+        [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files failed ({Error}); tried again at the next sweep")]
+        public static partial void SweepFailed(ILogger logger, string error);
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -53,11 +54,71 @@ public sealed class FileStore
     public FileStream OpenRead(ReadOnlySpan<byte> sha256) =>
         new(ObjectPath(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
-    /// <summary>The resumable part of a pushed file: one name per sender, file id and content, never chosen by the peer.</summary>
-    public string PartPath(string sender, string fileId, ReadOnlySpan<byte> sha256)
+    /// <summary>
+    /// The resumable part of a pushed file: one name per recipient, sender, file id and content,
+    /// never chosen by the peer. The recipient is in the key because the sender delivers to each
+    /// recipient on its own: two pushes of one file to two subsystems of this node may run at
+    /// once, and with one shared part the first to finish would rename it away under the other.
+    /// </summary>
+    public string PartPath(string recipient, string sender, string fileId, ReadOnlySpan<byte> sha256)
     {
-        var key = SHA256.HashData(Encoding.UTF8.GetBytes($"{sender}\n{fileId}\n{Convert.ToHexStringLower(sha256)}"));
+        var key = SHA256.HashData(Encoding.UTF8.GetBytes($"{recipient}\n{sender}\n{fileId}\n{Convert.ToHexStringLower(sha256)}"));
         return Path.Combine(Incoming, Convert.ToHexStringLower(key) + ".part");
+    }
+
+    /// <summary>Bytes free for this process on the filesystem that holds the store (statvfs on Unix).</summary>
+    public long AvailableBytes() => new DriveInfo(Root).AvailableFreeSpace;
+
+    /// <summary>
+    /// Opens a push's part file, creating it if need be. A new part's directory entry is synced,
+    /// so the verified chunks flushed into it later are not lost with the entry in a power cut.
+    /// </summary>
+    public FileStream OpenPart(string partPath)
+    {
+        var created = !File.Exists(partPath);
+        var part = OpenWrite(partPath, FileMode.OpenOrCreate);
+        if (created)
+        {
+            SyncDirectory(Incoming);
+        }
+
+        return part;
+    }
+
+    /// <summary>
+    /// Deletes part files not written since <paramref name="staleBefore"/>: pushes their senders
+    /// gave up on (a sender that comes back later starts from zero). <paramref name="claim"/>
+    /// takes a part as a push would, so one being pushed right now is never deleted under it.
+    /// </summary>
+    public int DeleteStaleParts(DateTimeOffset staleBefore, Func<string, bool> claim, Action<string> release)
+    {
+        var deleted = 0;
+        foreach (var part in Directory.EnumerateFiles(Incoming, "*.part"))
+        {
+            if (!claim(part))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.Exists(part) && File.GetLastWriteTimeUtc(part) < staleBefore.UtcDateTime)
+                {
+                    File.Delete(part);
+                    deleted++;
+                }
+            }
+            catch (IOException)
+            {
+                // Tried again at the next sweep.
+            }
+            finally
+            {
+                release(part);
+            }
+        }
+
+        return deleted;
     }
 
     public string NewTempPath() => Path.Combine(Temp, Guid.NewGuid().ToString("N") + ".tmp");
@@ -95,6 +156,43 @@ public sealed class FileStore
         }
 
         File.Move(verifiedPath, target, overwrite: false);
+
+        // The rename is only durable once the directory is: without this a power cut can lose the
+        // object after its receipt or acceptance was signed and its row committed.
+        SyncDirectory(Objects);
+    }
+
+    /// <summary>
+    /// fsync on a directory, so the names created or renamed in it survive a power cut. .NET has
+    /// no call for it (a FileStream refuses a directory); Windows has no equivalent to call
+    /// (NTFS journals its directory changes).
+    /// </summary>
+    internal static void SyncDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Posix.Open(path, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            throw new IOException($"Could not open the directory to sync it (errno {error}).", error);
+        }
+
+        try
+        {
+            if (Posix.Fsync(fd) != 0)
+            {
+                var error = Marshal.GetLastPInvokeError();
+                throw new IOException($"Could not sync the directory (errno {error}).", error);
+            }
+        }
+        finally
+        {
+            _ = Posix.Close(fd);
+        }
     }
 
     public static void DeleteQuietly(string path)
@@ -108,6 +206,19 @@ public sealed class FileStore
             // Left for the next start's clean-up (tmp/) or the next push (incoming/, truncated then).
         }
     }
+}
+
+/// <summary>The three libc calls directory syncing needs.</summary>
+internal static partial class Posix
+{
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    internal static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
 }
 
 /// <summary>

@@ -66,6 +66,7 @@ public sealed class FileSync : IAsyncDisposable
     {
         await _closing.CancelAsync().ConfigureAwait(false);
         await Worker.DisposeAsync().ConfigureAwait(false);
+        await Receiver.DisposeAsync().ConfigureAwait(false);
         Database.Dispose();
         _closing.Dispose();
     }

@@ -21,6 +21,20 @@ public sealed record FileSyncOptions
     /// <summary>Deliveries pushed at the same time.</summary>
     public int MaxParallelDeliveries { get; init; } = 4;
 
+    /// <summary>
+    /// Free space a peer's file must leave on the file store's filesystem, besides its own size:
+    /// room for the message log, the databases and the node's own systems' files. A push that
+    /// would eat into it is refused with <see cref="FileErrors.InsufficientStorage"/>, which the
+    /// sender retries (space may come back). Zero checks only that the file fits.
+    /// </summary>
+    public long FreeSpaceReserveBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>A part file of a pushed file not written for this long is deleted: its sender gave up (or will start again).</summary>
+    public TimeSpan StalePartAge { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often stale part files are looked for (also once at start).</summary>
+    public TimeSpan StalePartSweepInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>The smallest and largest chunk a peer's manifest may use.</summary>
     internal const int MinChunkBytes = 16 * 1024;
 
@@ -46,6 +60,16 @@ public sealed record FileSyncOptions
         if (MaxAttempts < 1 || MaxParallelDeliveries < 1)
         {
             yield return "files: attempts and parallel deliveries must be at least 1";
+        }
+
+        if (FreeSpaceReserveBytes < 0)
+        {
+            yield return "files: the free-space reserve must not be negative";
+        }
+
+        if (StalePartAge <= TimeSpan.Zero || StalePartSweepInterval <= TimeSpan.Zero || StalePartSweepInterval > TimeSpan.FromDays(1))
+        {
+            yield return "files: the stale part age must be positive, the sweep interval more than zero and at most a day";
         }
     }
 }

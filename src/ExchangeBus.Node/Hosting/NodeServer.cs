@@ -234,6 +234,7 @@ public sealed class NodeServer : IAsyncDisposable
         ownStatus.Start();
         stamper.Start();
         files.Worker.Start();
+        files.Receiver.Start();
         var health = local.Services.GetRequiredService<HealthService>();
         configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
 

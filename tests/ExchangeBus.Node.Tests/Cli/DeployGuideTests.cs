@@ -99,6 +99,8 @@ public sealed partial class DeployGuideTests
     [TestCase("""{ "messageLog": { "synchronous": "Sometimes" } }""", "messageLog.synchronous")]
     [TestCase("""{ "messageLog": { "maxBatchSize": 0 } }""", "messageLog: MaxBatchSize")]
     [TestCase("""{ "peerListen": 5500 }""", "peerListen")]
+    [TestCase("""{ "files": { "freeReserveBytes": -1 } }""", "files.freeReserveBytes must not be negative")]
+    [TestCase("""{ "files": { "stalePartHours": 0 } }""", "files.stalePartHours must be more than 0")]
     public async Task NodeServe_ConfigWithABadValue_IsRefusedNamingIt(string json, string named)
     {
         var config = Path.Combine(_folder, "node.json");

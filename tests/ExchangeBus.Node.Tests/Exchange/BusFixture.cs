@@ -68,10 +68,20 @@ internal sealed class BusFixture : IAsyncDisposable
     /// <summary>A data folder that joined the bus, and the peer port the registry has for it.</summary>
     internal sealed record EnrolledNode(NodePaths Paths, int PeerPort);
 
-    /// <summary>Starts the bus; <paramref name="peerLimits"/>, when given, replaces the providers' inter-node listener limits.</summary>
-    public static async Task<BusFixture> StartAsync(bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null, ConnectionLimits? peerLimits = null)
+    /// <summary>
+    /// Starts the bus; <paramref name="peerLimits"/>, when given, replaces the providers' inter-node
+    /// listener limits; <paramref name="prepared"/> runs once everything is enrolled, before any node starts.
+    /// </summary>
+    public static async Task<BusFixture> StartAsync(
+        bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null, ConnectionLimits? peerLimits = null,
+        Func<BusFixture, Task>? prepared = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
+        if (prepared is not null)
+        {
+            await prepared(bus);
+        }
+
         foreach (var provider in bus.ProviderData)
         {
             var node = await StartNodeAsync(provider, peerLimits, files: files);

@@ -82,8 +82,8 @@ internal static class FileSyncSupport
     }
 
     /// <summary>A manifest signed by <paramref name="signer"/>'s member key, saying what <paramref name="file"/> says (true or not).</summary>
-    public static SignedEnvelope Manifest(NodeServer signer, FileDescription file, byte[] chunkHashes) =>
-        FileDocuments.Manifest(signer.Context, file, SubsystemId.Parse(BusFixture.ProviderSubsystem), chunkHashes).Envelope;
+    public static SignedEnvelope Manifest(NodeServer signer, FileDescription file, byte[] chunkHashes, string recipient = BusFixture.ProviderSubsystem) =>
+        FileDocuments.Manifest(signer.Context, file, SubsystemId.Parse(recipient), chunkHashes).Envelope;
 
     public static FileDescription Describe(string fileId, byte[] content, string name = "scan.pdf") => new(
         fileId, SubsystemId.Parse(BusFixture.ClientSubsystem), "dossier-x", 1, "citizen-002", "application/pdf", name, content.Length, SHA256.HashData(content), ChunkBytes);
@@ -113,6 +113,44 @@ internal static class FileSyncSupport
         return await call.ResponseAsync;
     }
 
+    /// <summary>
+    /// Pushes the first <paramref name="count"/> chunks, waits until the recipient holds them
+    /// (its offer says so), then breaks the connection as a crashing sender would, and waits
+    /// until <paramref name="recipientNode"/> has let go of the push.
+    /// </summary>
+    public static async Task PushThenBreakAsync(GrpcChannel peer, NodeServer recipientNode, FileDescription file, SignedEnvelope manifest, byte[] chunkHashes, byte[] content, int count, string recipient = BusFixture.ProviderSubsystem)
+    {
+        using var cancel = new CancellationTokenSource();
+        using var call = peer.CallClientStreaming(FileMethods.Push, new CallOptions(CancellationToken: cancel.Token));
+        await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes) } });
+        foreach (var chunk in Chunks(content).Take(count))
+        {
+            await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+        }
+
+        await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == (ulong)count * ChunkBytes);
+        await cancel.CancelAsync();
+        var partPath = recipientNode.Files.Store.PartPath(recipient, file.Sender.ToString(), file.FileId, file.Sha256);
+        await WaitUntilAsync(() => Task.FromResult(!recipientNode.Files.Receiver.InUse(partPath)));
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; the 60 s limit guards against hanging, it is not a timing check.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var until = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.That(DateTimeOffset.UtcNow, Is.LessThan(until), "condition not reached");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task AssertRefused(Func<Task> call, string code)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call());
+        Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
+    }
+
     public static IEnumerable<byte[]> Chunks(byte[] content, int from = 0)
     {
         for (var at = from * ChunkBytes; at < content.Length; at += ChunkBytes)
@@ -122,11 +160,11 @@ internal static class FileSyncSupport
     }
 
     /// <summary>Nothing of a refused file is visible on the recipient: no inbox row, no object, no part.</summary>
-    public static void AssertNothingKept(NodeServer recipient, FileDescription file)
+    public static void AssertNothingKept(NodeServer recipient, FileDescription file, string recipientSubsystem = BusFixture.ProviderSubsystem)
     {
         var files = recipient.Files;
-        Assert.That(files.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, file.FileId), Is.Null, "inbox row");
+        Assert.That(files.Database.GetReceived(recipientSubsystem, BusFixture.ClientSubsystem, file.FileId), Is.Null, "inbox row");
         Assert.That(files.Store.Has(file.Sha256), Is.False, "object");
-        Assert.That(File.Exists(files.Store.PartPath(BusFixture.ClientSubsystem, file.FileId, file.Sha256)), Is.False, "part file");
+        Assert.That(File.Exists(files.Store.PartPath(recipientSubsystem, BusFixture.ClientSubsystem, file.FileId, file.Sha256)), Is.False, "part file");
     }
 }

@@ -125,19 +125,7 @@ public sealed class FileSyncTests
         var manifest = Manifest(_bus.ClientNode, file, hashes);
 
         // The sender node pushes two chunks, then its connection to the recipient breaks.
-        using (var cancel = new CancellationTokenSource())
-        {
-            var call = peer.CallClientStreaming(FileMethods.Push, new CallOptions(CancellationToken: cancel.Token));
-            await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
-            foreach (var chunk in Chunks(content).Take(2))
-            {
-                await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
-            }
-
-            await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == 2 * ChunkBytes);
-            await cancel.CancelAsync();
-            call.Dispose();
-        }
+        await PushThenBreakAsync(peer, _bus.ProviderNode, file, manifest, hashes, content, 2);
 
         Assert.That(_bus.ProviderNode.Files.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "resume-1"), Is.Null, "a part is not a file");
 
@@ -150,7 +138,40 @@ public sealed class FileSyncTests
         Assert.That(state.ResumedFrom, Is.EqualTo(2 * ChunkBytes));
         var (_, bytes) = await ReceiveOneAsync("resume-1");
         Assert.That(bytes, Is.EqualTo(content));
-        Assert.That(File.Exists(_bus.ProviderNode.Files.Store.PartPath(BusFixture.ClientSubsystem, "resume-1", file.Sha256)), Is.False);
+        Assert.That(File.Exists(_bus.ProviderNode.Files.Store.PartPath(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "resume-1", file.Sha256)), Is.False);
+    }
+
+    [Test]
+    public async Task PartDamagedBetweenAttempts_CutBackToTheLastGoodChunk_AndResumedFromThere()
+    {
+        var content = RandomContent((5 * ChunkBytes) + 321);
+        var file = Describe("resume-damaged", content);
+        var hashes = ChunkHashes(content);
+        var peer = SenderPeerChannel(_bus);
+        var manifest = Manifest(_bus.ClientNode, file, hashes);
+        await PushThenBreakAsync(peer, _bus.ProviderNode, file, manifest, hashes, content, 3);
+
+        // What a power cut can leave: the part's length kept, its tail (chunk 2) not what was written.
+        var partPath = _bus.ProviderNode.Files.Store.PartPath(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "resume-damaged", file.Sha256);
+        using (var part = new FileStream(partPath, FileMode.Open, FileAccess.ReadWrite))
+        {
+            part.Position = (2 * ChunkBytes) + 4096;
+            part.Write(new byte[8192]);
+        }
+
+        // The held chunks are checked one by one on resume: the first push from chunk 3 is
+        // refused (transient), the part cut back to two chunks, and the retry resumes there.
+        await SendAsync(_sender, Metadata("resume-damaged", content, dossier: "dossier-x", name: "scan.pdf"), content);
+        var state = await SettledAsync(_sender, "resume-damaged");
+
+        Assert.That(state.State, Is.EqualTo(DeliveryState.Delivered), state.Reason);
+        Assert.That(state.ResumedFrom, Is.EqualTo(2 * ChunkBytes));
+        var (_, bytes) = await ReceiveOneAsync("resume-damaged");
+        Assert.That(bytes, Is.EqualTo(content));
+        string[] States() => [.. _bus.ClientNode.Context.Log.FindByMessageId("resume-damaged").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
+        await WaitUntilAsync(() => Task.FromResult(States().Length >= 3));
+        Assert.That(States(), Is.EqualTo(new[] { "sending", FileErrors.PartDamaged, "delivered" }));
+        Assert.That(File.Exists(partPath), Is.False);
     }
 
     [Test]
@@ -384,21 +405,6 @@ public sealed class FileSyncTests
     private static byte[] EnvelopeDigestOf(SignedEnvelope document, byte[] fileSha256) =>
         Core.Signing.EnvelopeDigest.FromHashes(SHA256.HashData(document.Header.Span), fileSha256);
 
-    private static async Task AssertRefused(Func<Task> call, string code)
-    {
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call());
-        Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var until = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.That(DateTimeOffset.UtcNow, Is.LessThan(until), "condition not reached");
-            await Task.Delay(50);
-        }
-    }
 }
 
 /// <summary>A recipient whose access list does not name the sender: the delivery fails with the recipient's code.</summary>
