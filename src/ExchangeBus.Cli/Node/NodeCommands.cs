@@ -119,6 +119,7 @@ internal static class NodeCommands
                 MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
                 ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
                 SettingsPollInterval = ServeConfigFile.Duration(file.SettingsPollSeconds, defaults.SettingsPollInterval),
+                PeerLimits = file.PeerLimits?.Apply(defaults.PeerLimits) ?? defaults.PeerLimits,
                 Files = FilesOptions(
                     parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes, parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds, parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
                     parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries),

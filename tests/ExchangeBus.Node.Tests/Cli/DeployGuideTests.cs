@@ -99,6 +99,11 @@ public sealed partial class DeployGuideTests
     [TestCase("""{ "messageLog": { "synchronous": "Sometimes" } }""", "messageLog.synchronous")]
     [TestCase("""{ "messageLog": { "maxBatchSize": 0 } }""", "messageLog: MaxBatchSize")]
     [TestCase("""{ "peerListen": 5500 }""", "peerListen")]
+    [TestCase("""{ "peerLimits": { "idleTimeout": 5 } }""", "idleTimeout")]
+    [TestCase("""{ "peerLimits": { "keepAliveTimeoutSeconds": 0 } }""", "peerLimits.keepAliveTimeoutSeconds")]
+    [TestCase("""{ "peerLimits": { "minRequestBodyGraceSeconds": 1 } }""", "peerLimits.minRequestBodyGraceSeconds")]
+    [TestCase("""{ "peerLimits": { "maxStreamsPerConnection": 0 } }""", "peerLimits.maxStreamsPerConnection")]
+    [TestCase("""{ "peerLimits": { "minRequestBodyBytesPerSecond": "fast" } }""", "minRequestBodyBytesPerSecond")]
     public async Task NodeServe_ConfigWithABadValue_IsRefusedNamingIt(string json, string named)
     {
         var config = Path.Combine(_folder, "node.json");
