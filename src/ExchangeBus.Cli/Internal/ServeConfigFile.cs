@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ExchangeBus.Grpc;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Registry.Storage;
 
@@ -147,11 +148,14 @@ internal sealed record NodeServeFile : IServeFile
 
     public FilesFile? Files { get; init; }
 
+    public PeerLimitsFile? PeerLimits { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         ServeConfigFile.Seconds(problems, "shutdownTimeoutSeconds", ShutdownTimeoutSeconds, 0, 600);
         ServeConfigFile.Seconds(problems, "settingsPollSeconds", SettingsPollSeconds, 0.1, 3600);
+        PeerLimits?.Validate(problems);
         if (Files is { MaxFileBytes: < 1 })
         {
             problems.Add("files.maxFileBytes must be at least 1");
@@ -207,6 +211,58 @@ internal sealed record FilesFile
 
     /// <summary>A pushed file's part not written for this long is deleted.</summary>
     public double? StalePartHours { get; init; }
+}
+
+/// <summary>
+/// The <c>peerLimits</c> section of a node's settings file: what the inter-node listener allows
+/// one connection (<see cref="ConnectionLimits"/>; docs/reliability.md, "Hostile peers").
+/// </summary>
+internal sealed record PeerLimitsFile
+{
+    public double? HandshakeTimeoutSeconds { get; init; }
+
+    public double? KeepAliveTimeoutSeconds { get; init; }
+
+    public double? IdleTimeoutSeconds { get; init; }
+
+    public double? RequestHeadersTimeoutSeconds { get; init; }
+
+    public double? MinRequestBodyBytesPerSecond { get; init; }
+
+    public double? MinRequestBodyGraceSeconds { get; init; }
+
+    public int? MaxStreamsPerConnection { get; init; }
+
+    public ConnectionLimits Apply(ConnectionLimits defaults) => defaults with
+    {
+        HandshakeTimeout = ServeConfigFile.Duration(HandshakeTimeoutSeconds, defaults.HandshakeTimeout),
+        KeepAliveTimeout = ServeConfigFile.Duration(KeepAliveTimeoutSeconds, defaults.KeepAliveTimeout),
+        IdleTimeout = ServeConfigFile.Duration(IdleTimeoutSeconds, defaults.IdleTimeout),
+        RequestHeadersTimeout = ServeConfigFile.Duration(RequestHeadersTimeoutSeconds, defaults.RequestHeadersTimeout),
+        MinRequestBodyBytesPerSecond = MinRequestBodyBytesPerSecond ?? defaults.MinRequestBodyBytesPerSecond,
+        MinRequestBodyGracePeriod = ServeConfigFile.Duration(MinRequestBodyGraceSeconds, defaults.MinRequestBodyGracePeriod),
+        MaxStreamsPerConnection = MaxStreamsPerConnection ?? defaults.MaxStreamsPerConnection,
+    };
+
+    public void Validate(List<string> problems)
+    {
+        ServeConfigFile.Seconds(problems, "peerLimits.handshakeTimeoutSeconds", HandshakeTimeoutSeconds, 1, 300);
+        ServeConfigFile.Seconds(problems, "peerLimits.keepAliveTimeoutSeconds", KeepAliveTimeoutSeconds, 1, 3600);
+        ServeConfigFile.Seconds(problems, "peerLimits.idleTimeoutSeconds", IdleTimeoutSeconds, 1, 3600);
+        ServeConfigFile.Seconds(problems, "peerLimits.requestHeadersTimeoutSeconds", RequestHeadersTimeoutSeconds, 1, 300);
+
+        // Kestrel checks a body's rate once a second, so a grace period must be longer than that.
+        ServeConfigFile.Seconds(problems, "peerLimits.minRequestBodyGraceSeconds", MinRequestBodyGraceSeconds, 2, 300);
+        if (MinRequestBodyBytesPerSecond is { } rate && (double.IsNaN(rate) || rate < 1 || rate > 1_000_000_000))
+        {
+            problems.Add("peerLimits.minRequestBodyBytesPerSecond must be between 1 and 1000000000");
+        }
+
+        if (MaxStreamsPerConnection is < 1 or > 10_000)
+        {
+            problems.Add("peerLimits.maxStreamsPerConnection must be between 1 and 10000");
+        }
+    }
 }
 
 /// <summary>The <c>messageLog</c> section of a node's settings file.</summary>

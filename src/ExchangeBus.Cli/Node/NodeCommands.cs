@@ -121,6 +121,7 @@ internal static class NodeCommands
                 MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
                 ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
                 SettingsPollInterval = ServeConfigFile.Duration(file.SettingsPollSeconds, defaults.SettingsPollInterval),
+                PeerLimits = file.PeerLimits?.Apply(defaults.PeerLimits) ?? defaults.PeerLimits,
                 Files = FilesOptions(new FilesFile
                 {
                     MaxFileBytes = parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes,

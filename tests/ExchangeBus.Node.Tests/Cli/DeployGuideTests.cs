@@ -101,6 +101,11 @@ public sealed partial class DeployGuideTests
     [TestCase("""{ "peerListen": 5500 }""", "peerListen")]
     [TestCase("""{ "files": { "freeReserveBytes": -1 } }""", "files.freeReserveBytes must not be negative")]
     [TestCase("""{ "files": { "stalePartHours": 0 } }""", "files.stalePartHours must be more than 0")]
+    [TestCase("""{ "peerLimits": { "idleTimeout": 5 } }""", "idleTimeout")]
+    [TestCase("""{ "peerLimits": { "keepAliveTimeoutSeconds": 0 } }""", "peerLimits.keepAliveTimeoutSeconds")]
+    [TestCase("""{ "peerLimits": { "minRequestBodyGraceSeconds": 1 } }""", "peerLimits.minRequestBodyGraceSeconds")]
+    [TestCase("""{ "peerLimits": { "maxStreamsPerConnection": 0 } }""", "peerLimits.maxStreamsPerConnection")]
+    [TestCase("""{ "peerLimits": { "minRequestBodyBytesPerSecond": "fast" } }""", "minRequestBodyBytesPerSecond")]
     public async Task NodeServe_ConfigWithABadValue_IsRefusedNamingIt(string json, string named)
     {
         var config = Path.Combine(_folder, "node.json");

@@ -24,6 +24,9 @@ internal sealed class ProofBus : IAsyncDisposable
     public const string Client = Province + "/one-stop";
     public const string Service = Transport + "/driving-licence/checkLicence/v1";
 
+    /// <summary>The licence office receives the province's citizen files (docs/files.md).</summary>
+    public const string FileRecipient = Transport + "/driving-licence";
+
     public static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
     private readonly List<XbusServer> _servers = [];
@@ -45,6 +48,9 @@ internal sealed class ProofBus : IAsyncDisposable
 
     /// <summary>http://127.0.0.1:port of the province node's local listener.</summary>
     public string ClientLocal { get; private set; } = null!;
+
+    /// <summary>http://127.0.0.1:port of the ministry node's local listener (where the licence office receives files).</summary>
+    public string ProviderLocal { get; private set; } = null!;
 
     public string ProviderData => Path.Combine(Root, "transport");
 
@@ -150,14 +156,20 @@ internal sealed class ProofBus : IAsyncDisposable
         await Xbus.MustAsync(Root, "node", "service", "add", Service, "--data", ProviderData, "--backend", "http", "--address", $"http://{Loopback(backendPort)}/licence", "--timeout-ms", "10000");
         await Xbus.MustAsync(Root, "node", "acl", "allow", Service, Client, "--data", ProviderData);
         await Xbus.MustAsync(Root, "node", "client", "add", Client, "--data", ClientData);
+        await Xbus.MustAsync(Root, "node", "client", "add", FileRecipient, "--data", ProviderData);
+        await Xbus.MustAsync(Root, "node", "acl", "allow", FileRecipient + "/receiveFiles", Client, "--data", ProviderData);
 
-        var providerConfig = WriteConfig("transport.json", new { data = ProviderData, peerListen = Loopback(providerPeer), localListen = Loopback(providerLocal), metricsListen = Loopback(providerMetrics) });
-        var clientConfig = WriteConfig("province.json", new { data = ClientData, peerListen = Loopback(clientPeer), localListen = Loopback(clientLocal), metricsListen = Loopback(clientMetrics) });
+        // A file delivery that failed is retried from half a second on, doubling, rather than from 2 s:
+        // the file tests wait for a killed node to come back, not for the default back-off.
+        var files = new { retryMilliseconds = 500 };
+        var providerConfig = WriteConfig("transport.json", new { data = ProviderData, peerListen = Loopback(providerPeer), localListen = Loopback(providerLocal), metricsListen = Loopback(providerMetrics), files });
+        var clientConfig = WriteConfig("province.json", new { data = ClientData, peerListen = Loopback(clientPeer), localListen = Loopback(clientLocal), metricsListen = Loopback(clientMetrics), files });
         ProviderNode = Track(XbusServer.Start("transport-node", Root, $"http://{Loopback(providerMetrics)}/health/ready", "node", "serve", "--config", providerConfig));
         ClientNode = Track(XbusServer.Start("province-node", Root, $"http://{Loopback(clientMetrics)}/health/ready", "node", "serve", "--config", clientConfig));
         ProviderPeer = $"https://{Loopback(providerPeer)}";
         ClientPeer = $"https://{Loopback(clientPeer)}";
         ClientLocal = $"http://{Loopback(clientLocal)}";
+        ProviderLocal = $"http://{Loopback(providerLocal)}";
         await ProviderNode.WaitUntilReadyAsync(Patience);
         await ClientNode.WaitUntilReadyAsync(Patience);
         await backend.WaitUntilReadyAsync(Patience);
