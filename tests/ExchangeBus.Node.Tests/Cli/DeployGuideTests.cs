@@ -65,7 +65,10 @@ public sealed partial class DeployGuideTests
         Assert.That(call, Does.Contain("answered by VN/GOV/000.00.00.G01/ss1"));
         Assert.That(call, Does.Contain("\"holder\":\"VN-CITIZEN-0123456789\"").And.Contain("\"askedBy\":\"VN/GOV/000.00.00.P01/one-stop\""));
         var audit = await File.ReadAllTextAsync(Path.Combine(_folder, "audit.txt"));
-        Assert.That(audit, Does.Contain("ProviderRequest").And.Contain("ProviderResponse").And.Contain("2 record(s)"));
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(_folder, "file-status.txt")), Does.Contain("delivered"));
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(_folder, "file-receive.txt")), Does.Contain("received file hs-2026-0042-application").And.Contain("acknowledged"));
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(_folder, "inbox", "hs-2026-0042-application", "application.txt")), Is.EqualTo("Application for a driving licence\n"));
+        Assert.That(audit, Does.Contain("ProviderRequest").And.Contain("ProviderResponse").And.Contain("FileManifestReceived").And.Contain("FileReceiptSent").And.Contain("6 record(s)"));
         foreach (var process in new[] { "registry", "transport", "province", "backend" })
         {
             Assert.That(await File.ReadAllTextAsync(Path.Combine(_folder, process + ".log")), Does.Not.Contain("Unhandled exception"), process);
