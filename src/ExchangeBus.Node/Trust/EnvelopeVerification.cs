@@ -102,6 +102,15 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
                 throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The signer certificate does not parse.");
             }
 
+            // The loader reads one certificate and ignores bytes after it; the log keeps and
+            // hashes the bytes as sent, so they must be exactly the certificate (a property test
+            // found a byte appended to a genuine certificate accepted).
+            if (!signer.RawDataMemory.Span.SequenceEqual(envelope.SignerCertificate.Span))
+            {
+                signer.Dispose();
+                throw Refuse(StatusCode.InvalidArgument, codes.Malformed, "The signer certificate has bytes after its DER encoding.");
+            }
+
             var validation = Validator(view).Validate(signer, CertificateProfile.MemberSigning);
             if (!validation.IsValid)
             {

@@ -50,6 +50,18 @@ public sealed class EnvelopeFsCheckProperties
         Assert.That(verified.Header.Client, Is.EqualTo(BusFixture.ClientSubsystem));
     }
 
+    [TestCase(new byte[] { 0x19 }, TestName = "SignerCertificateWithAByteAfterIt_Refused")]
+    [TestCase(new byte[] { 0x30, 0x00 }, TestName = "SignerCertificateWithAnEmptySequenceAfterIt_Refused")]
+    public void SignerCertificateWithBytesAfterIt_RefusedAsMalformed(byte[] trailing)
+    {
+        // The case FsCheck found on 2026-12-02 ("signer_certificate: 0x19 inserted at 535", the
+        // end): the loader read the certificate and ignored what followed.
+        var envelope = _genuine.Clone();
+        envelope.SignerCertificate = ByteString.CopyFrom([.. _genuine.SignerCertificate.Span, .. trailing]);
+
+        Assert.That(Refusal(new EnvelopeVerification(TimeProvider.System), envelope, "trailing bytes"), Is.EqualTo(NodeErrors.MalformedMessage));
+    }
+
     [Test]
     public void AnyMutationOfOneField_IsRefusedWithAProviderCode()
     {
