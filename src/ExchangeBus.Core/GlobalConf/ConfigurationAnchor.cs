@@ -362,7 +362,7 @@ public sealed class ConfigurationAnchor
             try
             {
                 // A private copy: the caller's objects stay the caller's to dispose.
-                certificate = X509CertificateLoader.LoadCertificate(der);
+                certificate = DerCertificate.Load(der);
             }
             catch (CryptographicException)
             {

@@ -507,16 +507,7 @@ public sealed partial class GlobalConfigurationView
 
             try
             {
-                var certificate = X509CertificateLoader.LoadCertificate(der);
-
-                // The field is DER; the loader would also take PEM or trailing bytes, which a
-                // hash over the field could then not match.
-                if (certificate.RawData.AsSpan().SequenceEqual(der))
-                {
-                    return certificate;
-                }
-
-                certificate.Dispose();
+                return DerCertificate.Load(der);
             }
             catch (CryptographicException)
             {

@@ -420,7 +420,7 @@ public sealed class LogVerifier
         {
             try
             {
-                using var certificate = X509CertificateLoader.LoadCertificate(der);
+                using var certificate = DerCertificate.Load(der);
                 var owner = _trust.Node.Owner;
                 return _chains.Validate(certificate, CertificateProfile.MemberSigning).IsValid
                     && CertificateNames.ReadMemberSigning(certificate.SubjectName) != new MemberSubject(owner.Instance, owner.MemberClass, owner.MemberCode, null);
@@ -538,7 +538,7 @@ public sealed class LogVerifier
             X509Certificate2 certificate;
             try
             {
-                certificate = X509CertificateLoader.LoadCertificate(der);
+                certificate = DerCertificate.Load(der);
             }
             catch (CryptographicException)
             {

@@ -100,7 +100,7 @@ public static class TreeHeadChecks
         X509Certificate2 signer;
         try
         {
-            signer = X509CertificateLoader.LoadCertificate(der.Span);
+            signer = DerCertificate.Load(der.Span);
         }
         catch (CryptographicException)
         {
