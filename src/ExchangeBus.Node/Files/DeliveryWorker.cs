@@ -177,20 +177,9 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         var now = _node.TimeProvider.GetUtcNow();
         var started = entry.State != DeliveryState.Sending;
         entry = entry with { State = DeliveryState.Sending, NextAttemptAt = now + Lease, UpdatedAt = now };
-        await _files.Database.UpdateOutboxAsync(entry).ConfigureAwait(false);
-
-        // The "sending" record commits while the file travels; it is awaited with the outcome's.
-        var sendingLogged = started
-            ? _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId), CancellationToken.None).AsTask()
-            : Task.CompletedTask;
-        try
-        {
-            await PushAndRecordAsync(entry, sent, correlationId, stopping).ConfigureAwait(false);
-        }
-        finally
-        {
-            await sendingLogged.ConfigureAwait(false);
-        }
+        await _files.Database.UpdateOutboxAsync(
+            entry, started ? [FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Sending), correlationId)] : []).ConfigureAwait(false);
+        await PushAndRecordAsync(entry, sent, correlationId, stopping).ConfigureAwait(false);
     }
 
     private async Task PushAndRecordAsync(OutboxEntry entry, SentFile sent, string correlationId, CancellationToken stopping)
@@ -200,16 +189,16 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         {
             var (receipt, resumedFrom) = await PushAsync(entry, sent, stopping).ConfigureAwait(false);
             var header = VerifyReceipt(receipt, entry, file);
-            // The log first, then the state: whoever sees the state can find the records (a crash
-            // between the two redoes the delivery, and the recipient answers the same receipt).
-            await Task.WhenAll(
-                _node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptReceived, header, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-                _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Delivered), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
-            await _files.Database.UpdateOutboxAsync(entry with
-            {
-                State = DeliveryState.Delivered, Attempts = entry.Attempts + 1, Reason = string.Empty, ResumedFrom = resumedFrom,
-                Receipt = receipt.ToByteArray(), UpdatedAt = _node.TimeProvider.GetUtcNow(),
-            }).ConfigureAwait(false);
+            await _files.Database.UpdateOutboxAsync(
+                entry with
+                {
+                    State = DeliveryState.Delivered, Attempts = entry.Attempts + 1, Reason = string.Empty, ResumedFrom = resumedFrom,
+                    Receipt = receipt.ToByteArray(), UpdatedAt = _node.TimeProvider.GetUtcNow(),
+                },
+                [
+                    FileRecords.Signed(MessageDirection.FileReceiptReceived, header, receipt, file.Sha256, correlationId),
+                    FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Delivered), correlationId),
+                ]).ConfigureAwait(false);
             Log.Delivered(_logger, resumedFrom > 0, correlationId);
         }
         catch (NodeException ex)
@@ -247,8 +236,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             Log.Failed(_logger, updated.Reason, correlationId);
         }
 
-        await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), updated.Reason, correlationId), CancellationToken.None).ConfigureAwait(false);
-        await _files.Database.UpdateOutboxAsync(updated).ConfigureAwait(false);
+        await _files.Database.UpdateOutboxAsync(updated, [FileRecords.State(file, ServiceOf(entry), updated.Reason, correlationId)]).ConfigureAwait(false);
     }
 
     /// <summary>Offer, then push from the recipient's offset; the recipient's nodes are tried in turn while unreachable.</summary>
@@ -397,8 +385,8 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                 if (offer is { Complete: true, Acknowledged: true })
                 {
                     var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };
-                    await _node.Log.AppendAsync(FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N")), CancellationToken.None).ConfigureAwait(false);
-                    await _files.Database.UpdateOutboxAsync(updated).ConfigureAwait(false);
+                    await _files.Database.UpdateOutboxAsync(
+                        updated, [FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N"))]).ConfigureAwait(false);
                     return updated;
                 }
 

@@ -277,13 +277,15 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         var file = manifest.File;
         var (receiptHeader, receipt) = FileDocuments.Receipt(node, manifest.Header, manifest.ToBeSigned, file);
         var now = node.TimeProvider.GetUtcNow();
-        var state = await files.Database.InsertReceivedAsync(new InboxEntry(
-            manifest.Recipient.ToString(), file, manifest.Peer.ToString(), manifestEnvelope.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now)).ConfigureAwait(false);
+        var state = await files.Database.InsertReceivedAsync(
+            new InboxEntry(manifest.Recipient.ToString(), file, manifest.Peer.ToString(), manifestEnvelope.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now),
+            state =>
+            [
+                FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, manifestEnvelope, file.Sha256, correlationId),
+                FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId),
+                FileRecords.State(file, manifest.Header.Service, DeliveryStates.Name(state), correlationId),
+            ]).ConfigureAwait(false);
         files.Arrived();
-        await Task.WhenAll(
-            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileManifestReceived, manifest.Header, manifestEnvelope, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileReceiptSent, receiptHeader, receipt, file.Sha256, correlationId), CancellationToken.None).AsTask(),
-            node.Log.AppendAsync(FileRecords.State(file, manifest.Header.Service, DeliveryStates.Name(state), correlationId), CancellationToken.None).AsTask()).ConfigureAwait(false);
         Log.Received(logger, resumed, correlationId);
         return receipt;
     }

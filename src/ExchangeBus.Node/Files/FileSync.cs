@@ -8,8 +8,9 @@ namespace ExchangeBus.Node.Files;
 /// File sync on one node: the store, <c>files.db</c>, the local service for the node's systems,
 /// the peer service for other nodes and the delivery worker (docs/files.md).
 /// </summary>
-public sealed class FileSync : IAsyncDisposable
+public sealed partial class FileSync : IAsyncDisposable
 {
+    private readonly ILogger<FileSync> _logger;
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -18,6 +19,7 @@ public sealed class FileSync : IAsyncDisposable
         Options = options;
         Store = store;
         Database = database;
+        _logger = loggers.CreateLogger<FileSync>();
         Worker = new DeliveryWorker(node, this, loggers.CreateLogger<DeliveryWorker>());
         Local = new LocalFiles(node, this, loggers.CreateLogger<LocalFiles>());
         Receiver = new FileReceiver(node, this, loggers.CreateLogger<FileReceiver>());
@@ -56,7 +58,25 @@ public sealed class FileSync : IAsyncDisposable
         }
 
         var store = new FileStore(paths.Files);
-        return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase), loggers);
+        return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase, node.Log), loggers);
+    }
+
+    /// <summary>
+    /// Puts into the message log the records of state changes a crash kept out of it (they wait
+    /// in <c>files.db</c>); called once at start, before the node takes calls.
+    /// </summary>
+    public async Task RecoverLogAsync()
+    {
+        var replay = await Database.ReplayLogAsync().ConfigureAwait(false);
+        if (replay.Appended > 0 || replay.AlreadyLogged > 0)
+        {
+            Log.LogReplayed(_logger, replay.Appended, replay.AlreadyLogged);
+        }
+
+        if (replay.Kept > 0)
+        {
+            Log.LogRowsKept(_logger, replay.Kept);
+        }
     }
 
     /// <summary>The node is stopping: end following streams.</summary>
@@ -69,5 +89,14 @@ public sealed class FileSync : IAsyncDisposable
         await Receiver.DisposeAsync().ConfigureAwait(false);
         Database.Dispose();
         _closing.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4600, LogLevel.Warning, "Recovered file-sync log records after a stop: {Appended} appended to the message log, {AlreadyLogged} were there already")]
+        public static partial void LogReplayed(ILogger logger, int appended, int alreadyLogged);
+
+        [LoggerMessage(4601, LogLevel.Error, "{Kept} file-sync log records in files.db could not be read or logged; kept for the next start")]
+        public static partial void LogRowsKept(ILogger logger, int kept);
     }
 }

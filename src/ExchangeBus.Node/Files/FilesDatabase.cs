@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Node.MessageLog;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Node.Files;
@@ -26,6 +27,13 @@ public sealed record InboxEntry(
 /// so concurrent deliveries share one fsync instead of queueing for one each (a write's task
 /// completes only once its transaction is on disk). Reads use a second connection, so they never
 /// wait behind a flush.
+/// <para>
+/// The message-log records of a state change are written into <c>log_outbox</c> in the same
+/// transaction as the state, appended to the message log once it commits, and only then is the
+/// caller told; a row is deleted (in a later transaction) once the log has it. A crash anywhere in
+/// between leaves the rows, and <see cref="ReplayLogAsync"/> appends at the next start whichever
+/// the log does not already hold: a state never exists without its records.
+/// </para>
 /// </summary>
 public sealed class FilesDatabase : IDisposable
 {
@@ -55,6 +63,7 @@ public sealed class FilesDatabase : IDisposable
         CREATE INDEX IF NOT EXISTS inbox_arrivals ON inbox(recipient) WHERE state = 3;
         CREATE INDEX IF NOT EXISTS inbox_by_dossier ON inbox(recipient, dossier_id, dossier_version);
         CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
+        CREATE TABLE IF NOT EXISTS log_outbox (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
         """;
 
     private const string FileColumns = "sender, file_id, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, recipients, accepted_at, acceptance, chunk_hashes";
@@ -65,24 +74,32 @@ public sealed class FilesDatabase : IDisposable
     // Bounds one group commit, so a burst does not make one transaction (and the WAL) huge.
     private const int MaxBatch = 256;
 
+    private static readonly IReadOnlyList<MessageLogRecord> NoRecords = [];
+
+    private readonly SqliteMessageLog _log;
     private readonly Lock _readGate = new();
     private readonly SqliteConnection _read;
     private readonly Lock _writeGate = new();
     private readonly SqliteConnection _write;
     private readonly Lock _queueGate = new();
     private List<PendingWrite> _queue = [];
+    private List<long> _drained = [];
     private Task _writer = Task.CompletedTask;
     private bool _writing;
     private bool _disposed;
 
-    private FilesDatabase(SqliteConnection write, SqliteConnection read)
+    private FilesDatabase(SqliteConnection write, SqliteConnection read, SqliteMessageLog log)
     {
         _write = write;
         _read = read;
+        _log = log;
     }
 
-    public static FilesDatabase Open(string path)
+    /// <param name="path">The database file.</param>
+    /// <param name="log">The node's message log, which the records of each state change go to.</param>
+    public static FilesDatabase Open(string path, SqliteMessageLog log)
     {
+        ArgumentNullException.ThrowIfNull(log);
         var write = Connect(path);
         SqliteConnection? read = null;
         try
@@ -91,7 +108,7 @@ public sealed class FilesDatabase : IDisposable
             Execute(write, Schema);
             read = Connect(path);
             Execute(read, "PRAGMA busy_timeout=5000; PRAGMA query_only=1;");
-            return new FilesDatabase(write, read);
+            return new FilesDatabase(write, read, log);
         }
         catch
         {
@@ -116,8 +133,11 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    /// <summary>The file and one outbox row per recipient, in one transaction; false when the id was taken meanwhile.</summary>
-    public Task<bool> InsertSentAsync(SentFile file, IReadOnlyList<OutboxEntry> outbox) => WriteAsync(transaction =>
+    /// <summary>
+    /// The file and one outbox row per recipient, with <paramref name="log"/>, in one transaction;
+    /// false (and nothing logged) when the id was taken meanwhile.
+    /// </summary>
+    public Task<bool> InsertSentAsync(SentFile file, IReadOnlyList<OutboxEntry> outbox, IReadOnlyList<MessageLogRecord> log) => WriteAsync(transaction =>
     {
         var d = file.Description;
         using (var command = Command(transaction, $"INSERT OR IGNORE INTO files ({FileColumns}) VALUES ($sender, $file_id, $dossier_id, $dossier_version, $subject_id, $content_type, $file_name, $size, $sha256, $chunk_bytes, $recipients, $accepted_at, $acceptance, $chunk_hashes);"))
@@ -141,7 +161,7 @@ public sealed class FilesDatabase : IDisposable
         }
 
         return true;
-    });
+    }, inserted => inserted ? log : NoRecords);
 
     public SentFile? GetSent(string sender, string fileId)
     {
@@ -242,7 +262,8 @@ public sealed class FilesDatabase : IDisposable
         return command.ExecuteNonQuery();
     });
 
-    public Task UpdateOutboxAsync(OutboxEntry entry) => WriteAsync(transaction =>
+    /// <summary>A delivery's new state, with its message-log records (none for a lease renewal).</summary>
+    public Task UpdateOutboxAsync(OutboxEntry entry, IReadOnlyList<MessageLogRecord> log) => WriteAsync(transaction =>
     {
         using var command = Command(transaction, """
             UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_at = $next, reason = $reason,
@@ -251,7 +272,7 @@ public sealed class FilesDatabase : IDisposable
             """);
         AddOutbox(command, entry);
         return command.ExecuteNonQuery();
-    });
+    }, _ => log);
 
     public InboxEntry? GetReceived(string recipient, string sender, string fileId)
     {
@@ -280,9 +301,10 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>
     /// Records a received file. In the same transaction, a newer version of the same sender's
     /// dossier supersedes the unacknowledged older ones for this recipient; a file older than a
-    /// version already there arrives superseded. Returns the state the file got.
+    /// version already there arrives superseded. Returns the state the file got; <paramref name="log"/>
+    /// gives the records for it, written in the same transaction.
     /// </summary>
-    public Task<DeliveryState> InsertReceivedAsync(InboxEntry entry) => WriteAsync(transaction =>
+    public Task<DeliveryState> InsertReceivedAsync(InboxEntry entry, Func<DeliveryState, IReadOnlyList<MessageLogRecord>> log) => WriteAsync(transaction =>
     {
         var d = entry.Description;
         var state = DeliveryState.Delivered;
@@ -325,7 +347,7 @@ public sealed class FilesDatabase : IDisposable
         }
 
         return state;
-    });
+    }, log);
 
     /// <summary>
     /// Delivered, not yet acknowledged, not superseded: what <c>Receive</c> hands out (again), in
@@ -357,17 +379,21 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    /// <summary>Marks a delivered (or superseded) file acknowledged; false when there is no such file.</summary>
-    public Task<bool> AcknowledgeAsync(string recipient, string sender, string fileId, DateTimeOffset now) =>
-        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Acknowledged, from: null);
+    /// <summary>
+    /// Marks a delivered (or superseded) file acknowledged, with <paramref name="log"/>; false (and
+    /// nothing logged) when there is no such file or it was acknowledged already.
+    /// </summary>
+    public Task<bool> AcknowledgeAsync(string recipient, string sender, string fileId, DateTimeOffset now, MessageLogRecord log) =>
+        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Acknowledged, from: null, log);
 
-    /// <summary>Fails a delivered, unacknowledged file whose content is gone; false when it was not in that state.</summary>
-    public Task<bool> FailReceivedAsync(string recipient, string sender, string fileId, DateTimeOffset now) =>
-        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Failed, from: DeliveryState.Delivered);
+    /// <summary>Fails a delivered, unacknowledged file whose content is gone; false (nothing logged) when it was not in that state.</summary>
+    public Task<bool> FailReceivedAsync(string recipient, string sender, string fileId, DateTimeOffset now, MessageLogRecord log) =>
+        SetReceivedStateAsync(recipient, sender, fileId, now, DeliveryState.Failed, from: DeliveryState.Delivered, log);
 
-    private Task<bool> SetReceivedStateAsync(string recipient, string sender, string fileId, DateTimeOffset now, DeliveryState state, DeliveryState? from) => WriteAsync(transaction =>
+    private Task<bool> SetReceivedStateAsync(string recipient, string sender, string fileId, DateTimeOffset now, DeliveryState state, DeliveryState? from, MessageLogRecord log) => WriteAsync(transaction =>
     {
-        using var command = Command(transaction, "UPDATE inbox SET state = $state, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND ($from IS NULL OR state = $from);");
+        // A state set again is not a change: no second record (two acknowledgements at once log one).
+        using var command = Command(transaction, "UPDATE inbox SET state = $state, updated_at = $now WHERE recipient = $r AND sender = $s AND file_id = $f AND state <> $state AND ($from IS NULL OR state = $from);");
         command.Parameters.AddWithValue("$state", (long)state);
         command.Parameters.AddWithValue("$from", from is null ? DBNull.Value : (long)from.Value);
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
@@ -375,7 +401,56 @@ public sealed class FilesDatabase : IDisposable
         command.Parameters.AddWithValue("$s", sender);
         command.Parameters.AddWithValue("$f", fileId);
         return command.ExecuteNonQuery() > 0;
-    });
+    }, changed => changed ? [log] : NoRecords);
+
+    /// <summary>
+    /// Appends to the message log the records a crash left in <c>log_outbox</c> (in the order they
+    /// were written) unless the log holds them already, then deletes the rows. Called once at
+    /// start, before the node takes calls. A row that cannot be read or logged is kept and counted.
+    /// </summary>
+    public async Task<LogReplay> ReplayLogAsync()
+    {
+        List<(long Id, byte[] Bytes)> rows;
+        lock (_readGate)
+        {
+            using var command = Command("SELECT id, record FROM log_outbox ORDER BY id;");
+            rows = ReadAll(command, r => (r.GetInt64(0), r.GetFieldValue<byte[]>(1)));
+        }
+
+        var done = new List<long>(rows.Count);
+        var appends = new List<Task>(rows.Count);
+        int alreadyThere = 0, kept = 0;
+        foreach (var (id, bytes) in rows)
+        {
+            MessageLogRecord record;
+            try
+            {
+                record = MessageLogRecordCodec.Decode(bytes);
+                if (_log.FindByMessageId(record.MessageId).Any(e => MessageLogRecordCodec.SameRecord(e.Record, record)))
+                {
+                    alreadyThere++;
+                    done.Add(id);
+                    continue;
+                }
+
+                // Queued in row order, so the log keeps the order they were written in.
+                appends.Add(_log.AppendAsync(record).AsTask());
+                done.Add(id);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+            {
+                kept++;
+            }
+        }
+
+        await Task.WhenAll(appends).ConfigureAwait(false);
+        if (done.Count > 0)
+        {
+            await WriteAsync(transaction => DeleteLogRows(transaction, done)).ConfigureAwait(false);
+        }
+
+        return new LogReplay(appends.Count, alreadyThere, kept);
+    }
 
     public void Dispose()
     {
@@ -390,6 +465,28 @@ public sealed class FilesDatabase : IDisposable
         writer.Wait();
         lock (_writeGate)
         {
+            // Rows whose records are logged: best effort, the next start's replay finds them logged anyway.
+            List<long> drained;
+            lock (_queueGate)
+            {
+                drained = _drained;
+                _drained = [];
+            }
+
+            if (drained.Count > 0)
+            {
+                try
+                {
+                    using var transaction = _write.BeginTransaction();
+                    DeleteLogRows(transaction, drained);
+                    transaction.Commit();
+                }
+                catch (SqliteException)
+                {
+                    // Left for the replay.
+                }
+            }
+
             _write.Dispose();
         }
 
@@ -401,12 +498,14 @@ public sealed class FilesDatabase : IDisposable
 
     /// <summary>
     /// Queues a write for the next group commit; the task completes once that transaction is on
-    /// disk, or fails with the write's own exception (its savepoint rolled back, the rest of the
-    /// batch unharmed) or with the commit's (the whole batch rolled back).
+    /// disk and the records <paramref name="log"/> gives for the result are in the message log, or
+    /// fails with the write's own exception (its savepoint rolled back, the rest of the batch
+    /// unharmed), with the commit's (the whole batch rolled back) or with the log's (the state and
+    /// its records committed here, the records appended at the next start).
     /// </summary>
-    private Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work)
+    private Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work, Func<T, IReadOnlyList<MessageLogRecord>>? log = null)
     {
-        var pending = new PendingWrite<T>(work);
+        var pending = new PendingWrite<T>(this, work, log);
         lock (_queueGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -455,10 +554,19 @@ public sealed class FilesDatabase : IDisposable
     {
         lock (_writeGate)
         {
+            // Rows the log has by now go in this transaction: no commit of their own.
+            List<long> drained;
+            lock (_queueGate)
+            {
+                drained = _drained;
+                _drained = [];
+            }
+
             var written = new List<PendingWrite>(batch.Count);
             try
             {
                 using var transaction = _write.BeginTransaction();
+                DeleteLogRows(transaction, drained);
                 foreach (var write in batch)
                 {
                     transaction.Save("w");
@@ -488,6 +596,7 @@ public sealed class FilesDatabase : IDisposable
                     write.Fail(ex);
                 }
 
+                Drained(drained);
                 return;
             }
 
@@ -496,6 +605,50 @@ public sealed class FilesDatabase : IDisposable
                 write.Complete();
             }
         }
+    }
+
+    /// <summary>These <c>log_outbox</c> rows are in the message log: deleted with the next batch.</summary>
+    private void Drained(List<long> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        lock (_queueGate)
+        {
+            _drained.AddRange(ids);
+        }
+    }
+
+    private static long InsertLogRow(SqliteTransaction transaction, MessageLogRecord record)
+    {
+        using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO log_outbox (record) VALUES ($record) RETURNING id;";
+        command.Parameters.AddWithValue("$record", MessageLogRecordCodec.Encode(record));
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static int DeleteLogRows(SqliteTransaction transaction, List<long> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM log_outbox WHERE id = $id;";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        var deleted = 0;
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            deleted += command.ExecuteNonQuery();
+        }
+
+        return deleted;
     }
 
     private abstract class PendingWrite
@@ -507,17 +660,62 @@ public sealed class FilesDatabase : IDisposable
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteTransaction, T> work) : PendingWrite
+    private sealed class PendingWrite<T>(FilesDatabase database, Func<SqliteTransaction, T> work, Func<T, IReadOnlyList<MessageLogRecord>>? log) : PendingWrite
     {
         // Continuations run on the pool, not on the writer (which has the next batch to commit).
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T _result = default!;
+        private IReadOnlyList<MessageLogRecord> _records = NoRecords;
+        private List<long> _rows = [];
 
         public Task<T> Task => _done.Task;
 
-        public override void Run(SqliteTransaction transaction) => _result = work(transaction);
+        public override void Run(SqliteTransaction transaction)
+        {
+            _result = work(transaction);
+            _records = log?.Invoke(_result) ?? NoRecords;
+            _rows = new List<long>(_records.Count);
+            foreach (var record in _records)
+            {
+                _rows.Add(InsertLogRow(transaction, record));
+            }
+        }
 
-        public override void Complete() => _done.TrySetResult(_result);
+        public override void Complete()
+        {
+            if (_records.Count == 0)
+            {
+                _done.TrySetResult(_result);
+                return;
+            }
+
+            // Queued now, in order, so the log keeps them in the order of the state changes.
+            Task appended;
+            try
+            {
+                appended = System.Threading.Tasks.Task.WhenAll(_records.Select(r => database._log.AppendAsync(r).AsTask()).ToArray());
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or ArgumentException)
+            {
+                _done.TrySetException(ex);
+                return;
+            }
+
+            _ = appended.ContinueWith(
+                t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        database.Drained(_rows);
+                        _done.TrySetResult(_result);
+                    }
+                    else
+                    {
+                        _done.TrySetException(t.Exception?.InnerExceptions ?? [new TaskCanceledException()]);
+                    }
+                },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         public override void Fail(Exception exception) => _done.TrySetException(exception);
     }
@@ -613,3 +811,6 @@ public sealed class FilesDatabase : IDisposable
             (DeliveryState)r.GetInt64(14), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(15)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(16)));
     }
 }
+
+/// <summary>What <see cref="FilesDatabase.ReplayLogAsync"/> found: records appended now, records the log already had, rows kept because they could not be read or logged.</summary>
+public readonly record struct LogReplay(int Appended, int AlreadyLogged, int Kept);

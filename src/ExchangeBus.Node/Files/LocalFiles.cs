@@ -90,7 +90,12 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         var manifests = recipients.Select(r => (Recipient: r, Manifest: FileDocuments.Manifest(node, file, SubsystemId.Parse(r), chunkHashes))).ToList();
         var outbox = manifests.Select(m => new OutboxEntry(
             sender.ToString(), file.FileId, m.Recipient, DeliveryState.Accepted, 0, now, string.Empty, 0, m.Manifest.Envelope.ToByteArray(), null, now)).ToList();
-        if (!await files.Database.InsertSentAsync(new SentFile(file, chunkHashes, acceptance.ToByteArray(), now, [.. recipients]), outbox).ConfigureAwait(false))
+        var records = new List<MessageLogRecord>(manifests.Count + 1)
+        {
+            FileRecords.Signed(MessageDirection.FileAccepted, acceptanceHeader, acceptance, file.Sha256, correlationId, string.Join(' ', recipients)),
+        };
+        records.AddRange(manifests.Select(m => FileRecords.Signed(MessageDirection.FileManifestSent, m.Manifest.Header, m.Manifest.Envelope, file.Sha256, correlationId)));
+        if (!await files.Database.InsertSentAsync(new SentFile(file, chunkHashes, acceptance.ToByteArray(), now, [.. recipients]), outbox, records).ConfigureAwait(false))
         {
             // Sent twice at once: the other call's acceptance stands.
             var winner = files.Database.GetSent(sender.ToString(), file.FileId)!;
@@ -99,13 +104,6 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
                 : throw new NodeException(StatusCode.AlreadyExists, FileErrors.FileIdConflict, $"File id {file.FileId} was already used for another file.");
         }
 
-        var logged = new List<Task>
-        {
-            node.Log.AppendAsync(FileRecords.Signed(MessageDirection.FileAccepted, acceptanceHeader, acceptance, file.Sha256, correlationId, string.Join(' ', recipients)), CancellationToken.None).AsTask(),
-        };
-        logged.AddRange(manifests.Select(m => node.Log.AppendAsync(
-            FileRecords.Signed(MessageDirection.FileManifestSent, m.Manifest.Header, m.Manifest.Envelope, file.Sha256, correlationId), CancellationToken.None).AsTask()));
-        await Task.WhenAll(logged).ConfigureAwait(false);
         Log.Accepted(logger, recipients.Count, correlationId);
         files.Worker.Signal();
         return new SendResponse { Acceptance = acceptance, Created = true };
@@ -333,12 +331,11 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     /// </summary>
     private async Task FailLostAsync(InboxEntry entry, string correlationId)
     {
-        if (await files.Database.FailReceivedAsync(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow()).ConfigureAwait(false))
+        var record = FileRecords.State(
+            entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(entry.Recipient)).ToString(), FileErrors.ContentMissing, correlationId);
+        if (await files.Database.FailReceivedAsync(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow(), record).ConfigureAwait(false))
         {
             Log.ContentMissing(logger, correlationId);
-            await node.Log.AppendAsync(FileRecords.State(
-                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(entry.Recipient)).ToString(), FileErrors.ContentMissing, correlationId),
-                CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -349,10 +346,9 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             ?? throw new NodeException(StatusCode.NotFound, FileErrors.NotFound, $"{recipient} has received no file {request.FileId} from {request.Sender}.");
         if (entry.State != DeliveryState.Acknowledged)
         {
-            await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow()).ConfigureAwait(false);
-            await node.Log.AppendAsync(FileRecords.State(
-                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier),
-                CancellationToken.None).ConfigureAwait(false);
+            await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow(), FileRecords.State(
+                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier))
+                .ConfigureAwait(false);
         }
 
         return new AcknowledgeResponse { State = DeliveryState.Acknowledged };

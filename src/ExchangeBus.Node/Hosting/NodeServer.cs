@@ -186,6 +186,7 @@ public sealed class NodeServer : IAsyncDisposable
             new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
 
         var files = FileSync.Open(context, paths, options.Files, loggerFactory);
+        await files.RecoverLogAsync().ConfigureAwait(false);
         var peerTrust = new PeerTrustSource(configuration, time);
         var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
         {
