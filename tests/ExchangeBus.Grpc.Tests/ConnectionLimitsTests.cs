@@ -2,6 +2,7 @@
 using ExchangeBus.Grpc.Tests.Infrastructure;
 using ExchangeBus.Testing;
 using ExchangeBus.Testing.V1;
+using Google.Protobuf;
 
 namespace ExchangeBus.Grpc.Tests;
 
@@ -59,5 +60,26 @@ public sealed class ConnectionLimitsTests
 
         Assert.That(reply.Text, Is.EqualTo("slow"));
         Assert.That(again.Text, Is.EqualTo("next"));
+    }
+
+    [Test]
+    public async Task HandshakeLaterThanTwiceTheIdleTimeout_TheFirstCallIsServed()
+    {
+        // The handshake has its own timeout (10 s here); the idle clock starts after it. When the
+        // guard ran before TLS, a handshake this late met an aborted connection: on a loaded machine
+        // that was a first call failing with Unavailable.
+        await using var server = await GrpcTestServer.StartMutualTlsAsync(limits: Short);
+        using var giveUp = new CancellationTokenSource(GiveUp);
+        await using var peer = await RawHttp2Peer.ConnectWithLateHandshakeAsync(
+            $"127.0.0.1:{server.Address.Port}", TestCertificates.Instance.Client, Short.IdleTimeout * 2.5, giveUp.Token);
+        await peer.WriteAsync(
+            [
+                .. RawHttp2Peer.Preface(),
+                .. RawHttp2Peer.RequestHeaders(InteropService.Unary.FullName),
+                .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(new EchoRequest { Text = "late" }.ToByteArray()), endStream: true),
+            ],
+            giveUp.Token);
+
+        Assert.That(await peer.ServerLetsGoAsync(giveUp.Token), Is.EqualTo("stream ended by the server"));
     }
 }

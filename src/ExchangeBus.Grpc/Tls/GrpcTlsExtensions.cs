@@ -51,14 +51,9 @@ public static class GrpcTlsExtensions
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         listenOptions.Protocols = HttpProtocols.Http2;
-        if (limits is not null)
-        {
-            listenOptions.Use(ConnectionActivity.Guard(limits.IdleTimeout));
-        }
-
         if (tls is null)
         {
-            return listenOptions;
+            return Guarded(listenOptions, limits);
         }
 
         var chainChecked = tls.ClientTrust is not null || tls.ClientTrustSource is not null;
@@ -99,6 +94,21 @@ public static class GrpcTlsExtensions
             };
         }
 
-        return listenOptions.UseHttps(https);
+        listenOptions.UseHttps(https);
+
+        // After TLS, so the idle clock starts once the handshake is done: the handshake has its own
+        // timeout, and counting it as idle made a slow handshake (a loaded machine, a short idle
+        // timeout) end in a GOAWAY before the connection's first call could start.
+        return Guarded(listenOptions, limits);
+    }
+
+    private static ListenOptions Guarded(ListenOptions listenOptions, ConnectionLimits? limits)
+    {
+        if (limits is not null)
+        {
+            listenOptions.Use(ConnectionActivity.Guard(limits.IdleTimeout));
+        }
+
+        return listenOptions;
     }
 }

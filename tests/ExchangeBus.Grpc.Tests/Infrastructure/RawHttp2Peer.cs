@@ -45,11 +45,16 @@ internal sealed class RawHttp2Peer : IAsyncDisposable
     public static Task<RawHttp2Peer> ConnectTlsAsync(string hostPort, CancellationToken cancellationToken) =>
         ConnectAsync(hostPort, useTls: true, null, cancellationToken);
 
-    private static async Task<RawHttp2Peer> ConnectAsync(string hostPort, bool useTls, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
+    /// <summary>Like <see cref="ConnectAsync(string, X509Certificate2?, CancellationToken)"/>, but waits <paramref name="delay"/> between the TCP connection and the TLS handshake, as a slow or loaded client does.</summary>
+    public static Task<RawHttp2Peer> ConnectWithLateHandshakeAsync(string hostPort, X509Certificate2 clientCertificate, TimeSpan delay, CancellationToken cancellationToken) =>
+        ConnectAsync(hostPort, useTls: true, clientCertificate, cancellationToken, delay);
+
+    private static async Task<RawHttp2Peer> ConnectAsync(string hostPort, bool useTls, X509Certificate2? clientCertificate, CancellationToken cancellationToken, TimeSpan delayBeforeHandshake = default)
     {
         var colon = hostPort.LastIndexOf(':');
         var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        await Task.Delay(delayBeforeHandshake, cancellationToken);
         if (!useTls)
         {
             return new RawHttp2Peer(tcp, tcp.GetStream());
