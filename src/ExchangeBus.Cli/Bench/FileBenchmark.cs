@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ExchangeBus.Cli.Files;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Contracts.Registry.V1;
@@ -267,7 +268,7 @@ internal static class FileBenchmark
         var giveUp = DateTimeOffset.UtcNow.AddMinutes(30);
         while (true)
         {
-            var list = await local.UnaryAsync(FileMethods.List, new ListRequest { Client = SenderSubsystem, DossierId = SmallDossier }, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var list = await FilesCommands.ListAsync(local, new ListRequest { Client = SenderSubsystem, DossierId = SmallDossier, PageSize = 10_000 }, limit: null, cancellationToken).ConfigureAwait(false);
             var small = list.Files.Where(f => f.Metadata.FileId.StartsWith("small-", StringComparison.Ordinal)).ToList();
             if (small.Any(f => f.State == DeliveryState.Failed))
             {

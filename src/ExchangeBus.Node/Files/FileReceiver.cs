@@ -115,6 +115,8 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             return Delivered(received, file);
         }
 
+        // The content another recipient's file names stays while this offer may record it for this one.
+        using var hold = files.Hold(file.Sha256);
         var partPath = files.Store.PartPath(recipient, sender, file.FileId, file.Sha256);
         if (ReceivedForAnotherRecipient(manifest) && _pushing.TryAdd(partPath, 0))
         {
@@ -184,8 +186,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     /// </summary>
     private void EnsureRoom(long needed)
     {
-        var available = files.Store.AvailableBytes();
-        if (available - needed < files.Options.FreeSpaceReserveBytes)
+        if (!files.HasRoom(needed, out var available))
         {
             Log.NoRoom(logger, needed, available, files.Options.FreeSpaceReserveBytes);
             throw InsufficientStorage();
@@ -235,6 +236,10 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         {
             throw new NodeException(StatusCode.Aborted, FileErrors.TransferInProgress, "This file is being pushed already.");
         }
+
+        // From the part's move into objects/ until the inbox row commits: if it never does (a full
+        // files.db), the content goes with the refusal.
+        using var hold = files.Hold(file.Sha256);
 
         try
         {

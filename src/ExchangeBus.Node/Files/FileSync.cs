@@ -59,6 +59,19 @@ public sealed class FileSync : IAsyncDisposable
         return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase), loggers);
     }
 
+    /// <summary>
+    /// Whether <paramref name="needed"/> more bytes in the store leave the configured reserve free
+    /// on its filesystem; <paramref name="available"/> is what is free now.
+    /// </summary>
+    internal bool HasRoom(long needed, out long available)
+    {
+        available = Store.AvailableBytes();
+        return available - needed >= Options.FreeSpaceReserveBytes;
+    }
+
+    /// <summary>Holds content while a file naming it is stored and recorded (<see cref="FileStore.Hold"/>), judged against <c>files.db</c>.</summary>
+    internal IDisposable Hold(byte[] sha256) => Store.Hold(sha256, () => Database.NamesContent(sha256));
+
     /// <summary>The node is stopping: end following streams.</summary>
     public void BeginClosing() => _closing.Cancel();
 
