@@ -31,8 +31,9 @@ public sealed class FileStorageLimitsTests
         var content = RandomContent((3 * ChunkBytes) + 1);
         var store = bus.ClientNode.Files.Store;
 
-        // Refused on the metadata: the node answers before the content is streamed, and nothing reaches tmp/.
-        using (var call = local.CallClientStreaming(FileMethods.Send))
+        // Refused on the metadata: the node answers before the content is streamed, and nothing
+        // reaches tmp/ (the deadline only keeps a node that waits for the content from hanging the test).
+        using (var call = local.CallClientStreaming(FileMethods.Send, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30))))
         {
             await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata("reserve-send", content) });
             var refused = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseAsync);
