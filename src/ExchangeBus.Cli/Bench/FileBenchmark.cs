@@ -33,7 +33,7 @@ internal static class FileBenchmark
     private const int ChunkBytes = 1024 * 1024;
 
     // The small files have a dossier of their own, so the list the bench polls holds only them
-    // (a node lists at most 10,000 files, and the large file took one of those places).
+    // (and it walks List's pages: a page holds at most 10,000 files).
     private const string LargeDossier = "bench-large";
     private const string SmallDossier = "bench-small";
 

@@ -22,10 +22,11 @@ public sealed record FileSyncOptions
     public int MaxParallelDeliveries { get; init; } = 4;
 
     /// <summary>
-    /// Free space a peer's file must leave on the file store's filesystem, besides its own size:
-    /// room for the message log, the databases and the node's own systems' files. A push that
-    /// would eat into it is refused with <see cref="FileErrors.InsufficientStorage"/>, which the
-    /// sender retries (space may come back). Zero checks only that the file fits.
+    /// Free space a file must leave on the file store's filesystem, besides its own size: room
+    /// for the message log and the databases. A peer's push that would eat into it is refused
+    /// with <see cref="FileErrors.InsufficientStorage"/>, which the sender retries (space may come
+    /// back); so is a file the node's own systems send, on its declared size, before a byte is
+    /// written. Zero checks only that the file fits.
     /// </summary>
     public long FreeSpaceReserveBytes { get; init; } = 512L * 1024 * 1024;
 
