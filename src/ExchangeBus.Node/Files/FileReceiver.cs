@@ -73,8 +73,15 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             {
                 Log.StalePartsDeleted(logger, deleted);
             }
+
+            // The node's one housekeeping pass also applies content retention (sent and received files alike).
+            var removed = files.RemoveFinishedContent(node.TimeProvider.GetUtcNow());
+            if (removed > 0)
+            {
+                Log.ContentRemoved(logger, removed);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             Log.SweepFailed(logger, ex.GetType().Name);
         }
@@ -511,7 +518,10 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         [LoggerMessage(4625, LogLevel.Information, "Deleted {Count} stale part file(s) of pushed files")]
         public static partial void StalePartsDeleted(ILogger logger, int count);
 
-        [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files failed ({Error}); tried again at the next sweep")]
+        [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files or finished content failed ({Error}); tried again at the next sweep")]
         public static partial void SweepFailed(ILogger logger, string error);
+
+        [LoggerMessage(4627, LogLevel.Information, "Removed the content of {Count} finished file(s) from the store, past the retention (records and hashes kept)")]
+        public static partial void ContentRemoved(ILogger logger, int count);
     }
 }

@@ -36,6 +36,14 @@ public sealed record FileSyncOptions
     /// <summary>How often stale part files are looked for (also once at start).</summary>
     public TimeSpan StalePartSweepInterval { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Content is removed from <c>objects/</c> this long after every file naming it reached a final
+    /// state (sent: acknowledged or failed for every recipient; received: acknowledged or
+    /// superseded), looked for at each stale-part sweep; records and hashes stay. Null (the
+    /// default) keeps content until an operator removes it.
+    /// </summary>
+    public TimeSpan? KeepContent { get; init; }
+
     /// <summary>The smallest and largest chunk a peer's manifest may use.</summary>
     internal const int MinChunkBytes = 16 * 1024;
 
@@ -66,6 +74,11 @@ public sealed record FileSyncOptions
         if (FreeSpaceReserveBytes < 0)
         {
             yield return "files: the free-space reserve must not be negative";
+        }
+
+        if (KeepContent is { } keep && (keep <= TimeSpan.Zero || keep > TimeSpan.FromDays(36_500)))
+        {
+            yield return "files: content must be kept more than zero and at most 100 years";
         }
 
         if (StalePartAge <= TimeSpan.Zero || StalePartSweepInterval <= TimeSpan.Zero || StalePartSweepInterval > TimeSpan.FromDays(1))

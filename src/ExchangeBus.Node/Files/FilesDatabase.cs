@@ -371,6 +371,39 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// Content every file naming it is done with since before <paramref name="doneBefore"/>: each
+    /// delivery of a sent file acknowledged or failed, each received file acknowledged, superseded
+    /// or failed (its content was lost), none updated since. One pass over the content hashes
+    /// (indexed look-ups per hash); run at the sweep, not per call.
+    /// </summary>
+    public IReadOnlyList<byte[]> FinishedContent(DateTimeOffset doneBefore)
+    {
+        lock (_readGate)
+        {
+            using var command = Command($"SELECT sha256 FROM (SELECT sha256 FROM files UNION SELECT sha256 FROM inbox) c WHERE {NotNeeded("c.sha256")};");
+            command.Parameters.AddWithValue("$before", doneBefore.ToUnixTimeMilliseconds());
+            return ReadAll(command, r => r.GetFieldValue<byte[]>(0));
+        }
+    }
+
+    /// <summary>Whether a file that is not done (or was done since <paramref name="doneBefore"/>) names this content: asked again just before it is removed.</summary>
+    public bool ContentNeeded(byte[] sha256, DateTimeOffset doneBefore)
+    {
+        lock (_readGate)
+        {
+            using var command = Command($"SELECT NOT ({NotNeeded("$h")});");
+            command.Parameters.AddWithValue("$h", sha256);
+            command.Parameters.AddWithValue("$before", doneBefore.ToUnixTimeMilliseconds());
+            return (long)command.ExecuteScalar()! != 0;
+        }
+    }
+
+    // Final: acknowledged (4), failed (5), superseded (6).
+    private static string NotNeeded(string sha) =>
+        $"NOT EXISTS (SELECT 1 FROM files f JOIN outbox o ON o.sender = f.sender AND o.file_id = f.file_id WHERE f.sha256 = {sha} AND (o.state NOT IN (4, 5, 6) OR o.updated_at >= $before)) " +
+        $"AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.sha256 = {sha} AND (i.state NOT IN (4, 5, 6) OR i.updated_at >= $before))";
+
     /// <summary>SQLite's SQLITE_FULL: the disk holding <c>files.db</c> (or its WAL) is full.</summary>
     public static bool IsFull(Exception exception) => exception is SqliteException { SqliteErrorCode: 13 };
 
