@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ExchangeBus.Cli.Files;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Contracts.Registry.V1;
@@ -32,7 +33,7 @@ internal static class FileBenchmark
     private const int ChunkBytes = 1024 * 1024;
 
     // The small files have a dossier of their own, so the list the bench polls holds only them
-    // (a node lists at most 10,000 files, and the large file took one of those places).
+    // (and it walks List's pages: a page holds at most 10,000 files).
     private const string LargeDossier = "bench-large";
     private const string SmallDossier = "bench-small";
 
@@ -267,7 +268,7 @@ internal static class FileBenchmark
         var giveUp = DateTimeOffset.UtcNow.AddMinutes(30);
         while (true)
         {
-            var list = await local.UnaryAsync(FileMethods.List, new ListRequest { Client = SenderSubsystem, DossierId = SmallDossier }, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var list = await FilesCommands.ListAsync(local, new ListRequest { Client = SenderSubsystem, DossierId = SmallDossier, PageSize = 10_000 }, limit: null, cancellationToken).ConfigureAwait(false);
             var small = list.Files.Where(f => f.Metadata.FileId.StartsWith("small-", StringComparison.Ordinal)).ToList();
             if (small.Any(f => f.State == DeliveryState.Failed))
             {

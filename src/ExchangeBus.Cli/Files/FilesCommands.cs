@@ -293,12 +293,28 @@ internal static class FilesCommands
     {
         var client = new Option<string>("--client") { Description = "The subsystem whose files to list.", Required = true };
         var dossier = new Option<string?>("--dossier") { Description = "Only this dossier's history, every version." };
-        var command = new Command("list", "Files a subsystem sent or received, or one dossier's history.") { NodeOption, client, dossier, JsonOption };
+        var limit = new Option<int?>("--limit") { Description = "At most this many files; when more follow, the last line says so, with the --page-token that continues [default: every file]." };
+        var pageToken = new Option<string?>("--page-token") { Description = "Continue a listing a --limit stopped, from the token it printed." };
+        var pageSize = new Option<uint>("--page-size") { Description = "Files asked for per call (the node gives at most 10,000) [default: the node's, 1,000]." };
+        var command = new Command("list", "Files a subsystem sent or received, or one dossier's history.") { NodeOption, client, dossier, limit, pageToken, pageSize, JsonOption };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(limit) is < 1)
+            {
+                result.AddError("--limit must be at least 1.");
+            }
+        });
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             using var channel = Channel(parse);
-            var list = await channel.UnaryAsync(FileMethods.List, new ListRequest { Client = parse.GetValue(client)!, DossierId = parse.GetValue(dossier) ?? string.Empty },
-                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var request = new ListRequest
+            {
+                Client = parse.GetValue(client)!,
+                DossierId = parse.GetValue(dossier) ?? string.Empty,
+                PageToken = parse.GetValue(pageToken) ?? string.Empty,
+                PageSize = parse.GetValue(pageSize),
+            };
+            var list = await ListAsync(channel, request, parse.GetValue(limit), cancellationToken).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(JsonOption))
             {
@@ -316,8 +332,42 @@ internal static class FilesCommands
             {
                 output.WriteLine("no files");
             }
+
+            if (list.NextPageToken.Length > 0)
+            {
+                output.WriteLine($"more files follow: --page-token {list.NextPageToken}");
+            }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Walks <c>List</c>'s pages from <paramref name="request"/>'s token: every file, or the first
+    /// <paramref name="limit"/>. The answer's <c>next_page_token</c> is set when files follow the
+    /// ones it holds, so a caller that stops early still learns there is more.
+    /// </summary>
+    internal static async Task<ListResponse> ListAsync(GrpcChannel channel, ListRequest request, int? limit, CancellationToken cancellationToken)
+    {
+        var all = new ListResponse();
+        request = request.Clone();
+        while (true)
+        {
+            if (limit is { } most)
+            {
+                request.PageSize = (uint)Math.Min(request.PageSize == 0 ? uint.MaxValue : request.PageSize, most - all.Files.Count);
+            }
+
+            var page = await channel.UnaryAsync(FileMethods.List, request,
+                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            all.Files.Add(page.Files);
+            all.NextPageToken = page.NextPageToken;
+            if (page.NextPageToken.Length == 0 || all.Files.Count >= limit)
+            {
+                return all;
+            }
+
+            request.PageToken = page.NextPageToken;
+        }
     }
 
     private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(new Uri(parse.GetValue(NodeOption)!), new GrpcChannelOptions());

@@ -186,6 +186,11 @@ internal sealed record NodeServeFile : IServeFile
             problems.Add("files.stalePartHours must be more than 0 and at most a year (8760)");
         }
 
+        if (Files is { KeepContentDays: { } days } && !(days > 0 && days <= 36_500))
+        {
+            problems.Add("files.keepContentDays must be more than 0 and at most 36500");
+        }
+
         if (MessageLog is { } log)
         {
             problems.AddRange(log.Apply(new MessageLogOptions()).Validate().Select(p => "messageLog: " + p));
@@ -206,11 +211,14 @@ internal sealed record FilesFile
 
     public int? ParallelDeliveries { get; init; }
 
-    /// <summary>Free space a peer's file must leave on the file store's disk.</summary>
+    /// <summary>Free space a file must leave on the file store's disk.</summary>
     public long? FreeReserveBytes { get; init; }
 
     /// <summary>A pushed file's part not written for this long is deleted.</summary>
     public double? StalePartHours { get; init; }
+
+    /// <summary>Content is removed this long after every file naming it is final (unset: kept).</summary>
+    public double? KeepContentDays { get; init; }
 }
 
 /// <summary>

@@ -94,10 +94,11 @@ internal static class NodeCommands
         var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
         var attempts = new Option<int?>("--file-max-attempts") { Description = "File sync: attempts per recipient before a delivery fails [default: 50]." };
         var parallelDeliveries = new Option<int?>("--file-parallel-deliveries") { Description = "File sync: deliveries pushed at once [default: 4]." };
-        var freeReserve = new Option<long?>("--file-free-reserve-bytes") { Description = "File sync: free space a peer's file must leave on the file store's disk [default: 536870912 (512 MiB)]." };
+        var freeReserve = new Option<long?>("--file-free-reserve-bytes") { Description = "File sync: free space a file (a peer's or one of the node's systems') must leave on the file store's disk [default: 536870912 (512 MiB)]." };
         var stalePartHours = new Option<double?>("--file-stale-part-hours") { Description = "File sync: a pushed file's part not written for this long is deleted [default: 168 (7 days)]." };
+        var keepContentDays = new Option<double?>("--file-keep-content-days") { Description = "File sync: content is removed from the store this many days after every file naming it is final (acknowledged, superseded or failed); records and hashes stay [default: kept]." };
         var config = ServeConfigFile.Option("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, config };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
@@ -130,6 +131,7 @@ internal static class NodeCommands
                     ParallelDeliveries = parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries,
                     FreeReserveBytes = parse.GetValue(freeReserve) ?? file.Files?.FreeReserveBytes,
                     StalePartHours = parse.GetValue(stalePartHours) ?? file.Files?.StalePartHours,
+                    KeepContentDays = parse.GetValue(keepContentDays) ?? file.Files?.KeepContentDays,
                 }),
             }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = plaintext is null ? null : server.LocalAddress;
@@ -261,6 +263,7 @@ internal static class NodeCommands
             MaxParallelDeliveries = given.ParallelDeliveries ?? defaults.MaxParallelDeliveries,
             FreeSpaceReserveBytes = given.FreeReserveBytes ?? defaults.FreeSpaceReserveBytes,
             StalePartAge = given.StalePartHours is { } hours ? TimeSpan.FromHours(hours) : defaults.StalePartAge,
+            KeepContent = given.KeepContentDays is { } days ? TimeSpan.FromDays(days) : defaults.KeepContent,
         };
     }
 

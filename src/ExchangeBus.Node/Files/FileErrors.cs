@@ -70,6 +70,9 @@ public static class FileErrors
     /// <summary>No such file for this subsystem.</summary>
     public const string NotFound = "Files.NotFound";
 
+    /// <summary>A <c>List</c> page token that is not one the node gave out, or was given for another client or dossier.</summary>
+    public const string BadPageToken = "Files.BadPageToken";
+
     /// <summary>
     /// A received file's content is gone from the node's store (removed by hand, or lost to a
     /// crash before the store's folder was synced): the file is failed for its recipient with
@@ -103,6 +106,14 @@ internal static class FileCalls
         {
             logRefusal(ex.Code, context.HttpContext.TraceIdentifier);
             throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (FilesDatabase.IsFull(ex))
+        {
+            // files.db met a full disk: its transaction rolled back, and the caller's answer is the
+            // one a full disk gets anywhere else (transient), not an internal error.
+            logRefusal(FileErrors.InsufficientStorage, context.HttpContext.TraceIdentifier);
+            throw new NodeException(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The node's disk is full; try again later.")
+                .ToRpc(context.HttpContext.TraceIdentifier);
         }
     }
 }

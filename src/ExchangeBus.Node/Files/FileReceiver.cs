@@ -73,8 +73,15 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             {
                 Log.StalePartsDeleted(logger, deleted);
             }
+
+            // The node's one housekeeping pass also applies content retention (sent and received files alike).
+            var removed = files.RemoveFinishedContent(node.TimeProvider.GetUtcNow());
+            if (removed > 0)
+            {
+                Log.ContentRemoved(logger, removed);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             Log.SweepFailed(logger, ex.GetType().Name);
         }
@@ -115,6 +122,8 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             return Delivered(received, file);
         }
 
+        // The content another recipient's file names stays while this offer may record it for this one.
+        using var hold = files.Hold(file.Sha256);
         var partPath = files.Store.PartPath(recipient, sender, file.FileId, file.Sha256);
         if (ReceivedForAnotherRecipient(manifest) && _pushing.TryAdd(partPath, 0))
         {
@@ -184,8 +193,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     /// </summary>
     private void EnsureRoom(long needed)
     {
-        var available = files.Store.AvailableBytes();
-        if (available - needed < files.Options.FreeSpaceReserveBytes)
+        if (!files.HasRoom(needed, out var available))
         {
             Log.NoRoom(logger, needed, available, files.Options.FreeSpaceReserveBytes);
             throw InsufficientStorage();
@@ -235,6 +243,10 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         {
             throw new NodeException(StatusCode.Aborted, FileErrors.TransferInProgress, "This file is being pushed already.");
         }
+
+        // From the part's move into objects/ until the inbox row commits: if it never does (a full
+        // files.db), the content goes with the refusal.
+        using var hold = files.Hold(file.Sha256);
 
         try
         {
@@ -508,7 +520,10 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         [LoggerMessage(4625, LogLevel.Information, "Deleted {Count} stale part file(s) of pushed files")]
         public static partial void StalePartsDeleted(ILogger logger, int count);
 
-        [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files failed ({Error}); tried again at the next sweep")]
+        [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files or finished content failed ({Error}); tried again at the next sweep")]
         public static partial void SweepFailed(ILogger logger, string error);
+
+        [LoggerMessage(4627, LogLevel.Information, "Removed the content of {Count} finished file(s) from the store, past the retention (records and hashes kept)")]
+        public static partial void ContentRemoved(ILogger logger, int count);
     }
 }

@@ -16,6 +16,10 @@ public sealed class FileStore
 {
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    // Content held by a send or push between its check and its record (see Hold).
+    private readonly Lock _holdGate = new();
+    private readonly Dictionary<string, int> _holds = new(StringComparer.Ordinal);
+
     public FileStore(string root)
     {
         Root = root;
@@ -119,6 +123,87 @@ public sealed class FileStore
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// Holds content in <c>objects/</c> while a file naming it is stored and recorded: nothing
+    /// removes held content (<see cref="RemoveUnlessNeeded"/> passes it by). When the last holder
+    /// lets go, content that no record names (<paramref name="named"/>) is removed, so a send or
+    /// push refused after its content reached <c>objects/</c> (<c>files.db</c> on a full disk, a
+    /// file id another call took meanwhile) leaves nothing behind. Content of the same hash held
+    /// by several calls is judged only when the last lets go, so one call's refusal never removes
+    /// what another is about to record.
+    /// </summary>
+    public IDisposable Hold(byte[] sha256, Func<bool> named)
+    {
+        var key = Convert.ToHexStringLower(sha256);
+        lock (_holdGate)
+        {
+            _holds[key] = _holds.GetValueOrDefault(key) + 1;
+        }
+
+        return new ContentHold(this, key, named);
+    }
+
+    /// <summary>
+    /// Removes content nobody holds and <paramref name="needed"/> says is no longer needed; false
+    /// when it is held, needed or gone. Judged and removed under the same lock a holder takes, so
+    /// content a call has just found in the store is never removed under it.
+    /// </summary>
+    public bool RemoveUnlessNeeded(byte[] sha256, Func<bool> needed)
+    {
+        var key = Convert.ToHexStringLower(sha256);
+        lock (_holdGate)
+        {
+            var path = Path.Combine(Objects, key);
+            if (_holds.ContainsKey(key) || !File.Exists(path) || needed())
+            {
+                return false;
+            }
+
+            File.Delete(path);
+            return true;
+        }
+    }
+
+    private void Release(string key, Func<bool> named)
+    {
+        lock (_holdGate)
+        {
+            var left = _holds[key] - 1;
+            if (left > 0)
+            {
+                _holds[key] = left;
+                return;
+            }
+
+            _holds.Remove(key);
+            var path = Path.Combine(Objects, key);
+            try
+            {
+                if (File.Exists(path) && !named())
+                {
+                    File.Delete(path);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // Kept: content no record names wastes space but harms nothing.
+            }
+        }
+    }
+
+    private sealed class ContentHold(FileStore store, string key, Func<bool> named) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                store.Release(key, named);
+            }
+        }
     }
 
     public string NewTempPath() => Path.Combine(Temp, Guid.NewGuid().ToString("N") + ".tmp");

@@ -79,6 +79,45 @@ public sealed partial class FileSync : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="needed"/> more bytes in the store leave the configured reserve free
+    /// on its filesystem; <paramref name="available"/> is what is free now.
+    /// </summary>
+    internal bool HasRoom(long needed, out long available)
+    {
+        available = Store.AvailableBytes();
+        return available - needed >= Options.FreeSpaceReserveBytes;
+    }
+
+    /// <summary>Holds content while a file naming it is stored and recorded (<see cref="FileStore.Hold"/>), judged against <c>files.db</c>.</summary>
+    internal IDisposable Hold(byte[] sha256) => Store.Hold(sha256, () => Database.NamesContent(sha256));
+
+    /// <summary>
+    /// Removes from <c>objects/</c> the content that every file naming it has been done with for
+    /// <see cref="FileSyncOptions.KeepContent"/>; returns how many were removed. Each is judged
+    /// again, under the store's hold lock, just before it goes: a send or push of the same
+    /// content meanwhile keeps it.
+    /// </summary>
+    internal int RemoveFinishedContent(DateTimeOffset now)
+    {
+        if (Options.KeepContent is not { } keep)
+        {
+            return 0;
+        }
+
+        var before = now - keep;
+        var removed = 0;
+        foreach (var sha256 in Database.FinishedContent(before))
+        {
+            if (Store.RemoveUnlessNeeded(sha256, () => Database.ContentNeeded(sha256, before)))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>The node is stopping: end following streams.</summary>
     public void BeginClosing() => _closing.Cancel();
 

@@ -22,10 +22,11 @@ public sealed record FileSyncOptions
     public int MaxParallelDeliveries { get; init; } = 4;
 
     /// <summary>
-    /// Free space a peer's file must leave on the file store's filesystem, besides its own size:
-    /// room for the message log, the databases and the node's own systems' files. A push that
-    /// would eat into it is refused with <see cref="FileErrors.InsufficientStorage"/>, which the
-    /// sender retries (space may come back). Zero checks only that the file fits.
+    /// Free space a file must leave on the file store's filesystem, besides its own size: room
+    /// for the message log and the databases. A peer's push that would eat into it is refused
+    /// with <see cref="FileErrors.InsufficientStorage"/>, which the sender retries (space may come
+    /// back); so is a file the node's own systems send, on its declared size, before a byte is
+    /// written. Zero checks only that the file fits.
     /// </summary>
     public long FreeSpaceReserveBytes { get; init; } = 512L * 1024 * 1024;
 
@@ -34,6 +35,14 @@ public sealed record FileSyncOptions
 
     /// <summary>How often stale part files are looked for (also once at start).</summary>
     public TimeSpan StalePartSweepInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Content is removed from <c>objects/</c> this long after every file naming it reached a final
+    /// state (sent: acknowledged or failed for every recipient; received: acknowledged or
+    /// superseded), looked for at each stale-part sweep; records and hashes stay. Null (the
+    /// default) keeps content until an operator removes it.
+    /// </summary>
+    public TimeSpan? KeepContent { get; init; }
 
     /// <summary>The smallest and largest chunk a peer's manifest may use.</summary>
     internal const int MinChunkBytes = 16 * 1024;
@@ -65,6 +74,11 @@ public sealed record FileSyncOptions
         if (FreeSpaceReserveBytes < 0)
         {
             yield return "files: the free-space reserve must not be negative";
+        }
+
+        if (KeepContent is { } keep && (keep <= TimeSpan.Zero || keep > TimeSpan.FromDays(36_500)))
+        {
+            yield return "files: content must be kept more than zero and at most 100 years";
         }
 
         if (StalePartAge <= TimeSpan.Zero || StalePartSweepInterval <= TimeSpan.Zero || StalePartSweepInterval > TimeSpan.FromDays(1))

@@ -20,6 +20,12 @@ public sealed record InboxEntry(
     DeliveryState State, DateTimeOffset ReceivedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>
+/// Where a listing page ended: the last row's sort key (dossier, version, acceptance or arrival
+/// time in Unix milliseconds, sender, file id), which is unique per row.
+/// </summary>
+public sealed record ListPosition(string DossierId, uint DossierVersion, long At, string Sender, string FileId);
+
+/// <summary>
 /// <c>files.db</c>: what was sent (files, one outbox row per recipient, written in the same
 /// transaction) and what was received (inbox), in SQLite with WAL and full sync, so a state a
 /// caller was told survives a crash. Writes are group-committed: each write runs in its own
@@ -44,7 +50,9 @@ public sealed class FilesDatabase : IDisposable
             sha256 BLOB NOT NULL, chunk_bytes INTEGER NOT NULL, recipients TEXT NOT NULL, accepted_at INTEGER NOT NULL,
             acceptance BLOB NOT NULL, chunk_hashes BLOB NOT NULL,
             PRIMARY KEY (sender, file_id)) STRICT;
-        CREATE INDEX IF NOT EXISTS files_by_dossier ON files(sender, dossier_id, dossier_version);
+        DROP INDEX IF EXISTS files_by_dossier;
+        CREATE INDEX IF NOT EXISTS files_listing ON files(sender, dossier_id, dossier_version, accepted_at, file_id);
+        CREATE INDEX IF NOT EXISTS files_by_content ON files(sha256);
         CREATE TABLE IF NOT EXISTS outbox (
             sender TEXT NOT NULL, file_id TEXT NOT NULL, recipient TEXT NOT NULL, state INTEGER NOT NULL,
             attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, reason TEXT NOT NULL, resumed_from INTEGER NOT NULL,
@@ -61,7 +69,9 @@ public sealed class FilesDatabase : IDisposable
             PRIMARY KEY (recipient, sender, file_id)) STRICT;
         DROP INDEX IF EXISTS inbox_pending;
         CREATE INDEX IF NOT EXISTS inbox_arrivals ON inbox(recipient) WHERE state = 3;
-        CREATE INDEX IF NOT EXISTS inbox_by_dossier ON inbox(recipient, dossier_id, dossier_version);
+        DROP INDEX IF EXISTS inbox_by_dossier;
+        CREATE INDEX IF NOT EXISTS inbox_listing ON inbox(recipient, dossier_id, dossier_version, received_at, sender, file_id);
+        CREATE INDEX IF NOT EXISTS inbox_by_content ON inbox(sha256);
         CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
         CREATE TABLE IF NOT EXISTS log_outbox (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
         """;
@@ -175,35 +185,24 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    public IReadOnlyList<SentFile> ListSent(string sender, string? dossierId)
-    {
-        lock (_readGate)
-        {
-            using var command = Command($"SELECT {FileColumns} FROM files WHERE sender = $s AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, accepted_at;");
-            command.Parameters.AddWithValue("$s", sender);
-            command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
-            return ReadAll(command, ReadSent);
-        }
-    }
-
-    /// <summary>Each sent file's state over its recipients (failed if one failed, else the lowest), in one query (a list of many files must not cost a query each).</summary>
-    public IReadOnlyDictionary<string, DeliveryState> LowestStates(string sender, string? dossierId)
+    /// <summary>
+    /// One page of the files a subsystem sent, in listing order (dossier, version, acceptance
+    /// time, file id: unique, so the order is total), after <paramref name="after"/> when given;
+    /// each with its state over its recipients (failed if one failed, else the lowest), read in the
+    /// same query so a page costs one query whatever its size.
+    /// </summary>
+    public IReadOnlyList<(SentFile File, DeliveryState State)> ListSent(string sender, string? dossierId, ListPosition? after, int limit)
     {
         lock (_readGate)
         {
             using var command = Command(
-                "SELECT o.file_id, CASE WHEN MAX(o.state = 5) = 1 THEN 5 ELSE MIN(o.state) END FROM outbox o JOIN files f ON f.sender = o.sender AND f.file_id = o.file_id " +
-                "WHERE o.sender = $s AND ($d IS NULL OR f.dossier_id = $d) GROUP BY o.file_id;");
+                $"SELECT {FileColumns}, (SELECT CASE WHEN MAX(o.state = 5) = 1 THEN 5 ELSE MIN(o.state) END FROM outbox o WHERE o.sender = f.sender AND o.file_id = f.file_id) " +
+                $"FROM files f WHERE sender = $s AND ($d IS NULL OR dossier_id = $d){After(after, "accepted_at")} " +
+                "ORDER BY dossier_id, dossier_version, accepted_at, sender, file_id LIMIT $limit;");
             command.Parameters.AddWithValue("$s", sender);
             command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
-            var states = new Dictionary<string, DeliveryState>(StringComparer.Ordinal);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                states[reader.GetString(0)] = (DeliveryState)reader.GetInt64(1);
-            }
-
-            return states;
+            AddPage(command, after, limit);
+            return ReadAll(command, r => (ReadSent(r), r.IsDBNull(14) ? DeliveryState.Unspecified : (DeliveryState)r.GetInt64(14)));
         }
     }
 
@@ -368,16 +367,67 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    public IReadOnlyList<InboxEntry> ListReceived(string recipient, string? dossierId)
+    /// <summary>One page of the files a subsystem received, in listing order (dossier, version, arrival, sender, file id), after <paramref name="after"/> when given.</summary>
+    public IReadOnlyList<InboxEntry> ListReceived(string recipient, string? dossierId, ListPosition? after, int limit)
     {
         lock (_readGate)
         {
-            using var command = Command($"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND ($d IS NULL OR dossier_id = $d) ORDER BY dossier_id, dossier_version, received_at;");
+            using var command = Command(
+                $"SELECT {InboxColumns} FROM inbox WHERE recipient = $r AND ($d IS NULL OR dossier_id = $d){After(after, "received_at")} " +
+                "ORDER BY dossier_id, dossier_version, received_at, sender, file_id LIMIT $limit;");
             command.Parameters.AddWithValue("$r", recipient);
             command.Parameters.AddWithValue("$d", (object?)dossierId ?? DBNull.Value);
+            AddPage(command, after, limit);
             return ReadAll(command, ReadInbox);
         }
     }
+
+    /// <summary>Whether any file this node sent or received names this content (its row keeps it in <c>objects/</c>).</summary>
+    public bool NamesContent(byte[] sha256)
+    {
+        lock (_readGate)
+        {
+            using var command = Command("SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = $h) OR EXISTS (SELECT 1 FROM inbox WHERE sha256 = $h);");
+            command.Parameters.AddWithValue("$h", sha256);
+            return (long)command.ExecuteScalar()! != 0;
+        }
+    }
+
+    /// <summary>
+    /// Content every file naming it is done with since before <paramref name="doneBefore"/>: each
+    /// delivery of a sent file acknowledged or failed, each received file acknowledged, superseded
+    /// or failed (its content was lost), none updated since. One pass over the content hashes
+    /// (indexed look-ups per hash); run at the sweep, not per call.
+    /// </summary>
+    public IReadOnlyList<byte[]> FinishedContent(DateTimeOffset doneBefore)
+    {
+        lock (_readGate)
+        {
+            using var command = Command($"SELECT sha256 FROM (SELECT sha256 FROM files UNION SELECT sha256 FROM inbox) c WHERE {NotNeeded("c.sha256")};");
+            command.Parameters.AddWithValue("$before", doneBefore.ToUnixTimeMilliseconds());
+            return ReadAll(command, r => r.GetFieldValue<byte[]>(0));
+        }
+    }
+
+    /// <summary>Whether a file that is not done (or was done since <paramref name="doneBefore"/>) names this content: asked again just before it is removed.</summary>
+    public bool ContentNeeded(byte[] sha256, DateTimeOffset doneBefore)
+    {
+        lock (_readGate)
+        {
+            using var command = Command($"SELECT NOT ({NotNeeded("$h")});");
+            command.Parameters.AddWithValue("$h", sha256);
+            command.Parameters.AddWithValue("$before", doneBefore.ToUnixTimeMilliseconds());
+            return (long)command.ExecuteScalar()! != 0;
+        }
+    }
+
+    // Final: acknowledged (4), failed (5), superseded (6).
+    private static string NotNeeded(string sha) =>
+        $"NOT EXISTS (SELECT 1 FROM files f JOIN outbox o ON o.sender = f.sender AND o.file_id = f.file_id WHERE f.sha256 = {sha} AND (o.state NOT IN (4, 5, 6) OR o.updated_at >= $before)) " +
+        $"AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.sha256 = {sha} AND (i.state NOT IN (4, 5, 6) OR i.updated_at >= $before))";
+
+    /// <summary>SQLite's SQLITE_FULL: the disk holding <c>files.db</c> (or its WAL) is full.</summary>
+    public static bool IsFull(Exception exception) => exception is SqliteException { SqliteErrorCode: 13 };
 
     /// <summary>
     /// Marks a delivered (or superseded) file acknowledged, with <paramref name="log"/>; false (and
@@ -754,6 +804,24 @@ public sealed class FilesDatabase : IDisposable
         }
 
         return list;
+    }
+
+    /// <summary>The keyset condition of a listing page: rows strictly after the last one listed.</summary>
+    private static string After(ListPosition? after, string atColumn) => after is null
+        ? string.Empty
+        : $" AND (dossier_id, dossier_version, {atColumn}, sender, file_id) > ($pd, $pv, $pa, $ps, $pf)";
+
+    private static void AddPage(SqliteCommand command, ListPosition? after, int limit)
+    {
+        command.Parameters.AddWithValue("$limit", limit);
+        if (after is not null)
+        {
+            command.Parameters.AddWithValue("$pd", after.DossierId);
+            command.Parameters.AddWithValue("$pv", (long)after.DossierVersion);
+            command.Parameters.AddWithValue("$pa", after.At);
+            command.Parameters.AddWithValue("$ps", after.Sender);
+            command.Parameters.AddWithValue("$pf", after.FileId);
+        }
     }
 
     private static void AddDescription(SqliteCommand command, FileDescription d)

@@ -21,7 +21,8 @@ namespace ExchangeBus.Node.Files;
 public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger<LocalFiles> logger)
 {
     private const int ReadChunkBytes = 1024 * 1024;
-    private const int MaxListed = 10_000;
+    private const int DefaultListPage = 1_000;
+    private const int MaxListPage = 10_000;
     private const int ReceivePage = 64;
     private static readonly TimeSpan StatusRefreshDeadline = TimeSpan.FromSeconds(5);
 
@@ -77,6 +78,14 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         {
             throw new NodeException(StatusCode.AlreadyExists, FileErrors.FileIdConflict, $"File id {file.FileId} was already used for another file.");
         }
+
+        if (existing is null)
+        {
+            EnsureRoom(file.Size);
+        }
+
+        // Until the file's row is committed (or the send refused): content no row names then is removed.
+        using var hold = files.Hold(file.Sha256);
 
         var chunkHashes = await StoreContentAsync(requests, file, store: existing is null, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
@@ -354,36 +363,68 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         return new AcknowledgeResponse { State = DeliveryState.Acknowledged };
     }
 
+    /// <summary>
+    /// One page of the subsystem's files: the sent ones, then the received ones, each in a total
+    /// order, so a walk that follows <c>next_page_token</c> sees every file that was there when it
+    /// began exactly once. One row more than the page is read, so a page ends with a token only
+    /// when something follows it.
+    /// </summary>
     private ListResponse List(ListRequest request, ServerCallContext context)
     {
         var client = Authenticate(request.Client, context).ToString();
         var dossier = request.DossierId.Length == 0 ? null : request.DossierId;
+        var size = request.PageSize == 0 ? DefaultListPage : (int)Math.Min(request.PageSize, MaxListPage);
+        var (inReceived, after) = request.PageToken.Length == 0 ? (false, null) : ListPageToken.Read(request.PageToken, client, dossier);
         var response = new ListResponse();
-        var lowest = files.Database.LowestStates(client, dossier);
-        foreach (var sent in files.Database.ListSent(client, dossier).Take(MaxListed))
+        if (!inReceived)
+        {
+            var sent = files.Database.ListSent(client, dossier, after, size + 1);
+            foreach (var (file, state) in sent.Take(size))
+            {
+                response.Files.Add(new ListedFile
+                {
+                    Metadata = file.Description.ToMetadata(file.Recipients),
+                    Direction = "sent",
+                    State = state,
+                    At = Timestamp.FromDateTimeOffset(file.AcceptedAt),
+                });
+            }
+
+            if (sent.Count > size)
+            {
+                var last = sent[size - 1].File;
+                response.NextPageToken = ListPageToken.Write(client, dossier, received: false, Position(last.Description, last.AcceptedAt));
+                return response;
+            }
+
+            after = null;
+        }
+
+        var room = size - response.Files.Count;
+        var received = files.Database.ListReceived(client, dossier, after, room + 1);
+        foreach (var entry in received.Take(room))
         {
             response.Files.Add(new ListedFile
             {
-                Metadata = sent.Description.ToMetadata(sent.Recipients),
-                Direction = "sent",
-                State = lowest.GetValueOrDefault(sent.Description.FileId, DeliveryState.Unspecified),
-                At = Timestamp.FromDateTimeOffset(sent.AcceptedAt),
+                Metadata = entry.Description.ToMetadata([client]),
+                Direction = "received",
+                State = entry.State,
+                At = Timestamp.FromDateTimeOffset(entry.ReceivedAt),
             });
         }
 
-        foreach (var received in files.Database.ListReceived(client, dossier).Take(MaxListed))
+        if (received.Count > room)
         {
-            response.Files.Add(new ListedFile
-            {
-                Metadata = received.Description.ToMetadata([client]),
-                Direction = "received",
-                State = received.State,
-                At = Timestamp.FromDateTimeOffset(received.ReceivedAt),
-            });
+            // With no room left after the sent files, the next page starts at the first received one.
+            var next = room == 0 ? after : Position(received[room - 1].Description, received[room - 1].ReceivedAt);
+            response.NextPageToken = ListPageToken.Write(client, dossier, received: true, next);
         }
 
         return response;
     }
+
+    private static ListPosition Position(FileDescription file, DateTimeOffset at) =>
+        new(file.DossierId, file.DossierVersion, at.ToUnixTimeMilliseconds(), file.Sender.ToString(), file.FileId);
 
     private static ReceivedFile Describe(InboxEntry entry) => new()
     {
@@ -415,6 +456,21 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             && existing.Recipients.Order(StringComparer.Ordinal).SequenceEqual(recipients.Order(StringComparer.Ordinal), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The same free-space reserve a recipient applies to a peer's file, for a file the node's own
+    /// systems send: checked on the declared size before a byte is written. Sends running at the
+    /// same time are not counted; when together they fill the disk, the writes meet it (ENOSPC)
+    /// and are refused with the same code.
+    /// </summary>
+    private void EnsureRoom(long size)
+    {
+        if (!files.HasRoom(size, out var available))
+        {
+            Log.NoRoom(logger, size, available, files.Options.FreeSpaceReserveBytes);
+            throw new NodeException(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The node has not enough free storage for this file now; try again later.");
+        }
+    }
+
     /// <summary>ENOSPC on Linux and macOS, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
     internal static bool DiskFull(IOException ex) => (ex.HResult & 0xFFFF) is 28 or 112 or 39;
 
@@ -425,6 +481,9 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
 
         [LoggerMessage(4611, LogLevel.Information, "Refused a file call: {Code} (correlation id {CorrelationId})")]
         public static partial void Refused(ILogger logger, string code, string correlationId);
+
+        [LoggerMessage(4613, LogLevel.Warning, "A file of {Size} bytes would leave {Available} bytes free in the file store, under the reserve of {Reserve}: refused for now")]
+        public static partial void NoRoom(ILogger logger, long size, long available, long reserve);
 
         [LoggerMessage(4612, LogLevel.Error, "A received file's content is missing from the store; failed it with Files.ContentMissing (correlation id {CorrelationId})")]
         public static partial void ContentMissing(ILogger logger, string correlationId);

@@ -70,11 +70,12 @@ internal sealed class BusFixture : IAsyncDisposable
 
     /// <summary>
     /// Starts the bus; <paramref name="peerLimits"/>, when given, replaces the providers' inter-node
-    /// listener limits; <paramref name="prepared"/> runs once everything is enrolled, before any node starts.
+    /// listener limits; <paramref name="prepared"/> runs once everything is enrolled, before any node starts;
+    /// <paramref name="clientFiles"/>, when given, replaces <paramref name="files"/> on the client's (sending) node.
     /// </summary>
     public static async Task<BusFixture> StartAsync(
         bool allow = true, int providerNodes = 1, ConfigurationParameters? parameters = null, FileSyncOptions? files = null, ConnectionLimits? peerLimits = null,
-        Func<BusFixture, Task>? prepared = null)
+        Func<BusFixture, Task>? prepared = null, FileSyncOptions? clientFiles = null)
     {
         var bus = await PrepareAsync(allow, providerNodes, parameters);
         if (prepared is not null)
@@ -89,7 +90,7 @@ internal sealed class BusFixture : IAsyncDisposable
             bus._owned.Insert(0, node);
         }
 
-        bus.ClientNode = await StartNodeAsync(bus.ClientData, files: files);
+        bus.ClientNode = await StartNodeAsync(bus.ClientData, files: clientFiles ?? files);
         bus._owned.Insert(0, bus.ClientNode);
         return bus;
     }

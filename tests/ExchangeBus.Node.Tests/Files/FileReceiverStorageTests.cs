@@ -27,8 +27,10 @@ public sealed class FileReceiverStorageTests
     [Test]
     public async Task ReserveAboveTheFreeSpace_OfferAndPushRefused_NothingKept_SenderRetries()
     {
-        // More than any disk here has free: every file would eat into the reserve.
-        await using var bus = await BusFixture.StartAsync(files: QuickRetries with { FreeSpaceReserveBytes = long.MaxValue / 4, MaxAttempts = 3 });
+        // More than any disk here has free: every file would eat into the reserve (the sending
+        // node has none, or it would refuse the file itself).
+        await using var bus = await BusFixture.StartAsync(
+            files: QuickRetries with { FreeSpaceReserveBytes = long.MaxValue / 4, MaxAttempts = 3 }, clientFiles: QuickRetries with { FreeSpaceReserveBytes = 0, MaxAttempts = 3 });
         var content = RandomContent((2 * ChunkBytes) + 10);
         var file = Describe("reserve-1", content);
         var hashes = ChunkHashes(content);
@@ -54,107 +56,77 @@ public sealed class FileReceiverStorageTests
     }
 
     [Test]
-    public async Task DiskFullOnTheRecipient_RefusedWithInsufficientStorage_NothingLeft_DeliveredOnceSpaceComesBack()
+    public Task DiskFullOnTheRecipient_RefusedWithInsufficientStorage_NothingLeft_DeliveredOnceSpaceComesBack() =>
+        Tmpfs.WithSmallStoreAsync(QuickRetries with { FreeSpaceReserveBytes = 0, MaxAttempts = 100_000 }, onSender: false, async (bus, store) =>
     {
-        string? mountPoint = null;
-        string? mountFailure = null;
-        var bus = await BusFixture.StartAsync(files: QuickRetries with { FreeSpaceReserveBytes = 0, MaxAttempts = 100_000 }, prepared: b =>
+        var peer = SenderPeerChannel(bus);
+
+        // A file larger than the whole disk: refused when offered and when pushed, before a byte is written.
+        var huge = RandomContent(12 * ChunkBytes);
+        var hugeFile = Describe("disk-huge", huge);
+        var hugeHashes = ChunkHashes(huge);
+        var hugeManifest = Manifest(bus.ClientNode, hugeFile, hugeHashes);
+        await AssertRefused(() => peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = hugeManifest }), FileErrors.InsufficientStorage);
+        await AssertRefused(() => PushAsync(peer, hugeManifest, hugeHashes, Chunks(huge)), FileErrors.InsufficientStorage);
+        AssertNothingKept(bus.ProviderNode, hugeFile);
+
+        // A file that fits when its push starts, but the disk fills up under it (another writer):
+        // the write meets ENOSPC, the part is deleted, the push refused with the same code.
+        var content = RandomContent((5 * ChunkBytes) + 1);
+        var file = Describe("disk-full", content);
+        var hashes = ChunkHashes(content);
+        var manifest = Manifest(bus.ClientNode, file, hashes);
+        var filler = Path.Combine(store.Root, "filler");
+        using (var call = peer.CallClientStreaming(FileMethods.Push))
         {
-            // The provider node's whole file store (objects, parts, files.db) on an 8 MiB filesystem.
-            var store = b.ProviderData[0].Paths.Files;
-            Directory.CreateDirectory(store);
-            mountFailure = Tmpfs.Mount(store, "8m");
-            mountPoint = mountFailure is null ? store : null;
-            return Task.CompletedTask;
-        });
-        try
-        {
-            if (mountFailure is not null)
+            await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
+            var chunks = Chunks(content).ToList();
+            foreach (var chunk in chunks.Take(2))
             {
-                Assert.Ignore($"A tmpfs cannot be mounted here (needs root): {mountFailure}");
+                await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
             }
 
-            var store = bus.ProviderNode.Files.Store;
-            Assert.That(store.AvailableBytes(), Is.LessThan(8L * 1024 * 1024), "the store is on the small tmpfs");
-            var peer = SenderPeerChannel(bus);
-
-            // A file larger than the whole disk: refused when offered and when pushed, before a byte is written.
-            var huge = RandomContent(12 * ChunkBytes);
-            var hugeFile = Describe("disk-huge", huge);
-            var hugeHashes = ChunkHashes(huge);
-            var hugeManifest = Manifest(bus.ClientNode, hugeFile, hugeHashes);
-            await AssertRefused(() => peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = hugeManifest }), FileErrors.InsufficientStorage);
-            await AssertRefused(() => PushAsync(peer, hugeManifest, hugeHashes, Chunks(huge)), FileErrors.InsufficientStorage);
-            AssertNothingKept(bus.ProviderNode, hugeFile);
-
-            // A file that fits when its push starts, but the disk fills up under it (another writer):
-            // the write meets ENOSPC, the part is deleted, the push refused with the same code.
-            var content = RandomContent((5 * ChunkBytes) + 1);
-            var file = Describe("disk-full", content);
-            var hashes = ChunkHashes(content);
-            var manifest = Manifest(bus.ClientNode, file, hashes);
-            var filler = Path.Combine(store.Root, "filler");
-            using (var call = peer.CallClientStreaming(FileMethods.Push))
+            await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == 2 * ChunkBytes);
+            FillUp(filler);
+            try
             {
-                await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
-                var chunks = Chunks(content).ToList();
-                foreach (var chunk in chunks.Take(2))
+                foreach (var chunk in chunks.Skip(2))
                 {
                     await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
                 }
 
-                await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == 2 * ChunkBytes);
-                FillUp(filler);
-                try
-                {
-                    foreach (var chunk in chunks.Skip(2))
-                    {
-                        await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
-                    }
-
-                    await call.RequestStream.CompleteAsync();
-                }
-                catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
-                {
-                    // The recipient answered mid-stream; its answer is what counts.
-                }
-
-                var refused = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseAsync);
-                Assert.That(refused!.ErrorCode, Is.EqualTo(FileErrors.InsufficientStorage), refused.Status.Detail);
+                await call.RequestStream.CompleteAsync();
             }
-
-            AssertNothingKept(bus.ProviderNode, file);
-            Assert.That(Directory.GetFiles(store.Incoming), Is.Empty, "no part left in incoming/");
-            Assert.That(Directory.GetFiles(store.Objects), Is.Empty, "no object");
-            Assert.That(bus.ProviderNode.Context.Log.FindByMessageId("disk-full").Select(e => e.Record.Status), Does.Contain(FileErrors.InsufficientStorage));
-
-            // Sent for real while the disk is still full: the sender keeps retrying (transient)...
-            using var local = bus.LocalChannel();
-            var later = RandomContent((3 * ChunkBytes) + 5);
-            await SendAsync(local, Metadata("disk-later", later), later);
-            await WaitUntilAsync(async () =>
-                (await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "disk-later" })).Recipients.Single().Reason == FileErrors.InsufficientStorage);
-
-            // ...and once space comes back, the file arrives, whole.
-            File.Delete(filler);
-            var state = await SettledAsync(local, "disk-later");
-            Assert.That(state.State, Is.EqualTo(DeliveryState.Delivered), state.Reason);
-            var sha = SHA256.HashData(later);
-            Assert.That(SHA256.HashData(File.ReadAllBytes(store.ObjectPath(sha))), Is.EqualTo(sha));
-            Assert.That(bus.ProviderNode.Files.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "disk-later"), Is.Not.Null);
-            Assert.That(Directory.GetFiles(store.Incoming), Is.Empty);
-        }
-        finally
-        {
-            var root = bus.Root;
-            await bus.DisposeAsync();
-            if (mountPoint is not null)
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
             {
-                Tmpfs.Unmount(mountPoint);
-                Directory.Delete(root, recursive: true);
+                // The recipient answered mid-stream; its answer is what counts.
             }
+
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseAsync);
+            Assert.That(refused!.ErrorCode, Is.EqualTo(FileErrors.InsufficientStorage), refused.Status.Detail);
         }
-    }
+
+        AssertNothingKept(bus.ProviderNode, file);
+        Assert.That(Directory.GetFiles(store.Incoming), Is.Empty, "no part left in incoming/");
+        Assert.That(Directory.GetFiles(store.Objects), Is.Empty, "no object");
+        Assert.That(bus.ProviderNode.Context.Log.FindByMessageId("disk-full").Select(e => e.Record.Status), Does.Contain(FileErrors.InsufficientStorage));
+
+        // Sent for real while the disk is still full: the sender keeps retrying (transient)...
+        using var local = bus.LocalChannel();
+        var later = RandomContent((3 * ChunkBytes) + 5);
+        await SendAsync(local, Metadata("disk-later", later), later);
+        await WaitUntilAsync(async () =>
+            (await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "disk-later" })).Recipients.Single().Reason == FileErrors.InsufficientStorage);
+
+        // ...and once space comes back, the file arrives, whole.
+        File.Delete(filler);
+        var state = await SettledAsync(local, "disk-later");
+        Assert.That(state.State, Is.EqualTo(DeliveryState.Delivered), state.Reason);
+        var sha = SHA256.HashData(later);
+        Assert.That(SHA256.HashData(File.ReadAllBytes(store.ObjectPath(sha))), Is.EqualTo(sha));
+        Assert.That(bus.ProviderNode.Files.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "disk-later"), Is.Not.Null);
+        Assert.That(Directory.GetFiles(store.Incoming), Is.Empty);
+    });
 
     [Test]
     public async Task StaleParts_DeletedAtStartAndPeriodically_FreshOnesKept()
@@ -185,7 +157,7 @@ public sealed class FileReceiverStorageTests
     }
 
     /// <summary>Writes to <paramref name="path"/> until its filesystem has no room left.</summary>
-    private static void FillUp(string path)
+    internal static void FillUp(string path)
     {
         var block = new byte[64 * 1024];
         using var filler = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
@@ -290,6 +262,45 @@ public sealed class FileReceiverTwoRecipientsTests
 /// <summary>Mounts and unmounts a tmpfs with the system's mount command (root only).</summary>
 internal static class Tmpfs
 {
+    /// <summary>
+    /// Runs <paramref name="test"/> on a bus whose sender's or recipient's file store (objects,
+    /// tmp, incoming, files.db) is on an 8 MiB tmpfs; ignored where one cannot be mounted.
+    /// </summary>
+    public static async Task WithSmallStoreAsync(FileSyncOptions files, bool onSender, Func<BusFixture, FileStore, Task> test)
+    {
+        string? mountPoint = null;
+        string? mountFailure = null;
+        var bus = await BusFixture.StartAsync(files: files, prepared: b =>
+        {
+            var store = (onSender ? b.ClientData : b.ProviderData[0]).Paths.Files;
+            Directory.CreateDirectory(store);
+            mountFailure = Mount(store, "8m");
+            mountPoint = mountFailure is null ? store : null;
+            return Task.CompletedTask;
+        });
+        try
+        {
+            if (mountFailure is not null)
+            {
+                Assert.Ignore($"A tmpfs cannot be mounted here (needs root): {mountFailure}");
+            }
+
+            var store = (onSender ? bus.ClientNode : bus.ProviderNode).Files.Store;
+            Assert.That(store.AvailableBytes(), Is.LessThan(8L * 1024 * 1024), "the store is on the small tmpfs");
+            await test(bus, store);
+        }
+        finally
+        {
+            var root = bus.Root;
+            await bus.DisposeAsync();
+            if (mountPoint is not null)
+            {
+                Unmount(mountPoint);
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Null when mounted; otherwise why not, for a test to skip with.</summary>
     public static string? Mount(string directory, string size)
     {

@@ -64,6 +64,44 @@ public sealed class FilesCommandTests
     }
 
     [Test]
+    public async Task List_WalksEveryPage_AndALimitSaysWhatFollows()
+    {
+        using (var local = _bus.LocalChannel())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var content = FileSyncSupport.RandomContent(500 + i);
+                await FileSyncSupport.SendAsync(local, FileSyncSupport.Metadata($"cli-page-{i}", content, dossier: "dossier-pages", version: (uint)i + 1), content);
+            }
+        }
+
+        string[] Listed(string output) => [.. output.Split('\n').Where(l => l.Contains("cli-page-", StringComparison.Ordinal)).Select(l => System.Text.RegularExpressions.Regex.Match(l, "cli-page-[0-9]").Value)];
+        string[] Common(params string[] more) => ["files", "list", "--node", _bus.ClientNode.LocalAddress, "--client", BusFixture.ClientSubsystem, "--dossier", "dossier-pages", .. more];
+
+        // One file a page: all three, and nothing saying more follow.
+        var all = await XbusProcess.RunAsync(Common("--page-size", "1"));
+        Assert.That(all.Exit, Is.Zero, all.ToString());
+        Assert.That(Listed(all.Output), Is.EqualTo(new[] { "cli-page-0", "cli-page-1", "cli-page-2" }), all.Output);
+        Assert.That(all.Output, Does.Not.Contain("more files follow"));
+
+        // Stopped by --limit: the last line says more follow, and its token continues the listing.
+        var limited = await XbusProcess.RunAsync(Common("--limit", "2"));
+        Assert.That(limited.Exit, Is.Zero, limited.ToString());
+        Assert.That(Listed(limited.Output), Is.EqualTo(new[] { "cli-page-0", "cli-page-1" }), limited.Output);
+        var token = limited.Output.Split('\n').Single(l => l.StartsWith("more files follow: --page-token ", StringComparison.Ordinal))["more files follow: --page-token ".Length..].Trim();
+        var rest = await XbusProcess.RunAsync(Common("--page-token", token));
+        Assert.That(rest.Exit, Is.Zero, rest.ToString());
+        Assert.That(Listed(rest.Output), Is.EqualTo(new[] { "cli-page-2" }), rest.Output);
+        Assert.That(rest.Output, Does.Not.Contain("more files follow"));
+
+        var json = await XbusProcess.RunAsync(Common("--limit", "1", "--json"));
+        Assert.That(json.Exit, Is.Zero, json.ToString());
+        var parsed = Google.Protobuf.JsonParser.Default.Parse<ListResponse>(json.Output);
+        Assert.That(parsed.Files.Select(f => f.Metadata.FileId), Is.EqualTo(new[] { "cli-page-0" }));
+        Assert.That(parsed.NextPageToken, Is.Not.Empty, "JSON says more follow too");
+    }
+
+    [Test]
     public async Task Send_ToAnUnknownRecipient_PrintsTheStableCode()
     {
         var path = Path.Combine(_work, "note.txt");
