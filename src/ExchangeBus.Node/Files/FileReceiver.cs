@@ -67,11 +67,18 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     {
         try
         {
-            var deleted = files.Store.DeleteStaleParts(
-                node.TimeProvider.GetUtcNow() - files.Options.StalePartAge, part => _pushing.TryAdd(part, 0), part => _pushing.TryRemove(part, out _));
+            var staleBefore = node.TimeProvider.GetUtcNow() - files.Options.StalePartAge;
+            var deleted = files.Store.DeleteStaleParts(staleBefore, part => _pushing.TryAdd(part, 0), part => _pushing.TryRemove(part, out _));
             if (deleted > 0)
             {
                 Log.StalePartsDeleted(logger, deleted);
+            }
+
+            // Content a crash left unrecorded is stale on the same terms as a part.
+            var unnamed = files.RemoveUnnamedContent(staleBefore);
+            if (unnamed > 0)
+            {
+                Log.UnnamedContentRemoved(logger, unnamed);
             }
 
             // The node's one housekeeping pass also applies content retention (sent and received files alike).
@@ -522,6 +529,9 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
 
         [LoggerMessage(4626, LogLevel.Warning, "Sweeping stale part files or finished content failed ({Error}); tried again at the next sweep")]
         public static partial void SweepFailed(ILogger logger, string error);
+
+        [LoggerMessage(4628, LogLevel.Warning, "Removed {Count} stored content file(s) that no file names (left by a crash before their record)")]
+        public static partial void UnnamedContentRemoved(ILogger logger, int count);
 
         [LoggerMessage(4627, LogLevel.Information, "Removed the content of {Count} finished file(s) from the store, past the retention (records and hashes kept)")]
         public static partial void ContentRemoved(ILogger logger, int count);

@@ -125,6 +125,34 @@ public sealed class FileStore
         return deleted;
     }
 
+    /// <summary>The hashes of content in <c>objects/</c> last written before <paramref name="before"/> (names that are not a hash are passed by).</summary>
+    public IEnumerable<byte[]> ContentWrittenBefore(DateTimeOffset before)
+    {
+        foreach (var path in Directory.EnumerateFiles(Objects))
+        {
+            var name = Path.GetFileName(path);
+            if (name.Length != 64 || !name.All(char.IsAsciiHexDigitLower))
+            {
+                continue;
+            }
+
+            DateTime written;
+            try
+            {
+                written = File.GetLastWriteTimeUtc(path);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (written < before.UtcDateTime)
+            {
+                yield return Convert.FromHexString(name);
+            }
+        }
+    }
+
     /// <summary>
     /// Holds content in <c>objects/</c> while a file naming it is stored and recorded: nothing
     /// removes held content (<see cref="RemoveUnlessNeeded"/> passes it by). When the last holder

@@ -118,6 +118,26 @@ public sealed partial class FileSync : IAsyncDisposable
         return removed;
     }
 
+    /// <summary>
+    /// Removes content no file names, written before <paramref name="before"/>: what a crash left
+    /// between content entering <c>objects/</c> and its row committing (a refusal removes its own
+    /// at once). Content a call holds is passed by, and the age keeps it clear of any call still
+    /// on its way to its row.
+    /// </summary>
+    internal int RemoveUnnamedContent(DateTimeOffset before)
+    {
+        var removed = 0;
+        foreach (var sha256 in Store.ContentWrittenBefore(before))
+        {
+            if (Store.RemoveUnlessNeeded(sha256, () => Database.NamesContent(sha256)))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>The node is stopping: end following streams.</summary>
     public void BeginClosing() => _closing.Cancel();
 
@@ -132,10 +152,10 @@ public sealed partial class FileSync : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(4600, LogLevel.Warning, "Recovered file-sync log records after a stop: {Appended} appended to the message log, {AlreadyLogged} were there already")]
+        [LoggerMessage(4650, LogLevel.Warning, "Recovered file-sync log records after a stop: {Appended} appended to the message log, {AlreadyLogged} were there already")]
         public static partial void LogReplayed(ILogger logger, int appended, int alreadyLogged);
 
-        [LoggerMessage(4601, LogLevel.Error, "{Kept} file-sync log records in files.db could not be read or logged; kept for the next start")]
+        [LoggerMessage(4651, LogLevel.Error, "{Kept} file-sync log records in files.db could not be read or logged; kept for the next start")]
         public static partial void LogRowsKept(ILogger logger, int kept);
     }
 }

@@ -17,6 +17,46 @@ namespace ExchangeBus.Node.Tests.Files;
 public sealed class ContentRetentionTests
 {
     [Test]
+    public async Task ContentNoFileNames_RemovedOnceStale_NamedHeldAndFreshContentKept()
+    {
+        // A crash between content entering objects/ and its row committing leaves content that no
+        // file names; the sweep removes it once it is as old as a stale part (default 7 days).
+        await using var bus = await BusFixture.StartAsync();
+        using var sender = bus.LocalChannel();
+        var named = RandomContent(30_000);
+        await SendAsync(sender, Metadata("named", named), named);
+        var client = bus.ClientNode.Files;
+        var namedSha = SHA256.HashData(named);
+        var old = DateTime.UtcNow.AddDays(-8);
+        File.SetLastWriteTimeUtc(client.Store.ObjectPath(namedSha), old);
+
+        byte[] Orphan(DateTime written)
+        {
+            var content = RandomContent(1_000);
+            var sha = SHA256.HashData(content);
+            File.WriteAllBytes(client.Store.ObjectPath(sha), content);
+            File.SetLastWriteTimeUtc(client.Store.ObjectPath(sha), written);
+            return sha;
+        }
+
+        var stale = Orphan(old);
+        var held = Orphan(old);
+        var fresh = Orphan(DateTime.UtcNow);
+        var staleBefore = DateTimeOffset.UtcNow.AddDays(-7);
+        using (client.Hold(held))
+        {
+            Assert.That(client.RemoveUnnamedContent(staleBefore), Is.EqualTo(1));
+            Assert.That(client.Store.Has(held), Is.True, "a call holds it");
+        }
+
+        Assert.That(client.Store.Has(stale), Is.False, "no file names it and it is stale");
+        Assert.That(client.Store.Has(fresh), Is.True, "too new: a call may still be on its way to its row");
+        Assert.That(client.Store.Has(namedSha), Is.True, "a file names it, however old");
+        Assert.That(client.Store.Has(held), Is.False, "the holder, letting go of content no file names, removed it");
+        Assert.That(client.RemoveUnnamedContent(staleBefore), Is.Zero);
+    }
+
+    [Test]
     public async Task FinishedContent_RemovedAfterTheRetention_SharedContentKeptWhileAFileNeedsIt_RecordsStay()
     {
         await using var bus = await BusFixture.StartAsync(files: new FileSyncOptions { KeepContent = TimeSpan.FromDays(1) });
