@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc.Health;
 using ExchangeBus.Grpc.Internal;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ExchangeBus.Grpc;
@@ -17,6 +18,7 @@ public static class GrpcServerExtensions
         }
 
         options.Validate(o => !o.Validate().Any(), "Invalid gRPC server options.").ValidateOnStart();
+        services.Configure<KestrelServerOptions>(Http2Windows.ApplyTo);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrpcServerRuntime>();
         services.TryAddSingleton<HealthService>();
