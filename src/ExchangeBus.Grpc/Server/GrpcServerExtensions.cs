@@ -2,6 +2,7 @@
 using ExchangeBus.Grpc.Health;
 using ExchangeBus.Grpc.Internal;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ExchangeBus.Grpc;
@@ -18,7 +19,8 @@ public static class GrpcServerExtensions
         }
 
         options.Validate(o => !o.Validate().Any(), "Invalid gRPC server options.").ValidateOnStart();
-        services.Configure<KestrelServerOptions>(Http2Windows.ApplyTo);
+        services.Configure<KestrelServerOptions>(ServerTransport.ApplyTo);
+        services.Configure<SocketTransportOptions>(ServerTransport.ApplyTo);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrpcServerRuntime>();
         services.TryAddSingleton<HealthService>();
