@@ -127,9 +127,10 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             throw new InvalidOperationException("Only one write can be pending at a time.");
         }
 
+        byte[]? pooled = null;
         try
         {
-            var frame = Frame(message);
+            var frame = PooledFrame(message, out pooled);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(_callCts.Token, cancellationToken);
             var stream = await _requestStream.Task.WaitAsync(linked.Token).ConfigureAwait(false);
             await stream.WriteAsync(frame, linked.Token).ConfigureAwait(false);
@@ -152,6 +153,13 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
         finally
         {
+            if (pooled is not null)
+            {
+                // The HTTP/2 request stream has copied the frame into its own buffers once the
+                // write completes; a write that failed or was cancelled has ended the call.
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
+
             Volatile.Write(ref _writing, 0);
         }
     }
@@ -364,6 +372,28 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         var buffer = new ArrayBufferWriter<byte>(size is < 0 || size > _channel.Options.MaxSendMessageSize ? 1 : GrpcProtocol.HeaderSize + size);
         MessageReader.Write(buffer, _method.RequestMarshaller, message, _channel.Options.MaxSendMessageSize);
         return buffer.WrittenMemory;
+    }
+
+    /// <summary>
+    /// A streamed message, framed in a pooled buffer the caller returns once it is written. A
+    /// file's push is a stream of 1 MiB chunks: a fresh buffer per message was a large-object
+    /// allocation per MiB sent, each zeroed, and together they brought on background collections
+    /// of the large-object heap (perf showed those on every node moving a large file).
+    /// </summary>
+    private ReadOnlyMemory<byte> PooledFrame(TRequest message, out byte[]? pooled)
+    {
+        pooled = null;
+        var size = _method.RequestMarshaller.CalculateSize(message);
+        if (size is < 0 || size > _channel.Options.MaxSendMessageSize)
+        {
+            // Refused by Write, before anything of its size is allocated.
+            return Frame(message);
+        }
+
+        pooled = ArrayPool<byte>.Shared.Rent(GrpcProtocol.HeaderSize + size);
+        var writer = new FixedBufferWriter(pooled);
+        MessageReader.Write(writer, _method.RequestMarshaller, message, _channel.Options.MaxSendMessageSize);
+        return pooled.AsMemory(0, writer.Written);
     }
 
     private void ThrowIfEnded()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc.Health;
 using ExchangeBus.Grpc.Internal;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ExchangeBus.Grpc;
@@ -17,6 +19,8 @@ public static class GrpcServerExtensions
         }
 
         options.Validate(o => !o.Validate().Any(), "Invalid gRPC server options.").ValidateOnStart();
+        services.Configure<KestrelServerOptions>(ServerTransport.ApplyTo);
+        services.Configure<SocketTransportOptions>(ServerTransport.ApplyTo);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrpcServerRuntime>();
         services.TryAddSingleton<HealthService>();
