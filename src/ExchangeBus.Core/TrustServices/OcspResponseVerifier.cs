@@ -117,7 +117,7 @@ public sealed class OcspResponseVerifier
         basic = null;
         try
         {
-            if (!HasResponseShape(bytes))
+            if (!HasResponseShape(bytes, out var signedTbs))
             {
                 return false;
             }
@@ -130,6 +130,14 @@ public sealed class OcspResponseVerifier
             }
 
             if (parsed.GetResponseObject() is not BasicOcspResp bc)
+            {
+                return false;
+            }
+
+            // The signature is checked over BouncyCastle's re-encoding of what it parsed, and its
+            // parser forgives encodings DER does not allow: unless the two are the same bytes, a
+            // response altered in transit would still verify (FsCheck found one, a flipped bit).
+            if (!bc.GetTbsResponseData().AsSpan().SequenceEqual(signedTbs.Span))
             {
                 return false;
             }
@@ -160,8 +168,9 @@ public sealed class OcspResponseVerifier
     /// reader before BouncyCastle sees them: the old parser does not check the tag numbers of
     /// responseBytes or certs, and would take trailing bytes.
     /// </summary>
-    private static bool HasResponseShape(byte[] bytes)
+    private static bool HasResponseShape(byte[] bytes, out ReadOnlyMemory<byte> tbsResponseData)
     {
+        tbsResponseData = default;
         var outer = new AsnReader(bytes, AsnEncodingRules.DER);
         var response = outer.ReadSequence();
         outer.ThrowIfNotEmpty();
@@ -186,6 +195,7 @@ public sealed class OcspResponseVerifier
         var basicOuter = new AsnReader(basicBytes, AsnEncodingRules.DER);
         var basic = basicOuter.ReadSequence();
         basicOuter.ThrowIfNotEmpty();
+        tbsResponseData = basic.PeekEncodedValue();
         basic.ReadSequence(); // tbsResponseData
         basic.ReadSequence(); // signatureAlgorithm
         basic.ReadBitString(out var unusedBits);

@@ -63,6 +63,19 @@ public sealed class EnvelopeFsCheckProperties
     }
 
     [Test]
+    public void SignerOcspResponseWithBit0OfByte37Flipped_Refused()
+    {
+        // The case FsCheck found on 2026-12-02 ("signer_ocsp_response: bit 0 of byte 37 flipped",
+        // a clean-clone CI run): accepted, though the bytes were not the ones the responder signed.
+        var envelope = _genuine.Clone();
+        var ocsp = _genuine.SignerOcspResponse.ToByteArray();
+        ocsp[37] ^= 1;
+        envelope.SignerOcspResponse = ByteString.CopyFrom(ocsp);
+
+        Assert.That(Refusal(new EnvelopeVerification(TimeProvider.System), envelope, "byte 37 flipped"), Is.AnyOf(NodeErrors.InvalidOcsp, NodeErrors.MalformedMessage));
+    }
+
+    [Test]
     public void AnyMutationOfOneField_IsRefusedWithAProviderCode()
     {
         // One verifier for the whole run, with the genuine pair remembered first: a mutated
