@@ -199,6 +199,11 @@ public static class FileDocuments
         {
             problems.Add("there must be 1-100 recipients");
         }
+        else if (System.Text.Encoding.UTF8.GetByteCount(string.Join(' ', metadata.Recipients)) > MessageLog.MessageLogRecord.MaxTextBytes)
+        {
+            // The acceptance's log record names them all in one field, which the log bounds.
+            problems.Add($"the recipients, space-separated, must be at most {MessageLog.MessageLogRecord.MaxTextBytes} bytes");
+        }
 
         foreach (var (value, what) in new[] { (metadata.DossierId, "dossier id"), (metadata.SubjectId, "subject id"), (metadata.ContentType, "content type") })
         {

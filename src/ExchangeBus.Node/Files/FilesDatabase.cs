@@ -456,7 +456,8 @@ public sealed class FilesDatabase : IDisposable
     /// <summary>
     /// Appends to the message log the records a crash left in <c>log_outbox</c> (in the order they
     /// were written) unless the log holds them already, then deletes the rows. Called once at
-    /// start, before the node takes calls. A row that cannot be read or logged is kept and counted.
+    /// start, before the node takes calls. A row that cannot be read, or whose record the log
+    /// refuses as invalid, is kept and counted; a log that fails to write fails the start.
     /// </summary>
     public async Task<LogReplay> ReplayLogAsync()
     {
@@ -727,6 +728,14 @@ public sealed class FilesDatabase : IDisposable
             _rows = new List<long>(_records.Count);
             foreach (var record in _records)
             {
+                // Checked before anything commits: a record the log would refuse must not leave its
+                // state committed without it (this write's savepoint rolls back instead).
+                var problems = record.Validate(long.MaxValue);
+                if (problems.Count > 0)
+                {
+                    throw new ArgumentException("A file-sync log record is not valid: " + string.Join("; ", problems));
+                }
+
                 _rows.Add(InsertLogRow(transaction, record));
             }
         }

@@ -121,6 +121,21 @@ public sealed class FileLogOutboxTests
     }
 
     [Test]
+    public async Task ARecordTheLogWouldRefuse_KeepsItsStateFromCommitting()
+    {
+        await using var log = Records.Open(_folder.LogPath);
+        using var database = FilesDatabase.Open(FilesPath, log);
+        var (file, outbox, records) = Accepted("file-1");
+        var tooLong = records[0] with { Service = new string('s', MessageLogRecord.MaxTextBytes + 1) };
+
+        await Assert.ThatAsync(() => database.InsertSentAsync(file, outbox, [tooLong, records[1]]), Throws.ArgumentException);
+        Assert.That(database.GetSent(file.Description.Sender.ToString(), "file-1"), Is.Null, "nothing committed");
+        Assert.That(OutboxRows(), Is.Zero);
+        Assert.That(log.Count(), Is.Zero);
+        Assert.That(await database.InsertSentAsync(file, outbox, records), Is.True, "the batch's other writes are unharmed, and the id is free");
+    }
+
+    [Test]
     public void Codec_RoundTripsEveryField_AndRefusesDamagedBytes()
     {
         var record = Records.Make("m-1", MessageDirection.FileManifestSent, subjectId: null) with

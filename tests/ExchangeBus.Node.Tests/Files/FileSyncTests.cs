@@ -280,6 +280,21 @@ public sealed class FileSyncTests
         Assert.That(_bus.ClientNode.Files.Database.GetSent(BusFixture.ClientSubsystem, "bad-name-s"), Is.Null);
     }
 
+    [Test]
+    public async Task RecipientsTooLongToLogInOneField_RefusedBeforeAnythingIsKept()
+    {
+        // The acceptance's log record names every recipient in one field of at most 4 KiB: twenty
+        // well-formed ids of 260 characters are more. Refused up front, rather than an acceptance committed
+        // whose record the log refuses.
+        var content = RandomContent(1000);
+        var metadata = Metadata("long-recipients", content);
+        metadata.Recipients.Clear();
+        metadata.Recipients.AddRange(Enumerable.Range(0, 20).Select(i => $"VN/GOV/000.00.00.H01/{new string('r', 240)}{i}"));
+
+        await AssertRefused(() => SendAsync(_sender, metadata, content), FileErrors.BadMetadata);
+        Assert.That(_bus.ClientNode.Files.Database.GetSent(BusFixture.ClientSubsystem, "long-recipients"), Is.Null);
+    }
+
     // `xbus files receive` names a folder after the id: "." or ".." would write outside --out.
     [TestCase("..")]
     [TestCase(".")]
