@@ -137,14 +137,15 @@ public sealed class OcspResponseVerifier
             // The signature is checked over BouncyCastle's re-encoding of what it parsed, and its
             // parser forgives encodings DER does not allow: unless the two are the same bytes, a
             // response altered in transit would still verify (FsCheck found one, a flipped bit).
-            if (!bc.GetTbsResponseData().AsSpan().SequenceEqual(signedTbs.Span))
+            var tbs = bc.GetTbsResponseData();
+            if (!tbs.AsSpan().SequenceEqual(signedTbs.Span))
             {
                 return false;
             }
 
             var responderId = bc.ResponderId.ToAsn1Object();
             basic = new ParsedBasicResponse(
-                bc.GetTbsResponseData(),
+                tbs,
                 bc.GetSignature(),
                 bc.SignatureAlgOid,
                 responderId.GetKeyHash(),

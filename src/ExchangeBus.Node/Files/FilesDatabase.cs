@@ -517,12 +517,7 @@ public sealed class FilesDatabase : IDisposable
         lock (_writeGate)
         {
             // Rows whose records are logged: best effort, the next start's replay finds them logged anyway.
-            List<long> drained;
-            lock (_queueGate)
-            {
-                drained = _drained;
-                _drained = [];
-            }
+            var drained = TakeDrained();
 
             if (drained.Count > 0)
             {
@@ -606,12 +601,7 @@ public sealed class FilesDatabase : IDisposable
         lock (_writeGate)
         {
             // Rows the log has by now go in this transaction: no commit of their own.
-            List<long> drained;
-            lock (_queueGate)
-            {
-                drained = _drained;
-                _drained = [];
-            }
+            var drained = TakeDrained();
 
             var written = new List<PendingWrite>(batch.Count);
             try
@@ -672,25 +662,31 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    private static long InsertLogRow(SqliteTransaction transaction, MessageLogRecord record)
+    private List<long> TakeDrained()
     {
-        using var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO log_outbox (record) VALUES ($record) RETURNING id;";
+        lock (_queueGate)
+        {
+            var drained = _drained;
+            _drained = [];
+            return drained;
+        }
+    }
+
+    private long InsertLogRow(SqliteTransaction transaction, MessageLogRecord record)
+    {
+        using var command = Command(transaction, "INSERT INTO log_outbox (record) VALUES ($record) RETURNING id;");
         command.Parameters.AddWithValue("$record", MessageLogRecordCodec.Encode(record));
         return (long)command.ExecuteScalar()!;
     }
 
-    private static int DeleteLogRows(SqliteTransaction transaction, List<long> ids)
+    private int DeleteLogRows(SqliteTransaction transaction, List<long> ids)
     {
         if (ids.Count == 0)
         {
             return 0;
         }
 
-        using var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "DELETE FROM log_outbox WHERE id = $id;";
+        using var command = Command(transaction, "DELETE FROM log_outbox WHERE id = $id;");
         var id = command.Parameters.Add("$id", SqliteType.Integer);
         var deleted = 0;
         foreach (var value in ids)
@@ -736,7 +732,7 @@ public sealed class FilesDatabase : IDisposable
                     throw new ArgumentException("A file-sync log record is not valid: " + string.Join("; ", problems));
                 }
 
-                _rows.Add(InsertLogRow(transaction, record));
+                _rows.Add(database.InsertLogRow(transaction, record));
             }
         }
 

@@ -201,14 +201,7 @@ public sealed class FileLogOutboxTests
         && a.SignerCertificate.AsSpan().SequenceEqual(b.SignerCertificate)
         && (a.OcspResponse is null) == (b.OcspResponse is null) && a.OcspResponse.AsSpan().SequenceEqual(b.OcspResponse);
 
-    private long OutboxRows()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilesPath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM log_outbox;";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long OutboxRows() => Records.Scalar(FilesPath, "SELECT COUNT(*) FROM log_outbox;");
 
     private static FileDescription Description(string fileId) => new(
         fileId, SubsystemId.Parse("VN/GOV/000.00.00.G01/dossier"), "dossier-1", 1, "VN-CITIZEN-1", "application/pdf", "a.pdf", 10,

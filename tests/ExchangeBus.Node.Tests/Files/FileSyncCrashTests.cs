@@ -4,6 +4,7 @@ using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Exchange;
+using ExchangeBus.Node.Tests.MessageLog;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
@@ -172,32 +173,23 @@ public sealed class FileSyncCrashTests
         Assert.That(await recipient.TerminateAsync(Patience), Is.Zero, recipient.Output);
 
         var sent = _bus.ClientData.Paths;
-        var files = Count(sent.FilesDatabase, "SELECT COUNT(*) FROM files;");
+        var files = Records.Scalar(sent.FilesDatabase, "SELECT COUNT(*) FROM files;");
         Assert.That(files, Is.GreaterThanOrEqualTo(60), "the files answered as accepted are there");
-        Assert.That(Count(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 6 AND status = 'OK';"), Is.EqualTo(files), "one acceptance record per file");
+        Assert.That(Records.Scalar(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 6 AND status = 'OK';"), Is.EqualTo(files), "one acceptance record per file");
         Assert.That(
-            Count(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 7 AND status = 'OK';"),
-            Is.EqualTo(Count(sent.FilesDatabase, "SELECT COUNT(*) FROM outbox;")), "one manifest record per delivery");
+            Records.Scalar(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 7 AND status = 'OK';"),
+            Is.EqualTo(Records.Scalar(sent.FilesDatabase, "SELECT COUNT(*) FROM outbox;")), "one manifest record per delivery");
         Assert.That(
-            Count(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 10;"),
-            Is.EqualTo(Count(sent.FilesDatabase, "SELECT COUNT(*) FROM outbox WHERE receipt IS NOT NULL;")), "one receipt record per delivered file");
-        Assert.That(Count(sent.FilesDatabase, "SELECT COUNT(*) FROM log_outbox;"), Is.Zero);
+            Records.Scalar(sent.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 10;"),
+            Is.EqualTo(Records.Scalar(sent.FilesDatabase, "SELECT COUNT(*) FROM outbox WHERE receipt IS NOT NULL;")), "one receipt record per delivered file");
+        Assert.That(Records.Scalar(sent.FilesDatabase, "SELECT COUNT(*) FROM log_outbox;"), Is.Zero);
 
         var received = _bus.ProviderData[0].Paths;
-        var inbox = Count(received.FilesDatabase, "SELECT COUNT(*) FROM inbox;");
+        var inbox = Records.Scalar(received.FilesDatabase, "SELECT COUNT(*) FROM inbox;");
         Assert.That(inbox, Is.GreaterThan(0), "the recipient received files before it was killed");
-        Assert.That(Count(received.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 8 AND status = 'OK';"), Is.EqualTo(inbox), "one manifest record per received file");
-        Assert.That(Count(received.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 9;"), Is.EqualTo(inbox), "one receipt record per received file");
-        Assert.That(Count(received.FilesDatabase, "SELECT COUNT(*) FROM log_outbox;"), Is.Zero);
-    }
-
-    private static long Count(string database, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
+        Assert.That(Records.Scalar(received.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 8 AND status = 'OK';"), Is.EqualTo(inbox), "one manifest record per received file");
+        Assert.That(Records.Scalar(received.MessageLog, "SELECT COUNT(*) FROM records WHERE direction = 9;"), Is.EqualTo(inbox), "one receipt record per received file");
+        Assert.That(Records.Scalar(received.FilesDatabase, "SELECT COUNT(*) FROM log_outbox;"), Is.Zero);
     }
 
     private async Task<NodeProcess> StartAsync(BusFixture.EnrolledNode node, params string[] extra)

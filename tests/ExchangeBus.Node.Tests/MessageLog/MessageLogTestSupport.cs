@@ -112,6 +112,16 @@ internal static class Records
         command.ExecuteNonQuery();
     }
 
+    /// <summary>One value read from any SQLite file (a log, files.db), read-only, as an auditor or a test looks.</summary>
+    public static long Scalar(string path, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
     public static byte[] ReadBlob(string path, string column, long sequence)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
