@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
+using Grpc.Core;
 
 namespace ExchangeBus.Node;
 

@@ -143,7 +143,7 @@ internal static class AuditAcrossNodesCommands
                     var node = NodeRecords.Sender(records);
                     if (node is null)
                     {
-                        var heads = await channel.UnaryAsync(AuditMethods.GetTreeHeads, new GetTreeHeadsRequest { Limit = 1 }, AuditorConnection.Call(cancellationToken)).ConfigureAwait(false);
+                        var heads = await new AuditService.AuditServiceClient(channel).GetTreeHeadsAsync(new GetTreeHeadsRequest { Limit = 1 }, AuditorConnection.Call(cancellationToken)).ResponseAsync.ConfigureAwait(false);
                         node = heads.Heads.Count > 0 ? TreeHead.Parser.ParseFrom(heads.Heads[0].TreeHead).Node : address;
                     }
 

@@ -7,7 +7,7 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Cli.Audit;
@@ -124,7 +124,7 @@ internal static class AuditBundleCommands
         {
             while (true)
             {
-                var record = await channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = s }, AuditorConnection.Call(cancellationToken)).ConfigureAwait(false);
+                var record = await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = s }, AuditorConnection.Call(cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 if (record.TreeHead is not null)
                 {
                     evidence.Add(record);

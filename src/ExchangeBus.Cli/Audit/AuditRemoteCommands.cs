@@ -4,8 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
-using ExchangeBus.Grpc;
-using ExchangeBus.Node.Audit;
+using Grpc.Net.Client;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -60,7 +59,7 @@ internal static class AuditRemoteCommands
             };
             var result = await WithChannel(parse, channel => parse.GetValue(all)
                 ? QueryAllAsync(channel, request, cancellationToken)
-                : channel.UnaryAsync(AuditMethods.Query, request, AuditorConnection.Call(cancellationToken))).ConfigureAwait(false);
+                : new AuditService.AuditServiceClient(channel).QueryAsync(request, AuditorConnection.Call(cancellationToken)).ResponseAsync).ConfigureAwait(false);
 
             var text = parse.InvocationConfiguration.Output;
             if (parse.GetValue(AuditorConnection.JsonOption))
@@ -91,7 +90,7 @@ internal static class AuditRemoteCommands
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var evidence = await WithChannel(parse, channel =>
-                channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = parse.GetValue(sequence) }, AuditorConnection.Call(cancellationToken))).ConfigureAwait(false);
+                new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = parse.GetValue(sequence) }, AuditorConnection.Call(cancellationToken)).ResponseAsync).ConfigureAwait(false);
             var text = parse.InvocationConfiguration.Output;
             if (parse.GetValue(AuditorConnection.JsonOption))
             {
@@ -152,7 +151,7 @@ internal static class AuditRemoteCommands
         var page = request.Clone();
         do
         {
-            var response = await channel.UnaryAsync(AuditMethods.Query, page, AuditorConnection.Call(cancellationToken)).ConfigureAwait(false);
+            var response = await new AuditService.AuditServiceClient(channel).QueryAsync(page, AuditorConnection.Call(cancellationToken)).ResponseAsync.ConfigureAwait(false);
             all.Records.AddRange(response.Records);
             page.PageToken = response.NextPageToken;
         }

@@ -5,6 +5,8 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 
 namespace ExchangeBus.Cli.Audit;
@@ -93,7 +95,7 @@ internal static class AuditorConnection
         using var certificate = PemFiles.ReadCertificate(Path.Combine(folder, AuditorKeyCommands.CertificateFile));
         using var key = PemFiles.ReadPrivateKey(Path.Combine(folder, AuditorKeyCommands.KeyFile));
         var withKey = certificate.CopyWithPrivateKey(key);
-        var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        var channel = BusChannel.Create(uri, new BusChannelOptions
         {
             ServerTrust = new CertificateTrust(roots, TimeProvider.System),
             ClientCertificate = withKey,
@@ -101,7 +103,7 @@ internal static class AuditorConnection
         return (channel, withKey);
     }
 
-    public static CallOptions Call(CancellationToken cancellationToken) => new(Deadline: DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken: cancellationToken);
+    public static CallOptions Call(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
 
     public static void DisposeAll(IEnumerable<X509Certificate2> certificates)
     {

@@ -6,8 +6,8 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using Google.Protobuf;
 
 namespace ExchangeBus.Cli.Bench;
@@ -102,7 +102,7 @@ internal static class ExchangeBenchmark
             owned.Add(registry);
             await registry.AddMemberAsync(Provider, "Ministry of Public Security", ProviderSubsystem).ConfigureAwait(false);
             await registry.AddMemberAsync(Client, "Ministry of Transport", ClientSubsystem).ConfigureAwait(false);
-            var backend = await LoopbackHost.StartAsync(0, grpc: true, app => app.MapBusGrpc(Forwarder.Definition((request, _) => Task.FromResult(request)))).ConfigureAwait(false);
+            var backend = await LoopbackHost.StartAsync(0, grpc: true, app => Forwarder.MapEcho(app, (request, _) => Task.FromResult(request))).ConfigureAwait(false);
             owned.Add(backend);
             var backendAddress = backend.Address.ToString().TrimEnd('/');
 
@@ -122,8 +122,8 @@ internal static class ExchangeBenchmark
             var (forwarder2, forwarder2Address) = await StartForwarderAsync("forwarder-2", new Uri(backendAddress), logs, owned, cancellationToken).ConfigureAwait(false);
             var (forwarder1, forwarder1Address) = await StartForwarderAsync("forwarder-1", forwarder2Address, logs, owned, cancellationToken).ConfigureAwait(false);
 
-            using var busChannel = GrpcChannel.ForAddress(clientLocal, new GrpcChannelOptions());
-            using var baselineChannel = GrpcChannel.ForAddress(forwarder1Address, new GrpcChannelOptions());
+            using var busChannel = BusChannel.Create(clientLocal, new BusChannelOptions());
+            using var baselineChannel = BusChannel.Create(forwarder1Address, new BusChannelOptions());
             var payload = new byte[options.PayloadBytes];
             for (var i = 0; i < payload.Length; i++)
             {
@@ -132,17 +132,17 @@ internal static class ExchangeBenchmark
 
             var bus = new BenchTarget("bus", async token =>
             {
-                var reply = await busChannel.UnaryAsync(NodeMethods.Call, new CallRequest
+                var reply = await new LocalGateway.LocalGatewayClient(busChannel).CallAsync(new CallRequest
                 {
                     Service = Service,
                     Client = ClientSubsystem,
                     UserId = "bench",
                     Payload = ByteString.CopyFrom(payload),
-                }, new CallOptions(CancellationToken: token)).ConfigureAwait(false);
+                }, new CallOptions(cancellationToken: token)).ResponseAsync.ConfigureAwait(false);
                 return reply.Payload.Span.SequenceEqual(payload);
             });
             var baseline = new BenchTarget("baseline", async token =>
-                (await baselineChannel.UnaryAsync(Forwarder.Echo, payload, new CallOptions(CancellationToken: token)).ConfigureAwait(false)).Span.SequenceEqual(payload));
+                (await baselineChannel.CreateCallInvoker().AsyncUnaryCall(Forwarder.Echo, host: null, new CallOptions(cancellationToken: token), payload).ResponseAsync.ConfigureAwait(false)).AsSpan().SequenceEqual(payload));
             var busProcesses = new[] { clientNode, providerNode };
             var baselineProcesses = new[] { forwarder1, forwarder2 };
 

@@ -11,9 +11,11 @@ using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 
 namespace ExchangeBus.Cli.Bench;
@@ -75,7 +77,7 @@ internal static class FileBenchmark
             await registry.AddMemberAsync(Recipient, "Ministry of Public Security", Recipients[0]).ConfigureAwait(false);
             foreach (var extra in Recipients.Skip(1))
             {
-                await registry.Admin.Admin(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = extra }).ConfigureAwait(false);
+                await new RegistryManagement.RegistryManagementClient(registry.Admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = extra }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             }
 
             var recipient = await registry.EnrolApprovedAsync("recipient", NodeId.Parse(Recipient + "/ss1"), cancellationToken).ConfigureAwait(false);
@@ -97,8 +99,8 @@ internal static class FileBenchmark
             owned.Add(sink);
             await sink.WaitForReadyLineAsync(StartTimeout, cancellationToken).ConfigureAwait(false);
 
-            using var sinkChannel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{sinkPort}"), new GrpcChannelOptions());
-            using var local = GrpcChannel.ForAddress(senderLocal, new GrpcChannelOptions());
+            using var sinkChannel = BusChannel.Create(new Uri($"http://127.0.0.1:{sinkPort}"), new BusChannelOptions());
+            using var local = BusChannel.Create(senderLocal, new BusChannelOptions());
             if (warmUpMib > 0)
             {
                 progress.WriteLine($"[3/4] Warm-up: a {warmUpMib} MiB file through the plain copy and the two nodes, not measured");
@@ -252,7 +254,7 @@ internal static class FileBenchmark
 
     private static async Task SendFileAsync(GrpcChannel local, string id, string path, long size, byte[] sha, string[] to, CancellationToken cancellationToken)
     {
-        using var call = local.CallClientStreaming(FileMethods.Send, new CallOptions(CancellationToken: cancellationToken));
+        using var call = new FilesClient(local).Send(new CallOptions(cancellationToken: cancellationToken));
         await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata(id, LargeDossier, size, sha, to) }, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[ChunkBytes];
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
@@ -276,7 +278,7 @@ internal static class FileBenchmark
             // Each file distinct, so the store keeps every one (no deduplication to flatter the figure).
             var content = (byte[])seed.Clone();
             BinaryPrimitives.WriteInt32LittleEndian(content, i);
-            using var call = local.CallClientStreaming(FileMethods.Send, new CallOptions(CancellationToken: token));
+            using var call = new FilesClient(local).Send(new CallOptions(cancellationToken: token));
             await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata($"small-{i}", SmallDossier, bytes, SHA256.HashData(content), Recipients) }, token).ConfigureAwait(false);
             await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content) }, token).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -294,7 +296,7 @@ internal static class FileBenchmark
     {
         while (true)
         {
-            var status = await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = SenderSubsystem, FileId = id }, new CallOptions(CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = await new FilesClient(local).StatusAsync(new StatusRequest { Client = SenderSubsystem, FileId = id }, new CallOptions(cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             if (status.Recipients[0].State is DeliveryState.Delivered or DeliveryState.Failed)
             {
                 return status.Recipients[0];
@@ -339,8 +341,7 @@ internal static class FileSink
 {
     public const string ReadyText = "file sink ready";
 
-    private static readonly Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>> Copy =
-        new(MethodType.ClientStreaming, "bench.FileSink", "Copy", Marshallers.Bytes, Marshallers.Bytes);
+    private static readonly Method<byte[], byte[]> Copy = BytesGrpcMethods.Method(MethodType.ClientStreaming, "/bench.FileSink/Copy");
 
     public static Command Create()
     {
@@ -351,20 +352,20 @@ internal static class FileSink
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var target = parse.GetValue(folder)!;
-            await using var host = await LoopbackHost.StartAsync(parse.GetValue(port), grpc: true, app => app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder()
-                .AddMethod(Copy, async (IAsyncStreamReader<ReadOnlyMemory<byte>> chunks, ServerCallContext context) =>
+            await using var host = await LoopbackHost.StartAsync(parse.GetValue(port), grpc: true, app => app.MapBytesGrpcService(methods => methods
+                .AddClientStreaming(Copy, async (chunks, context) =>
                 {
                     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     await using var file = new FileStream(Path.Combine(target, Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
                     while (await chunks.MoveNext(context.CancellationToken).ConfigureAwait(false))
                     {
-                        hash.AppendData(chunks.Current.Span);
+                        hash.AppendData(chunks.Current);
                         await file.WriteAsync(chunks.Current, context.CancellationToken).ConfigureAwait(false);
                     }
 
                     file.Flush(flushToDisk: true);
-                    return (ReadOnlyMemory<byte>)hash.GetHashAndReset();
-                }).Build())).ConfigureAwait(false);
+                    return hash.GetHashAndReset();
+                }))).ConfigureAwait(false);
             parse.InvocationConfiguration.Output.WriteLine($"{ReadyText} on {host.Address}");
             try
             {
@@ -381,7 +382,7 @@ internal static class FileSink
     /// <summary>Streams a file to the sink in 1 MiB messages; returns the SHA-256 the sink computed.</summary>
     public static async Task<byte[]> CopyAsync(GrpcChannel channel, string path, CancellationToken cancellationToken)
     {
-        using var call = channel.CallClientStreaming(Copy, new CallOptions(CancellationToken: cancellationToken));
+        using var call = channel.CreateCallInvoker().AsyncClientStreamingCall(Copy, host: null, new CallOptions(cancellationToken: cancellationToken));
         var buffer = new byte[1024 * 1024];
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
@@ -393,6 +394,6 @@ internal static class FileSink
         }
 
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-        return (await call.ResponseAsync.ConfigureAwait(false)).ToArray();
+        return await call.ResponseAsync.ConfigureAwait(false);
     }
 }

@@ -2,6 +2,8 @@
 using System.CommandLine;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Grpc;
+using Microsoft.AspNetCore.Builder;
+using Grpc.Core;
 
 namespace ExchangeBus.Cli.Bench;
 
@@ -13,8 +15,7 @@ namespace ExchangeBus.Cli.Bench;
 internal static class Forwarder
 {
     /// <summary>The method the benchmark's backend answers and each forwarder passes on.</summary>
-    public static readonly Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>> Echo =
-        new(MethodType.Unary, "bench.Backend", "Echo", Marshallers.Bytes, Marshallers.Bytes);
+    public static readonly Method<byte[], byte[]> Echo = BytesGrpcMethods.Method(MethodType.Unary, "/bench.Backend/Echo");
 
     public const string ReadyText = "forwarder ready";
 
@@ -29,15 +30,15 @@ internal static class Forwarder
         return command;
     }
 
-    /// <summary>A service answering <see cref="Echo"/> with <paramref name="handler"/>.</summary>
-    public static GrpcServiceDefinition Definition(UnaryServerMethod<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>> handler) =>
-        GrpcServiceDefinition.CreateBuilder().AddMethod(Echo, handler).Build();
+    /// <summary>Maps <see cref="Echo"/>, answered by <paramref name="handler"/>.</summary>
+    public static void MapEcho(WebApplication app, UnaryServerMethod<byte[], byte[]> handler) =>
+        app.MapBytesGrpcService(methods => methods.AddUnary(Echo, handler));
 
     private static async Task RunAsync(int port, Uri next, TextWriter output, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(next, new GrpcChannelOptions());
-        await using var host = await LoopbackHost.StartAsync(port, grpc: true, app => app.MapBusGrpc(Definition((request, context) =>
-            channel.UnaryAsync(Echo, request, new CallOptions(Deadline: context.Deadline, CancellationToken: context.CancellationToken))))).ConfigureAwait(false);
+        using var channel = BusChannel.Create(next, new BusChannelOptions());
+        await using var host = await LoopbackHost.StartAsync(port, grpc: true, app => MapEcho(app, (request, context) =>
+            channel.CreateCallInvoker().AsyncUnaryCall(Echo, host: null, new CallOptions(deadline: context.Deadline, cancellationToken: context.CancellationToken), request).ResponseAsync)).ConfigureAwait(false);
         output.WriteLine($"{ReadyText} on {host.Address}, next hop {next}");
         try
         {

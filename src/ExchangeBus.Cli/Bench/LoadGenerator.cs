@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Diagnostics;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 
 namespace ExchangeBus.Cli.Bench;
 

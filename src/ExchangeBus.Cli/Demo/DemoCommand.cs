@@ -6,11 +6,11 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -31,6 +31,9 @@ internal static class DemoCommand
     private const string DrivingLicence = Mot + "/driving-licence";
     private const string OneStop = Province + "/one-stop";
     private const string GetCitizen = CitizenRegistry + "/getCitizen/v1";
+
+    /// <summary>The citizen registry backend's own gRPC method, which the node forwards to.</summary>
+    private const string CitizenMethod = "/demo.CitizenRegistry/GetCitizen";
     private const string GetRecord = CitizenRegistry + "/getCriminalRecord/v1";
     private const string CheckLicence = DrivingLicence + "/checkLicence/v1";
 
@@ -63,8 +66,8 @@ internal static class DemoCommand
                 output.WriteLine($"      member {member} ({name}), subsystem {subsystem}");
             }
 
-            await admin.Admin(RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }).ConfigureAwait(false);
-            await admin.Admin(RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }).ConfigureAwait(false);
+            await new RegistryManagement.RegistryManagementClient(admin).AddGlobalGroupAsync(new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+            await new RegistryManagement.RegistryManagementClient(admin).SetGlobalGroupMemberAsync(new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             var anchorPath = registry.AnchorPath;
             output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
@@ -80,7 +83,7 @@ internal static class DemoCommand
                 var paths = new NodePaths(Path.Combine(root, code));
                 var status = await NodeEnrollment.InitAsync(paths, anchorPath, NodeId.Parse($"{member}/{code}"), $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      {member}/{code}: registration {status.RegistrationId[..8]}… {status.State}");
-                await admin.Admin(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }).ConfigureAwait(false);
+                await new RegistryManagement.RegistryManagementClient(admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
                 status = await NodeEnrollment.FetchAsync(paths, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      approved; certificates saved (configuration version {status.ConfigurationVersion})");
                 var settings = NodeSettings.Read(paths.Settings);
@@ -90,8 +93,8 @@ internal static class DemoCommand
                     {
                         Services =
                         [
-                            new ServiceSettings { Service = GetCitizen, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = "/demo.CitizenRegistry/GetCitizen" } },
-                            new ServiceSettings { Service = GetRecord, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = "/demo.CitizenRegistry/GetCitizen" } },
+                            new ServiceSettings { Service = GetCitizen, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = CitizenMethod } },
+                            new ServiceSettings { Service = GetRecord, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = CitizenMethod } },
                         ],
                         AccessRules = [new AccessRule { Service = GetCitizen, Subject = "group:VN/one-stop-shops" }, new AccessRule { Service = GetCitizen, Subject = DrivingLicence }],
                     },
@@ -121,8 +124,8 @@ internal static class DemoCommand
             }
 
             output.WriteLine("[4/7] Calls through the bus (signed, mutual TLS, logged on both nodes)");
-            using var province = GrpcChannel.ForAddress(new Uri(nodes[Province].LocalAddress), new GrpcChannelOptions());
-            using var transport = GrpcChannel.ForAddress(new Uri(nodes[Mot].LocalAddress), new GrpcChannelOptions());
+            using var province = BusChannel.Create(new Uri(nodes[Province].LocalAddress), new BusChannelOptions());
+            using var transport = BusChannel.Create(new Uri(nodes[Mot].LocalAddress), new BusChannelOptions());
             await ShowCallAsync(output, province, OneStop, GetCitizen, "079201000123", "one-stop shop asks the citizen registry for a citizen").ConfigureAwait(false);
             await ShowCallAsync(output, province, OneStop, CheckLicence, "079201000123", "one-stop shop asks the transport ministry about a driving licence").ConfigureAwait(false);
             await ShowCallAsync(output, transport, DrivingLicence, GetCitizen, "079201000456", "transport ministry checks a licence holder's identity").ConfigureAwait(false);
@@ -140,7 +143,7 @@ internal static class DemoCommand
                 output.WriteLine($"      {member}: {node.Context.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
             }
 
-            var audit = await admin.Admin(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest()).ConfigureAwait(false);
+            var audit = await new RegistryManagement.RegistryManagementClient(admin).VerifyAuditLogAsync(new VerifyAuditLogRequest(), Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             output.WriteLine($"      registry admin audit log: {audit.Entries} entries, chain {(audit.Valid ? "intact" : "BROKEN")}");
 
             if (keepRunning)
@@ -179,7 +182,7 @@ internal static class DemoCommand
         output.WriteLine($"      {story}:");
         try
         {
-            var reply = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+            var reply = await new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
             {
                 Client = client,
                 Service = service,
@@ -187,12 +190,12 @@ internal static class DemoCommand
                 SubjectId = subject,
                 Issue = "HS-2026-0001",
                 Payload = ByteString.CopyFromUtf8($"{{\"citizenId\":\"{subject}\"}}"),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30))).ConfigureAwait(false);
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync.ConfigureAwait(false);
             output.WriteLine($"        answered by {reply.ProviderNode}: {reply.Payload.ToStringUtf8()}");
         }
         catch (RpcException ex)
         {
-            output.WriteLine($"        refused: {ex.ErrorCode} ({ex.Status.Detail}) correlation id {ex.Status.CorrelationId}");
+            output.WriteLine($"        refused: {ex.ErrorCode} ({ex.Status.Detail}) correlation id {ex.CorrelationId}");
         }
     }
 
@@ -203,9 +206,8 @@ internal static class DemoCommand
         {
             if (grpc)
             {
-                var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "demo.CitizenRegistry", "GetCitizen", Marshallers.Bytes, Marshallers.Bytes);
-                app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, (ReadOnlyMemory<byte> request, ServerCallContext context) => Task.FromResult((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(
-                    $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))).Build());
+                app.MapBytesGrpcService(methods => methods.AddUnary(BytesGrpcMethods.Method(MethodType.Unary, CitizenMethod), (request, context) => Task.FromResult(Encoding.UTF8.GetBytes(
+                    $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))));
             }
             else
             {

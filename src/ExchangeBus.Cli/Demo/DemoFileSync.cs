@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
-using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
 using Google.Protobuf;
 
@@ -47,7 +49,7 @@ internal static class DemoFileSync
 
         // The recipient's system pulls what is waiting, checks each file against the sender's signed manifest, acknowledges.
         var received = 0;
-        using (var call = recipient.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = recipientSubsystem, IncludeContent = true }, new CallOptions(CancellationToken: cancellationToken)))
+        using (var call = new FilesClient(recipient).Receive(new ReceiveRequest { Recipient = recipientSubsystem, IncludeContent = true }, new CallOptions(cancellationToken: cancellationToken)))
         {
             var pending = new List<(ReceivedFile File, IncrementalHash Hash)>();
             while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -70,8 +72,7 @@ internal static class DemoFileSync
                 output.WriteLine($"      {recipientSubsystem} receives {file.Metadata.FileName} (dossier {file.Metadata.DossierId} v{file.Metadata.DossierVersion}) from {file.Metadata.Sender}: SHA-256 {(intact ? "matches the signed manifest" : "DOES NOT MATCH")}");
                 if (intact)
                 {
-                    await recipient.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = recipientSubsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId },
-                        new CallOptions(Deadline: DateTimeOffset.UtcNow + Patience, CancellationToken: cancellationToken)).ConfigureAwait(false);
+                    await new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = recipientSubsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                     received++;
                 }
             }
@@ -80,8 +81,7 @@ internal static class DemoFileSync
         var acknowledged = 0;
         foreach (var file in files)
         {
-            var status = await sender.UnaryAsync(FileMethods.Status, new StatusRequest { Client = senderSubsystem, FileId = file.Id },
-                new CallOptions(Deadline: DateTimeOffset.UtcNow + Patience, CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = file.Id }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             acknowledged += status.Recipients.Count(r => r.State == DeliveryState.Acknowledged);
         }
 
@@ -91,7 +91,7 @@ internal static class DemoFileSync
     private static async Task<SendResponse> SendAsync(
         GrpcChannel sender, string senderSubsystem, string recipient, string dossier, (string Id, string Name, string Type, byte[] Content) file, CancellationToken cancellationToken)
     {
-        using var call = sender.CallClientStreaming(FileMethods.Send, new CallOptions(CancellationToken: cancellationToken));
+        using var call = new FilesClient(sender).Send(new CallOptions(cancellationToken: cancellationToken));
         await call.RequestStream.WriteAsync(new SendRequest
         {
             Metadata = new FileMetadata
@@ -115,8 +115,7 @@ internal static class DemoFileSync
         var until = DateTimeOffset.UtcNow + Patience;
         while (true)
         {
-            var status = await sender.UnaryAsync(FileMethods.Status, new StatusRequest { Client = senderSubsystem, FileId = fileId },
-                new CallOptions(Deadline: DateTimeOffset.UtcNow + Patience, CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = fileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var state = status.Recipients[0];
             if (state.State is DeliveryState.Delivered or DeliveryState.Acknowledged or DeliveryState.Failed || DateTimeOffset.UtcNow > until)
             {

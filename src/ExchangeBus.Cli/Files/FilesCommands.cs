@@ -5,6 +5,9 @@ using System.Security.Cryptography;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
 using Google.Protobuf;
 
@@ -66,7 +69,7 @@ internal static class FilesCommands
             }
 
             using var channel = Channel(parse);
-            using var call = channel.CallClientStreaming(FileMethods.Send, new CallOptions(CancellationToken: cancellationToken));
+            using var call = new FilesClient(channel).Send(new CallOptions(cancellationToken: cancellationToken));
             await call.RequestStream.WriteAsync(new SendRequest
             {
                 Metadata = new FileMetadata
@@ -116,8 +119,7 @@ internal static class FilesCommands
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             using var channel = Channel(parse);
-            var status = await channel.UnaryAsync(FileMethods.Status, new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! },
-                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = await new FilesClient(channel).StatusAsync(new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(JsonOption))
             {
@@ -149,7 +151,7 @@ internal static class FilesCommands
             var folder = parse.GetValue(output)!;
             var subsystem = parse.GetValue(recipient)!;
             using var channel = Channel(parse);
-            using var call = channel.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = subsystem, IncludeContent = true, Follow = parse.GetValue(follow) }, new CallOptions(CancellationToken: cancellationToken));
+            using var call = new FilesClient(channel).Receive(new ReceiveRequest { Recipient = subsystem, IncludeContent = true, Follow = parse.GetValue(follow) }, new CallOptions(cancellationToken: cancellationToken));
             var text = parse.InvocationConfiguration.Output;
             var saved = 0;
             ReceivedFile? current = null;
@@ -268,8 +270,7 @@ internal static class FilesCommands
                 // interrupted later has lost nothing it was told about.
                 if (parse.GetValue(ack))
                 {
-                    await channel.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = subsystem, Sender = current.Metadata.Sender, FileId = current.Metadata.FileId },
-                        new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+                    await new FilesClient(channel).AcknowledgeAsync(new AcknowledgeRequest { Recipient = subsystem, Sender = current.Metadata.Sender, FileId = current.Metadata.FileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 }
 
                 text.WriteLine(parse.GetValue(JsonOption)
@@ -357,8 +358,7 @@ internal static class FilesCommands
                 request.PageSize = (uint)Math.Min(request.PageSize == 0 ? uint.MaxValue : request.PageSize, most - all.Files.Count);
             }
 
-            var page = await channel.UnaryAsync(FileMethods.List, request,
-                new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var page = await new FilesClient(channel).ListAsync(request, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             all.Files.Add(page.Files);
             all.NextPageToken = page.NextPageToken;
             if (page.NextPageToken.Length == 0 || all.Files.Count >= limit)
@@ -370,7 +370,7 @@ internal static class FilesCommands
         }
     }
 
-    private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(new Uri(parse.GetValue(NodeOption)!), new GrpcChannelOptions());
+    private static GrpcChannel Channel(ParseResult parse) => BusChannel.Create(new Uri(parse.GetValue(NodeOption)!), new BusChannelOptions());
 
     private static string Or(string text) => text.Length == 0 ? "-" : text;
 }

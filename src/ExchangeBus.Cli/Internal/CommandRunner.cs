@@ -2,6 +2,7 @@
 using System.CommandLine;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Registry;
 
 namespace ExchangeBus.Cli.Internal;
@@ -39,7 +40,7 @@ internal static class CommandRunner
         }
         catch (RpcException ex)
         {
-            var correlation = ex.Status.CorrelationId is { } id ? $" (correlation id {id})" : string.Empty;
+            var correlation = ex.CorrelationId is { } id ? $" (correlation id {id})" : string.Empty;
             error.WriteLine($"error {ex.ErrorCode ?? "Rpc." + ex.StatusCode}: {ex.Status.Detail}{correlation}");
         }
         catch (ExchangeBus.Node.NodeConfigurationException ex)

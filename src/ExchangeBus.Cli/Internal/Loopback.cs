@@ -5,6 +5,8 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Registry.Hosting;
@@ -28,8 +30,8 @@ internal static class Loopback
     /// </summary>
     public static int FreePort() => Core.LoopbackPort.PickFree();
 
-    public static Task<TResponse> Admin<TRequest, TResponse>(this GrpcChannel admin, Method<TRequest, TResponse> method, TRequest request) =>
-        admin.UnaryAsync(method, request, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));
+    /// <summary>An administrator's call to the registry: 30 s to answer.</summary>
+    public static CallOptions AdminCall() => new(deadline: DateTime.UtcNow.AddSeconds(30));
 }
 
 /// <summary>
@@ -76,7 +78,7 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 
         var server = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
         var admin = AdministratorChannel.Open(server.GrpcAddress, keysDirectory, TimeProvider.System);
-        await admin.Admin(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }).ConfigureAwait(false);
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
         var anchorPath = Path.Combine(root, "anchor.json");
         var anchor = ConfigurationAnchor.Create("VN", server.GrpcAddress, [server.Keys.ConfigurationSigning], [server.Keys.RootCertificate], DateTimeOffset.UtcNow);
         anchor.Write(anchorPath);
@@ -85,8 +87,8 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 
     public async Task AddMemberAsync(string member, string name, string subsystem)
     {
-        await Admin.Admin(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name }).ConfigureAwait(false);
-        await Admin.Admin(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem }).ConfigureAwait(false);
+        await new RegistryManagement.RegistryManagementClient(Admin).AddMemberAsync(new AddMemberRequest { Member = member, Name = name }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+        await new RegistryManagement.RegistryManagementClient(Admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = subsystem }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
     }
 
     /// <summary>

@@ -7,9 +7,9 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
@@ -290,8 +290,8 @@ internal static class NodeCommands
         {
             var body = parse.GetValue(payloadFile) is { } file ? await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)
                 : System.Text.Encoding.UTF8.GetBytes(parse.GetValue(payload) ?? string.Empty);
-            using var channel = GrpcChannel.ForAddress(new Uri(parse.GetValue(node)!), new GrpcChannelOptions());
-            var reply = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+            using var channel = BusChannel.Create(new Uri(parse.GetValue(node)!), new BusChannelOptions());
+            var reply = await new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
             {
                 Client = parse.GetValue(client)!,
                 Service = parse.GetValue(service)!,
@@ -299,7 +299,7 @@ internal static class NodeCommands
                 SubjectId = parse.GetValue(subject) ?? string.Empty,
                 Issue = parse.GetValue(issue) ?? string.Empty,
                 Payload = ByteString.CopyFrom(body),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {

@@ -5,8 +5,7 @@ using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
 using Google.Protobuf;
 
 namespace ExchangeBus.Cli.Registry;
@@ -50,13 +49,13 @@ internal static class AuditorCommands
             }
 
             using var channel = RegistryConnection.Open(parse);
-            var response = await channel.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod, new IssueAuditorCertificateRequest
+            var response = await new RegistryManagement.RegistryManagementClient(channel).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest
             {
                 Csr = ByteString.CopyFrom(parsed.Csr.Der.Span),
                 Member = memberId ?? string.Empty,
                 Name = parse.GetValue(name)!,
                 ValidityDays = parse.GetValue(days),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
             using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
             PemFiles.WriteCertificate(outPath, certificate, parse.GetValue(force));

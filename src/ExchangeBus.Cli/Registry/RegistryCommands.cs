@@ -4,9 +4,8 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Registry.Hosting;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
 using Serilog;
@@ -24,16 +23,16 @@ internal static class RegistryCommands
         registry.Subcommands.Add(CreateInit(timeProvider));
         registry.Subcommands.Add(CreateServe());
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
-            Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", RegistryGrpcServices.AddMemberClassMethod,
+            Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", (c, r, o) => c.AddMemberClassAsync(r, o),
                 [Arg("code")], [Opt("--description", "What the class is.")], (a, o) => new AddMemberClassRequest { Code = a[0], Description = o[0] ?? string.Empty }, PrintChange)));
         registry.Subcommands.Add(Group("member", "Members: ministries, provinces, agencies.",
-            Management<AddMemberRequest, ChangeResult>("add", "Add a member, e.g. VN/GOV/000.00.00.G01.", RegistryGrpcServices.AddMemberMethod,
+            Management<AddMemberRequest, ChangeResult>("add", "Add a member, e.g. VN/GOV/000.00.00.G01.", (c, r, o) => c.AddMemberAsync(r, o),
                 [Arg("member")], [Opt("--name", "The member's name.", required: true)], (a, o) => new AddMemberRequest { Member = a[0], Name = o[0]! }, PrintChange),
-            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a member: it leaves the global configuration.", RegistryGrpcServices.SetMemberEnabledMethod,
+            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a member: it leaves the global configuration.", (c, r, o) => c.SetMemberEnabledAsync(r, o),
                 [Arg("member")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = false }, PrintChange),
-            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a disabled member.", RegistryGrpcServices.SetMemberEnabledMethod,
+            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a disabled member.", (c, r, o) => c.SetMemberEnabledAsync(r, o),
                 [Arg("member")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = true }, PrintChange),
-            Management<ListMembersRequest, ListMembersResponse>("list", "List members and their subsystems.", RegistryGrpcServices.ListMembersMethod,
+            Management<ListMembersRequest, ListMembersResponse>("list", "List members and their subsystems.", (c, r, o) => c.ListMembersAsync(r, o),
                 [], [], (_, _) => new ListMembersRequest(), (o, r) =>
                 {
                     foreach (var m in r.Members)
@@ -46,14 +45,14 @@ internal static class RegistryCommands
                     }
                 })));
         registry.Subcommands.Add(Group("subsystem", "Subsystems: a member's information systems.",
-            Management<AddSubsystemRequest, ChangeResult>("add", "Add a subsystem, e.g. VN/GOV/000.00.00.G01/dossier.", RegistryGrpcServices.AddSubsystemMethod,
+            Management<AddSubsystemRequest, ChangeResult>("add", "Add a subsystem, e.g. VN/GOV/000.00.00.G01/dossier.", (c, r, o) => c.AddSubsystemAsync(r, o),
                 [Arg("subsystem")], [], (a, _) => new AddSubsystemRequest { Subsystem = a[0] }, PrintChange),
-            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a subsystem.", RegistryGrpcServices.SetSubsystemEnabledMethod,
+            Management<SetEnabledRequest, ChangeResult>("disable", "Disable a subsystem.", (c, r, o) => c.SetSubsystemEnabledAsync(r, o),
                 [Arg("subsystem")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = false }, PrintChange),
-            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a subsystem.", RegistryGrpcServices.SetSubsystemEnabledMethod,
+            Management<SetEnabledRequest, ChangeResult>("enable", "Enable a subsystem.", (c, r, o) => c.SetSubsystemEnabledAsync(r, o),
                 [Arg("subsystem")], [], (a, _) => new SetEnabledRequest { Id = a[0], Enabled = true }, PrintChange)));
         registry.Subcommands.Add(Group("node", "Nodes (security servers) and their registrations.",
-            Management<ListNodesRequest, ListNodesResponse>("list", "List registered nodes.", RegistryGrpcServices.ListNodesMethod,
+            Management<ListNodesRequest, ListNodesResponse>("list", "List registered nodes.", (c, r, o) => c.ListNodesAsync(r, o),
                 [], [], (_, _) => new ListNodesRequest(), (o, r) =>
                 {
                     foreach (var n in r.Nodes)
@@ -61,7 +60,7 @@ internal static class RegistryCommands
                         o.WriteLine($"{n.Node}  {n.Address}  auth sha256 {Convert.ToHexString(n.AuthCertificateSha256.Span)}");
                     }
                 }),
-            Management<ListRegistrationsRequest, ListRegistrationsResponse>("registrations", "List registration requests (--pending for those awaiting a decision).", RegistryGrpcServices.ListRegistrationsMethod,
+            Management<ListRegistrationsRequest, ListRegistrationsResponse>("registrations", "List registration requests (--pending for those awaiting a decision).", (c, r, o) => c.ListRegistrationsAsync(r, o),
                 [], [Flag("--pending", "Only pending ones.")], (_, o) => o[0] is not null ? new ListRegistrationsRequest { States = { RegistrationState.Pending } } : new ListRegistrationsRequest(), (o, r) =>
                 {
                     foreach (var g in r.Registrations)
@@ -69,19 +68,19 @@ internal static class RegistryCommands
                         o.WriteLine($"{g.RegistrationId}  {g.State,-30} {g.Member}/{g.NodeCode}  {g.Address}  {g.SubmittedAt.ToDateTimeOffset():u}  {g.Reason}");
                     }
                 }),
-            Management<DecideRegistrationRequest, RegistrationStatus>("approve", "Approve a registration: issue the node's certificates and list it.", RegistryGrpcServices.ApproveRegistrationMethod,
+            Management<DecideRegistrationRequest, RegistrationStatus>("approve", "Approve a registration: issue the node's certificates and list it.", (c, r, o) => c.ApproveRegistrationAsync(r, o),
                 [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).")], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0] ?? string.Empty }, PrintRegistration),
-            Management<DecideRegistrationRequest, RegistrationStatus>("refuse", "Refuse a registration.", RegistryGrpcServices.RefuseRegistrationMethod,
+            Management<DecideRegistrationRequest, RegistrationStatus>("refuse", "Refuse a registration.", (c, r, o) => c.RefuseRegistrationAsync(r, o),
                 [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).", required: true)], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0]! }, PrintRegistration)));
         registry.Subcommands.Add(Group("group", "Global groups (e.g. all provincial one-stop shops).",
-            Management<AddGlobalGroupRequest, ChangeResult>("add", "Add a global group, e.g. VN/one-stop-shops.", RegistryGrpcServices.AddGlobalGroupMethod,
+            Management<AddGlobalGroupRequest, ChangeResult>("add", "Add a global group, e.g. VN/one-stop-shops.", (c, r, o) => c.AddGlobalGroupAsync(r, o),
                 [Arg("group")], [Opt("--description", "What the group is.")], (a, o) => new AddGlobalGroupRequest { Group = a[0], Description = o[0] ?? string.Empty }, PrintChange),
-            Management<SetGlobalGroupMemberRequest, ChangeResult>("add-member", "Add a member or subsystem to a group.", RegistryGrpcServices.SetGlobalGroupMemberMethod,
+            Management<SetGlobalGroupMemberRequest, ChangeResult>("add-member", "Add a member or subsystem to a group.", (c, r, o) => c.SetGlobalGroupMemberAsync(r, o),
                 [Arg("group"), Arg("member")], [], (a, _) => new SetGlobalGroupMemberRequest { Group = a[0], Member = a[1], Present = true }, PrintChange),
-            Management<SetGlobalGroupMemberRequest, ChangeResult>("remove-member", "Remove a member or subsystem from a group.", RegistryGrpcServices.SetGlobalGroupMemberMethod,
+            Management<SetGlobalGroupMemberRequest, ChangeResult>("remove-member", "Remove a member or subsystem from a group.", (c, r, o) => c.SetGlobalGroupMemberAsync(r, o),
                 [Arg("group"), Arg("member")], [], (a, _) => new SetGlobalGroupMemberRequest { Group = a[0], Member = a[1], Present = false }, PrintChange)));
         registry.Subcommands.Add(Group("cert", "Certificates the registry issued.",
-            Management<ListCertificatesRequest, ListCertificatesResponse>("list", "List issued certificates and their status.", RegistryGrpcServices.ListCertificatesMethod,
+            Management<ListCertificatesRequest, ListCertificatesResponse>("list", "List issued certificates and their status.", (c, r, o) => c.ListCertificatesAsync(r, o),
                 [], [], (_, _) => new ListCertificatesRequest(), (o, r) =>
                 {
                     foreach (var c in r.Certificates)
@@ -89,10 +88,10 @@ internal static class RegistryCommands
                         o.WriteLine($"{c.SerialNumber}  {c.Profile,-18} {(c.Revoked ? "REVOKED " + c.RevocationReason : "good")}  {c.Subject}");
                     }
                 }),
-            Management<RevokeCertificateRequest, ChangeResult>("revoke", "Revoke a certificate by serial number; OCSP answers revoked at once.", RegistryGrpcServices.RevokeCertificateMethod,
+            Management<RevokeCertificateRequest, ChangeResult>("revoke", "Revoke a certificate by serial number; OCSP answers revoked at once.", (c, r, o) => c.RevokeCertificateAsync(r, o),
                 [Arg("serial")], [Opt("--reason", "RFC 5280 reason, e.g. keyCompromise (default unspecified).")], (a, o) => new RevokeCertificateRequest { SerialNumber = a[0], Reason = o[0] ?? string.Empty }, PrintChange)));
         var auditLog = Group("audit-log", "The admin audit log: every change, accepted or refused.",
-            Management<QueryAuditLogRequest, QueryAuditLogResponse>("query", "Show entries.", RegistryGrpcServices.QueryAuditLogMethod,
+            Management<QueryAuditLogRequest, QueryAuditLogResponse>("query", "Show entries.", (c, r, o) => c.QueryAuditLogAsync(r, o),
                 [], [Opt("--after", "Only entries after this sequence number."), Opt("--limit", "At most this many (default 100)."), Opt("--actor", "Only this actor."), Opt("--action", "Only this action.")],
                 (_, o) => new QueryAuditLogRequest
                 {
@@ -108,7 +107,7 @@ internal static class RegistryCommands
                         o.WriteLine($"{e.Sequence,6}  {e.At.ToDateTimeOffset():u}  {(e.Accepted ? "accepted" : "REFUSED ")}  {e.Action,-24} {e.Actor}  {e.ErrorCode}  {e.After}");
                     }
                 }),
-            Management<VerifyAuditLogRequest, VerifyAuditLogResponse>("verify", "Recompute the hash chain of the whole log.", RegistryGrpcServices.VerifyAuditLogMethod,
+            Management<VerifyAuditLogRequest, VerifyAuditLogResponse>("verify", "Recompute the hash chain of the whole log.", (c, r, o) => c.VerifyAuditLogAsync(r, o),
                 [], [], (_, _) => new VerifyAuditLogRequest(), (o, r) =>
                     o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
         registry.Subcommands.Add(auditLog);
@@ -261,7 +260,7 @@ internal static class RegistryCommands
     private static Command Management<TRequest, TResponse>(
         string name,
         string description,
-        Method<TRequest, TResponse> method,
+        Func<RegistryManagement.RegistryManagementClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method,
         string[] arguments,
         OptionSpec[] options,
         Func<string[], string?[], TRequest> build,
@@ -291,8 +290,7 @@ internal static class RegistryCommands
                 ? (parse.GetValue(flag) ? "true" : null)
                 : parse.GetValue((Option<string?>)o)).ToArray();
             using var channel = RegistryConnection.Open(parse);
-            var response = await channel.UnaryAsync(method, build(values, optionValues), new CallOptions(
-                Deadline: DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var response = await method(new RegistryManagement.RegistryManagementClient(channel), build(values, optionValues), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(RegistryConnection.JsonOption))
             {

@@ -3,7 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;

@@ -246,7 +246,7 @@ public static class AuditQueries
 {
     /// <summary>Every record matching <paramref name="query"/>, following the page tokens to the end.</summary>
     public static async IAsyncEnumerable<RecordSummary> ReadAllAsync(
-        Grpc.GrpcChannel channel, QueryRequest query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        global::Grpc.Net.Client.GrpcChannel channel, QueryRequest query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(query);
@@ -254,7 +254,7 @@ public static class AuditQueries
         page.PageSize = page.PageSize == 0 ? (uint)MessageLogQuery.MaxPageSize : page.PageSize;
         while (true)
         {
-            var response = await channel.UnaryAsync(AuditMethods.Query, page, new Grpc.CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken)).ConfigureAwait(false);
+            var response = await new AuditService.AuditServiceClient(channel).QueryAsync(page, new global::Grpc.Core.CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             foreach (var record in response.Records)
             {
                 yield return record;

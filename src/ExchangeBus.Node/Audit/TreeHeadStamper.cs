@@ -6,11 +6,12 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -65,11 +66,10 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
         _time = time;
         _logger = logger;
         _stampedSize = log.Reader.LatestTreeHead()?.TreeSize ?? 0;
-        _registry = GrpcChannel.ForAddress(new Uri(anchor.RegistryAddress), new GrpcChannelOptions
+        _registry = BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, time),
             ClientCertificate = keys.Authentication,
-            TimeProvider = time,
         });
     }
 
@@ -217,8 +217,7 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
 
             try
             {
-                await _registry.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, request,
-                    new CallOptions(Deadline: _time.GetUtcNow().AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+                await new RegistryService.RegistryServiceClient(_registry).SubmitTreeHeadAsync(request, new CallOptions(deadline: (_time.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             }
             catch (RpcException ex)
             {

@@ -2,6 +2,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
 
 namespace ExchangeBus.Node.Backends;
@@ -46,22 +48,22 @@ public sealed class BackendInvoker : IDisposable
 
     private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var channel = _grpc.GetOrAdd(backend.Address, address => GrpcChannel.ForAddress(new Uri(address), new GrpcChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
-        var path = backend.Method!;
-        var slash = path.LastIndexOf('/');
-        var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(
-            MethodType.Unary, path[1..slash], path[(slash + 1)..], Marshallers.Bytes, Marshallers.Bytes);
-        var headers = new Metadata()
-            .Add("x-xbus-message-id", call.MessageId)
-            .Add("x-xbus-client", call.Client)
-            .Add("x-xbus-service", call.Service);
+        var channel = _grpc.GetOrAdd(backend.Address, address => BusChannel.Create(new Uri(address), new BusChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
+        var method = BytesGrpcMethods.Method(MethodType.Unary, backend.Method!);
+        var headers = new Metadata
+        {
+            { "x-xbus-message-id", call.MessageId },
+            { "x-xbus-client", call.Client },
+            { "x-xbus-service", call.Service },
+        };
         AddOptional(headers, "x-xbus-user-id", call.UserId);
         AddOptional(headers, "x-xbus-subject-id", call.SubjectId);
         AddOptional(headers, "x-xbus-issue", call.Issue);
         try
         {
-            var reply = await channel.UnaryAsync(method, call.Payload, new CallOptions(headers, deadline, cancellationToken)).ConfigureAwait(false);
-            return new BackendReply(reply.ToArray(), new Dictionary<string, string>());
+            var reply = await channel.CreateCallInvoker().AsyncUnaryCall(method, host: null, new CallOptions(headers, deadline.UtcDateTime, cancellationToken), call.Payload.ToArray())
+                .ResponseAsync.ConfigureAwait(false);
+            return new BackendReply(reply, new Dictionary<string, string>());
         }
         catch (RpcException ex)
         {
@@ -121,11 +123,15 @@ public sealed class BackendInvoker : IDisposable
 
     private static void AddOptional(Metadata headers, string key, string value)
     {
-        if (!string.IsNullOrEmpty(value) && Metadata.IsPrintableAscii(value))
+        if (!string.IsNullOrEmpty(value) && IsPrintableAscii(value))
         {
             headers.Add(key, value);
         }
     }
+
+    // An ASCII metadata value is printable ASCII (gRPC over HTTP/2); a name in another script goes
+    // to HTTP backends (URL-encoded) but not into gRPC metadata.
+    private static bool IsPrintableAscii(string value) => value.All(c => c is >= ' ' and <= '~');
 
     private static void AddOptional(HttpRequestMessage request, string name, string value)
     {

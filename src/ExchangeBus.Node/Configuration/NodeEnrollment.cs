@@ -6,8 +6,9 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Registration;
 
 namespace ExchangeBus.Node.Configuration;
@@ -44,10 +45,7 @@ public static class NodeEnrollment
         PemFiles.WritePrivateKey(paths.SigningKey, signingKey);
 
         using var channel = RegistryChannel(anchor, timeProvider);
-        var status = await channel.UnaryAsync(
-            RegistryGrpcServices.SubmitRegistrationMethod,
-            NodeRegistration.Create(node, address, authKey, signingKey),
-            new CallOptions(Deadline: timeProvider.GetUtcNow().AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+        var status = await new RegistryService.RegistryServiceClient(channel).SubmitRegistrationAsync(NodeRegistration.Create(node, address, authKey, signingKey), new CallOptions(deadline: (timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
         new NodeSettings { Node = node.ToString(), Address = address, RegistrationId = status.RegistrationId }.Write(paths.Settings);
         if (status.State == RegistrationState.Approved)
@@ -65,10 +63,7 @@ public static class NodeEnrollment
         var settings = NodeSettings.Read(paths.Settings);
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
         using var channel = RegistryChannel(anchor, timeProvider);
-        var status = await channel.UnaryAsync(
-            RegistryGrpcServices.GetRegistrationMethod,
-            new GetRegistrationRequest { RegistrationId = settings.RegistrationId },
-            new CallOptions(Deadline: timeProvider.GetUtcNow().AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+        var status = await new RegistryService.RegistryServiceClient(channel).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = settings.RegistrationId }, new CallOptions(deadline: (timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
         if (status.State == RegistrationState.Approved && !NodeKeys.CertificatesPresent(paths))
         {
             SaveCertificates(paths, status);
@@ -99,9 +94,8 @@ public static class NodeEnrollment
     }
 
     private static GrpcChannel RegistryChannel(ConfigurationAnchor anchor, TimeProvider timeProvider) =>
-        GrpcChannel.ForAddress(new Uri(anchor.RegistryAddress), new GrpcChannelOptions
+        BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, timeProvider),
-            TimeProvider = timeProvider,
         });
 }

@@ -6,6 +6,8 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
@@ -169,7 +171,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             try
             {
                 var channel = node.Peers.For(provider, view);
-                var response = await channel.UnaryAsync(NodeMethods.Deliver, envelope, new CallOptions(Deadline: deadline, CancellationToken: cancellationToken)).ConfigureAwait(false);
+                var response = await new ExchangeClient(channel).DeliverAsync(envelope, new CallOptions(deadline: (deadline).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 return (response, provider);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && ex.ErrorCode is null)

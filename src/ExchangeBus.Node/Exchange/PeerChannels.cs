@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Internal;
@@ -40,12 +41,11 @@ public sealed class PeerChannels(NodeKeys keys, TimeProvider timeProvider) : IDi
                 }
             }
 
-            return GrpcChannel.ForAddress(new Uri($"https://{node.Address}"), new GrpcChannelOptions
+            return BusChannel.Create(new Uri($"https://{node.Address}"), new BusChannelOptions
             {
                 ServerTrust = new CertificateTrust(view.TrustedCertificateAuthorities, timeProvider),
                 ClientCertificate = keys.Authentication,
                 ServerCertificateCheck = certificate => CryptographicOperations.FixedTimeEquals(SHA256.HashData(certificate.RawData), expected),
-                TimeProvider = timeProvider,
                 MaxReceiveMessageSize = NodeLimits.MaxMessageBytes,
                 MaxSendMessageSize = NodeLimits.MaxMessageBytes,
             });

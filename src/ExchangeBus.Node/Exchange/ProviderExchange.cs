@@ -7,6 +7,7 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
@@ -24,7 +25,7 @@ namespace ExchangeBus.Node.Exchange;
 /// is logged, the backend called with a deadline, the response signed (its header binding the
 /// request's hash), logged, and returned. Refusals of authentic requests are logged too.
 /// </summary>
-public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderExchange> logger)
+public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
 {
     /// <summary>How old a request may be; older ones are refused, which bounds what replay checks must remember.</summary>
     public static readonly TimeSpan MaxMessageAge = TimeSpan.FromMinutes(10);
@@ -37,13 +38,10 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
 
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
-    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(NodeMethods.Deliver, DeliverAsync)
-        .Build();
-
-    private async Task<SignedEnvelope> DeliverAsync(SignedEnvelope envelope, ServerCallContext context)
+    public override async Task<SignedEnvelope> Deliver(SignedEnvelope request, ServerCallContext context)
     {
-        var correlationId = context.HttpContext.TraceIdentifier;
+        var envelope = request;
+        var correlationId = context.CorrelationId;
         var started = Stopwatch.GetTimestamp();
         var service = "unknown";
         try
@@ -190,7 +188,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
     private DateTimeOffset Deadline(ServerCallContext context, ServiceSettings settings)
     {
         var own = node.TimeProvider.GetUtcNow().AddMilliseconds(settings.Backend.TimeoutMilliseconds);
-        return context.Deadline is { } caller && caller < own ? caller : own;
+        return context.ClientDeadline is { } caller && caller < own ? caller : own;
     }
 
     private (SignedEnvelope Envelope, MessageHeader Header) Sign(MessageHeader request, byte[] requestToBeSigned, BackendReply reply)

@@ -5,6 +5,8 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
@@ -268,8 +270,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                     return (await PushFromAsync(channel, manifest, sent, 0, stopping).ConfigureAwait(false), 0);
                 }
 
-                var offer = await channel.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest },
-                    new CallOptions(Deadline: _node.TimeProvider.GetUtcNow() + OfferDeadline, CancellationToken: stopping)).ConfigureAwait(false);
+                var offer = await new FileTransfer.FileTransferClient(channel).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (_node.TimeProvider.GetUtcNow() + OfferDeadline).UtcDateTime, cancellationToken: stopping)).ResponseAsync.ConfigureAwait(false);
                 if (offer.Complete)
                 {
                     return (offer.Receipt, (long)offer.Offset);
@@ -290,7 +291,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     private async Task<SignedEnvelope> PushFromAsync(GrpcChannel channel, SignedEnvelope manifest, SentFile sent, long offset, CancellationToken stopping)
     {
         var file = sent.Description;
-        using var call = channel.CallClientStreaming(FileMethods.Push, new CallOptions(CancellationToken: stopping));
+        using var call = new FileTransfer.FileTransferClient(channel).Push(new CallOptions(cancellationToken: stopping));
         var buffer = ArrayPool<byte>.Shared.Rent(file.ChunkBytes);
         try
         {
@@ -380,8 +381,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             manifest.SignerOcspResponse = ByteString.CopyFrom(_node.OwnStatus.Current());
             foreach (var target in view.NodesOf(SubsystemId.Parse(entry.Recipient).Member))
             {
-                var offer = await _node.Peers.For(target, view).UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest },
-                    new CallOptions(Deadline: _node.TimeProvider.GetUtcNow() + deadline, CancellationToken: cancellationToken)).ConfigureAwait(false);
+                var offer = await new FileTransfer.FileTransferClient(_node.Peers.For(target, view)).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (_node.TimeProvider.GetUtcNow() + deadline).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 if (offer is { Complete: true, Acknowledged: true })
                 {
                     var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };

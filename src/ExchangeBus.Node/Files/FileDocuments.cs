@@ -5,7 +5,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Signing;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

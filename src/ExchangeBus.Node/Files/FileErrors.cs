@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
+using Grpc.Core;
 
 namespace ExchangeBus.Node.Files;
 
@@ -104,16 +105,16 @@ internal static class FileCalls
         }
         catch (NodeException ex)
         {
-            logRefusal(ex.Code, context.HttpContext.TraceIdentifier);
-            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+            logRefusal(ex.Code, context.CorrelationId);
+            throw ex.ToRpc(context.CorrelationId);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex) when (FilesDatabase.IsFull(ex))
         {
             // files.db met a full disk: its transaction rolled back, and the caller's answer is the
             // one a full disk gets anywhere else (transient), not an internal error.
-            logRefusal(FileErrors.InsufficientStorage, context.HttpContext.TraceIdentifier);
+            logRefusal(FileErrors.InsufficientStorage, context.CorrelationId);
             throw new NodeException(StatusCode.ResourceExhausted, FileErrors.InsufficientStorage, "The node's disk is full; try again later.")
-                .ToRpc(context.HttpContext.TraceIdentifier);
+                .ToRpc(context.CorrelationId);
         }
     }
 }

@@ -7,6 +7,7 @@ using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
@@ -25,7 +26,7 @@ namespace ExchangeBus.Node.Files;
 /// file to the manifest's SHA-256, before it leaves <c>incoming/</c>. It also sweeps away part
 /// files their senders gave up on.
 /// </summary>
-public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogger<FileReceiver> logger) : IAsyncDisposable
+public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogger<FileReceiver> logger) : Contracts.Files.V1.FileTransfer.FileTransferBase, IAsyncDisposable
 {
     // Part files in use: by a push, an offer completing a delivery, or the stale-part sweep.
     private readonly ConcurrentDictionary<string, byte> _pushing = new(StringComparer.Ordinal);
@@ -35,10 +36,11 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     /// <summary>A manifest that passed every check.</summary>
     private sealed record CheckedManifest(MessageHeader Header, byte[] ToBeSigned, FileDescription File, SubsystemId Recipient, byte[] ChunkListHash, NodeId Peer);
 
-    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(FileMethods.Offer, (request, context) => Guarded(context, () => OfferAsync(request, context)))
-        .AddMethod(FileMethods.Push, (requests, context) => Guarded(context, () => PushAsync(requests, context)))
-        .Build();
+    public override Task<OfferResponse> Offer(OfferRequest request, ServerCallContext context) =>
+        Guarded(context, () => OfferAsync(request, context));
+
+    public override Task<SignedEnvelope> Push(IAsyncStreamReader<PushRequest> requestStream, ServerCallContext context) =>
+        Guarded(context, () => PushAsync(requestStream, context));
 
     /// <summary>Deletes stale part files now (what a crash or a sender that gave up left), then every sweep interval.</summary>
     public void Start()
@@ -142,7 +144,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
                     return Delivered(meanwhile, file);
                 }
 
-                var receipt = await DeliverAsync(manifest, request.Manifest, resumed: false, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+                var receipt = await DeliverAsync(manifest, request.Manifest, resumed: false, context.CorrelationId).ConfigureAwait(false);
                 FileStore.DeleteQuietly(partPath);
                 return new OfferResponse { Offset = (ulong)file.Size, Complete = true, Receipt = receipt };
             }
@@ -220,7 +222,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
 
         var start = requests.Current.Start;
         var manifest = Check(start.Manifest, context);
-        var correlationId = context.HttpContext.TraceIdentifier;
+        var correlationId = context.CorrelationId;
         try
         {
             return await ReceiveAsync(requests, start, manifest, correlationId, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Buffers.Text;
 using System.Text;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 
 namespace ExchangeBus.Node.Files;
 

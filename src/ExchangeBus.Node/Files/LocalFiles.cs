@@ -5,6 +5,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.Hosting;
@@ -18,7 +19,7 @@ namespace ExchangeBus.Node.Files;
 /// File sync for the node's own systems, on the local listener: each call acts as a subsystem
 /// registered on this node, authenticated as for exchanges (<see cref="ClientExchange.Authenticate"/>).
 /// </summary>
-public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger<LocalFiles> logger)
+public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger<LocalFiles> logger) : Contracts.Files.V1.Files.FilesBase
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private const int DefaultListPage = 1_000;
@@ -26,17 +27,24 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     private const int ReceivePage = 64;
     private static readonly TimeSpan StatusRefreshDeadline = TimeSpan.FromSeconds(5);
 
-    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(FileMethods.Send, (requests, context) => Guarded(context, () => SendAsync(requests, context)))
-        .AddMethod(FileMethods.Status, (request, context) => Guarded(context, () => StatusAsync(request, context)))
-        .AddMethod(FileMethods.Receive, (request, responses, context) => Guarded(context, async () =>
+    public override Task<SendResponse> Send(IAsyncStreamReader<SendRequest> requestStream, ServerCallContext context) =>
+        Guarded(context, () => SendAsync(requestStream, context));
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) =>
+        Guarded(context, () => StatusAsync(request, context));
+
+    public override Task Receive(ReceiveRequest request, IServerStreamWriter<ReceiveResponse> responseStream, ServerCallContext context) =>
+        Guarded(context, async () =>
         {
-            await ReceiveAsync(request, responses, context).ConfigureAwait(false);
+            await ReceiveAsync(request, responseStream, context).ConfigureAwait(false);
             return true;
-        }))
-        .AddMethod(FileMethods.Acknowledge, (request, context) => Guarded(context, () => AcknowledgeAsync(request, context)))
-        .AddMethod(FileMethods.List, (request, context) => Guarded(context, () => Task.FromResult(List(request, context))))
-        .Build();
+        });
+
+    public override Task<AcknowledgeResponse> Acknowledge(AcknowledgeRequest request, ServerCallContext context) =>
+        Guarded(context, () => AcknowledgeAsync(request, context));
+
+    public override Task<ListResponse> List(ListRequest request, ServerCallContext context) =>
+        Guarded(context, () => Task.FromResult(ListPage(request, context)));
 
     private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
         FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));
@@ -93,7 +101,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             return new SendResponse { Acceptance = SignedEnvelope.Parser.ParseFrom(existing.Acceptance), Created = false };
         }
 
-        var correlationId = context.HttpContext.TraceIdentifier;
+        var correlationId = context.CorrelationId;
         var now = node.TimeProvider.GetUtcNow();
         var (acceptanceHeader, acceptance) = FileDocuments.Acceptance(node, file, recipients);
         var manifests = recipients.Select(r => (Recipient: r, Manifest: FileDocuments.Manifest(node, file, SubsystemId.Parse(r), chunkHashes))).ToList();
@@ -288,7 +296,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         await using var content = includeContent ? TryOpenContent(entry) : null;
         if (content is null && (includeContent || !files.Store.Has(entry.Description.Sha256)))
         {
-            await FailLostAsync(entry, context.HttpContext.TraceIdentifier).ConfigureAwait(false);
+            await FailLostAsync(entry, context.CorrelationId).ConfigureAwait(false);
             return false;
         }
 
@@ -356,7 +364,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         if (entry.State != DeliveryState.Acknowledged)
         {
             await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow(), FileRecords.State(
-                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.HttpContext.TraceIdentifier))
+                entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.CorrelationId))
                 .ConfigureAwait(false);
         }
 
@@ -369,7 +377,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     /// began exactly once. One row more than the page is read, so a page ends with a token only
     /// when something follows it.
     /// </summary>
-    private ListResponse List(ListRequest request, ServerCallContext context)
+    private ListResponse ListPage(ListRequest request, ServerCallContext context)
     {
         var client = Authenticate(request.Client, context).ToString();
         var dossier = request.DossierId.Length == 0 ? null : request.DossierId;

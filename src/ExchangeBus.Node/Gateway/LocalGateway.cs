@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Hosting;
 
@@ -13,20 +14,20 @@ namespace ExchangeBus.Node.Gateway;
 /// The metaservices listMethods and allowedMethods are answered by the provider's node itself,
 /// through the same signed and logged exchange as any call.
 /// </summary>
-public sealed class LocalGateway(NodeContext node, ClientExchange exchange)
+public sealed class LocalGateway(NodeContext node, ClientExchange exchange) : Contracts.Node.V1.LocalGateway.LocalGatewayBase
 {
-    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(NodeMethods.Call, (request, context) =>
-            exchange.CallAsync(request, Caller(context), context.Deadline, context.HttpContext.TraceIdentifier, context.CancellationToken))
-        .AddMethod(NodeMethods.ListClients, ListClientsAsync)
-        .AddMethod(NodeMethods.ListMethods, (request, context) => MetaserviceAsync(request.Provider, request.Client, ProviderExchange.ListMethodsService, context))
-        .AddMethod(NodeMethods.AllowedMethods, async (request, context) => new AllowedMethodsResponse
-        {
-            Services = { (await MetaserviceAsync(request.Provider, request.Client, ProviderExchange.AllowedMethodsService, context).ConfigureAwait(false)).Services },
-        })
-        .Build();
+    public override Task<CallResponse> Call(CallRequest request, ServerCallContext context) =>
+        exchange.CallAsync(request, Caller(context), context.ClientDeadline, context.CorrelationId, context.CancellationToken);
 
-    private Task<ListClientsResponse> ListClientsAsync(ListClientsRequest request, ServerCallContext context)
+    public override Task<ListMethodsResponse> ListMethods(ListMethodsRequest request, ServerCallContext context) =>
+        MetaserviceAsync(request.Provider, request.Client, ProviderExchange.ListMethodsService, context);
+
+    public override async Task<AllowedMethodsResponse> AllowedMethods(AllowedMethodsRequest request, ServerCallContext context) => new()
+    {
+        Services = { (await MetaserviceAsync(request.Provider, request.Client, ProviderExchange.AllowedMethodsService, context).ConfigureAwait(false)).Services },
+    };
+
+    public override Task<ListClientsResponse> ListClients(ListClientsRequest request, ServerCallContext context)
     {
         GlobalConfigurationViewGuard(context, out var view);
         var response = new ListClientsResponse();
@@ -46,7 +47,7 @@ public sealed class LocalGateway(NodeContext node, ClientExchange exchange)
     {
         var reply = await exchange.CallAsync(
             new CallRequest { Service = $"{provider}/{code}", Client = client },
-            Caller(context), context.Deadline, context.HttpContext.TraceIdentifier, context.CancellationToken).ConfigureAwait(false);
+            Caller(context), context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
         return ListMethodsResponse.Parser.ParseFrom(reply.Payload);
     }
 
@@ -58,7 +59,7 @@ public sealed class LocalGateway(NodeContext node, ClientExchange exchange)
         }
         catch (NodeException ex)
         {
-            throw ex.ToRpc(context.HttpContext.TraceIdentifier);
+            throw ex.ToRpc(context.CorrelationId);
         }
     }
 

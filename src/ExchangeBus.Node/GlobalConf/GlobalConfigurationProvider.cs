@@ -4,9 +4,10 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.GlobalConf;
@@ -36,10 +37,9 @@ public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
         _paths = paths;
         _timeProvider = timeProvider;
         _logger = logger;
-        _registry = GrpcChannel.ForAddress(new Uri(anchor.RegistryAddress), new GrpcChannelOptions
+        _registry = BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, timeProvider),
-            TimeProvider = timeProvider,
         });
         LoadCache();
     }
@@ -77,10 +77,7 @@ public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
         var installed = _latest;
-        var answer = await _registry.UnaryAsync(
-            RegistryGrpcServices.GetGlobalConfigurationMethod,
-            new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 },
-            new CallOptions(Deadline: _timeProvider.GetUtcNow().AddSeconds(30), CancellationToken: cancellationToken)).ConfigureAwait(false);
+        var answer = await new RegistryService.RegistryServiceClient(_registry).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 }, new CallOptions(deadline: (_timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
         if (answer.NotModified || answer.Configuration is null)
         {
             return false;

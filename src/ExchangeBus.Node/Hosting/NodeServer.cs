@@ -5,7 +5,7 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Health;
+using Grpc.Core;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Backends;
@@ -16,7 +16,6 @@ using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
-using Grpc.Health.V1;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -188,7 +187,14 @@ public sealed class NodeServer : IAsyncDisposable
         var files = FileSync.Open(context, paths, options.Files, loggerFactory);
         await files.RecoverLogAsync().ConfigureAwait(false);
         var peerTrust = new PeerTrustSource(configuration, time);
-        var peer = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
+        var ready = new ConfigurationInDate(configuration, time);
+        var peer = BuildHost(logging, time, options.ShutdownTimeout, ready, services =>
+        {
+            services.AddSingleton(context);
+            services.AddSingleton<ProviderExchange>();
+            services.AddSingleton<NodeAuditService>();
+            services.AddSingleton(files.Receiver);
+        }, kestrel =>
         {
             options.PeerLimits.ApplyTo(kestrel);
             kestrel.Listen(ParseEndpoint(options.PeerListen), listen => listen.UseBusGrpc(new ServerTlsOptions
@@ -198,12 +204,20 @@ public sealed class NodeServer : IAsyncDisposable
                 HandshakeTimeout = options.PeerLimits.HandshakeTimeout,
             }, options.PeerLimits));
         });
-        peer.MapBusGrpc(
-            new ProviderExchange(context, peer.Services.GetRequiredService<ILogger<ProviderExchange>>()).Definition(),
-            new AuditService(context, peer.Services.GetRequiredService<ILogger<AuditService>>()).Definition(),
-            files.Receiver.Definition());
+        // No reflection here: a peer node has nothing to discover, and a stranger is refused at TLS.
+        peer.MapBusGrpc(reflection: false);
+        peer.MapGrpcService<ProviderExchange>();
+        peer.MapGrpcService<NodeAuditService>();
+        peer.MapGrpcService<FileReceiver>();
 
-        var local = BuildHost(logging, time, options.ShutdownTimeout, kestrel =>
+        var local = BuildHost(logging, time, options.ShutdownTimeout, ready, services =>
+        {
+            services.AddSingleton(context);
+            services.AddSingleton(files);
+            services.AddSingleton<ClientExchange>();
+            services.AddSingleton<LocalGateway>();
+            services.AddSingleton(files.Local);
+        }, kestrel =>
         {
             if (localEndpoint is not null)
             {
@@ -219,14 +233,15 @@ public sealed class NodeServer : IAsyncDisposable
                 }));
             }
         });
-        var exchange = new ClientExchange(context, local.Services.GetRequiredService<ILogger<ClientExchange>>());
-        var metrics = BuildHost(logging, time, options.ShutdownTimeout, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
+        var metrics = BuildHost(logging, time, options.ShutdownTimeout, ready, _ => { }, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
         metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
         metrics.MapGet("/health/live", () => Results.Text("live"));
-        metrics.MapGet("/health/ready", () => configuration.Latest is { } view && !view.IsExpired(time.GetUtcNow())
+        metrics.MapGet("/health/ready", () => ready.IsReady
             ? Results.Text("ready")
-            : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
-        local.MapBusGrpc(new LocalGateway(context, exchange).Definition(), files.Local.Definition());
+            : Results.Text(ConfigurationInDate.NotReady, statusCode: StatusCodes.Status503ServiceUnavailable));
+        local.MapBusGrpc(reflection: true);
+        local.MapGrpcService<LocalGateway>();
+        local.MapGrpcService<LocalFiles>();
 
         await peer.StartAsync().ConfigureAwait(false);
         await local.StartAsync().ConfigureAwait(false);
@@ -236,8 +251,6 @@ public sealed class NodeServer : IAsyncDisposable
         stamper.Start();
         files.Worker.Start();
         files.Receiver.Start();
-        var health = local.Services.GetRequiredService<HealthService>();
-        configuration.Installed += _ => health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
 
         settings.Start(options.SettingsPollInterval);
 
@@ -274,7 +287,9 @@ public sealed class NodeServer : IAsyncDisposable
         _loggerFactory.Dispose();
     }
 
-    private static WebApplication BuildHost(Action<ILoggingBuilder>? logging, TimeProvider time, TimeSpan shutdownTimeout, Action<KestrelServerOptions> kestrel)
+    private static WebApplication BuildHost(
+        Action<ILoggingBuilder>? logging, TimeProvider time, TimeSpan shutdownTimeout, ConfigurationInDate ready,
+        Action<IServiceCollection> services, Action<KestrelServerOptions> kestrel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
@@ -286,7 +301,8 @@ public sealed class NodeServer : IAsyncDisposable
         {
             o.MaxReceiveMessageSize = NodeLimits.MaxMessageBytes;
             o.MaxSendMessageSize = NodeLimits.MaxMessageBytes;
-        });
+        }).AddCheck(ConfigurationInDate.Name, ready);
+        services(builder.Services);
         return builder.Build();
     }
 

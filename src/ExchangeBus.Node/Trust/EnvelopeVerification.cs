@@ -8,7 +8,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.Trust;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.GlobalConf;
 

@@ -108,11 +108,12 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(_ => new CertificateChainValidator([keys.RootCertificate], time));
-        builder.Services.AddSingleton<RegistryGrpcServices>();
+        builder.Services.AddSingleton<RegistryCalls>();
         builder.Services.AddBusGrpc();
         var app = builder.Build();
-        var services = app.Services.GetRequiredService<RegistryGrpcServices>();
-        app.MapBusGrpc(services.PublicService(), services.ManagementService());
+        app.MapBusGrpc(reflection: true);
+        app.MapGrpcService<RegistryPublicService>();
+        app.MapGrpcService<RegistryManagementService>();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         string K(string file) => Path.Combine(options.DataDirectory, RegistryKeys.Folder, file);
         var tsa = TimeStampAuthority.Load(K(DevelopmentPki.TimeStampingCertificateFile), K(DevelopmentPki.TimeStampingKeyFile), time, loggers.CreateLogger<TimeStampAuthority>());

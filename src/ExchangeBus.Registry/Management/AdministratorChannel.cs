@@ -2,6 +2,7 @@
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 
 namespace ExchangeBus.Registry.Management;
@@ -13,11 +14,10 @@ public static class AdministratorChannel
     {
         using var certificate = PemFiles.ReadCertificate(certificatePath);
         using var key = PemFiles.ReadPrivateKey(keyPath);
-        return GrpcChannel.ForAddress(new Uri(registryAddress), new GrpcChannelOptions
+        return BusChannel.Create(new Uri(registryAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([PemFiles.ReadCertificate(trustRootPath)], timeProvider),
             ClientCertificate = certificate.CopyWithPrivateKey(key),
-            TimeProvider = timeProvider,
         });
     }
 

@@ -57,7 +57,7 @@ public sealed partial class RegistryStore
         // whole instance once the current one expires. The change that led here is rolled back.
         if (!GlobalConfigurationView.TryCreate(configuration, out _, out var problems))
         {
-            throw new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.InvalidConfiguration,
+            throw new RegistryException(global::Grpc.Core.StatusCode.FailedPrecondition, RegistryErrors.InvalidConfiguration,
                 "The change would publish a configuration nodes refuse: " + string.Join("; ", problems.Take(5).Select(p => p.Message)));
         }
 

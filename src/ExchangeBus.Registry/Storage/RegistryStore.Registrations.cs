@@ -58,7 +58,7 @@ public sealed partial class RegistryStore
             {
                 if (!key.VerifyData(signed.Request.Span, signed.Signature.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
                 {
-                    throw new RegistryException(Grpc.StatusCode.PermissionDenied, RegistryErrors.BadRegistrationSignature,
+                    throw new RegistryException(global::Grpc.Core.StatusCode.PermissionDenied, RegistryErrors.BadRegistrationSignature,
                         "The request is not signed by the key of its authentication CSR.");
                 }
             }

@@ -63,10 +63,10 @@ public sealed partial class RegistryStore
         switch (FindCertificateStatus(head.SignerSerialNumber))
         {
             case null:
-                throw new RegistryException(Grpc.StatusCode.PermissionDenied, RegistryErrors.InvalidSignerCertificate,
+                throw new RegistryException(global::Grpc.Core.StatusCode.PermissionDenied, RegistryErrors.InvalidSignerCertificate,
                     "The signer certificate was not issued by this registry.");
             case { Revoked: true }:
-                throw new RegistryException(Grpc.StatusCode.PermissionDenied, RegistryErrors.SignerCertificateRevoked,
+                throw new RegistryException(global::Grpc.Core.StatusCode.PermissionDenied, RegistryErrors.SignerCertificateRevoked,
                     "The signer certificate is revoked.");
         }
 
@@ -87,24 +87,24 @@ public sealed partial class RegistryStore
                         return latestSize;
                     }
 
-                    refusal = new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.TreeHeadConflict,
+                    refusal = new RegistryException(global::Grpc.Core.StatusCode.FailedPrecondition, RegistryErrors.TreeHeadConflict,
                         $"The registry holds another root for size {head.TreeSize}: the log was rewritten, or the node lost it.");
                     latestSize = head.TreeSize;
                     latestRoot = sameSize;
                 }
                 else if (head.TreeSize < latestSize)
                 {
-                    throw new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.TreeHeadTooSmall,
+                    throw new RegistryException(global::Grpc.Core.StatusCode.FailedPrecondition, RegistryErrors.TreeHeadTooSmall,
                         $"The registry holds a head of size {latestSize}; a smaller one cannot follow it.");
                 }
                 else if ((long)request.PreviousSize != latestSize || (latestSize == 0 && proof.Length > 0))
                 {
-                    throw new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.PreviousSizeMismatch,
+                    throw new RegistryException(global::Grpc.Core.StatusCode.FailedPrecondition, RegistryErrors.PreviousSizeMismatch,
                         $"The registry holds size {latestSize} for this node, not {request.PreviousSize}; prove consistency from {latestSize}.");
                 }
                 else if (latestSize > 0 && ConsistencyProblem(latestSize, head.TreeSize, latestRoot, head.RootHash, proof) is { } problem)
                 {
-                    refusal = new RegistryException(Grpc.StatusCode.FailedPrecondition, RegistryErrors.InconsistentTreeHead,
+                    refusal = new RegistryException(global::Grpc.Core.StatusCode.FailedPrecondition, RegistryErrors.InconsistentTreeHead,
                         $"The consistency proof from the held size {latestSize} to {head.TreeSize} does not verify ({problem}).");
                 }
                 else

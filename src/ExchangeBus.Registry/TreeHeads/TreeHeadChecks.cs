@@ -5,7 +5,7 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using Google.Protobuf;
 
 namespace ExchangeBus.Registry.TreeHeads;

@@ -3,33 +3,20 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using ExchangeBus.Grpc.Internal;
 using ExchangeBus.Grpc.Tls;
+using Grpc.Net.Client;
 
 namespace ExchangeBus.Grpc;
 
 /// <summary>
-/// A client connection to one gRPC server. It holds one HTTP/2 connection pool: create a channel
-/// per peer and keep it, since a TLS handshake costs far more than a call.
+/// Grpc.Net.Client channels with the bus's TLS: the server's certificate must chain to the bus's
+/// roots (never the operating system's store) and pass the caller's pin, and the client presents
+/// its own certificate for mutual TLS. A channel holds an HTTP/2 connection pool: create one per
+/// peer and keep it, since a TLS handshake costs far more than a call.
 /// </summary>
-public sealed class GrpcChannel : IDisposable
+public static class BusChannel
 {
-    private readonly HttpMessageInvoker _invoker;
-
-    private GrpcChannel(Uri address, GrpcChannelOptions options, HttpMessageInvoker invoker)
-    {
-        Address = address;
-        Options = options;
-        _invoker = invoker;
-    }
-
-    public Uri Address { get; }
-
-    public GrpcChannelOptions Options { get; }
-
-    internal HttpMessageInvoker Invoker => _invoker;
-
-    public static GrpcChannel ForAddress(Uri address, GrpcChannelOptions options)
+    public static GrpcChannel Create(Uri address, BusChannelOptions options)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(options);
@@ -75,54 +62,17 @@ public sealed class GrpcChannel : IDisposable
             }
         }
 
-        return new GrpcChannel(address, options, new HttpMessageInvoker(handler, disposeHandler: true));
-    }
-
-    public AsyncUnaryCall<TResponse> CallUnary<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
-    {
-        var call = Start(method, MethodType.Unary, options);
-        call.StartUnaryRequest(request);
-        return new AsyncUnaryCall<TResponse>(call.ReadSingleResponseAsync(), call);
-    }
-
-    public Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
-        => CallUnary(method, request, options).ResponseAsync;
-
-    public AsyncServerStreamingCall<TResponse> CallServerStreaming<TRequest, TResponse>(
-        Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
-    {
-        var call = Start(method, MethodType.ServerStreaming, options);
-        call.StartUnaryRequest(request);
-        return new AsyncServerStreamingCall<TResponse>(call);
-    }
-
-    public AsyncClientStreamingCall<TRequest, TResponse> CallClientStreaming<TRequest, TResponse>(
-        Method<TRequest, TResponse> method, CallOptions options = default)
-    {
-        var call = Start(method, MethodType.ClientStreaming, options);
-        call.StartStreamingRequest();
-        return new AsyncClientStreamingCall<TRequest, TResponse>(call, call.ReadSingleResponseAsync());
-    }
-
-    public AsyncDuplexStreamingCall<TRequest, TResponse> CallDuplexStreaming<TRequest, TResponse>(
-        Method<TRequest, TResponse> method, CallOptions options = default)
-    {
-        var call = Start(method, MethodType.DuplexStreaming, options);
-        call.StartStreamingRequest();
-        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call);
-    }
-
-    public void Dispose() => _invoker.Dispose();
-
-    private ClientCall<TRequest, TResponse> Start<TRequest, TResponse>(Method<TRequest, TResponse> method, MethodType expected, CallOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        if (method.Type != expected)
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            throw new ArgumentException($"{method.FullName} is {method.Type}, not {expected}.", nameof(method));
-        }
-
-        return new ClientCall<TRequest, TResponse>(this, method, options);
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = options.MaxReceiveMessageSize,
+            MaxSendMessageSize = options.MaxSendMessageSize,
+            LoggerFactory = options.LoggerFactory,
+            // Retries are the caller's decision (file delivery has its own backoff; an exchange is
+            // signed once and must not be sent twice behind the caller's back).
+            MaxRetryAttempts = 0,
+        });
     }
 
     private static bool ValidateServer(

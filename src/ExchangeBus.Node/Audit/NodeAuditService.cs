@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
@@ -22,22 +23,6 @@ public static class AuditErrors
     public const string NotLogged = "Audit.NotLogged";
 }
 
-/// <summary>The node's <c>audit.v1.AuditService</c> methods.</summary>
-public static class AuditMethods
-{
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = AuditReflection.Descriptor.Services[0];
-
-    public static readonly Method<QueryRequest, QueryResponse> Query = ProtoMethods.Create<QueryRequest, QueryResponse>(Service, "Query");
-
-    public static readonly Method<GetRecordRequest, RecordEvidence> GetRecord = ProtoMethods.Create<GetRecordRequest, RecordEvidence>(Service, "GetRecord");
-
-    public static readonly Method<GetTreeHeadsRequest, GetTreeHeadsResponse> GetTreeHeads = ProtoMethods.Create<GetTreeHeadsRequest, GetTreeHeadsResponse>(Service, "GetTreeHeads");
-
-    public static readonly Method<GetConsistencyProofRequest, ConsistencyProof> GetConsistencyProof = ProtoMethods.Create<GetConsistencyProofRequest, ConsistencyProof>(Service, "GetConsistencyProof");
-
-    public static readonly Method<ReadRangeRequest, ReadRangeResponse> ReadRange = ProtoMethods.Create<ReadRangeRequest, ReadRangeResponse>(Service, "ReadRange");
-}
-
 /// <summary>
 /// Evidence for auditors, on the inter-node (mutual TLS) listener: the caller's certificate must
 /// chain to a CA of the configuration (the TLS layer checks that) and be an auditor certificate
@@ -46,20 +31,27 @@ public static class AuditMethods
 /// records). Tree heads and proofs are not personal data: any auditor may have them. Every
 /// call, answered or refused, is itself a record of the message log, written before the answer.
 /// </summary>
-public sealed partial class AuditService(NodeContext node, ILogger<AuditService> logger)
+public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
 {
-    public GrpcServiceDefinition Definition() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(AuditMethods.Query, (request, context) => RunAsync(context, "Query", request, auditor => Query(auditor, request)))
-        .AddMethod(AuditMethods.GetRecord, (request, context) => RunAsync(context, "GetRecord", request, auditor => GetRecord(auditor, request)))
-        .AddMethod(AuditMethods.GetTreeHeads, (request, context) => RunAsync(context, "GetTreeHeads", request, _ => GetTreeHeads(request)))
-        .AddMethod(AuditMethods.GetConsistencyProof, (request, context) => RunAsync(context, "GetConsistencyProof", request, _ => GetConsistencyProof(request)))
-        .AddMethod(AuditMethods.ReadRange, (request, context) => RunAsync(context, "ReadRange", request, auditor => ReadRange(auditor, request)))
-        .Build();
+    public override Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
+        RunAsync(context, "Query", request, auditor => Query(auditor, request));
+
+    public override Task<RecordEvidence> GetRecord(GetRecordRequest request, ServerCallContext context) =>
+        RunAsync(context, "GetRecord", request, auditor => GetRecord(auditor, request));
+
+    public override Task<GetTreeHeadsResponse> GetTreeHeads(GetTreeHeadsRequest request, ServerCallContext context) =>
+        RunAsync(context, "GetTreeHeads", request, _ => GetTreeHeads(request));
+
+    public override Task<ConsistencyProof> GetConsistencyProof(GetConsistencyProofRequest request, ServerCallContext context) =>
+        RunAsync(context, "GetConsistencyProof", request, _ => GetConsistencyProof(request));
+
+    public override Task<ReadRangeResponse> ReadRange(ReadRangeRequest request, ServerCallContext context) =>
+        RunAsync(context, "ReadRange", request, auditor => ReadRange(auditor, request));
 
     private async Task<TResponse> RunAsync<TRequest, TResponse>(ServerCallContext context, string method, TRequest request, Func<AuditorIdentity, TResponse> answer)
         where TRequest : IMessage
     {
-        var correlationId = context.HttpContext.TraceIdentifier;
+        var correlationId = context.CorrelationId;
         var certificate = context.ClientCertificate;
         var auditor = certificate is null ? null : AuditorIdentity.TryRead(certificate);
         TResponse response;

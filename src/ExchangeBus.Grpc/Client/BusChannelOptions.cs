@@ -4,8 +4,12 @@ using ExchangeBus.Grpc.Tls;
 
 namespace ExchangeBus.Grpc;
 
-public sealed record GrpcChannelOptions
+/// <summary>How a bus client reaches one server: whom it trusts, who it is, and its limits.</summary>
+public sealed record BusChannelOptions
 {
+    /// <summary>The gRPC default (4 MiB) for either direction when a caller sets no limit.</summary>
+    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
+
     /// <summary>Roots the server's certificate must chain to. Required for https addresses.</summary>
     public CertificateTrust? ServerTrust { get; init; }
 
@@ -15,20 +19,12 @@ public sealed record GrpcChannelOptions
     /// <summary>A further check on a chain-valid server certificate, e.g. its hash is the one configured.</summary>
     public Func<X509Certificate2, bool>? ServerCertificateCheck { get; init; }
 
-    public int MaxReceiveMessageSize { get; init; } = GrpcProtocol.DefaultMaxMessageSize;
+    public int MaxReceiveMessageSize { get; init; } = DefaultMaxMessageSize;
 
-    public int MaxSendMessageSize { get; init; } = GrpcProtocol.DefaultMaxMessageSize;
+    public int MaxSendMessageSize { get; init; } = DefaultMaxMessageSize;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
-
-    /// <summary>The user-agent sent with every call.</summary>
-    public string UserAgent { get; init; } = "exchangebus-grpc/1.0";
+    /// <summary>Logs the channel's own events (connection and call diagnostics of Grpc.Net.Client).</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 }
-
-/// <summary>Per-call settings.</summary>
-public readonly record struct CallOptions(
-    Metadata? Headers = null,
-    DateTimeOffset? Deadline = null,
-    CancellationToken CancellationToken = default);

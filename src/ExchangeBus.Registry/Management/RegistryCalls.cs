@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using Grpc.Core;
+using ExchangeBus.Registry.Audit;
+using ExchangeBus.Registry.Storage;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Registry.Management;
+
+/// <summary>
+/// What the registry's two gRPC services share: who the caller is and how a refusal is answered.
+/// The services: <c>RegistryService</c> answers any TLS caller for the
+/// configuration (it is signed) and registrations (they prove themselves); tree heads are
+/// submitted only by a listed node with its authentication certificate and read only by an
+/// auditor. <c>RegistryManagement</c> answers only a caller whose TLS certificate is an
+/// administrator certificate issued by this registry's CA; anyone else is refused, and the
+/// refusal is in the admin audit log. The listener asks for client certificates without
+/// requiring one, so each method decides.
+/// </summary>
+public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator validator, ILogger<RegistryCalls> logger)
+{
+    /// <summary>At most this many heads per GetNodeTreeHeads answer (the contract's bound).</summary>
+    public const int MaxTreeHeadsPerCall = 1000;
+
+    /// <summary>Runs a management call for an administrator; anyone else is refused, and the refusal recorded.</summary>
+    public Task<TResponse> Administered<TRequest, TResponse>(TRequest request, ServerCallContext context, Func<string, TRequest, TResponse> handler) =>
+        Run(context, () => handler(RequireAdministrator(context), request));
+
+    /// <summary>Who is calling, if an administrator; otherwise the refusal is recorded and thrown.</summary>
+    private string RequireAdministrator(ServerCallContext context)
+    {
+        var certificate = context.ClientCertificate;
+        if (certificate is not null && validator.Validate(certificate, CertificateProfile.Administrator).IsValid)
+        {
+            return certificate.Subject;
+        }
+
+        var actor = certificate is null ? "anonymous" : certificate.Subject;
+        var action = "management" + context.Method[context.Method.LastIndexOf('/')..].Replace('/', '.');
+        throw store.RecordUnauthorised(actor, action, new RegistryException(
+            certificate is null ? StatusCode.Unauthenticated : StatusCode.PermissionDenied,
+            RegistryErrors.NotAdministrator,
+            "The registry management API requires an administrator certificate issued by this registry."));
+    }
+
+    public SubmitTreeHeadResponse SubmitTreeHead(NodeId node, SubmitTreeHeadRequest request)
+    {
+        try
+        {
+            return new SubmitTreeHeadResponse { LatestSize = (ulong)store.SubmitTreeHead(node, request) };
+        }
+        catch (RegistryException ex) when (ex.Code is RegistryErrors.TreeHeadConflict or RegistryErrors.InconsistentTreeHead)
+        {
+            // The head was signed and time-stamped, so this is not noise: either the node's log
+            // was rewritten or the node is broken. An operator must look, whatever the node does next.
+            RegistryLog.TreeHeadConflict(logger, node.ToString(), ex.Code);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The node calling, identified by its TLS certificate: a node authentication certificate of
+    /// this registry's CA, not revoked, that the current global configuration lists for a node.
+    /// </summary>
+    public NodeId RequireNode(ServerCallContext context)
+    {
+        var certificate = context.ClientCertificate
+            ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotNode,
+                "Submitting tree heads requires the node's authentication certificate.");
+        var listed = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid
+            ? store.CurrentView()?.FindNodeByAuthCertificate(certificate)
+            : null;
+        if (listed is null)
+        {
+            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
+                "The client certificate is not the authentication certificate of a node in the current global configuration.");
+        }
+
+        RequireNotRevoked(certificate);
+        return listed.Id;
+    }
+
+    /// <summary>An auditor (member or national) whose certificate this registry issued and has not revoked.</summary>
+    public AuditorIdentity RequireAuditor(ServerCallContext context)
+    {
+        var certificate = context.ClientCertificate
+            ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAuditor, "Reading tree heads requires an auditor certificate.");
+        var identity = AuditorIdentity.TryRead(certificate);
+        if (identity is null
+            || !string.Equals(identity.Instance, store.Instance, StringComparison.Ordinal)
+            || !validator.Validate(certificate, identity.Profile).IsValid)
+        {
+            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAuditor,
+                "The client certificate is not an auditor certificate of this registry.");
+        }
+
+        RequireNotRevoked(certificate);
+        return identity;
+    }
+
+    /// <summary>The registry is its own OCSP responder, so it asks its own table rather than itself over HTTP.</summary>
+    private void RequireNotRevoked(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        switch (store.FindCertificateStatus(certificate.SerialNumber))
+        {
+            case null:
+                throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked,
+                    "The client certificate was not issued by this registry, so its status is unknown.");
+            case { Revoked: true }:
+                throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked, "The client certificate is revoked.");
+        }
+    }
+
+    public static NodeId ParseNode(string text) => NodeId.TryParse(text, out var node, out var error)
+        ? node
+        : throw RegistryException.Invalid(RegistryErrors.InvalidIdentifier, error.Message);
+
+    public Task<TResponse> Run<TResponse>(ServerCallContext context, Func<TResponse> action)
+    {
+        try
+        {
+            return Task.FromResult(action());
+        }
+        catch (RegistryException ex)
+        {
+            RegistryLog.Refused(logger, context.Method, ex.Code, context.CorrelationId);
+            throw RichStatus.Error(ex.StatusCode, ex.Code, ex.Message, context.CorrelationId);
+        }
+    }
+
+    public static ChangeResult Result(ChangeOutcome outcome) =>
+        new() { AuditSequence = (ulong)outcome.AuditSequence, ConfigurationVersion = outcome.ConfigurationVersion };
+
+    public static AuditEntry ToProto(AdminAuditEntry entry) => new()
+    {
+        Sequence = (ulong)entry.Sequence,
+        At = Timestamp.FromDateTimeOffset(entry.At),
+        Actor = entry.Actor,
+        Action = entry.Action,
+        Accepted = entry.Accepted,
+        ErrorCode = entry.ErrorCode,
+        Before = entry.Before,
+        After = entry.After,
+        Hash = Convert.ToHexString(entry.Hash),
+        PreviousHash = Convert.ToHexString(entry.PreviousHash),
+    };
+}
