@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node;
 using ExchangeBus.Proof.Tests.Infrastructure;
 using ExchangeBus.Tests.Shared;
@@ -56,7 +58,7 @@ public sealed class HangingBackendTests
             "--address", $"http://127.0.0.1:{port}/hang", "--timeout-ms", "2000");
         await Xbus.MustAsync(_bus.Root, "node", "acl", "allow", HangService, ProofBus.Client, "--data", _bus.ProviderData);
 
-        using var local = GrpcChannel.ForAddress(new Uri(_bus.ClientLocal), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(_bus.ClientLocal), new BusChannelOptions());
         await WaitUntilTheNodeAppliedTheServiceAsync(local);
         var threadsBefore = Threads(_bus.ProviderNode.ProcessId);
 
@@ -100,12 +102,12 @@ public sealed class HangingBackendTests
     {
         try
         {
-            await local.UnaryAsync(Node.Exchange.NodeMethods.Call, new Contracts.Node.V1.CallRequest
+            await new Contracts.Node.V1.LocalGateway.LocalGatewayClient(local).CallAsync(new Contracts.Node.V1.CallRequest
             {
                 Service = HangService,
                 Client = ProofBus.Client,
                 UserId = "officer-17",
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMinutes(2)));
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(2)).UtcDateTime)).ResponseAsync;
             return "answered";
         }
         catch (RpcException ex)

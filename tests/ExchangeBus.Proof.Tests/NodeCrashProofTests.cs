@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
@@ -52,7 +53,7 @@ public sealed class NodeCrashProofTests
         Assert.That(failures.Select(f => f.Code).Distinct(), Is.SubsetOf(new[] { failureWhileDown }), string.Join(Environment.NewLine, failures.Take(20)));
 
         // The restarted node serves again.
-        using (var local = GrpcChannel.ForAddress(new Uri(_bus.ClientLocal), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(_bus.ClientLocal), new BusChannelOptions()))
         {
             var after = await ProofBus.CallAsync(local, "VN-CITIZEN-AFTER-RESTART");
             Assert.That(after.Payload.ToStringUtf8(), Does.Contain("\"holder\":\"VN-CITIZEN-AFTER-RESTART\""));

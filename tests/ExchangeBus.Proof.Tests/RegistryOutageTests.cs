@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.Json;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node;
 using ExchangeBus.Proof.Tests.Infrastructure;
 using ExchangeBus.Tests.Shared;
@@ -31,7 +33,7 @@ public sealed class RegistryOutageTests
     [Test]
     public async Task RegistryDownPastExpiry_NodesServeFromCache_ThenRefuseOutdatedGlobalConf_ThenRecover_AndBackFillTimeStamps()
     {
-        using var local = GrpcChannel.ForAddress(new Uri(_bus.ClientLocal), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(_bus.ClientLocal), new BusChannelOptions());
         Assert.That(await TryCallAsync(local), Is.Null, _bus.Outputs);
 
         await _bus.Registry.KillAsync();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Proof.Tests.Infrastructure;
 using Google.Protobuf;
 
@@ -28,27 +29,27 @@ public sealed class SecretsAtRestTests
     [Test]
     public async Task KeysAndLogsAreOwnerOnly_AndNoKeyPayloadOrPersonalDataReachesTheProcessLogs()
     {
-        using (var local = GrpcChannel.ForAddress(new Uri(_bus.ClientLocal), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(_bus.ClientLocal), new BusChannelOptions()))
         {
-            var reply = await local.UnaryAsync(Node.Exchange.NodeMethods.Call, new Contracts.Node.V1.CallRequest
+            var reply = await new Contracts.Node.V1.LocalGateway.LocalGatewayClient(local).CallAsync(new Contracts.Node.V1.CallRequest
             {
                 Service = ProofBus.Service,
                 Client = ProofBus.Client,
                 UserId = Official,
                 SubjectId = Citizen,
                 Payload = ByteString.CopyFromUtf8(PayloadMarker),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMinutes(1)));
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(1)).UtcDateTime)).ResponseAsync;
             Assert.That(reply.Payload.ToStringUtf8(), Does.Contain(Citizen), "the backend saw the call");
 
             // A refused call too: refusals are logged, and must not carry the request either.
-            var refused = await Assert.ThrowsAsync<RpcException>(() => local.UnaryAsync(Node.Exchange.NodeMethods.Call, new Contracts.Node.V1.CallRequest
+            var refused = await Assert.ThrowsAsync<RpcException>(() => new Contracts.Node.V1.LocalGateway.LocalGatewayClient(local).CallAsync(new Contracts.Node.V1.CallRequest
             {
                 Service = ProofBus.Transport + "/driving-licence/noSuchService/v1",
                 Client = ProofBus.Client,
                 UserId = Official,
                 SubjectId = Citizen,
                 Payload = ByteString.CopyFromUtf8(PayloadMarker),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMinutes(1))));
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(1)).UtcDateTime)).ResponseAsync);
             Assert.That(refused!.ErrorCode, Is.EqualTo("Server.ServerProxy.UnknownService"));
         }
 

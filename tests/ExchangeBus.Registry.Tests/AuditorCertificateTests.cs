@@ -5,7 +5,8 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
 using Google.Protobuf;
@@ -25,8 +26,8 @@ public sealed class AuditorCertificateTests
     {
         _registry = await RegistryFixture.StartAsync();
         _admin = _registry.AdminChannel();
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = Member, Name = "Ministry of Public Security" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = Member, Name = "Ministry of Public Security" }).ResponseAsync;
     }
 
     [TearDown]
@@ -43,8 +44,7 @@ public sealed class AuditorCertificateTests
         var csr = CertificateSigningRequests.Create(CertificateNames.NodeAuthentication("VN", "GOV", "000.00.00.H01", "ss1"), key);
         var versionBefore = _registry.Store.CurrentConfiguration().Version;
 
-        var response = await _admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
-            new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = Member, Name = "Nguyễn Văn An" });
+        var response = await new RegistryManagement.RegistryManagementClient(_admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = Member, Name = "Nguyễn Văn An" }).ResponseAsync;
 
         using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
         Assert.That(certificate.PublicKey.ExportSubjectPublicKeyInfo(), Is.EqualTo(key.ExportSubjectPublicKeyInfo()));
@@ -88,7 +88,7 @@ public sealed class AuditorCertificateTests
         var good = await AskOcspAsync(http, certificate, root);
         Assert.That(good, Is.EqualTo(OcspCertificateStatus.Good));
 
-        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = certificate.SerialNumber, Reason = "affiliationChanged" });
+        await new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = certificate.SerialNumber, Reason = "affiliationChanged" }).ResponseAsync;
 
         Assert.That(await AskOcspAsync(http, certificate, root), Is.EqualTo(OcspCertificateStatus.Revoked));
     }
@@ -102,13 +102,13 @@ public sealed class AuditorCertificateTests
             await OpenSsl.RunOkAsync(work, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", "a.key", "-subj", "/CN=An", "-outform", "DER", "-out", "a.csr");
 
-            var response = await _admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod, new IssueAuditorCertificateRequest
+            var response = await new RegistryManagement.RegistryManagementClient(_admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest
             {
                 Csr = ByteString.CopyFrom(await File.ReadAllBytesAsync(Path.Combine(work, "a.csr"))),
                 Member = Member,
                 Name = "An",
                 ValidityDays = 30,
-            });
+            }).ResponseAsync;
 
             using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
             Assert.That(certificate.NotAfter.ToUniversalTime(), Is.LessThan(DateTime.UtcNow.AddDays(31)));
@@ -198,11 +198,11 @@ public sealed class AuditorCertificateTests
     {
         var certificates = _registry.Store.ListCertificates().Count;
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod, request));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryManagement.RegistryManagementClient(_admin).IssueAuditorCertificateAsync(request).ResponseAsync);
 
         Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
         Assert.That(ex.StatusCode, Is.EqualTo(status));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_registry.Store.ListCertificates(), Has.Count.EqualTo(certificates));
         var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
         Assert.That((last.Action, last.Accepted, last.ErrorCode), Is.EqualTo(("auditor.issue", false, code)));

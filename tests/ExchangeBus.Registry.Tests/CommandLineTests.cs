@@ -2,7 +2,8 @@
 using System.Text.Json;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
@@ -126,7 +127,7 @@ public sealed class CommandLineTests
         var acknowledged = new List<string>();
         using (var admin = AdminChannel())
         {
-            await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
 
             // Four writers keep changes in flight; the kill lands in the middle of some of them.
             using var stop = new CancellationTokenSource();
@@ -137,7 +138,7 @@ public sealed class CommandLineTests
                     var member = $"VN/GOV/M{w}-{i}";
                     try
                     {
-                        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = member });
+                        await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = member, Name = member }).ResponseAsync;
                         lock (acknowledged)
                         {
                             acknowledged.Add(member);
@@ -191,7 +192,7 @@ public sealed class CommandLineTests
         try
         {
             using var admin = AdminChannel();
-            var after = await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/after-crash", Name = "x" });
+            var after = await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/after-crash", Name = "x" }).ResponseAsync;
             Assert.That(after.ConfigurationVersion, Is.GreaterThan(published.Version));
         }
         finally

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Testing;
 
@@ -29,7 +29,7 @@ public sealed class ConnectionLimitsTests
         Assert.That(await peer.PingUntilLetGoAsync(giveUp.Token), Is.AnyOf("GOAWAY", "connection closed"));
 
         using var admin = registry.AdminChannel();
-        var members = await admin.UnaryAsync(RegistryGrpcServices.ListMembersMethod, new ListMembersRequest(), new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(GiveUp)));
+        var members = await new RegistryManagement.RegistryManagementClient(admin).ListMembersAsync(new ListMembersRequest(), new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(GiveUp)).UtcDateTime)).ResponseAsync;
         Assert.That(members, Is.Not.Null);
     }
 }

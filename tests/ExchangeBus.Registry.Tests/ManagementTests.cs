@@ -3,7 +3,8 @@ using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Tests.Infrastructure;
 
 namespace ExchangeBus.Registry.Tests;
@@ -19,7 +20,7 @@ public sealed class ManagementTests
     {
         _registry = await RegistryFixture.StartAsync();
         _admin = _registry.AdminChannel();
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV", Description = "Government" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV", Description = "Government" }).ResponseAsync;
     }
 
     [TearDown]
@@ -33,8 +34,8 @@ public sealed class ManagementTests
     public async Task AddMemberAndSubsystem_AppearInNextSignedConfiguration()
     {
         var before = _registry.Store.CurrentConfiguration().Version;
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" });
-        var result = await _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" }).ResponseAsync;
+        var result = await new RegistryManagement.RegistryManagementClient(_admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" }).ResponseAsync;
 
         Assert.That(result.ConfigurationVersion, Is.EqualTo(before + 2));
         var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
@@ -46,12 +47,12 @@ public sealed class ManagementTests
     [Test]
     public async Task DisableMember_LeavesConfigurationButStaysListed()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/G01", Name = "Transport" });
-        await _admin.UnaryAsync(RegistryGrpcServices.SetMemberEnabledMethod, new SetEnabledRequest { Id = "VN/GOV/G01", Enabled = false });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/G01", Name = "Transport" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).SetMemberEnabledAsync(new SetEnabledRequest { Id = "VN/GOV/G01", Enabled = false }).ResponseAsync;
 
         var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
         Assert.That(configuration.Members.Select(m => m.MemberCode), Does.Not.Contain("G01"));
-        var listed = await _admin.UnaryAsync(RegistryGrpcServices.ListMembersMethod, new ListMembersRequest());
+        var listed = await new RegistryManagement.RegistryManagementClient(_admin).ListMembersAsync(new ListMembersRequest()).ResponseAsync;
         Assert.That(listed.Members.Single(m => m.Member == "VN/GOV/G01").Enabled, Is.False);
     }
 
@@ -62,16 +63,16 @@ public sealed class ManagementTests
     [TestCase("VN/GOV", "Registry.InvalidIdentifier", StatusCode.InvalidArgument)]
     public async Task AddMember_BadInput_RefusedWithCodeNothingChangedAndAudited(string member, string code, StatusCode status)
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" }).ResponseAsync;
         var version = _registry.Store.CurrentConfiguration().Version;
         var members = _registry.Store.ListMembers().Count;
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = "x" }));
+            new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = member, Name = "x" }).ResponseAsync);
 
         Assert.That(ex!.ErrorCode, Is.EqualTo(code));
         Assert.That(ex.StatusCode, Is.EqualTo(status));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_registry.Store.CurrentConfiguration().Version, Is.EqualTo(version));
         Assert.That(_registry.Store.ListMembers(), Has.Count.EqualTo(members));
         var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
@@ -85,7 +86,7 @@ public sealed class ManagementTests
     public async Task AddSubsystem_UnknownMember_NotFound()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/nobody/sub" }));
+            new RegistryManagement.RegistryManagementClient(_admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/nobody/sub" }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownMember));
     }
 
@@ -94,7 +95,7 @@ public sealed class ManagementTests
     {
         using var anonymous = _registry.Channel(null);
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            anonymous.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/X", Name = "x" }));
+            new RegistryManagement.RegistryManagementClient(anonymous).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/X", Name = "x" }).ResponseAsync);
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(ex.ErrorCode, Is.EqualTo(RegistryErrors.NotAdministrator));
@@ -124,7 +125,7 @@ public sealed class ManagementTests
         using var channel = _registry.Channel(System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.CopyWithPrivateKey(node, nodeKey));
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            channel.UnaryAsync(RegistryGrpcServices.ListMembersMethod, new ListMembersRequest()));
+            new RegistryManagement.RegistryManagementClient(channel).ListMembersAsync(new ListMembersRequest()).ResponseAsync);
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(ex.ErrorCode, Is.EqualTo(RegistryErrors.NotAdministrator));
@@ -134,16 +135,15 @@ public sealed class ManagementTests
     [Test]
     public async Task GlobalGroups_MembersPublished()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/P01", Name = "Province 01" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/P01/one-stop" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddGlobalGroupMethod, new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" });
-        await _admin.UnaryAsync(RegistryGrpcServices.SetGlobalGroupMemberMethod, new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = "VN/GOV/P01/one-stop", Present = true });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/P01", Name = "Province 01" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/P01/one-stop" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddGlobalGroupAsync(new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).SetGlobalGroupMemberAsync(new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = "VN/GOV/P01/one-stop", Present = true }).ResponseAsync;
 
         var configuration = GlobalConfiguration.Parser.ParseFrom(_registry.Store.CurrentConfiguration().Configuration!.Configuration);
         Assert.That(configuration.GlobalGroups.Single().Members, Is.EqualTo(new[] { "VN/GOV/P01/one-stop" }));
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.SetGlobalGroupMemberMethod,
-            new SetGlobalGroupMemberRequest { Group = "VN/nope", Member = "VN/GOV/P01", Present = true }));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryManagement.RegistryManagementClient(_admin).SetGlobalGroupMemberAsync(new SetGlobalGroupMemberRequest { Group = "VN/nope", Member = "VN/GOV/P01", Present = true }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownGroup));
     }
 
@@ -151,11 +151,11 @@ public sealed class ManagementTests
     public async Task GetGlobalConfiguration_OnlyIfNewer()
     {
         using var anonymous = _registry.Channel(null);
-        var first = await anonymous.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest());
+        var first = await new RegistryService.RegistryServiceClient(anonymous).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest()).ResponseAsync;
         Assert.That(first.NotModified, Is.False);
         Assert.That(first.Configuration.Signature.IsEmpty, Is.False);
 
-        var again = await anonymous.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest { IfNewerThan = first.Version });
+        var again = await new RegistryService.RegistryServiceClient(anonymous).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest { IfNewerThan = first.Version }).ResponseAsync;
         Assert.That(again.NotModified, Is.True);
         Assert.That(again.Configuration, Is.Null);
     }
@@ -163,9 +163,9 @@ public sealed class ManagementTests
     [Test]
     public async Task AuditLog_ChainVerifiesThenNamesTheFirstTamperedEntry()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/A", Name = "A" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/B", Name = "B" });
-        var intact = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/A", Name = "A" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/B", Name = "B" }).ResponseAsync;
+        var intact = await new RegistryManagement.RegistryManagementClient(_admin).VerifyAuditLogAsync(new VerifyAuditLogRequest()).ResponseAsync;
         Assert.That(intact.Valid, Is.True);
         Assert.That(intact.Entries, Is.GreaterThanOrEqualTo(4UL));
 
@@ -179,7 +179,7 @@ public sealed class ManagementTests
             Assert.That(command.ExecuteNonQuery(), Is.EqualTo(1));
         }
 
-        var broken = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        var broken = await new RegistryManagement.RegistryManagementClient(_admin).VerifyAuditLogAsync(new VerifyAuditLogRequest()).ResponseAsync;
         Assert.That(broken.Valid, Is.False);
         Assert.That(broken.FirstBadSequence, Is.EqualTo((ulong)target));
     }
@@ -187,8 +187,8 @@ public sealed class ManagementTests
     [Test]
     public async Task AuditLog_DeletedEntry_Detected()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/A", Name = "A" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/B", Name = "B" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/A", Name = "A" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/B", Name = "B" }).ResponseAsync;
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_registry.Directory, "registry.db")}"))
         {
             connection.Open();
@@ -197,7 +197,7 @@ public sealed class ManagementTests
             command.ExecuteNonQuery();
         }
 
-        var broken = await _admin.UnaryAsync(RegistryGrpcServices.VerifyAuditLogMethod, new VerifyAuditLogRequest());
+        var broken = await new RegistryManagement.RegistryManagementClient(_admin).VerifyAuditLogAsync(new VerifyAuditLogRequest()).ResponseAsync;
         Assert.That(broken.Valid, Is.False);
         Assert.That(broken.FirstBadSequence, Is.EqualTo(3UL));
     }

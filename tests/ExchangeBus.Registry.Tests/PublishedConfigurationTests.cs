@@ -5,7 +5,6 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using Google.Protobuf;
 
@@ -22,9 +21,9 @@ public sealed class PublishedConfigurationTests
     {
         _registry = await RegistryFixture.StartAsync();
         using var admin = _registry.AdminChannel();
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
-        await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" });
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" }).ResponseAsync;
 
         var path = Path.Combine(_registry.Directory, "anchor.json");
         var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", _registry.Directory, "--out", path,
@@ -40,7 +39,7 @@ public sealed class PublishedConfigurationTests
     private async Task<SignedGlobalConfiguration> FetchAsync()
     {
         using var channel = _registry.Channel(null);
-        return (await channel.UnaryAsync(RegistryGrpcServices.GetGlobalConfigurationMethod, new GetGlobalConfigurationRequest())).Configuration;
+        return (await new RegistryService.RegistryServiceClient(channel).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest()).ResponseAsync).Configuration;
     }
 
     [Test]
@@ -61,7 +60,7 @@ public sealed class PublishedConfigurationTests
         var older = await FetchAsync();
         using (var admin = _registry.AdminChannel())
         {
-            await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/other" });
+            await new RegistryManagement.RegistryManagementClient(admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/other" }).ResponseAsync;
         }
 
         var verifier = new GlobalConfigurationVerifier(_anchor, TimeProvider.System);

@@ -6,7 +6,8 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Registration;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
@@ -29,8 +30,8 @@ public sealed class RegistrationTests
         _registry = await RegistryFixture.StartAsync();
         _admin = _registry.AdminChannel();
         _anonymous = _registry.Channel(null);
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "Ministry of Public Security" }).ResponseAsync;
     }
 
     [TearDown]
@@ -42,7 +43,7 @@ public sealed class RegistrationTests
     }
 
     private Task<RegistrationStatus> Submit(SignedRegistrationRequest request) =>
-        _anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, request);
+        new RegistryService.RegistryServiceClient(_anonymous).SubmitRegistrationAsync(request).ResponseAsync;
 
     [Test]
     public async Task Submit_ThenApprove_IssuesBothCertificatesAndListsTheNode()
@@ -53,13 +54,13 @@ public sealed class RegistrationTests
         Assert.That(pending.State, Is.EqualTo(RegistrationState.Pending));
         Assert.That(pending.AuthCertificate.IsEmpty, Is.True);
 
-        var listed = await _admin.UnaryAsync(RegistryGrpcServices.ListRegistrationsMethod, new ListRegistrationsRequest { States = { RegistrationState.Pending } });
+        var listed = await new RegistryManagement.RegistryManagementClient(_admin).ListRegistrationsAsync(new ListRegistrationsRequest { States = { RegistrationState.Pending } }).ResponseAsync;
         Assert.That(listed.Registrations.Single().RegistrationId, Is.EqualTo(pending.RegistrationId));
 
-        var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+        var approved = await new RegistryManagement.RegistryManagementClient(_admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
         Assert.That(approved.State, Is.EqualTo(RegistrationState.Approved));
 
-        var fetched = await _anonymous.UnaryAsync(RegistryGrpcServices.GetRegistrationMethod, new GetRegistrationRequest { RegistrationId = pending.RegistrationId });
+        var fetched = await new RegistryService.RegistryServiceClient(_anonymous).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
         using var auth = X509CertificateLoader.LoadCertificate(fetched.AuthCertificate.ToByteArray());
         using var signing = X509CertificateLoader.LoadCertificate(fetched.SigningCertificate.ToByteArray());
         Assert.That(auth.PublicKey.ExportSubjectPublicKeyInfo(), Is.EqualTo(authKey.ExportSubjectPublicKeyInfo()));
@@ -82,11 +83,11 @@ public sealed class RegistrationTests
         await using var registry = await RegistryFixture.StartAsync(autoApprove: true);
         using var admin = registry.AdminChannel();
         using var anonymous = registry.Channel(null);
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" });
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" }).ResponseAsync;
         using var a = EcKeys.GenerateP256();
         using var s = EcKeys.GenerateP256();
-        var status = await anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, NodeRegistration.Create(Node, "localhost:5500", a, s));
+        var status = await new RegistryService.RegistryServiceClient(anonymous).SubmitRegistrationAsync(NodeRegistration.Create(Node, "localhost:5500", a, s)).ResponseAsync;
         Assert.That(status.State, Is.EqualTo(RegistrationState.Approved));
         Assert.That(status.AuthCertificate.IsEmpty, Is.False);
     }
@@ -97,13 +98,12 @@ public sealed class RegistrationTests
         using var a = EcKeys.GenerateP256();
         using var s = EcKeys.GenerateP256();
         var pending = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
-        var refused = await _admin.UnaryAsync(RegistryGrpcServices.RefuseRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId, Reason = "unknown server" });
+        var refused = await new RegistryManagement.RegistryManagementClient(_admin).RefuseRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId, Reason = "unknown server" }).ResponseAsync;
         Assert.That(refused.State, Is.EqualTo(RegistrationState.Refused));
         Assert.That(refused.AuthCertificate.IsEmpty, Is.True);
         Assert.That(_registry.Store.ListNodes(), Is.Empty);
 
-        var again = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod,
-            new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }));
+        var again = await Assert.ThrowsAsync<RpcException>(() => new RegistryManagement.RegistryManagementClient(_admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync);
         Assert.That(again!.ErrorCode, Is.EqualTo(RegistryErrors.RegistrationNotPending));
     }
 
@@ -172,7 +172,7 @@ public sealed class RegistrationTests
             var request = RegistrationRequest.Parser.ParseFrom(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s).Request);
             request.SigningCsr = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, "r.der")));
             var pending = await Submit(NodeRegistration.Sign(request, a));
-            var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+            var approved = await new RegistryManagement.RegistryManagementClient(_admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
 
             File.WriteAllText(Path.Combine(dir, "signing.pem"), new string(PemEncoding.Write("CERTIFICATE", approved.SigningCertificate.ToByteArray())));
             File.Copy(Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootCertificateFile), Path.Combine(dir, "root.pem"));
@@ -218,20 +218,18 @@ public sealed class RegistrationTests
         using var a = EcKeys.GenerateP256();
         using var s = EcKeys.GenerateP256();
         var pending = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
-        var approved = await _admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+        var approved = await new RegistryManagement.RegistryManagementClient(_admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
         using var signing = X509CertificateLoader.LoadCertificate(approved.SigningCertificate.ToByteArray());
 
-        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = signing.SerialNumber, Reason = "keyCompromise" });
+        await new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = signing.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
 
         var status = _registry.Store.FindCertificateStatus(signing.SerialNumber);
         Assert.That(status, Is.Not.Null);
         Assert.That(status!.Value.Revoked, Is.True);
         Assert.That(status.Value.Reason, Is.EqualTo(1));
-        var again = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod,
-            new RevokeCertificateRequest { SerialNumber = signing.SerialNumber }));
+        var again = await Assert.ThrowsAsync<RpcException>(() => new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = signing.SerialNumber }).ResponseAsync);
         Assert.That(again!.ErrorCode, Is.EqualTo(RegistryErrors.AlreadyRevoked));
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod,
-            new RevokeCertificateRequest { SerialNumber = "ABCDEF" }));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = "ABCDEF" }).ResponseAsync);
         Assert.That(unknown!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownCertificate));
     }
 

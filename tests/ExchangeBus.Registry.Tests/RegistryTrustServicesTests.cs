@@ -2,7 +2,6 @@
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Registration;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
@@ -39,14 +38,14 @@ public sealed class RegistryTrustServicesTests
     {
         using (var admin = _registry.AdminChannel())
         {
-            await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-            await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/H01", Name = "MPS" });
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/H01", Name = "MPS" }).ResponseAsync;
         }
 
         using var a = EcKeys.GenerateP256();
         using var s = EcKeys.GenerateP256();
         using var anonymous = _registry.Channel(null);
-        var status = await anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, NodeRegistration.Create(NodeId.Parse("VN/GOV/H01/ss1"), "127.0.0.1:5500", a, s));
+        var status = await new RegistryService.RegistryServiceClient(anonymous).SubmitRegistrationAsync(NodeRegistration.Create(NodeId.Parse("VN/GOV/H01/ss1"), "127.0.0.1:5500", a, s)).ResponseAsync;
         var pem = new string(System.Security.Cryptography.PemEncoding.Write("CERTIFICATE", status.SigningCertificate.ToByteArray()));
         await File.WriteAllTextAsync(Path.Combine(_work, "signing.pem"), pem);
         string[] ask = ["ocsp", "-issuer", "root.pem", "-cert", "signing.pem", "-url", _registry.Server.HttpAddress + "/ocsp", "-CAfile", "root.pem", "-resp_text"];

@@ -7,7 +7,8 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -34,9 +35,9 @@ public sealed class TreeHeadTests
     {
         _registry = await RegistryFixture.StartAsync();
         _admin = _registry.AdminChannel();
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = NodeA.Owner.ToString(), Name = "Ministry of Public Security" });
-        await _admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = NodeB.Owner.ToString(), Name = "Ministry of Transport" });
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = NodeA.Owner.ToString(), Name = "Ministry of Public Security" }).ResponseAsync;
+        await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = NodeB.Owner.ToString(), Name = "Ministry of Transport" }).ResponseAsync;
         _node = await TestNode.RegisterAsync(_registry, _admin, NodeA);
         _other = await TestNode.RegisterAsync(_registry, _admin, NodeB);
         _channel = _node.Channel(_registry);
@@ -65,7 +66,7 @@ public sealed class TreeHeadTests
         foreach (var auditor in new[] { national, ofAnotherMember })
         {
             using var channel = _registry.Channel(auditor);
-            var read = await channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString() });
+            var read = await new RegistryService.RegistryServiceClient(channel).GetNodeTreeHeadsAsync(new GetNodeTreeHeadsRequest { Node = NodeA.ToString() }).ResponseAsync;
             Assert.That(read.Heads, Is.EqualTo(new[] { head }));
         }
     }
@@ -121,8 +122,7 @@ public sealed class TreeHeadTests
         await SubmitAsync(await _node.HeadAsync(_registry, 10, Root(1)));
         var head = await _node.HeadAsync(_registry, 20, Root(2));
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod,
-            new SubmitTreeHeadRequest { Head = head, PreviousSize = 10, ConsistencyProof = { ByteString.CopyFrom(Root(7)), ByteString.CopyFrom(Root(8)) } }));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(_channel).SubmitTreeHeadAsync(new SubmitTreeHeadRequest { Head = head, PreviousSize = 10, ConsistencyProof = { ByteString.CopyFrom(Root(7)), ByteString.CopyFrom(Root(8)) } }).ResponseAsync);
 
         Assert.That((ex!.StatusCode, ex.ErrorCode), Is.EqualTo((StatusCode.FailedPrecondition, RegistryErrors.InconsistentTreeHead)));
         Assert.That(_registry.Store.ReadTreeHeads(NodeA, 0, 100).Select(Size), Is.EqualTo(new[] { 10L }));
@@ -147,20 +147,20 @@ public sealed class TreeHeadTests
         foreach (var size in new long[] { 7, 8 })
         {
             var proof = MerkleProofs.ConsistencyProof(store, (long)held, size).Select(ByteString.CopyFrom);
-            var response = await _channel.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, new SubmitTreeHeadRequest
+            var response = await new RegistryService.RegistryServiceClient(_channel).SubmitTreeHeadAsync(new SubmitTreeHeadRequest
             {
                 Head = await _node.HeadAsync(_registry, size, roots[size]),
                 PreviousSize = held,
                 ConsistencyProof = { proof },
-            });
+            }).ResponseAsync;
             Assert.That(response.LatestSize, Is.EqualTo((ulong)size));
             held = (ulong)size;
         }
 
         using var auditor = await TestAuditors.IssueAsync(_admin, string.Empty, "National Auditor");
         using var channel = _registry.Channel(auditor);
-        var first = await channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), Limit = 2 });
-        var rest = await channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), FromSize = 8 });
+        var first = await new RegistryService.RegistryServiceClient(channel).GetNodeTreeHeadsAsync(new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), Limit = 2 }).ResponseAsync;
+        var rest = await new RegistryService.RegistryServiceClient(channel).GetNodeTreeHeadsAsync(new GetNodeTreeHeadsRequest { Node = NodeA.ToString(), FromSize = 8 }).ResponseAsync;
         Assert.That(first.Heads.Select(Size), Is.EqualTo(new[] { 3L, 7L }));
         Assert.That(rest.Heads.Select(Size), Is.EqualTo(new[] { 8L }));
         Assert.That(_registry.Store.CountTreeHeadConflicts(NodeA), Is.Empty);
@@ -171,10 +171,10 @@ public sealed class TreeHeadTests
     {
         using var anonymous = _registry.Channel(null);
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => anonymous.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, new SubmitTreeHeadRequest()));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(anonymous).SubmitTreeHeadAsync(new SubmitTreeHeadRequest()).ResponseAsync);
 
         Assert.That((ex!.StatusCode, ex.ErrorCode), Is.EqualTo((StatusCode.Unauthenticated, RegistryErrors.NotNode)));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
     }
 
     [Test]
@@ -185,8 +185,7 @@ public sealed class TreeHeadTests
         {
             using (channel)
             {
-                var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod,
-                    new SubmitTreeHeadRequest { Head = new SignedTreeHead() }));
+                var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(channel).SubmitTreeHeadAsync(new SubmitTreeHeadRequest { Head = new SignedTreeHead() }).ResponseAsync);
                 Assert.That((ex!.StatusCode, ex.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, RegistryErrors.NotNode)));
             }
         }
@@ -195,7 +194,7 @@ public sealed class TreeHeadTests
     [Test]
     public async Task RevokedAuthenticationCertificate_Refused()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = _node.Authentication.SerialNumber });
+        await new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = _node.Authentication.SerialNumber }).ResponseAsync;
 
         await AssertRefusedAsync(await _node.HeadAsync(_registry, 10, Root(1)), RegistryErrors.CertificateRevoked, StatusCode.PermissionDenied);
     }
@@ -256,7 +255,7 @@ public sealed class TreeHeadTests
     [Test]
     public async Task RevokedSigningCertificate_SignerCertificateRevoked()
     {
-        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = _node.Signing.SerialNumber, Reason = "keyCompromise" });
+        await new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = _node.Signing.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
 
         await AssertRefusedAsync(await _node.HeadAsync(_registry, 10, Root(1)), RegistryErrors.SignerCertificateRevoked, StatusCode.PermissionDenied);
     }
@@ -285,10 +284,10 @@ public sealed class TreeHeadTests
         using var anonymous = _registry.Channel(null);
         var request = new GetNodeTreeHeadsRequest { Node = NodeA.ToString() };
 
-        var unauthenticated = await Assert.ThrowsAsync<RpcException>(() => anonymous.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, request));
-        var node = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, request));
+        var unauthenticated = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(anonymous).GetNodeTreeHeadsAsync(request).ResponseAsync);
+        var node = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(_channel).GetNodeTreeHeadsAsync(request).ResponseAsync);
         using var admin = _registry.AdminChannel();
-        var administrator = await Assert.ThrowsAsync<RpcException>(() => admin.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, request));
+        var administrator = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(admin).GetNodeTreeHeadsAsync(request).ResponseAsync);
 
         Assert.That((unauthenticated!.StatusCode, unauthenticated.ErrorCode), Is.EqualTo((StatusCode.Unauthenticated, RegistryErrors.NotAuditor)));
         Assert.That((node!.StatusCode, node.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, RegistryErrors.NotAuditor)));
@@ -299,10 +298,10 @@ public sealed class TreeHeadTests
     public async Task GetNodeTreeHeads_RevokedAuditor_Refused()
     {
         using var auditor = await TestAuditors.IssueAsync(_admin, string.Empty, "An");
-        await _admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = auditor.SerialNumber });
+        await new RegistryManagement.RegistryManagementClient(_admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = auditor.SerialNumber }).ResponseAsync;
         using var channel = _registry.Channel(auditor);
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = NodeA.ToString() }));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(channel).GetNodeTreeHeadsAsync(new GetNodeTreeHeadsRequest { Node = NodeA.ToString() }).ResponseAsync);
 
         Assert.That((ex!.StatusCode, ex.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked)));
     }
@@ -313,13 +312,13 @@ public sealed class TreeHeadTests
         using var auditor = await TestAuditors.IssueAsync(_admin, string.Empty, "An");
         using var channel = _registry.Channel(auditor);
 
-        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(RegistryGrpcServices.GetNodeTreeHeadsMethod, new GetNodeTreeHeadsRequest { Node = "VN/GOV" }));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RegistryService.RegistryServiceClient(channel).GetNodeTreeHeadsAsync(new GetNodeTreeHeadsRequest { Node = "VN/GOV" }).ResponseAsync);
 
         Assert.That((ex!.StatusCode, ex.ErrorCode), Is.EqualTo((StatusCode.InvalidArgument, RegistryErrors.InvalidIdentifier)));
     }
 
     private Task<SubmitTreeHeadResponse> SubmitAsync(SignedTreeHead head, ulong previousSize = 0) =>
-        _channel.UnaryAsync(RegistryGrpcServices.SubmitTreeHeadMethod, new SubmitTreeHeadRequest { Head = head, PreviousSize = previousSize });
+        new RegistryService.RegistryServiceClient(_channel).SubmitTreeHeadAsync(new SubmitTreeHeadRequest { Head = head, PreviousSize = previousSize }).ResponseAsync;
 
     private async Task AssertRefusedAsync(SignedTreeHead head, string code, StatusCode status, ulong previousSize = 0)
     {
@@ -329,7 +328,7 @@ public sealed class TreeHeadTests
 
         Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
         Assert.That(ex.StatusCode, Is.EqualTo(status));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_registry.Store.ReadTreeHeads(NodeA, 0, 1000), Is.EqualTo(before));
     }
 

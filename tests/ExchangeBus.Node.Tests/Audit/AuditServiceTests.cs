@@ -6,11 +6,11 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
 
@@ -35,20 +35,20 @@ public sealed class AuditServiceTests
         _bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 3600 });
         using (var admin = _bus.AdminChannel())
         {
-            await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = "VN/GOV/000.00.00.Z99", Name = "Ministry of Elsewhere" });
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.Z99", Name = "Ministry of Elsewhere" }).ResponseAsync;
         }
 
         _providerAuditor = await _bus.IssueAuditorAsync(BusFixture.Provider, "Nguyễn Văn An");
         _otherAuditor = await _bus.IssueAuditorAsync("VN/GOV/000.00.00.Z99", "Lê Thị Hoa");
         _nationalAuditor = await _bus.IssueAuditorAsync(string.Empty, "State Audit Office");
         using var local = _bus.LocalChannel();
-        _call = await local.UnaryAsync(NodeMethods.Call, new CallRequest
+        _call = await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-042",
             Payload = ByteString.CopyFromUtf8("who is citizen-042?"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
         await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
     }
 
@@ -67,7 +67,7 @@ public sealed class AuditServiceTests
         using var channel = AuditChannel(_providerAuditor);
         var before = _bus.ProviderNode.Context.Log.LastSequence();
 
-        var page = await channel.UnaryAsync(AuditMethods.Query, new QueryRequest { SubjectId = "citizen-042" });
+        var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync;
 
         Assert.That(page.Records.Select(r => (r.MessageId, (MessageDirection)r.Direction)), Is.EqualTo(new[]
         {
@@ -88,7 +88,7 @@ public sealed class AuditServiceTests
         using var channel = AuditChannel(_providerAuditor);
         var request = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId).First(e => e.Record.Direction == MessageDirection.ProviderRequest);
 
-        var evidence = await channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = (ulong)request.Sequence });
+        var evidence = await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = (ulong)request.Sequence }).ResponseAsync;
 
         // The signature over header and body, by the client member's certificate.
         using var signer = X509CertificateLoader.LoadCertificate(evidence.SignerCertificate.Span);
@@ -109,8 +109,8 @@ public sealed class AuditServiceTests
         using var channel = AuditChannel(_otherAuditor);
         var sequence = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId)[0].Sequence;
 
-        var page = await channel.UnaryAsync(AuditMethods.Query, new QueryRequest { SubjectId = "citizen-042" });
-        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = (ulong)sequence }));
+        var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = (ulong)sequence }).ResponseAsync);
 
         Assert.That(page.Records, Is.Empty);
         Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.OutOfScope));
@@ -123,8 +123,8 @@ public sealed class AuditServiceTests
         using var member = AuditChannel(_providerAuditor);
         using var national = AuditChannel(_nationalAuditor);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => member.UnaryAsync(AuditMethods.ReadRange, new ReadRangeRequest { FromSequence = 1 }));
-        var range = await national.UnaryAsync(AuditMethods.ReadRange, new ReadRangeRequest { FromSequence = 1, ToSequence = 2 });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(member).ReadRangeAsync(new ReadRangeRequest { FromSequence = 1 }).ResponseAsync);
+        var range = await new AuditService.AuditServiceClient(national).ReadRangeAsync(new ReadRangeRequest { FromSequence = 1, ToSequence = 2 }).ResponseAsync;
 
         Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NationalOnly));
         Assert.That(range.Records.Select(r => r.Sequence), Is.EqualTo(new ulong[] { 1, 2 }));
@@ -138,10 +138,10 @@ public sealed class AuditServiceTests
         using var channel = AuditChannel(_bus.ClientNode.Context.Keys.Authentication);
         var before = _bus.ProviderNode.Context.Log.LastSequence();
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.Query, new QueryRequest()));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest()).ResponseAsync);
 
         Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NotAuditor));
-        Assert.That(refused.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(refused.CorrelationId, Is.Not.Empty);
         var logged = _bus.ProviderNode.Context.Log.Get(before + 1)!.Record;
         Assert.That((logged.Direction, logged.Status, logged.Client), Is.EqualTo((MessageDirection.AuditQuery, AuditErrors.NotAuditor, "unauthenticated")));
     }
@@ -151,7 +151,7 @@ public sealed class AuditServiceTests
     {
         using var channel = AuditChannel(_nationalAuditor);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.Query, new QueryRequest { PageToken = "not-a-token" }));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { PageToken = "not-a-token" }).ResponseAsync);
 
         Assert.That((refused!.StatusCode, refused.ErrorCode), Is.EqualTo((StatusCode.InvalidArgument, AuditErrors.InvalidPageToken)));
     }
@@ -160,10 +160,10 @@ public sealed class AuditServiceTests
     public async Task TreeHeads_AndConsistency_ForAnyAuditor()
     {
         using var channel = AuditChannel(_otherAuditor);
-        var heads = await channel.UnaryAsync(AuditMethods.GetTreeHeads, new GetTreeHeadsRequest());
+        var heads = await new AuditService.AuditServiceClient(channel).GetTreeHeadsAsync(new GetTreeHeadsRequest()).ResponseAsync;
         var size = TreeHead.Parser.ParseFrom(heads.Heads[0].TreeHead).TreeSize;
 
-        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(AuditMethods.GetConsistencyProof, new GetConsistencyProofRequest { FirstSize = 1, SecondSize = 1_000_000 }));
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).GetConsistencyProofAsync(new GetConsistencyProofRequest { FirstSize = 1, SecondSize = 1_000_000 }).ResponseAsync);
 
         Assert.That(size, Is.GreaterThanOrEqualTo(2UL));
         Assert.That(tooLarge!.ErrorCode, Is.EqualTo(AuditErrors.InvalidArgument));

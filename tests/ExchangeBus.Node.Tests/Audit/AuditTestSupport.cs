@@ -3,10 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.Tests.Exchange;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.Tests.Audit;
@@ -20,15 +20,14 @@ internal static class AuditTestSupport
         using var admin = bus.AdminChannel();
         using var key = EcKeys.GenerateP256();
         var csr = CertificateSigningRequests.Create(new X500DistinguishedName("CN=auditor"), key);
-        var response = await admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
-            new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name });
+        var response = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name }).ResponseAsync;
         using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
         return certificate.CopyWithPrivateKey(key);
     }
 
     /// <summary>A channel to <paramref name="node"/>'s audit API (its inter-node listener), presenting <paramref name="certificate"/>.</summary>
     public static GrpcChannel AuditChannel(this BusFixture bus, NodeServer node, X509Certificate2 certificate) =>
-        GrpcChannel.ForAddress(new Uri("https://" + node.PeerAddress), new GrpcChannelOptions
+        BusChannel.Create(new Uri("https://" + node.PeerAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([bus.Registry.Keys.RootCertificate], TimeProvider.System),
             ClientCertificate = certificate,

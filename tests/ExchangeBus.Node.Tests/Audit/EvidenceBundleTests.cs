@@ -10,13 +10,13 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Audit;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
-using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.TrustServices;
 using Google.Protobuf;
@@ -436,8 +436,7 @@ public sealed class EvidenceBundleTests
         using (var admin = _bus.AdminChannel())
         {
             var csr = CertificateSigningRequests.ReadFile(Path.Combine(auditor, "auditor.csr.pem"));
-            var issued = await admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
-                new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr.Csr!.Der.Span), Member = BusFixture.Provider, Name = "Nguyễn Văn An" });
+            var issued = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr.Csr!.Der.Span), Member = BusFixture.Provider, Name = "Nguyễn Văn An" }).ResponseAsync;
             using var certificate = X509CertificateLoader.LoadCertificate(issued.Certificate.Span);
             PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), certificate);
         }
@@ -507,16 +506,16 @@ public sealed class EvidenceBundleTests
 
     private async Task<byte[]> ExportAsync(string messageId)
     {
-        using var channel = GrpcChannel.ForAddress(new Uri("https://" + _bus.ProviderNode.PeerAddress), new GrpcChannelOptions
+        using var channel = BusChannel.Create(new Uri("https://" + _bus.ProviderNode.PeerAddress), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
             ClientCertificate = _auditor,
         });
-        var page = await channel.UnaryAsync(AuditMethods.Query, new QueryRequest { MessageId = messageId });
+        var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { MessageId = messageId }).ResponseAsync;
         var records = new List<RecordEvidence>();
         foreach (var summary in page.Records)
         {
-            records.Add(await channel.UnaryAsync(AuditMethods.GetRecord, new GetRecordRequest { Sequence = summary.Sequence }));
+            records.Add(await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = summary.Sequence }).ResponseAsync);
         }
 
         return EvidenceBundle.Build(records, [_bus.Registry.Keys.RootCertificate]);
@@ -555,11 +554,11 @@ public sealed class EvidenceBundleTests
     }
 
     private static Task<CallResponse> Call(GrpcChannel local, string payload) =>
-        local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-042",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography.X509Certificates;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Node.Audit;
@@ -38,7 +39,7 @@ public sealed class FileReconciliationTests
             Assert.That((await SettledAsync(sender, id)).State, Is.EqualTo(DeliveryState.Delivered));
         }
 
-        await recipient.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "audit-file-1" });
+        await new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "audit-file-1" }).ResponseAsync;
         Assert.That((await SettledAsync(sender, "audit-file-1")).State, Is.EqualTo(DeliveryState.Acknowledged));
     }
 

@@ -3,9 +3,9 @@ using System.IO.Compression;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
@@ -155,12 +155,12 @@ public sealed class LogArchiveTests
     };
 
     private Task<CallResponse> CallAsync() =>
-        _local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(_local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("archived question"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 
     private static void Rewrite(string source, string target, string entryName, Action<byte[]> change, bool fixManifest)
     {

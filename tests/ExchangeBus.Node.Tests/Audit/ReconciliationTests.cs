@@ -2,9 +2,8 @@
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
-using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.Audit;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
@@ -34,17 +33,17 @@ public sealed class ReconciliationTests
         _calls = [];
         for (var i = 0; i < 4; i++)
         {
-            _calls.Add(await local.UnaryAsync(NodeMethods.Call, new CallRequest
+            _calls.Add(await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
             {
                 Service = BusFixture.Service,
                 Client = BusFixture.ClientSubsystem,
                 Payload = ByteString.CopyFromUtf8($"question {i}"),
-            }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20))));
+            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync);
         }
 
         // A call the provider refuses: both log it, only the client has a signed request to compare.
         using var refusing = _bus.LocalChannel();
-        await Assert.ThrowsAsync<RpcException>(() => refusing.UnaryAsync(NodeMethods.Call, new CallRequest { Service = BusFixture.ProviderSubsystem + "/nothing", Client = BusFixture.ClientSubsystem }));
+        await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(refusing).CallAsync(new CallRequest { Service = BusFixture.ProviderSubsystem + "/nothing", Client = BusFixture.ClientSubsystem }).ResponseAsync);
     }
 
     [TearDown]
@@ -136,8 +135,7 @@ public sealed class AcrossNodesCommandTests
         {
             foreach (var citizen in new[] { "citizen-7", "citizen-8", "citizen-7" })
             {
-                await local.UnaryAsync(NodeMethods.Call, new CallRequest { Service = BusFixture.Service, Client = BusFixture.ClientSubsystem, SubjectId = citizen, Payload = ByteString.CopyFromUtf8("?") },
-                    new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+                await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest { Service = BusFixture.Service, Client = BusFixture.ClientSubsystem, SubjectId = citizen, Payload = ByteString.CopyFromUtf8("?") }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
             }
         }
 

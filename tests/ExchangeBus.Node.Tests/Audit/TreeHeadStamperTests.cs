@@ -4,7 +4,8 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Hosting;
@@ -145,11 +146,11 @@ public sealed class TreeHeadStamperTests
     }
 
     internal static Task<CallResponse> Call(GrpcChannel local) =>
-        local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 }

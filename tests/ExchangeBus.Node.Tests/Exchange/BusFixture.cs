@@ -7,6 +7,8 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
@@ -161,17 +163,17 @@ internal sealed class BusFixture : IAsyncDisposable
             logging);
 
     /// <summary>The provider's node's local (development) listener, where its systems receive files.</summary>
-    public GrpcChannel ProviderLocalChannel() => GrpcChannel.ForAddress(new Uri(ProviderNode.LocalAddress), new GrpcChannelOptions());
+    public GrpcChannel ProviderLocalChannel() => BusChannel.Create(new Uri(ProviderNode.LocalAddress), new BusChannelOptions());
 
-    public GrpcChannel LocalChannel() => GrpcChannel.ForAddress(new Uri(ClientNode.LocalAddress), new GrpcChannelOptions());
+    public GrpcChannel LocalChannel() => BusChannel.Create(new Uri(ClientNode.LocalAddress), new BusChannelOptions());
 
     /// <summary>
     /// A channel to the provider's inter-node listener, as a neighbour node would open it: the
     /// bus's root for the server, <paramref name="clientCertificate"/> for mutual TLS.
     /// </summary>
-    public GrpcChannel PeerChannel(X509Certificate2 clientCertificate) => GrpcChannel.ForAddress(
+    public GrpcChannel PeerChannel(X509Certificate2 clientCertificate) => BusChannel.Create(
         new Uri($"https://{ProviderNode.PeerAddress}"),
-        new GrpcChannelOptions
+        new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([Registry.Keys.RootCertificate], TimeProvider.System),
             ClientCertificate = clientCertificate,
@@ -219,11 +221,11 @@ internal sealed class BusFixture : IAsyncDisposable
         Registry = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" });
         _owned.Add(Registry);
         using var admin = AdministratorChannel.Open(Registry.GrpcAddress, keysDirectory, TimeProvider.System);
-        await admin.UnaryAsync(RegistryGrpcServices.AddMemberClassMethod, new AddMemberClassRequest { Code = "GOV" });
+        await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
         foreach (var (member, name, subsystem) in new[] { (Provider, "Ministry of Public Security", ProviderSubsystem), (Client, "Ministry of Transport", ClientSubsystem) })
         {
-            await admin.UnaryAsync(RegistryGrpcServices.AddMemberMethod, new AddMemberRequest { Member = member, Name = name });
-            await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = subsystem });
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = member, Name = name }).ResponseAsync;
+            await new RegistryManagement.RegistryManagementClient(admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = subsystem }).ResponseAsync;
         }
     }
 
@@ -252,11 +254,10 @@ internal sealed class BusFixture : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(null)));
         builder.Services.AddBusGrpc();
         var app = builder.Build();
-        var method = new Method<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>(MethodType.Unary, "test.Backend", "Echo", Marshallers.Bytes, Marshallers.Bytes);
-        app.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(method, async (request, context) =>
+        app.MapBytesGrpcService(methods => methods.AddUnary(BytesGrpcMethods.Method(MethodType.Unary, "/test.Backend/Echo"), async (request, context) =>
         {
             Interlocked.Increment(ref BackendCalls);
-            var text = System.Text.Encoding.UTF8.GetString(request.Span);
+            var text = System.Text.Encoding.UTF8.GetString(request);
             if (text == "slow")
             {
                 await Task.Delay(TimeSpan.FromSeconds(30), context.CancellationToken);
@@ -266,8 +267,8 @@ internal sealed class BusFixture : IAsyncDisposable
                 await Task.Delay(PauseDuration, context.CancellationToken);
             }
 
-            return (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes($"echo:{text}:{context.RequestHeaders.GetValue("x-xbus-client")}");
-        }).Build());
+            return System.Text.Encoding.UTF8.GetBytes($"echo:{text}:{context.RequestHeaders.GetValue("x-xbus-client")}");
+        }));
         await app.StartAsync();
         _owned.Add(new AppDisposer(app));
         return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).ToString().TrimEnd('/');

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Node.V1;
-using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 
@@ -25,13 +24,13 @@ public sealed class ConcurrencyTests
         var clientLogBefore = bus.ClientNode.Context.Log.Count();
         var providerLogBefore = bus.ProviderNode.Context.Log.Count();
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => local.UnaryAsync(NodeMethods.Call, new CallRequest
+        var responses = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8($"call-{i}"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMinutes(2)))));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(2)).UtcDateTime)).ResponseAsync));
 
         Assert.That(responses.Select(r => r.Payload.ToStringUtf8()),
             Is.EquivalentTo(Enumerable.Range(0, Calls).Select(i => $"echo:call-{i}:{BusFixture.ClientSubsystem}")));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 
@@ -29,14 +30,14 @@ public sealed class ExchangeTests
     }
 
     private Task<CallResponse> Call(string service = BusFixture.Service, string client = BusFixture.ClientSubsystem, string payload = "hello") =>
-        _local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(_local).CallAsync(new CallRequest
         {
             Service = service,
             Client = client,
             UserId = "official-7",
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 
     [Test]
     public async Task Call_ThroughBothNodes_AnsweredAndLoggedOnBothSides()
@@ -59,7 +60,7 @@ public sealed class ExchangeTests
         var before = _bus.BackendCalls;
         var ex = await Assert.ThrowsAsync<RpcException>(() => Call(service: BusFixture.ProviderSubsystem + "/nothing"));
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.UnknownService));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_bus.BackendCalls, Is.EqualTo(before));
     }
 
@@ -89,14 +90,14 @@ public sealed class ExchangeTests
     [Test]
     public async Task OversizedPayload_PayloadTooLargeAndNothingSent()
     {
-        using var channel = GrpcChannel.ForAddress(new Uri(_bus.ClientNode.LocalAddress), new GrpcChannelOptions { MaxSendMessageSize = 16 << 20 });
+        using var channel = BusChannel.Create(new Uri(_bus.ClientNode.LocalAddress), new BusChannelOptions { MaxSendMessageSize = 16 << 20 });
         var before = _bus.ClientNode.Context.Log.LastSequence();
-        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(NodeMethods.Call, new CallRequest
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFrom(new byte[NodeLimits.MaxPayloadBytes + 1]),
-        }));
+        }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.PayloadTooLarge));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(_bus.ClientNode.Context.Log.LastSequence(), Is.EqualTo(before));
@@ -105,17 +106,17 @@ public sealed class ExchangeTests
     [Test]
     public async Task LargestPayload_GoesThrough()
     {
-        using var channel = GrpcChannel.ForAddress(new Uri(_bus.ClientNode.LocalAddress), new GrpcChannelOptions
+        using var channel = BusChannel.Create(new Uri(_bus.ClientNode.LocalAddress), new BusChannelOptions
         {
             MaxSendMessageSize = NodeLimits.MaxMessageBytes,
             MaxReceiveMessageSize = NodeLimits.MaxMessageBytes,
         });
-        var response = await channel.UnaryAsync(NodeMethods.Call, new CallRequest
+        var response = await new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8(new string('a', NodeLimits.MaxPayloadBytes - 100)),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync;
         Assert.That(response.Payload.Length, Is.GreaterThan(NodeLimits.MaxPayloadBytes - 100));
     }
 
@@ -136,16 +137,16 @@ public sealed class ExchangeTests
         Assert.That(metrics, Does.Contain("xbus_call_duration_seconds_bucket{side=\"provider\",le=\"+Inf\"}"));
         Assert.That(metrics, Does.Contain("xbus_message_log_queue_depth"));
         Assert.That(await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/health/ready")), Is.EqualTo("ready"));
-        var health = await _local.UnaryAsync(ExchangeBus.Grpc.Health.HealthService.CheckMethod, new global::Grpc.Health.V1.HealthCheckRequest());
+        var health = await new global::Grpc.Health.V1.Health.HealthClient(_local).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
         Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
     }
 
     [Test]
     public async Task Metaservices_ListAndAllowedMethods()
     {
-        var listed = await _local.UnaryAsync(NodeMethods.ListMethods, new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
+        var listed = await new LocalGateway.LocalGatewayClient(_local).ListMethodsAsync(new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem }).ResponseAsync;
         Assert.That(listed.Services, Is.EqualTo(new[] { BusFixture.DeadService, BusFixture.Service }));
-        var allowed = await _local.UnaryAsync(NodeMethods.AllowedMethods, new AllowedMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem });
+        var allowed = await new LocalGateway.LocalGatewayClient(_local).AllowedMethodsAsync(new AllowedMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem }).ResponseAsync;
         Assert.That(allowed.Services, Is.EqualTo(new[] { BusFixture.DeadService, BusFixture.Service }));
     }
 }
@@ -158,12 +159,12 @@ public sealed class AccessDeniedTests
     {
         await using var bus = await BusFixture.StartAsync(allow: false);
         using var local = bus.LocalChannel();
-        var ex = await Assert.ThrowsAsync<RpcException>(() => local.UnaryAsync(NodeMethods.Call, new CallRequest
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("x"),
-        }));
+        }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(bus.BackendCalls, Is.Zero);

@@ -4,7 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
@@ -40,13 +41,13 @@ public sealed class FailoverTests
     }
 
     private Task<CallResponse> Call(string payload = "hello") =>
-        _local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(_local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime)).ResponseAsync;
 
     /// <summary>Makes calls one after another; each must be answered by the backend.</summary>
     private async Task<List<CallResponse>> CallsAnswered(int calls)
@@ -130,7 +131,7 @@ public sealed class FailoverTests
 
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.ProviderUnreachable));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.Unavailable));
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_bus.BackendCalls, Is.EqualTo(callsBefore));
 
         // The request, then its outcome: one message id, the code the caller got.
@@ -141,7 +142,7 @@ public sealed class FailoverTests
         Assert.That(outcome.Direction, Is.EqualTo(MessageDirection.ClientResponse));
         Assert.That(outcome.MessageId, Is.EqualTo(request.MessageId));
         Assert.That(outcome.Status, Is.EqualTo(NodeErrors.ProviderUnreachable));
-        Assert.That(outcome.CorrelationId, Is.EqualTo(ex.Status.CorrelationId));
+        Assert.That(outcome.CorrelationId, Is.EqualTo(ex.CorrelationId));
         Assert.That(log.Verify().IsValid, Is.True);
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
@@ -45,15 +45,15 @@ public sealed class GracefulShutdownTests
     {
         var provider = await StartAsync(_bus.ProviderData[0]);
         var client = await StartAsync(_bus.ClientData);
-        using var local = GrpcChannel.ForAddress(new Uri(client.LocalAddress), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(client.LocalAddress), new BusChannelOptions());
 
-        var call = local.UnaryAsync(NodeMethods.Call, new CallRequest
+        var call = new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8("pause"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(Patience)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(Patience)).UtcDateTime)).ResponseAsync;
 
         // The call has passed both nodes and is at the backend: it is in flight on both.
         using (var giveUp = new CancellationTokenSource(Patience))

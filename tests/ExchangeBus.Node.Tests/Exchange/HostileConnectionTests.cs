@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
 using ExchangeBus.Testing;
 using Google.Protobuf;
 
@@ -46,7 +47,7 @@ public sealed class HostileConnectionTests
     public async Task AGoodPeerIsStillServed()
     {
         using var channel = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
-        var response = await channel.UnaryAsync(NodeMethods.Deliver, _bus.SignAsClient(_bus.RequestHeader()), new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(30)));
+        var response = await new ExchangeClient(channel).DeliverAsync(_bus.SignAsClient(_bus.RequestHeader()), new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync;
 
         Assert.That(MessageHeader.Parser.ParseFrom(response.Header).Kind, Is.EqualTo(MessageKind.Response));
     }
@@ -90,7 +91,7 @@ public sealed class HostileConnectionTests
     {
         using var giveUp = new CancellationTokenSource(GiveUp);
         await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
-        byte[] request = [.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(NodeMethods.Deliver.FullName), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: true)];
+        byte[] request = [.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: true)];
 
         var letGo = peer.ServerLetsGoAsync(giveUp.Token);
         var allSent = await peer.DripAsync(request, DripInterval, letGo, giveUp.Token);
@@ -149,7 +150,7 @@ public sealed class HostileConnectionTests
         // it (with the node's limits before this test, it held on past 90 s).
         using var giveUp = new CancellationTokenSource(GiveUp);
         await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
-        var headers = RawHttp2Peer.RequestHeaders(NodeMethods.Deliver.FullName, padding: 4_000);
+        var headers = RawHttp2Peer.RequestHeaders(DeliverPath, padding: 4_000);
 
         var letGo = peer.ServerLetsGoAsync(giveUp.Token);
         var allSent = await peer.DripAsync([.. RawHttp2Peer.Preface(), .. headers], DripInterval, letGo, giveUp.Token);
@@ -165,7 +166,7 @@ public sealed class HostileConnectionTests
     {
         using var giveUp = new CancellationTokenSource(GiveUp);
         await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
-        await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(NodeMethods.Deliver.FullName)], giveUp.Token);
+        await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath)], giveUp.Token);
         var message = RawHttp2Peer.GrpcMessage(Envelope());
 
         // One DATA frame per byte of the gRPC message, the last one ending the stream.
@@ -198,13 +199,16 @@ public sealed class HostileConnectionTests
         // wait for its end forever.
         using var giveUp = new CancellationTokenSource(GiveUp);
         await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
-        await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(NodeMethods.Deliver.FullName), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: false)], giveUp.Token);
+        await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: false)], giveUp.Token);
 
         var how = await peer.ServerLetsGoAsync(giveUp.Token);
 
         TestContext.Out.WriteLine(how);
         Assert.That(how, Is.AnyOf("connection closed", "GOAWAY", "RST_STREAM", "stream ended by the server"));
     }
+
+    /// <summary>The HTTP/2 path of the inter-node method, as a raw peer writes it.</summary>
+    private const string DeliverPath = "/exchangebus.exchange.v1.Exchange/Deliver";
 
     private byte[] Envelope() => _bus.SignAsClient(_bus.RequestHeader()).ToByteArray();
 
@@ -216,19 +220,19 @@ public sealed class HostileConnectionTests
         handler.SslOptions.ClientCertificates = [_bus.ClientNode.Context.Keys.Authentication];
         handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         using var invoker = new HttpMessageInvoker(handler);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"https://{_bus.ProviderNode.PeerAddress}{NodeMethods.Deliver.FullName}"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"https://{_bus.ProviderNode.PeerAddress}{DeliverPath}"))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new BodyContent(body, endless, giveUp.Token),
         };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(GrpcProtocol.ContentType);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/grpc");
         request.Headers.TE.ParseAdd("trailers");
 
         using var response = await invoker.SendAsync(request, giveUp.Token);
         await response.Content.ReadAsByteArrayAsync(giveUp.Token);
-        var status = response.Headers.TryGetValues(GrpcProtocol.StatusHeader, out var h) ? h.First()
-            : response.TrailingHeaders.TryGetValues(GrpcProtocol.StatusHeader, out var t) ? t.First() : null;
+        var status = response.Headers.TryGetValues("grpc-status", out var h) ? h.First()
+            : response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.First() : null;
         return (response.StatusCode, status);
     }
 

@@ -3,7 +3,9 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
+using Grpc.Net.Client;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -43,9 +45,9 @@ public sealed class HostilePeerTests
     private async Task AssertRefused(SignedEnvelope envelope, string code, GrpcChannel? channel = null)
     {
         var before = _bus.BackendCalls;
-        var ex = await Assert.ThrowsAsync<RpcException>(() => (channel ?? _peer).UnaryAsync(NodeMethods.Deliver, envelope));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new ExchangeClient((channel ?? _peer)).DeliverAsync(envelope).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(code), ex.Status.Detail);
-        Assert.That(ex.Status.CorrelationId, Is.Not.Empty);
+        Assert.That(ex.CorrelationId, Is.Not.Empty);
         Assert.That(_bus.BackendCalls, Is.EqualTo(before), "the backend must not be reached");
     }
 
@@ -53,7 +55,7 @@ public sealed class HostilePeerTests
     public async Task GenuineEnvelope_Answered_ThenTheSameAgainIsAReplay()
     {
         var envelope = Sign(Header());
-        var response = await _peer.UnaryAsync(NodeMethods.Deliver, envelope);
+        var response = await new ExchangeClient(_peer).DeliverAsync(envelope).ResponseAsync;
         Assert.That(MessageHeader.Parser.ParseFrom(response.Header).Kind, Is.EqualTo(MessageKind.Response));
 
         await AssertRefused(envelope, NodeErrors.Replay);

@@ -4,9 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 
@@ -200,7 +201,7 @@ public sealed class LocalTlsTests
     }
 
     private GrpcChannel TlsChannel(X509Certificate2? clientCertificate) =>
-        GrpcChannel.ForAddress(new Uri(_bus.ClientNode.LocalTlsAddress!), new GrpcChannelOptions
+        BusChannel.Create(new Uri(_bus.ClientNode.LocalTlsAddress!), new BusChannelOptions
         {
             // Systems pin the node's local certificate, as they would be given it by its operator.
             ServerTrust = new CertificateTrust([X509CertificateLoader.LoadCertificate(_bus.ClientNode.LocalTlsCertificate!.RawData)], TimeProvider.System),
@@ -208,12 +209,12 @@ public sealed class LocalTlsTests
         });
 
     private static Task<CallResponse> Call(GrpcChannel channel, string client) =>
-        channel.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = client,
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 
     private static X509Certificate2 SystemCertificate(string name)
     {

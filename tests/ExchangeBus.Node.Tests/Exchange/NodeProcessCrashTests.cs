@@ -2,8 +2,9 @@
 using System.Collections.Concurrent;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
@@ -52,7 +53,7 @@ public sealed class NodeProcessCrashTests
         var answered = new ConcurrentQueue<string>();
         var failedBeforeKill = new ConcurrentQueue<string>();
         var killed = 0;
-        using (var local = GrpcChannel.ForAddress(new Uri(client.LocalAddress), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(client.LocalAddress), new BusChannelOptions()))
         {
             // Each caller calls until a call fails; once the nodes are dead every caller's next call does.
             var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
@@ -98,7 +99,7 @@ public sealed class NodeProcessCrashTests
         provider = await StartNodeAsync(_bus.ProviderData[0]);
         client = await StartNodeAsync(_bus.ClientData);
         CallResponse afterRestart;
-        using (var local = GrpcChannel.ForAddress(new Uri(client.LocalAddress), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(client.LocalAddress), new BusChannelOptions()))
         {
             afterRestart = await Call(local, "after-restart");
         }
@@ -117,14 +118,14 @@ public sealed class NodeProcessCrashTests
     }
 
     private static Task<CallResponse> Call(GrpcChannel local, string payload) =>
-        local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(Patience)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(Patience)).UtcDateTime)).ResponseAsync;
 
     /// <summary>Checks a dead node's log file; returns its last sequence number.</summary>
     private static long AssertSurvived(NodePaths node, IReadOnlyList<string> answered, MessageDirection request, MessageDirection response)

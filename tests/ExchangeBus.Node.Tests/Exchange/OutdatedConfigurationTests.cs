@@ -28,11 +28,11 @@ public sealed class OutdatedConfigurationTests
         await using var provider = new GlobalConfigurationProvider(ConfigurationAnchor.Read(paths.Anchor), paths, clock, NullLogger<GlobalConfigurationProvider>.Instance);
         var cached = provider.Current(NodeErrors.OutdatedGlobalConf);
         Assert.That(cached.SubsystemExists(Core.Identifiers.SubsystemId.Parse(BusFixture.ProviderSubsystem)), Is.True);
-        Assert.That(async () => await provider.RefreshAsync(CancellationToken.None), Throws.InstanceOf<Grpc.RpcException>(), "the registry is down");
+        Assert.That(async () => await provider.RefreshAsync(CancellationToken.None), Throws.InstanceOf<global::Grpc.Core.RpcException>(), "the registry is down");
 
         clock.Offset = cached.ExpiresAt - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1);
         var ex = Assert.Throws<NodeException>(() => provider.Current(NodeErrors.OutdatedGlobalConf));
         Assert.That(ex!.Code, Is.EqualTo(NodeErrors.OutdatedGlobalConf));
-        Assert.That(ex.StatusCode, Is.EqualTo(Grpc.StatusCode.Unavailable));
+        Assert.That(ex.StatusCode, Is.EqualTo(global::Grpc.Core.StatusCode.Unavailable));
     }
 }

@@ -4,9 +4,9 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
 using ExchangeBus.Grpc.Tls;
-using ExchangeBus.Node.Exchange;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -23,7 +23,7 @@ public sealed class RevocationTests
         var context = bus.ClientNode.Context;
         using (var admin = bus.AdminChannel())
         {
-            await admin.UnaryAsync(RegistryGrpcServices.RevokeCertificateMethod, new RevokeCertificateRequest { SerialNumber = context.Keys.Signing.SerialNumber, Reason = "keyCompromise" });
+            await new RegistryManagement.RegistryManagementClient(admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = context.Keys.Signing.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
         }
 
         // What the CA's responder now says about the key, as a peer would receive it.
@@ -51,22 +51,22 @@ public sealed class RevocationTests
             SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
             SignerOcspResponse = ByteString.CopyFrom(status.Response.Span),
         };
-        using var peer = GrpcChannel.ForAddress(new Uri($"https://{bus.ProviderNode.PeerAddress}"), new GrpcChannelOptions
+        using var peer = BusChannel.Create(new Uri($"https://{bus.ProviderNode.PeerAddress}"), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([bus.Registry.Keys.RootCertificate], TimeProvider.System),
             ClientCertificate = context.Keys.Authentication,
         });
-        var refused = await Assert.ThrowsAsync<RpcException>(() => peer.UnaryAsync(NodeMethods.Deliver, envelope));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new ExchangeClient(peer).DeliverAsync(envelope).ResponseAsync);
         Assert.That(refused!.ErrorCode, Is.EqualTo(NodeErrors.CertificateRevoked));
 
         Assert.That(await context.OwnStatus.RefreshAsync(CancellationToken.None), Is.True);
         using var local = bus.LocalChannel();
-        var own = await Assert.ThrowsAsync<RpcException>(() => local.UnaryAsync(NodeMethods.Call, new CallRequest
+        var own = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("x"),
-        }));
+        }).ResponseAsync);
         Assert.That(own!.ErrorCode, Is.EqualTo(NodeErrors.OwnOcspUnavailable));
         Assert.That(bus.BackendCalls, Is.Zero);
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Exchange;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.Tests.Exchange;
@@ -108,10 +109,10 @@ public sealed class SettingsReloadTests
     }
 
     private Task<CallResponse> Call() =>
-        _local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(_local).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(20)));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
 }

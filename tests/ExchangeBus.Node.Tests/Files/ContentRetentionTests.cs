@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
-using ExchangeBus.Grpc;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Exchange;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
@@ -96,7 +97,7 @@ public sealed class ContentRetentionTests
         Assert.That(provider.Store.Has(sharedSha), Is.False);
 
         // The records and hashes stay: status and list still describe every file.
-        var status = await recipient.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ProviderSubsystem, FileId = "keep-c" });
+        var status = await new FilesClient(recipient).StatusAsync(new StatusRequest { Client = BusFixture.ProviderSubsystem, FileId = "keep-c" }).ResponseAsync;
         Assert.That(status.Metadata.Sha256.ToByteArray(), Is.EqualTo(otherSha));
         Assert.That(status.Recipients.Single().State, Is.EqualTo(DeliveryState.Acknowledged));
         Assert.That(provider.Database.GetReceived(BusFixture.ProviderSubsystem, BusFixture.ClientSubsystem, "keep-a")?.Receipt, Is.Not.Empty);
@@ -145,5 +146,5 @@ public sealed class ContentRetentionTests
     }
 
     private static Task<AcknowledgeResponse> AcknowledgeAsync(GrpcChannel recipient, string fileId) =>
-        recipient.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = fileId });
+        new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = fileId }).ResponseAsync;
 }

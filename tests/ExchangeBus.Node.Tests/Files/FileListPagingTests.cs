@@ -2,7 +2,8 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Grpc;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Exchange;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
@@ -46,7 +47,7 @@ public sealed class FileListPagingTests
 
         await InsertReceivedAsync("paged", Enumerable.Range(0, 3).Select(i => $"paged-received-{i}"));
 
-        var whole = await _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "paged" });
+        var whole = await new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "paged" }).ResponseAsync;
         Assert.That(whole.NextPageToken, Is.Empty);
         var expected = whole.Files.Select(f => (f.Direction, f.Metadata.FileId)).ToList();
         Assert.That(expected, Is.EqualTo(new[]
@@ -62,7 +63,7 @@ public sealed class FileListPagingTests
             var request = new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "paged", PageSize = size };
             while (true)
             {
-                var page = await _local.UnaryAsync(FileMethods.List, request);
+                var page = await new FilesClient(_local).ListAsync(request).ResponseAsync;
                 walked.AddRange(page.Files.Select(f => (f.Direction, f.Metadata.FileId)));
                 pages.Add(page.Files.Count);
                 if (page.NextPageToken.Length == 0)
@@ -86,10 +87,10 @@ public sealed class FileListPagingTests
         await InsertReceivedAsync("many", Enumerable.Range(0, Count).Select(i => $"many-{i:D5}"));
 
         // Asked for more than a page may hold: the largest page, and a token for the rest.
-        var largest = await _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "many", PageSize = 50_000 });
+        var largest = await new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "many", PageSize = 50_000 }).ResponseAsync;
         Assert.That(largest.Files, Has.Count.EqualTo(10_000));
         Assert.That(largest.NextPageToken, Is.Not.Empty, "the caller learns there is more");
-        var rest = await _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "many", PageToken = largest.NextPageToken });
+        var rest = await new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "many", PageToken = largest.NextPageToken }).ResponseAsync;
         Assert.That(rest.Files.Select(f => f.Metadata.FileId), Is.EqualTo(new[] { "many-10000" }));
         Assert.That(rest.NextPageToken, Is.Empty);
 
@@ -99,7 +100,7 @@ public sealed class FileListPagingTests
         var pages = 0;
         do
         {
-            var page = await _local.UnaryAsync(FileMethods.List, request);
+            var page = await new FilesClient(_local).ListAsync(request).ResponseAsync;
             ids.AddRange(page.Files.Select(f => f.Metadata.FileId));
             request.PageToken = page.NextPageToken;
             pages++;
@@ -114,14 +115,14 @@ public sealed class FileListPagingTests
     public async Task PageToken_NotGivenByTheNodeOrForAnotherListing_Refused()
     {
         await InsertReceivedAsync("token-a", ["token-a-0", "token-a-1"]);
-        var first = await _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-a", PageSize = 1 });
+        var first = await new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-a", PageSize = 1 }).ResponseAsync;
         Assert.That(first.NextPageToken, Is.Not.Empty);
 
-        await AssertRefused(() => _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-b", PageToken = first.NextPageToken }), FileErrors.BadPageToken);
-        await AssertRefused(() => _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, PageToken = first.NextPageToken }), FileErrors.BadPageToken);
+        await AssertRefused(() => new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-b", PageToken = first.NextPageToken }).ResponseAsync, FileErrors.BadPageToken);
+        await AssertRefused(() => new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, PageToken = first.NextPageToken }).ResponseAsync, FileErrors.BadPageToken);
         foreach (var garbage in new[] { "not a token", "AQ", first.NextPageToken[..^2], first.NextPageToken + "AA" })
         {
-            await AssertRefused(() => _local.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-a", PageToken = garbage }), FileErrors.BadPageToken);
+            await AssertRefused(() => new FilesClient(_local).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "token-a", PageToken = garbage }).ResponseAsync, FileErrors.BadPageToken);
         }
     }
 

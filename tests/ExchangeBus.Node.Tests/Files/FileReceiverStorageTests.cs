@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
 
@@ -37,7 +38,7 @@ public sealed class FileReceiverStorageTests
         var peer = SenderPeerChannel(bus);
         var manifest = Manifest(bus.ClientNode, file, hashes);
 
-        await AssertRefused(() => peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest }), FileErrors.InsufficientStorage);
+        await AssertRefused(() => new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync, FileErrors.InsufficientStorage);
         await AssertRefused(() => PushAsync(peer, manifest, hashes, Chunks(content)), FileErrors.InsufficientStorage);
         AssertNothingKept(bus.ProviderNode, file);
         Assert.That(Directory.GetFiles(bus.ProviderNode.Files.Store.Incoming), Is.Empty);
@@ -66,7 +67,7 @@ public sealed class FileReceiverStorageTests
         var hugeFile = Describe("disk-huge", huge);
         var hugeHashes = ChunkHashes(huge);
         var hugeManifest = Manifest(bus.ClientNode, hugeFile, hugeHashes);
-        await AssertRefused(() => peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = hugeManifest }), FileErrors.InsufficientStorage);
+        await AssertRefused(() => new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = hugeManifest }).ResponseAsync, FileErrors.InsufficientStorage);
         await AssertRefused(() => PushAsync(peer, hugeManifest, hugeHashes, Chunks(huge)), FileErrors.InsufficientStorage);
         AssertNothingKept(bus.ProviderNode, hugeFile);
 
@@ -77,7 +78,7 @@ public sealed class FileReceiverStorageTests
         var hashes = ChunkHashes(content);
         var manifest = Manifest(bus.ClientNode, file, hashes);
         var filler = Path.Combine(store.Root, "filler");
-        using (var call = peer.CallClientStreaming(FileMethods.Push))
+        using (var call = new FileTransfer.FileTransferClient(peer).Push())
         {
             await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
             var chunks = Chunks(content).ToList();
@@ -86,7 +87,7 @@ public sealed class FileReceiverStorageTests
                 await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
             }
 
-            await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == 2 * ChunkBytes);
+            await WaitUntilAsync(async () => (await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync).Offset == 2 * ChunkBytes);
             FillUp(filler);
             try
             {
@@ -116,7 +117,7 @@ public sealed class FileReceiverStorageTests
         var later = RandomContent((3 * ChunkBytes) + 5);
         await SendAsync(local, Metadata("disk-later", later), later);
         await WaitUntilAsync(async () =>
-            (await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "disk-later" })).Recipients.Single().Reason == FileErrors.InsufficientStorage);
+            (await new FilesClient(local).StatusAsync(new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "disk-later" }).ResponseAsync).Recipients.Single().Reason == FileErrors.InsufficientStorage);
 
         // ...and once space comes back, the file arrives, whole.
         File.Delete(filler);
@@ -189,7 +190,7 @@ public sealed class FileReceiverTwoRecipientsTests
         {
             // A second receiving subsystem on the provider's node, allowed to get files from the client.
             using var admin = b.AdminChannel();
-            await admin.UnaryAsync(RegistryGrpcServices.AddSubsystemMethod, new AddSubsystemRequest { Subsystem = Archive });
+            await new RegistryManagement.RegistryManagementClient(admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = Archive }).ResponseAsync;
             var paths = b.ProviderData[0].Paths;
             var settings = NodeSettings.Read(paths.Settings);
             (settings with
@@ -217,7 +218,7 @@ public sealed class FileReceiverTwoRecipientsTests
         // The delivery to the registry breaks after two chunks; the one to the archive asks where
         // to start; the registry's then finishes; the archive's pushes from where it was told.
         await PushThenBreakAsync(peer, _bus.ProviderNode, file, toRegistry, hashes, content, 2);
-        var archiveOffer = await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = toArchive });
+        var archiveOffer = await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = toArchive }).ResponseAsync;
         await PushAsync(peer, toRegistry, hashes, Chunks(content, 2), offset: 2 * ChunkBytes);
         var receipt = await PushAsync(peer, toArchive, hashes, Chunks(content, (int)(archiveOffer.Offset / ChunkBytes)), archiveOffer.Offset);
 
@@ -242,7 +243,7 @@ public sealed class FileReceiverTwoRecipientsTests
         var hashes = ChunkHashes(content);
         await PushAsync(peer, Manifest(_bus.ClientNode, file, hashes), hashes, Chunks(content));
 
-        var offer = await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = Manifest(_bus.ClientNode, file, hashes, Archive) });
+        var offer = await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = Manifest(_bus.ClientNode, file, hashes, Archive) }).ResponseAsync;
 
         Assert.That(offer.Complete, Is.True, "nothing to transfer");
         Assert.That(offer.Offset, Is.EqualTo((ulong)content.Length));
@@ -253,7 +254,7 @@ public sealed class FileReceiverTwoRecipientsTests
 
         // Only the same sender's same file: held content under another id still travels, so an
         // offer cannot be used to learn what the node holds.
-        var probe = await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = Manifest(_bus.ClientNode, file with { FileId = "held-probe" }, hashes, Archive) });
+        var probe = await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = Manifest(_bus.ClientNode, file with { FileId = "held-probe" }, hashes, Archive) }).ResponseAsync;
         Assert.That(probe.Complete, Is.False);
         Assert.That(probe.Offset, Is.Zero);
     }

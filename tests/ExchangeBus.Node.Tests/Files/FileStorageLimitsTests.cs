@@ -2,6 +2,8 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Exchange;
 using Google.Protobuf;
@@ -33,7 +35,7 @@ public sealed class FileStorageLimitsTests
 
         // Refused on the metadata: the node answers before the content is streamed, and nothing
         // reaches tmp/ (the deadline only keeps a node that waits for the content from hanging the test).
-        using (var call = local.CallClientStreaming(FileMethods.Send, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30))))
+        using (var call = new FilesClient(local).Send(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))))
         {
             await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata("reserve-send", content) });
             var refused = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseAsync);
@@ -52,7 +54,7 @@ public sealed class FileStorageLimitsTests
         using var local = bus.LocalChannel();
         var content = RandomContent(4 * ChunkBytes);
         var filler = Path.Combine(store.Root, "filler");
-        using (var call = local.CallClientStreaming(FileMethods.Send))
+        using (var call = new FilesClient(local).Send())
         {
             await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata("disk-full-send", content) });
             await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, 0, 300_000) });

@@ -2,7 +2,9 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Node.Files;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
 using Google.Protobuf;
@@ -64,7 +66,7 @@ public sealed class FileSyncCrashTests
         const int size = 256 * 1024 * 1024;
         var (path, sha) = await WriteRandomFileAsync(size);
 
-        using var local = GrpcChannel.ForAddress(new Uri(sender.LocalAddress), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(sender.LocalAddress), new BusChannelOptions());
         await SendFileAsync(local, "crash-recipient", path, size, sha);
 
         // Killed once it holds a few verified chunks of the file, well before the end.
@@ -79,7 +81,7 @@ public sealed class FileSyncCrashTests
 
         Assert.That(state.State, Is.EqualTo(DeliveryState.Delivered), state.Reason + Environment.NewLine + sender.Output);
         Assert.That(state.ResumedFrom, Is.GreaterThan(0).And.LessThanOrEqualTo(held), "resumed from the verified bytes the killed node left");
-        using var inbox = GrpcChannel.ForAddress(new Uri(recipient.LocalAddress), new GrpcChannelOptions());
+        using var inbox = BusChannel.Create(new Uri(recipient.LocalAddress), new BusChannelOptions());
         var received = await ReceiveAllAsync(inbox);
         Assert.That(received, Has.Count.EqualTo(1));
         Assert.That(received[0].FileId, Is.EqualTo("crash-recipient"));
@@ -95,7 +97,7 @@ public sealed class FileSyncCrashTests
         // The recipient is down: every file is accepted and waits in the outbox, retried.
         var sender = await StartAsync(_bus.ClientData, QuickRetries);
         var hashes = new Dictionary<string, byte[]>();
-        using (var local = GrpcChannel.ForAddress(new Uri(sender.LocalAddress), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(sender.LocalAddress), new BusChannelOptions()))
         {
             for (var i = 0; i < files; i++)
             {
@@ -104,7 +106,7 @@ public sealed class FileSyncCrashTests
                 await SendAsync(local, Metadata($"outbox-{i}", content), content);
             }
 
-            var first = await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "outbox-0" });
+            var first = await new FilesClient(local).StatusAsync(new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "outbox-0" }).ResponseAsync;
             Assert.That(first.Recipients.Single().State, Is.AnyOf(DeliveryState.Accepted, DeliveryState.Sending));
         }
 
@@ -112,7 +114,7 @@ public sealed class FileSyncCrashTests
         var recipient = await StartAsync(_bus.ProviderData[0]);
         sender = await StartAsync(_bus.ClientData, QuickRetries);
 
-        using (var local = GrpcChannel.ForAddress(new Uri(sender.LocalAddress), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(sender.LocalAddress), new BusChannelOptions()))
         {
             foreach (var id in hashes.Keys)
             {
@@ -121,7 +123,7 @@ public sealed class FileSyncCrashTests
             }
         }
 
-        using var inbox = GrpcChannel.ForAddress(new Uri(recipient.LocalAddress), new GrpcChannelOptions());
+        using var inbox = BusChannel.Create(new Uri(recipient.LocalAddress), new BusChannelOptions());
         var received = await ReceiveAllAsync(inbox);
         Assert.That(received.Select(r => r.FileId), Is.EquivalentTo(hashes.Keys), "each file once");
         Assert.That(received.All(r => r.Sha256.AsSpan().SequenceEqual(hashes[r.FileId])), Is.True, "hashes intact");
@@ -140,7 +142,7 @@ public sealed class FileSyncCrashTests
         var sender = await StartAsync(_bus.ClientData, QuickRetries);
         var accepted = 0;
         using var stop = new CancellationTokenSource();
-        using (var local = GrpcChannel.ForAddress(new Uri(sender.LocalAddress), new GrpcChannelOptions()))
+        using (var local = BusChannel.Create(new Uri(sender.LocalAddress), new BusChannelOptions()))
         {
             var senders = Enumerable.Range(0, 8).Select(n => Task.Run(async () =>
             {
@@ -221,7 +223,7 @@ public sealed class FileSyncCrashTests
 
     private static async Task SendFileAsync(GrpcChannel local, string fileId, string path, long size, byte[] sha)
     {
-        using var call = local.CallClientStreaming(FileMethods.Send);
+        using var call = new FilesClient(local).Send();
         await call.RequestStream.WriteAsync(new SendRequest
         {
             Metadata = new FileMetadata
@@ -247,12 +249,12 @@ public sealed class FileSyncCrashTests
     /// <summary>Every pending file for the provider's subsystem, with the length and SHA-256 of what the node streams.</summary>
     private static async Task<List<(string FileId, byte[] Sha256, long Length)>> ReceiveAllAsync(GrpcChannel inbox)
     {
-        using var call = inbox.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true });
+        using var call = new FilesClient(inbox).Receive(new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true });
         var files = new List<(string, byte[], long)>();
         string? current = null;
         IncrementalHash? hash = null;
         long length = 0;
-        while (await call.ResponseStream.MoveNext())
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             var part = call.ResponseStream.Current;
             if (part.PartCase == ReceiveResponse.PartOneofCase.File)

@@ -5,6 +5,9 @@ using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.Tests.Exchange;
@@ -36,7 +39,7 @@ internal static class FileSyncSupport
     /// <summary>Streams metadata then the content in pieces that deliberately do not line up with the node's chunks.</summary>
     public static async Task<SendResponse> SendAsync(GrpcChannel local, FileMetadata metadata, byte[] content, int piece = 300_000)
     {
-        using var call = local.CallClientStreaming(FileMethods.Send);
+        using var call = new FilesClient(local).Send();
         await call.RequestStream.WriteAsync(new SendRequest { Metadata = metadata });
         for (var at = 0; at < content.Length; at += piece)
         {
@@ -53,7 +56,7 @@ internal static class FileSyncSupport
         var until = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
         while (true)
         {
-            var status = await local.UnaryAsync(FileMethods.Status, new StatusRequest { Client = client, FileId = fileId });
+            var status = await new FilesClient(local).StatusAsync(new StatusRequest { Client = client, FileId = fileId }).ResponseAsync;
             var state = status.Recipients.Single();
             if (state.State is DeliveryState.Delivered or DeliveryState.Acknowledged or DeliveryState.Failed || DateTimeOffset.UtcNow > until)
             {
@@ -102,7 +105,7 @@ internal static class FileSyncSupport
     /// <summary>Pushes as the sender node would: the start, then the chunks given.</summary>
     public static async Task<SignedEnvelope> PushAsync(GrpcChannel peer, SignedEnvelope manifest, byte[] chunkHashes, IEnumerable<byte[]> chunks, ulong offset = 0)
     {
-        using var call = peer.CallClientStreaming(FileMethods.Push);
+        using var call = new FileTransfer.FileTransferClient(peer).Push();
         await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes), Offset = offset } });
         foreach (var chunk in chunks)
         {
@@ -121,14 +124,14 @@ internal static class FileSyncSupport
     public static async Task PushThenBreakAsync(GrpcChannel peer, NodeServer recipientNode, FileDescription file, SignedEnvelope manifest, byte[] chunkHashes, byte[] content, int count, string recipient = BusFixture.ProviderSubsystem)
     {
         using var cancel = new CancellationTokenSource();
-        using var call = peer.CallClientStreaming(FileMethods.Push, new CallOptions(CancellationToken: cancel.Token));
+        using var call = new FileTransfer.FileTransferClient(peer).Push(new CallOptions(cancellationToken: cancel.Token));
         await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes) } });
         foreach (var chunk in Chunks(content).Take(count))
         {
             await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
         }
 
-        await WaitUntilAsync(async () => (await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest })).Offset == (ulong)count * ChunkBytes);
+        await WaitUntilAsync(async () => (await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync).Offset == (ulong)count * ChunkBytes);
         await cancel.CancelAsync();
         var partPath = recipientNode.Files.Store.PartPath(recipient, file.Sender.ToString(), file.FileId, file.Sha256);
         await WaitUntilAsync(() => Task.FromResult(!recipientNode.Files.Receiver.InUse(partPath)));

@@ -2,7 +2,8 @@
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
-using ExchangeBus.Grpc;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
+using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
@@ -70,7 +71,7 @@ public sealed class FileSyncTests
 
         // Unacknowledged, it comes again; acknowledged, it does not, and the sender learns it.
         Assert.That((await ReceiveOneAsync("happy-1")).File, Is.Not.Null);
-        await _recipient.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "happy-1" });
+        await new FilesClient(_recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "happy-1" }).ResponseAsync;
         Assert.That(await PendingIdsAsync(), Does.Not.Contain("happy-1"));
         Assert.That((await SettledAsync(_sender, "happy-1")).State, Is.EqualTo(DeliveryState.Acknowledged));
 
@@ -190,7 +191,7 @@ public sealed class FileSyncTests
         // receipt is the one signed at delivery, and its OCSP response is the recipient node's
         // current one (checked for freshness now), not the one from delivery time.
         await WaitUntilAsync(() => Task.FromResult(!bus.ProviderNode.Context.OwnStatus.Current().AsSpan().SequenceEqual(first.SignerOcspResponse.Span)));
-        var offered = await peer.UnaryAsync(FileMethods.Offer, new OfferRequest { Manifest = manifest });
+        var offered = await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync;
         var pushedAgain = await PushAsync(peer, manifest, hashes, Chunks(content));
 
         foreach (var again in new[] { offered.Receipt, pushedAgain })
@@ -363,9 +364,9 @@ public sealed class FileSyncTests
         var pending = await PendingIdsAsync();
         Assert.That(pending, Does.Contain("dossier-7-v2"));
         Assert.That(pending, Does.Not.Contain("dossier-7-v1"));
-        var history = await _recipient.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ProviderSubsystem, DossierId = "dossier-7" });
+        var history = await new FilesClient(_recipient).ListAsync(new ListRequest { Client = BusFixture.ProviderSubsystem, DossierId = "dossier-7" }).ResponseAsync;
         Assert.That(history.Files.Select(f => (f.Metadata.DossierVersion, f.State)), Is.EqualTo(new[] { (1u, DeliveryState.Superseded), (2u, DeliveryState.Delivered) }));
-        var sent = await _sender.UnaryAsync(FileMethods.List, new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "dossier-7" });
+        var sent = await new FilesClient(_sender).ListAsync(new ListRequest { Client = BusFixture.ClientSubsystem, DossierId = "dossier-7" }).ResponseAsync;
         Assert.That(sent.Files.Select(f => f.Direction), Is.EqualTo(new[] { "sent", "sent" }));
     }
 
@@ -380,11 +381,11 @@ public sealed class FileSyncTests
 
     private async Task<(ReceivedFile File, byte[] Content)> ReceiveOneAsync(string fileId)
     {
-        using var call = _recipient.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true });
+        using var call = new FilesClient(_recipient).Receive(new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true });
         ReceivedFile? found = null;
         var content = new MemoryStream();
         var current = string.Empty;
-        while (await call.ResponseStream.MoveNext())
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             var part = call.ResponseStream.Current;
             if (part.PartCase == ReceiveResponse.PartOneofCase.File)
@@ -407,9 +408,9 @@ public sealed class FileSyncTests
 
     private async Task<List<string>> PendingIdsAsync()
     {
-        using var call = _recipient.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem });
+        using var call = new FilesClient(_recipient).Receive(new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem });
         var ids = new List<string>();
-        while (await call.ResponseStream.MoveNext())
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             ids.Add(call.ResponseStream.Current.File.Metadata.FileId);
         }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Files.V1;
-using ExchangeBus.Grpc;
-using ExchangeBus.Node.Files;
+using Grpc.Core;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Node.Tests.Exchange;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
 
@@ -29,13 +29,12 @@ public sealed class FollowReceiveTests
 
             // A hang guard only: the test waits for behaviour, never measures it.
             using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            using var call = recipient.CallServerStreaming(FileMethods.Receive,
-                new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true, Follow = true }, new CallOptions(CancellationToken: guard.Token));
+            using var call = new FilesClient(recipient).Receive(new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = true, Follow = true }, new CallOptions(cancellationToken: guard.Token));
             var stream = call.ResponseStream;
             Assert.That(await NextFileAsync(stream, guard.Token), Is.EqualTo(("follow-0", SHA256.HashData(contents[0]))), "the file already waiting comes first");
 
             // Acknowledged on another call meanwhile: it is not sent again on this stream.
-            await recipient.UnaryAsync(FileMethods.Acknowledge, new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "follow-0" });
+            await new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = "follow-0" }).ResponseAsync;
             for (var i = 1; i < 3; i++)
             {
                 await SendAsync(sender, Metadata($"follow-{i}", contents[i]), contents[i]);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
+using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
@@ -34,8 +35,8 @@ public sealed class LostContentTests
         foreach (var withContent in new[] { true, false })
         {
             var handedOut = new List<(string Id, long Bytes)>();
-            using var call = recipient.CallServerStreaming(FileMethods.Receive, new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = withContent });
-            while (await call.ResponseStream.MoveNext())
+            using var call = new FilesClient(recipient).Receive(new ReceiveRequest { Recipient = BusFixture.ProviderSubsystem, IncludeContent = withContent });
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
             {
                 var part = call.ResponseStream.Current;
                 if (part.PartCase == ReceiveResponse.PartOneofCase.File)
@@ -51,7 +52,7 @@ public sealed class LostContentTests
             Assert.That(handedOut, Is.EqualTo(new[] { ("kept-1", withContent ? (long)kept.Length : 0L) }));
         }
 
-        var status = await recipient.UnaryAsync(FileMethods.Status, new StatusRequest { Client = BusFixture.ProviderSubsystem, FileId = "lost-1" });
+        var status = await new FilesClient(recipient).StatusAsync(new StatusRequest { Client = BusFixture.ProviderSubsystem, FileId = "lost-1" }).ResponseAsync;
         Assert.That(status.Recipients.Select(r => (r.State, r.Reason)), Is.EqualTo(new[] { (DeliveryState.Failed, FileErrors.ContentMissing) }));
         var logged = bus.ProviderNode.Context.Log.FindByMessageId("lost-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
         Assert.That(logged.Count(s => s == FileErrors.ContentMissing), Is.EqualTo(1), "failed and logged once, not at every Receive");

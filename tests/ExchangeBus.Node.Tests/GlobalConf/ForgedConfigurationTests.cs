@@ -7,12 +7,12 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.Tests.Audit;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
-using ExchangeBus.Registry.Management;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -106,7 +106,7 @@ public sealed class ForgedConfigurationTests
         Assert.That(await File.ReadAllBytesAsync(_bus.ClientData.Paths.GlobalConfigurationCache), Is.EqualTo(_cached), "the cache on disk is untouched");
         Assert.That(_logs.Events.Skip(logged).Where(e => e.Id.Id == 4001).Select(e => e.Message), Has.Some.Contains($": {code} ("), "the refusal is logged with its code");
 
-        using var local = GrpcChannel.ForAddress(new Uri(_client.LocalAddress), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(_client.LocalAddress), new BusChannelOptions());
         var answer = await TreeHeadStamperTests.Call(local);
         Assert.That(answer.Payload.ToStringUtf8(), Does.StartWith("echo:hello"));
     }
@@ -151,16 +151,24 @@ public sealed class ForgedConfigurationTests
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(new ServerTlsOptions { ServerCertificate = _bus.Registry.Keys.Tls })));
         builder.Services.AddBusGrpc();
-        _fakeRegistry = builder.Build();
-        _fakeRegistry.MapBusGrpc(GrpcServiceDefinition.CreateBuilder().AddMethod(RegistryGrpcServices.GetGlobalConfigurationMethod, (GetGlobalConfigurationRequest _, ServerCallContext _) =>
+        builder.Services.AddSingleton(new FakeRegistry(() =>
         {
             Interlocked.Increment(ref _polls);
-            return Task.FromResult(_answer);
-        }).Build());
+            return _answer;
+        }));
+        _fakeRegistry = builder.Build();
+        _fakeRegistry.MapGrpcService<FakeRegistry>();
         await _fakeRegistry.StartAsync();
         var port = new Uri(_fakeRegistry.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
         var real = new Uri(_bus.Registry.GrpcAddress);
         return $"{real.Scheme}://{real.Host}:{port}";
+    }
+
+    /// <summary>A registry that answers every configuration poll with what the test says.</summary>
+    private sealed class FakeRegistry(Func<GetGlobalConfigurationResponse> answer) : RegistryService.RegistryServiceBase
+    {
+        public override Task<GetGlobalConfigurationResponse> GetGlobalConfiguration(GetGlobalConfigurationRequest request, ServerCallContext context) =>
+            Task.FromResult(answer());
     }
 
     private sealed class Capture(ILogger logger) : ILoggerProvider

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core;
-using ExchangeBus.Grpc;
-using ExchangeBus.Node.Exchange;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ExchangeBus.Tests.Shared;
 using Google.Protobuf;
 
@@ -76,7 +76,7 @@ internal sealed class ProofBus : IAsyncDisposable
 
     /// <summary>One call through the province's node, as its one-stop system makes it.</summary>
     public static Task<CallResponse> CallAsync(GrpcChannel local, string subject, CancellationToken cancellationToken = default) =>
-        local.UnaryAsync(NodeMethods.Call, new CallRequest
+        new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
             Service = Service,
             Client = Client,
@@ -84,7 +84,7 @@ internal sealed class ProofBus : IAsyncDisposable
             SubjectId = subject,
             Issue = "HS-2026-0042",
             Payload = ByteString.CopyFromUtf8($$"""{"licence":"{{subject}}"}"""),
-        }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddSeconds(60), CancellationToken: cancellationToken));
+        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync;
 
     /// <summary>A national auditor's folder (key and registry-issued certificate), for reconcile.</summary>
     public async Task<string> NationalAuditorAsync()

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using ExchangeBus.Grpc;
+using Grpc.Core;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Tests.Shared;
 using Microsoft.Data.Sqlite;
@@ -52,7 +53,7 @@ internal static class ProofLoad
     {
         var answered = new ConcurrentBag<string>();
         var failures = new ConcurrentBag<CallFailure>();
-        using var local = GrpcChannel.ForAddress(new Uri(bus.ClientLocal), new GrpcChannelOptions());
+        using var local = BusChannel.Create(new Uri(bus.ClientLocal), new BusChannelOptions());
         using var stop = new CancellationTokenSource();
         var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
         {

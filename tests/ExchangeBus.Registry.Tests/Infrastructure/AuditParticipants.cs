@@ -6,8 +6,7 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Grpc;
-using ExchangeBus.Registry.Management;
+using Grpc.Net.Client;
 using ExchangeBus.Registry.Registration;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -42,8 +41,8 @@ internal sealed class TestNode : IDisposable
         using var authKey = EcKeys.GenerateP256();
         var signingKey = EcKeys.GenerateP256();
         using var anonymous = registry.Channel(null);
-        var pending = await anonymous.UnaryAsync(RegistryGrpcServices.SubmitRegistrationMethod, NodeRegistration.Create(id, "127.0.0.1:5500", authKey, signingKey));
-        var approved = await admin.UnaryAsync(RegistryGrpcServices.ApproveRegistrationMethod, new DecideRegistrationRequest { RegistrationId = pending.RegistrationId });
+        var pending = await new RegistryService.RegistryServiceClient(anonymous).SubmitRegistrationAsync(NodeRegistration.Create(id, "127.0.0.1:5500", authKey, signingKey)).ResponseAsync;
+        var approved = await new RegistryManagement.RegistryManagementClient(admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
         using var auth = X509CertificateLoader.LoadCertificate(approved.AuthCertificate.Span);
         return new TestNode(id, auth.CopyWithPrivateKey(authKey), X509CertificateLoader.LoadCertificate(approved.SigningCertificate.Span), signingKey);
     }
@@ -88,8 +87,7 @@ internal static class TestAuditors
     {
         using var key = EcKeys.GenerateP256();
         var csr = CertificateSigningRequests.Create(new X500DistinguishedName("CN=whatever the auditor typed"), key);
-        var response = await admin.UnaryAsync(RegistryGrpcServices.IssueAuditorCertificateMethod,
-            new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name });
+        var response = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr), Member = member, Name = name }).ResponseAsync;
         using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
         return certificate.CopyWithPrivateKey(key);
     }

@@ -2,6 +2,7 @@
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Storage;
@@ -52,9 +53,9 @@ internal sealed class RegistryFixture : IAsyncDisposable
     public X509Certificate2 Root => Server.Keys.RootCertificate;
 
     /// <summary>A channel authenticated with the given certificate (the administrator's by default; null for none).</summary>
-    public GrpcChannel Channel(X509Certificate2? clientCertificate) => GrpcChannel.ForAddress(
+    public GrpcChannel Channel(X509Certificate2? clientCertificate) => BusChannel.Create(
         new Uri(Server.GrpcAddress),
-        new GrpcChannelOptions
+        new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([Root], TimeProvider.System),
             ClientCertificate = clientCertificate,
