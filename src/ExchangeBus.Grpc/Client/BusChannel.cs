@@ -64,7 +64,7 @@ public static class BusChannel
 
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = handler,
+            HttpHandler = new ConnectTimeoutAsUnreachable(handler),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             MaxSendMessageSize = options.MaxSendMessageSize,
@@ -100,5 +100,26 @@ public static class BusChannel
 
         return trust.Validate(server, CertificateTrust.ServerAuthentication, intermediates).IsTrusted
             && (check?.Invoke(server) ?? true);
+    }
+
+    /// <summary>
+    /// A server that takes the connection but never finishes the TLS handshake (a host gone dark,
+    /// something else on the port) ends the attempt at the connect timeout. SocketsHttpHandler
+    /// reports that as a cancellation, which Grpc.Net.Client answers as CANCELLED, as if the caller
+    /// had given up; it is an unreachable server (UNAVAILABLE), so a node tries the peer's next one.
+    /// </summary>
+    private sealed class ConnectTimeoutAsUnreachable(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
+            {
+                throw new HttpRequestException(HttpRequestError.ConnectionError, "The server did not complete the connection within the connect timeout.", ex);
+            }
+        }
     }
 }
