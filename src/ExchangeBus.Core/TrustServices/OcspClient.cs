@@ -53,7 +53,9 @@ public sealed class OcspClient(HttpClient httpClient, Uri responderAddress, Ocsp
         ArgumentNullException.ThrowIfNull(issuer);
         var bcIssuer = new X509CertificateParser().ReadCertificate(issuer.RawData);
         var id = new CertificateID(
-            TrustServiceAlgorithms.Sha256Oid, bcIssuer, new BcBigInteger(certificate.SerialNumberBytes.ToArray()));
+            new AlgorithmIdentifier(new DerObjectIdentifier(TrustServiceAlgorithms.Sha256Oid), DerNull.Instance),
+            bcIssuer,
+            new BcBigInteger(certificate.SerialNumberBytes.ToArray()));
 
         var generator = new OcspReqGenerator();
         generator.AddRequest(id);

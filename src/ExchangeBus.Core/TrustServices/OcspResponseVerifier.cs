@@ -117,7 +117,7 @@ public sealed class OcspResponseVerifier
         basic = null;
         try
         {
-            if (!HasResponseShape(bytes, out var signedTbs))
+            if (!HasResponseShape(bytes, out var signedTbs, out var certificates))
             {
                 return false;
             }
@@ -147,12 +147,12 @@ public sealed class OcspResponseVerifier
             basic = new ParsedBasicResponse(
                 tbs,
                 bc.GetSignature(),
-                bc.SignatureAlgOid,
+                bc.SignatureAlgorithm.Algorithm.Id,
                 responderId.GetKeyHash(),
                 responderId.Name?.GetDerEncoded(),
                 OcspVerificationResult.Utc(bc.ProducedAt),
                 bc.Responses.Select(ParseSingle).ToArray(),
-                bc.GetCerts().Select(c => c.GetEncoded()).ToArray(),
+                certificates,
                 bc.GetExtensionValue(OcspObjectIdentifiers.PkixOcspNonce)?.GetOctets());
             return true;
         }
@@ -166,12 +166,13 @@ public sealed class OcspResponseVerifier
 
     /// <summary>
     /// The envelope of an OCSPResponse and its BasicOCSPResponse, checked with .NET's strict DER
-    /// reader before BouncyCastle sees them: the old parser does not check the tag numbers of
+    /// reader before BouncyCastle sees them: its 1.8 parser did not check the tag numbers of
     /// responseBytes or certs, and would take trailing bytes.
     /// </summary>
-    private static bool HasResponseShape(byte[] bytes, out ReadOnlyMemory<byte> tbsResponseData)
+    private static bool HasResponseShape(byte[] bytes, out ReadOnlyMemory<byte> tbsResponseData, out byte[][] certificates)
     {
         tbsResponseData = default;
+        certificates = [];
         var outer = new AsnReader(bytes, AsnEncodingRules.DER);
         var response = outer.ReadSequence();
         outer.ThrowIfNotEmpty();
@@ -207,13 +208,20 @@ public sealed class OcspResponseVerifier
 
         if (basic.HasData)
         {
-            var certificates = basic.ReadSequence(Explicit0);
-            var list = certificates.ReadSequence();
-            certificates.ThrowIfNotEmpty();
+            // The certificates as sent, not as BouncyCastle re-encodes them: its DER encoder
+            // mends what its parser forgave, so a certificate altered in transit would come out
+            // as the one its CA signed.
+            var wrapped = basic.ReadSequence(Explicit0);
+            var list = wrapped.ReadSequence();
+            wrapped.ThrowIfNotEmpty();
+            var sent = new List<byte[]>();
             while (list.HasData)
             {
+                sent.Add(list.PeekEncodedValue().ToArray());
                 list.ReadSequence();
             }
+
+            certificates = [.. sent];
         }
 
         basic.ThrowIfNotEmpty();
@@ -241,7 +249,7 @@ public sealed class OcspResponseVerifier
             revocationTime,
             reason,
             OcspVerificationResult.Utc(single.ThisUpdate),
-            single.NextUpdate?.Value is { } next ? OcspVerificationResult.Utc(next) : null);
+            single.NextUpdate is { } next ? OcspVerificationResult.Utc(next) : null);
     }
 
     private static ParsedSingleResponse? FindSingleResponse(
@@ -348,7 +356,18 @@ public sealed class OcspResponseVerifier
         try
         {
             var parser = new X509CertificateParser();
-            parser.ReadCertificate(responder.RawData).Verify(parser.ReadCertificate(issuer.RawData).GetPublicKey());
+            var bcResponder = parser.ReadCertificate(responder.RawData);
+
+            // BouncyCastle checks the signature over its DER re-encoding of what it parsed, and
+            // that re-encoding mends what its parser forgives (a BOOLEAN true sent as BF instead
+            // of FF, say): unless it is the certificate's own bytes, an altered certificate would
+            // still verify (the mutation test found one on the move to BouncyCastle 2).
+            if (!bcResponder.GetEncoded().AsSpan().SequenceEqual(responder.RawData))
+            {
+                return "its certificate is not DER-encoded, so not the bytes its CA signed";
+            }
+
+            bcResponder.Verify(parser.ReadCertificate(issuer.RawData).GetPublicKey());
         }
 #pragma warning disable CA1031 // BouncyCastle reports a bad signature with several exception types.
         catch (Exception)

@@ -95,6 +95,14 @@ public sealed class OcspResponder : IDisposable
         var bcResponder = parser.ReadCertificate(responderCertificate.RawData);
         if (delegated)
         {
+            // BouncyCastle checks the CA's signature over, and puts into responses, its DER
+            // re-encoding of the certificate: for a certificate not in DER, neither would be the
+            // bytes the CA signed.
+            if (!bcResponder.GetEncoded().AsSpan().SequenceEqual(responderCertificate.RawData))
+            {
+                throw new PkiException(PkiErrors.CertificateMalformed, $"'{responderCertificate.Subject}' is not DER-encoded.");
+            }
+
             CheckDelegation(caCertificate, responderCertificate, bcResponder, parser.ReadCertificate(caCertificate.RawData));
         }
 

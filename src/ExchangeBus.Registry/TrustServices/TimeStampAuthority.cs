@@ -10,8 +10,8 @@ using Org.BouncyCastle.Asn1.Nist;
 using Org.BouncyCastle.Cms;
 using Org.BouncyCastle.Crypto.Operators;
 using Org.BouncyCastle.Tsp;
+using Org.BouncyCastle.Utilities.Collections;
 using Org.BouncyCastle.X509;
-using Org.BouncyCastle.X509.Store;
 using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 using TimeStampResponse = ExchangeBus.Core.TrustServices.TimeStampResponse;
 
@@ -115,8 +115,7 @@ public sealed class TimeStampAuthority : IDisposable
         {
             Resolution = Resolution.R_MILLISECONDS,
         };
-        generator.SetCertificates(X509StoreFactory.Create(
-            "Certificate/Collection", new X509CollectionStoreParameters(new[] { bcCertificate })));
+        generator.SetCertificates(CollectionUtilities.CreateStore(new[] { bcCertificate }));
     }
 
     /// <summary>The TSA certificate (without its private key).</summary>

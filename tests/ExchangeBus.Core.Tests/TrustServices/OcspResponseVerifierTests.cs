@@ -327,6 +327,29 @@ public sealed class OcspResponseVerifierTests
     }
 
     [Test]
+    public void ResponderCertificateNotInDer_IsUntrustedResponder()
+    {
+        // The critical flag of the responder certificate's basicConstraints sent as BF, which BER
+        // reads as true and DER forbids: BouncyCastle 2 re-encodes it as FF and, without the DER
+        // check, found the CA's signature good over bytes the response does not carry.
+        byte[] criticalBasicConstraints = [0x06, 0x03, 0x55, 0x1D, 0x13, 0x01, 0x01, 0xFF];
+        var response = Response();
+        var certificateAt = response.AsSpan().IndexOf(responder.RawData);
+        var flagAt = responder.RawData.AsSpan().IndexOf(criticalBasicConstraints);
+        Assert.That(certificateAt, Is.GreaterThanOrEqualTo(0));
+        Assert.That(flagAt, Is.GreaterThanOrEqualTo(0));
+        response[certificateAt + flagAt + criticalBasicConstraints.Length - 1] = 0xBF;
+
+        var result = verifier.Verify(response, member, ca.Certificate);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.IsGood, Is.False);
+            Assert.That(result.Code, Is.EqualTo(TrustServiceErrors.OcspUntrustedResponder), result.ToString());
+        }
+    }
+
+    [Test]
     public void MutatedResponses_NeverThrow_AndAreNeverGoodUnlessUnchanged()
     {
         var valid = Response();

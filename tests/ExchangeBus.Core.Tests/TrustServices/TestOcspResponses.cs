@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
+using Org.BouncyCastle.Asn1.Oiw;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Operators;
 using Org.BouncyCastle.Ocsp;
@@ -38,7 +39,7 @@ internal sealed record OcspResponseSpec
 
     public byte[]? Nonce { get; init; }
 
-    public string CertIdHashOid { get; init; } = CertificateID.HashSha1;
+    public string CertIdHashOid { get; init; } = OiwObjectIdentifiers.IdSha1.Id;
 
     /// <summary>The serial number the CertID names; the subject's by default.</summary>
     public byte[]? SerialNumber { get; init; }
@@ -53,7 +54,9 @@ internal static class TestOcspResponses
         BcCertificate issuer = parser.ReadCertificate(spec.Issuer.RawData);
         BcCertificate responder = parser.ReadCertificate(spec.Responder.RawData);
         var id = new CertificateID(
-            spec.CertIdHashOid, issuer, new BcBigInteger(spec.SerialNumber ?? spec.Subject.SerialNumberBytes.ToArray()));
+            new AlgorithmIdentifier(new DerObjectIdentifier(spec.CertIdHashOid), DerNull.Instance),
+            issuer,
+            new BcBigInteger(spec.SerialNumber ?? spec.Subject.SerialNumberBytes.ToArray()));
 
         var generator = new BasicOcspRespGenerator(new RespID(responder.SubjectDN));
         generator.AddResponse(

@@ -19,6 +19,8 @@ namespace ExchangeBus.Registry.Tests.TrustServices;
 /// <summary>The responder without HTTP, judged by the bus's own verifier on a fake clock.</summary>
 public sealed class OcspResponderTests
 {
+    private const string Sha1Oid = "1.3.14.3.2.26";
+
     private static readonly byte[] MalformedRequest = [0x30, 0x03, 0x0A, 0x01, 0x01];
 
     private FakeTimeProvider clock = null!;
@@ -213,7 +215,7 @@ public sealed class OcspResponderTests
         var certificate = pki.IssueMember("m");
         statuses.SetGood(certificate);
         var generator = new OcspReqGenerator();
-        generator.AddRequest(new CertificateID(CertificateID.HashSha1, Bc(pki.Root.Certificate), Serial(certificate)));
+        generator.AddRequest(CertId(Sha1Oid, pki.Root.Certificate, certificate));
         var signerKey = Org.BouncyCastle.Security.PrivateKeyFactory.CreateKey(pki.OcspKey.ExportPkcs8PrivateKey());
         generator.SetRequestorName(new GeneralName(GeneralName.DirectoryName, Bc(pki.OcspCertificate).SubjectDN));
         var request = generator.Generate("SHA256WITHECDSA", signerKey, [Bc(pki.OcspCertificate)]).GetEncoded();
@@ -324,6 +326,24 @@ public sealed class OcspResponderTests
     }
 
     [Test]
+    public void Constructor_RefusesAResponderCertificateNotInDer()
+    {
+        // basicConstraints' critical flag as BF (BER true, not DER): BouncyCastle 2 would check
+        // the CA's signature over, and send, its re-encoding with FF instead of these bytes.
+        byte[] criticalBasicConstraints = [0x06, 0x03, 0x55, 0x1D, 0x13, 0x01, 0x01, 0xFF];
+        var der = pki.OcspCertificate.RawData;
+        var flagAt = der.AsSpan().IndexOf(criticalBasicConstraints);
+        Assert.That(flagAt, Is.GreaterThanOrEqualTo(0));
+        der[flagAt + criticalBasicConstraints.Length - 1] = 0xBF;
+        using var ber = X509CertificateLoader.LoadCertificate(der);
+
+        var error = Assert.Throws<PkiException>(() => _ = new OcspResponder(
+            pki.Root.Certificate, ber, TestPki.Copy(pki.OcspKey), statuses, clock, NullLogger<OcspResponder>.Instance));
+
+        Assert.That(error.Code, Is.EqualTo(PkiErrors.CertificateMalformed));
+    }
+
+    [Test]
     public void Constructor_RefusesAKeyThatIsNotTheResponders()
     {
         using var otherKey = EcKeys.GenerateP256();
@@ -333,6 +353,9 @@ public sealed class OcspResponderTests
 
         Assert.That(error.Code, Is.EqualTo(PkiErrors.KeyMismatch));
     }
+
+    private static CertificateID CertId(string hashOid, X509Certificate2 issuer, X509Certificate2 certificate) =>
+        new(new AlgorithmIdentifier(new DerObjectIdentifier(hashOid), DerNull.Instance), Bc(issuer), Serial(certificate));
 
     private static BcBigInteger Serial(X509Certificate2 certificate) => new(certificate.SerialNumberBytes.ToArray());
 
@@ -356,10 +379,10 @@ public sealed class OcspResponderTests
         }).ToArray();
     }
 
-    private byte[] Request(X509Certificate2 certificate, X509Certificate2? issuer = null, string hashOid = "1.3.14.3.2.26", byte[]? nonce = null, (string Oid, bool Critical)? extraExtension = null)
+    private byte[] Request(X509Certificate2 certificate, X509Certificate2? issuer = null, string hashOid = Sha1Oid, byte[]? nonce = null, (string Oid, bool Critical)? extraExtension = null)
     {
         var generator = new OcspReqGenerator();
-        generator.AddRequest(new CertificateID(hashOid, Bc(issuer ?? pki.Root.Certificate), Serial(certificate)));
+        generator.AddRequest(CertId(hashOid, issuer ?? pki.Root.Certificate, certificate));
         var extensions = new X509ExtensionsGenerator();
         if (nonce is not null)
         {
@@ -384,7 +407,7 @@ public sealed class OcspResponderTests
         var generator = new OcspReqGenerator();
         foreach (var certificate in certificates)
         {
-            generator.AddRequest(new CertificateID(CertificateID.HashSha1, Bc(pki.Root.Certificate), Serial(certificate)));
+            generator.AddRequest(CertId(Sha1Oid, pki.Root.Certificate, certificate));
         }
 
         return generator.Generate().GetEncoded();

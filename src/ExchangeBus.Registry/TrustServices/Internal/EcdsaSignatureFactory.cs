@@ -19,7 +19,7 @@ internal sealed class EcdsaSignatureFactory(ECDsa key) : ISignatureFactory
 
     public object AlgorithmDetails { get; } = new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha256);
 
-    public IStreamCalculator CreateCalculator() => new Calculator(this);
+    public IStreamCalculator<IBlockResult> CreateCalculator() => new Calculator(this);
 
     private byte[] Sign(byte[] data)
     {
@@ -30,14 +30,14 @@ internal sealed class EcdsaSignatureFactory(ECDsa key) : ISignatureFactory
         }
     }
 
-    private sealed class Calculator(EcdsaSignatureFactory factory) : IStreamCalculator
+    private sealed class Calculator(EcdsaSignatureFactory factory) : IStreamCalculator<IBlockResult>
     {
         private readonly MemoryStream buffer = new();
 
         public Stream Stream => buffer;
 
         // BouncyCastle disposes the stream before asking for the result; ToArray still works then.
-        public object GetResult() => new Signature(factory.Sign(buffer.ToArray()));
+        public IBlockResult GetResult() => new Signature(factory.Sign(buffer.ToArray()));
     }
 
     private sealed class Signature(byte[] value) : IBlockResult
@@ -49,5 +49,13 @@ internal sealed class EcdsaSignatureFactory(ECDsa key) : ISignatureFactory
             value.CopyTo(destination, offset);
             return value.Length;
         }
+
+        public int Collect(Span<byte> destination)
+        {
+            value.CopyTo(destination);
+            return value.Length;
+        }
+
+        public int GetMaxResultLength() => value.Length;
     }
 }

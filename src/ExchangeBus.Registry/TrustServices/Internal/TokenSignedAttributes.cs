@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Collections;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cms;
 using Org.BouncyCastle.Cms;
@@ -16,11 +15,11 @@ namespace ExchangeBus.Registry.TrustServices.Internal;
 /// </summary>
 internal sealed class TokenSignedAttributes : CmsAttributeTableGenerator
 {
-    public AttributeTable GetAttributes(IDictionary parameters)
+    public AttributeTable GetAttributes(IDictionary<CmsAttributeTableParameter, object> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var contentType = (DerObjectIdentifier)parameters[CmsAttributeTableParameter.ContentType]!;
-        var digest = (byte[])parameters[CmsAttributeTableParameter.Digest]!;
+        var contentType = (DerObjectIdentifier)parameters[CmsAttributeTableParameter.ContentType];
+        var digest = (byte[])parameters[CmsAttributeTableParameter.Digest];
         return new AttributeTable(new Asn1EncodableVector(
             new Attribute(CmsAttributes.ContentType, new DerSet(contentType)),
             new Attribute(CmsAttributes.MessageDigest, new DerSet(new DerOctetString(digest)))));
