@@ -61,7 +61,7 @@ public sealed class FileCrashProofTests
         var incoming = Path.Combine(_bus.ProviderData, "files", "incoming");
         var objects = Path.Combine(_bus.ProviderData, "files", "objects");
         var midFlight = Task.Run(() => WaitUntilAsync(() => PartLength(incoming) >= 2 * 1024 * 1024
-            || (Directory.Exists(objects) && Directory.GetFiles(objects).Any(f => new FileInfo(f).Length == LargeBytes))));
+            || LiveFolder.Lengths(objects).Contains(LargeBytes)));
         foreach (var (id, file) in sent)
         {
             await Xbus.MustAsync(_bus.Root, "files", "send", file.Path, "--node", _bus.ClientLocal, "--client", ProofBus.Client, "--to", ProofBus.FileRecipient,
@@ -148,8 +148,8 @@ public sealed class FileCrashProofTests
         }).ToList();
     }
 
-    private static long PartLength(string incoming) =>
-        Directory.Exists(incoming) ? Directory.GetFiles(incoming, "*.part").Select(p => new FileInfo(p).Length).DefaultIfEmpty(0).Max() : 0;
+    /// <summary>The longest part in the recipient's <c>incoming/</c>; watched while the node renames a complete one away.</summary>
+    private static long PartLength(string incoming) => LiveFolder.Lengths(incoming, "*.part").DefaultIfEmpty(0).Max();
 
     private static (string Path, byte[] Sha256) Write(string folder, string name, int size, int seed)
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ExchangeBus.Core;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
 
 namespace ExchangeBus.Node.Configuration;
 
@@ -39,15 +40,17 @@ public sealed record NodeSettings
 
     public static NodeSettings Read(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new NodeConfigurationException(NodeErrors.SettingsMissing, $"{path} does not exist: run `xbus node init` first.");
-        }
-
         NodeSettings? settings;
         try
         {
+            // Opened, not looked for first: an editor or a deployment tool replacing the file can
+            // have it gone between a look and the open, and a running node's reload must refuse
+            // that like a missing file, not throw.
             settings = JsonSerializer.Deserialize<NodeSettings>(AtomicFile.ReadBounded(path, MaxFileBytes), Json);
+        }
+        catch (PkiException ex) when (string.Equals(ex.Code, PkiErrors.FileNotFound, StringComparison.Ordinal))
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsMissing, $"{path} does not exist: run `xbus node init` first.");
         }
         catch (JsonException ex)
         {

@@ -106,7 +106,11 @@ public sealed class FileStore
 
             try
             {
-                if (File.Exists(part) && File.GetLastWriteTimeUtc(part) < staleBefore.UtcDateTime)
+                // One stat says whether the part is still there (a push that finished between the
+                // listing and the claim renamed it away) and how old it is: a second look with
+                // File.GetLastWriteTimeUtc would date a file gone meanwhile 1601, i.e. stale.
+                var file = new FileInfo(part);
+                if (file.Exists && file.LastWriteTimeUtc < staleBefore.UtcDateTime)
                 {
                     File.Delete(part);
                     deleted++;
@@ -125,10 +129,15 @@ public sealed class FileStore
         return deleted;
     }
 
-    /// <summary>The hashes of content in <c>objects/</c> last written before <paramref name="before"/> (names that are not a hash are passed by).</summary>
+    /// <summary>
+    /// The hashes of content in <c>objects/</c> last written before <paramref name="before"/>
+    /// (names that are not a hash are passed by), from a listing taken at the first step.
+    /// Content removed after the listing (a call letting go of content no file names, while the
+    /// sweep walks) is passed by.
+    /// </summary>
     public IEnumerable<byte[]> ContentWrittenBefore(DateTimeOffset before)
     {
-        foreach (var path in Directory.EnumerateFiles(Objects))
+        foreach (var path in Directory.GetFiles(Objects))
         {
             var name = Path.GetFileName(path);
             if (name.Length != 64 || !name.All(char.IsAsciiHexDigitLower))
@@ -136,17 +145,11 @@ public sealed class FileStore
                 continue;
             }
 
-            DateTime written;
-            try
-            {
-                written = File.GetLastWriteTimeUtc(path);
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-
-            if (written < before.UtcDateTime)
+            // One stat answers both whether it is still there and when it was written:
+            // File.GetLastWriteTimeUtc does not throw for a missing file, it answers 1601, which
+            // reported content gone since the listing as stale.
+            var file = new FileInfo(path);
+            if (file.Exists && file.LastWriteTimeUtc < before.UtcDateTime)
             {
                 yield return Convert.FromHexString(name);
             }

@@ -83,6 +83,26 @@ public sealed class SettingsReloadTests
         Assert.That(_bus.ProviderNode.Context.Settings.Reload(), Is.SameAs(SettingsReload.Unchanged), "a refused file is reported once");
     }
 
+    /// <summary>
+    /// node.json there when looked at, gone when opened (an editor or a deployment tool replacing
+    /// it): a link to nowhere is exactly that, every time. It was an exception out of Reload, which
+    /// ended the node's polling for good.
+    /// </summary>
+    [Test]
+    public async Task FileGoneWhenOpened_IsRefusedAsMissing_AndTheSettingsInForceStay()
+    {
+        var inForce = _bus.ProviderNode.Context.Settings.Current;
+        File.Delete(_provider.Settings);
+        File.CreateSymbolicLink(_provider.Settings, Path.Combine(_bus.Root, "nowhere", "node.json"));
+
+        var reload = _bus.ProviderNode.Context.Settings.Reload();
+
+        Assert.That(reload.IsApplied, Is.False);
+        Assert.That(reload.ErrorCode, Is.EqualTo(NodeErrors.SettingsMissing));
+        Assert.That(_bus.ProviderNode.Context.Settings.Current, Is.SameAs(inForce));
+        Assert.That((await Call()).Payload.ToStringUtf8(), Does.StartWith("echo:"));
+    }
+
     [Test]
     public void FileNamingAnotherNode_IsRefused()
     {

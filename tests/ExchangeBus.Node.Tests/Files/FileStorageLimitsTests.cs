@@ -6,6 +6,7 @@ using Grpc.Core;
 using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Tests.Exchange;
+using ExchangeBus.Tests.Shared;
 using Google.Protobuf;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
 
@@ -60,7 +61,7 @@ public sealed class FileStorageLimitsTests
             await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, 0, 300_000) });
 
             // The reserve check passed and the content is being written: now another writer fills the disk.
-            await WaitUntilAsync(() => Task.FromResult(Directory.GetFiles(store.Temp).Any(f => new FileInfo(f).Length > 0)));
+            await WaitUntilAsync(() => Task.FromResult(LiveFolder.Lengths(store.Temp).Any(length => length > 0)));
             FileReceiverStorageTests.FillUp(filler);
             try
             {

@@ -7,6 +7,7 @@ using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
+using ExchangeBus.Tests.Shared;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
@@ -71,7 +72,7 @@ public sealed class FileSyncCrashTests
 
         // Killed once it holds a few verified chunks of the file, well before the end.
         var incoming = Path.Combine(_bus.ProviderData[0].Paths.Files, "incoming");
-        await WaitUntil(() => Directory.Exists(incoming) && Directory.GetFiles(incoming, "*.part").Any(p => new FileInfo(p).Length >= 8 * ChunkBytes));
+        await WaitUntil(() => LiveFolder.Lengths(incoming, "*.part").Any(length => length >= 8 * ChunkBytes));
         await recipient.KillAsync();
         var held = Directory.GetFiles(incoming, "*.part").Select(p => new FileInfo(p).Length).Single();
         Assert.That(held, Is.LessThan(size), "killed mid-transfer");
