@@ -91,6 +91,23 @@ public sealed class ManagementTests
     }
 
     [Test]
+    public async Task AnyTlsCaller_ReflectionListsTheRegistrysServices_AndHealthIsServing()
+    {
+        using var anonymous = _registry.Channel(null);
+
+        Assert.That(await ExchangeBus.Tests.Shared.Reflection.ListServicesAsync(anonymous), Is.EqualTo(new[]
+        {
+            "exchangebus.registry.v1.RegistryManagement",
+            "exchangebus.registry.v1.RegistryService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+        }));
+        var health = await new global::Grpc.Health.V1.Health.HealthClient(anonymous).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
+        Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
     public async Task CallerWithoutCertificate_RefusedAndAudited()
     {
         using var anonymous = _registry.Channel(null);

@@ -255,18 +255,18 @@ internal static class FileBenchmark
     private static async Task SendFileAsync(GrpcChannel local, string id, string path, long size, byte[] sha, string[] to, CancellationToken cancellationToken)
     {
         using var call = new FilesClient(local).Send(new CallOptions(cancellationToken: cancellationToken));
-        await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata(id, LargeDossier, size, sha, to) }, cancellationToken).ConfigureAwait(false);
+        await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata(id, LargeDossier, size, sha, to) }, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[ChunkBytes];
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
             int n;
             while ((n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) }, cancellationToken).ConfigureAwait(false);
+                await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) }, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        await call.CompleteOrAnswerAsync().ConfigureAwait(false);
         await call.ResponseAsync.ConfigureAwait(false);
     }
 
@@ -279,9 +279,9 @@ internal static class FileBenchmark
             var content = (byte[])seed.Clone();
             BinaryPrimitives.WriteInt32LittleEndian(content, i);
             using var call = new FilesClient(local).Send(new CallOptions(cancellationToken: token));
-            await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata($"small-{i}", SmallDossier, bytes, SHA256.HashData(content), Recipients) }, token).ConfigureAwait(false);
-            await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content) }, token).ConfigureAwait(false);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata($"small-{i}", SmallDossier, bytes, SHA256.HashData(content), Recipients) }, token).ConfigureAwait(false);
+            await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(content) }, token).ConfigureAwait(false);
+            await call.CompleteOrAnswerAsync().ConfigureAwait(false);
             await call.ResponseAsync.ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
@@ -389,11 +389,11 @@ internal static class FileSink
             int n;
             while ((n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await call.RequestStream.WriteAsync(buffer.AsMemory(0, n).ToArray(), cancellationToken).ConfigureAwait(false);
+                await call.WriteOrAnswerAsync(buffer.AsMemory(0, n).ToArray(), cancellationToken).ConfigureAwait(false);
             }
         }
 
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        await call.CompleteOrAnswerAsync().ConfigureAwait(false);
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Grpc;
 using Grpc.Core;
 using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using Grpc.Net.Client;
@@ -92,7 +93,7 @@ internal static class DemoFileSync
         GrpcChannel sender, string senderSubsystem, string recipient, string dossier, (string Id, string Name, string Type, byte[] Content) file, CancellationToken cancellationToken)
     {
         using var call = new FilesClient(sender).Send(new CallOptions(cancellationToken: cancellationToken));
-        await call.RequestStream.WriteAsync(new SendRequest
+        await call.WriteOrAnswerAsync(new SendRequest
         {
             Metadata = new FileMetadata
             {
@@ -103,10 +104,10 @@ internal static class DemoFileSync
         }, cancellationToken).ConfigureAwait(false);
         for (var at = 0; at < file.Content.Length; at += 1024 * 1024)
         {
-            await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(file.Content, at, Math.Min(1024 * 1024, file.Content.Length - at)) }, cancellationToken).ConfigureAwait(false);
+            await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(file.Content, at, Math.Min(1024 * 1024, file.Content.Length - at)) }, cancellationToken).ConfigureAwait(false);
         }
 
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        await call.CompleteOrAnswerAsync().ConfigureAwait(false);
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 

@@ -70,7 +70,7 @@ internal static class FilesCommands
 
             using var channel = Channel(parse);
             using var call = new FilesClient(channel).Send(new CallOptions(cancellationToken: cancellationToken));
-            await call.RequestStream.WriteAsync(new SendRequest
+            await call.WriteOrAnswerAsync(new SendRequest
             {
                 Metadata = new FileMetadata
                 {
@@ -92,11 +92,11 @@ internal static class FilesCommands
                 int n;
                 while ((n = await read.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) }, cancellationToken).ConfigureAwait(false);
+                    await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) }, cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.CompleteOrAnswerAsync().ConfigureAwait(false);
             var response = await call.ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(JsonOption))

@@ -69,7 +69,7 @@ public sealed record NodeServerOptions
 }
 
 /// <summary>
-/// A running node: two Kestrel hosts so the agency-facing API can never be reached on the
+/// A running node: two Kestrel hosts for gRPC, so the agency-facing API can never be reached on the
 /// inter-node port (a peer with a valid certificate must not act as this node's client), the
 /// configuration and OCSP upkeep loops, and the message log.
 /// </summary>

@@ -11,6 +11,7 @@ using ExchangeBus.Registry.TrustServices;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ExchangeBus.Registry.Hosting;
 
@@ -46,6 +47,7 @@ public sealed record RegistryServerOptions
 /// <summary>A running registry: Kestrel with the gRPC listener (TLS) and the HTTP listener.</summary>
 public sealed class RegistryServer : IAsyncDisposable
 {
+    private const string NotReady = "no global configuration in date";
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _refresh;
@@ -109,7 +111,14 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(_ => new CertificateChainValidator([keys.RootCertificate], time));
         builder.Services.AddSingleton<RegistryCalls>();
-        builder.Services.AddBusGrpc();
+
+        // For a service manager, a load balancer or a gRPC health client: ready while the
+        // configuration nodes download is in date (signed, stored, not expired), and only once the
+        // endpoints file is written, so a script that waits for readiness can go straight on.
+        var started = new StrongBox<bool>();
+        bool Ready() => Volatile.Read(ref started.Value) && store.HasConfigurationInDate();
+        builder.Services.AddBusGrpc().AddCheck("global-configuration", () =>
+            Ready() ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(NotReady));
         var app = builder.Build();
         app.MapBusGrpc(reflection: true);
         app.MapGrpcService<RegistryPublicService>();
@@ -120,13 +129,10 @@ public sealed class RegistryServer : IAsyncDisposable
         var ocsp = OcspResponder.Load(K(DevelopmentPki.RootCertificateFile), K(DevelopmentPki.OcspCertificateFile), K(DevelopmentPki.OcspKeyFile), store, time, loggers.CreateLogger<OcspResponder>());
         app.MapTrustServices(tsa, ocsp);
 
-        // For a service manager or load balancer: live while the process answers; ready while
-        // the configuration nodes download is in date (signed, stored, not expired).
         app.MapGet("/health/live", () => Results.Text("live"));
-        var started = new StrongBox<bool>();
-        app.MapGet("/health/ready", () => Volatile.Read(ref started.Value) && store.HasConfigurationInDate()
+        app.MapGet("/health/ready", () => Ready()
             ? Results.Text("ready")
-            : Results.Text("no global configuration in date", statusCode: StatusCodes.Status503ServiceUnavailable));
+            : Results.Text(NotReady, statusCode: StatusCodes.Status503ServiceUnavailable));
         await app.StartAsync().ConfigureAwait(false);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses

@@ -142,6 +142,25 @@ public sealed class ExchangeTests
     }
 
     [Test]
+    public async Task LocalListener_ReflectionListsTheNodesServices_ThePeerListenerOffersNone()
+    {
+        Assert.That(await ExchangeBus.Tests.Shared.Reflection.ListServicesAsync(_local), Is.EqualTo(new[]
+        {
+            "exchangebus.files.v1.Files",
+            "exchangebus.node.v1.LocalGateway",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+        }));
+
+        using var peer = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => ExchangeBus.Tests.Shared.Reflection.ListServicesAsync(peer));
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unimplemented));
+        var health = await new global::Grpc.Health.V1.Health.HealthClient(peer).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
+        Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
     public async Task Metaservices_ListAndAllowedMethods()
     {
         var listed = await new LocalGateway.LocalGatewayClient(_local).ListMethodsAsync(new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem }).ResponseAsync;

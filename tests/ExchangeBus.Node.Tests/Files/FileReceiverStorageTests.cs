@@ -80,11 +80,11 @@ public sealed class FileReceiverStorageTests
         var filler = Path.Combine(store.Root, "filler");
         using (var call = new FileTransfer.FileTransferClient(peer).Push())
         {
-            await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
+            await call.WriteOrAnswerAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(hashes) } });
             var chunks = Chunks(content).ToList();
             foreach (var chunk in chunks.Take(2))
             {
-                await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+                await call.WriteOrAnswerAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
             }
 
             await WaitUntilAsync(async () => (await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync).Offset == 2 * ChunkBytes);
@@ -93,10 +93,10 @@ public sealed class FileReceiverStorageTests
             {
                 foreach (var chunk in chunks.Skip(2))
                 {
-                    await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+                    await call.WriteOrAnswerAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
                 }
 
-                await call.RequestStream.CompleteAsync();
+                await call.CompleteOrAnswerAsync();
             }
             catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
             {

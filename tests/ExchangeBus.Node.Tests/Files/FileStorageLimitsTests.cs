@@ -38,7 +38,7 @@ public sealed class FileStorageLimitsTests
         // reaches tmp/ (the deadline only keeps a node that waits for the content from hanging the test).
         using (var call = new FilesClient(local).Send(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))))
         {
-            await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata("reserve-send", content) });
+            await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata("reserve-send", content) });
             var refused = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseAsync);
             Assert.That(refused!.ErrorCode, Is.EqualTo(FileErrors.InsufficientStorage), refused.Status.Detail);
             Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
@@ -57,8 +57,8 @@ public sealed class FileStorageLimitsTests
         var filler = Path.Combine(store.Root, "filler");
         using (var call = new FilesClient(local).Send())
         {
-            await call.RequestStream.WriteAsync(new SendRequest { Metadata = Metadata("disk-full-send", content) });
-            await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, 0, 300_000) });
+            await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata("disk-full-send", content) });
+            await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, 0, 300_000) });
 
             // The reserve check passed and the content is being written: now another writer fills the disk.
             await WaitUntilAsync(() => Task.FromResult(LiveFolder.Lengths(store.Temp).Any(length => length > 0)));
@@ -67,10 +67,10 @@ public sealed class FileStorageLimitsTests
             {
                 for (var at = 300_000; at < content.Length; at += 300_000)
                 {
-                    await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, at, Math.Min(300_000, content.Length - at)) });
+                    await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, at, Math.Min(300_000, content.Length - at)) });
                 }
 
-                await call.RequestStream.CompleteAsync();
+                await call.CompleteOrAnswerAsync();
             }
             catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
             {

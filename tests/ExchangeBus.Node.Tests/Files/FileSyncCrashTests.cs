@@ -225,7 +225,7 @@ public sealed class FileSyncCrashTests
     private static async Task SendFileAsync(GrpcChannel local, string fileId, string path, long size, byte[] sha)
     {
         using var call = new FilesClient(local).Send();
-        await call.RequestStream.WriteAsync(new SendRequest
+        await call.WriteOrAnswerAsync(new SendRequest
         {
             Metadata = new FileMetadata
             {
@@ -239,11 +239,11 @@ public sealed class FileSyncCrashTests
             int n;
             while ((n = await file.ReadAsync(buffer)) > 0)
             {
-                await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) });
+                await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(buffer, 0, n) });
             }
         }
 
-        await call.RequestStream.CompleteAsync();
+        await call.CompleteOrAnswerAsync();
         Assert.That((await call.ResponseAsync).Created, Is.True);
     }
 

@@ -40,13 +40,13 @@ internal static class FileSyncSupport
     public static async Task<SendResponse> SendAsync(GrpcChannel local, FileMetadata metadata, byte[] content, int piece = 300_000)
     {
         using var call = new FilesClient(local).Send();
-        await call.RequestStream.WriteAsync(new SendRequest { Metadata = metadata });
+        await call.WriteOrAnswerAsync(new SendRequest { Metadata = metadata });
         for (var at = 0; at < content.Length; at += piece)
         {
-            await call.RequestStream.WriteAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, at, Math.Min(piece, content.Length - at)) });
+            await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(content, at, Math.Min(piece, content.Length - at)) });
         }
 
-        await call.RequestStream.CompleteAsync();
+        await call.CompleteOrAnswerAsync();
         return await call.ResponseAsync;
     }
 
@@ -106,13 +106,13 @@ internal static class FileSyncSupport
     public static async Task<SignedEnvelope> PushAsync(GrpcChannel peer, SignedEnvelope manifest, byte[] chunkHashes, IEnumerable<byte[]> chunks, ulong offset = 0)
     {
         using var call = new FileTransfer.FileTransferClient(peer).Push();
-        await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes), Offset = offset } });
+        await call.WriteOrAnswerAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes), Offset = offset } });
         foreach (var chunk in chunks)
         {
-            await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+            await call.WriteOrAnswerAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
         }
 
-        await call.RequestStream.CompleteAsync();
+        await call.CompleteOrAnswerAsync();
         return await call.ResponseAsync;
     }
 
@@ -125,10 +125,10 @@ internal static class FileSyncSupport
     {
         using var cancel = new CancellationTokenSource();
         using var call = new FileTransfer.FileTransferClient(peer).Push(new CallOptions(cancellationToken: cancel.Token));
-        await call.RequestStream.WriteAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes) } });
+        await call.WriteOrAnswerAsync(new PushRequest { Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(chunkHashes) } });
         foreach (var chunk in Chunks(content).Take(count))
         {
-            await call.RequestStream.WriteAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
+            await call.WriteOrAnswerAsync(new PushRequest { Chunk = ByteString.CopyFrom(chunk) });
         }
 
         await WaitUntilAsync(async () => (await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync).Offset == (ulong)count * ChunkBytes);
