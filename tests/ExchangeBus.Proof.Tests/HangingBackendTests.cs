@@ -107,7 +107,7 @@ public sealed class HangingBackendTests
                 Service = HangService,
                 Client = ProofBus.Client,
                 UserId = "officer-17",
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(2)).UtcDateTime)).ResponseAsync;
+            }, new CallOptions(deadline: DateTime.UtcNow.AddMinutes(2))).ResponseAsync;
             return "answered";
         }
         catch (RpcException ex)

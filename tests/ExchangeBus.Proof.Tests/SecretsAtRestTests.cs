@@ -38,7 +38,7 @@ public sealed class SecretsAtRestTests
                 UserId = Official,
                 SubjectId = Citizen,
                 Payload = ByteString.CopyFromUtf8(PayloadMarker),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(1)).UtcDateTime)).ResponseAsync;
+            }, new CallOptions(deadline: DateTime.UtcNow.AddMinutes(1))).ResponseAsync;
             Assert.That(reply.Payload.ToStringUtf8(), Does.Contain(Citizen), "the backend saw the call");
 
             // A refused call too: refusals are logged, and must not carry the request either.
@@ -49,7 +49,7 @@ public sealed class SecretsAtRestTests
                 UserId = Official,
                 SubjectId = Citizen,
                 Payload = ByteString.CopyFromUtf8(PayloadMarker),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(1)).UtcDateTime)).ResponseAsync);
+            }, new CallOptions(deadline: DateTime.UtcNow.AddMinutes(1))).ResponseAsync);
             Assert.That(refused!.ErrorCode, Is.EqualTo("Server.ServerProxy.UnknownService"));
         }
 

@@ -29,7 +29,7 @@ public sealed class ConnectionLimitsTests
         Assert.That(await peer.PingUntilLetGoAsync(giveUp.Token), Is.AnyOf("GOAWAY", "connection closed"));
 
         using var admin = registry.AdminChannel();
-        var members = await new RegistryManagement.RegistryManagementClient(admin).ListMembersAsync(new ListMembersRequest(), new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(GiveUp)).UtcDateTime)).ResponseAsync;
+        var members = await new RegistryManagement.RegistryManagementClient(admin).ListMembersAsync(new ListMembersRequest(), new CallOptions(deadline: DateTime.UtcNow.Add(GiveUp))).ResponseAsync;
         Assert.That(members, Is.Not.Null);
     }
 }

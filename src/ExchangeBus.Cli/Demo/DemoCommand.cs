@@ -190,7 +190,7 @@ internal static class DemoCommand
                 SubjectId = subject,
                 Issue = "HS-2026-0001",
                 Payload = ByteString.CopyFromUtf8($"{{\"citizenId\":\"{subject}\"}}"),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync.ConfigureAwait(false);
+            }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))).ResponseAsync.ConfigureAwait(false);
             output.WriteLine($"        answered by {reply.ProviderNode}: {reply.Payload.ToStringUtf8()}");
         }
         catch (RpcException ex)

@@ -73,7 +73,7 @@ internal static class DemoFileSync
                 output.WriteLine($"      {recipientSubsystem} receives {file.Metadata.FileName} (dossier {file.Metadata.DossierId} v{file.Metadata.DossierVersion}) from {file.Metadata.Sender}: SHA-256 {(intact ? "matches the signed manifest" : "DOES NOT MATCH")}");
                 if (intact)
                 {
-                    await new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = recipientSubsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                    await new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = recipientSubsystem, Sender = file.Metadata.Sender, FileId = file.Metadata.FileId }, new CallOptions(deadline: DateTime.UtcNow + Patience, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                     received++;
                 }
             }
@@ -82,7 +82,7 @@ internal static class DemoFileSync
         var acknowledged = 0;
         foreach (var file in files)
         {
-            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = file.Id }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = file.Id }, new CallOptions(deadline: DateTime.UtcNow + Patience, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             acknowledged += status.Recipients.Count(r => r.State == DeliveryState.Acknowledged);
         }
 
@@ -116,7 +116,7 @@ internal static class DemoFileSync
         var until = DateTimeOffset.UtcNow + Patience;
         while (true)
         {
-            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = fileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow + Patience).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            var status = await new FilesClient(sender).StatusAsync(new StatusRequest { Client = senderSubsystem, FileId = fileId }, new CallOptions(deadline: DateTime.UtcNow + Patience, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var state = status.Recipients[0];
             if (state.State is DeliveryState.Delivered or DeliveryState.Acknowledged or DeliveryState.Failed || DateTimeOffset.UtcNow > until)
             {

@@ -119,7 +119,7 @@ internal static class FilesCommands
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             using var channel = Channel(parse);
-            var status = await new FilesClient(channel).StatusAsync(new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            var status = await new FilesClient(channel).StatusAsync(new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(JsonOption))
             {
@@ -270,7 +270,7 @@ internal static class FilesCommands
                 // interrupted later has lost nothing it was told about.
                 if (parse.GetValue(ack))
                 {
-                    await new FilesClient(channel).AcknowledgeAsync(new AcknowledgeRequest { Recipient = subsystem, Sender = current.Metadata.Sender, FileId = current.Metadata.FileId }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                    await new FilesClient(channel).AcknowledgeAsync(new AcknowledgeRequest { Recipient = subsystem, Sender = current.Metadata.Sender, FileId = current.Metadata.FileId }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 }
 
                 text.WriteLine(parse.GetValue(JsonOption)
@@ -358,7 +358,7 @@ internal static class FilesCommands
                 request.PageSize = (uint)Math.Min(request.PageSize == 0 ? uint.MaxValue : request.PageSize, most - all.Files.Count);
             }
 
-            var page = await new FilesClient(channel).ListAsync(request, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            var page = await new FilesClient(channel).ListAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             all.Files.Add(page.Files);
             all.NextPageToken = page.NextPageToken;
             if (page.NextPageToken.Length == 0 || all.Files.Count >= limit)

@@ -299,7 +299,7 @@ internal static class NodeCommands
                 SubjectId = parse.GetValue(subject) ?? string.Empty,
                 Issue = parse.GetValue(issue) ?? string.Empty,
                 Payload = ByteString.CopyFrom(body),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {

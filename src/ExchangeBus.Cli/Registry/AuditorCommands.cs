@@ -55,7 +55,7 @@ internal static class AuditorCommands
                 Member = memberId ?? string.Empty,
                 Name = parse.GetValue(name)!,
                 ValidityDays = parse.GetValue(days),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
             using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
             PemFiles.WriteCertificate(outPath, certificate, parse.GetValue(force));

@@ -217,7 +217,7 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
 
             try
             {
-                await new RegistryService.RegistryServiceClient(_registry).SubmitTreeHeadAsync(request, new CallOptions(deadline: (_time.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                await new RegistryService.RegistryServiceClient(_registry).SubmitTreeHeadAsync(request, new CallOptions(deadline: _time.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
             }
             catch (RpcException ex)
             {

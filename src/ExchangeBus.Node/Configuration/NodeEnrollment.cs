@@ -45,7 +45,7 @@ public static class NodeEnrollment
         PemFiles.WritePrivateKey(paths.SigningKey, signingKey);
 
         using var channel = RegistryChannel(anchor, timeProvider);
-        var status = await new RegistryService.RegistryServiceClient(channel).SubmitRegistrationAsync(NodeRegistration.Create(node, address, authKey, signingKey), new CallOptions(deadline: (timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+        var status = await new RegistryService.RegistryServiceClient(channel).SubmitRegistrationAsync(NodeRegistration.Create(node, address, authKey, signingKey), new CallOptions(deadline: timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
         new NodeSettings { Node = node.ToString(), Address = address, RegistrationId = status.RegistrationId }.Write(paths.Settings);
         if (status.State == RegistrationState.Approved)
@@ -63,7 +63,7 @@ public static class NodeEnrollment
         var settings = NodeSettings.Read(paths.Settings);
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
         using var channel = RegistryChannel(anchor, timeProvider);
-        var status = await new RegistryService.RegistryServiceClient(channel).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = settings.RegistrationId }, new CallOptions(deadline: (timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+        var status = await new RegistryService.RegistryServiceClient(channel).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = settings.RegistrationId }, new CallOptions(deadline: timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
         if (status.State == RegistrationState.Approved && !NodeKeys.CertificatesPresent(paths))
         {
             SaveCertificates(paths, status);

@@ -171,7 +171,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             try
             {
                 var channel = node.Peers.For(provider, view);
-                var response = await new ExchangeClient(channel).DeliverAsync(envelope, new CallOptions(deadline: (deadline).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                var response = await new ExchangeClient(channel).DeliverAsync(envelope, new CallOptions(deadline: deadline.UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 return (response, provider);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && ex.ErrorCode is null)

@@ -77,7 +77,7 @@ public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
         var installed = _latest;
-        var answer = await new RegistryService.RegistryServiceClient(_registry).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 }, new CallOptions(deadline: (_timeProvider.GetUtcNow().AddSeconds(30)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+        var answer = await new RegistryService.RegistryServiceClient(_registry).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 }, new CallOptions(deadline: _timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
         if (answer.NotModified || answer.Configuration is null)
         {
             return false;

@@ -48,7 +48,7 @@ public sealed class AuditServiceTests
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-042",
             Payload = ByteString.CopyFromUtf8("who is citizen-042?"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
         await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
     }
 

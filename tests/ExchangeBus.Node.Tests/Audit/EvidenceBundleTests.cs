@@ -560,5 +560,5 @@ public sealed class EvidenceBundleTests
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-042",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 }

@@ -160,7 +160,7 @@ public sealed class LogArchiveTests
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("archived question"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 
     private static void Rewrite(string source, string target, string entryName, Action<byte[]> change, bool fixManifest)
     {

@@ -38,7 +38,7 @@ public sealed class ReconciliationTests
                 Service = BusFixture.Service,
                 Client = BusFixture.ClientSubsystem,
                 Payload = ByteString.CopyFromUtf8($"question {i}"),
-            }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync);
+            }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync);
         }
 
         // A call the provider refuses: both log it, only the client has a signed request to compare.
@@ -135,7 +135,7 @@ public sealed class AcrossNodesCommandTests
         {
             foreach (var citizen in new[] { "citizen-7", "citizen-8", "citizen-7" })
             {
-                await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest { Service = BusFixture.Service, Client = BusFixture.ClientSubsystem, SubjectId = citizen, Payload = ByteString.CopyFromUtf8("?") }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+                await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest { Service = BusFixture.Service, Client = BusFixture.ClientSubsystem, SubjectId = citizen, Payload = ByteString.CopyFromUtf8("?") }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
             }
         }
 

@@ -152,5 +152,5 @@ public sealed class TreeHeadStamperTests
             Client = BusFixture.ClientSubsystem,
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 }

@@ -30,7 +30,7 @@ public sealed class ConcurrencyTests
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8($"call-{i}"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddMinutes(2)).UtcDateTime)).ResponseAsync));
+        }, new CallOptions(deadline: DateTime.UtcNow.AddMinutes(2))).ResponseAsync));
 
         Assert.That(responses.Select(r => r.Payload.ToStringUtf8()),
             Is.EquivalentTo(Enumerable.Range(0, Calls).Select(i => $"echo:call-{i}:{BusFixture.ClientSubsystem}")));

@@ -37,7 +37,7 @@ public sealed class ExchangeTests
             UserId = "official-7",
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 
     [Test]
     public async Task Call_ThroughBothNodes_AnsweredAndLoggedOnBothSides()
@@ -116,7 +116,7 @@ public sealed class ExchangeTests
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8(new string('a', NodeLimits.MaxPayloadBytes - 100)),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))).ResponseAsync;
         Assert.That(response.Payload.Length, Is.GreaterThan(NodeLimits.MaxPayloadBytes - 100));
     }
 

@@ -47,7 +47,7 @@ public sealed class FailoverTests
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60))).ResponseAsync;
 
     /// <summary>Makes calls one after another; each must be answered by the backend.</summary>
     private async Task<List<CallResponse>> CallsAnswered(int calls)

@@ -53,7 +53,7 @@ public sealed class GracefulShutdownTests
             Client = BusFixture.ClientSubsystem,
             UserId = "official-7",
             Payload = ByteString.CopyFromUtf8("pause"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(Patience)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.Add(Patience))).ResponseAsync;
 
         // The call has passed both nodes and is at the backend: it is in flight on both.
         using (var giveUp = new CancellationTokenSource(Patience))

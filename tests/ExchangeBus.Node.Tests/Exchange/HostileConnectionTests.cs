@@ -47,7 +47,7 @@ public sealed class HostileConnectionTests
     public async Task AGoodPeerIsStillServed()
     {
         using var channel = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
-        var response = await new ExchangeClient(channel).DeliverAsync(_bus.SignAsClient(_bus.RequestHeader()), new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(30)).UtcDateTime)).ResponseAsync;
+        var response = await new ExchangeClient(channel).DeliverAsync(_bus.SignAsClient(_bus.RequestHeader()), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))).ResponseAsync;
 
         Assert.That(MessageHeader.Parser.ParseFrom(response.Header).Kind, Is.EqualTo(MessageKind.Response));
     }

@@ -214,7 +214,7 @@ public sealed class LocalTlsTests
             Service = BusFixture.Service,
             Client = client,
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 
     private static X509Certificate2 SystemCertificate(string name)
     {

@@ -125,7 +125,7 @@ public sealed class NodeProcessCrashTests
             UserId = "official-7",
             SubjectId = "citizen-001",
             Payload = ByteString.CopyFromUtf8(payload),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.Add(Patience)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.Add(Patience))).ResponseAsync;
 
     /// <summary>Checks a dead node's log file; returns its last sequence number.</summary>
     private static long AssertSurvived(NodePaths node, IReadOnlyList<string> answered, MessageDirection request, MessageDirection response)

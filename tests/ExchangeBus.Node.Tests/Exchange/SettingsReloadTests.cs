@@ -134,5 +134,5 @@ public sealed class SettingsReloadTests
             Service = BusFixture.Service,
             Client = BusFixture.ClientSubsystem,
             Payload = ByteString.CopyFromUtf8("hello"),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(20)).UtcDateTime)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 }

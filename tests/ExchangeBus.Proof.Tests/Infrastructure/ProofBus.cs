@@ -84,7 +84,7 @@ internal sealed class ProofBus : IAsyncDisposable
             SubjectId = subject,
             Issue = "HS-2026-0042",
             Payload = ByteString.CopyFromUtf8($$"""{"licence":"{{subject}}"}"""),
-        }, new CallOptions(deadline: (DateTimeOffset.UtcNow.AddSeconds(60)).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync;
+        }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync;
 
     /// <summary>A national auditor's folder (key and registry-issued certificate), for reconcile.</summary>
     public async Task<string> NationalAuditorAsync()
