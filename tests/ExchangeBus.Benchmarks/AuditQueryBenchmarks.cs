@@ -5,6 +5,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using ExchangeBus.Node.MessageLog;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Benchmarks;
 
@@ -109,7 +110,8 @@ internal static class LargeLog
 
         Directory.CreateDirectory(folder);
         var watch = Stopwatch.StartNew();
-        var clock = new SteppingClock(Start, TimeSpan.FromMilliseconds(MillisecondsPerRecord));
+        // Each reading a fixed step later: the writer stamps one record per reading.
+        var clock = new FakeTimeProvider(Start) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(MillisecondsPerRecord) };
         var log = SqliteMessageLog.Open(path, new MessageLogOptions { Synchronous = MessageLogSynchronous.Normal }, clock, NullLogger<SqliteMessageLog>.Instance);
         try
         {
@@ -170,13 +172,5 @@ internal static class LargeLog
         Console.Error.WriteLine($"LargeLog: wrote {records:N0} records to {path} in {watch.Elapsed.TotalSeconds:F0} s ({records / watch.Elapsed.TotalSeconds:N0} records/s, {new FileInfo(path).Length / 1024 / 1024:N0} MiB)");
         File.WriteAllText(done, records.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return path;
-    }
-
-    /// <summary>Each reading a fixed step later: the writer stamps one record per reading.</summary>
-    private sealed class SteppingClock(DateTimeOffset start, TimeSpan step) : TimeProvider
-    {
-        private long _readings = -1;
-
-        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _readings));
     }
 }

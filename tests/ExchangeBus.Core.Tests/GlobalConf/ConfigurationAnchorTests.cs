@@ -41,7 +41,7 @@ public sealed class ConfigurationAnchorTests
         {
             Assert.That(read.Instance, Is.EqualTo("VN"));
             Assert.That(read.RegistryAddress, Is.EqualTo("https://registry.vn.test:4443"));
-            Assert.That(read.CreatedAt, Is.EqualTo(FakeTimeProvider.DefaultStart));
+            Assert.That(read.CreatedAt, Is.EqualTo(TestClock.Start));
             Assert.That(read.SigningCertificates.Select(c => c.RawData), Is.EqualTo(new[] { pki.SigningCertificate.RawData, pki.OtherSigningCertificate.RawData }));
             Assert.That(read.RegistryTlsTrustRoots.Select(c => c.RawData), Is.EqualTo(new[] { pki.TlsRoot.Certificate.RawData }));
             Assert.That(read.Fingerprint, Is.EqualTo(anchor.Fingerprint));
@@ -128,7 +128,7 @@ public sealed class ConfigurationAnchorTests
             "https://REGISTRY.vn.test:4443/",
             [pki.OtherSigningCertificate, pki.SigningCertificate],
             [pki.TlsRoot.Certificate],
-            FakeTimeProvider.DefaultStart.AddDays(3));
+            TestClock.Start.AddDays(3));
 
         Assert.That(b.Fingerprint, Is.EqualTo(a.Fingerprint));
     }
@@ -137,7 +137,7 @@ public sealed class ConfigurationAnchorTests
     public void Fingerprint_ChangesWithWhatIsTrusted()
     {
         var baseline = TwoKeyAnchor().Fingerprint;
-        var now = FakeTimeProvider.DefaultStart;
+        var now = TestClock.Start;
 
         using (Assert.EnterMultipleScope())
         {
@@ -331,7 +331,7 @@ public sealed class ConfigurationAnchorTests
             foreach (var wrong in new[] { tls, pki.Root.Certificate, pki.TsaCertificate })
             {
                 var ex = Assert.Throws<ConfigurationAnchorException>(() => ConfigurationAnchor.Create(
-                    "VN", GlobalConfTestPki.RegistryAddress, [wrong], [pki.TlsRoot.Certificate], FakeTimeProvider.DefaultStart));
+                    "VN", GlobalConfTestPki.RegistryAddress, [wrong], [pki.TlsRoot.Certificate], TestClock.Start));
 
                 Assert.That(ex.Code, Is.EqualTo(GlobalConfErrors.AnchorInvalidSigningCertificate), wrong.Subject);
             }
@@ -342,7 +342,7 @@ public sealed class ConfigurationAnchorTests
     public void Create_DuplicateSigningCertificate_Refused()
     {
         var ex = Assert.Throws<ConfigurationAnchorException>(() => ConfigurationAnchor.Create(
-            "VN", GlobalConfTestPki.RegistryAddress, [pki.SigningCertificate, pki.SigningCertificate], [pki.TlsRoot.Certificate], FakeTimeProvider.DefaultStart));
+            "VN", GlobalConfTestPki.RegistryAddress, [pki.SigningCertificate, pki.SigningCertificate], [pki.TlsRoot.Certificate], TestClock.Start));
 
         Assert.That(ex.Code, Is.EqualTo(GlobalConfErrors.AnchorInvalidSigningCertificate));
     }
@@ -353,7 +353,7 @@ public sealed class ConfigurationAnchorTests
         var (certificate, key) = pki.Issue(CertificateProfile.ConfigurationSigning, "Short-lived copy");
         key.Dispose();
         var anchor = ConfigurationAnchor.Create(
-            "VN", GlobalConfTestPki.RegistryAddress, [certificate], [pki.TlsRoot.Certificate], FakeTimeProvider.DefaultStart);
+            "VN", GlobalConfTestPki.RegistryAddress, [certificate], [pki.TlsRoot.Certificate], TestClock.Start);
         var expected = certificate.RawData;
 
         certificate.Dispose();
@@ -366,7 +366,7 @@ public sealed class ConfigurationAnchorTests
         GlobalConfTestPki.RegistryAddress,
         [pki.SigningCertificate, pki.OtherSigningCertificate],
         [pki.TlsRoot.Certificate],
-        FakeTimeProvider.DefaultStart.AddTicks(1234));
+        TestClock.Start.AddTicks(1234));
 
     /// <summary>A valid anchor's JSON, edited.</summary>
     private string Json(Action<JsonObject> edit)

@@ -8,6 +8,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Tests.Pki;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Time.Testing;
 using CertificateAuthority = ExchangeBus.Core.Pki.CertificateAuthority;
 
 namespace ExchangeBus.Core.Tests.GlobalConf;
@@ -25,7 +26,7 @@ internal sealed class GlobalConfTestPki : IDisposable
 
     public GlobalConfTestPki()
     {
-        Clock = new FakeTimeProvider();
+        Clock = new FakeTimeProvider(TestClock.Start);
         Root = CertificateAuthority.CreateRoot(CertificateNames.CentralService(Instance, "Test", "Root CA"), Clock);
         TlsRoot = CertificateAuthority.CreateRoot(CertificateNames.CentralService(Instance, "Test", "TLS Root CA"), Clock);
         (SigningCertificate, SigningKey) = Issue(CertificateProfile.ConfigurationSigning, "Configuration signing");

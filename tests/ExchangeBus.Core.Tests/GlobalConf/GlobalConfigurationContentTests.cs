@@ -23,8 +23,9 @@ public sealed class GlobalConfigurationContentTests
     [OneTimeTearDown]
     public void OneTimeTearDown() => pki.Dispose();
 
+    // Back to the start when a test moved the shared clock on (SetUtcNow and Advance only go forward).
     [SetUp]
-    public void SetUp() => pki.Clock.SetUtcNow(FakeTimeProvider.DefaultStart);
+    public void SetUp() => pki.Clock.AdjustTime(TestClock.Start);
 
     [Test]
     public void SampleConfiguration_HasNoProblems()

@@ -39,8 +39,9 @@ public sealed class GlobalConfigurationFsCheckProperties
     [OneTimeTearDown]
     public void OneTimeTearDown() => _pki.Dispose();
 
+    // Back to the start when a test moved the shared clock on (SetUtcNow and Advance only go forward).
     [SetUp]
-    public void SetUp() => _pki.Clock.SetUtcNow(FakeTimeProvider.DefaultStart);
+    public void SetUp() => _pki.Clock.AdjustTime(TestClock.Start);
 
     [Test]
     public void TheUnmutatedConfiguration_IsValid()

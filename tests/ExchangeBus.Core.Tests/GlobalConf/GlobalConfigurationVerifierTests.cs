@@ -19,8 +19,9 @@ public sealed class GlobalConfigurationVerifierTests
     [OneTimeTearDown]
     public void OneTimeTearDown() => pki.Dispose();
 
+    // Back to the start when a test moved the shared clock on (SetUtcNow and Advance only go forward).
     [SetUp]
-    public void SetUp() => pki.Clock.SetUtcNow(FakeTimeProvider.DefaultStart);
+    public void SetUp() => pki.Clock.AdjustTime(TestClock.Start);
 
     [Test]
     public void Verify_SignedByAnchorKey_IsValidWithView()

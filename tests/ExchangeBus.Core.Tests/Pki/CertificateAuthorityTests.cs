@@ -5,6 +5,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.Pki;
 
@@ -22,7 +23,7 @@ public sealed class CertificateAuthorityTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "Root CA"), clock);
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.Pki;
 
@@ -15,7 +16,7 @@ public sealed class CertificateChainValidatorTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "Root CA"), clock);
         validator = new CertificateChainValidator([ca.Certificate], clock);
     }
@@ -122,7 +123,7 @@ public sealed class CertificateChainValidatorTests
     public void CertificateBeforeItsValidity_IsNotYetValid()
     {
         using var certificate = Issue(ca, CertificateProfile.MemberSigning);
-        clock.Advance(-TimeSpan.FromHours(1));
+        clock.AdjustTime(clock.GetUtcNow() - TimeSpan.FromHours(1)); // Advance only goes forward; AdjustTime sets the clock back
 
         var result = validator.Validate(certificate, CertificateProfile.MemberSigning);
 

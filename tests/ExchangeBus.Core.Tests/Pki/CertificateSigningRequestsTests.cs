@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ExchangeBus.Core.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.Pki;
 
@@ -184,7 +185,7 @@ public sealed class CertificateSigningRequestsTests
     [Test]
     public void PemOfAnotherKind_IsMalformed()
     {
-        using var ca = CertificateAuthority.CreateRoot(Subject, new FakeTimeProvider());
+        using var ca = CertificateAuthority.CreateRoot(Subject, new FakeTimeProvider(TestClock.Start));
 
         var result = CertificateSigningRequests.Parse(Encoding.ASCII.GetBytes(ca.Certificate.ExportCertificatePem()));
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.Versioning;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.Pki;
 
@@ -43,7 +44,7 @@ public sealed class DevelopmentPkiTests
     public void Create_RootIsMarkedDevelopmentOnly_AndEveryCertificateChainsToItForItsProfile()
     {
         using var dir = new TempDirectory();
-        var clock = new FakeTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         new DevelopmentPki(clock).Create(new DevelopmentPkiOptions { OutputDirectory = dir.Path, Instance = "VN" });
 
         using var root = PemFiles.ReadCertificate(dir.File(DevelopmentPki.RootCertificateFile));

@@ -2,6 +2,7 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using ExchangeBus.Core.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.Pki;
 
@@ -125,7 +126,7 @@ public sealed class PemFilesTests
     public void ReadPrivateKey_CertificateFile_IsRefusedAsMalformed()
     {
         using var dir = new TempDirectory();
-        using var ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "CA"), new FakeTimeProvider());
+        using var ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "CA"), new FakeTimeProvider(TestClock.Start));
         PemFiles.WriteCertificate(dir.File("c.pem"), ca.Certificate);
         File.SetUnixFileMode(dir.File("c.pem"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
@@ -138,7 +139,7 @@ public sealed class PemFilesTests
     public void Certificate_RoundTrips_AndIsPublicReadable()
     {
         using var dir = new TempDirectory();
-        using var ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "CA"), new FakeTimeProvider());
+        using var ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "CA"), new FakeTimeProvider(TestClock.Start));
 
         PemFiles.WriteCertificate(dir.File("c.pem"), ca.Certificate);
         using var read = PemFiles.ReadCertificate(dir.File("c.pem"));

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Tests.Pki;
 using ExchangeBus.Core.TrustServices;
+using Microsoft.Extensions.Time.Testing;
 using Org.BouncyCastle.Ocsp;
 
 namespace ExchangeBus.Core.Tests.TrustServices;
@@ -20,7 +21,7 @@ public sealed class OcspResponseVerifierTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "Root CA"), clock);
         (responder, responderKey) = Issue(ca, CertificateProfile.OcspSigning, "OCSP Responder");
         (member, var memberKey) = Issue(ca, CertificateProfile.MemberSigning, "MEMBER");

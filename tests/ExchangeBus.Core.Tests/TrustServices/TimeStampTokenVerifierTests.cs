@@ -7,6 +7,7 @@ using System.Text;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Tests.Pki;
 using ExchangeBus.Core.TrustServices;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Core.Tests.TrustServices;
 
@@ -23,7 +24,7 @@ public sealed class TimeStampTokenVerifierTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         ca = CertificateAuthority.CreateRoot(CertificateNames.CentralService("DEV", "Test", "Root CA"), clock);
         tsa = IssueWithKey(ca, CertificateProfile.TimeStamping, "TSA");
         verifier = new TimeStampTokenVerifier([tsa], [ca.Certificate], clock);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Node.Tests.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -61,7 +61,7 @@ public sealed class EnvelopeVerificationCacheTests
     [Test]
     public void RememberedOcspResponse_RefusedOnceOlderThanTheFreshnessLimit()
     {
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var verification = new EnvelopeVerification(clock);
         var envelope = Genuine();
         Accept(verification, envelope);
@@ -76,13 +76,13 @@ public sealed class EnvelopeVerificationCacheTests
     [Test]
     public void ClockThatWentBack_ChecksAfresh()
     {
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var verification = new EnvelopeVerification(clock);
         var envelope = Genuine();
         Accept(verification, envelope);
 
         // Before the OCSP response was produced (beyond the allowed skew): not "still good".
-        clock.Advance(TimeSpan.FromHours(-1));
+        clock.AdjustTime(clock.GetUtcNow() - TimeSpan.FromHours(1)); // Advance only goes forward; AdjustTime sets the clock back
 
         Assert.That(Refusal(verification, envelope), Is.Not.Null);
     }

@@ -8,6 +8,7 @@ using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient
 using Grpc.Net.Client;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -139,17 +140,12 @@ public sealed class HostilePeerTests
         source.SetGood(context.Keys.Signing);
         using var responder = ExchangeBus.Registry.TrustServices.OcspResponder.Load(
             Path.Combine(keys, DevelopmentPki.RootCertificateFile), Path.Combine(keys, DevelopmentPki.OcspCertificateFile), Path.Combine(keys, DevelopmentPki.OcspKeyFile),
-            source, new Earlier(TimeSpan.FromHours(2)), Microsoft.Extensions.Logging.Abstractions.NullLogger<ExchangeBus.Registry.TrustServices.OcspResponder>.Instance);
+            source, new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromHours(2)), Microsoft.Extensions.Logging.Abstractions.NullLogger<ExchangeBus.Registry.TrustServices.OcspResponder>.Instance);
         var old = responder.Respond(ExchangeBus.Core.TrustServices.OcspClient.CreateRequest(context.Keys.Signing, _bus.Registry.Keys.RootCertificate, []));
 
         var envelope = Sign(Header());
         envelope.SignerOcspResponse = ByteString.CopyFrom(old);
         await AssertRefused(envelope, NodeErrors.StaleOcsp);
-    }
-
-    private sealed class Earlier(TimeSpan by) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() - by;
     }
 
     [Test]

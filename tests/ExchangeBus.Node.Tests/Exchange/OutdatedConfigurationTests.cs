@@ -3,6 +3,7 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.GlobalConf;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -10,19 +11,13 @@ namespace ExchangeBus.Node.Tests.Exchange;
 [NonParallelizable]
 public sealed class OutdatedConfigurationTests
 {
-    private sealed class MovableClock : TimeProvider
-    {
-        public TimeSpan Offset { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
-    }
-
     [Test]
     public async Task RegistryDown_ServesFromCacheUntilExpiry_ThenOutdatedGlobalConf()
     {
         await using var bus = await BusFixture.StartAsync();
         var paths = new NodePaths(Path.Combine(bus.Root, "client"));
-        var clock = new MovableClock();
+        // Starts at the real time: the cached configuration was made by the running registry.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await bus.Registry.DisposeAsync();
 
         await using var provider = new GlobalConfigurationProvider(ConfigurationAnchor.Read(paths.Anchor), paths, clock, NullLogger<GlobalConfigurationProvider>.Instance);
@@ -30,7 +25,7 @@ public sealed class OutdatedConfigurationTests
         Assert.That(cached.SubsystemExists(Core.Identifiers.SubsystemId.Parse(BusFixture.ProviderSubsystem)), Is.True);
         Assert.That(async () => await provider.RefreshAsync(CancellationToken.None), Throws.InstanceOf<global::Grpc.Core.RpcException>(), "the registry is down");
 
-        clock.Offset = cached.ExpiresAt - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1);
+        clock.SetUtcNow(cached.ExpiresAt + TimeSpan.FromSeconds(1));
         var ex = Assert.Throws<NodeException>(() => provider.Current(NodeErrors.OutdatedGlobalConf));
         Assert.That(ex!.Code, Is.EqualTo(NodeErrors.OutdatedGlobalConf));
         Assert.That(ex.StatusCode, Is.EqualTo(global::Grpc.Core.StatusCode.Unavailable));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using ExchangeBus.Node.MessageLog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
@@ -17,7 +18,7 @@ public sealed class MessageLogHashTests
     public async Task StoredHashes_MatchTheDocumentedTestVector()
     {
         using var folder = new TempLogFolder();
-        var clock = new ManualClock(new DateTimeOffset(2030, 1, 15, 12, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 15, 12, 0, 0, TimeSpan.Zero));
         await using var log = Records.Open(folder.LogPath, clock);
         var first = new MessageLogRecord
         {

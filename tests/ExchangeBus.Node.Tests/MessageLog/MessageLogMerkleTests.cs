@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Node.MessageLog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
@@ -66,7 +67,7 @@ public sealed class MessageLogMerkleTests
 
         Records.Tamper(_folder.LogPath, "DELETE FROM merkle_nodes;");
         var logger = new CapturingLogger<SqliteMessageLog>();
-        await using (var log = SqliteMessageLog.Open(_folder.LogPath, new MessageLogOptions(), new ManualClock(), logger))
+        await using (var log = SqliteMessageLog.Open(_folder.LogPath, new MessageLogOptions(), new FakeTimeProvider(TestClock.Start), logger))
         {
             Assert.That(log.Reader.TreeRoot(20), Is.EqualTo(rootOf20));
             Assert.That(logger.Events.Select(e => e.Id.Id), Does.Contain(3010));

@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using ExchangeBus.Node.MessageLog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
@@ -9,13 +10,13 @@ namespace ExchangeBus.Node.Tests.MessageLog;
 public sealed class MessageLogQueryTests
 {
     private TempLogFolder _folder = null!;
-    private ManualClock _clock = null!;
+    private FakeTimeProvider _clock = null!;
 
     [SetUp]
     public void SetUp()
     {
         _folder = new TempLogFolder();
-        _clock = new ManualClock();
+        _clock = new FakeTimeProvider(TestClock.Start);
     }
 
     [TearDown]

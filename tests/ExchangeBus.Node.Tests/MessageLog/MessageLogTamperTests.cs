@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Node.MessageLog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
@@ -20,7 +21,7 @@ public sealed class MessageLogTamperTests
     public async Task SetUp()
     {
         _folder = new TempLogFolder();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var log = Records.Open(_folder.LogPath, clock);
         for (var i = 1; i <= Records10; i++)
         {

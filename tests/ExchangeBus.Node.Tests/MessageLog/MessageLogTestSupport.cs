@@ -6,24 +6,17 @@ using ExchangeBus.Node.MessageLog;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
-/// <summary>A clock that only moves when a test says so.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
+/// <summary>
+/// Where the tests' <see cref="FakeTimeProvider"/> starts: a fixed, whole-second instant (its
+/// own default, 2000-01-01, is not used).
+/// </summary>
+internal static class TestClock
 {
-    private long _ticks = start.UtcTicks;
-
-    public static DateTimeOffset DefaultStart { get; } = new(2030, 1, 15, 12, 0, 0, TimeSpan.Zero);
-
-    public ManualClock()
-        : this(DefaultStart)
-    {
-    }
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    public static DateTimeOffset Start { get; } = new(2030, 1, 15, 12, 0, 0, TimeSpan.Zero);
 }
 
 /// <summary>A temp folder with a message log path in it, removed afterwards.</summary>
@@ -58,7 +51,7 @@ internal sealed class TempLogFolder : IDisposable
 internal static class Records
 {
     public static SqliteMessageLog Open(string path, TimeProvider? clock = null, MessageLogOptions? options = null) =>
-        SqliteMessageLog.Open(path, options ?? new MessageLogOptions(), clock ?? new ManualClock(), NullLogger<SqliteMessageLog>.Instance);
+        SqliteMessageLog.Open(path, options ?? new MessageLogOptions(), clock ?? new FakeTimeProvider(TestClock.Start), NullLogger<SqliteMessageLog>.Instance);
 
     /// <summary>A realistic record: ~300-byte header, <paramref name="bodyBytes"/> of body, a DER-sized signature.</summary>
     public static MessageLogRecord Make(

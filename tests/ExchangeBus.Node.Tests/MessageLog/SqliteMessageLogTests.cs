@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using ExchangeBus.Node.MessageLog;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.MessageLog;
 
@@ -19,7 +20,7 @@ public sealed class SqliteMessageLogTests
     [Test]
     public async Task AppendAsync_ThenGet_ReturnsTheRecordAsGiven_WithTheLogsTimeAndChain()
     {
-        var clock = new ManualClock(new DateTimeOffset(2030, 1, 15, 12, 0, 0, 123, TimeSpan.Zero).AddTicks(4_567));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 15, 12, 0, 0, 123, TimeSpan.Zero).AddTicks(4_567));
         await using var log = Records.Open(_folder.LogPath, clock);
         var record = Records.Make("msg-1") with { At = DateTimeOffset.UnixEpoch };
 
@@ -371,7 +372,7 @@ public sealed class SqliteMessageLogTests
     public async Task GroupCommit_WritesEverythingQueued_InOneTransaction_UpToTheBatchLimit(int maxBatch, int[] expectedBatches)
     {
         var logger = new CapturingLogger<SqliteMessageLog>();
-        var log = SqliteMessageLog.Open(_folder.LogPath, new MessageLogOptions { MaxBatchSize = maxBatch }, new ManualClock(), logger);
+        var log = SqliteMessageLog.Open(_folder.LogPath, new MessageLogOptions { MaxBatchSize = maxBatch }, new FakeTimeProvider(TestClock.Start), logger);
         await using (log)
         {
             Task<long>[] queued;

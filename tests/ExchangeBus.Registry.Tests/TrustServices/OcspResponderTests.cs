@@ -6,6 +6,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Registry.TrustServices;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Asn1.X509;
@@ -32,7 +33,7 @@ public sealed class OcspResponderTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         pki = TestPki.Create(clock);
         statuses = new InMemoryCertificateStatusSource();
         responder = pki.CreateOcspResponder(statuses);

@@ -7,6 +7,7 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Registry.TrustServices;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Registry.Tests.TrustServices;
 
@@ -23,7 +24,7 @@ public sealed class TimeStampAuthorityTests
     [SetUp]
     public void SetUp()
     {
-        clock = new FakeTimeProvider();
+        clock = new FakeTimeProvider(TestClock.Start);
         pki = TestPki.Create(clock);
         tsa = pki.CreateTsa();
         verifier = new TimeStampTokenVerifier([pki.TsaCertificate], [pki.Root.Certificate], clock);
@@ -51,7 +52,7 @@ public sealed class TimeStampAuthorityTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(result.IsValid, Is.True, result.ToString());
-            Assert.That(result.GenTime, Is.EqualTo(FakeTimeProvider.DefaultStart), "genTime is the injected clock's, to the millisecond");
+            Assert.That(result.GenTime, Is.EqualTo(TestClock.Start), "genTime is the injected clock's, to the millisecond");
             Assert.That(result.PolicyOid, Is.EqualTo(TimeStampAuthorityOptions.PlaceholderPolicyOid));
             Assert.That(request.ProcessResponse(reply, out _).TokenInfo.HashAlgorithmId.Value, Is.EqualTo(request.HashAlgorithmId.Value));
         }
