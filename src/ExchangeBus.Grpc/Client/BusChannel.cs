@@ -72,6 +72,11 @@ public static class BusChannel
             // Retries are the caller's decision (file delivery has its own backoff; an exchange is
             // signed once and must not be sent twice behind the caller's back).
             MaxRetryAttempts = 0,
+            // No compression: the runtime inflates a compressed reply whole before any limit
+            // applies (MaxReceiveMessageSize bounds only the compressed bytes), so a peer could
+            // make a small reply cost gigabytes. An empty list offers identity only and answers a
+            // compressed reply UNIMPLEMENTED.
+            CompressionProviders = [],
         });
     }
 
@@ -107,6 +112,8 @@ public static class BusChannel
     /// something else on the port) ends the attempt at the connect timeout. SocketsHttpHandler
     /// reports that as a cancellation, which Grpc.Net.Client answers as CANCELLED, as if the caller
     /// had given up; it is an unreachable server (UNAVAILABLE), so a node tries the peer's next one.
+    /// Grpc.Net.Client says UNAVAILABLE when the failure's chain holds an IOException (as for a
+    /// refused connection), hence the inner one.
     /// </summary>
     private sealed class ConnectTimeoutAsUnreachable(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
@@ -118,7 +125,8 @@ public static class BusChannel
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
             {
-                throw new HttpRequestException(HttpRequestError.ConnectionError, "The server did not complete the connection within the connect timeout.", ex);
+                const string Message = "The server did not complete the connection within the connect timeout.";
+                throw new HttpRequestException(HttpRequestError.ConnectionError, Message, new IOException(Message, ex));
             }
         }
     }
