@@ -64,7 +64,7 @@ public static class BusChannel
 
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = new ConnectTimeoutAsUnreachable(handler),
+            HttpHandler = new ConnectTimeoutAsUnreachable(new RefusedServerAsUnreachable(handler)),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             MaxSendMessageSize = options.MaxSendMessageSize,
@@ -127,6 +127,28 @@ public static class BusChannel
             {
                 const string Message = "The server did not complete the connection within the connect timeout.";
                 throw new HttpRequestException(HttpRequestError.ConnectionError, Message, new IOException(Message, ex));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A server whose certificate we refuse (not chained to the bus's roots, wrong name, failing the
+    /// caller's pin) was never reached either: nothing was sent. Grpc.Net.Client answers that
+    /// failure (an AuthenticationException, no IOException in the chain) as INTERNAL, so a node
+    /// with a bad certificate ended the exchange instead of letting the provider's next node answer;
+    /// said as a connection failure (an inner IOException) it is UNAVAILABLE.
+    /// </summary>
+    private sealed class RefusedServerAsUnreachable(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.SecureConnectionError && ex.InnerException is AuthenticationException)
+            {
+                throw new HttpRequestException(HttpRequestError.SecureConnectionError, ex.Message, new IOException(ex.InnerException.Message, ex));
             }
         }
     }
