@@ -3,6 +3,7 @@ using ExchangeBus.Grpc.Tests.Infrastructure;
 using ExchangeBus.Testing;
 using ExchangeBus.Testing.V1;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace ExchangeBus.Grpc.Tests;
 
@@ -54,9 +55,10 @@ public sealed class ConnectionLimitsTests
         // on a loaded machine the connection may sit idle long enough before or after the call.)
         await using var server = await GrpcTestServer.StartMutualTlsAsync(limits: Short);
         using var channel = server.CreateChannel(TestCertificates.Instance.Client);
+        var client = new Interop.InteropClient(channel);
 
-        var reply = await channel.UnaryAsync(InteropService.Unary, new EchoRequest { Text = "slow", DelayMs = 3_000 }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(GiveUp)));
-        var again = await channel.UnaryAsync(InteropService.Unary, new EchoRequest { Text = "next" }, new CallOptions(Deadline: DateTimeOffset.UtcNow.Add(GiveUp)));
+        var reply = await client.UnaryAsync(new EchoRequest { Text = "slow", DelayMs = 3_000 }, new CallOptions(deadline: DateTime.UtcNow.Add(GiveUp)));
+        var again = await client.UnaryAsync(new EchoRequest { Text = "next" }, new CallOptions(deadline: DateTime.UtcNow.Add(GiveUp)));
 
         Assert.That(reply.Text, Is.EqualTo("slow"));
         Assert.That(again.Text, Is.EqualTo("next"));
@@ -75,7 +77,7 @@ public sealed class ConnectionLimitsTests
         await peer.WriteAsync(
             [
                 .. RawHttp2Peer.Preface(),
-                .. RawHttp2Peer.RequestHeaders(InteropService.Unary.FullName),
+                .. RawHttp2Peer.RequestHeaders(InteropService.UnaryPath),
                 .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(new EchoRequest { Text = "late" }.ToByteArray()), endStream: true),
             ],
             giveUp.Token);

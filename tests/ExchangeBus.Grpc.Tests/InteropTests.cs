@@ -5,6 +5,8 @@ using ExchangeBus.Grpc.Tests.Infrastructure;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Testing.V1;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace ExchangeBus.Grpc.Tests;
 
@@ -78,6 +80,7 @@ public sealed class GrpcJsClientInteropTests
         Assert.That(result.GetProperty("code").GetInt32(), Is.EqualTo(7), result.ToString());
         Assert.That(result.GetProperty("message").GetString(), Is.EqualTo("requested failure"));
         Assert.That(result.GetProperty("statusDetailsDecoded").GetBoolean(), Is.True);
+        Assert.That(result.GetProperty("statusDetailsConsistent").GetBoolean(), Is.True, "google.rpc.Status code and message match the call's");
         Assert.That(result.GetProperty("errorInfoReason").GetString(), Is.EqualTo("Test.RequestedFailure"));
         Assert.That(result.GetProperty("errorInfoDomain").GetString(), Is.EqualTo("exchangebus"));
     }
@@ -112,7 +115,9 @@ public sealed class GrpcJsServerInteropTests
 {
     private string _dir = null!;
     private Process _node = null!;
+    private int _port;
     private GrpcChannel _channel = null!;
+    private Interop.InteropClient _client = null!;
 
     [OneTimeSetUp]
     public async Task SetUp()
@@ -120,8 +125,9 @@ public sealed class GrpcJsServerInteropTests
         NodeInterop.RequireInstalled();
         _dir = Directory.CreateTempSubdirectory("xbus-interop-").FullName;
         var files = CertificateFiles.Write(_dir);
-        (_node, var port) = await NodeInterop.StartServerAsync(files);
-        _channel = CreateChannel(port, GrpcProtocol.DefaultMaxMessageSize);
+        (_node, _port) = await NodeInterop.StartServerAsync(files);
+        _channel = CreateChannel(_port, BusChannelOptions.DefaultMaxMessageSize);
+        _client = new Interop.InteropClient(_channel);
     }
 
     [OneTimeTearDown]
@@ -143,9 +149,9 @@ public sealed class GrpcJsServerInteropTests
         Directory.Delete(_dir, recursive: true);
     }
 
-    private GrpcChannel CreateChannel(int port, int maxSend) => GrpcChannel.ForAddress(
+    private static GrpcChannel CreateChannel(int port, int maxSend) => BusChannel.Create(
         new Uri($"https://127.0.0.1:{port}"),
-        new GrpcChannelOptions
+        new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([TestCertificates.Instance.Root], TimeProvider.System),
             ClientCertificate = TestCertificates.Instance.Client,
@@ -155,10 +161,9 @@ public sealed class GrpcJsServerInteropTests
     [Test]
     public async Task Unary()
     {
-        var reply = await _channel.UnaryAsync(
-            InteropService.Unary,
+        var reply = await _client.UnaryAsync(
             new EchoRequest { Text = "xin chào", Payload = ByteString.CopyFrom(9, 8, 7) },
-            new CallOptions(Headers: new Metadata().Add("x-test-echo", "abc")));
+            new Metadata { { "x-test-echo", "abc" } });
         Assert.That(reply.Text, Is.EqualTo("xin chào"));
         Assert.That(reply.Payload.ToByteArray(), Is.EqualTo(new byte[] { 9, 8, 7 }));
         Assert.That(reply.EchoedMetadata, Is.EqualTo("abc"));
@@ -167,7 +172,7 @@ public sealed class GrpcJsServerInteropTests
     [Test]
     public async Task ServerStreaming()
     {
-        using var call = _channel.CallServerStreaming(InteropService.ServerStream, new EchoRequest { Text = "s", Repeat = 5 });
+        using var call = _client.ServerStream(new EchoRequest { Text = "s", Repeat = 5 });
         var indexes = new List<int>();
         await foreach (var reply in call.ResponseStream.ReadAllAsync())
         {
@@ -180,7 +185,7 @@ public sealed class GrpcJsServerInteropTests
     [Test]
     public async Task ClientStreaming()
     {
-        using var call = _channel.CallClientStreaming(InteropService.ClientStream);
+        using var call = _client.ClientStream();
         foreach (var text in new[] { "a", "b", "c" })
         {
             await call.RequestStream.WriteAsync(new EchoRequest { Text = text });
@@ -195,7 +200,7 @@ public sealed class GrpcJsServerInteropTests
     [Test]
     public async Task Duplex()
     {
-        using var call = _channel.CallDuplexStreaming(InteropService.Duplex);
+        using var call = _client.Duplex();
         for (var i = 0; i < 3; i++)
         {
             await call.RequestStream.WriteAsync(new EchoRequest { Text = $"ping-{i}" });
@@ -210,35 +215,36 @@ public sealed class GrpcJsServerInteropTests
     [Test]
     public async Task ErrorWithStatusDetails()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _channel.UnaryAsync(InteropService.Unary, new EchoRequest { FailWithCode = 7 }));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _client.UnaryAsync(new EchoRequest { FailWithCode = 7 }));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(ex.Status.Detail, Is.EqualTo("requested failure"));
         Assert.That(ex.ErrorCode, Is.EqualTo("Test.RequestedFailure"));
+        Assert.That(RichStatus.FindErrorInfo(RichStatus.Details(ex))?.Domain, Is.EqualTo("exchangebus"));
     }
 
     [Test]
     public async Task DeadlineExpiry()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(
-            InteropService.Unary, new EchoRequest { DelayMs = 5000 }, new CallOptions(Deadline: DateTimeOffset.UtcNow.AddMilliseconds(200))));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _client.UnaryAsync(
+            new EchoRequest { DelayMs = 5000 }, deadline: DateTime.UtcNow.AddMilliseconds(200)));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.DeadlineExceeded));
     }
 
     [Test]
     public async Task OversizedRequest()
     {
-        using var channel = CreateChannel(_channel.Address.Port, 16 << 20);
-        var ex = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(
-            InteropService.Unary, new EchoRequest { Payload = ByteString.CopyFrom(new byte[5 << 20]) }));
+        using var channel = CreateChannel(_port, 16 << 20);
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await new Interop.InteropClient(channel).UnaryAsync(
+            new EchoRequest { Payload = ByteString.CopyFrom(new byte[5 << 20]) }));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
     }
 
     [Test]
     public async Task OversizedReply()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(
-            InteropService.Unary, new EchoRequest { ReplySize = 5 << 20 }));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _client.UnaryAsync(
+            new EchoRequest { ReplySize = 5 << 20 }));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
     }
 }

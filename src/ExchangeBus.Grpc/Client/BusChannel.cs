@@ -64,7 +64,7 @@ public static class BusChannel
 
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = new ConnectTimeoutAsUnreachable(handler),
+            HttpHandler = new UnreachableAsUnavailable(handler),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             MaxSendMessageSize = options.MaxSendMessageSize,
@@ -72,6 +72,11 @@ public static class BusChannel
             // Retries are the caller's decision (file delivery has its own backoff; an exchange is
             // signed once and must not be sent twice behind the caller's back).
             MaxRetryAttempts = 0,
+            // No compression: the runtime inflates a compressed reply whole before any limit
+            // applies (MaxReceiveMessageSize bounds only the compressed bytes), so a peer could
+            // make a small reply cost gigabytes. An empty list offers identity only and answers a
+            // compressed reply UNIMPLEMENTED.
+            CompressionProviders = [],
         });
     }
 
@@ -103,14 +108,17 @@ public static class BusChannel
     }
 
     /// <summary>
-    /// A server that takes the connection but never finishes the TLS handshake (a host gone dark,
-    /// something else on the port) ends the attempt at the connect timeout. SocketsHttpHandler
-    /// reports that as a cancellation, which Grpc.Net.Client answers as CANCELLED, as if the caller
-    /// had given up; it is an unreachable server (UNAVAILABLE), so a node tries the peer's next one.
-    /// Grpc.Net.Client says UNAVAILABLE when the failure's chain holds an IOException (as for a
-    /// refused connection), hence the inner one.
+    /// A server the channel never reached is UNAVAILABLE, so a node tries the provider's next node.
+    /// Grpc.Net.Client says UNAVAILABLE only when the failure's chain holds an IOException (as for
+    /// a refused connection); two other ways of not reaching a server lack one:
+    /// - one that takes the connection but never finishes the TLS handshake (a host gone dark,
+    ///   something else on the port) ends at the connect timeout, which SocketsHttpHandler reports
+    ///   as a cancellation: CANCELLED, as if the caller had given up;
+    /// - one whose certificate we refuse (not chained to the bus's roots, wrong name, failing the
+    ///   caller's pin): an AuthenticationException, INTERNAL. Nothing was sent to it.
+    /// Both are said as a connection failure with an inner IOException.
     /// </summary>
-    private sealed class ConnectTimeoutAsUnreachable(HttpMessageHandler inner) : DelegatingHandler(inner)
+    private sealed class UnreachableAsUnavailable(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -122,6 +130,10 @@ public static class BusChannel
             {
                 const string Message = "The server did not complete the connection within the connect timeout.";
                 throw new HttpRequestException(HttpRequestError.ConnectionError, Message, new IOException(Message, ex));
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.SecureConnectionError && ex.InnerException is AuthenticationException)
+            {
+                throw new HttpRequestException(HttpRequestError.SecureConnectionError, ex.Message, new IOException(ex.InnerException.Message, ex));
             }
         }
     }

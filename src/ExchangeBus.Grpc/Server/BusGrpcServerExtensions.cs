@@ -37,6 +37,13 @@ public static class BusGrpcServerExtensions
             {
                 grpc.MaxReceiveMessageSize = bus.Value.MaxReceiveMessageSize;
                 grpc.MaxSendMessageSize = bus.Value.MaxSendMessageSize;
+
+                // No compression. The runtime inflates a compressed message whole before checking
+                // any limit (MaxReceiveMessageSize bounds only the compressed bytes), so a 4 MiB
+                // gzip message from any peer could cost gigabytes. Registered after AddGrpc's
+                // defaults (gzip, deflate), so this empties the list they filled: a compressed
+                // message is then answered UNIMPLEMENTED, as gRPC's compression spec asks.
+                grpc.CompressionProviders.Clear();
             });
         services.AddGrpcReflection();
         services.Configure<KestrelServerOptions>(ServerTransport.ApplyTo);

@@ -1,32 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Testing.V1;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace ExchangeBus.Grpc.Tests.Infrastructure;
 
-/// <summary>The C# side of proto/testing/interop.proto; behaves as tests/interop-node/server.js does.</summary>
-internal sealed class InteropService
+/// <summary>
+/// The C# side of proto/testing/interop.proto; behaves as tests/interop-node/server.js does. One
+/// instance per server (a DI singleton), so a test can see what its handlers saw.
+/// </summary>
+internal sealed class InteropService : Interop.InteropBase
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Descriptor = InteropReflection.Descriptor.Services[0];
+    /// <summary>The HTTP/2 path of the unary method, as a raw peer writes it.</summary>
+    public static readonly string UnaryPath = $"/{Interop.Descriptor.FullName}/{nameof(Unary)}";
 
-    public static readonly Method<EchoRequest, EchoReply> Unary = ProtoMethods.Create<EchoRequest, EchoReply>(Descriptor, "Unary");
-    public static readonly Method<EchoRequest, EchoReply> ServerStream = ProtoMethods.Create<EchoRequest, EchoReply>(Descriptor, "ServerStream");
-    public static readonly Method<EchoRequest, EchoReply> ClientStream = ProtoMethods.Create<EchoRequest, EchoReply>(Descriptor, "ClientStream");
-    public static readonly Method<EchoRequest, EchoReply> Duplex = ProtoMethods.Create<EchoRequest, EchoReply>(Descriptor, "Duplex");
+    public static readonly string ClientStreamPath = $"/{Interop.Descriptor.FullName}/{nameof(ClientStream)}";
+
+    /// <summary>Completes when a handler began waiting out a request's delay_ms.</summary>
+    public TaskCompletionSource DelayStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when a handler saw its call's cancellation token fire.</summary>
     public TaskCompletionSource HandlerCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public HashSet<string> ConnectionIds { get; } = [];
 
-    public GrpcServiceDefinition Build() => GrpcServiceDefinition.CreateBuilder()
-        .AddMethod(Unary, UnaryAsync)
-        .AddMethod(ServerStream, ServerStreamAsync)
-        .AddMethod(ClientStream, ClientStreamAsync)
-        .AddMethod(Duplex, DuplexAsync)
-        .Build();
-
-    private async Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context)
+    public override async Task<EchoReply> Unary(EchoRequest request, ServerCallContext context)
     {
         lock (ConnectionIds)
         {
@@ -37,19 +35,19 @@ internal sealed class InteropService
         return Reply(request, context, 0);
     }
 
-    private async Task ServerStreamAsync(EchoRequest request, IServerStreamWriter<EchoReply> stream, ServerCallContext context)
+    public override async Task ServerStream(EchoRequest request, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context)
     {
         await BehaveAsync(request, context);
         for (var i = 0; i < request.Repeat; i++)
         {
-            await stream.WriteAsync(Reply(request, context, i), context.CancellationToken);
+            await responseStream.WriteAsync(Reply(request, context, i), context.CancellationToken);
         }
     }
 
-    private async Task<EchoReply> ClientStreamAsync(IAsyncStreamReader<EchoRequest> requests, ServerCallContext context)
+    public override async Task<EchoReply> ClientStream(IAsyncStreamReader<EchoRequest> requestStream, ServerCallContext context)
     {
         var texts = new List<string>();
-        await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             await BehaveAsync(request, context);
             texts.Add(request.Text);
@@ -58,13 +56,13 @@ internal sealed class InteropService
         return new EchoReply { Text = string.Join(',', texts), Index = texts.Count };
     }
 
-    private async Task DuplexAsync(IAsyncStreamReader<EchoRequest> requests, IServerStreamWriter<EchoReply> stream, ServerCallContext context)
+    public override async Task Duplex(IAsyncStreamReader<EchoRequest> requestStream, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context)
     {
         var index = 0;
-        await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             await BehaveAsync(request, context);
-            await stream.WriteAsync(Reply(request, context, index++), context.CancellationToken);
+            await responseStream.WriteAsync(Reply(request, context, index++), context.CancellationToken);
         }
     }
 
@@ -72,6 +70,7 @@ internal sealed class InteropService
     {
         if (request.DelayMs > 0)
         {
+            DelayStarted.TrySetResult();
             try
             {
                 await Task.Delay(request.DelayMs, context.CancellationToken);
