@@ -71,7 +71,9 @@ public sealed class BackendInvoker : IDisposable
             {
                 StatusCode.DeadlineExceeded => new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time."),
                 StatusCode.Unavailable => new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable."),
-                StatusCode.Cancelled => new OperationCanceledException(cancellationToken),
+                // Grpc.Net.Client also says CANCELLED for a backend that answers something that is
+                // not gRPC (an HTML page, no status): that is the service failing, not our caller leaving.
+                StatusCode.Cancelled when cancellationToken.IsCancellationRequested => new OperationCanceledException(cancellationToken),
                 _ => new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service failed ({ex.StatusCode})."),
             };
         }
