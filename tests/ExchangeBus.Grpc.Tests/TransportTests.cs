@@ -123,6 +123,27 @@ public sealed class TransportTests
     }
 
     [Test]
+    public async Task ClientStreaming_ServerRefusesAfterTheFirstMessage_WriteOrAnswerThrowsTheServersStatus()
+    {
+        // What senders use (ClientStreamingCalls): the failing write reports the server's answer,
+        // whether the write met the reset stream or was still waiting for flow-control credit.
+        using var call = _client.ClientStream();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.WriteOrAnswerAsync(new EchoRequest { Text = "first", FailWithCode = (int)StatusCode.FailedPrecondition });
+            for (var i = 0; i < 1_000; i++)
+            {
+                await call.WriteOrAnswerAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[64 * 1024]) });
+            }
+
+            await call.CompleteOrAnswerAsync();
+        });
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition), ex.ToString());
+        Assert.That(ex.ErrorCode, Is.EqualTo("Test.RequestedFailure"));
+    }
+
+    [Test]
     public async Task Duplex_EachMessageAnsweredBeforeTheNextIsSent()
     {
         using var call = _client.Duplex();

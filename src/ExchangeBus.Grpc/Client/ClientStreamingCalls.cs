@@ -16,9 +16,19 @@ public static class ClientStreamingCalls
         this AsyncClientStreamingCall<TRequest, TResponse> call, TRequest message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(call);
+        var write = call.RequestStream.WriteAsync(message, cancellationToken);
+        if (!write.IsCompleted && await Task.WhenAny(write, call.ResponseAsync).ConfigureAwait(false) != write)
+        {
+            // The server answered while the write waited for HTTP/2 flow-control credit that a
+            // server done with the call never gives: without this the write could wait for ever
+            // (seen: a push the recipient had refused for a full disk). Its answer is the outcome.
+            await call.ResponseAsync.ConfigureAwait(false);
+            throw new RpcException(new Status(StatusCode.Cancelled, "The server answered before it had read the whole stream."));
+        }
+
         try
         {
-            await call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            await write.ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
         {

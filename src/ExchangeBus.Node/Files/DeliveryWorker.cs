@@ -295,7 +295,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(file.ChunkBytes);
         try
         {
-            await call.RequestStream.WriteAsync(new PushRequest
+            await call.WriteOrAnswerAsync(new PushRequest
             {
                 Start = new PushStart { Manifest = manifest, ChunkHashes = ByteString.CopyFrom(sent.ChunkHashes), Offset = (ulong)offset },
             }, stopping).ConfigureAwait(false);
@@ -308,11 +308,11 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                     await content.ReadExactlyAsync(buffer.AsMemory(0, length), stopping).ConfigureAwait(false);
                     // Not copied: the write frames the message before it returns, and the buffer is
                     // only refilled after that (a copy was another 1 MiB of garbage per chunk).
-                    await call.RequestStream.WriteAsync(new PushRequest { Chunk = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length)) }, stopping).ConfigureAwait(false);
+                    await call.WriteOrAnswerAsync(new PushRequest { Chunk = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length)) }, stopping).ConfigureAwait(false);
                 }
             }
 
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.CompleteOrAnswerAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException && !stopping.IsCancellationRequested)
         {
