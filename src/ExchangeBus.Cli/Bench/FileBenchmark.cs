@@ -77,7 +77,7 @@ internal static class FileBenchmark
             await registry.AddMemberAsync(Recipient, "Ministry of Public Security", Recipients[0]).ConfigureAwait(false);
             foreach (var extra in Recipients.Skip(1))
             {
-                await new RegistryManagement.RegistryManagementClient(registry.Admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = extra }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+                await registry.Admin.AddSubsystemAsync(new AddSubsystemRequest { Subsystem = extra }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             }
 
             var recipient = await registry.EnrolApprovedAsync("recipient", NodeId.Parse(Recipient + "/ss1"), cancellationToken).ConfigureAwait(false);

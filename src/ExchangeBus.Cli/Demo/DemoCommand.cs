@@ -66,8 +66,8 @@ internal static class DemoCommand
                 output.WriteLine($"      member {member} ({name}), subsystem {subsystem}");
             }
 
-            await new RegistryManagement.RegistryManagementClient(admin).AddGlobalGroupAsync(new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
-            await new RegistryManagement.RegistryManagementClient(admin).SetGlobalGroupMemberAsync(new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+            await admin.AddGlobalGroupAsync(new AddGlobalGroupRequest { Group = "VN/one-stop-shops", Description = "Provincial one-stop shops" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+            await admin.SetGlobalGroupMemberAsync(new SetGlobalGroupMemberRequest { Group = "VN/one-stop-shops", Member = OneStop, Present = true }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             var anchorPath = registry.AnchorPath;
             output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
@@ -83,7 +83,7 @@ internal static class DemoCommand
                 var paths = new NodePaths(Path.Combine(root, code));
                 var status = await NodeEnrollment.InitAsync(paths, anchorPath, NodeId.Parse($"{member}/{code}"), $"127.0.0.1:{port}", TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      {member}/{code}: registration {status.RegistrationId[..8]}… {status.State}");
-                await new RegistryManagement.RegistryManagementClient(admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+                await admin.ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = status.RegistrationId, Reason = "demo" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
                 status = await NodeEnrollment.FetchAsync(paths, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"      approved; certificates saved (configuration version {status.ConfigurationVersion})");
                 var settings = NodeSettings.Read(paths.Settings);
@@ -143,7 +143,7 @@ internal static class DemoCommand
                 output.WriteLine($"      {member}: {node.Context.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
             }
 
-            var audit = await new RegistryManagement.RegistryManagementClient(admin).VerifyAuditLogAsync(new VerifyAuditLogRequest(), Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+            var audit = await admin.VerifyAuditLogAsync(new VerifyAuditLogRequest(), Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
             output.WriteLine($"      registry admin audit log: {audit.Entries} entries, chain {(audit.Valid ? "intact" : "BROKEN")}");
 
             if (keepRunning)

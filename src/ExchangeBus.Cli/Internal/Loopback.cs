@@ -42,18 +42,22 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 {
     private readonly string _root;
 
+    private readonly GrpcChannel _admin;
+
     private LoopbackRegistry(string root, RegistryServer server, GrpcChannel admin, ConfigurationAnchor anchor, string anchorPath)
     {
         _root = root;
         Server = server;
-        Admin = admin;
+        _admin = admin;
+        Admin = new RegistryManagement.RegistryManagementClient(admin);
         Anchor = anchor;
         AnchorPath = anchorPath;
     }
 
     public RegistryServer Server { get; }
 
-    public GrpcChannel Admin { get; }
+    /// <summary>The management API, called with the administrator's certificate.</summary>
+    public RegistryManagement.RegistryManagementClient Admin { get; }
 
     public ConfigurationAnchor Anchor { get; }
 
@@ -87,8 +91,8 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 
     public async Task AddMemberAsync(string member, string name, string subsystem)
     {
-        await new RegistryManagement.RegistryManagementClient(Admin).AddMemberAsync(new AddMemberRequest { Member = member, Name = name }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
-        await new RegistryManagement.RegistryManagementClient(Admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = subsystem }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+        await Admin.AddMemberAsync(new AddMemberRequest { Member = member, Name = name }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
+        await Admin.AddSubsystemAsync(new AddSubsystemRequest { Subsystem = subsystem }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -107,7 +111,7 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Admin.Dispose();
+        _admin.Dispose();
         await Server.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -188,7 +188,7 @@ public sealed class NodeServer : IAsyncDisposable
         await files.RecoverLogAsync().ConfigureAwait(false);
         var peerTrust = new PeerTrustSource(configuration, time);
         var ready = new ConfigurationInDate(configuration, time);
-        var peer = BuildHost(logging, time, options.ShutdownTimeout, ready, services =>
+        var peer = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: services =>
         {
             services.AddSingleton(context);
             services.AddSingleton<ProviderExchange>();
@@ -210,7 +210,7 @@ public sealed class NodeServer : IAsyncDisposable
         peer.MapGrpcService<NodeAuditService>();
         peer.MapGrpcService<FileReceiver>();
 
-        var local = BuildHost(logging, time, options.ShutdownTimeout, ready, services =>
+        var local = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: services =>
         {
             services.AddSingleton(context);
             services.AddSingleton(files);
@@ -233,7 +233,7 @@ public sealed class NodeServer : IAsyncDisposable
                 }));
             }
         });
-        var metrics = BuildHost(logging, time, options.ShutdownTimeout, ready, _ => { }, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
+        var metrics = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: null, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
         metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
         metrics.MapGet("/health/live", () => Results.Text("live"));
         metrics.MapGet("/health/ready", () => ready.IsReady
@@ -289,7 +289,7 @@ public sealed class NodeServer : IAsyncDisposable
 
     private static WebApplication BuildHost(
         Action<ILoggingBuilder>? logging, TimeProvider time, TimeSpan shutdownTimeout, ConfigurationInDate ready,
-        Action<IServiceCollection> services, Action<KestrelServerOptions> kestrel)
+        Action<IServiceCollection>? grpcServices, Action<KestrelServerOptions> kestrel)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
@@ -297,12 +297,18 @@ public sealed class NodeServer : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel);
         builder.Services.AddSingleton(time);
-        builder.Services.AddBusGrpc(o =>
+
+        // The metrics host (HTTP/1.1) serves no gRPC: it gets none of the gRPC services.
+        if (grpcServices is not null)
         {
-            o.MaxReceiveMessageSize = NodeLimits.MaxMessageBytes;
-            o.MaxSendMessageSize = NodeLimits.MaxMessageBytes;
-        }).AddCheck(ConfigurationInDate.Name, ready);
-        services(builder.Services);
+            builder.Services.AddBusGrpc(o =>
+            {
+                o.MaxReceiveMessageSize = NodeLimits.MaxMessageBytes;
+                o.MaxSendMessageSize = NodeLimits.MaxMessageBytes;
+            }).AddCheck(ConfigurationInDate.Name, ready);
+            grpcServices(builder.Services);
+        }
+
         return builder.Build();
     }
 
