@@ -31,6 +31,7 @@ public sealed class BackendInvoker : IDisposable
 {
     public const int MaxReplyBytes = 4 * 1024 * 1024;
     private readonly ConcurrentDictionary<string, GrpcChannel> _grpc = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Method<byte[], byte[]>> _methods = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -49,7 +50,10 @@ public sealed class BackendInvoker : IDisposable
     private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var channel = _grpc.GetOrAdd(backend.Address, address => BusChannel.Create(new Uri(address), new BusChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
-        var method = BytesGrpcMethods.Method(MethodType.Unary, backend.Method!);
+        // One Method per backend path, kept: Grpc.Net.Client caches what it derives from a method per
+        // Method instance, so a new one per call grew that cache by every call for good (a gcdump of
+        // a provider node under `xbus bench exchange` showed it).
+        var method = _methods.GetOrAdd(backend.Method!, static path => BytesGrpcMethods.Method(MethodType.Unary, path));
         var headers = new Metadata
         {
             { "x-xbus-message-id", call.MessageId },
