@@ -43,6 +43,9 @@ public static class BusChannel
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
+            // No W3C trace context to a peer: an agency's trace ids are its own, and the bus
+            // correlates calls by its correlation id (this also spares a header per call).
+            ActivityHeadersPropagator = null,
         };
         if (secure)
         {

@@ -295,6 +295,9 @@ public sealed class NodeServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
+        // Per-request hosting logs are off anyway (Warning and up); with this category off too,
+        // ASP.NET Core starts no logging scope and no Activity per request (HostingApplicationDiagnostics).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel);
         builder.Services.AddSingleton(time);
 
