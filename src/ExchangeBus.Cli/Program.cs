@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using ExchangeBus.Cli.Audit;
-using ExchangeBus.Cli.Bench;
 using ExchangeBus.Cli.Demo;
 using ExchangeBus.Cli.Files;
 using ExchangeBus.Cli.Node;
@@ -17,7 +16,6 @@ root.Subcommands.Add(FilesCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SampleBackendCommand.Create());
 root.Subcommands.Add(AuditCommands.Create());
-root.Subcommands.Add(BenchCommand.Create());
 // SIGTERM or Ctrl+C cancels the running command; the serve commands then stop taking calls,
 // let those in flight finish (up to their shutdown timeout, 30 s by default, per listener) and
 // flush the message log. System.CommandLine's default would end the process 2 s after the

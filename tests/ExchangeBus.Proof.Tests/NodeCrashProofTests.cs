@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Audit;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Proof.Tests.Infrastructure;
 using ExchangeBus.Tests.Shared;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;

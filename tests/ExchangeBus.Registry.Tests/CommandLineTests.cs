@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.Json;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using Grpc.Core;

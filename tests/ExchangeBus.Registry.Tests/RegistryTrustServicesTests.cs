@@ -2,7 +2,7 @@
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Registry.Registration;
+using ExchangeBus.Core.Registration;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
 

@@ -2,9 +2,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
-using ExchangeBus.Node.Audit;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Cli.Audit;

@@ -2,10 +2,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Configuration;
 
 namespace ExchangeBus.Cli.Audit;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core;

@@ -3,8 +3,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.MessageLog;
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using ExchangeBus.Audit;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using Grpc.Core;
-using ExchangeBus.Registry;
 
 namespace ExchangeBus.Cli.Internal;
 
@@ -51,7 +52,7 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
-        catch (ExchangeBus.Node.Audit.ArchiveException ex)
+        catch (ArchiveException ex)
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }

@@ -5,11 +5,11 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Registration;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Grpc.Tls;
-using ExchangeBus.Registry.Registration;
 
 namespace ExchangeBus.Node.Configuration;
 

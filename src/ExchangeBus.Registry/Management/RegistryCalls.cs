@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;

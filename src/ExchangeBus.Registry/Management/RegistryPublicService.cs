@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
 using Grpc.Core;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 
 namespace ExchangeBus.Registry.Management;

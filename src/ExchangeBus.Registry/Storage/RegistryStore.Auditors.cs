@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using Google.Protobuf;

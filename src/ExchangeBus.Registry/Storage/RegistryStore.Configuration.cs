@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.Json;
 using ExchangeBus.Contracts.GlobalConf.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.GlobalConf;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

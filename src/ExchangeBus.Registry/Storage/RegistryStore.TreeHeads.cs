@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.TreeHeads;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Registry.TreeHeads;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.Errors;
+
 namespace ExchangeBus.Registry.Storage;
 
 /// <summary>RFC 5280 CRLReason codes by name (the names openssl prints).</summary>

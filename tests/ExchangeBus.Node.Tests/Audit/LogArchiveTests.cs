@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.IO.Compression;
+using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.TrustServices;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Audit;
 using ExchangeBus.Core.GlobalConf;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Cli;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography.X509Certificates;
+using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using Grpc.Core;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
+using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using Grpc.Net.Client;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;

@@ -5,9 +5,9 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Registration;
 using ExchangeBus.Core.TrustServices;
 using Grpc.Net.Client;
-using ExchangeBus.Registry.Registration;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 

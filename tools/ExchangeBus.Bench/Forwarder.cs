@@ -5,7 +5,7 @@ using ExchangeBus.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Grpc.Core;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>
 /// <c>xbus bench forwarder</c> (hidden): one hop of the benchmark's baseline. It passes the bytes

@@ -2,13 +2,14 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
 using Grpc.Core;
 using Google.Protobuf;
 
-namespace ExchangeBus.Registry.TreeHeads;
+namespace ExchangeBus.Core.TreeHeads;
 
 /// <summary>A submitted head whose bytes, signature and time-stamp verified; what the store keeps.</summary>
 public sealed record VerifiedTreeHead(NodeId Node, long TreeSize, byte[] RootHash, SignedTreeHead Signed, string SignerSerialNumber);

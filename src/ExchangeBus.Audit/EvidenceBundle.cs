@@ -9,7 +9,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ExchangeBus.Contracts.Audit.V1;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>Stable codes of evidence bundles: one per kind of failure, each naming the file at fault.</summary>
 public static class EvidenceBundleErrors

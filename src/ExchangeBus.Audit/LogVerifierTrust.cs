@@ -4,10 +4,11 @@ using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
 using Google.Protobuf;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>Codes for a verification that could not run (as opposed to one that ran and found a problem).</summary>
 public static class LogVerificationErrors

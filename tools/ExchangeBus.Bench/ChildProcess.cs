@@ -3,14 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using ExchangeBus.Cli.Internal;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>Memory of one process from /proc, in MB (10⁶ bytes, as the aims are): the peak resident set (VmHWM) and the current one (VmRSS).</summary>
 internal sealed record ProcessMemory(string Name, double PeakMB, double ResidentMB);
 
 /// <summary>
-/// An <c>xbus</c> subcommand run as a child process with the same runtime and build as this one,
-/// its output kept in a file. Stopped with SIGTERM, the way an operator's service manager does,
+/// An <c>xbus</c> or <c>xbus-bench</c> subcommand run as a child process with the same runtime and
+/// build as this one, its output kept in a file. Stopped with SIGTERM, the way an operator's service manager does,
 /// so a node shuts down through its own path (in-flight calls finished, log flushed).
 /// </summary>
 internal sealed class ChildProcess : IAsyncDisposable
@@ -50,9 +50,10 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <param name="name">For messages and the log file's name.</param>
     /// <param name="logDirectory">Where its standard output and error go.</param>
-    /// <param name="arguments">The xbus arguments, e.g. <c>node serve --data …</c>.</param>
+    /// <param name="program">xbus (a node) or this tool (a forwarder, the file sink).</param>
+    /// <param name="arguments">Its arguments, e.g. <c>node serve --data …</c>.</param>
     /// <param name="readyText">A line of output that says it is ready, if it prints one.</param>
-    public static ChildProcess Start(string name, string logDirectory, IEnumerable<string> arguments, string? readyText = null)
+    public static ChildProcess Start(string name, string logDirectory, ChildProgram program, IEnumerable<string> arguments, string? readyText = null)
     {
         var info = new ProcessStartInfo
         {
@@ -62,12 +63,20 @@ internal sealed class ChildProcess : IAsyncDisposable
             RedirectStandardInput = false,
         };
 
-        // Run as `dotnet xbus.dll …` or through the apphost, whichever started this process.
-        var host = Environment.ProcessPath ?? throw new CliException("Bench.NoHost", "Cannot tell which executable runs xbus.");
-        info.FileName = host;
+        // Run as `dotnet <program>.dll …` or through its apphost, the way this process was started.
+        // This tool references the Cli project, so xbus.dll and its apphost are built into this
+        // tool's own folder: the nodes run the build the bench was built with.
+        var host = Environment.ProcessPath ?? throw new CliException("Bench.NoHost", "Cannot tell which executable runs xbus-bench.");
+        var self = typeof(ChildProcess).Assembly.Location;
+        var assembly = program == ChildProgram.Xbus ? Path.Combine(Path.GetDirectoryName(self)!, "xbus.dll") : self;
         if (string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.Ordinal))
         {
-            info.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+            info.FileName = host;
+            info.ArgumentList.Add(assembly);
+        }
+        else
+        {
+            info.FileName = Path.ChangeExtension(assembly, OperatingSystem.IsWindows() ? ".exe" : null);
         }
 
         foreach (var argument in arguments)

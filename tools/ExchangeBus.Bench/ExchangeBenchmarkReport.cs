@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>One phase on both sides.</summary>
 internal sealed record PhasePair(PhaseResult Bus, PhaseResult Baseline);

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>One thing under load: a call that answers true when the reply is the right one.</summary>
 internal sealed record BenchTarget(string Name, Func<CancellationToken, Task<bool>> Call);

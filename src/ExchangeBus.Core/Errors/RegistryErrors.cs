@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-using Grpc.Core;
+namespace ExchangeBus.Core.Errors;
 
-namespace ExchangeBus.Registry;
-
-/// <summary>Stable error codes the registry answers with; clients and scripts match on these.</summary>
+/// <summary>
+/// Stable error codes the registry answers with; clients and scripts match on these. Here in Core,
+/// not in the registry's project, because its clients match them too: the node's log verifier runs
+/// the registry's tree-head checks (<see cref="TreeHeads.TreeHeadChecks"/>) and reads their codes.
+/// </summary>
 public static class RegistryErrors
 {
     public const string InvalidIdentifier = "Registry.InvalidIdentifier";
@@ -47,20 +49,4 @@ public static class RegistryErrors
     public const string InconsistentTreeHead = "Registry.InconsistentTreeHead";
     public const string TreeHeadConflict = "Registry.TreeHeadConflict";
     public const string InternalError = "Registry.InternalError";
-}
-
-/// <summary>An expected refusal: carries its stable code and the gRPC status it maps to.</summary>
-public sealed class RegistryException(StatusCode statusCode, string code, string message) : Exception(message)
-{
-    public StatusCode StatusCode { get; } = statusCode;
-
-    public string Code { get; } = code;
-
-    public static RegistryException Invalid(string code, string message) => new(StatusCode.InvalidArgument, code, message);
-
-    public static RegistryException NotFound(string code, string message) => new(StatusCode.NotFound, code, message);
-
-    public static RegistryException Exists(string code, string message) => new(StatusCode.AlreadyExists, code, message);
-
-    public static RegistryException Precondition(string code, string message) => new(StatusCode.FailedPrecondition, code, message);
 }

@@ -12,7 +12,7 @@ using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>One thing wrong with a bundle: a code of <see cref="EvidenceBundleErrors"/> and the file at fault.</summary>
 public sealed record EvidenceBundleProblem(string Code, string File, string Message)

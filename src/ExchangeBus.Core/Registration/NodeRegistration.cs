@@ -5,7 +5,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using Google.Protobuf;
 
-namespace ExchangeBus.Registry.Registration;
+namespace ExchangeBus.Core.Registration;
 
 /// <summary>What a node sends to join: CSRs for both keys, the whole signed with the authentication key.</summary>
 public static class NodeRegistration

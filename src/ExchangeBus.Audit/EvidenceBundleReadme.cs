@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>
 /// The README.md and check.sh of a bundle. Both are made from one list of openssl checks, so

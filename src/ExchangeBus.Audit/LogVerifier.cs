@@ -3,17 +3,17 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Signing;
+using ExchangeBus.Core.TreeHeads;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.MessageLog;
-using ExchangeBus.Registry;
-using ExchangeBus.Registry.TreeHeads;
 using Google.Protobuf;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>What to verify and how.</summary>
 public sealed record LogVerifierOptions

@@ -5,11 +5,12 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Merkle;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>Stable codes of archiving and of checking an archive.</summary>
 public static class ArchiveErrors

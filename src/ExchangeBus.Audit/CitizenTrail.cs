@@ -2,7 +2,7 @@
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>One node's records as its audit API returned them.</summary>
 public sealed record NodeRecords(string Node, IReadOnlyList<RecordSummary> Records)

@@ -2,7 +2,7 @@
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Node.Audit;
+namespace ExchangeBus.Audit;
 
 /// <summary>Stable codes of what <see cref="Reconciliation"/> finds.</summary>
 public static class ReconcileFindings

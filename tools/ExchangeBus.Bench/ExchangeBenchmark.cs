@@ -10,7 +10,7 @@ using Grpc.Core;
 using ExchangeBus.Node.Configuration;
 using Google.Protobuf;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>The knobs of one run.</summary>
 internal sealed record ExchangeBenchmarkOptions
@@ -224,7 +224,7 @@ internal static class ExchangeBenchmark
     {
         var local = Loopback.FreePort();
         var metrics = Loopback.FreePort();
-        var process = ChildProcess.Start(name, logs,
+        var process = ChildProcess.Start(name, logs, ChildProgram.Xbus,
         [
             "node", "serve", "--data", paths.DataDirectory,
             "--peer-listen", $"127.0.0.1:{peerPort}", "--local-listen", $"127.0.0.1:{local}", "--metrics-listen", $"127.0.0.1:{metrics}",
@@ -238,8 +238,8 @@ internal static class ExchangeBenchmark
         string name, Uri next, string logs, List<IAsyncDisposable> owned, CancellationToken cancellationToken)
     {
         var port = Loopback.FreePort();
-        var process = ChildProcess.Start(name, logs,
-            ["bench", "forwarder", "--port", port.ToString(CultureInfo.InvariantCulture), "--next", next.ToString()], Forwarder.ReadyText);
+        var process = ChildProcess.Start(name, logs, ChildProgram.Bench,
+            ["forwarder", "--port", port.ToString(CultureInfo.InvariantCulture), "--next", next.ToString()], Forwarder.ReadyText);
         owned.Add(process);
         await process.WaitForReadyLineAsync(StartTimeout, cancellationToken).ConfigureAwait(false);
         return (process, new Uri($"http://127.0.0.1:{port}"));

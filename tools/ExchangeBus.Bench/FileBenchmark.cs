@@ -18,7 +18,7 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using Google.Protobuf;
 
-namespace ExchangeBus.Cli.Bench;
+namespace ExchangeBus.Bench;
 
 /// <summary>
 /// <c>xbus bench files</c> (issue 6): a large file node to node beside a plain gRPC streaming copy
@@ -94,8 +94,8 @@ internal static class FileBenchmark
             var (senderNode, senderLocal) = await StartNodeAsync("sender-node", sender.Paths, sender.PeerPort, logs, owned,
                 ["--file-parallel-deliveries", parallel.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
             var sinkPort = Loopback.FreePort();
-            var sink = ChildProcess.Start("file-sink", logs,
-                ["bench", "file-sink", "--port", sinkPort.ToString(CultureInfo.InvariantCulture), "--out", Directory.CreateDirectory(Path.Combine(root, "sink")).FullName], FileSink.ReadyText);
+            var sink = ChildProcess.Start("file-sink", logs, ChildProgram.Bench,
+                ["file-sink", "--port", sinkPort.ToString(CultureInfo.InvariantCulture), "--out", Directory.CreateDirectory(Path.Combine(root, "sink")).FullName], FileSink.ReadyText);
             owned.Add(sink);
             await sink.WaitForReadyLineAsync(StartTimeout, cancellationToken).ConfigureAwait(false);
 
@@ -194,7 +194,7 @@ internal static class FileBenchmark
     {
         var local = Loopback.FreePort();
         var metrics = Loopback.FreePort();
-        var process = ChildProcess.Start(name, logs,
+        var process = ChildProcess.Start(name, logs, ChildProgram.Xbus,
         [
             "node", "serve", "--data", paths.DataDirectory,
             "--peer-listen", $"127.0.0.1:{peerPort}", "--local-listen", $"127.0.0.1:{local}", "--metrics-listen", $"127.0.0.1:{metrics}", .. extra,
