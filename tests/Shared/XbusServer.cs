@@ -44,7 +44,22 @@ internal static class Xbus
             info.ArgumentList.Add(argument);
         }
 
+        WithoutSettings(info);
         return info;
+    }
+
+    /// <summary>
+    /// Every XBUS_ variable is a serve setting (docs/deploy.md): the test's processes get none from
+    /// whoever runs the tests (XBUS_PROOF_SECONDS is the tests' own knob, an unknown key to xbus),
+    /// only what the test itself sets.
+    /// </summary>
+    public static void WithoutSettings(ProcessStartInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("XBUS_", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
     }
 }
 

@@ -10,7 +10,6 @@ using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 using Serilog;
@@ -84,10 +83,12 @@ internal static class NodeCommands
 
     private static Command CreateServe()
     {
-        var peer = new Option<string>("--peer-listen") { Description = "Inter-node (mTLS) listener, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5500" };
+        // No defaults here: NodeServerOptions holds them, and only a flag given wins over the file and the environment.
+        var data = new Option<string>("--data") { Description = "The node's data folder [default: node-data]." };
+        var peer = new Option<string>("--peer-listen") { Description = "Inter-node (mTLS) listener, ip:port [default: 127.0.0.1:5500]." };
         var local = new Option<string?>("--local-listen") { Description = "Plaintext local listener for development, loopback ip:port, or 'off' [default: 127.0.0.1:5600; off with --production]." };
         var localTls = new Option<string?>("--local-tls-listen") { Description = "Local TLS listener for the agency's systems (certificates registered with `node client add --tls-cert`), ip:port." };
-        var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port.", DefaultValueFactory = _ => "127.0.0.1:5601" };
+        var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port [default: 127.0.0.1:5601]." };
         var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
         var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
@@ -97,46 +98,33 @@ internal static class NodeCommands
         var freeReserve = new Option<long?>("--file-free-reserve-bytes") { Description = "File sync: free space a file (a peer's or one of the node's systems') must leave on the file store's disk [default: 536870912 (512 MiB)]." };
         var stalePartHours = new Option<double?>("--file-stale-part-hours") { Description = "File sync: a pushed file's part not written for this long is deleted [default: 168 (7 days)]." };
         var keepContentDays = new Option<double?>("--file-keep-content-days") { Description = "File sync: content is removed from the store this many days after every file naming it is final (acknowledged, superseded or failed); records and hashes stay [default: kept]." };
-        var config = ServeConfigFile.Option("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { DataOption, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
+        var config = ServeConfiguration.FileOption("node");
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { data, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
-            var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<NodeServeFile>(path) : new NodeServeFile();
-            var data = ServeConfigFile.Pick(parse, DataOption, file.Data)!;
-            var isProduction = ServeConfigFile.Pick(parse, production, file.Production);
-            using var logger = Logging.Create(ServeConfigFile.Pick(parse, jsonLogs, file.JsonLogs));
-            var plaintext = ServeConfigFile.Pick(parse, local, file.LocalListen) switch
+            using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
+            [
+                (data, "Data"), (peer, "PeerListen"), (local, "LocalListen"), (localTls, "LocalTlsListen"), (metrics, "MetricsListen"),
+                (production, "Production"), (jsonLogs, ServeConfiguration.JsonLogs),
+                (maxFile, "Files:MaxFileBytes"), (retryBase, "Files:RetryMilliseconds"), (attempts, "Files:MaxAttempts"),
+                (parallelDeliveries, "Files:ParallelDeliveries"), (freeReserve, "Files:FreeReserveBytes"),
+                (stalePartHours, "Files:StalePartHours"), (keepContentDays, "Files:KeepContentDays"),
+            ]));
+            var options = ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "node-data" }, new NodeServerOptionsValidator(), bound => bound with
             {
-                "off" => null,
-                null => isProduction ? null : "127.0.0.1:5600",
-                var listen => listen,
-            };
-            var defaults = new NodeServerOptions { DataDirectory = data };
-            await using var server = await NodeServer.StartAsync(defaults with
-            {
-                PeerListen = ServeConfigFile.Pick(parse, peer, file.PeerListen)!,
-                LocalListen = plaintext,
-                LocalTlsListen = ServeConfigFile.Pick(parse, localTls, file.LocalTlsListen),
-                MetricsListen = ServeConfigFile.Pick(parse, metrics, file.MetricsListen)!,
-                Production = isProduction,
-                MessageLog = file.MessageLog?.Apply(defaults.MessageLog) ?? defaults.MessageLog,
-                ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
-                SettingsPollInterval = ServeConfigFile.Duration(file.SettingsPollSeconds, defaults.SettingsPollInterval),
-                PeerLimits = file.PeerLimits?.Apply(defaults.PeerLimits) ?? defaults.PeerLimits,
-                Files = FilesOptions(new FilesFile
+                // "off" turns the development listener off; a production node has none unless one is named.
+                LocalListen = configuration["LocalListen"] switch
                 {
-                    MaxFileBytes = parse.GetValue(maxFile) ?? file.Files?.MaxFileBytes,
-                    RetryMilliseconds = parse.GetValue(retryBase) ?? file.Files?.RetryMilliseconds,
-                    MaxAttempts = parse.GetValue(attempts) ?? file.Files?.MaxAttempts,
-                    ParallelDeliveries = parse.GetValue(parallelDeliveries) ?? file.Files?.ParallelDeliveries,
-                    FreeReserveBytes = parse.GetValue(freeReserve) ?? file.Files?.FreeReserveBytes,
-                    StalePartHours = parse.GetValue(stalePartHours) ?? file.Files?.StalePartHours,
-                    KeepContentDays = parse.GetValue(keepContentDays) ?? file.Files?.KeepContentDays,
-                }),
-            }, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
-            var localAddress = plaintext is null ? null : server.LocalAddress;
+                    { } listen when string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase) => null,
+                    null when bound.Production => null,
+                    _ => bound.LocalListen,
+                },
+            });
+            using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
+            await using var server = await NodeServer.StartAsync(options, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
+            var localAddress = options.LocalListen is null ? null : server.LocalAddress;
             var tlsFingerprint = server.LocalTlsCertificate is { } certificate ? InternalTlsCertificate.Fingerprint(certificate) : null;
-            File.WriteAllText(new NodePaths(data).Endpoints, JsonSerializer.Serialize(new
+            File.WriteAllText(new NodePaths(options.DataDirectory).Endpoints, JsonSerializer.Serialize(new
             {
                 peer = server.PeerAddress, local = localAddress, localTls = server.LocalTlsAddress, localTlsCertificateSha256 = tlsFingerprint,
                 metrics = server.MetricsAddress, processId = Environment.ProcessId,
@@ -145,7 +133,7 @@ internal static class NodeCommands
                 $"node {server.Context.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}");
             if (tlsFingerprint is not null)
             {
-                parse.InvocationConfiguration.Output.WriteLine($"local TLS certificate {new NodePaths(data).InternalTlsCertificate} (SHA-256 {tlsFingerprint}): systems pin this one");
+                parse.InvocationConfiguration.Output.WriteLine($"local TLS certificate {new NodePaths(options.DataDirectory).InternalTlsCertificate} (SHA-256 {tlsFingerprint}): systems pin this one");
             }
             try
             {
@@ -252,21 +240,6 @@ internal static class NodeCommands
     }
 
     /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
-    private static FileSyncOptions FilesOptions(FilesFile given)
-    {
-        var defaults = new FileSyncOptions();
-        return defaults with
-        {
-            MaxFileBytes = given.MaxFileBytes ?? defaults.MaxFileBytes,
-            RetryBaseDelay = given.RetryMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.RetryBaseDelay,
-            MaxAttempts = given.MaxAttempts ?? defaults.MaxAttempts,
-            MaxParallelDeliveries = given.ParallelDeliveries ?? defaults.MaxParallelDeliveries,
-            FreeSpaceReserveBytes = given.FreeReserveBytes ?? defaults.FreeSpaceReserveBytes,
-            StalePartAge = given.StalePartHours is { } hours ? TimeSpan.FromHours(hours) : defaults.StalePartAge,
-            KeepContent = given.KeepContentDays is { } days ? TimeSpan.FromDays(days) : defaults.KeepContent,
-        };
-    }
-
     private static int Edit(ParseResult parse, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
     {
         var path = new NodePaths(parse.GetValue(DataOption)!).Settings;

@@ -136,7 +136,7 @@ internal static class RegistryCommands
             var instanceCode = parse.GetValue(instance)!;
 
             // Read and checked before anything is written: a bad file leaves no half-made registry.
-            var parameters = parse.GetValue(parametersFile) is { } parametersPath ? ServeConfigFile.ReadParameters(parametersPath) : new ConfigurationParameters();
+            var parameters = parse.GetValue(parametersFile) is { } parametersPath ? ParametersFile.Read(parametersPath) : new ConfigurationParameters();
             var keysDirectory = Path.Combine(directory, RegistryKeys.Folder);
             if (File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
             {
@@ -199,29 +199,21 @@ internal static class RegistryCommands
 
     private static Command CreateServe()
     {
-        var data = new Option<string>("--data") { Description = "The registry's data folder.", DefaultValueFactory = _ => RegistryConnection.DefaultDataDirectory };
-        var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one.", DefaultValueFactory = _ => "127.0.0.1:4400" };
-        var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port.", DefaultValueFactory = _ => "127.0.0.1:4401" };
+        // No defaults here: RegistryServerOptions holds them, and only a flag given wins over the file and the environment.
+        var data = new Option<string>("--data") { Description = $"The registry's data folder [default: {RegistryConnection.DefaultDataDirectory}]." };
+        var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one [default: 127.0.0.1:4400]." };
+        var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port [default: 127.0.0.1:4401]." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
-        var config = ServeConfigFile.Option("registry");
+        var config = ServeConfiguration.FileOption("registry");
         var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
-            var file = parse.GetValue(config) is { } path ? ServeConfigFile.Read<RegistryServeFile>(path) : new RegistryServeFile();
-            var directory = ServeConfigFile.Pick(parse, data, file.Data)!;
-            using var logger = Logging.Create(ServeConfigFile.Pick(parse, jsonLogs, file.JsonLogs));
-            var defaults = new RegistryServerOptions { DataDirectory = directory };
-            await using var server = await RegistryServer.StartAsync(
-                defaults with
-                {
-                    GrpcListen = ServeConfigFile.Pick(parse, listen, file.Listen)!,
-                    HttpListen = ServeConfigFile.Pick(parse, httpListen, file.HttpListen)!,
-                    PublicGrpcAddress = file.PublicGrpcAddress,
-                    PublicHttpAddress = file.PublicHttpAddress,
-                    ShutdownTimeout = ServeConfigFile.Duration(file.ShutdownTimeoutSeconds, defaults.ShutdownTimeout),
-                    RefreshCheckInterval = ServeConfigFile.Duration(file.RefreshCheckSeconds, defaults.RefreshCheckInterval),
-                },
-                builder => builder.AddSerilog(logger)).ConfigureAwait(false);
+            using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
+                [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (jsonLogs, ServeConfiguration.JsonLogs)]));
+            var options = ServeConfiguration.Bind(
+                configuration, new RegistryServerOptions { DataDirectory = RegistryConnection.DefaultDataDirectory }, new RegistryServerOptionsValidator());
+            using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
+            await using var server = await RegistryServer.StartAsync(options, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}");
             try
             {

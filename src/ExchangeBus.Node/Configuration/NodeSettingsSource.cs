@@ -1,46 +1,47 @@
 // SPDX-License-Identifier: Apache-2.0
+using Microsoft.Extensions.Options;
+
 namespace ExchangeBus.Node.Configuration;
 
 /// <summary>
 /// node.json as the running node sees it. `xbus node client|service|acl …` edit the file (atomic
 /// rename); the node notices on its next poll and applies the new settings to the calls that
 /// start after that, without a restart. A file that does not validate, or that names another
-/// node (the keys are this node's), is refused and the settings in force stay.
+/// node (the keys are this node's), is refused and the settings in force stay. The settings are
+/// an <see cref="IOptionsMonitor{NodeSettings}"/> (<see cref="Monitor"/>) whose change token this
+/// poll fires; <see cref="Current"/> is its value.
 /// </summary>
 public sealed partial class NodeSettingsSource : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
 
-    private readonly string _path;
+    private readonly NodeSettingsFile _file;
+    private readonly OptionsMonitor<NodeSettings> _monitor;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _reload = new();
     private readonly CancellationTokenSource _stop = new();
-    private volatile NodeSettings _current;
-    private (DateTime WrittenAt, long Length) _seen;
     private Task? _loop;
 
-    private NodeSettingsSource(string path, NodeSettings current, (DateTime, long) seen, TimeProvider time, ILogger logger)
+    private NodeSettingsSource(NodeSettingsFile file, TimeProvider time, ILogger logger)
     {
-        _path = path;
-        _current = current;
-        _seen = seen;
+        _file = file;
+        _monitor = new OptionsMonitor<NodeSettings>(file, [file], new OptionsCache<NodeSettings>());
         _time = time;
         _logger = logger;
     }
 
     /// <summary>The settings in force; read once per call so one call sees one version.</summary>
-    public NodeSettings Current => _current;
+    public NodeSettings Current => _monitor.CurrentValue;
+
+    /// <summary>The settings as options: what a service composed by DI takes to follow node.json.</summary>
+    public IOptionsMonitor<NodeSettings> Monitor => _monitor;
 
     /// <summary>Raised after new settings are in force.</summary>
     public event Action<NodeSettings>? Changed;
 
     /// <exception cref="NodeConfigurationException">The file is missing or invalid at start.</exception>
-    public static NodeSettingsSource Open(string path, TimeProvider time, ILogger logger)
-    {
-        var seen = Stamp(path);
-        return new NodeSettingsSource(path, NodeSettings.Read(path), seen, time, logger);
-    }
+    public static NodeSettingsSource Open(string path, TimeProvider time, ILogger logger) => new(new NodeSettingsFile(path), time, logger);
 
     /// <summary>Polls the file every <paramref name="interval"/> until disposed.</summary>
     public void Start(TimeSpan interval) => _loop ??= PollAsync(interval);
@@ -50,45 +51,25 @@ public sealed partial class NodeSettingsSource : IAsyncDisposable
     {
         lock (_reload)
         {
-            (DateTime, long) stamp;
-            try
-            {
-                stamp = Stamp(_path);
-            }
-            catch (IOException)
+            if (!_file.HasChanged())
             {
                 return SettingsReload.Unchanged;
             }
 
-            if (stamp == _seen)
+            _file.SignalChange();
+
+            // The monitor read the file when its token fired; a refused file left the settings in force.
+            var outcome = _file.LastOutcome;
+            if (!outcome.IsApplied)
             {
-                return SettingsReload.Unchanged;
+                Log.Refused(_logger, outcome.ErrorCode!, outcome.Message!);
+                return outcome;
             }
 
-            // Remembered even when refused, so one bad edit is reported once, not every poll.
-            _seen = stamp;
-            NodeSettings next;
-            try
-            {
-                next = NodeSettings.Read(_path);
-            }
-            catch (NodeConfigurationException ex)
-            {
-                Log.Refused(_logger, ex.Code, ex.Message);
-                return new SettingsReload(false, ex.Code, ex.Message);
-            }
-
-            if (!string.Equals(next.Node, _current.Node, StringComparison.Ordinal))
-            {
-                var message = $"node.json now names {next.Node}, but this node is {_current.Node}; restart with that node's data folder instead.";
-                Log.Refused(_logger, NodeErrors.SettingsInvalid, message);
-                return new SettingsReload(false, NodeErrors.SettingsInvalid, message);
-            }
-
-            _current = next;
+            var next = Current;
             Log.Applied(_logger, next.Clients.Count, next.Services.Count, next.AccessRules.Count);
             Changed?.Invoke(next);
-            return SettingsReload.Applied;
+            return outcome;
         }
     }
 
@@ -101,6 +82,7 @@ public sealed partial class NodeSettingsSource : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _monitor.Dispose();
     }
 
     private async Task PollAsync(TimeSpan interval)
@@ -117,12 +99,6 @@ public sealed partial class NodeSettingsSource : IAsyncDisposable
         {
             // Disposed.
         }
-    }
-
-    private static (DateTime, long) Stamp(string path)
-    {
-        var file = new FileInfo(path);
-        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : (DateTime.MinValue, -1);
     }
 
     private static partial class Log

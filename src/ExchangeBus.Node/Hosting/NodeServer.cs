@@ -22,9 +22,20 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace ExchangeBus.Node.Hosting;
 
+/// <summary>
+/// A node's host settings. <c>xbus node serve</c> binds them from its settings file, <c>XBUS_</c>
+/// environment variables and flags (docs/deploy.md, "Settings"); the keys are the property names,
+/// except where an alias (a companion property, some in a named unit) gives the documented key.
+/// <see cref="NodeServerOptionsValidator"/> checks them.
+/// </summary>
 public sealed record NodeServerOptions
 {
     public required string DataDirectory { get; init; }
+
+    /// <summary><see cref="DataDirectory"/> under its settings key, <c>data</c>.</summary>
+    // An alias property, not [ConfigurationKeyName]: the binder's ErrorOnUnknownConfiguration
+    // checks keys against the properties' own names and would refuse the attribute's name.
+    public string Data { get => DataDirectory; init => DataDirectory = value; }
 
     /// <summary>Inter-node listener (mutual TLS with the authentication certificate), ip:port.</summary>
     public string PeerListen { get; init; } = "127.0.0.1:5500";
@@ -44,6 +55,9 @@ public sealed record NodeServerOptions
     /// <summary>How often node.json is checked for changes (applied without a restart).</summary>
     public TimeSpan SettingsPollInterval { get; init; } = NodeSettingsSource.DefaultPollInterval;
 
+    /// <summary><see cref="SettingsPollInterval"/> as the settings file gives it.</summary>
+    public double SettingsPollSeconds { get => SettingsPollInterval.TotalSeconds; init => SettingsPollInterval = DurationSetting.FromSeconds(value); }
+
     /// <summary>HTTP/1.1 listener for /metrics (Prometheus) and /health/live, /health/ready; gRPC health is on both gRPC listeners.</summary>
     public string MetricsListen { get; init; } = "127.0.0.1:5601";
 
@@ -57,6 +71,9 @@ public sealed record NodeServerOptions
     /// before it drops them; the message log is flushed after that.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><see cref="ShutdownTimeout"/> as the settings file gives it.</summary>
+    public double ShutdownTimeoutSeconds { get => ShutdownTimeout.TotalSeconds; init => ShutdownTimeout = DurationSetting.FromSeconds(value); }
 
     /// <summary>File sync's limits and retry policy.</summary>
     public FileSyncOptions Files { get; init; } = new();

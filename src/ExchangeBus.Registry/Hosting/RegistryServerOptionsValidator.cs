@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBus.Registry.Hosting;
+
+/// <summary>
+/// Checks the registry's host settings before anything starts and reports every problem at once,
+/// each under the key an operator writes (docs/deploy.md).
+/// </summary>
+public sealed class RegistryServerOptionsValidator : IValidateOptions<RegistryServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RegistryServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            problems.Add("data must name the registry's data folder");
+        }
+
+        ListenSetting.Check(problems, "listen", options.GrpcListen);
+        ListenSetting.Check(problems, "httpListen", options.HttpListen);
+        CheckAddress(problems, "publicGrpcAddress", options.PublicGrpcAddress, Uri.UriSchemeHttps);
+        CheckAddress(problems, "publicHttpAddress", options.PublicHttpAddress, Uri.UriSchemeHttp);
+        DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);
+        DurationSetting.CheckSeconds(problems, "refreshCheckSeconds", options.RefreshCheckInterval, 1, 3600);
+        problems.AddRange(options.Limits.Validate("limits"));
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void CheckAddress(List<string> problems, string key, string? value, string scheme)
+    {
+        if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == scheme))
+        {
+            problems.Add($"{key} '{value}' must be a {scheme}://host:port address");
+        }
+    }
+}
