@@ -46,12 +46,12 @@ public sealed class ExchangeTests
 
         Assert.That(response.Payload.ToStringUtf8(), Is.EqualTo($"echo:hello:{BusFixture.ClientSubsystem}"));
         Assert.That(response.ProviderNode, Is.EqualTo(BusFixture.Provider + "/ss1"));
-        var client = _bus.ClientNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
-        var provider = _bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        var client = _bus.ClientNode.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        var provider = _bus.ProviderNode.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
         Assert.That(client, Is.EquivalentTo(new[] { MessageDirection.ClientRequest, MessageDirection.ClientResponse }));
         Assert.That(provider, Is.EquivalentTo(new[] { MessageDirection.ProviderRequest, MessageDirection.ProviderResponse }));
-        Assert.That(_bus.ProviderNode.Context.Log.Verify().IsValid, Is.True);
-        Assert.That(_bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId)[0].Record.SubjectId, Is.EqualTo("citizen-001"));
+        Assert.That(_bus.ProviderNode.Log.Verify().IsValid, Is.True);
+        Assert.That(_bus.ProviderNode.Log.FindByMessageId(response.MessageId)[0].Record.SubjectId, Is.EqualTo("citizen-001"));
     }
 
     [Test]
@@ -91,7 +91,7 @@ public sealed class ExchangeTests
     public async Task OversizedPayload_PayloadTooLargeAndNothingSent()
     {
         using var channel = BusChannel.Create(new Uri(_bus.ClientNode.LocalAddress), new BusChannelOptions { MaxSendMessageSize = 16 << 20 });
-        var before = _bus.ClientNode.Context.Log.LastSequence();
+        var before = _bus.ClientNode.Log.LastSequence();
         var ex = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
@@ -100,7 +100,7 @@ public sealed class ExchangeTests
         }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.PayloadTooLarge));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
-        Assert.That(_bus.ClientNode.Context.Log.LastSequence(), Is.EqualTo(before));
+        Assert.That(_bus.ClientNode.Log.LastSequence(), Is.EqualTo(before));
     }
 
     [Test]
@@ -153,7 +153,7 @@ public sealed class ExchangeTests
             "grpc.reflection.v1alpha.ServerReflection",
         }));
 
-        using var peer = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
+        using var peer = _bus.PeerChannel(_bus.ClientNode.Keys.Authentication);
         var ex = await Assert.ThrowsAsync<RpcException>(() => ExchangeBus.Tests.Shared.Reflection.ListServicesAsync(peer));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unimplemented));
         var health = await new global::Grpc.Health.V1.Health.HealthClient(peer).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
@@ -187,7 +187,7 @@ public sealed class AccessDeniedTests
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(bus.BackendCalls, Is.Zero);
-        var refused = bus.ProviderNode.Context.Log.Get(bus.ProviderNode.Context.Log.LastSequence());
+        var refused = bus.ProviderNode.Log.Get(bus.ProviderNode.Log.LastSequence());
         Assert.That(refused!.Record.Status, Is.EqualTo(NodeErrors.AccessDenied));
     }
 }
