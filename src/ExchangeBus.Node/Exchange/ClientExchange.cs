@@ -26,7 +26,10 @@ namespace ExchangeBus.Node.Exchange;
 /// logged, sent; the response must be signed by the provider's member and carry this request's
 /// hash; it is logged before the caller gets it.
 /// </summary>
-public sealed partial class ClientExchange(NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration, OwnCertificateStatus ownStatus, EnvelopeVerification verification, PeerChannels peers, SqliteMessageLog messageLog, TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ClientExchange> logger)
+public sealed partial class ClientExchange(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, PeerChannels peers, SqliteMessageLog messageLog,
+    TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ClientExchange> logger)
 {
     /// <summary>Used when the caller sets no deadline of its own.</summary>
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(60);

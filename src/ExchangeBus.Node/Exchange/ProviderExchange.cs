@@ -28,7 +28,10 @@ namespace ExchangeBus.Node.Exchange;
 /// is logged, the backend called with a deadline, the response signed (its header binding the
 /// request's hash), logged, and returned. Refusals of authentic requests are logged too.
 /// </summary>
-public sealed partial class ProviderExchange(NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration, OwnCertificateStatus ownStatus, EnvelopeVerification verification, BackendInvoker backends, SqliteMessageLog messageLog, TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
+public sealed partial class ProviderExchange(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, BackendInvoker backends, SqliteMessageLog messageLog,
+    TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
 {
     /// <summary>How old a request may be; older ones are refused, which bounds what replay checks must remember.</summary>
     public static readonly TimeSpan MaxMessageAge = TimeSpan.FromMinutes(10);

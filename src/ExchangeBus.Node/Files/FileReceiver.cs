@@ -27,7 +27,10 @@ namespace ExchangeBus.Node.Files;
 /// file to the manifest's SHA-256, before it leaves <c>incoming/</c>. It also sweeps away part
 /// files their senders gave up on.
 /// </summary>
-public sealed partial class FileReceiver(NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration, OwnCertificateStatus ownStatus, EnvelopeVerification verification, SqliteMessageLog messageLog, TimeProvider time, FileSync files, FileSigner signer, ILogger<FileReceiver> logger) : Contracts.Files.V1.FileTransfer.FileTransferBase
+public sealed partial class FileReceiver(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, SqliteMessageLog messageLog,
+    TimeProvider time, FileSync files, FileSigner signer, ILogger<FileReceiver> logger) : Contracts.Files.V1.FileTransfer.FileTransferBase
 {
     // Part files in use: by a push, an offer completing a delivery, or the stale-part sweep.
     private readonly ConcurrentDictionary<string, byte> _pushing = new(StringComparer.Ordinal);

@@ -161,6 +161,36 @@ public sealed class ExchangeTests
     }
 
     [Test]
+    public async Task EachListener_ServesOnlyItsOwnEndpoints_WhateverAuthorityTheCallerNames()
+    {
+        // The peer listener's exchange, asked for on the local listener in the peer listener's name.
+        using var h2c = new HttpClient();
+        using var deliver = new HttpRequestMessage(HttpMethod.Post, new Uri(_bus.ClientNode.LocalAddress + "/exchangebus.exchange.v1.Exchange/Deliver"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[5]),
+        };
+        deliver.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        deliver.Headers.Host = _bus.ClientNode.PeerAddress;
+        using var refused = await h2c.SendAsync(deliver);
+        await refused.Content.ReadAsByteArrayAsync();
+        var status = refused.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders : refused.TrailingHeaders.GetValues("grpc-status");
+        Assert.That(status.Single(), Is.EqualTo(((int)StatusCode.Unimplemented).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        // The metrics listener's pages are not on a gRPC listener, and gRPC is not on the metrics listener.
+        using var metricsOnLocal = new HttpRequestMessage(HttpMethod.Get, new Uri(_bus.ClientNode.LocalAddress + "/metrics"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var notFound = await h2c.SendAsync(metricsOnLocal);
+        Assert.That(notFound.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+        using var grpcOnMetrics = await h2c.PostAsync(new Uri(_bus.ClientNode.MetricsAddress + "/exchangebus.node.v1.LocalGateway/Call"), new ByteArrayContent(new byte[5]));
+        Assert.That(grpcOnMetrics.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+    }
+
+    [Test]
     public async Task Metaservices_ListAndAllowedMethods()
     {
         var listed = await new LocalGateway.LocalGatewayClient(_local).ListMethodsAsync(new ListMethodsRequest { Provider = BusFixture.ProviderSubsystem, Client = BusFixture.ClientSubsystem }).ResponseAsync;
