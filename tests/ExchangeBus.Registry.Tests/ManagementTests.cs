@@ -109,6 +109,16 @@ public sealed class ManagementTests
     }
 
     [Test]
+    public async Task HttpListener_ServesNoGrpc()
+    {
+        using var http = new HttpClient();
+        using var content = new ByteArrayContent(new byte[5]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        using var response = await http.PostAsync(new Uri(_registry.Server.HttpAddress + "/exchangebus.registry.v1.RegistryService/GetGlobalConfiguration"), content);
+        Assert.That(response.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+    }
+
+    [Test]
     public async Task CallerWithoutCertificate_RefusedAndAudited()
     {
         using var anonymous = _registry.Channel(null);

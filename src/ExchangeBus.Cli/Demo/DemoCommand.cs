@@ -120,7 +120,7 @@ internal static class DemoCommand
             // The nodes joined one after another; each reads the final configuration once.
             foreach (var node in nodes.Values)
             {
-                await node.Context.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
+                await node.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
 
             output.WriteLine("[4/7] Calls through the bus (signed, mutual TLS, logged on both nodes)");
@@ -139,8 +139,8 @@ internal static class DemoCommand
             output.WriteLine("[7/7] Audit trails");
             foreach (var (member, node) in nodes)
             {
-                var verification = node.Context.Log.Verify();
-                output.WriteLine($"      {member}: {node.Context.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
+                var verification = node.Log.Verify();
+                output.WriteLine($"      {member}: {node.Log.Count()} message log records, hash chain {(verification.IsValid ? "intact" : "BROKEN: " + verification.Problem)}");
             }
 
             var audit = await admin.VerifyAuditLogAsync(new VerifyAuditLogRequest(), Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);

@@ -130,7 +130,7 @@ internal static class NodeCommands
                 metrics = server.MetricsAddress, processId = Environment.ProcessId,
             }));
             parse.InvocationConfiguration.Output.WriteLine(
-                $"node {server.Context.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}");
+                $"node {server.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}");
             if (tlsFingerprint is not null)
             {
                 parse.InvocationConfiguration.Output.WriteLine($"local TLS certificate {new NodePaths(options.DataDirectory).InternalTlsCertificate} (SHA-256 {tlsFingerprint}): systems pin this one");

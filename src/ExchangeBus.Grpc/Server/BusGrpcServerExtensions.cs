@@ -73,6 +73,22 @@ public static class BusGrpcServerExtensions
         return app;
     }
 
+    /// <summary>
+    /// <see cref="MapBusGrpc(WebApplication, bool)"/> for a host whose listeners are kept apart
+    /// (<see cref="BusListeners"/>): health on <paramref name="healthOn"/>, reflection on
+    /// <paramref name="reflectionOn"/> only, listing only that listener's services. Call it before
+    /// mapping any other gRPC service: the runtime's catch-all "unimplemented service" endpoint
+    /// comes with the first service mapped, so it answers on every listener health is on.
+    /// </summary>
+    public static WebApplication MapBusGrpc(this WebApplication app, string[] healthOn, string reflectionOn)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use((httpContext, next) => ConnectionActivity.TrackAsync(httpContext, () => next(httpContext)));
+        app.MapGrpcHealthChecksService().OnListeners(healthOn);
+        app.MapGrpcReflectionService().OnListeners(reflectionOn);
+        return app;
+    }
+
     /// <summary>Maps methods with raw byte messages (an agency backend's, a benchmark's), added by <paramref name="add"/>.</summary>
     public static WebApplication MapBytesGrpcService(this WebApplication app, Action<BytesGrpcMethods> add)
     {

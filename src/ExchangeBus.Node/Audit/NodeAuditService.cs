@@ -4,10 +4,10 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using Grpc.Core;
-using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using ExchangeBus.Core.Identifiers;
 
 namespace ExchangeBus.Node.Audit;
 
@@ -31,7 +31,7 @@ public static class AuditErrors
 /// records). Tree heads and proofs are not personal data: any auditor may have them. Every
 /// call, answered or refused, is itself a record of the message log, written before the answer.
 /// </summary>
-public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
+public sealed partial class NodeAuditService(NodeId nodeId, SqliteMessageLog messageLog, ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
 {
     public override Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
         RunAsync(context, "Query", request, auditor => Query(auditor, request));
@@ -58,7 +58,7 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
         string status;
         try
         {
-            if (auditor is null || !string.Equals(auditor.Instance, node.Node.Owner.Instance, StringComparison.Ordinal))
+            if (auditor is null || !string.Equals(auditor.Instance, nodeId.Owner.Instance, StringComparison.Ordinal))
             {
                 throw new NodeException(StatusCode.PermissionDenied, AuditErrors.NotAuditor, "The audit API answers holders of an auditor certificate of this instance only.");
             }
@@ -88,7 +88,7 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
         var asked = request.ToByteArray();
         try
         {
-            await node.Log.AppendAsync(new MessageLogRecord
+            await messageLog.AppendAsync(new MessageLogRecord
             {
                 MessageId = correlationId,
                 Direction = MessageDirection.AuditQuery,
@@ -127,7 +127,7 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
             throw new NodeException(StatusCode.InvalidArgument, AuditErrors.InvalidArgument, $"At most {MessageLogQuery.MaxPageSize} records a page.");
         }
 
-        var page = node.Log.Reader.Query(new MessageLogQuery
+        var page = messageLog.Reader.Query(new MessageLogQuery
         {
             From = request.From?.ToDateTimeOffset(),
             To = request.To?.ToDateTimeOffset(),
@@ -164,20 +164,20 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
 
     private RecordEvidence GetRecord(AuditorIdentity auditor, GetRecordRequest request)
     {
-        var evidence = node.Log.Reader.GetEvidence((long)request.Sequence)
+        var evidence = messageLog.Reader.GetEvidence((long)request.Sequence)
             ?? throw new NodeException(StatusCode.NotFound, AuditErrors.RecordNotFound, $"There is no record {request.Sequence}.");
         if (!MaySee(auditor, evidence.Entry.Record))
         {
             throw new NodeException(StatusCode.PermissionDenied, AuditErrors.OutOfScope, $"Record {request.Sequence} is not of an exchange {auditor.Member} took part in.");
         }
 
-        return AuditEvidence.ToProto(evidence, node.Log.Reader);
+        return AuditEvidence.ToProto(evidence, messageLog.Reader);
     }
 
     private GetTreeHeadsResponse GetTreeHeads(GetTreeHeadsRequest request)
     {
         var limit = request.Limit is 0 ? 100 : (int)Math.Min(request.Limit, 1_000);
-        var heads = node.Log.Reader.TreeHeads((long)request.FromSize, request.ToSize == 0 ? long.MaxValue : (long)request.ToSize, limit);
+        var heads = messageLog.Reader.TreeHeads((long)request.FromSize, request.ToSize == 0 ? long.MaxValue : (long)request.ToSize, limit);
         var response = new GetTreeHeadsResponse();
         response.Heads.AddRange(heads.Select(AuditEvidence.ToProto));
         return response;
@@ -186,7 +186,7 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
     private ConsistencyProof GetConsistencyProof(GetConsistencyProofRequest request)
     {
         var proof = new ConsistencyProof { FirstSize = request.FirstSize, SecondSize = request.SecondSize };
-        proof.Hashes.AddRange(node.Log.Reader.ConsistencyProof((long)request.FirstSize, (long)request.SecondSize).Select(ByteString.CopyFrom));
+        proof.Hashes.AddRange(messageLog.Reader.ConsistencyProof((long)request.FirstSize, (long)request.SecondSize).Select(ByteString.CopyFrom));
         return proof;
     }
 
@@ -204,7 +204,7 @@ public sealed partial class NodeAuditService(NodeContext node, ILogger<NodeAudit
         }
 
         var limit = request.Limit is 0 ? 500 : (int)Math.Min(request.Limit, 1_000);
-        var range = node.Log.Reader.ReadRange((long)request.FromSequence, request.ToSequence == 0 ? long.MaxValue : (long)request.ToSequence, limit);
+        var range = messageLog.Reader.ReadRange((long)request.FromSequence, request.ToSequence == 0 ? long.MaxValue : (long)request.ToSequence, limit);
         var response = new ReadRangeResponse { NextSequence = (ulong)range.NextSequence };
         response.Records.AddRange(range.Entries.Select(AuditEvidence.ToProto));
         response.Certificates.AddRange(range.CertificatesBySha256Hex.Values.Select(ByteString.CopyFrom));

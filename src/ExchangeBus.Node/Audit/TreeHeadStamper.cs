@@ -26,7 +26,7 @@ namespace ExchangeBus.Node.Audit;
 /// period, <see cref="EnsureEvidenceCurrent"/> refuses new exchanges until time-stamping works
 /// again, and the next round back-fills heads for everything written meanwhile.
 /// </summary>
-public sealed partial class TreeHeadStamper : IAsyncDisposable
+public sealed partial class TreeHeadStamper : BackgroundService
 {
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
 
@@ -44,8 +44,6 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _round = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loop;
     private long _stampedSize;
 
     // Ticks of the last moment a round left no record without a head: records written since are younger.
@@ -76,7 +74,10 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
     /// <summary>Records 1..this are covered by a signed, time-stamped head.</summary>
     public long StampedSize => Interlocked.Read(ref _stampedSize);
 
-    public void Start() => _loop ??= Task.Run(() => LoopAsync(_stopping.Token));
+    /// <summary>Waits for the round in progress to end, whatever is left of the shutdown time: the message log closes after.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => LoopAsync(stoppingToken), CancellationToken.None);
 
     /// <summary>
     /// Refuses (with <paramref name="code"/>) when a record has waited for a time-stamp longer
@@ -259,18 +260,12 @@ public sealed partial class TreeHeadStamper : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public override void Dispose()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
+        base.Dispose();
         _registry.Dispose();
         _http.Dispose();
         _round.Dispose();
-        _stopping.Dispose();
     }
 
     private static partial class Log

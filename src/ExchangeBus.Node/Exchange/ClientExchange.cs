@@ -14,6 +14,8 @@ using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Node.Exchange;
 
@@ -24,7 +26,10 @@ namespace ExchangeBus.Node.Exchange;
 /// logged, sent; the response must be signed by the provider's member and carry this request's
 /// hash; it is logged before the caller gets it.
 /// </summary>
-public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExchange> logger)
+public sealed partial class ClientExchange(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, PeerChannels peers, SqliteMessageLog messageLog,
+    TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ClientExchange> logger)
 {
     /// <summary>Used when the caller sets no deadline of its own.</summary>
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(60);
@@ -43,13 +48,13 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         {
             var service = Parse<ServiceId>(request.Service, "service", ServiceId.TryParse);
             serviceLabel = service.ToString();
-            var response = await ExchangeAsync(request, service, caller, deadline ?? node.TimeProvider.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
-            node.Metrics.Record("client", serviceLabel, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
+            var response = await ExchangeAsync(request, service, caller, deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
+            metrics.Record("client", serviceLabel, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
             return response;
         }
         catch (NodeException ex)
         {
-            node.Metrics.Record("client", serviceLabel, ex.Code, Stopwatch.GetElapsedTime(started));
+            metrics.Record("client", serviceLabel, ex.Code, Stopwatch.GetElapsedTime(started));
             Log.Failed(logger, ex.Code, correlationId);
             throw ex.ToRpc(correlationId);
         }
@@ -64,10 +69,10 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
 
         var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
-        var registered = Authenticate(node.Settings.Current, client, caller);
+        var registered = Authenticate(settingsSource.Current, client, caller);
 
-        var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
-        node.Stamper.EnsureEvidenceCurrent(NodeErrors.TimestampingFailed);
+        var view = configuration.Current(NodeErrors.OutdatedGlobalConf);
+        stamper.EnsureEvidenceCurrent(NodeErrors.TimestampingFailed);
         if (!view.SubsystemExists(client))
         {
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnknownClient, $"{client} is not in the global configuration (unknown or disabled).");
@@ -93,8 +98,8 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             UserId = request.UserId,
             SubjectId = request.SubjectId,
             Issue = request.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
-            SenderNode = node.Node.ToString(),
+            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            SenderNode = nodeId.ToString(),
         };
         header.Metadata.Add(request.Metadata);
         var headerBytes = header.ToByteArray();
@@ -105,15 +110,15 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         {
             Header = ByteString.CopyFrom(headerBytes),
             Body = request.Payload,
-            Signature = ByteString.CopyFrom(node.Keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
+            Signature = ByteString.CopyFrom(keys.Signer.SignDigest(toBeSigned)),
+            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
         };
         var requestHash = SHA256.HashData(toBeSigned);
 
         // The request's record commits while the request travels: the caller is answered only
         // once it (and the response's) are committed, without the flush adding to the latency.
-        var requestLogged = node.Log.AppendAsync(
+        var requestLogged = messageLog.AppendAsync(
             ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).AsTask();
         SignedEnvelope response;
         NodeEntry answered;
@@ -124,7 +129,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         catch (NodeException ex)
         {
             await requestLogged.ConfigureAwait(false);
-            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         catch (Exception)
@@ -138,7 +143,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         VerifiedEnvelope verified;
         try
         {
-            verified = node.Verification.Verify(response, view, _ => service.Subsystem.Member, EnvelopeVerification.ClientCodes);
+            verified = verification.Verify(response, view, _ => service.Subsystem.Member, EnvelopeVerification.ClientCodes);
             var answer = verified.Header;
             if (answer.Kind != MessageKind.Response
                 || !string.Equals(answer.MessageId, header.MessageId, StringComparison.Ordinal)
@@ -150,11 +155,11 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
         }
         catch (NodeException ex)
         {
-            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ClientResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
-        await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, verified.Header, response, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+        await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, verified.Header, response, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
         var reply = new CallResponse { Payload = response.Body, MessageId = header.MessageId, ProviderNode = answered.Id.ToString() };
         reply.Metadata.Add(verified.Header.Metadata);
         return reply;
@@ -170,7 +175,7 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             var provider = providers[(start + i) % providers.Count];
             try
             {
-                var channel = node.Peers.For(provider, view);
+                var channel = peers.For(provider, view);
                 var response = await new ExchangeClient(channel).DeliverAsync(envelope, new CallOptions(deadline: deadline.UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 return (response, provider);
             }

@@ -14,6 +14,9 @@ using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.Trust;
+using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Node.Exchange;
 
@@ -25,7 +28,10 @@ namespace ExchangeBus.Node.Exchange;
 /// is logged, the backend called with a deadline, the response signed (its header binding the
 /// request's hash), logged, and returned. Refusals of authentic requests are logged too.
 /// </summary>
-public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
+public sealed partial class ProviderExchange(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, BackendInvoker backends, SqliteMessageLog messageLog,
+    TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
 {
     /// <summary>How old a request may be; older ones are refused, which bounds what replay checks must remember.</summary>
     public static readonly TimeSpan MaxMessageAge = TimeSpan.FromMinutes(10);
@@ -48,12 +54,12 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         {
             var (response, serviceName) = await HandleAsync(envelope, context, correlationId).ConfigureAwait(false);
             service = serviceName;
-            node.Metrics.Record("provider", service, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
+            metrics.Record("provider", service, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
             return response;
         }
         catch (NodeException ex)
         {
-            node.Metrics.Record("provider", ex.Data["service"] as string ?? service, ex.Code, Stopwatch.GetElapsedTime(started));
+            metrics.Record("provider", ex.Data["service"] as string ?? service, ex.Code, Stopwatch.GetElapsedTime(started));
             Log.Refused(logger, ex.Code, correlationId);
             throw ex.ToRpc(correlationId);
         }
@@ -61,8 +67,8 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
 
     private async Task<(SignedEnvelope Response, string Service)> HandleAsync(SignedEnvelope envelope, ServerCallContext context, string correlationId)
     {
-        var view = node.Configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
-        node.Stamper.EnsureEvidenceCurrent(NodeErrors.ProviderTimestampingFailed);
+        var view = configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
+        stamper.EnsureEvidenceCurrent(NodeErrors.ProviderTimestampingFailed);
         var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
         if (peer is null)
         {
@@ -70,13 +76,13 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
                 "The TLS certificate is not the authentication certificate of any node in the global configuration.");
         }
 
-        var verified = node.Verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
+        var verified = verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
         var header = verified.Header;
         var (client, service) = CheckHeader(header, peer.Id, view);
 
         // From here the request is authentic: what happens to it goes into the message log.
         // One version of node.json for the whole call, even if it is reloaded meanwhile.
-        var nodeSettings = node.Settings.Current;
+        var nodeSettings = settingsSource.Current;
         var settings = nodeSettings.Services.FirstOrDefault(s => string.Equals(s.Service, header.Service, StringComparison.Ordinal));
         var logBody = settings?.LogBodies ?? true;
         if (!_inFlight.TryAdd(header.MessageId, 0))
@@ -86,7 +92,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
 
         try
         {
-            if (node.Log.FindByMessageId(header.MessageId).Any(e => e.Record.Direction == MessageDirection.ProviderRequest))
+            if (messageLog.FindByMessageId(header.MessageId).Any(e => e.Record.Direction == MessageDirection.ProviderRequest))
             {
                 throw new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id was received before.");
             }
@@ -104,21 +110,21 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
 
             // The request's record commits while the backend works: the answer waits for both, so
             // an answered call is logged, and the group commit's flush is not added to its latency.
-            var requestLogged = node.Log.AppendAsync(
+            var requestLogged = messageLog.AppendAsync(
                 ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, logBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).AsTask();
             BackendReply reply;
             try
             {
                 reply = metaservice
                     ? Metaservice(nodeSettings, service, client, view)
-                    : await node.Backends.InvokeAsync(settings!, new BackendCall(
+                    : await backends.InvokeAsync(settings!, new BackendCall(
                         header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata),
                         Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
             }
             catch (NodeException ex)
             {
                 await requestLogged.ConfigureAwait(false);
-                await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+                await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
                 throw;
             }
             catch (Exception)
@@ -130,12 +136,12 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
             await requestLogged.ConfigureAwait(false);
 
             var (response, responseHeader) = Sign(header, verified.ToBeSigned, reply);
-            await node.Log.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+            await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
             return (response, header.Service);
         }
         catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied)
         {
-            await node.Log.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw Tagged(ex, header.Service);
         }
         finally
@@ -163,12 +169,12 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
                 $"The request names client {header.Client} but came from node {peer}, which belongs to another member.");
         }
 
-        if (service!.Subsystem.Member != node.Node.Owner || !view.SubsystemExists(service.Subsystem))
+        if (service!.Subsystem.Member != nodeId.Owner || !view.SubsystemExists(service.Subsystem))
         {
             throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
         }
 
-        var age = node.TimeProvider.GetUtcNow() - header.CreatedAt.ToDateTimeOffset();
+        var age = time.GetUtcNow() - header.CreatedAt.ToDateTimeOffset();
         if (age > MaxMessageAge || age < -MaxClockSkew)
         {
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.StaleMessage, "The request's time is outside the accepted window.");
@@ -187,7 +193,7 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
 
     private DateTimeOffset Deadline(ServerCallContext context, ServiceSettings settings)
     {
-        var own = node.TimeProvider.GetUtcNow().AddMilliseconds(settings.Backend.TimeoutMilliseconds);
+        var own = time.GetUtcNow().AddMilliseconds(settings.Backend.TimeoutMilliseconds);
         return context.ClientDeadline is { } caller && caller < own ? caller : own;
     }
 
@@ -202,8 +208,8 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
             UserId = request.UserId,
             SubjectId = request.SubjectId,
             Issue = request.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
-            SenderNode = node.Node.ToString(),
+            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            SenderNode = nodeId.ToString(),
             RequestHash = ByteString.CopyFrom(SHA256.HashData(requestToBeSigned)),
         };
         foreach (var (key, value) in reply.Metadata)
@@ -216,9 +222,9 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
         {
             Header = ByteString.CopyFrom(headerBytes),
             Body = ByteString.CopyFrom(reply.Payload),
-            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, reply.Payload)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
+            Signature = ByteString.CopyFrom(keys.Signer.Sign(headerBytes, reply.Payload)),
+            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
         }, header);
     }
 

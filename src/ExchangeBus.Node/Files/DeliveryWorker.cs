@@ -7,10 +7,11 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.Exchange;
 
 namespace ExchangeBus.Node.Files;
 
@@ -20,7 +21,9 @@ namespace ExchangeBus.Node.Files;
 /// exponential back-off up to a limit; a coded refusal fails the delivery with that code. The
 /// state is in <c>files.db</c>, so a restart carries on where the last run stopped.
 /// </summary>
-public sealed partial class DeliveryWorker : IAsyncDisposable
+public sealed partial class DeliveryWorker(
+    FileSync files, GlobalConfigurationProvider configuration, OwnCertificateStatus ownStatus, EnvelopeVerification verification, PeerChannels peers,
+    TimeProvider time, ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private static readonly EnvelopeVerification.Codes ReceiptCodes = new(
         FileErrors.InvalidReceipt, FileErrors.InvalidReceipt, FileErrors.InvalidReceipt, FileErrors.InvalidReceipt,
@@ -38,10 +41,8 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     // usually sent to a few subsystems, whose deliveries wait for each other on one recipient node.
     private const int HeldBackPerSlot = 4;
 
-    private readonly NodeContext _node;
-    private readonly FileSync _files;
-    private readonly ILogger<DeliveryWorker> _logger;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly FileSync _files = files;
+    private readonly ILogger<DeliveryWorker> _logger = logger;
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte> _active = new();
 
@@ -52,32 +53,32 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     // of colliding and being retried seconds later (three recipients on one node made that most
     // first attempts of 'xbus bench files').
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte> _pushing = new();
-    private Task _loop = Task.CompletedTask;
 
-    internal DeliveryWorker(NodeContext node, FileSync files, ILogger<DeliveryWorker> logger)
+    /// <summary>
+    /// First the file-sync records a crash kept out of the message log go into it; then deliveries
+    /// this node was running when it stopped (or crashed) are due now, not at the end of their lease.
+    /// Both before the node takes calls.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _node = node;
-        _files = files;
-        _logger = logger;
+        await _files.RecoverLogAsync().ConfigureAwait(false);
+        _files.Database.ReleaseLeases(time.GetUtcNow());
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public void Start()
-    {
-        // Deliveries this node was running when it stopped (or crashed) are due now, not at the end of their lease.
-        _files.Database.ReleaseLeases(_node.TimeProvider.GetUtcNow());
-        _loop = Task.Run(() => RunAsync(_stop.Token));
-    }
+    /// <summary>Waits for the loop and the pushes it runs to end, whatever is left of the shutdown time: the message log closes after.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
 
     /// <summary>Something new is in the outbox.</summary>
     public void Signal() => _wake.Release();
 
-    public async ValueTask DisposeAsync()
+    public override void Dispose()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _stop.Dispose();
+        base.Dispose();
         _wake.Dispose();
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => RunAsync(stoppingToken), CancellationToken.None);
 
     private async Task RunAsync(CancellationToken stopping)
     {
@@ -92,7 +93,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                     // Room for the running ones (still due while their lease is written) and for
                     // entries held back behind a push of the same file, so those do not fill the page.
                     var limit = free + _active.Count + (HeldBackPerSlot * _files.Options.MaxParallelDeliveries);
-                    foreach (var entry in _files.Database.Due(_node.TimeProvider.GetUtcNow(), limit))
+                    foreach (var entry in _files.Database.Due(time.GetUtcNow(), limit))
                     {
                         var key = (entry.Sender, entry.FileId, entry.Recipient);
                         var push = (entry.Sender, entry.FileId, SubsystemId.Parse(entry.Recipient).Member.ToString());
@@ -125,7 +126,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 Log.LoopFailed(_logger, ex.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(1), _node.TimeProvider, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
 
@@ -140,7 +141,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
             return TimeSpan.FromMinutes(1);
         }
 
-        var wait = next.Value - _node.TimeProvider.GetUtcNow();
+        var wait = next.Value - time.GetUtcNow();
         return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : wait;
     }
 
@@ -157,7 +158,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidProtocolBufferException)
         {
             Log.DeliveryFault(_logger, ex.GetType().Name);
-            await _files.Database.PostponeAsync(entry.Sender, entry.FileId, entry.Recipient, _node.TimeProvider.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
+            await _files.Database.PostponeAsync(entry.Sender, entry.FileId, entry.Recipient, time.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
         }
         finally
         {
@@ -176,7 +177,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
 
         var file = sent.Description;
         var correlationId = Guid.NewGuid().ToString("N");
-        var now = _node.TimeProvider.GetUtcNow();
+        var now = time.GetUtcNow();
         var started = entry.State != DeliveryState.Sending;
         entry = entry with { State = DeliveryState.Sending, NextAttemptAt = now + Lease, UpdatedAt = now };
         await _files.Database.UpdateOutboxAsync(
@@ -195,7 +196,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                 entry with
                 {
                     State = DeliveryState.Delivered, Attempts = entry.Attempts + 1, Reason = string.Empty, ResumedFrom = resumedFrom,
-                    Receipt = receipt.ToByteArray(), UpdatedAt = _node.TimeProvider.GetUtcNow(),
+                    Receipt = receipt.ToByteArray(), UpdatedAt = time.GetUtcNow(),
                 },
                 [
                     FileRecords.Signed(MessageDirection.FileReceiptReceived, header, receipt, file.Sha256, correlationId),
@@ -222,7 +223,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     private async Task FailedAttemptAsync(OutboxEntry entry, FileDescription file, string code, bool transient, string correlationId)
     {
         var attempts = entry.Attempts + 1;
-        var now = _node.TimeProvider.GetUtcNow();
+        var now = time.GetUtcNow();
         var options = _files.Options;
         OutboxEntry updated;
         if (transient && attempts < options.MaxAttempts)
@@ -244,7 +245,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     /// <summary>Offer, then push from the recipient's offset; the recipient's nodes are tried in turn while unreachable.</summary>
     private async Task<(SignedEnvelope Receipt, long ResumedFrom)> PushAsync(OutboxEntry entry, SentFile sent, CancellationToken stopping)
     {
-        var view = _node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        var view = configuration.Current(NodeErrors.OutdatedGlobalConf);
         var recipient = SubsystemId.Parse(entry.Recipient);
         var nodes = view.NodesOf(recipient.Member);
         if (nodes.Count == 0)
@@ -255,13 +256,13 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
         // The manifest's signature stands; the OCSP response beside it is refreshed, since a
         // retry may come long after the response the acceptance carried went stale.
         var manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest);
-        manifest.SignerOcspResponse = ByteString.CopyFrom(_node.OwnStatus.Current());
+        manifest.SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current());
         RpcException? unreachable = null;
         foreach (var target in nodes)
         {
             try
             {
-                var channel = _node.Peers.For(target, view);
+                var channel = peers.For(target, view);
 
                 // A file of one chunk has nothing to resume: its first push goes without asking
                 // (a file the recipient has already gets its receipt back from the push itself).
@@ -270,7 +271,7 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
                     return (await PushFromAsync(channel, manifest, sent, 0, stopping).ConfigureAwait(false), 0);
                 }
 
-                var offer = await new FileTransfer.FileTransferClient(channel).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (_node.TimeProvider.GetUtcNow() + OfferDeadline).UtcDateTime, cancellationToken: stopping)).ResponseAsync.ConfigureAwait(false);
+                var offer = await new FileTransfer.FileTransferClient(channel).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (time.GetUtcNow() + OfferDeadline).UtcDateTime, cancellationToken: stopping)).ResponseAsync.ConfigureAwait(false);
                 if (offer.Complete)
                 {
                     return (offer.Receipt, (long)offer.Offset);
@@ -349,9 +350,9 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     /// <summary>The receipt is the recipient member's, for this file and this manifest.</summary>
     private MessageHeader VerifyReceipt(SignedEnvelope receipt, OutboxEntry entry, FileDescription file)
     {
-        var view = _node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        var view = configuration.Current(NodeErrors.OutdatedGlobalConf);
         var recipient = SubsystemId.Parse(entry.Recipient);
-        var verified = _node.Verification.Verify(receipt, view, _ => recipient.Member, ReceiptCodes, FileDocuments.SignedFileHash);
+        var verified = verification.Verify(receipt, view, _ => recipient.Member, ReceiptCodes, FileDocuments.SignedFileHash);
         var header = verified.Header;
         var manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest);
         var manifestToBeSigned = Core.Signing.EnvelopeDigest.FromHashes(SHA256.HashData(manifest.Header.Span), file.Sha256);
@@ -376,15 +377,15 @@ public sealed partial class DeliveryWorker : IAsyncDisposable
     {
         try
         {
-            var view = _node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+            var view = configuration.Current(NodeErrors.OutdatedGlobalConf);
             var manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest);
-            manifest.SignerOcspResponse = ByteString.CopyFrom(_node.OwnStatus.Current());
+            manifest.SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current());
             foreach (var target in view.NodesOf(SubsystemId.Parse(entry.Recipient).Member))
             {
-                var offer = await new FileTransfer.FileTransferClient(_node.Peers.For(target, view)).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (_node.TimeProvider.GetUtcNow() + deadline).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                var offer = await new FileTransfer.FileTransferClient(peers.For(target, view)).OfferAsync(new OfferRequest { Manifest = manifest }, new CallOptions(deadline: (time.GetUtcNow() + deadline).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
                 if (offer is { Complete: true, Acknowledged: true })
                 {
-                    var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = _node.TimeProvider.GetUtcNow() };
+                    var updated = entry with { State = DeliveryState.Acknowledged, UpdatedAt = time.GetUtcNow() };
                     await _files.Database.UpdateOutboxAsync(
                         updated, [FileRecords.State(file, ServiceOf(entry), DeliveryStates.Name(DeliveryState.Acknowledged), Guid.NewGuid().ToString("N"))]).ConfigureAwait(false);
                     return updated;

@@ -4,11 +4,8 @@ using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Core.Signing;
 using Grpc.Core;
-using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Node.Files;
 
@@ -102,41 +99,6 @@ public static class FileDocuments
     /// <summary>SHA-256 of each chunk of a file, concatenated, and the SHA-256 of that list.</summary>
     public static byte[] ChunkListHash(ReadOnlySpan<byte> chunkHashes) => SHA256.HashData(chunkHashes);
 
-    public static (MessageHeader Header, SignedEnvelope Envelope) Manifest(NodeContext node, FileDescription file, SubsystemId recipient, byte[] chunkHashes)
-    {
-        var header = Header(node, MessageKind.FileManifest, file, ReceiveService(recipient).ToString());
-        header.Metadata[ChunkBytesKey] = file.ChunkBytes.ToString(CultureInfo.InvariantCulture);
-        header.Metadata[ChunkListKey] = Convert.ToHexStringLower(ChunkListHash(chunkHashes));
-        return (header, Sign(node, header, file.Sha256));
-    }
-
-    public static (MessageHeader Header, SignedEnvelope Envelope) Acceptance(NodeContext node, FileDescription file, IEnumerable<string> recipients)
-    {
-        var header = Header(node, MessageKind.FileAcceptance, file, string.Empty);
-        header.Metadata[RecipientsKey] = string.Join(' ', recipients);
-        return (header, Sign(node, header, file.Sha256));
-    }
-
-    /// <summary>The recipient's receipt: binds the manifest's to-be-signed value and the file's hash.</summary>
-    public static (MessageHeader Header, SignedEnvelope Envelope) Receipt(NodeContext node, MessageHeader manifest, byte[] manifestToBeSigned, FileDescription file)
-    {
-        var header = new MessageHeader
-        {
-            Kind = MessageKind.FileReceipt,
-            MessageId = manifest.MessageId,
-            Client = manifest.Client,
-            Service = manifest.Service,
-            SubjectId = manifest.SubjectId,
-            Issue = manifest.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
-            SenderNode = node.Node.ToString(),
-            RequestHash = ByteString.CopyFrom(SHA256.HashData(manifestToBeSigned)),
-        };
-        header.Metadata[SizeKey] = file.Size.ToString(CultureInfo.InvariantCulture);
-        header.Metadata[Sha256Key] = Convert.ToHexStringLower(file.Sha256);
-        return (header, Sign(node, header, file.Sha256));
-    }
-
     /// <summary>The file hash a file document's signature covers, from its header; null when it has none.</summary>
     public static byte[]? SignedFileHash(MessageHeader header) =>
         header.Metadata.TryGetValue(Sha256Key, out var hex) && hex.Length == 64 && TryHex(hex, out var bytes) ? bytes : null;
@@ -222,42 +184,6 @@ public static class FileDocuments
         {
             throw new NodeException(StatusCode.ResourceExhausted, FileErrors.TooLarge, $"The file is {metadata.Size} bytes; this node accepts at most {maxFileBytes}.");
         }
-    }
-
-    private static MessageHeader Header(NodeContext node, MessageKind kind, FileDescription file, string service)
-    {
-        var header = new MessageHeader
-        {
-            Kind = kind,
-            MessageId = file.FileId,
-            Client = file.Sender.ToString(),
-            Service = service,
-            SubjectId = file.SubjectId,
-            Issue = file.DossierId,
-            CreatedAt = Timestamp.FromDateTimeOffset(node.TimeProvider.GetUtcNow()),
-            SenderNode = node.Node.ToString(),
-        };
-        header.Metadata[NameKey] = file.FileName;
-        header.Metadata[ContentTypeKey] = file.ContentType;
-        header.Metadata[SizeKey] = file.Size.ToString(CultureInfo.InvariantCulture);
-        header.Metadata[Sha256Key] = Convert.ToHexStringLower(file.Sha256);
-        header.Metadata[DossierIdKey] = file.DossierId;
-        header.Metadata[DossierVersionKey] = file.DossierVersion.ToString(CultureInfo.InvariantCulture);
-        return header;
-    }
-
-    /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
-    private static SignedEnvelope Sign(NodeContext node, MessageHeader header, byte[] fileSha256)
-    {
-        var headerBytes = header.ToByteArray();
-        var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(headerBytes), fileSha256);
-        return new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Signature = ByteString.CopyFrom(node.Keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
-        };
     }
 
     private static bool TryHex(string hex, out byte[] bytes)

@@ -9,10 +9,11 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Exchange;
-using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.GlobalConf;
 
 namespace ExchangeBus.Node.Files;
 
@@ -26,12 +27,13 @@ namespace ExchangeBus.Node.Files;
 /// file to the manifest's SHA-256, before it leaves <c>incoming/</c>. It also sweeps away part
 /// files their senders gave up on.
 /// </summary>
-public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogger<FileReceiver> logger) : Contracts.Files.V1.FileTransfer.FileTransferBase, IAsyncDisposable
+public sealed partial class FileReceiver(
+    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
+    OwnCertificateStatus ownStatus, EnvelopeVerification verification, SqliteMessageLog messageLog,
+    TimeProvider time, FileSync files, FileSigner signer, ILogger<FileReceiver> logger) : Contracts.Files.V1.FileTransfer.FileTransferBase
 {
     // Part files in use: by a push, an offer completing a delivery, or the stale-part sweep.
     private readonly ConcurrentDictionary<string, byte> _pushing = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private Task _sweeping = Task.CompletedTask;
 
     /// <summary>A manifest that passed every check.</summary>
     private sealed record CheckedManifest(MessageHeader Header, byte[] ToBeSigned, FileDescription File, SubsystemId Recipient, byte[] ChunkListHash, NodeId Peer);
@@ -42,34 +44,16 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     public override Task<SignedEnvelope> Push(IAsyncStreamReader<PushRequest> requestStream, ServerCallContext context) =>
         Guarded(context, () => PushAsync(requestStream, context));
 
-    /// <summary>Deletes stale part files now (what a crash or a sender that gave up left), then every sweep interval.</summary>
-    public void Start()
-    {
-        SweepStaleParts();
-        _sweeping = SweepPeriodicallyAsync(_stop.Token);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _stop.Dispose();
-    }
-
-    private async Task SweepPeriodicallyAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            await Task.Delay(files.Options.StalePartSweepInterval, node.TimeProvider, stopping).ConfigureAwait(false);
-            SweepStaleParts();
-        }
-    }
-
-    private void SweepStaleParts()
+    /// <summary>
+    /// Deletes part files their senders gave up on (or a crash left), content no file names, and
+    /// content past its retention; run by <see cref="FileHousekeeping"/>. Claims each part as a
+    /// push would, so a push and the sweep never hold the same part.
+    /// </summary>
+    internal void SweepStaleParts()
     {
         try
         {
-            var staleBefore = node.TimeProvider.GetUtcNow() - files.Options.StalePartAge;
+            var staleBefore = time.GetUtcNow() - files.Options.StalePartAge;
             var deleted = files.Store.DeleteStaleParts(staleBefore, part => _pushing.TryAdd(part, 0), part => _pushing.TryRemove(part, out _));
             if (deleted > 0)
             {
@@ -84,7 +68,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             }
 
             // The node's one housekeeping pass also applies content retention (sent and received files alike).
-            var removed = files.RemoveFinishedContent(node.TimeProvider.GetUtcNow());
+            var removed = files.RemoveFinishedContent(time.GetUtcNow());
             if (removed > 0)
             {
                 Log.ContentRemoved(logger, removed);
@@ -112,9 +96,9 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     private SignedEnvelope StoredReceipt(byte[] stored)
     {
         var receipt = SignedEnvelope.Parser.ParseFrom(stored);
-        if (receipt.SignerCertificate.Span.SequenceEqual(node.Keys.SigningCertificateDer))
+        if (receipt.SignerCertificate.Span.SequenceEqual(keys.SigningCertificateDer))
         {
-            receipt.SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current());
+            receipt.SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current());
         }
 
         return receipt;
@@ -181,7 +165,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
 
         var sender = file.Sender.ToString();
-        foreach (var client in node.Settings.Current.Clients)
+        foreach (var client in settingsSource.Current.Clients)
         {
             if (SubsystemId.TryParse(client.Subsystem, out var other, out _)
                 && !string.Equals(other!.ToString(), manifest.Recipient.ToString(), StringComparison.Ordinal)
@@ -230,7 +214,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         catch (NodeException ex)
         {
             // The manifest was authentic: what became of it is evidence, like a refused request.
-            await node.Log.AppendAsync(FileRecords.Refused(manifest.Header, manifest.File.Sha256, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            await messageLog.AppendAsync(FileRecords.Refused(manifest.Header, manifest.File.Sha256, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
@@ -296,8 +280,8 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
     private async Task<SignedEnvelope> DeliverAsync(CheckedManifest manifest, SignedEnvelope manifestEnvelope, bool resumed, string correlationId)
     {
         var file = manifest.File;
-        var (receiptHeader, receipt) = FileDocuments.Receipt(node, manifest.Header, manifest.ToBeSigned, file);
-        var now = node.TimeProvider.GetUtcNow();
+        var (receiptHeader, receipt) = signer.Receipt(manifest.Header, manifest.ToBeSigned, file);
+        var now = time.GetUtcNow();
         var state = await files.Database.InsertReceivedAsync(
             new InboxEntry(manifest.Recipient.ToString(), file, manifest.Peer.ToString(), manifestEnvelope.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now),
             state =>
@@ -459,7 +443,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             throw new NodeException(StatusCode.InvalidArgument, FileErrors.InvalidManifest, "The manifest is missing.");
         }
 
-        var view = node.Configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
+        var view = configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
         var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
         if (peer is null)
         {
@@ -467,7 +451,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
                 "The TLS certificate is not the authentication certificate of any node in the global configuration.");
         }
 
-        var verified = node.Verification.Verify(
+        var verified = verification.Verify(
             envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null,
             EnvelopeVerification.ProviderCodes, FileDocuments.SignedFileHash);
         var header = verified.Header;
@@ -479,7 +463,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
         }
 
         var recipient = Recipient(header, view);
-        if (!AccessControl.IsAllowed(node.Settings.Current.AccessRules, FileDocuments.ReceiveService(recipient), ClientId.FromSubsystemId(file.Sender), view))
+        if (!AccessControl.IsAllowed(settingsSource.Current.AccessRules, FileDocuments.ReceiveService(recipient), ClientId.FromSubsystemId(file.Sender), view))
         {
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{file.Sender} may not send files to {recipient}.");
         }
@@ -495,7 +479,7 @@ public sealed partial class FileReceiver(NodeContext node, FileSync files, ILogg
             throw new NodeException(StatusCode.InvalidArgument, FileErrors.InvalidManifest, "The manifest's service is not a receiveFiles service.");
         }
 
-        if (service.Subsystem.Member != node.Node.Owner || !view.SubsystemExists(service.Subsystem))
+        if (service.Subsystem.Member != nodeId.Owner || !view.SubsystemExists(service.Subsystem))
         {
             throw new NodeException(StatusCode.NotFound, FileErrors.UnknownRecipient, $"{service.Subsystem} does not receive files on this node.");
         }

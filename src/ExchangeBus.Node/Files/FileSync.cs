@@ -1,28 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Node.Configuration;
-using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Node.Files;
 
 /// <summary>
-/// File sync on one node: the store, <c>files.db</c>, the local service for the node's systems,
-/// the peer service for other nodes and the delivery worker (docs/files.md).
+/// File sync's state on one node: the store and <c>files.db</c>, shared by the local service for
+/// the node's systems (<see cref="LocalFiles"/>), the peer service for other nodes
+/// (<see cref="FileReceiver"/>), the <see cref="DeliveryWorker"/> and <see cref="FileHousekeeping"/>
+/// (docs/files.md).
 /// </summary>
-public sealed partial class FileSync : IAsyncDisposable
+public sealed partial class FileSync : IDisposable
 {
     private readonly ILogger<FileSync> _logger;
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private FileSync(NodeContext node, FileSyncOptions options, FileStore store, FilesDatabase database, ILoggerFactory loggers)
+    private FileSync(FileSyncOptions options, FileStore store, FilesDatabase database, ILogger<FileSync> logger)
     {
         Options = options;
         Store = store;
         Database = database;
-        _logger = loggers.CreateLogger<FileSync>();
-        Worker = new DeliveryWorker(node, this, loggers.CreateLogger<DeliveryWorker>());
-        Local = new LocalFiles(node, this, loggers.CreateLogger<LocalFiles>());
-        Receiver = new FileReceiver(node, this, loggers.CreateLogger<FileReceiver>());
+        _logger = logger;
     }
 
     public FileSyncOptions Options { get; }
@@ -30,12 +29,6 @@ public sealed partial class FileSync : IAsyncDisposable
     public FileStore Store { get; }
 
     public FilesDatabase Database { get; }
-
-    public DeliveryWorker Worker { get; }
-
-    public LocalFiles Local { get; }
-
-    public FileReceiver Receiver { get; }
 
     /// <summary>Completes when a file next arrives in the inbox (wakes following <c>Receive</c> streams).</summary>
     internal Task NextArrival => Volatile.Read(ref _arrival).Task;
@@ -46,19 +39,15 @@ public sealed partial class FileSync : IAsyncDisposable
     /// <summary>A file was committed to the inbox.</summary>
     internal void Arrived() => Interlocked.Exchange(ref _arrival, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    public static FileSync Open(NodeContext node, NodePaths paths, FileSyncOptions options, ILoggerFactory loggers)
+    public static FileSync Open(SqliteMessageLog log, NodePaths paths, FileSyncOptions options, ILogger<FileSync> logger)
     {
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(options);
-        var problems = options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, string.Join("; ", problems));
-        }
 
+        // The options were validated with the node's (NodeServerOptionsValidator).
         var store = new FileStore(paths.Files);
-        return new FileSync(node, options, store, FilesDatabase.Open(paths.FilesDatabase, node.Log), loggers);
+        return new FileSync(options, store, FilesDatabase.Open(paths.FilesDatabase, log), logger);
     }
 
     /// <summary>
@@ -141,11 +130,9 @@ public sealed partial class FileSync : IAsyncDisposable
     /// <summary>The node is stopping: end following streams.</summary>
     public void BeginClosing() => _closing.Cancel();
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
-        await _closing.CancelAsync().ConfigureAwait(false);
-        await Worker.DisposeAsync().ConfigureAwait(false);
-        await Receiver.DisposeAsync().ConfigureAwait(false);
+        _closing.Cancel();
         Database.Dispose();
         _closing.Dispose();
     }

@@ -71,42 +71,4 @@ public sealed record FileSyncOptions
     internal const int MinChunkBytes = 16 * 1024;
 
     internal const int MaxChunkBytes = 4 * 1024 * 1024;
-
-    internal IEnumerable<string> Validate()
-    {
-        if (MaxFileBytes < 1)
-        {
-            yield return "files: the size limit must be positive";
-        }
-
-        if (ChunkBytes is < MinChunkBytes or > MaxChunkBytes)
-        {
-            yield return $"files: the chunk size must be {MinChunkBytes}–{MaxChunkBytes} bytes";
-        }
-
-        if (RetryBaseDelay <= TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay)
-        {
-            yield return "files: retry delays must be positive, the largest no smaller than the first";
-        }
-
-        if (MaxAttempts < 1 || MaxParallelDeliveries < 1)
-        {
-            yield return "files: attempts and parallel deliveries must be at least 1";
-        }
-
-        if (FreeSpaceReserveBytes < 0)
-        {
-            yield return "files: the free-space reserve must not be negative";
-        }
-
-        if (KeepContent is { } keep && (keep <= TimeSpan.Zero || keep > TimeSpan.FromDays(36_500)))
-        {
-            yield return "files: content must be kept more than zero and at most 100 years";
-        }
-
-        if (StalePartAge <= TimeSpan.Zero || StalePartSweepInterval <= TimeSpan.Zero || StalePartSweepInterval > TimeSpan.FromDays(1))
-        {
-            yield return "files: the stale part age must be positive, the sweep interval more than zero and at most a day";
-        }
-    }
 }

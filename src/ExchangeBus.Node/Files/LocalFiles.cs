@@ -8,10 +8,11 @@ using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Gateway;
-using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.GlobalConf;
 
 namespace ExchangeBus.Node.Files;
 
@@ -19,7 +20,7 @@ namespace ExchangeBus.Node.Files;
 /// File sync for the node's own systems, on the local listener: each call acts as a subsystem
 /// registered on this node, authenticated as for exchanges (<see cref="ClientExchange.Authenticate"/>).
 /// </summary>
-public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger<LocalFiles> logger) : Contracts.Files.V1.Files.FilesBase
+public sealed partial class LocalFiles(NodeSettingsSource settingsSource, GlobalConfigurationProvider configuration, TimeProvider time, FileSync files, FileSigner signer, DeliveryWorker worker, ILogger<LocalFiles> logger) : Contracts.Files.V1.Files.FilesBase
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private const int DefaultListPage = 1_000;
@@ -60,7 +61,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         var metadata = requests.Current.Metadata;
         FileDocuments.CheckMetadata(metadata, files.Options.MaxFileBytes);
         var sender = Authenticate(metadata.Sender, context);
-        var view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        var view = configuration.Current(NodeErrors.OutdatedGlobalConf);
         var recipients = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var text in metadata.Recipients)
         {
@@ -102,9 +103,9 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         }
 
         var correlationId = context.CorrelationId;
-        var now = node.TimeProvider.GetUtcNow();
-        var (acceptanceHeader, acceptance) = FileDocuments.Acceptance(node, file, recipients);
-        var manifests = recipients.Select(r => (Recipient: r, Manifest: FileDocuments.Manifest(node, file, SubsystemId.Parse(r), chunkHashes))).ToList();
+        var now = time.GetUtcNow();
+        var (acceptanceHeader, acceptance) = signer.Acceptance(file, recipients);
+        var manifests = recipients.Select(r => (Recipient: r, Manifest: signer.Manifest(file, SubsystemId.Parse(r), chunkHashes))).ToList();
         var outbox = manifests.Select(m => new OutboxEntry(
             sender.ToString(), file.FileId, m.Recipient, DeliveryState.Accepted, 0, now, string.Empty, 0, m.Manifest.Envelope.ToByteArray(), null, now)).ToList();
         var records = new List<MessageLogRecord>(manifests.Count + 1)
@@ -122,7 +123,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
         }
 
         Log.Accepted(logger, recipients.Count, correlationId);
-        files.Worker.Signal();
+        worker.Signal();
         return new SendResponse { Acceptance = acceptance, Created = true };
     }
 
@@ -208,7 +209,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             // Delivered recipients are asked whether their system acknowledged, all at once and
             // briefly: a recipient node that is down must not make the status slow.
             var entries = await Task.WhenAll(files.Database.Outbox(client, request.FileId).Select(entry => entry.State == DeliveryState.Delivered
-                ? files.Worker.RefreshAcknowledgedAsync(entry, sent.Description, StatusRefreshDeadline, context.CancellationToken)
+                ? worker.RefreshAcknowledgedAsync(entry, sent.Description, StatusRefreshDeadline, context.CancellationToken)
                 : Task.FromResult(entry))).ConfigureAwait(false);
             foreach (var current in entries)
             {
@@ -350,7 +351,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     {
         var record = FileRecords.State(
             entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(entry.Recipient)).ToString(), FileErrors.ContentMissing, correlationId);
-        if (await files.Database.FailReceivedAsync(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, node.TimeProvider.GetUtcNow(), record).ConfigureAwait(false))
+        if (await files.Database.FailReceivedAsync(entry.Recipient, entry.Description.Sender.ToString(), entry.Description.FileId, time.GetUtcNow(), record).ConfigureAwait(false))
         {
             Log.ContentMissing(logger, correlationId);
         }
@@ -363,7 +364,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
             ?? throw new NodeException(StatusCode.NotFound, FileErrors.NotFound, $"{recipient} has received no file {request.FileId} from {request.Sender}.");
         if (entry.State != DeliveryState.Acknowledged)
         {
-            await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, node.TimeProvider.GetUtcNow(), FileRecords.State(
+            await files.Database.AcknowledgeAsync(recipient, request.Sender, request.FileId, time.GetUtcNow(), FileRecords.State(
                 entry.Description, FileDocuments.ReceiveService(SubsystemId.Parse(recipient)).ToString(), DeliveryStates.Name(DeliveryState.Acknowledged), context.CorrelationId))
                 .ConfigureAwait(false);
         }
@@ -446,7 +447,7 @@ public sealed partial class LocalFiles(NodeContext node, FileSync files, ILogger
     private SubsystemId Authenticate(string text, ServerCallContext context)
     {
         var client = ParseSubsystem(text, "client");
-        ClientExchange.Authenticate(node.Settings.Current, client, LocalGateway.Caller(context));
+        ClientExchange.Authenticate(settingsSource.Current, client, LocalGateway.Caller(context));
         return client;
     }
 

@@ -4,7 +4,7 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Exchange;
-using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.GlobalConf;
 
 namespace ExchangeBus.Node.Gateway;
 
@@ -14,7 +14,7 @@ namespace ExchangeBus.Node.Gateway;
 /// The metaservices listMethods and allowedMethods are answered by the provider's node itself,
 /// through the same signed and logged exchange as any call.
 /// </summary>
-public sealed class LocalGateway(NodeContext node, ClientExchange exchange) : Contracts.Node.V1.LocalGateway.LocalGatewayBase
+public sealed class LocalGateway(GlobalConfigurationProvider configuration, ClientExchange exchange) : Contracts.Node.V1.LocalGateway.LocalGatewayBase
 {
     public override Task<CallResponse> Call(CallRequest request, ServerCallContext context) =>
         exchange.CallAsync(request, Caller(context), context.ClientDeadline, context.CorrelationId, context.CancellationToken);
@@ -55,7 +55,7 @@ public sealed class LocalGateway(NodeContext node, ClientExchange exchange) : Co
     {
         try
         {
-            view = node.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+            view = configuration.Current(NodeErrors.OutdatedGlobalConf);
         }
         catch (NodeException ex)
         {

@@ -19,15 +19,13 @@ namespace ExchangeBus.Node.GlobalConf;
 /// copy expires, when every exchange is refused with OutdatedGlobalConf. It recovers by itself
 /// on the next successful poll.
 /// </summary>
-public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
+public sealed partial class GlobalConfigurationProvider : BackgroundService
 {
     private readonly GlobalConfigurationVerifier _verifier;
     private readonly NodePaths _paths;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly GrpcChannel _registry;
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loop;
     private volatile GlobalConfigurationView? _latest;
 
     public GlobalConfigurationProvider(ConfigurationAnchor anchor, NodePaths paths, TimeProvider timeProvider, ILogger<GlobalConfigurationProvider> logger)
@@ -68,10 +66,31 @@ public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
         return view;
     }
 
-    public void Start()
+    /// <summary>
+    /// First start (nothing cached): waits for one configuration, so the node does not begin by
+    /// refusing everything; the host starts serving only after this.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop ??= Task.Run(() => PollAsync(_stopping.Token));
+        if (_latest is null)
+        {
+            try
+            {
+                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+                // The poll loop keeps trying; exchanges answer OutdatedGlobalConf meanwhile.
+            }
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Waits for the poll in progress to end, whatever is left of the shutdown time.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => PollAsync(stoppingToken), CancellationToken.None);
 
     /// <summary>One poll. True if a newer configuration was installed.</summary>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
@@ -155,16 +174,10 @@ public sealed partial class GlobalConfigurationProvider : IAsyncDisposable
         AtomicFile.WriteOwnerOnly(_paths.GlobalConfigurationCache, signed.ToByteArray());
     }
 
-    public async ValueTask DisposeAsync()
+    public override void Dispose()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
+        base.Dispose();
         _registry.Dispose();
-        _stopping.Dispose();
     }
 
     private static partial class Log

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Net;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Files;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,21 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         ListenSetting.Check(problems, "localListen", options.LocalListen);
         ListenSetting.Check(problems, "localTlsListen", options.LocalTlsListen);
         ListenSetting.Check(problems, "metricsListen", options.MetricsListen);
+        if (options.LocalListen is null && options.LocalTlsListen is null)
+        {
+            problems.Add("The node needs a local listener for its systems: plaintext (development) or TLS.");
+        }
+
+        if (Endpoint(options.LocalListen) is { } plaintext && !IPAddress.IsLoopback(plaintext.Address))
+        {
+            problems.Add("The plaintext local listener must be on a loopback address.");
+        }
+
+        if (options.Production && options.LocalListen is not null)
+        {
+            problems.Add("A production node serves its systems over TLS only: turn the plaintext local listener off and set the TLS one.");
+        }
+
         DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);
         DurationSetting.CheckSeconds(problems, "settingsPollSeconds", options.SettingsPollInterval, 0.1, 3600);
         CheckFiles(problems, options.Files);
@@ -33,6 +49,9 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
+    /// <summary>An ip:port the listener binds; null when it is off or does not parse (reported by <see cref="Validate"/>).</summary>
+    internal static IPEndPoint? Endpoint(string? listen) => listen is not null && IPEndPoint.TryParse(listen, out var endpoint) ? endpoint : null;
+
     private static void CheckFiles(List<string> problems, FileSyncOptions files)
     {
         if (files.MaxFileBytes < 1)
@@ -40,9 +59,24 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
             problems.Add("files.maxFileBytes must be at least 1");
         }
 
+        if (files.ChunkBytes is < FileSyncOptions.MinChunkBytes or > FileSyncOptions.MaxChunkBytes)
+        {
+            problems.Add($"files.chunkBytes must be {FileSyncOptions.MinChunkBytes}–{FileSyncOptions.MaxChunkBytes}");
+        }
+
         if (files.RetryBaseDelay < TimeSpan.FromMilliseconds(1))
         {
             problems.Add("files.retryMilliseconds must be at least 1");
+        }
+
+        if (files.MaxRetryDelay < files.RetryBaseDelay)
+        {
+            problems.Add("files.maxRetryDelay must be no smaller than the first retry's delay");
+        }
+
+        if (files.StalePartSweepInterval <= TimeSpan.Zero || files.StalePartSweepInterval > TimeSpan.FromDays(1))
+        {
+            problems.Add("files.stalePartSweepInterval must be more than zero and at most a day");
         }
 
         if (files.MaxAttempts < 1)

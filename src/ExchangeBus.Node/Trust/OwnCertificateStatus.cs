@@ -12,7 +12,7 @@ namespace ExchangeBus.Node.Trust;
 /// responder every OCSP refresh interval, and sent with every message so peers need not ask.
 /// Without a fresh, good response the node does not sign anything peers would refuse anyway.
 /// </summary>
-public sealed partial class OwnCertificateStatus : IAsyncDisposable
+public sealed partial class OwnCertificateStatus : BackgroundService
 {
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
     private readonly NodeKeys _keys;
@@ -21,8 +21,6 @@ public sealed partial class OwnCertificateStatus : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loop;
     private volatile Snapshot? _current;
 
     private sealed record Snapshot(byte[] Response, DateTimeOffset ThisUpdate, OcspCertificateStatus Status);
@@ -54,7 +52,35 @@ public sealed partial class OwnCertificateStatus : IAsyncDisposable
                 $"This node's signing certificate is {snapshot.Status.ToString().ToLowerInvariant()}.");
     }
 
-    public void Start() => _loop ??= Task.Run(() => LoopAsync(_stopping.Token));
+    /// <summary>
+    /// Asks once for a response before the node takes calls (signing needs one); the loop then
+    /// keeps it fresh. A responder that does not answer does not hold the start: calls answer
+    /// OwnOcspUnavailable until the loop gets one.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_current is null)
+        {
+            // Built before the configuration's first fetch, the cache had no issuer to check against.
+            LoadCache();
+        }
+
+        try
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            // Retried by the loop.
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the request in progress to end, whatever is left of the shutdown time.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => base.StopAsync(CancellationToken.None);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => LoopAsync(stoppingToken), CancellationToken.None);
 
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
@@ -127,16 +153,10 @@ public sealed partial class OwnCertificateStatus : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public override void Dispose()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
+        base.Dispose();
         _http.Dispose();
-        _stopping.Dispose();
     }
 
     private static partial class Log

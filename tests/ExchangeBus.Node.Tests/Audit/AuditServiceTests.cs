@@ -49,7 +49,7 @@ public sealed class AuditServiceTests
             SubjectId = "citizen-042",
             Payload = ByteString.CopyFromUtf8("who is citizen-042?"),
         }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
-        await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ProviderNode.Stamper.StampAsync(CancellationToken.None);
     }
 
     [OneTimeTearDown]
@@ -65,7 +65,7 @@ public sealed class AuditServiceTests
     public async Task MemberAuditor_FindsTheCitizensRecords_AndTheQueryIsItselfLogged()
     {
         using var channel = AuditChannel(_providerAuditor);
-        var before = _bus.ProviderNode.Context.Log.LastSequence();
+        var before = _bus.ProviderNode.Log.LastSequence();
 
         var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync;
 
@@ -74,7 +74,7 @@ public sealed class AuditServiceTests
             (_call.MessageId, MessageDirection.ProviderRequest),
             (_call.MessageId, MessageDirection.ProviderResponse),
         }));
-        var logged = _bus.ProviderNode.Context.Log.Get(before + 1)!.Record;
+        var logged = _bus.ProviderNode.Log.Get(before + 1)!.Record;
         Assert.That(logged.Direction, Is.EqualTo(MessageDirection.AuditQuery));
         Assert.That(logged.Service, Is.EqualTo("audit/Query"));
         Assert.That(logged.Client, Is.EqualTo($"auditor:{BusFixture.Provider}"));
@@ -86,7 +86,7 @@ public sealed class AuditServiceTests
     public async Task Record_ComesWithEvidence_ThatVerifiesWithoutTheNode()
     {
         using var channel = AuditChannel(_providerAuditor);
-        var request = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId).First(e => e.Record.Direction == MessageDirection.ProviderRequest);
+        var request = _bus.ProviderNode.Log.FindByMessageId(_call.MessageId).First(e => e.Record.Direction == MessageDirection.ProviderRequest);
 
         var evidence = await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = (ulong)request.Sequence }).ResponseAsync;
 
@@ -107,7 +107,7 @@ public sealed class AuditServiceTests
     public async Task AuditorOfAnotherMember_SeesNothing_AndIsRefusedTheRecord()
     {
         using var channel = AuditChannel(_otherAuditor);
-        var sequence = _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId)[0].Sequence;
+        var sequence = _bus.ProviderNode.Log.FindByMessageId(_call.MessageId)[0].Sequence;
 
         var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync;
         var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = (ulong)sequence }).ResponseAsync);
@@ -135,14 +135,14 @@ public sealed class AuditServiceTests
     [Test]
     public async Task NodeCertificate_IsNotAnAuditors_AndTheRefusalIsLogged()
     {
-        using var channel = AuditChannel(_bus.ClientNode.Context.Keys.Authentication);
-        var before = _bus.ProviderNode.Context.Log.LastSequence();
+        using var channel = AuditChannel(_bus.ClientNode.Keys.Authentication);
+        var before = _bus.ProviderNode.Log.LastSequence();
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest()).ResponseAsync);
 
         Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NotAuditor));
         Assert.That(refused.CorrelationId, Is.Not.Empty);
-        var logged = _bus.ProviderNode.Context.Log.Get(before + 1)!.Record;
+        var logged = _bus.ProviderNode.Log.Get(before + 1)!.Record;
         Assert.That((logged.Direction, logged.Status, logged.Client), Is.EqualTo((MessageDirection.AuditQuery, AuditErrors.NotAuditor, "unauthenticated")));
     }
 

@@ -49,12 +49,12 @@ public sealed class EvidenceBundleTests
 
         using var local = _bus.LocalChannel();
         _call = await Call(local, "who is citizen-042?");
-        await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ProviderNode.Stamper.StampAsync(CancellationToken.None);
         _later = await Call(local, "and citizen-043?");
-        await _bus.ProviderNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ProviderNode.Stamper.StampAsync(CancellationToken.None);
         _bundle = await ExportAsync(_call.MessageId);
-        var reader = _bus.ProviderNode.Context.Log.Reader;
-        _sequences = [.. _bus.ProviderNode.Context.Log.FindByMessageId(_call.MessageId).Select(e => (ulong)e.Sequence)];
+        var reader = _bus.ProviderNode.Log.Reader;
+        _sequences = [.. _bus.ProviderNode.Log.FindByMessageId(_call.MessageId).Select(e => (ulong)e.Sequence)];
         _headSize = (ulong)reader.FirstTreeHeadCovering((long)_sequences[^1])!.TreeSize;
         _laterToken = reader.LatestTreeHead()!.TimeStampToken;
     }
@@ -79,7 +79,7 @@ public sealed class EvidenceBundleTests
 
         Assert.That(result.Problems, Is.Empty);
         Assert.That(result.MessageId, Is.EqualTo(_call.MessageId));
-        Assert.That(result.Node, Is.EqualTo(_bus.ProviderNode.Context.Node.ToString()));
+        Assert.That(result.Node, Is.EqualTo(_bus.ProviderNode.Node.ToString()));
         Assert.That(result.Records, Is.EqualTo(_sequences).And.Count.EqualTo(2));
         Assert.That(result.HeadTimes.Keys, Is.EqualTo(new[] { _headSize }));
         var files = Unzip(_bundle);

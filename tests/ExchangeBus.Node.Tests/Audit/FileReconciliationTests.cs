@@ -73,7 +73,7 @@ public sealed class FileReconciliationTests
     [Test]
     public async Task ReceiptSignatureReplacedOnTheSender_IsNamedThere()
     {
-        var target = _bus.ClientNode.Context.Log.FindByMessageId("audit-file-2").Single(e => e.Record.Direction == MessageDirection.FileReceiptReceived);
+        var target = _bus.ClientNode.Log.FindByMessageId("audit-file-2").Single(e => e.Record.Direction == MessageDirection.FileReceiptReceived);
         Records.Tamper(Path.Combine(_bus.Root, "client", "messagelog.db"), "UPDATE records SET signature = x'3006020101020101' WHERE seq = $seq;", ("$seq", target.Sequence));
 
         var report = Compare(await ReadBothAsync(new QueryRequest()));
@@ -90,7 +90,7 @@ public sealed class FileReconciliationTests
     {
         Records.Tamper(Path.Combine(_bus.Root, "provider", "messagelog.db"),
             "DELETE FROM records WHERE message_id = $id AND direction = $direction;", ("$id", "audit-file-1"), ("$direction", (long)MessageDirection.FileManifestReceived));
-        var manifest = _bus.ClientNode.Context.Log.FindByMessageId("audit-file-1").Single(e => e.Record.Direction == MessageDirection.FileManifestSent);
+        var manifest = _bus.ClientNode.Log.FindByMessageId("audit-file-1").Single(e => e.Record.Direction == MessageDirection.FileManifestSent);
 
         var report = Compare(await ReadBothAsync(new QueryRequest()));
 
@@ -103,7 +103,7 @@ public sealed class FileReconciliationTests
     private ReconcileReport Compare((List<RecordSummary> OnClient, List<RecordSummary> OnProvider) logs) => Compare(logs.OnClient, logs.OnProvider);
 
     private ReconcileReport Compare(List<RecordSummary> onClient, List<RecordSummary> onProvider) =>
-        Reconciliation.Compare(_bus.ClientNode.Context.Node.ToString(), onClient, _bus.ProviderNode.Context.Node.ToString(), onProvider, _from, DateTimeOffset.UtcNow.AddMinutes(1));
+        Reconciliation.Compare(_bus.ClientNode.Node.ToString(), onClient, _bus.ProviderNode.Node.ToString(), onProvider, _from, DateTimeOffset.UtcNow.AddMinutes(1));
 
     private async Task<(List<RecordSummary> OnClient, List<RecordSummary> OnProvider)> ReadBothAsync(QueryRequest query)
     {

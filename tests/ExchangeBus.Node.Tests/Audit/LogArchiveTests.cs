@@ -70,13 +70,13 @@ public sealed class LogArchiveTests
 
         var removed = LogArchiver.Prune(_logPath, DateTimeOffset.UtcNow.AddMinutes(1), TimeProvider.System);
 
-        var log = _bus.ClientNode.Context.Log;
+        var log = _bus.ClientNode.Log;
         Assert.That(removed, Is.EqualTo(archived.ToSequence));
         Assert.That(log.Get(1), Is.Null);
         Assert.That(log.Get(archived.ToSequence + 1), Is.Not.Null);
         Assert.That(log.Verify().IsValid, Is.True, "the chain goes on from the archive's last hash");
         await CallAsync();
-        await _bus.ClientNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ClientNode.Stamper.StampAsync(CancellationToken.None);
         var size = log.LastSequence();
         var root = log.Reader.TreeRoot(size);
         Assert.That(root, Is.EqualTo(log.Reader.LatestTreeHead()!.RootHash));
@@ -119,7 +119,7 @@ public sealed class LogArchiveTests
             await CallAsync();
         }
 
-        await _bus.ClientNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ClientNode.Stamper.StampAsync(CancellationToken.None);
         var tsa = Path.Combine(_bus.Root, "tsa.pem");
         await File.WriteAllTextAsync(tsa, _bus.Registry.Keys.TimeStamping.ExportCertificatePem());
 
@@ -135,7 +135,7 @@ public sealed class LogArchiveTests
         Assert.That(again.Error, Does.Contain($"error {ArchiveErrors.NothingToArchive}"));
     }
 
-    private string Node => _bus.ClientNode.Context.Node.ToString();
+    private string Node => _bus.ClientNode.Node.ToString();
 
     private async Task<ArchiveResult> ArchivePeriodAsync(int calls)
     {
@@ -144,7 +144,7 @@ public sealed class LogArchiveTests
             await CallAsync();
         }
 
-        await _bus.ClientNode.Context.Stamper.StampAsync(CancellationToken.None);
+        await _bus.ClientNode.Stamper.StampAsync(CancellationToken.None);
         return LogArchiver.Archive(_logPath, Node, _archives, DateTimeOffset.UtcNow.AddMinutes(1), TimeProvider.System);
     }
 

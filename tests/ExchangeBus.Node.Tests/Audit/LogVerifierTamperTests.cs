@@ -39,7 +39,7 @@ public sealed class LogVerifierTamperTests
         _template = Directory.CreateTempSubdirectory("xbus-verify-template-").FullName;
         await using var bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 3600, TimeStampingMaxBatch = 4 });
         using var local = bus.LocalChannel();
-        var node = bus.ClientNode.Context;
+        var node = bus.ClientNode;
         for (var i = 0; i < 3; i++)
         {
             await TreeHeadStamperTests.Call(local);

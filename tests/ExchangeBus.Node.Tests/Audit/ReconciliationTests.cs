@@ -66,14 +66,14 @@ public sealed class ReconciliationTests
     [Test]
     public async Task ResponseBodyHashChangedOnTheProvider_IsNamed()
     {
-        var target = _bus.ProviderNode.Context.Log.FindByMessageId(_calls[2].MessageId).Single(e => e.Record.Direction == MessageDirection.ProviderResponse);
+        var target = _bus.ProviderNode.Log.FindByMessageId(_calls[2].MessageId).Single(e => e.Record.Direction == MessageDirection.ProviderResponse);
         Records.Tamper(Path.Combine(_bus.Root, "provider", "messagelog.db"), "UPDATE records SET body_sha256 = zeroblob(32), body = NULL WHERE seq = $seq;", ("$seq", target.Sequence));
 
         var report = await ReconcileAsync();
 
         Assert.That(report.Differences.Select(d => (d.MessageId, d.Code, d.Node, d.Sequence)), Is.EqualTo(new[]
         {
-            (_calls[2].MessageId, ReconcileFindings.ResponseDiffers, BusFixture.Client + "/ss1", _bus.ClientNode.Context.Log.FindByMessageId(_calls[2].MessageId).Single(e => e.Record.Direction == MessageDirection.ClientResponse).Sequence),
+            (_calls[2].MessageId, ReconcileFindings.ResponseDiffers, BusFixture.Client + "/ss1", _bus.ClientNode.Log.FindByMessageId(_calls[2].MessageId).Single(e => e.Record.Direction == MessageDirection.ClientResponse).Sequence),
         }));
     }
 
@@ -92,7 +92,7 @@ public sealed class ReconciliationTests
     [Test]
     public async Task RequestSignatureReplacedOnTheProvider_IsNamed()
     {
-        var target = _bus.ProviderNode.Context.Log.FindByMessageId(_calls[0].MessageId).Single(e => e.Record.Direction == MessageDirection.ProviderRequest);
+        var target = _bus.ProviderNode.Log.FindByMessageId(_calls[0].MessageId).Single(e => e.Record.Direction == MessageDirection.ProviderRequest);
         Records.Tamper(Path.Combine(_bus.Root, "provider", "messagelog.db"), "UPDATE records SET signature = x'3006020101020101' WHERE seq = $seq;", ("$seq", target.Sequence));
 
         var report = await ReconcileAsync();
@@ -108,7 +108,7 @@ public sealed class ReconciliationTests
         var query = new QueryRequest { From = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_from), To = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(to) };
         var onClient = await AuditQueries.ReadAllAsync(client, query).ToListAsync();
         var onProvider = await AuditQueries.ReadAllAsync(provider, query).ToListAsync();
-        return Reconciliation.Compare(_bus.ClientNode.Context.Node.ToString(), onClient, _bus.ProviderNode.Context.Node.ToString(), onProvider, _from, to);
+        return Reconciliation.Compare(_bus.ClientNode.Node.ToString(), onClient, _bus.ProviderNode.Node.ToString(), onProvider, _from, to);
     }
 }
 
@@ -144,7 +144,7 @@ public sealed class AcrossNodesCommandTests
 
         var agreed = await Cli.XbusProcess.RunAsync(["audit", "reconcile", .. nodes, .. window]);
         var trail = await Cli.XbusProcess.RunAsync(["audit", "trail", "--subject-id", "citizen-7", .. nodes, "--json"]);
-        var victim = bus.ProviderNode.Context.Log.Reader.Query(new MessageLogQuery { SubjectId = "citizen-8" }).Records.First(r => r.Direction == MessageDirection.ProviderResponse);
+        var victim = bus.ProviderNode.Log.Reader.Query(new MessageLogQuery { SubjectId = "citizen-8" }).Records.First(r => r.Direction == MessageDirection.ProviderResponse);
         Records.Tamper(Path.Combine(bus.Root, "provider", "messagelog.db"), "UPDATE records SET signature = x'3006020101020101' WHERE seq = $seq;", ("$seq", victim.Sequence));
         var disagreed = await Cli.XbusProcess.RunAsync(["audit", "reconcile", .. nodes, .. window]);
 

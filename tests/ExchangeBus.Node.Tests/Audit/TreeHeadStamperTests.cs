@@ -36,7 +36,7 @@ public sealed class TreeHeadStamperTests
             await Call(local);
         }
 
-        var node = bus.ClientNode.Context;
+        var node = bus.ClientNode;
         var round = await node.Stamper.StampAsync(CancellationToken.None);
 
         Assert.That(round, Is.EqualTo(new StampRound(1, null)));
@@ -80,7 +80,7 @@ public sealed class TreeHeadStamperTests
     {
         await using var bus = await BusFixture.StartAsync(parameters: Hourly with { TimeStampingMaxBatch = 3 });
         using var local = bus.LocalChannel();
-        var node = bus.ClientNode.Context;
+        var node = bus.ClientNode;
         await Call(local);
         Assert.That(await node.Stamper.StampAsync(CancellationToken.None), Is.EqualTo(new StampRound(1, null)));
         for (var i = 0; i < 4; i++)
@@ -105,8 +105,8 @@ public sealed class TreeHeadStamperTests
         // The nodes' own loops run every second here; the period allowed without a time-stamp is 2 s.
         await using var bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 1, AcceptableTimeStampFailureSeconds = 2 });
         using var local = bus.LocalChannel();
-        var client = bus.ClientNode.Context;
-        var provider = bus.ProviderNode.Context;
+        var client = bus.ClientNode;
+        var provider = bus.ProviderNode;
         await Call(local);
         var registryData = Path.Combine(bus.Root, "registry");
         var grpc = new Uri(bus.Registry.GrpcAddress);

@@ -187,13 +187,13 @@ internal sealed class BusFixture : IAsyncDisposable
         Client = client,
         Service = Service,
         CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        SenderNode = ClientNode.Context.Node.ToString(),
+        SenderNode = ClientNode.Node.ToString(),
     };
 
     /// <summary>Signs as the client node does: its member's key and certificate, and its current OCSP response.</summary>
     public SignedEnvelope SignAsClient(MessageHeader header, string body = "hello")
     {
-        var context = ClientNode.Context;
+        var context = ClientNode;
         var headerBytes = header.ToByteArray();
         var bodyBytes = System.Text.Encoding.UTF8.GetBytes(body);
         return new SignedEnvelope

@@ -21,8 +21,8 @@ public sealed class ConcurrencyTests
     {
         await using var bus = await BusFixture.StartAsync();
         using var local = bus.LocalChannel();
-        var clientLogBefore = bus.ClientNode.Context.Log.Count();
-        var providerLogBefore = bus.ProviderNode.Context.Log.Count();
+        var clientLogBefore = bus.ClientNode.Log.Count();
+        var providerLogBefore = bus.ProviderNode.Log.Count();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {
@@ -37,8 +37,8 @@ public sealed class ConcurrencyTests
         Assert.That(bus.BackendCalls, Is.EqualTo(Calls));
         Assert.That(responses.Select(r => r.MessageId).Distinct().Count(), Is.EqualTo(Calls));
 
-        var clientLog = bus.ClientNode.Context.Log;
-        var providerLog = bus.ProviderNode.Context.Log;
+        var clientLog = bus.ClientNode.Log;
+        var providerLog = bus.ProviderNode.Log;
         Assert.That(clientLog.Count() - clientLogBefore, Is.EqualTo(2 * Calls));
         Assert.That(providerLog.Count() - providerLogBefore, Is.EqualTo(2 * Calls));
         foreach (var response in responses)

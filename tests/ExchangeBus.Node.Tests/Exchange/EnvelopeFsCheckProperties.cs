@@ -152,7 +152,7 @@ public sealed class EnvelopeFsCheckProperties
     }
 
     private VerifiedEnvelope Verify(EnvelopeVerification verification, SignedEnvelope envelope) =>
-        verification.Verify(envelope, _bus.ProviderNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf), ClientMember, EnvelopeVerification.ProviderCodes);
+        verification.Verify(envelope, _bus.ProviderNode.Configuration.Current(NodeErrors.OutdatedGlobalConf), ClientMember, EnvelopeVerification.ProviderCodes);
 
     private string Refusal(EnvelopeVerification verification, SignedEnvelope envelope, string what)
     {

@@ -29,13 +29,13 @@ public sealed class EnvelopeVerificationCacheTests
 
     private string Refusal(EnvelopeVerification verification, SignedEnvelope envelope, Func<MessageHeader, MemberId?>? signer = null)
     {
-        var view = _bus.ProviderNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        var view = _bus.ProviderNode.Configuration.Current(NodeErrors.OutdatedGlobalConf);
         var ex = Assert.Throws<NodeException>(() => verification.Verify(envelope, view, signer ?? ClientMember, EnvelopeVerification.ProviderCodes));
         return ex!.Code;
     }
 
     private VerifiedEnvelope Accept(EnvelopeVerification verification, SignedEnvelope envelope) =>
-        verification.Verify(envelope, _bus.ProviderNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf), ClientMember, EnvelopeVerification.ProviderCodes);
+        verification.Verify(envelope, _bus.ProviderNode.Configuration.Current(NodeErrors.OutdatedGlobalConf), ClientMember, EnvelopeVerification.ProviderCodes);
 
     [Test]
     public void RememberedSigner_TamperedBodyStillFailsTheSignature()
@@ -67,7 +67,7 @@ public sealed class EnvelopeVerificationCacheTests
         Accept(verification, envelope);
         Accept(verification, envelope);
 
-        var freshness = _bus.ProviderNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf).Parameters.OcspFreshness;
+        var freshness = _bus.ProviderNode.Configuration.Current(NodeErrors.OutdatedGlobalConf).Parameters.OcspFreshness;
         clock.Advance(freshness + TimeSpan.FromMinutes(1));
 
         Assert.That(Refusal(verification, envelope), Is.EqualTo(NodeErrors.StaleOcsp));

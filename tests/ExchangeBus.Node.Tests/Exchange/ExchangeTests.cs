@@ -46,12 +46,12 @@ public sealed class ExchangeTests
 
         Assert.That(response.Payload.ToStringUtf8(), Is.EqualTo($"echo:hello:{BusFixture.ClientSubsystem}"));
         Assert.That(response.ProviderNode, Is.EqualTo(BusFixture.Provider + "/ss1"));
-        var client = _bus.ClientNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
-        var provider = _bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        var client = _bus.ClientNode.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
+        var provider = _bus.ProviderNode.Log.FindByMessageId(response.MessageId).Select(e => e.Record.Direction);
         Assert.That(client, Is.EquivalentTo(new[] { MessageDirection.ClientRequest, MessageDirection.ClientResponse }));
         Assert.That(provider, Is.EquivalentTo(new[] { MessageDirection.ProviderRequest, MessageDirection.ProviderResponse }));
-        Assert.That(_bus.ProviderNode.Context.Log.Verify().IsValid, Is.True);
-        Assert.That(_bus.ProviderNode.Context.Log.FindByMessageId(response.MessageId)[0].Record.SubjectId, Is.EqualTo("citizen-001"));
+        Assert.That(_bus.ProviderNode.Log.Verify().IsValid, Is.True);
+        Assert.That(_bus.ProviderNode.Log.FindByMessageId(response.MessageId)[0].Record.SubjectId, Is.EqualTo("citizen-001"));
     }
 
     [Test]
@@ -91,7 +91,7 @@ public sealed class ExchangeTests
     public async Task OversizedPayload_PayloadTooLargeAndNothingSent()
     {
         using var channel = BusChannel.Create(new Uri(_bus.ClientNode.LocalAddress), new BusChannelOptions { MaxSendMessageSize = 16 << 20 });
-        var before = _bus.ClientNode.Context.Log.LastSequence();
+        var before = _bus.ClientNode.Log.LastSequence();
         var ex = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(channel).CallAsync(new CallRequest
         {
             Service = BusFixture.Service,
@@ -100,7 +100,7 @@ public sealed class ExchangeTests
         }).ResponseAsync);
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.PayloadTooLarge));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
-        Assert.That(_bus.ClientNode.Context.Log.LastSequence(), Is.EqualTo(before));
+        Assert.That(_bus.ClientNode.Log.LastSequence(), Is.EqualTo(before));
     }
 
     [Test]
@@ -153,11 +153,41 @@ public sealed class ExchangeTests
             "grpc.reflection.v1alpha.ServerReflection",
         }));
 
-        using var peer = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
+        using var peer = _bus.PeerChannel(_bus.ClientNode.Keys.Authentication);
         var ex = await Assert.ThrowsAsync<RpcException>(() => ExchangeBus.Tests.Shared.Reflection.ListServicesAsync(peer));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unimplemented));
         var health = await new global::Grpc.Health.V1.Health.HealthClient(peer).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
         Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
+    public async Task EachListener_ServesOnlyItsOwnEndpoints_WhateverAuthorityTheCallerNames()
+    {
+        // The peer listener's exchange, asked for on the local listener in the peer listener's name.
+        using var h2c = new HttpClient();
+        using var deliver = new HttpRequestMessage(HttpMethod.Post, new Uri(_bus.ClientNode.LocalAddress + "/exchangebus.exchange.v1.Exchange/Deliver"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[5]),
+        };
+        deliver.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        deliver.Headers.Host = _bus.ClientNode.PeerAddress;
+        using var refused = await h2c.SendAsync(deliver);
+        await refused.Content.ReadAsByteArrayAsync();
+        var status = refused.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders : refused.TrailingHeaders.GetValues("grpc-status");
+        Assert.That(status.Single(), Is.EqualTo(((int)StatusCode.Unimplemented).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        // The metrics listener's pages are not on a gRPC listener, and gRPC is not on the metrics listener.
+        using var metricsOnLocal = new HttpRequestMessage(HttpMethod.Get, new Uri(_bus.ClientNode.LocalAddress + "/metrics"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var notFound = await h2c.SendAsync(metricsOnLocal);
+        Assert.That(notFound.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+        using var grpcOnMetrics = await h2c.PostAsync(new Uri(_bus.ClientNode.MetricsAddress + "/exchangebus.node.v1.LocalGateway/Call"), new ByteArrayContent(new byte[5]));
+        Assert.That(grpcOnMetrics.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
     }
 
     [Test]
@@ -187,7 +217,7 @@ public sealed class AccessDeniedTests
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
         Assert.That(bus.BackendCalls, Is.Zero);
-        var refused = bus.ProviderNode.Context.Log.Get(bus.ProviderNode.Context.Log.LastSequence());
+        var refused = bus.ProviderNode.Log.Get(bus.ProviderNode.Log.LastSequence());
         Assert.That(refused!.Record.Status, Is.EqualTo(NodeErrors.AccessDenied));
     }
 }

@@ -124,7 +124,7 @@ public sealed class FailoverTests
         await _bus.StopProviderNodeAsync(0);
         await _bus.StopProviderNodeAsync(1);
         var callsBefore = _bus.BackendCalls;
-        var log = _bus.ClientNode.Context.Log;
+        var log = _bus.ClientNode.Log;
         var lastBefore = log.LastSequence();
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => Call("unanswered"));
@@ -148,7 +148,7 @@ public sealed class FailoverTests
 
     /// <summary>The directions of a message's records on a node, all of them answered normally.</summary>
     private static IEnumerable<MessageDirection> Directions(NodeServer node, string messageId) =>
-        node.Context.Log.FindByMessageId(messageId).Where(e => e.Record.Status == MessageLogRecord.StatusOk).Select(e => e.Record.Direction);
+        node.Log.FindByMessageId(messageId).Where(e => e.Record.Status == MessageLogRecord.StatusOk).Select(e => e.Record.Direction);
 
     private static bool CanConnect(int port)
     {

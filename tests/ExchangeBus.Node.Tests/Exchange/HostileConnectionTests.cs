@@ -46,7 +46,7 @@ public sealed class HostileConnectionTests
     [TearDown]
     public async Task AGoodPeerIsStillServed()
     {
-        using var channel = _bus.PeerChannel(_bus.ClientNode.Context.Keys.Authentication);
+        using var channel = _bus.PeerChannel(_bus.ClientNode.Keys.Authentication);
         var response = await new ExchangeClient(channel).DeliverAsync(_bus.SignAsClient(_bus.RequestHeader()), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30))).ResponseAsync;
 
         Assert.That(MessageHeader.Parser.ParseFrom(response.Header).Kind, Is.EqualTo(MessageKind.Response));
@@ -101,7 +101,7 @@ public sealed class HostileConnectionTests
     public async Task WholeRequestDrippedOneByteAtATime_NodeLetsGoBeforeItEnds()
     {
         using var giveUp = new CancellationTokenSource(GiveUp);
-        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Keys.Authentication, giveUp.Token);
         byte[] request = [.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: true)];
 
         var letGo = peer.ServerLetsGoAsync(giveUp.Token);
@@ -127,7 +127,7 @@ public sealed class HostileConnectionTests
     {
         // Whole, valid frames, but never a request: pings must not keep an idle connection open.
         using var giveUp = new CancellationTokenSource(GiveUp);
-        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Keys.Authentication, giveUp.Token);
         await peer.WriteAsync(RawHttp2Peer.Preface(), giveUp.Token);
 
         var letGo = peer.ServerLetsGoAsync(giveUp.Token);
@@ -160,7 +160,7 @@ public sealed class HostileConnectionTests
         // header timeout does not start on a partial frame: the keep-alive timeout is what cuts
         // it (with the node's limits before this test, it held on past 90 s).
         using var giveUp = new CancellationTokenSource(GiveUp);
-        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Keys.Authentication, giveUp.Token);
         var headers = RawHttp2Peer.RequestHeaders(DeliverPath, padding: 4_000);
 
         var letGo = peer.ServerLetsGoAsync(giveUp.Token);
@@ -176,7 +176,7 @@ public sealed class HostileConnectionTests
     public async Task BodyDrippedOneByteAtATime_NodeLetsGoBeforeItEnds()
     {
         using var giveUp = new CancellationTokenSource(GiveUp);
-        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Keys.Authentication, giveUp.Token);
         await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath)], giveUp.Token);
         var message = RawHttp2Peer.GrpcMessage(Envelope());
 
@@ -209,7 +209,7 @@ public sealed class HostileConnectionTests
         // A whole, genuine request, but the stream is never half-closed: a unary method must not
         // wait for its end forever.
         using var giveUp = new CancellationTokenSource(GiveUp);
-        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Context.Keys.Authentication, giveUp.Token);
+        await using var peer = await RawHttp2Peer.ConnectAsync(_bus.ProviderNode.PeerAddress, _bus.ClientNode.Keys.Authentication, giveUp.Token);
         await peer.WriteAsync([.. RawHttp2Peer.Preface(), .. RawHttp2Peer.RequestHeaders(DeliverPath), .. RawHttp2Peer.DataFrame(RawHttp2Peer.GrpcMessage(Envelope()), endStream: false)], giveUp.Token);
 
         var how = await peer.ServerLetsGoAsync(giveUp.Token);
@@ -228,7 +228,7 @@ public sealed class HostileConnectionTests
     {
         using var giveUp = new CancellationTokenSource(GiveUp);
         using var handler = new SocketsHttpHandler();
-        handler.SslOptions.ClientCertificates = [_bus.ClientNode.Context.Keys.Authentication];
+        handler.SslOptions.ClientCertificates = [_bus.ClientNode.Keys.Authentication];
         handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         using var invoker = new HttpMessageInvoker(handler);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"https://{_bus.ProviderNode.PeerAddress}{DeliverPath}"))

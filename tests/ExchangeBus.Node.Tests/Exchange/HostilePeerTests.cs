@@ -27,7 +27,7 @@ public sealed class HostilePeerTests
     public async Task SetUp()
     {
         _bus = await BusFixture.StartAsync();
-        _peer = Channel(_bus.ClientNode.Context.Keys.Authentication);
+        _peer = Channel(_bus.ClientNode.Keys.Authentication);
     }
 
     [OneTimeTearDown]
@@ -135,7 +135,7 @@ public sealed class HostilePeerTests
     {
         // The CA's own responder, as it answered two hours ago (the configuration allows one hour).
         var keys = Path.Combine(_bus.Root, "registry", "keys");
-        var context = _bus.ClientNode.Context;
+        var context = _bus.ClientNode;
         var source = new ExchangeBus.Registry.TrustServices.InMemoryCertificateStatusSource();
         source.SetGood(context.Keys.Signing);
         using var responder = ExchangeBus.Registry.TrustServices.OcspResponder.Load(

@@ -61,7 +61,7 @@ public sealed class LocalTlsTests
         var response = await Call(channel, BusFixture.ClientSubsystem);
 
         Assert.That(response.Payload.ToStringUtf8(), Is.EqualTo($"echo:hello:{BusFixture.ClientSubsystem}"));
-        Assert.That(_bus.ClientNode.Context.Log.FindByMessageId(response.MessageId), Has.Count.EqualTo(2));
+        Assert.That(_bus.ClientNode.Log.FindByMessageId(response.MessageId), Has.Count.EqualTo(2));
     }
 
     [Test]
@@ -143,7 +143,7 @@ public sealed class LocalTlsTests
         (settings with { Clients = [new ClientSettings { Subsystem = BusFixture.ClientSubsystem, TlsCertificateSha256 = InternalTlsCertificate.Fingerprint(_licence) }] })
             .Write(_clientPaths.Settings);
         await MessageLog.SqliteMessageLogTests.WaitUntil(() =>
-            _bus.ClientNode.Context.Settings.Current.Clients.Single().TlsCertificateSha256 is not null);
+            _bus.ClientNode.Settings.Current.Clients.Single().TlsCertificateSha256 is not null);
 
         using var admitted = TlsChannel(_licence);
         var response = await Call(admitted, BusFixture.ClientSubsystem);
@@ -160,7 +160,7 @@ public sealed class LocalTlsTests
         Assert.That(names.EnumerateIPAddresses().Select(a => a.ToString()), Does.Contain("127.0.0.1"));
         Assert.That(names.EnumerateDnsNames(), Does.Contain("localhost"));
         Assert.That(File.GetUnixFileMode(_clientPaths.InternalTlsKey), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
-        using var again = InternalTlsCertificate.LoadOrCreate(_clientPaths, _bus.ClientNode.Context.Node, TimeProvider.System);
+        using var again = InternalTlsCertificate.LoadOrCreate(_clientPaths, _bus.ClientNode.Node, TimeProvider.System);
         Assert.That(InternalTlsCertificate.Fingerprint(again), Is.EqualTo(InternalTlsCertificate.Fingerprint(certificate)));
     }
 
@@ -195,9 +195,9 @@ public sealed class LocalTlsTests
     {
         var settings = NodeSettings.Read(_clientPaths.Settings);
         (settings with { Clients = clients }).Write(_clientPaths.Settings);
-        var reload = _bus.ClientNode.Context.Settings.Reload();
+        var reload = _bus.ClientNode.Settings.Reload();
         Assert.That(reload.ErrorCode, Is.Null, reload.Message);
-        Assert.That(_bus.ClientNode.Context.Settings.Current.Clients, Is.EqualTo(clients));
+        Assert.That(_bus.ClientNode.Settings.Current.Clients, Is.EqualTo(clients));
     }
 
     private GrpcChannel TlsChannel(X509Certificate2? clientCertificate) =>

@@ -20,7 +20,7 @@ public sealed class OutdatedConfigurationTests
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await bus.Registry.DisposeAsync();
 
-        await using var provider = new GlobalConfigurationProvider(ConfigurationAnchor.Read(paths.Anchor), paths, clock, NullLogger<GlobalConfigurationProvider>.Instance);
+        using var provider = new GlobalConfigurationProvider(ConfigurationAnchor.Read(paths.Anchor), paths, clock, NullLogger<GlobalConfigurationProvider>.Instance);
         var cached = provider.Current(NodeErrors.OutdatedGlobalConf);
         Assert.That(cached.SubsystemExists(Core.Identifiers.SubsystemId.Parse(BusFixture.ProviderSubsystem)), Is.True);
         Assert.That(async () => await provider.RefreshAsync(CancellationToken.None), Throws.InstanceOf<global::Grpc.Core.RpcException>(), "the registry is down");

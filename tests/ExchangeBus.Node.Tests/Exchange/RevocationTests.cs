@@ -20,17 +20,17 @@ public sealed class RevocationTests
     public async Task RevokedSigningCertificate_ProviderRefusesAndOwnNodeStopsSigning()
     {
         await using var bus = await BusFixture.StartAsync();
-        var context = bus.ClientNode.Context;
+        var node = bus.ClientNode;
         using (var admin = bus.AdminChannel())
         {
-            await new RegistryManagement.RegistryManagementClient(admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = context.Keys.Signing.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
+            await new RegistryManagement.RegistryManagementClient(admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = node.Keys.Signing.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
         }
 
         // What the CA's responder now says about the key, as a peer would receive it.
-        var view = context.Configuration.Latest!;
+        var view = node.Configuration.Latest!;
         var ca = view.CertificateAuthorities.Single();
         using var http = new HttpClient();
-        var status = await new OcspClient(http, ca.OcspUrl, new OcspResponseVerifier(TimeProvider.System)).CheckAsync(context.Keys.Signing, ca.Certificate);
+        var status = await new OcspClient(http, ca.OcspUrl, new OcspResponseVerifier(TimeProvider.System)).CheckAsync(node.Keys.Signing, ca.Certificate);
         Assert.That(status.Status, Is.EqualTo(OcspCertificateStatus.Revoked));
 
         var header = new MessageHeader
@@ -40,26 +40,26 @@ public sealed class RevocationTests
             Client = BusFixture.ClientSubsystem,
             Service = BusFixture.Service,
             CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-            SenderNode = context.Node.ToString(),
+            SenderNode = node.Node.ToString(),
         };
         var headerBytes = header.ToByteArray();
         var envelope = new SignedEnvelope
         {
             Header = ByteString.CopyFrom(headerBytes),
             Body = ByteString.CopyFromUtf8("x"),
-            Signature = ByteString.CopyFrom(context.Keys.Signer.Sign(headerBytes, "x"u8)),
-            SignerCertificate = ByteString.CopyFrom(context.Keys.SigningCertificateDer),
+            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, "x"u8)),
+            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
             SignerOcspResponse = ByteString.CopyFrom(status.Response.Span),
         };
         using var peer = BusChannel.Create(new Uri($"https://{bus.ProviderNode.PeerAddress}"), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust([bus.Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = context.Keys.Authentication,
+            ClientCertificate = node.Keys.Authentication,
         });
         var refused = await Assert.ThrowsAsync<RpcException>(() => new ExchangeClient(peer).DeliverAsync(envelope).ResponseAsync);
         Assert.That(refused!.ErrorCode, Is.EqualTo(NodeErrors.CertificateRevoked));
 
-        Assert.That(await context.OwnStatus.RefreshAsync(CancellationToken.None), Is.True);
+        Assert.That(await node.OwnStatus.RefreshAsync(CancellationToken.None), Is.True);
         using var local = bus.LocalChannel();
         var own = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
         {

@@ -40,7 +40,7 @@ public sealed class SettingsReloadTests
     public void Restore()
     {
         _original.Write(_provider.Settings);
-        _bus.ProviderNode.Context.Settings.Reload();
+        _bus.ProviderNode.Settings.Reload();
     }
 
     [Test]
@@ -71,16 +71,16 @@ public sealed class SettingsReloadTests
     [Test]
     public async Task InvalidFile_IsRefused_AndTheSettingsInForceStay()
     {
-        var inForce = _bus.ProviderNode.Context.Settings.Current;
+        var inForce = _bus.ProviderNode.Settings.Current;
         File.WriteAllText(_provider.Settings, "{ \"node\": ");
 
-        var reload = _bus.ProviderNode.Context.Settings.Reload();
+        var reload = _bus.ProviderNode.Settings.Reload();
 
         Assert.That(reload.IsApplied, Is.False);
         Assert.That(reload.ErrorCode, Is.EqualTo(NodeErrors.SettingsInvalid));
-        Assert.That(_bus.ProviderNode.Context.Settings.Current, Is.SameAs(inForce));
+        Assert.That(_bus.ProviderNode.Settings.Current, Is.SameAs(inForce));
         Assert.That((await Call()).Payload.ToStringUtf8(), Does.StartWith("echo:"));
-        Assert.That(_bus.ProviderNode.Context.Settings.Reload(), Is.SameAs(SettingsReload.Unchanged), "a refused file is reported once");
+        Assert.That(_bus.ProviderNode.Settings.Reload(), Is.SameAs(SettingsReload.Unchanged), "a refused file is reported once");
     }
 
     /// <summary>
@@ -91,15 +91,15 @@ public sealed class SettingsReloadTests
     [Test]
     public async Task FileGoneWhenOpened_IsRefusedAsMissing_AndTheSettingsInForceStay()
     {
-        var inForce = _bus.ProviderNode.Context.Settings.Current;
+        var inForce = _bus.ProviderNode.Settings.Current;
         File.Delete(_provider.Settings);
         File.CreateSymbolicLink(_provider.Settings, Path.Combine(_bus.Root, "nowhere", "node.json"));
 
-        var reload = _bus.ProviderNode.Context.Settings.Reload();
+        var reload = _bus.ProviderNode.Settings.Reload();
 
         Assert.That(reload.IsApplied, Is.False);
         Assert.That(reload.ErrorCode, Is.EqualTo(NodeErrors.SettingsMissing));
-        Assert.That(_bus.ProviderNode.Context.Settings.Current, Is.SameAs(inForce));
+        Assert.That(_bus.ProviderNode.Settings.Current, Is.SameAs(inForce));
         Assert.That((await Call()).Payload.ToStringUtf8(), Does.StartWith("echo:"));
     }
 
@@ -108,23 +108,23 @@ public sealed class SettingsReloadTests
     {
         (_original with { Node = BusFixture.Provider + "/ss9" }).Write(_provider.Settings);
 
-        var reload = _bus.ProviderNode.Context.Settings.Reload();
+        var reload = _bus.ProviderNode.Settings.Reload();
 
         Assert.That(reload.ErrorCode, Is.EqualTo(NodeErrors.SettingsInvalid));
         Assert.That(reload.Message, Does.Contain("ss9"));
-        Assert.That(_bus.ProviderNode.Context.Settings.Current.Node, Is.EqualTo(_original.Node));
+        Assert.That(_bus.ProviderNode.Settings.Current.Node, Is.EqualTo(_original.Node));
     }
 
     [Test]
     public void UnchangedFile_IsNotReadAgain()
     {
-        Assert.That(_bus.ProviderNode.Context.Settings.Reload(), Is.SameAs(SettingsReload.Unchanged));
+        Assert.That(_bus.ProviderNode.Settings.Reload(), Is.SameAs(SettingsReload.Unchanged));
     }
 
     private void Apply(NodeSettings settings)
     {
         settings.Write(_provider.Settings);
-        var reload = _bus.ProviderNode.Context.Settings.Reload();
+        var reload = _bus.ProviderNode.Settings.Reload();
         Assert.That(reload.IsApplied, Is.True, reload.Message);
     }
 

@@ -4,6 +4,7 @@ using ExchangeBus.Contracts.Files.V1;
 using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Files;
+using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.Tests.Exchange;
 using static ExchangeBus.Node.Tests.Files.FileSyncSupport;
 
@@ -140,10 +141,13 @@ public sealed class ContentRetentionTests
     [Test]
     public void Retention_NotPositive_RefusedAtStart()
     {
-        Assert.That(new FileSyncOptions { KeepContent = TimeSpan.Zero }.Validate(), Has.Some.Contains("content must be kept"));
-        Assert.That(new FileSyncOptions { KeepContent = TimeSpan.FromDays(-1) }.Validate(), Has.Some.Contains("content must be kept"));
-        Assert.That(new FileSyncOptions().Validate(), Is.Empty, "unset: kept");
+        Assert.That(Problems(new FileSyncOptions { KeepContent = TimeSpan.Zero }), Has.Some.Contains("files.keepContentDays"));
+        Assert.That(Problems(new FileSyncOptions { KeepContent = TimeSpan.FromDays(-1) }), Has.Some.Contains("files.keepContentDays"));
+        Assert.That(Problems(new FileSyncOptions()), Is.Empty, "unset: kept");
     }
+
+    private static IEnumerable<string> Problems(FileSyncOptions files) =>
+        new NodeServerOptionsValidator().Validate(null, new NodeServerOptions { DataDirectory = "data", Files = files }).Failures ?? [];
 
     private static Task<AcknowledgeResponse> AcknowledgeAsync(GrpcChannel recipient, string fileId) =>
         new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = fileId }).ResponseAsync;

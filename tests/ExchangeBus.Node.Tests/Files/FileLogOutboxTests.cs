@@ -189,7 +189,7 @@ public sealed class FileLogOutboxTests
             return Task.CompletedTask;
         });
 
-        var found = bus.ClientNode.Context.Log.FindByMessageId("left-by-a-crash");
+        var found = bus.ClientNode.Log.FindByMessageId("left-by-a-crash");
         Assert.That(found, Has.Count.EqualTo(1));
         Assert.That(MessageLogRecordCodec.SameRecord(found[0].Record, left), Is.True);
     }

@@ -51,7 +51,7 @@ public sealed class FileReceiverStorageTests
         Assert.That(state.Reason, Is.EqualTo(FileErrors.AttemptsExhausted));
         Assert.That(state.Attempts, Is.EqualTo(3));
         // The state's log record follows its row: waited for, not raced.
-        string[] States() => [.. bus.ClientNode.Context.Log.FindByMessageId("reserve-2").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
+        string[] States() => [.. bus.ClientNode.Log.FindByMessageId("reserve-2").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
         await WaitUntilAsync(() => Task.FromResult(States().Length >= 4));
         Assert.That(States(), Is.EqualTo(new[] { "sending", FileErrors.InsufficientStorage, FileErrors.InsufficientStorage, FileErrors.AttemptsExhausted }));
     }
@@ -110,7 +110,7 @@ public sealed class FileReceiverStorageTests
         AssertNothingKept(bus.ProviderNode, file);
         Assert.That(Directory.GetFiles(store.Incoming), Is.Empty, "no part left in incoming/");
         Assert.That(Directory.GetFiles(store.Objects), Is.Empty, "no object");
-        Assert.That(bus.ProviderNode.Context.Log.FindByMessageId("disk-full").Select(e => e.Record.Status), Does.Contain(FileErrors.InsufficientStorage));
+        Assert.That(bus.ProviderNode.Log.FindByMessageId("disk-full").Select(e => e.Record.Status), Does.Contain(FileErrors.InsufficientStorage));
 
         // Sent for real while the disk is still full: the sender keeps retrying (transient)...
         using var local = bus.LocalChannel();
@@ -199,7 +199,7 @@ public sealed class FileReceiverTwoRecipientsTests
                 AccessRules = [.. settings.AccessRules, new AccessRule { Service = Archive + "/receiveFiles", Subject = BusFixture.ClientSubsystem }],
             }).Write(paths.Settings);
         });
-        await WaitUntilAsync(() => Task.FromResult(_bus.ProviderNode.Context.Configuration.Latest?.SubsystemExists(Core.Identifiers.SubsystemId.Parse(Archive)) == true));
+        await WaitUntilAsync(() => Task.FromResult(_bus.ProviderNode.Configuration.Latest?.SubsystemExists(Core.Identifiers.SubsystemId.Parse(Archive)) == true));
     }
 
     [OneTimeTearDown]
@@ -250,7 +250,7 @@ public sealed class FileReceiverTwoRecipientsTests
         var receipt = VerifyDocument(offer.Receipt, file.Sha256, _bus.ProviderNode);
         Assert.That(receipt.Service, Is.EqualTo(Archive + "/receiveFiles"));
         Assert.That(_bus.ProviderNode.Files.Database.GetReceived(Archive, BusFixture.ClientSubsystem, "held-already")?.State, Is.EqualTo(DeliveryState.Delivered));
-        Assert.That(_bus.ProviderNode.Context.Log.FindByMessageId("held-already").Count(e => e.Record.Direction == MessageDirection.FileReceiptSent), Is.EqualTo(2));
+        Assert.That(_bus.ProviderNode.Log.FindByMessageId("held-already").Count(e => e.Record.Direction == MessageDirection.FileReceiptSent), Is.EqualTo(2));
 
         // Only the same sender's same file: held content under another id still travels, so an
         // offer cannot be used to learn what the node holds.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
@@ -70,7 +71,7 @@ internal static class FileSyncSupport
     /// <summary>Verifies a file document's signature over its header and the file's hash with the signer's certificate.</summary>
     public static MessageHeader VerifyDocument(SignedEnvelope document, byte[] fileSha256, NodeServer signer)
     {
-        Assert.That(document.SignerCertificate.ToByteArray(), Is.EqualTo(signer.Context.Keys.SigningCertificateDer));
+        Assert.That(document.SignerCertificate.ToByteArray(), Is.EqualTo(signer.Keys.SigningCertificateDer));
         using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(document.SignerCertificate.Span);
         var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(document.Header.Span), fileSha256);
         Assert.That(EnvelopeVerifier.VerifyDigest(toBeSigned, document.Signature.Span, certificate), Is.True, "signature over the header and the file's hash");
@@ -80,13 +81,13 @@ internal static class FileSyncSupport
     /// <summary>The client node's own mTLS channel to the provider's node: a test acting as the sender node.</summary>
     public static GrpcChannel SenderPeerChannel(BusFixture bus)
     {
-        var view = bus.ClientNode.Context.Configuration.Current(NodeErrors.OutdatedGlobalConf);
-        return bus.ClientNode.Context.Peers.For(view.NodesOf(MemberId.Parse(BusFixture.Provider))[0], view);
+        var view = bus.ClientNode.Configuration.Current(NodeErrors.OutdatedGlobalConf);
+        return bus.ClientNode.Peers.For(view.NodesOf(MemberId.Parse(BusFixture.Provider))[0], view);
     }
 
     /// <summary>A manifest signed by <paramref name="signer"/>'s member key, saying what <paramref name="file"/> says (true or not).</summary>
     public static SignedEnvelope Manifest(NodeServer signer, FileDescription file, byte[] chunkHashes, string recipient = BusFixture.ProviderSubsystem) =>
-        FileDocuments.Manifest(signer.Context, file, SubsystemId.Parse(recipient), chunkHashes).Envelope;
+        signer.Services.GetRequiredService<FileSigner>().Manifest(file, SubsystemId.Parse(recipient), chunkHashes).Envelope;
 
     public static FileDescription Describe(string fileId, byte[] content, string name = "scan.pdf") => new(
         fileId, SubsystemId.Parse(BusFixture.ClientSubsystem), "dossier-x", 1, "citizen-002", "application/pdf", name, content.Length, SHA256.HashData(content), ChunkBytes);
@@ -134,7 +135,7 @@ internal static class FileSyncSupport
         await WaitUntilAsync(async () => (await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync).Offset == (ulong)count * ChunkBytes);
         await cancel.CancelAsync();
         var partPath = recipientNode.Files.Store.PartPath(recipient, file.Sender.ToString(), file.FileId, file.Sha256);
-        await WaitUntilAsync(() => Task.FromResult(!recipientNode.Files.Receiver.InUse(partPath)));
+        await WaitUntilAsync(() => Task.FromResult(!recipientNode.Services.GetRequiredService<FileReceiver>().InUse(partPath)));
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; the 60 s limit guards against hanging, it is not a timing check.</summary>

@@ -76,14 +76,14 @@ public sealed class FileSyncTests
         Assert.That((await SettledAsync(_sender, "happy-1")).State, Is.EqualTo(DeliveryState.Acknowledged));
 
         // Both message logs have the steps, with the file's hash and never its bytes.
-        var sent = _bus.ClientNode.Context.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
-        var got = _bus.ProviderNode.Context.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
+        var sent = _bus.ClientNode.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
+        var got = _bus.ProviderNode.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
         Assert.That(sent.Select(r => r.Direction), Is.SupersetOf(new[] { MessageDirection.FileAccepted, MessageDirection.FileManifestSent, MessageDirection.FileReceiptReceived }));
         Assert.That(got.Select(r => r.Direction), Is.SupersetOf(new[] { MessageDirection.FileManifestReceived, MessageDirection.FileReceiptSent }));
         Assert.That(sent.Concat(got).Where(r => r.Direction == MessageDirection.FileState).Select(r => r.Status), Is.SupersetOf(new[] { "sending", "delivered", "acknowledged" }));
         Assert.That(sent.Concat(got).All(r => r.Body is null && r.BodySha256.AsSpan().SequenceEqual(sha)), Is.True);
-        Assert.That(_bus.ClientNode.Context.Log.Verify().IsValid, Is.True);
-        Assert.That(_bus.ProviderNode.Context.Log.Verify().IsValid, Is.True);
+        Assert.That(_bus.ClientNode.Log.Verify().IsValid, Is.True);
+        Assert.That(_bus.ProviderNode.Log.Verify().IsValid, Is.True);
 
         // An auditor's full verification checks the file records' signatures like an exchange's.
         foreach (var node in new[] { _bus.ClientData, _bus.ProviderData[0] })
@@ -108,7 +108,7 @@ public sealed class FileSyncTests
         Assert.That(second.Acceptance, Is.EqualTo(first.Acceptance));
         Assert.That(Directory.GetFiles(_bus.ClientNode.Files.Store.Objects, Convert.ToHexStringLower(SHA256.HashData(content))), Has.Length.EqualTo(1));
         Assert.That(_bus.ClientNode.Files.Database.Outbox(BusFixture.ClientSubsystem, "twice-1"), Has.Count.EqualTo(1));
-        Assert.That(_bus.ClientNode.Context.Log.FindByMessageId("twice-1").Count(e => e.Record.Direction == MessageDirection.FileAccepted), Is.EqualTo(1));
+        Assert.That(_bus.ClientNode.Log.FindByMessageId("twice-1").Count(e => e.Record.Direction == MessageDirection.FileAccepted), Is.EqualTo(1));
 
         var other = RandomContent(200_000);
         await AssertRefused(() => SendAsync(_sender, Metadata("twice-1", other), other), FileErrors.FileIdConflict);
@@ -169,7 +169,7 @@ public sealed class FileSyncTests
         Assert.That(state.ResumedFrom, Is.EqualTo(2 * ChunkBytes));
         var (_, bytes) = await ReceiveOneAsync("resume-damaged");
         Assert.That(bytes, Is.EqualTo(content));
-        string[] States() => [.. _bus.ClientNode.Context.Log.FindByMessageId("resume-damaged").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
+        string[] States() => [.. _bus.ClientNode.Log.FindByMessageId("resume-damaged").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
         await WaitUntilAsync(() => Task.FromResult(States().Length >= 3));
         Assert.That(States(), Is.EqualTo(new[] { "sending", FileErrors.PartDamaged, "delivered" }));
         Assert.That(File.Exists(partPath), Is.False);
@@ -190,7 +190,7 @@ public sealed class FileSyncTests
         // Later, a sender that missed the receipt asks again: the delivery is not repeated, the
         // receipt is the one signed at delivery, and its OCSP response is the recipient node's
         // current one (checked for freshness now), not the one from delivery time.
-        await WaitUntilAsync(() => Task.FromResult(!bus.ProviderNode.Context.OwnStatus.Current().AsSpan().SequenceEqual(first.SignerOcspResponse.Span)));
+        await WaitUntilAsync(() => Task.FromResult(!bus.ProviderNode.OwnStatus.Current().AsSpan().SequenceEqual(first.SignerOcspResponse.Span)));
         var offered = await new FileTransfer.FileTransferClient(peer).OfferAsync(new OfferRequest { Manifest = manifest }).ResponseAsync;
         var pushedAgain = await PushAsync(peer, manifest, hashes, Chunks(content));
 
@@ -443,7 +443,7 @@ public sealed class FileSyncAccessTests
         Assert.That(state.Reason, Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(state.Attempts, Is.EqualTo(1), "a refusal is final, not retried");
         AssertNothingKept(bus.ProviderNode, file with { FileId = "denied-1" });
-        Assert.That(bus.ClientNode.Context.Log.FindByMessageId("denied-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == NodeErrors.AccessDenied), Is.True);
+        Assert.That(bus.ClientNode.Log.FindByMessageId("denied-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == NodeErrors.AccessDenied), Is.True);
     }
 }
 
@@ -466,7 +466,7 @@ public sealed class FileSyncRetryTests
         Assert.That(state.State, Is.EqualTo(DeliveryState.Failed));
         Assert.That(state.Reason, Is.EqualTo(FileErrors.AttemptsExhausted));
         Assert.That(state.Attempts, Is.EqualTo(3));
-        var states = bus.ClientNode.Context.Log.FindByMessageId("unreachable-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
+        var states = bus.ClientNode.Log.FindByMessageId("unreachable-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
         Assert.That(states, Is.EqualTo(new[] { "sending", FileErrors.RecipientUnreachable, FileErrors.RecipientUnreachable, FileErrors.AttemptsExhausted }));
     }
 }

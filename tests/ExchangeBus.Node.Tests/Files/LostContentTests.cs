@@ -54,7 +54,7 @@ public sealed class LostContentTests
 
         var status = await new FilesClient(recipient).StatusAsync(new StatusRequest { Client = BusFixture.ProviderSubsystem, FileId = "lost-1" }).ResponseAsync;
         Assert.That(status.Recipients.Select(r => (r.State, r.Reason)), Is.EqualTo(new[] { (DeliveryState.Failed, FileErrors.ContentMissing) }));
-        var logged = bus.ProviderNode.Context.Log.FindByMessageId("lost-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
+        var logged = bus.ProviderNode.Log.FindByMessageId("lost-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
         Assert.That(logged.Count(s => s == FileErrors.ContentMissing), Is.EqualTo(1), "failed and logged once, not at every Receive");
     }
 }

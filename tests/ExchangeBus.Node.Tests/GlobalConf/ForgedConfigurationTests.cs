@@ -93,16 +93,16 @@ public sealed class ForgedConfigurationTests
     [TestCaseSource(nameof(Forgeries))]
     public async Task ForgedConfiguration_Refused_CachedOneKept_ExchangesGoOn(Forgery forgery, string code)
     {
-        var before = _client.Context.Configuration.Latest!;
+        var before = _client.Configuration.Latest!;
         var polls = _polls;
         var logged = _logs.Events.Count;
         _answer = new GetGlobalConfigurationResponse { Configuration = Forge(forgery), Version = before.Version + 1 };
 
-        var installed = await _client.Context.Configuration.RefreshAsync(CancellationToken.None);
+        var installed = await _client.Configuration.RefreshAsync(CancellationToken.None);
 
         Assert.That(_polls, Is.GreaterThan(polls), "the node asked the fake registry");
         Assert.That(installed, Is.False);
-        Assert.That(_client.Context.Configuration.Latest!.ConfigurationSha256, Is.EqualTo(before.ConfigurationSha256));
+        Assert.That(_client.Configuration.Latest!.ConfigurationSha256, Is.EqualTo(before.ConfigurationSha256));
         Assert.That(await File.ReadAllBytesAsync(_bus.ClientData.Paths.GlobalConfigurationCache), Is.EqualTo(_cached), "the cache on disk is untouched");
         Assert.That(_logs.Events.Skip(logged).Where(e => e.Id.Id == 4001).Select(e => e.Message), Has.Some.Contains($": {code} ("), "the refusal is logged with its code");
 

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+using System.Security.Cryptography;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Trust;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeBus.Node.Files;
+
+/// <summary>
+/// Signs this node's file documents (acceptances, manifests, receipts) with its member's key,
+/// the node's current OCSP response beside the signature (<see cref="FileDocuments"/> reads them).
+/// </summary>
+public sealed class FileSigner(NodeId node, NodeKeys keys, OwnCertificateStatus ownStatus, TimeProvider time)
+{
+    public (MessageHeader Header, SignedEnvelope Envelope) Manifest(FileDescription file, SubsystemId recipient, byte[] chunkHashes)
+    {
+        var header = Header(MessageKind.FileManifest, file, FileDocuments.ReceiveService(recipient).ToString());
+        header.Metadata[FileDocuments.ChunkBytesKey] = file.ChunkBytes.ToString(CultureInfo.InvariantCulture);
+        header.Metadata[FileDocuments.ChunkListKey] = Convert.ToHexStringLower(FileDocuments.ChunkListHash(chunkHashes));
+        return (header, Sign(header, file.Sha256));
+    }
+
+    public (MessageHeader Header, SignedEnvelope Envelope) Acceptance(FileDescription file, IEnumerable<string> recipients)
+    {
+        var header = Header(MessageKind.FileAcceptance, file, string.Empty);
+        header.Metadata[FileDocuments.RecipientsKey] = string.Join(' ', recipients);
+        return (header, Sign(header, file.Sha256));
+    }
+
+    /// <summary>The recipient's receipt: binds the manifest's to-be-signed value and the file's hash.</summary>
+    public (MessageHeader Header, SignedEnvelope Envelope) Receipt(MessageHeader manifest, byte[] manifestToBeSigned, FileDescription file)
+    {
+        var header = new MessageHeader
+        {
+            Kind = MessageKind.FileReceipt,
+            MessageId = manifest.MessageId,
+            Client = manifest.Client,
+            Service = manifest.Service,
+            SubjectId = manifest.SubjectId,
+            Issue = manifest.Issue,
+            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            SenderNode = node.ToString(),
+            RequestHash = ByteString.CopyFrom(SHA256.HashData(manifestToBeSigned)),
+        };
+        header.Metadata[FileDocuments.SizeKey] = file.Size.ToString(CultureInfo.InvariantCulture);
+        header.Metadata[FileDocuments.Sha256Key] = Convert.ToHexStringLower(file.Sha256);
+        return (header, Sign(header, file.Sha256));
+    }
+
+    private MessageHeader Header(MessageKind kind, FileDescription file, string service)
+    {
+        var header = new MessageHeader
+        {
+            Kind = kind,
+            MessageId = file.FileId,
+            Client = file.Sender.ToString(),
+            Service = service,
+            SubjectId = file.SubjectId,
+            Issue = file.DossierId,
+            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            SenderNode = node.ToString(),
+        };
+        header.Metadata[FileDocuments.NameKey] = file.FileName;
+        header.Metadata[FileDocuments.ContentTypeKey] = file.ContentType;
+        header.Metadata[FileDocuments.SizeKey] = file.Size.ToString(CultureInfo.InvariantCulture);
+        header.Metadata[FileDocuments.Sha256Key] = Convert.ToHexStringLower(file.Sha256);
+        header.Metadata[FileDocuments.DossierIdKey] = file.DossierId;
+        header.Metadata[FileDocuments.DossierVersionKey] = file.DossierVersion.ToString(CultureInfo.InvariantCulture);
+        return header;
+    }
+
+    /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
+    private SignedEnvelope Sign(MessageHeader header, byte[] fileSha256)
+    {
+        var headerBytes = header.ToByteArray();
+        var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(headerBytes), fileSha256);
+        return new SignedEnvelope
+        {
+            Header = ByteString.CopyFrom(headerBytes),
+            Signature = ByteString.CopyFrom(keys.Signer.SignDigest(toBeSigned)),
+            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
+            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
+        };
+    }
+}

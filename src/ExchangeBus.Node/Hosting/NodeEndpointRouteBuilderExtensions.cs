@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Audit;
+using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Files;
+using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.MessageLog;
+
+namespace ExchangeBus.Node.Hosting;
+
+public static class NodeEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps a node's endpoints, each on its own listener (<see cref="NodeListeners"/>), so that a
+    /// peer with a valid certificate can never act as this node's client: exchange, file
+    /// transfer and audit on the peer listener; the gateway, files and reflection on the local
+    /// ones; gRPC health on both; <c>/metrics</c> and <c>/health/*</c> on the metrics listener.
+    /// A method called on a listener that does not serve it answers UNIMPLEMENTED.
+    /// </summary>
+    public static WebApplication MapExchangeBusNode(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        // No reflection for peers: a peer node has nothing to discover, and a stranger is refused at TLS.
+        app.MapBusGrpc(healthOn: [NodeListeners.Peer, NodeListeners.Local], reflectionOn: NodeListeners.Local);
+        app.MapGrpcService<ProviderExchange>().OnListeners(NodeListeners.Peer);
+        app.MapGrpcService<NodeAuditService>().OnListeners(NodeListeners.Peer);
+        app.MapGrpcService<FileReceiver>().OnListeners(NodeListeners.Peer);
+        app.MapGrpcService<LocalGateway>().OnListeners(NodeListeners.Local);
+        app.MapGrpcService<LocalFiles>().OnListeners(NodeListeners.Local);
+        MapMetrics(app);
+        return app;
+    }
+
+    private static void MapMetrics(WebApplication app)
+    {
+        app.MapGet("/metrics", (NodeMetrics metrics, SqliteMessageLog log) => Results.Text(metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"))
+            .OnListeners(NodeListeners.Metrics);
+        app.MapGet("/health/live", () => Results.Text("live")).OnListeners(NodeListeners.Metrics);
+        app.MapGet("/health/ready", (ConfigurationInDate ready) => ready.IsReady
+            ? Results.Text("ready")
+            : Results.Text(ConfigurationInDate.NotReady, statusCode: StatusCodes.Status503ServiceUnavailable)).OnListeners(NodeListeners.Metrics);
+    }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Registry.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBus.Registry.Hosting;
+
+/// <summary>
+/// Re-publishes the global configuration when it is due (<see cref="RegistryStore.RefreshConfigurationIfDue"/>),
+/// checked every <see cref="RegistryServerOptions.RefreshCheckInterval"/> once the registry is
+/// serving (its public addresses, which the configuration names, are known only then).
+/// </summary>
+internal sealed class RegistryRefresh(
+    RegistryStore store, IOptions<RegistryServerOptions> options, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<RegistryServer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            using (var started = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStarted, stoppingToken))
+            {
+                await Task.Delay(Timeout.Infinite, started.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            using var timer = new PeriodicTimer(options.Value.RefreshCheckInterval, time);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (store.RefreshConfigurationIfDue() is { } version)
+                    {
+                        RegistryLog.Published(logger, version);
+                    }
+                }
+                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+                {
+                    // The next tick tries again; nodes keep the version they have until it expires.
+                    RegistryLog.RefreshFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Grpc;
+using ExchangeBus.Registry.Management;
+using ExchangeBus.Registry.Storage;
+using ExchangeBus.Registry.TrustServices;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBus.Registry.Hosting;
+
+public static class RegistryServiceCollectionExtensions
+{
+    /// <summary>A registry started from <paramref name="options"/> as they are (the start facade, tests); still validated at start.</summary>
+    public static OptionsBuilder<RegistryServerOptions> AddExchangeBusRegistry(this IServiceCollection services, RegistryServerOptions options) =>
+        services.AddExchangeBusRegistry().FromInstance(options);
+
+    /// <summary>
+    /// Registers a registry: its store, keys and trust services as singletons, the configuration
+    /// refresh as a hosted service, its two Kestrel listeners and the gRPC stack. Bind or
+    /// configure the returned options; they are validated at start. Then
+    /// <see cref="RegistryEndpointRouteBuilderExtensions.MapExchangeBusRegistry"/> maps its endpoints.
+    /// </summary>
+    public static OptionsBuilder<RegistryServerOptions> AddExchangeBusRegistry(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<RegistryServerOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryServerOptions>, RegistryServerOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<HostOptions>().Configure<IOptions<RegistryServerOptions>>((host, registry) => host.ShutdownTimeout = registry.Value.ShutdownTimeout);
+
+        services.AddSingleton(provider => RegistryKeys.Load(KeyFile(provider, string.Empty), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => RegistryDatabase.Open(Options(provider).DataDirectory));
+        services.AddSingleton<RegistryStore>();
+        services.AddSingleton(provider => new CertificateChainValidator([provider.GetRequiredService<RegistryKeys>().RootCertificate], provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RegistryCalls>();
+        services.AddSingleton(provider => TimeStampAuthority.Load(
+            KeyFile(provider, DevelopmentPki.TimeStampingCertificateFile), KeyFile(provider, DevelopmentPki.TimeStampingKeyFile),
+            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<TimeStampAuthority>>()));
+        services.AddSingleton(provider => OcspResponder.Load(
+            KeyFile(provider, DevelopmentPki.RootCertificateFile), KeyFile(provider, DevelopmentPki.OcspCertificateFile), KeyFile(provider, DevelopmentPki.OcspKeyFile),
+            provider.GetRequiredService<RegistryStore>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<OcspResponder>>()));
+
+        services.AddHostedService<RegistryRefresh>();
+        services.AddSingleton<RegistryReadiness>();
+        services.AddHostedService(provider => provider.GetRequiredService<RegistryReadiness>());
+
+        services.AddSingleton<RegistryListeners>();
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(provider => provider.GetRequiredService<RegistryListeners>());
+        services.AddBusGrpc().AddCheck<RegistryReadiness>(RegistryReadiness.Name);
+        services.AddBusListeners();
+        services.ReflectServicesOf(RegistryListeners.Grpc);
+        return options;
+    }
+
+    private static RegistryServerOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<RegistryServerOptions>>().Value;
+
+    private static string KeyFile(IServiceProvider provider, string file) => Path.Combine(Options(provider).DataDirectory, RegistryKeys.Folder, file);
+}
