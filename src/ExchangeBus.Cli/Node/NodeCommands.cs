@@ -8,6 +8,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using Grpc.Core;
+using Microsoft.Extensions.Configuration;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
@@ -110,16 +111,7 @@ internal static class NodeCommands
                 (parallelDeliveries, "Files:ParallelDeliveries"), (freeReserve, "Files:FreeReserveBytes"),
                 (stalePartHours, "Files:StalePartHours"), (keepContentDays, "Files:KeepContentDays"),
             ]));
-            var options = ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "node-data" }, new NodeServerOptionsValidator(), bound => bound with
-            {
-                // "off" turns the development listener off; a production node has none unless one is named.
-                LocalListen = configuration["LocalListen"] switch
-                {
-                    { } listen when string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase) => null,
-                    null when bound.Production => null,
-                    _ => bound.LocalListen,
-                },
-            });
+            var options = ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "node-data" }, new NodeServerOptionsValidator(), bound => SettleLocalListener(configuration, bound));
             using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
             await using var server = await NodeServer.StartAsync(options, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
             var localAddress = options.LocalListen is null ? null : server.LocalAddress;
@@ -286,4 +278,15 @@ internal static class NodeCommands
         }));
         return command;
     }
+
+    /// <summary>"off" turns the development listener off; a production node has none unless one is named.</summary>
+    internal static NodeServerOptions SettleLocalListener(IConfiguration configuration, NodeServerOptions bound) => bound with
+    {
+        LocalListen = configuration["LocalListen"] switch
+        {
+            { } listen when string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase) => null,
+            null when bound.Production => null,
+            _ => bound.LocalListen,
+        },
+    };
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Cli.Internal;
+using ExchangeBus.Cli.Node;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Registry.Hosting;
@@ -152,7 +153,7 @@ public sealed class ServeConfigurationTests
     private NodeServerOptions Node(string json, params (string Key, string Value)[] flags)
     {
         using var configuration = ServeConfiguration.Build(Write(json), flags.Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));
-        return ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "node-data" }, new NodeServerOptionsValidator());
+        return ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "node-data" }, new NodeServerOptionsValidator(), bound => NodeCommands.SettleLocalListener(configuration, bound));
     }
 
     private string Write(string json)
