@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.GlobalConf;
@@ -180,16 +181,23 @@ public sealed class NodeServer : IAsyncDisposable
 
         var log = SqliteMessageLog.Open(paths.MessageLog, options.MessageLog, time, loggerFactory.CreateLogger<SqliteMessageLog>());
         var stamper = new TreeHeadStamper(nodeId, keys, anchor, configuration, log, time, loggerFactory.CreateLogger<TreeHeadStamper>());
+        var ready = new ConfigurationInDate(configuration, time);
+
+        // Built first: its meter factory makes this node's instruments and the gRPC hosts share it,
+        // so /metrics reports their connections and requests too, and no other node's in the process.
+        var metrics = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: null, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1),
+            services => services.AddSingleton(log).AddNodeMetrics());
+        var meters = metrics.Services.GetRequiredService<IMeterFactory>();
         var context = new NodeContext(
             nodeId, settings, keys, configuration, ownStatus, new EnvelopeVerification(time),
-            new PeerChannels(keys, time), new BackendInvoker(), log, stamper, new NodeMetrics(), time);
+            new PeerChannels(keys, time), new BackendInvoker(), log, stamper, metrics.Services.GetRequiredService<NodeMetrics>(), time);
 
         var files = FileSync.Open(context, paths, options.Files, loggerFactory);
         await files.RecoverLogAsync().ConfigureAwait(false);
         var peerTrust = new PeerTrustSource(configuration, time);
-        var ready = new ConfigurationInDate(configuration, time);
         var peer = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: services =>
         {
+            services.AddSingleton(meters);
             services.AddSingleton(context);
             services.AddSingleton<ProviderExchange>();
             services.AddSingleton<NodeAuditService>();
@@ -212,6 +220,7 @@ public sealed class NodeServer : IAsyncDisposable
 
         var local = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: services =>
         {
+            services.AddSingleton(meters);
             services.AddSingleton(context);
             services.AddSingleton(files);
             services.AddSingleton<ClientExchange>();
@@ -233,8 +242,7 @@ public sealed class NodeServer : IAsyncDisposable
                 }));
             }
         });
-        var metrics = BuildHost(logging, time, options.ShutdownTimeout, ready, grpcServices: null, kestrel => kestrel.Listen(ParseEndpoint(options.MetricsListen), listen => listen.Protocols = HttpProtocols.Http1));
-        metrics.MapGet("/metrics", () => Results.Text(context.Metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"));
+        metrics.MapNodeMetrics();
         metrics.MapGet("/health/live", () => Results.Text("live"));
         metrics.MapGet("/health/ready", () => ready.IsReady
             ? Results.Text("ready")
@@ -289,7 +297,7 @@ public sealed class NodeServer : IAsyncDisposable
 
     private static WebApplication BuildHost(
         Action<ILoggingBuilder>? logging, TimeProvider time, TimeSpan shutdownTimeout, ConfigurationInDate ready,
-        Action<IServiceCollection>? grpcServices, Action<KestrelServerOptions> kestrel)
+        Action<IServiceCollection>? grpcServices, Action<KestrelServerOptions> kestrel, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
@@ -309,6 +317,7 @@ public sealed class NodeServer : IAsyncDisposable
             grpcServices(builder.Services);
         }
 
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 
