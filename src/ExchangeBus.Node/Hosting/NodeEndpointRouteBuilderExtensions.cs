@@ -4,7 +4,6 @@ using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
-using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Node.Hosting;
 
@@ -34,8 +33,7 @@ public static class NodeEndpointRouteBuilderExtensions
 
     private static void MapMetrics(WebApplication app)
     {
-        app.MapGet("/metrics", (NodeMetrics metrics, SqliteMessageLog log) => Results.Text(metrics.Render(log.QueueDepth), "text/plain; version=0.0.4"))
-            .OnListeners(NodeListeners.Metrics);
+        app.MapNodeMetrics().OnListeners(NodeListeners.Metrics);
         app.MapGet("/health/live", () => Results.Text("live")).OnListeners(NodeListeners.Metrics);
         app.MapGet("/health/ready", (ConfigurationInDate ready) => ready.IsReady
             ? Results.Text("ready")

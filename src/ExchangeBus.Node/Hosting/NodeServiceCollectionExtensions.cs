@@ -55,7 +55,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<EnvelopeVerification>();
         services.AddSingleton<PeerChannels>();
         services.AddSingleton<BackendInvoker>();
-        services.AddSingleton<NodeMetrics>();
+        services.AddNodeMetrics();
 
         // Evidence: the message log and its time-stamped tree heads.
         services.AddSingleton(provider => SqliteMessageLog.Open(

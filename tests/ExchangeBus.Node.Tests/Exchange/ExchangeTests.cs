@@ -3,7 +3,9 @@ using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
+using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Tests.Hosting;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.Tests.Exchange;
@@ -132,13 +134,41 @@ public sealed class ExchangeTests
     {
         await Call();
         using var http = new HttpClient();
-        var metrics = await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/metrics"));
-        Assert.That(metrics, Does.Contain($"xbus_calls_total{{side=\"provider\",service=\"{BusFixture.Service}\",outcome=\"OK\"}}"));
-        Assert.That(metrics, Does.Contain("xbus_call_duration_seconds_bucket{side=\"provider\",le=\"+Inf\"}"));
-        Assert.That(metrics, Does.Contain("xbus_message_log_queue_depth"));
+        // The exporter writes labels in its own order, which Prometheus ignores: read the text as a scraper does.
+        var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/metrics")));
+        Assert.That(metrics.Value("xbus_calls_total", ("side", "provider"), ("service", BusFixture.Service), ("outcome", "OK")), Is.GreaterThanOrEqualTo(1));
+        Assert.That(metrics.Value("xbus_call_duration_seconds_bucket", ("side", "provider"), ("le", "+Inf")), Is.GreaterThanOrEqualTo(1));
+        Assert.That(metrics.Types["xbus_message_log_queue_depth"], Is.EqualTo("gauge"));
         Assert.That(await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/health/ready")), Is.EqualTo("ready"));
         var health = await new global::Grpc.Health.V1.Health.HealthClient(_local).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync;
         Assert.That(health.Status, Is.EqualTo(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving));
+    }
+
+    [Test]
+    public async Task Metrics_TwoNodesInOneProcess_EachCountsOnlyItsOwnSide()
+    {
+        using var http = new HttpClient();
+        async Task<PrometheusText> Scrape(NodeServer node) =>
+            PrometheusText.Parse(await http.GetStringAsync(new Uri(node.MetricsAddress + "/metrics")));
+        double Ok(PrometheusText metrics, string side) =>
+            metrics.Find("xbus_calls_total", ("side", side), ("service", BusFixture.Service), ("outcome", "OK")).Sum(s => s.Value);
+
+        var (clientBefore, providerBefore) = (await Scrape(_bus.ClientNode), await Scrape(_bus.ProviderNode));
+        await Call();
+        await Call();
+        var (client, provider) = (await Scrape(_bus.ClientNode), await Scrape(_bus.ProviderNode));
+
+        // The client node and the provider node share this process: each exports its own calls only.
+        Assert.That(Ok(client, "client") - Ok(clientBefore, "client"), Is.EqualTo(2));
+        Assert.That(Ok(provider, "provider") - Ok(providerBefore, "provider"), Is.EqualTo(2));
+        Assert.That(client.Find("xbus_calls_total", ("side", "provider")), Is.Empty);
+        Assert.That(provider.Find("xbus_calls_total", ("side", "client")), Is.Empty);
+
+        // ASP.NET Core's meters come from the same node: the provider's requests are those on its own listeners.
+        var peerPort = _bus.ProviderNode.PeerAddress.Split(':')[^1];
+        Assert.That(provider.Find("kestrel_active_connections", ("server_port", peerPort)), Is.Not.Empty);
+        Assert.That(client.Find("kestrel_active_connections", ("server_port", peerPort)), Is.Empty);
+        Assert.That(provider.Find("http_server_request_duration_seconds_count", ("http_route", "/exchangebus.exchange.v1.Exchange/Deliver")).Sum(s => s.Value), Is.GreaterThanOrEqualTo(2));
     }
 
     [Test]

@@ -24,6 +24,9 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>The last lines the node wrote (stdout and stderr together), for failure messages.</summary>
     public string Output => _server.Output;
 
+    /// <summary>Everything the node wrote (stdout and stderr, every start), as an operator's log file would hold it.</summary>
+    public string TranscriptPath => _server.TranscriptPath;
+
     /// <summary>Starts <c>xbus node serve</c> on an enrolled data folder; <paramref name="extra"/> adds options (file sync's retry policy, say).</summary>
     public static NodeProcess Start(BusFixture.EnrolledNode node, params string[] extra)
     {
