@@ -9,6 +9,7 @@ using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Registry.TreeHeads;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
+using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
 
