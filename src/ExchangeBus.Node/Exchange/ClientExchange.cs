@@ -5,6 +5,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
@@ -12,7 +13,6 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Node.Exchange;
@@ -97,18 +97,9 @@ public sealed partial class ClientExchange(NodeContext node, ILogger<ClientExcha
             SenderNode = node.Node.ToString(),
         };
         header.Metadata.Add(request.Metadata);
-        var headerBytes = header.ToByteArray();
 
         // Hashed once: the digest is both what is signed and what the response must bind to.
-        var toBeSigned = Core.Signing.EnvelopeDigest.Compute(headerBytes, request.Payload.Span);
-        var envelope = new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = request.Payload,
-            Signature = ByteString.CopyFrom(node.Keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
-        };
+        var envelope = EnvelopeBuilder.Build(header, request.Payload, node.Keys.Signer, node.Keys.SigningCertificateDer, node.OwnStatus.Current(), out var toBeSigned);
         var requestHash = SHA256.HashData(toBeSigned);
 
         // The request's record commits while the request travels: the caller is answered only

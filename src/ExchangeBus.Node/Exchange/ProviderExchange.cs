@@ -6,6 +6,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Backends;
@@ -211,15 +212,8 @@ public sealed partial class ProviderExchange(NodeContext node, ILogger<ProviderE
             header.Metadata[key] = value;
         }
 
-        var headerBytes = header.ToByteArray();
-        return (new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = ByteString.CopyFrom(reply.Payload),
-            Signature = ByteString.CopyFrom(node.Keys.Signer.Sign(headerBytes, reply.Payload)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
-        }, header);
+        var envelope = EnvelopeBuilder.Build(header, ByteString.CopyFrom(reply.Payload), node.Keys.Signer, node.Keys.SigningCertificateDer, node.OwnStatus.Current(), out _);
+        return (envelope, header);
     }
 
     private static NodeException Tagged(NodeException ex, string service)

@@ -247,18 +247,8 @@ public static class FileDocuments
     }
 
     /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
-    private static SignedEnvelope Sign(NodeContext node, MessageHeader header, byte[] fileSha256)
-    {
-        var headerBytes = header.ToByteArray();
-        var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(headerBytes), fileSha256);
-        return new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Signature = ByteString.CopyFrom(node.Keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(node.Keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(node.OwnStatus.Current()),
-        };
-    }
+    private static SignedEnvelope Sign(NodeContext node, MessageHeader header, byte[] fileSha256) =>
+        EnvelopeBuilder.BuildDetached(header, fileSha256, node.Keys.Signer, node.Keys.SigningCertificateDer, node.OwnStatus.Current());
 
     private static bool TryHex(string hex, out byte[] bytes)
     {
