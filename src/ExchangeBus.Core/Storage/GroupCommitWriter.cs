@@ -41,7 +41,8 @@ public abstract class GroupCommitWriter : IAsyncDisposable, IDisposable
                 SingleWriter = false,
                 FullMode = BoundedChannelFullMode.Wait,
             })
-            : Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+            // Not SingleReader: that unbounded channel cannot count what it holds (Queued).
+            : Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
         // A dedicated thread, not the thread pool: each commit blocks in fsync for milliseconds,
         // and the pool's threads are what answer the calls.
