@@ -6,16 +6,21 @@ namespace ExchangeBus.Core.Storage;
 
 /// <summary>
 /// The few statement helpers the stores share. Positional arguments bind to <c>$a</c>,
-/// <c>$b</c>, … in order, null as SQL NULL. Plain static methods, so a store can
-/// <c>using static</c> them.
+/// <c>$b</c>, … in order, null as SQL NULL. A null transaction means the connection's own (if
+/// one is open). Plain static methods, so a store can <c>using static</c> them.
 /// </summary>
 public static class Sql
 {
     public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        // CreateCommand enlists in the connection's open transaction; null keeps that one.
         var command = connection.CreateCommand();
-        command.Transaction = transaction;
+        if (transaction is not null)
+        {
+            command.Transaction = transaction;
+        }
+
         command.CommandText = sql;
         for (var i = 0; i < args.Length; i++)
         {

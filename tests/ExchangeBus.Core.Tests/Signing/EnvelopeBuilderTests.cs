@@ -52,19 +52,12 @@ public sealed class EnvelopeBuilderTests
     [Test]
     public void Build_Response_SameBytesAsBefore()
     {
-        var response = new MessageHeader
-        {
-            Kind = MessageKind.Response,
-            MessageId = "0123456789abcdef0123456789abcdef",
-            Client = "EE/GOV/70000001/client",
-            Service = "EE/GOV/70000002/registry/getPerson/v1",
-            UserId = "EE38001010000",
-            SubjectId = "EE49002020000",
-            Issue = "case-17",
-            CreatedAt = At,
-            SenderNode = "EE/GOV/70000002/node-2",
-            RequestHash = ByteString.CopyFrom(SHA256.HashData(Convert.FromHexString(RequestToBeSigned))),
-        };
+        // A response repeats the request's fields (ProviderExchange.Sign) and adds its own.
+        var response = Request();
+        response.Kind = MessageKind.Response;
+        response.SenderNode = "EE/GOV/70000002/node-2";
+        response.RequestHash = ByteString.CopyFrom(SHA256.HashData(Convert.FromHexString(RequestToBeSigned)));
+        response.Metadata.Clear();
         response.Metadata["x-reply"] = "yes";
 
         var envelope = EnvelopeBuilder.Build(response, ByteString.CopyFrom("{\"name\":\"Mari\"}"u8), _signer, Certificate, Ocsp, out _);
