@@ -56,6 +56,10 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
+        catch (ExchangeBus.Core.Storage.StorageException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error {PkiErrors.FileIo}: {ex.Message}");

@@ -5,6 +5,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
@@ -12,7 +13,6 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.Audit;
@@ -102,18 +102,9 @@ public sealed partial class ClientExchange(
             SenderNode = nodeId.ToString(),
         };
         header.Metadata.Add(request.Metadata);
-        var headerBytes = header.ToByteArray();
 
         // Hashed once: the digest is both what is signed and what the response must bind to.
-        var toBeSigned = Core.Signing.EnvelopeDigest.Compute(headerBytes, request.Payload.Span);
-        var envelope = new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = request.Payload,
-            Signature = ByteString.CopyFrom(keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
-        };
+        var envelope = EnvelopeBuilder.Build(header, request.Payload, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out var toBeSigned);
         var requestHash = SHA256.HashData(toBeSigned);
 
         // The request's record commits while the request travels: the caller is answered only

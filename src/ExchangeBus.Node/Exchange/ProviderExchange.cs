@@ -6,6 +6,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Backends;
@@ -217,15 +218,8 @@ public sealed partial class ProviderExchange(
             header.Metadata[key] = value;
         }
 
-        var headerBytes = header.ToByteArray();
-        return (new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Body = ByteString.CopyFrom(reply.Payload),
-            Signature = ByteString.CopyFrom(keys.Signer.Sign(headerBytes, reply.Payload)),
-            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
-        }, header);
+        var envelope = EnvelopeBuilder.Build(header, ByteString.CopyFrom(reply.Payload), keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out _);
+        return (envelope, header);
     }
 
     private static NodeException Tagged(NodeException ex, string service)

@@ -75,16 +75,7 @@ public sealed class FileSigner(NodeId node, NodeKeys keys, OwnCertificateStatus 
     }
 
     /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
-    private SignedEnvelope Sign(MessageHeader header, byte[] fileSha256)
-    {
-        var headerBytes = header.ToByteArray();
-        var toBeSigned = EnvelopeDigest.FromHashes(SHA256.HashData(headerBytes), fileSha256);
-        return new SignedEnvelope
-        {
-            Header = ByteString.CopyFrom(headerBytes),
-            Signature = ByteString.CopyFrom(keys.Signer.SignDigest(toBeSigned)),
-            SignerCertificate = ByteString.CopyFrom(keys.SigningCertificateDer),
-            SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current()),
-        };
-    }
+    /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
+    private SignedEnvelope Sign(MessageHeader header, byte[] fileSha256) =>
+        EnvelopeBuilder.BuildDetached(header, fileSha256, keys.Signer, keys.SigningCertificateDer, ownStatus.Current());
 }

@@ -2,7 +2,9 @@
 using ExchangeBus.Contracts.Files.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
+using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Node.Files;
 
@@ -28,11 +30,11 @@ public sealed record ListPosition(string DossierId, uint DossierVersion, long At
 /// <summary>
 /// <c>files.db</c>: what was sent (files, one outbox row per recipient, written in the same
 /// transaction) and what was received (inbox), in SQLite with WAL and full sync, so a state a
-/// caller was told survives a crash. Writes are group-committed: each write runs in its own
-/// savepoint, and every write queued while a commit is flushing goes into the next transaction,
-/// so concurrent deliveries share one fsync instead of queueing for one each (a write's task
-/// completes only once its transaction is on disk). Reads use a second connection, so they never
-/// wait behind a flush.
+/// caller was told survives a crash. Writes are group-committed by Core's
+/// <see cref="GroupCommitWriter"/>: each write runs in its own savepoint, and every write queued
+/// while a commit is flushing goes into the next transaction, so concurrent deliveries share one
+/// fsync instead of queueing for one each (a write's task completes only once its transaction is
+/// on disk). Reads use a second connection, so they never wait behind a flush.
 /// <para>
 /// The message-log records of a state change are written into <c>log_outbox</c> in the same
 /// transaction as the state, appended to the message log once it commits, and only then is the
@@ -43,7 +45,11 @@ public sealed record ListPosition(string DossierId, uint DossierVersion, long At
 /// </summary>
 public sealed class FilesDatabase : IDisposable
 {
-    private const string Schema = """
+    private static readonly string[] Migrations =
+    [
+        // 1: the schema as it was before files.db had versions, every statement conditional, so
+        // a file written then takes it unchanged (and drops the indexes older releases made).
+        """
         CREATE TABLE IF NOT EXISTS files (
             sender TEXT NOT NULL, file_id TEXT NOT NULL, dossier_id TEXT NOT NULL, dossier_version INTEGER NOT NULL,
             subject_id TEXT NOT NULL, content_type TEXT NOT NULL, file_name TEXT NOT NULL, size INTEGER NOT NULL,
@@ -74,71 +80,66 @@ public sealed class FilesDatabase : IDisposable
         CREATE INDEX IF NOT EXISTS inbox_by_content ON inbox(sha256);
         CREATE INDEX IF NOT EXISTS inbox_by_file ON inbox(recipient, file_id);
         CREATE TABLE IF NOT EXISTS log_outbox (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
-        """;
+        """,
+    ];
+
+    /// <summary>The writer's connection: WAL and full sync (a state a caller was told survives a power cut).</summary>
+    private static readonly SqliteOpenOptions WriteOptions = new()
+    {
+        Wal = true,
+        Synchronous = SqliteSynchronous.Full,
+        BusyTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>The readers' connection: query-only, so no read path can write.</summary>
+    private static readonly SqliteOpenOptions ReadOptions = new()
+    {
+        BusyTimeout = TimeSpan.FromSeconds(5),
+        QueryOnly = true,
+    };
 
     private const string FileColumns = "sender, file_id, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, recipients, accepted_at, acceptance, chunk_hashes";
     private const string OutboxColumns = "sender, file_id, recipient, state, attempts, next_attempt_at, reason, resumed_from, manifest, receipt, updated_at";
     private const string InboxColumns = "recipient, sender, file_id, sender_node, dossier_id, dossier_version, subject_id, content_type, file_name, size, sha256, chunk_bytes, manifest, receipt, state, received_at, updated_at";
     private const int InboxColumnCount = 17;
 
-    // Bounds one group commit, so a burst does not make one transaction (and the WAL) huge.
-    private const int MaxBatch = 256;
-
     private static readonly IReadOnlyList<MessageLogRecord> NoRecords = [];
 
     private readonly SqliteMessageLog _log;
     private readonly Lock _readGate = new();
     private readonly SqliteConnection _read;
-    private readonly Lock _writeGate = new();
-    private readonly SqliteConnection _write;
-    private readonly Lock _queueGate = new();
-    private List<PendingWrite> _queue = [];
+    private readonly Writer _writer;
+    private readonly Lock _drainedGate = new();
     private List<long> _drained = [];
-    private Task _writer = Task.CompletedTask;
-    private bool _writing;
-    private bool _disposed;
 
-    private FilesDatabase(SqliteConnection write, SqliteConnection read, SqliteMessageLog log)
+    private FilesDatabase(string path, SqliteConnection write, SqliteConnection read, SqliteMessageLog log)
     {
-        _write = write;
         _read = read;
         _log = log;
+        _writer = new Writer(this, path, write);
     }
+
+    /// <summary>The schema version this code writes.</summary>
+    public static int CurrentSchemaVersion => Migrations.Length;
 
     /// <param name="path">The database file.</param>
     /// <param name="log">The node's message log, which the records of each state change go to.</param>
+    /// <exception cref="StorageException"><see cref="StorageErrors.SchemaTooNew"/>: written by a newer release.</exception>
     public static FilesDatabase Open(string path, SqliteMessageLog log)
     {
         ArgumentNullException.ThrowIfNull(log);
-        var write = Connect(path);
+        var write = SqliteConnections.Open(path, WriteOptions);
         SqliteConnection? read = null;
         try
         {
-            Execute(write, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
-            Execute(write, Schema);
-            read = Connect(path);
-            Execute(read, "PRAGMA busy_timeout=5000; PRAGMA query_only=1;");
-            return new FilesDatabase(write, read, log);
+            SqliteMigrations.Migrate(write, Migrations, "file sync database");
+            read = SqliteConnections.Open(path, ReadOptions);
+            return new FilesDatabase(path, write, read, log);
         }
         catch
         {
             read?.Dispose();
             write.Dispose();
-            throw;
-        }
-    }
-
-    private static SqliteConnection Connect(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            connection.Open();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
             throw;
         }
     }
@@ -240,15 +241,12 @@ public sealed class FilesDatabase : IDisposable
     }
 
     /// <summary>Makes every delivery that was running (or waiting to retry) due now: called once at start.</summary>
-    public void ReleaseLeases(DateTimeOffset now)
+    public void ReleaseLeases(DateTimeOffset now) => _writer.WriteAsync(transaction =>
     {
-        lock (_writeGate)
-        {
-            using var command = Command(null, "UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-            command.ExecuteNonQuery();
-        }
-    }
+        using var command = Command(transaction, "UPDATE outbox SET next_attempt_at = $now WHERE state = 2 AND next_attempt_at > $now;");
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        return command.ExecuteNonQuery();
+    }).AsTask().GetAwaiter().GetResult();
 
     /// <summary>A delivery that failed on this node's side (disk, database) is tried again at <paramref name="at"/>.</summary>
     public Task PostponeAsync(string sender, string fileId, string recipient, DateTimeOffset at) => WriteAsync(transaction =>
@@ -505,37 +503,8 @@ public sealed class FilesDatabase : IDisposable
 
     public void Dispose()
     {
-        Task writer;
-        lock (_queueGate)
-        {
-            _disposed = true;
-            writer = _writer;
-        }
-
         // Writes already queued are committed (their callers are waiting), then the connections close.
-        writer.Wait();
-        lock (_writeGate)
-        {
-            // Rows whose records are logged: best effort, the next start's replay finds them logged anyway.
-            var drained = TakeDrained();
-
-            if (drained.Count > 0)
-            {
-                try
-                {
-                    using var transaction = _write.BeginTransaction();
-                    DeleteLogRows(transaction, drained);
-                    transaction.Commit();
-                }
-                catch (SqliteException)
-                {
-                    // Left for the replay.
-                }
-            }
-
-            _write.Dispose();
-        }
-
+        _writer.Dispose();
         lock (_readGate)
         {
             _read.Dispose();
@@ -549,103 +518,38 @@ public sealed class FilesDatabase : IDisposable
     /// unharmed), with the commit's (the whole batch rolled back) or with the log's (the state and
     /// its records committed here, the records appended at the next start).
     /// </summary>
-    private Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work, Func<T, IReadOnlyList<MessageLogRecord>>? log = null)
+    private async Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work, Func<T, IReadOnlyList<MessageLogRecord>>? log = null)
     {
-        var pending = new PendingWrite<T>(this, work, log);
-        lock (_queueGate)
+        var (result, records, rows) = await _writer.WriteAsync(transaction =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _queue.Add(pending);
-            if (!_writing)
+            var result = work(transaction);
+            var records = log?.Invoke(result) ?? NoRecords;
+            var rows = new List<long>(records.Count);
+            foreach (var record in records)
             {
-                // No writer running: start one. A running writer takes this write in its next batch.
-                _writing = true;
-                _writer = Task.Run(WriteQueued);
+                // Checked before anything commits: a record the log would refuse must not leave its
+                // state committed without it (this write's savepoint rolls back instead).
+                var problems = record.Validate(long.MaxValue);
+                if (problems.Count > 0)
+                {
+                    throw new ArgumentException("A file-sync log record is not valid: " + string.Join("; ", problems));
+                }
+
+                rows.Add(InsertLogRow(transaction, record));
             }
+
+            return (result, records, rows);
+        }).ConfigureAwait(false);
+        if (records.Count == 0)
+        {
+            return result;
         }
 
-        return pending.Task;
-    }
-
-    private void WriteQueued()
-    {
-        while (true)
-        {
-            List<PendingWrite> batch;
-            lock (_queueGate)
-            {
-                if (_queue.Count == 0)
-                {
-                    _writing = false;
-                    return;
-                }
-
-                if (_queue.Count <= MaxBatch)
-                {
-                    batch = _queue;
-                    _queue = [];
-                }
-                else
-                {
-                    batch = _queue.GetRange(0, MaxBatch);
-                    _queue.RemoveRange(0, MaxBatch);
-                }
-            }
-
-            WriteBatch(batch);
-        }
-    }
-
-    private void WriteBatch(List<PendingWrite> batch)
-    {
-        lock (_writeGate)
-        {
-            // Rows the log has by now go in this transaction: no commit of their own.
-            var drained = TakeDrained();
-
-            var written = new List<PendingWrite>(batch.Count);
-            try
-            {
-                using var transaction = _write.BeginTransaction();
-                DeleteLogRows(transaction, drained);
-                foreach (var write in batch)
-                {
-                    transaction.Save("w");
-                    try
-                    {
-                        write.Run(transaction);
-                        transaction.Release("w");
-                        written.Add(write);
-                    }
-                    catch (Exception ex)
-                    {
-                        // This write's own fault (a constraint, say): only its savepoint goes. A fault that
-                        // broke the transaction makes the rollback throw, and the whole batch fails below.
-                        transaction.Rollback("w");
-                        transaction.Release("w");
-                        write.Fail(ex);
-                    }
-                }
-
-                transaction.Commit();
-            }
-            catch (Exception ex)
-            {
-                // Nothing of the batch was committed: every write not yet failed fails with this.
-                foreach (var write in batch)
-                {
-                    write.Fail(ex);
-                }
-
-                Drained(drained);
-                return;
-            }
-
-            foreach (var write in written)
-            {
-                write.Complete();
-            }
-        }
+        // Queued together, in order, so the log keeps one state change's records in the order they
+        // were written. (Writes committed in one batch were concurrent: their records may interleave.)
+        await Task.WhenAll(records.Select(r => _log.AppendAsync(r).AsTask()).ToArray()).ConfigureAwait(false);
+        Drained(rows);
+        return result;
     }
 
     /// <summary>These <c>log_outbox</c> rows are in the message log: deleted with the next batch.</summary>
@@ -656,7 +560,7 @@ public sealed class FilesDatabase : IDisposable
             return;
         }
 
-        lock (_queueGate)
+        lock (_drainedGate)
         {
             _drained.AddRange(ids);
         }
@@ -664,7 +568,7 @@ public sealed class FilesDatabase : IDisposable
 
     private List<long> TakeDrained()
     {
-        lock (_queueGate)
+        lock (_drainedGate)
         {
             var drained = _drained;
             _drained = [];
@@ -672,14 +576,14 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    private long InsertLogRow(SqliteTransaction transaction, MessageLogRecord record)
+    private static long InsertLogRow(SqliteTransaction transaction, MessageLogRecord record)
     {
         using var command = Command(transaction, "INSERT INTO log_outbox (record) VALUES ($record) RETURNING id;");
         command.Parameters.AddWithValue("$record", MessageLogRecordCodec.Encode(record));
         return (long)command.ExecuteScalar()!;
     }
 
-    private int DeleteLogRows(SqliteTransaction transaction, List<long> ids)
+    private static int DeleteLogRows(SqliteTransaction transaction, List<long> ids)
     {
         if (ids.Count == 0)
         {
@@ -698,81 +602,56 @@ public sealed class FilesDatabase : IDisposable
         return deleted;
     }
 
-    private abstract class PendingWrite
+    /// <summary>files.db's writer: the rows the log has by now are deleted in each batch's transaction, no commit of their own.</summary>
+    private sealed class Writer : GroupCommitWriter
     {
-        public abstract void Run(SqliteTransaction transaction);
+        // Bounds one group commit, so a burst does not make one transaction (and the WAL) huge.
+        private const int MaxBatch = 256;
 
-        public abstract void Complete();
+        private readonly FilesDatabase _database;
+        private readonly string _path;
+        private List<long> _deleting = [];
 
-        public abstract void Fail(Exception exception);
-    }
-
-    private sealed class PendingWrite<T>(FilesDatabase database, Func<SqliteTransaction, T> work, Func<T, IReadOnlyList<MessageLogRecord>>? log) : PendingWrite
-    {
-        // Continuations run on the pool, not on the writer (which has the next batch to commit).
-        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T _result = default!;
-        private IReadOnlyList<MessageLogRecord> _records = NoRecords;
-        private List<long> _rows = [];
-
-        public Task<T> Task => _done.Task;
-
-        public override void Run(SqliteTransaction transaction)
+        public Writer(FilesDatabase database, string path, SqliteConnection connection)
+            : base(new GroupCommitOptions { Name = "files-db-writer", MaxBatchSize = MaxBatch, IsolateWrites = true })
         {
-            _result = work(transaction);
-            _records = log?.Invoke(_result) ?? NoRecords;
-            _rows = new List<long>(_records.Count);
-            foreach (var record in _records)
-            {
-                // Checked before anything commits: a record the log would refuse must not leave its
-                // state committed without it (this write's savepoint rolls back instead).
-                var problems = record.Validate(long.MaxValue);
-                if (problems.Count > 0)
-                {
-                    throw new ArgumentException("A file-sync log record is not valid: " + string.Join("; ", problems));
-                }
-
-                _rows.Add(database.InsertLogRow(transaction, record));
-            }
+            _database = database;
+            _path = path;
+            Start(connection);
         }
 
-        public override void Complete()
+        protected override SqliteConnection Connect() => SqliteConnections.Open(_path, WriteOptions);
+
+        protected override void BatchStarting(SqliteTransaction transaction)
         {
-            if (_records.Count == 0)
+            _deleting = _database.TakeDrained();
+            DeleteLogRows(transaction, _deleting);
+        }
+
+        // Not deleted after all: the next batch tries again.
+        protected override void BatchFailed(int writes, Exception exception) => _database.Drained(_deleting);
+
+        protected override void Stopping(SqliteConnection? connection)
+        {
+            // Rows whose records are logged: best effort, the next start's replay finds them logged anyway.
+            // (None when the last batch failed and closed it.)
+            var drained = _database.TakeDrained();
+            if (drained.Count == 0 || connection is null)
             {
-                _done.TrySetResult(_result);
                 return;
             }
 
-            // Queued now, in order, so the log keeps them in the order of the state changes.
-            Task appended;
             try
             {
-                appended = System.Threading.Tasks.Task.WhenAll(_records.Select(r => database._log.AppendAsync(r).AsTask()).ToArray());
+                using var transaction = connection.BeginTransaction();
+                DeleteLogRows(transaction, drained);
+                transaction.Commit();
             }
-            catch (Exception ex) when (ex is ObjectDisposedException or ArgumentException)
+            catch (SqliteException)
             {
-                _done.TrySetException(ex);
-                return;
+                // Left for the replay.
             }
-
-            _ = appended.ContinueWith(
-                t =>
-                {
-                    if (t.IsCompletedSuccessfully)
-                    {
-                        database.Drained(_rows);
-                        _done.TrySetResult(_result);
-                    }
-                    else
-                    {
-                        _done.TrySetException(t.Exception?.InnerExceptions ?? [new TaskCanceledException()]);
-                    }
-                },
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-
-        public override void Fail(Exception exception) => _done.TrySetException(exception);
     }
 
     /// <summary>A read, on the read connection (callers hold <see cref="_readGate"/>).</summary>
@@ -783,32 +662,13 @@ public sealed class FilesDatabase : IDisposable
         return command;
     }
 
-    /// <summary>A write, on the write connection (callers hold <see cref="_writeGate"/>).</summary>
-    private SqliteCommand Command(SqliteTransaction? transaction, string sql)
+    /// <summary>A write, in the writer's transaction.</summary>
+    private static SqliteCommand Command(SqliteTransaction transaction, string sql)
     {
-        var command = _write.CreateCommand();
+        var command = transaction.Connection!.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
         return command;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read)
-    {
-        var list = new List<T>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            list.Add(read(reader));
-        }
-
-        return list;
     }
 
     /// <summary>The keyset condition of a listing page: rows strictly after the last one listed.</summary>

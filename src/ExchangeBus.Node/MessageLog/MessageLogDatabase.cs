@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Globalization;
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Node.MessageLog;
 
 /// <summary>
-/// The message log's SQLite file: schema by numbered migrations recorded in
-/// <c>schema_version</c> (as the registry's database does), connection strings and pragmas.
+/// The message log's SQLite file: its migrations, statements, and how its connections are
+/// opened (the shared plumbing in <c>ExchangeBus.Core.Storage</c> does the rest).
 /// </summary>
 internal static class MessageLogDatabase
 {
@@ -100,99 +101,38 @@ internal static class MessageLogDatabase
 
     public static int CurrentSchemaVersion => Migrations.Length;
 
-    /// <summary>The single writer's connection: not pooled, so closing it really closes the file.</summary>
-    public static SqliteConnection OpenWriter(string path, MessageLogOptions options)
+    /// <summary>
+    /// The single writer's connection: not pooled, so closing it really closes the file. The log
+    /// holds personal data, so the file is owner-only from the first byte.
+    /// </summary>
+    public static SqliteConnection OpenWriter(string path, MessageLogOptions options) => SqliteConnections.Open(path, new SqliteOpenOptions
     {
-        // The log holds personal data: owner-only from the first byte. SQLite gives its -wal and
-        // -shm files the main file's mode, so creating that one 0600 covers all three.
-        if (!OperatingSystem.IsWindows() && !File.Exists(path))
-        {
-            try
-            {
-                using var created = new FileStream(path, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Created by someone else meanwhile; SQLite opens it as it is.
-            }
-        }
+        Pooling = false,
+        OwnerOnly = true,
+        Wal = true,
+        Synchronous = options.Synchronous == MessageLogSynchronous.Full ? SqliteSynchronous.Full : SqliteSynchronous.Normal,
+        BusyTimeout = options.BusyTimeout,
+        BusyTimeoutBoundsCommands = true,
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = CommandTimeoutSeconds(options.BusyTimeout),
-        }.ToString());
-        try
-        {
-            connection.Open();
-            var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException($"{path} could not be put in WAL mode (it is in {mode} mode).");
-            }
-
-            var synchronous = options.Synchronous == MessageLogSynchronous.Full ? "FULL" : "NORMAL";
-            Execute(connection, string.Create(
-                CultureInfo.InvariantCulture,
-                $"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; " +
-                $"PRAGMA wal_autocheckpoint={options.WalAutoCheckpointPages}; PRAGMA journal_size_limit={64 * 1024 * 1024}; PRAGMA cache_size=-16384;"));
-
-            // cache_size: 16 MiB of page cache (SQLite's default is 2 MiB). Each record goes into
-            // six indexes; on a log of millions of records their pages must stay in memory.
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+        // cache_size: 16 MiB of page cache (SQLite's default is 2 MiB). Each record goes into
+        // six indexes; on a log of millions of records their pages must stay in memory.
+        Pragmas =
+        [
+            string.Create(CultureInfo.InvariantCulture, $"wal_autocheckpoint={options.WalAutoCheckpointPages}"),
+            string.Create(CultureInfo.InvariantCulture, $"journal_size_limit={64 * 1024 * 1024}"),
+            "cache_size=-16384",
+        ],
+    });
 
     /// <summary>Readers: pooled and read-only, so no query path can ever write to the log.</summary>
-    public static string ReaderConnectionString(string path) => new SqliteConnectionStringBuilder
-    {
-        DataSource = path,
-        Mode = SqliteOpenMode.ReadOnly,
-        Pooling = true,
-    }.ToString();
+    public static string ReaderConnectionString(string path) =>
+        SqliteConnections.ConnectionString(path, new SqliteOpenOptions { Mode = SqliteOpenMode.ReadOnly, Pooling = true });
 
     /// <summary>Brings the schema up to date; returns the version it found.</summary>
-    public static int Migrate(SqliteConnection connection, string path)
-    {
-        Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
-        var version = SchemaVersion(connection);
-        if (version > Migrations.Length)
-        {
-            throw new InvalidOperationException(
-                $"{path} has message log schema version {version}, newer than this program knows ({Migrations.Length}); refusing to touch it.");
-        }
+    /// <exception cref="StorageException"><see cref="StorageErrors.SchemaTooNew"/>: written by a newer release.</exception>
+    public static int Migrate(SqliteConnection connection) => SqliteMigrations.Migrate(connection, Migrations, "message log");
 
-        for (var next = version; next < Migrations.Length; next++)
-        {
-            // A migration and its version row commit together: a crash leaves both or neither.
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = Migrations[next];
-            command.ExecuteNonQuery();
-            command.CommandText = "INSERT INTO schema_version (version) VALUES ($v);";
-            command.Parameters.AddWithValue("$v", next + 1);
-            command.ExecuteNonQuery();
-            transaction.Commit();
-        }
-
-        return version;
-    }
-
-    public static int SchemaVersion(SqliteConnection connection) =>
-        Convert.ToInt32(Scalar(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"), CultureInfo.InvariantCulture);
+    public static int SchemaVersion(SqliteConnection connection) => SqliteMigrations.Version(connection);
 
     /// <summary>The last record's sequence number and hash, or (0, genesis) for an empty log.</summary>
     public static (long Sequence, byte[] Hash) ReadTail(SqliteConnection connection)
@@ -202,24 +142,4 @@ internal static class MessageLogDatabase
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, MessageLogHash.Genesis());
     }
-
-    public static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>
-    /// Microsoft.Data.Sqlite retries a busy statement until the command timeout (whole seconds)
-    /// on top of SQLite's own busy_timeout, so the two are set together.
-    /// </summary>
-    private static int CommandTimeoutSeconds(TimeSpan busyTimeout) => Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
 }

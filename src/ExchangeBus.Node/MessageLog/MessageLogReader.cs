@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Globalization;
 using System.Security.Cryptography;
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Node.MessageLog;
@@ -94,7 +94,7 @@ public sealed partial class MessageLogReader : IDisposable
     public long Count()
     {
         using var connection = OpenConnection();
-        return Convert.ToInt64(MessageLogDatabase.Scalar(connection, "SELECT COUNT(*) FROM records;"), CultureInfo.InvariantCulture);
+        return Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM records;");
     }
 
     /// <summary>The highest sequence number, 0 for an empty log.</summary>
@@ -259,7 +259,7 @@ public sealed partial class MessageLogReader : IDisposable
     };
 
     private static long ReadLastSequence(SqliteConnection connection) =>
-        Convert.ToInt64(MessageLogDatabase.Scalar(connection, "SELECT COALESCE(MAX(seq), 0) FROM records;"), CultureInfo.InvariantCulture);
+        Sql.ScalarInt64(connection, null, "SELECT COALESCE(MAX(seq), 0) FROM records;");
 
     /// <summary>The last sequence whose records were archived and pruned from this file (0 when none).</summary>
     public long PrunedThrough()

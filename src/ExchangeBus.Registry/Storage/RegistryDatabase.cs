@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Registry.Storage;
 
 /// <summary>
-/// The registry's SQLite file: opened in WAL mode with full sync (changes are rare and each
-/// is the central authority's word, so every commit reaches the disk), schema kept by numbered
-/// migrations recorded in <c>schema_version</c>.
+/// The registry's SQLite file: its migrations and how its connections are opened (the shared
+/// plumbing in <c>ExchangeBus.Core.Storage</c> does the rest).
 /// </summary>
 public sealed class RegistryDatabase
 {
@@ -125,84 +125,39 @@ public sealed class RegistryDatabase
         """,
     ];
 
-    private readonly string _connectionString;
+    /// <summary>
+    /// Pooled (registry calls open a connection each), foreign keys on, WAL, full sync (changes
+    /// are rare and each is the central authority's word, so every commit reaches the disk).
+    /// </summary>
+    private static readonly SqliteOpenOptions ConnectionOptions = new()
+    {
+        Pooling = true,
+        ForeignKeys = true,
+        Synchronous = SqliteSynchronous.Full,
+        BusyTimeout = TimeSpan.FromSeconds(5),
+    };
 
     private RegistryDatabase(string path)
     {
         Path = path;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            ForeignKeys = true,
-        }.ToString();
     }
 
     public string Path { get; }
 
     /// <summary>Opens (creating if need be) and migrates the database in <paramref name="dataDirectory"/>.</summary>
+    /// <exception cref="StorageException"><see cref="StorageErrors.SchemaTooNew"/>: written by a newer release.</exception>
     public static RegistryDatabase Open(string dataDirectory)
     {
         var database = new RegistryDatabase(System.IO.Path.Combine(dataDirectory, FileName));
-        using var connection = database.OpenConnection();
-        using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = "PRAGMA journal_mode=WAL;";
-            pragma.ExecuteNonQuery();
-        }
 
-        database.Migrate(connection);
+        // WAL is a property of the file: set once here, kept by every later connection.
+        using var connection = SqliteConnections.Open(database.Path, ConnectionOptions with { Wal = true });
+        SqliteMigrations.Migrate(connection, Migrations, "registry database");
         return database;
     }
 
-    public SqliteConnection OpenConnection()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-        pragma.ExecuteNonQuery();
-        return connection;
-    }
+    public SqliteConnection OpenConnection() => SqliteConnections.Open(Path, ConnectionOptions);
 
     /// <summary>The schema version this code expects.</summary>
     public static int CurrentSchemaVersion => Migrations.Length;
-
-    private void Migrate(SqliteConnection connection)
-    {
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);";
-            create.ExecuteNonQuery();
-        }
-
-        var version = Convert.ToInt32(Scalar(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"), System.Globalization.CultureInfo.InvariantCulture);
-        if (version > Migrations.Length)
-        {
-            throw new InvalidOperationException(
-                $"{Path} has schema version {version}, newer than this program knows ({Migrations.Length}); refusing to touch it.");
-        }
-
-        for (var next = version; next < Migrations.Length; next++)
-        {
-            // Each migration and its version row commit together, so a crash leaves either both or neither.
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = Migrations[next];
-            command.ExecuteNonQuery();
-            command.CommandText = "INSERT INTO schema_version (version) VALUES ($v);";
-            command.Parameters.AddWithValue("$v", next + 1);
-            command.ExecuteNonQuery();
-            transaction.Commit();
-        }
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
 }

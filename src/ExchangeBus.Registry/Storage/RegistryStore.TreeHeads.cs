@@ -10,6 +10,7 @@ using ExchangeBus.Core.TreeHeads;
 using ExchangeBus.Core.TrustServices;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
+using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
 

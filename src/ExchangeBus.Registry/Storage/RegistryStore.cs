@@ -5,6 +5,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Registry.Audit;
 using Microsoft.Data.Sqlite;
+using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
 
@@ -341,32 +342,6 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
 
     internal static string NormaliseSerial(string serial) =>
         serial.Replace(":", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant().TrimStart('0') is { Length: > 0 } s ? s : "0";
-
-    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
-    {
-        var command = c.CreateCommand();
-        command.Transaction = t;
-        command.CommandText = sql;
-        for (var i = 0; i < args.Length; i++)
-        {
-            command.Parameters.AddWithValue("$" + (char)('a' + i), args[i] ?? DBNull.Value);
-        }
-
-        return command;
-    }
-
-    private static void Execute(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
-    {
-        using var command = Command(c, t, sql, args);
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args)
-    {
-        using var command = Command(c, t, sql, args);
-        var value = command.ExecuteScalar();
-        return value is DBNull ? null : value;
-    }
 
     private static bool Exists(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args) =>
         Scalar(c, t, sql, args) is not null;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Node.MessageLog;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -257,7 +258,9 @@ public sealed class SqliteMessageLogTests
         }
 
         Records.Tamper(_folder.LogPath, "INSERT INTO schema_version (version) VALUES (99);");
-        Assert.That(() => Records.Open(_folder.LogPath), Throws.InvalidOperationException.With.Message.Contains("newer than this program knows"));
+        Assert.That(() => Records.Open(_folder.LogPath), Throws.InstanceOf<StorageException>()
+            .With.Property(nameof(StorageException.Code)).EqualTo(StorageErrors.SchemaTooNew)
+            .And.Message.Contains("newer than this program knows"));
     }
 
     [Test]

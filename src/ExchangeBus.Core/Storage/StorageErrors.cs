@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace ExchangeBus.Core.Storage;
+
+/// <summary>
+/// Stable codes for a database the bus refuses to open. Operators' scripts and the CLI's
+/// <c>error CODE: message</c> line match on these strings, so they never change once released.
+/// </summary>
+public static class StorageErrors
+{
+    /// <summary>The file's schema version is newer than this program knows: written by a later release, left untouched.</summary>
+    public const string SchemaTooNew = "Storage.SchemaTooNew";
+
+    /// <summary>The file could not be put in WAL mode, which every bus database relies on for readers beside the writer.</summary>
+    public const string NotWal = "Storage.NotWal";
+}
