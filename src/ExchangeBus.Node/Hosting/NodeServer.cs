@@ -80,7 +80,7 @@ public sealed class NodeServer : IAsyncDisposable
     public static async Task<NodeServer> StartAsync(NodeServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = WebApplication.CreateSlimBuilder(BusHostOptions.Create());
+        var builder = WebApplication.CreateSlimBuilder(BusHost.Options());
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         // Per-request hosting logs are off anyway (Warning and up); with this category off too,
@@ -106,7 +106,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             if (app is not null)
             {
-                await StopAsync(app).ConfigureAwait(false);
+                await BusHost.StopAsync(app).ConfigureAwait(false);
             }
 
             if (ex is OptionsValidationException invalid)
@@ -127,19 +127,7 @@ public sealed class NodeServer : IAsyncDisposable
         // Idempotent: a supervisor and a test harness may both stop the same node.
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await StopAsync(_app).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task StopAsync(WebApplication app)
-    {
-        try
-        {
-            await app.StopAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
+            await BusHost.StopAsync(_app).ConfigureAwait(false);
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class RegistryServer : IAsyncDisposable
     public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = WebApplication.CreateSlimBuilder(BusHostOptions.Create());
+        var builder = WebApplication.CreateSlimBuilder(BusHost.Options());
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         if (timeProvider is not null)
@@ -59,7 +59,7 @@ public sealed class RegistryServer : IAsyncDisposable
         {
             if (app is not null)
             {
-                await StopAsync(app).ConfigureAwait(false);
+                await BusHost.StopAsync(app).ConfigureAwait(false);
             }
 
             throw;
@@ -73,19 +73,7 @@ public sealed class RegistryServer : IAsyncDisposable
         // Idempotent: a supervisor and a test harness may both stop the same server.
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await StopAsync(_app).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task StopAsync(WebApplication app)
-    {
-        try
-        {
-            await app.StopAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
+            await BusHost.StopAsync(_app).ConfigureAwait(false);
         }
     }
 }
