@@ -443,7 +443,8 @@ public sealed class FileSyncAccessTests
         Assert.That(state.Reason, Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(state.Attempts, Is.EqualTo(1), "a refusal is final, not retried");
         AssertNothingKept(bus.ProviderNode, file with { FileId = "denied-1" });
-        Assert.That(bus.ClientNode.Log.FindByMessageId("denied-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == NodeErrors.AccessDenied), Is.True);
+        // Its record reaches the message log just after the state commits (file-sync.md, "Log outbox").
+        await WaitUntilAsync(() => Task.FromResult(bus.ClientNode.Log.FindByMessageId("denied-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == NodeErrors.AccessDenied)));
     }
 }
 
@@ -466,7 +467,10 @@ public sealed class FileSyncRetryTests
         Assert.That(state.State, Is.EqualTo(DeliveryState.Failed));
         Assert.That(state.Reason, Is.EqualTo(FileErrors.AttemptsExhausted));
         Assert.That(state.Attempts, Is.EqualTo(3));
-        var states = bus.ClientNode.Log.FindByMessageId("unreachable-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status);
-        Assert.That(states, Is.EqualTo(new[] { "sending", FileErrors.RecipientUnreachable, FileErrors.RecipientUnreachable, FileErrors.AttemptsExhausted }));
+        // The state is readable once files.db commits; its records reach the message log just
+        // after (file-sync.md, "Log outbox"), so wait for the last one, then check them all.
+        string[] States() => [.. bus.ClientNode.Log.FindByMessageId("unreachable-1").Where(e => e.Record.Direction == MessageDirection.FileState).Select(e => e.Record.Status)];
+        await WaitUntilAsync(() => Task.FromResult(States().Contains(FileErrors.AttemptsExhausted)));
+        Assert.That(States(), Is.EqualTo(new[] { "sending", FileErrors.RecipientUnreachable, FileErrors.RecipientUnreachable, FileErrors.AttemptsExhausted }));
     }
 }
