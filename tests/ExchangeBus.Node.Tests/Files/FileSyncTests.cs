@@ -75,7 +75,9 @@ public sealed class FileSyncTests
         Assert.That(await PendingIdsAsync(), Does.Not.Contain("happy-1"));
         Assert.That((await SettledAsync(_sender, "happy-1")).State, Is.EqualTo(DeliveryState.Acknowledged));
 
-        // Both message logs have the steps, with the file's hash and never its bytes.
+        // Both message logs have the steps, with the file's hash and never its bytes. The sender's
+        // last state record follows its state by a moment (file-sync.md, "Log outbox").
+        await WaitUntilAsync(() => Task.FromResult(_bus.ClientNode.Log.FindByMessageId("happy-1").Any(e => e.Record.Direction == MessageDirection.FileState && e.Record.Status == "acknowledged")));
         var sent = _bus.ClientNode.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
         var got = _bus.ProviderNode.Log.FindByMessageId("happy-1").Select(e => e.Record).ToList();
         Assert.That(sent.Select(r => r.Direction), Is.SupersetOf(new[] { MessageDirection.FileAccepted, MessageDirection.FileManifestSent, MessageDirection.FileReceiptReceived }));
