@@ -107,7 +107,7 @@ internal sealed class NodeListeners(
     }
 
     // Validated before Kestrel is configured (NodeServerOptionsValidator).
-    private static IPEndPoint Endpoint(string listen) => NodeServerOptionsValidator.Endpoint(listen)!;
+    private static IPEndPoint Endpoint(string listen) => ListenSetting.Parse(listen)!;
 
     // Kestrel puts the bound endpoint (the port it picked for port 0) back on the listen options.
     private static IPEndPoint Bound(ListenOptions? listen) =>

@@ -31,7 +31,7 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
             problems.Add("The node needs a local listener for its systems: plaintext (development) or TLS.");
         }
 
-        if (Endpoint(options.LocalListen) is { } plaintext && !IPAddress.IsLoopback(plaintext.Address))
+        if (ListenSetting.Parse(options.LocalListen) is { } plaintext && !IPAddress.IsLoopback(plaintext.Address))
         {
             problems.Add("The plaintext local listener must be on a loopback address.");
         }
@@ -48,9 +48,6 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         problems.AddRange(options.PeerLimits.Validate("peerLimits"));
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
-
-    /// <summary>An ip:port the listener binds; null when it is off or does not parse (reported by <see cref="Validate"/>).</summary>
-    internal static IPEndPoint? Endpoint(string? listen) => listen is not null && IPEndPoint.TryParse(listen, out var endpoint) ? endpoint : null;
 
     private static void CheckFiles(List<string> problems, FileSyncOptions files)
     {

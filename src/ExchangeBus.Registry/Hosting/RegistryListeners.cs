@@ -30,7 +30,7 @@ internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options,
         ArgumentNullException.ThrowIfNull(kestrel);
         var o = options.Value;
         o.Limits.ApplyTo(kestrel);
-        kestrel.Listen(RegistryServerOptionsValidator.Endpoint(o.GrpcListen)!, listen => _grpc = listen.Named(Grpc).UseBusGrpc(new ServerTlsOptions
+        kestrel.Listen(ListenSetting.Parse(o.GrpcListen)!, listen => _grpc = listen.Named(Grpc).UseBusGrpc(new ServerTlsOptions
         {
             ServerCertificate = keys.Tls,
             ClientTrust = new CertificateTrust([keys.RootCertificate], time),
@@ -39,7 +39,7 @@ internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options,
         }, o.Limits));
 
         // openssl ts/ocsp and curl speak HTTP/1.1 over plain TCP; HTTP/2 without TLS would need prior knowledge.
-        kestrel.Listen(RegistryServerOptionsValidator.Endpoint(o.HttpListen)!, listen =>
+        kestrel.Listen(ListenSetting.Parse(o.HttpListen)!, listen =>
         {
             _http = listen.Named(Http);
             listen.Protocols = HttpProtocols.Http1;

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Net;
 using ExchangeBus.Grpc;
 using Microsoft.Extensions.Options;
 
@@ -29,9 +28,6 @@ public sealed class RegistryServerOptionsValidator : IValidateOptions<RegistrySe
         problems.AddRange(options.Limits.Validate("limits"));
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
-
-    /// <summary>An ip:port a listener binds; null when it does not parse (reported by <see cref="Validate"/>).</summary>
-    internal static IPEndPoint? Endpoint(string? listen) => listen is not null && IPEndPoint.TryParse(listen, out var endpoint) ? endpoint : null;
 
     private static void CheckAddress(List<string> problems, string key, string? value, string scheme)
     {
