@@ -33,6 +33,30 @@ public static class RichStatus
         return details.ToRpcException();
     }
 
+    /// <summary>
+    /// Answers a gRPC request with <paramref name="error"/> from middleware, before any service
+    /// runs: a trailers-only response (status, message and the rich details in the headers, no
+    /// body), which every gRPC client reads as the call's status.
+    /// </summary>
+    public static Task AnswerAsync(HttpContext httpContext, RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        ArgumentNullException.ThrowIfNull(error);
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)error.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // The protocol percent-encodes the message; escaping more than it must is still valid.
+        response.Headers["grpc-message"] = Uri.EscapeDataString(error.Status.Detail);
+        foreach (var entry in error.Trailers)
+        {
+            response.Headers[entry.Key] = entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value;
+        }
+
+        return response.CompleteAsync();
+    }
+
     public static ErrorInfo? FindErrorInfo(Google.Rpc.Status? details) => details?.GetDetail<ErrorInfo>();
 
     public static RequestInfo? FindRequestInfo(Google.Rpc.Status? details) => details?.GetDetail<RequestInfo>();

@@ -39,6 +39,13 @@ public static class BusListeners
         return listenOptions;
     }
 
+    /// <summary>The name of the listener the request came in on (<see cref="Named"/>), or null for an unnamed one.</summary>
+    public static string? ListenerOf(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        return httpContext.Features.Get<ListenerFeature>()?.Name;
+    }
+
     /// <summary>Serves these endpoints on the named listeners only.</summary>
     public static TBuilder OnListeners<TBuilder>(this TBuilder builder, params string[] listeners)
         where TBuilder : IEndpointConventionBuilder
@@ -98,7 +105,7 @@ public static class BusListeners
         public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
         {
             // Request features fall back to the connection's, where Named put the listener.
-            var listener = httpContext.Features.Get<ListenerFeature>()?.Name;
+            var listener = ListenerOf(httpContext);
             for (var i = 0; i < candidates.Count; i++)
             {
                 if (listener is null || candidates[i].Endpoint.Metadata.GetMetadata<ListenersMetadata>()?.Serves(listener) != true)

@@ -20,6 +20,8 @@ public static class NodeEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
+        app.UseMiddleware<LocalTlsGate>();
+
         // No reflection for peers: a peer node has nothing to discover, and a stranger is refused at TLS.
         app.MapBusGrpc(healthOn: [NodeListeners.Peer, NodeListeners.Local], reflectionOn: NodeListeners.Local);
         app.MapGrpcService<ProviderExchange>().OnListeners(NodeListeners.Peer);

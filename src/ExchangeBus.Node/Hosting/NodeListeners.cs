@@ -13,11 +13,11 @@ namespace ExchangeBus.Node.Hosting;
 /// <summary>
 /// The node's Kestrel listeners, each named for <see cref="BusListeners"/> so that it serves only
 /// its own endpoints: the peers' (mutual TLS with the authentication certificate), the local
-/// ones for the agency's systems (plaintext on loopback and/or TLS with pinned client
-/// certificates), and metrics (HTTP/1.1). Where each was bound is read here after start.
+/// ones for the agency's systems (plaintext on loopback and/or TLS, where <c>LocalTlsGate</c>
+/// admits the client certificates node.json pins), and metrics (HTTP/1.1). Where each was bound is read here after start.
 /// </summary>
 internal sealed class NodeListeners(
-    IOptions<NodeServerOptions> options, NodePaths paths, NodeId node, NodeKeys keys, NodeSettingsSource settings, PeerTrustSource peerTrust, TimeProvider time)
+    IOptions<NodeServerOptions> options, NodePaths paths, NodeId node, NodeKeys keys, PeerTrustSource peerTrust, TimeProvider time)
     : IConfigureOptions<KestrelServerOptions>, IDisposable
 {
     /// <summary>Other nodes: exchange, file transfer, audit.</summary>
@@ -71,7 +71,12 @@ internal sealed class NodeListeners(
             kestrel.Listen(Endpoint(secure), listen => _localTlsListen = listen.Named(Local).UseBusGrpc(new ServerTlsOptions
             {
                 ServerCertificate = LocalTlsCertificate!,
-                ClientCertificateCheck = certificate => IsRegisteredSystem(settings.Current, certificate, time),
+
+                // Any certificate passes the handshake; LocalTlsGate answers an unregistered one
+                // with a coded error (a refusal inside a TLS 1.3 handshake reaches the caller as a
+                // torn connection, reported differently from one run to the next).
+                ClientCertificateCheck = _ => true,
+                RequireClientCertificate = false,
             }));
         }
 
@@ -88,22 +93,6 @@ internal sealed class NodeListeners(
         {
             _localTlsCertificate.Value?.Dispose();
         }
-    }
-
-    /// <summary>
-    /// The local TLS handshake admits a certificate node.json registers for one of its clients,
-    /// within its validity; which subsystem it may act as is checked per call.
-    /// </summary>
-    private static bool IsRegisteredSystem(NodeSettings settings, X509Certificate2 certificate, TimeProvider time)
-    {
-        var now = time.GetUtcNow();
-        if (now < certificate.NotBefore || now > certificate.NotAfter)
-        {
-            return false;
-        }
-
-        var fingerprint = InternalTlsCertificate.Fingerprint(certificate);
-        return settings.Clients.Any(c => string.Equals(c.TlsCertificateSha256, fingerprint, StringComparison.OrdinalIgnoreCase));
     }
 
     // Validated before Kestrel is configured (NodeServerOptionsValidator).

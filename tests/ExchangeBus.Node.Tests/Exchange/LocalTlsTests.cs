@@ -65,29 +65,64 @@ public sealed class LocalTlsTests
     }
 
     [Test]
-    public async Task SystemWithoutCertificate_IsRefusedInTheHandshake()
+    public async Task SystemWithoutCertificate_IsRefused_WithACode_BeforeAnyService()
     {
         using var channel = TlsChannel(clientCertificate: null);
         var before = _bus.BackendCalls;
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => Call(channel, BusFixture.ClientSubsystem));
 
-        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
-        Assert.That(ex.ErrorCode, Is.Null, "refused before any handler ran");
+        AssertNotAuthenticated(ex!, "without a client certificate");
         Assert.That(_bus.BackendCalls, Is.EqualTo(before));
     }
 
     [Test]
-    public async Task UnregisteredCertificate_IsRefusedInTheHandshake()
+    public async Task UnregisteredCertificate_IsRefused_WithACode_BeforeAnyService()
     {
         using var channel = TlsChannel(_stranger);
         var before = _bus.BackendCalls;
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => Call(channel, BusFixture.ClientSubsystem));
 
-        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
-        Assert.That(ex.ErrorCode, Is.Null);
+        AssertNotAuthenticated(ex!, "not registered");
         Assert.That(_bus.BackendCalls, Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task UnregisteredCertificate_IsRefused_EvenTheMethodsThatNeedNoSubsystem()
+    {
+        // ListClients names no calling subsystem and health is the runtime's: the gate stands before both.
+        using var channel = TlsChannel(_stranger);
+
+        var list = await Assert.ThrowsAsync<RpcException>(() => new LocalGateway.LocalGatewayClient(channel).ListClientsAsync(new ListClientsRequest()).ResponseAsync);
+        var health = await Assert.ThrowsAsync<RpcException>(() => new global::Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest()).ResponseAsync);
+
+        AssertNotAuthenticated(list!, "not registered");
+        AssertNotAuthenticated(health!, "not registered");
+    }
+
+    [Test]
+    public async Task RegisteredCertificate_OutsideItsValidity_IsRefused()
+    {
+        using var expired = SystemCertificate("expired system", DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1));
+        ApplyClients(new ClientSettings { Subsystem = BusFixture.ClientSubsystem, TlsCertificateSha256 = InternalTlsCertificate.Fingerprint(expired) });
+        using var channel = TlsChannel(expired);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(channel, BusFixture.ClientSubsystem));
+
+        AssertNotAuthenticated(ex!, "outside its validity");
+    }
+
+    [Test]
+    public async Task CertificateStruckOff_IsRefused_OnTheConnectionItAlreadyHas()
+    {
+        using var channel = TlsChannel(_licence);
+        await Call(channel, BusFixture.ClientSubsystem);
+
+        ApplyClients(new ClientSettings { Subsystem = OtherSubsystem, TlsCertificateSha256 = InternalTlsCertificate.Fingerprint(_archive) });
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Call(channel, BusFixture.ClientSubsystem));
+
+        AssertNotAuthenticated(ex!, "not registered");
     }
 
     [Test]
@@ -135,7 +170,7 @@ public sealed class LocalTlsTests
         ApplyClients(new ClientSettings { Subsystem = BusFixture.ClientSubsystem });
         using (var refused = TlsChannel(_licence))
         {
-            Assert.That((await Assert.ThrowsAsync<RpcException>(() => Call(refused, BusFixture.ClientSubsystem)))!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+            AssertNotAuthenticated((await Assert.ThrowsAsync<RpcException>(() => Call(refused, BusFixture.ClientSubsystem)))!, "not registered");
         }
 
         // Written as `xbus node client add --tls-cert` does, and left to the node's own poll.
@@ -216,11 +251,22 @@ public sealed class LocalTlsTests
             Payload = ByteString.CopyFromUtf8("hello"),
         }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
 
-    private static X509Certificate2 SystemCertificate(string name)
+    private static void AssertNotAuthenticated(RpcException ex, string why)
+    {
+        Assert.That(ex.StatusCode, Is.EqualTo(StatusCode.Unauthenticated), ex.Status.Detail);
+        Assert.That(ex.ErrorCode, Is.EqualTo(NodeErrors.ClientNotAuthenticated));
+        Assert.That(ex.CorrelationId, Is.Not.Null.And.Not.Empty);
+        Assert.That(ex.Status.Detail, Does.Contain(why));
+    }
+
+    private static X509Certificate2 SystemCertificate(string name) =>
+        SystemCertificate(name, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+
+    private static X509Certificate2 SystemCertificate(string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var key = EcKeys.GenerateP256();
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([CertificateTrust.ClientAuthentication], false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return request.CreateSelfSigned(notBefore, notAfter);
     }
 }
