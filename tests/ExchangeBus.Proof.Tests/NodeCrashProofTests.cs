@@ -55,7 +55,18 @@ public sealed class NodeCrashProofTests
         // The restarted node serves again.
         using (var local = BusChannel.Create(new Uri(_bus.ClientLocal), new BusChannelOptions()))
         {
-            var after = await ProofBus.CallAsync(local, "VN-CITIZEN-AFTER-RESTART");
+            Contracts.Node.V1.CallResponse after;
+            try
+            {
+                after = await ProofBus.CallAsync(local, "VN-CITIZEN-AFTER-RESTART");
+            }
+            catch (RpcException ex)
+            {
+                // The nodes' own logs say why (a client node logs each provider it could not reach, with the transport's reason).
+                Assert.Fail($"The first call after the restart failed: {ex.Status} ({ex.ErrorCode}){Environment.NewLine}{_bus.Outputs}");
+                throw;
+            }
+
             Assert.That(after.Payload.ToStringUtf8(), Does.Contain("\"holder\":\"VN-CITIZEN-AFTER-RESTART\""));
         }
 
