@@ -89,17 +89,18 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
         var certificate = context.ClientCertificate
             ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotNode,
                 "Submitting tree heads requires the node's authentication certificate.");
-        var listed = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid
-            ? store.CurrentView()?.FindNodeByAuthCertificate(certificate)
-            : null;
-        if (listed is null)
+        var chained = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid;
+
+        // Revoked before listed: the configuration leaves a revoked node out, and the caller is
+        // better told why than that it is not a node.
+        if (chained)
         {
-            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
-                "The client certificate is not the authentication certificate of a node in the current global configuration.");
+            RequireNotRevoked(certificate);
         }
 
-        RequireNotRevoked(certificate);
-        return listed.Id;
+        var listed = chained ? store.CurrentView()?.FindNodeByAuthCertificate(certificate) : null;
+        return listed?.Id ?? throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
+            "The client certificate is not the authentication certificate of a node in the current global configuration.");
     }
 
     /// <summary>An auditor (member or national) whose certificate this registry issued and has not revoked.</summary>
