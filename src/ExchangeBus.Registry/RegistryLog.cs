@@ -18,4 +18,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(2004, LogLevel.Critical, "Node {Node} submitted a signed, time-stamped tree head that does not extend the head the registry holds ({ErrorCode}); kept in tree_head_conflicts as evidence of a rewritten or broken message log")]
     public static partial void TreeHeadConflict(ILogger logger, string node, string errorCode);
+
+    [LoggerMessage(2005, LogLevel.Information, "Recorded {Count} certificates of the key set (OCSP responder, TSA, administrator) that the certificate table did not hold")]
+    public static partial void RecordedKeySetCertificates(ILogger logger, int count);
 }

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Registry.V1;
-using ExchangeBus.Core.Pki;
 using Grpc.Core;
-using Google.Protobuf;
 
 namespace ExchangeBus.Cli.Registry;
 
@@ -35,30 +32,18 @@ internal static class AuditorCommands
                 throw new CliException("Cli.InvalidArguments", "Give exactly one of --member MEMBER and --national.");
             }
 
-            var parsed = CertificateSigningRequests.ReadFile(parse.GetValue(csr)!);
-            if (!parsed.IsSuccess)
-            {
-                throw new PkiException(parsed.Error.Code, parsed.Error.Message);
-            }
-
             var outPath = parse.GetValue(output)!;
-            if (File.Exists(outPath) && !parse.GetValue(force))
-            {
-                // Checked before the call, so a mistyped path does not cost a certificate.
-                throw new PkiException(PkiErrors.FileAlreadyExists, $"{outPath} exists; give --force to replace it.");
-            }
-
+            var csrBytes = CertificateRequestFiles.ReadCsr(parse.GetValue(csr)!, outPath, parse.GetValue(force));
             using var channel = RegistryConnection.Open(parse);
             var response = await new RegistryManagement.RegistryManagementClient(channel).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest
             {
-                Csr = ByteString.CopyFrom(parsed.Csr.Der.Span),
+                Csr = csrBytes,
                 Member = memberId ?? string.Empty,
                 Name = parse.GetValue(name)!,
                 ValidityDays = parse.GetValue(days),
             }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
-            using var certificate = X509CertificateLoader.LoadCertificate(response.Certificate.Span);
-            PemFiles.WriteCertificate(outPath, certificate, parse.GetValue(force));
+            using var certificate = CertificateRequestFiles.Write(response.Certificate, outPath, parse.GetValue(force));
             var text = parse.InvocationConfiguration.Output;
             var notAfter = certificate.NotAfter.ToUniversalTime();
             if (parse.GetValue(RegistryConnection.JsonOption))

@@ -88,7 +88,7 @@ internal static class RegistryCommands
                         o.WriteLine($"{c.SerialNumber}  {c.Profile,-18} {(c.Revoked ? "REVOKED " + c.RevocationReason : "good")}  {c.Subject}");
                     }
                 }),
-            Management<RevokeCertificateRequest, ChangeResult>("revoke", "Revoke a certificate by serial number; OCSP answers revoked at once.", (c, r, o) => c.RevokeCertificateAsync(r, o),
+            Management<RevokeCertificateRequest, ChangeResult>("revoke", "Revoke a certificate by serial number (a node's, an auditor's, an administrator's, the OCSP responder's or the TSA's); OCSP answers revoked at once, and the next configuration drops a revoked node, responder or TSA.", (c, r, o) => c.RevokeCertificateAsync(r, o),
                 [Arg("serial")], [Opt("--reason", "RFC 5280 reason, e.g. keyCompromise (default unspecified).")], (a, o) => new RevokeCertificateRequest { SerialNumber = a[0], Reason = o[0] ?? string.Empty }, PrintChange)));
         var auditLog = Group("audit-log", "The admin audit log: every change, accepted or refused.",
             Management<QueryAuditLogRequest, QueryAuditLogResponse>("query", "Show entries.", (c, r, o) => c.QueryAuditLogAsync(r, o),
@@ -112,6 +112,7 @@ internal static class RegistryCommands
                     o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
         registry.Subcommands.Add(auditLog);
         registry.Subcommands.Add(AuditorCommands.Create());
+        registry.Subcommands.Add(AdministratorCommands.Create());
         registry.Subcommands.Add(Group("anchor", "The configuration anchor nodes are installed with.", CreateAnchorExport(timeProvider)));
         return registry;
     }

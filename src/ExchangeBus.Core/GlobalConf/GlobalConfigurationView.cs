@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Core.GlobalConf.Internal;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.TrustServices;
 using Google.Protobuf;
 
 namespace ExchangeBus.Core.GlobalConf;
@@ -156,6 +157,23 @@ public sealed partial class GlobalConfigurationView
         Span<byte> sha256 = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(certificate.RawData, sha256);
         return FindNodeByAuthCertificateSha256(sha256);
+    }
+
+    /// <summary>
+    /// How to judge an OCSP response about a certificate <paramref name="issuer"/> issued: no older
+    /// than the configuration's freshness limit, and signed by the CA itself or by the responder
+    /// certificate this configuration lists for it. The registry lists a responder only while its
+    /// certificate is good, so one it revoked is refused from the next configuration on.
+    /// </summary>
+    public OcspVerifierOptions OcspVerifierOptionsFor(X509Certificate2 issuer)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        var authority = CertificateAuthorities.FirstOrDefault(ca => ca.Certificate.RawData.AsSpan().SequenceEqual(issuer.RawData));
+        return new OcspVerifierOptions
+        {
+            FreshnessLimit = Parameters.OcspFreshness,
+            DelegatedResponders = authority?.OcspCertificate is { } responder ? [responder] : [],
+        };
     }
 
     public GlobalGroupEntry? FindGlobalGroup(GlobalGroupId id)

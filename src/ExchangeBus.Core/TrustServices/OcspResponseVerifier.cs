@@ -24,6 +24,15 @@ public sealed record OcspVerifierOptions
     public TimeSpan AllowedClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     public int MaxResponseBytes { get; init; } = DefaultMaxResponseBytes;
+
+    /// <summary>
+    /// The delegated responder certificates trusted for this CA, compared byte for byte; empty
+    /// takes only responses the CA signs itself. Null takes any current OCSPSigning certificate
+    /// the CA issued (RFC 6960 §4.2.2.2), which nobody can take back: a node sets it from the
+    /// global configuration (<c>GlobalConfigurationView.OcspVerifierOptionsFor</c>), which drops a
+    /// revoked responder.
+    /// </summary>
+    public IReadOnlyCollection<X509Certificate2>? DelegatedResponders { get; init; }
 }
 
 /// <summary>
@@ -307,7 +316,10 @@ public sealed class OcspResponseVerifier
 
             if (!ReferenceEquals(responder, issuer))
             {
-                var why = WhyNotDelegatedResponder(responder, issuer);
+                var why = WhyNotDelegatedResponder(responder, issuer)
+                    ?? (options.DelegatedResponders is { } listed && !listed.Any(l => l.RawData.AsSpan().SequenceEqual(responder.RawData))
+                        ? "it is not a responder the configuration lists for this CA"
+                        : null);
                 if (why is not null)
                 {
                     errors.Add(new TrustServiceError(

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
+using ExchangeBus.Node.Hosting;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Grpc;
 using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Internal;
 
@@ -13,9 +12,9 @@ namespace ExchangeBus.Node.Exchange;
 /// <summary>
 /// One long-lived mutual-TLS channel per peer node (a handshake costs far more than a call).
 /// The peer must present the exact authentication certificate the global configuration lists
-/// for it, chained to a CA the configuration trusts.
+/// for it, chained to a CA the configuration trusts (<see cref="PeerTrustSource"/>).
 /// </summary>
-public sealed class PeerChannels(NodeKeys keys, TimeProvider timeProvider) : IDisposable
+public sealed class PeerChannels(NodeKeys keys, PeerTrustSource trust, TimeProvider timeProvider) : IDisposable
 {
     private static readonly TimeSpan RetireAfter = TimeSpan.FromMinutes(2);
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -43,9 +42,9 @@ public sealed class PeerChannels(NodeKeys keys, TimeProvider timeProvider) : IDi
 
             return BusChannel.Create(new Uri($"https://{node.Address}"), new BusChannelOptions
             {
-                ServerTrust = new CertificateTrust(view.TrustedCertificateAuthorities, timeProvider),
+                ServerTrust = trust.ServerTrust(view),
                 ClientCertificate = keys.Authentication,
-                ServerCertificateCheck = certificate => CryptographicOperations.FixedTimeEquals(SHA256.HashData(certificate.RawData), expected),
+                ServerCertificateCheck = PeerTrustSource.IsListedCertificate(node),
                 MaxReceiveMessageSize = NodeLimits.MaxMessageBytes,
                 MaxSendMessageSize = NodeLimits.MaxMessageBytes,
             });

@@ -70,12 +70,7 @@ public sealed partial class ProviderExchange(
     {
         var view = configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
         stamper.EnsureEvidenceCurrent(NodeErrors.ProviderTimestampingFailed);
-        var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
-        if (peer is null)
-        {
-            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredNode,
-                "The TLS certificate is not the authentication certificate of any node in the global configuration.");
-        }
+        var peer = PeerTrustSource.RequireNode(context, view);
 
         var verified = verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
         var header = verified.Header;

@@ -9,6 +9,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Exchange;
+using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
 using Google.Protobuf;
@@ -444,12 +445,7 @@ public sealed partial class FileReceiver(
         }
 
         var view = configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
-        var peer = context.ClientCertificate is { } certificate ? view.FindNodeByAuthCertificate(certificate) : null;
-        if (peer is null)
-        {
-            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.UnregisteredNode,
-                "The TLS certificate is not the authentication certificate of any node in the global configuration.");
-        }
+        var peer = PeerTrustSource.RequireNode(context, view);
 
         var verified = verification.Verify(
             envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null,

@@ -160,7 +160,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
             throw Refuse(StatusCode.PermissionDenied, codes.InvalidCertificate, "The signer certificate's issuer is not a CA the configuration lists.");
         }
 
-        var ocsp = new OcspResponseVerifier(timeProvider, OcspOptions(view))
+        var ocsp = new OcspResponseVerifier(timeProvider, view.OcspVerifierOptionsFor(issuer))
             .Verify(envelope.SignerOcspResponse.Span, signer, issuer);
         if (!ocsp.IsValid)
         {
@@ -177,8 +177,6 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
         return ocsp;
     }
 
-    private static OcspVerifierOptions OcspOptions(GlobalConfigurationView view) => new() { FreshnessLimit = view.Parameters.OcspFreshness };
-
     /// <summary>
     /// Keeps what the chain and OCSP checks established for a certificate and response that
     /// passed them, until the first moment a time check could answer differently: the
@@ -187,7 +185,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
     private void Remember(string key, SignedEnvelope envelope, GlobalConfigurationView view, X509Certificate2 signer, MemberSubject named, OcspVerificationResult ocsp, DateTimeOffset now)
     {
         var issuer = view.TrustedCertificateAuthorities.First(ca => ca.SubjectName.RawData.AsSpan().SequenceEqual(signer.IssuerName.RawData));
-        var options = OcspOptions(view);
+        var options = view.OcspVerifierOptionsFor(issuer);
         var until = Min(new DateTimeOffset(signer.NotAfter.ToUniversalTime()), new DateTimeOffset(issuer.NotAfter.ToUniversalTime()));
         until = Min(until, ocsp.ThisUpdate!.Value + options.FreshnessLimit);
         if (ocsp.NextUpdate is { } next)

@@ -92,7 +92,7 @@ public sealed partial class OwnCertificateStatus : BackgroundService
             return false;
         }
 
-        var verifier = new OcspResponseVerifier(_timeProvider, new OcspVerifierOptions { FreshnessLimit = view.Parameters.OcspFreshness });
+        var verifier = new OcspResponseVerifier(_timeProvider, view.OcspVerifierOptionsFor(issuer.Certificate));
         var result = await new OcspClient(_http, issuer.OcspUrl, verifier).CheckAsync(_keys.Signing, issuer.Certificate, cancellationToken).ConfigureAwait(false);
         if (!result.IsValid || result.Status is null || result.ThisUpdate is null)
         {
@@ -145,7 +145,7 @@ public sealed partial class OwnCertificateStatus : BackgroundService
             return;
         }
 
-        var result = new OcspResponseVerifier(_timeProvider, new OcspVerifierOptions { FreshnessLimit = view!.Parameters.OcspFreshness })
+        var result = new OcspResponseVerifier(_timeProvider, view!.OcspVerifierOptionsFor(issuer))
             .Verify(AtomicFile.ReadBounded(_cachePath, OcspVerifierOptions.DefaultMaxResponseBytes), _keys.Signing, issuer);
         if (result.IsValid && result.Status is { } status && result.ThisUpdate is { } thisUpdate)
         {

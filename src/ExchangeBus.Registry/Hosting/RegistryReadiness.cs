@@ -31,7 +31,21 @@ internal sealed class RegistryReadiness(
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(IsReady ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(NotReady));
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Before any listener or loop starts: records the key set's OCSP, TSA and administrator
+    /// certificates the registry does not know yet (a registry.db from before they were recorded,
+    /// a certificate renewed in keys/), so the first configuration and the first management call
+    /// see their real status.
+    /// </summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (store.RecordKeySetCertificates() is var recorded and > 0)
+        {
+            RegistryLog.RecordedKeySetCertificates(logger, recorded);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -30,21 +30,39 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
     public Task<TResponse> Administered<TRequest, TResponse>(TRequest request, ServerCallContext context, Func<string, TRequest, TResponse> handler) =>
         Run(context, () => handler(RequireAdministrator(context), request));
 
-    /// <summary>Who is calling, if an administrator; otherwise the refusal is recorded and thrown.</summary>
+    /// <summary>
+    /// Who is calling, if an administrator: a certificate with the administrator profile that
+    /// chains to this registry's CA, that the registry recorded when it issued it, and that is not
+    /// revoked. Checked on every call, so a revocation takes effect on connections already open.
+    /// Otherwise the refusal is recorded and thrown.
+    /// </summary>
     private string RequireAdministrator(ServerCallContext context)
     {
         var certificate = context.ClientCertificate;
-        if (certificate is not null && validator.Validate(certificate, CertificateProfile.Administrator).IsValid)
+        var refusal = certificate is null
+            ? new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAdministrator,
+                "The registry management API requires an administrator certificate issued by this registry.")
+            : !validator.Validate(certificate, CertificateProfile.Administrator).IsValid
+            ? new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAdministrator,
+                "The registry management API requires an administrator certificate issued by this registry.")
+            : store.FindCertificateStatus(certificate.SerialNumber) switch
+            {
+                // Made with the CA's key outside the registry (`xbus pki issue`): nobody can revoke
+                // it, so it is not taken. `xbus registry admin issue` makes one that is recorded.
+                null => new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAdministrator,
+                    "The administrator certificate was not issued through this registry, so it cannot be revoked and is not accepted."),
+                { Revoked: true } => new RegistryException(StatusCode.PermissionDenied, RegistryErrors.CertificateRevoked,
+                    "The administrator certificate is revoked."),
+                _ => null,
+            };
+        if (refusal is null)
         {
-            return certificate.Subject;
+            return certificate!.Subject;
         }
 
         var actor = certificate is null ? "anonymous" : certificate.Subject;
         var action = "management" + context.Method[context.Method.LastIndexOf('/')..].Replace('/', '.');
-        throw store.RecordUnauthorised(actor, action, new RegistryException(
-            certificate is null ? StatusCode.Unauthenticated : StatusCode.PermissionDenied,
-            RegistryErrors.NotAdministrator,
-            "The registry management API requires an administrator certificate issued by this registry."));
+        throw store.RecordUnauthorised(actor, action, refusal);
     }
 
     public SubmitTreeHeadResponse SubmitTreeHead(NodeId node, SubmitTreeHeadRequest request)
@@ -71,17 +89,18 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
         var certificate = context.ClientCertificate
             ?? throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotNode,
                 "Submitting tree heads requires the node's authentication certificate.");
-        var listed = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid
-            ? store.CurrentView()?.FindNodeByAuthCertificate(certificate)
-            : null;
-        if (listed is null)
+        var chained = validator.Validate(certificate, CertificateProfile.NodeAuthentication).IsValid;
+
+        // Revoked before listed: the configuration leaves a revoked node out, and the caller is
+        // better told why than that it is not a node.
+        if (chained)
         {
-            throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
-                "The client certificate is not the authentication certificate of a node in the current global configuration.");
+            RequireNotRevoked(certificate);
         }
 
-        RequireNotRevoked(certificate);
-        return listed.Id;
+        var listed = chained ? store.CurrentView()?.FindNodeByAuthCertificate(certificate) : null;
+        return listed?.Id ?? throw new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotNode,
+            "The client certificate is not the authentication certificate of a node in the current global configuration.");
     }
 
     /// <summary>An auditor (member or national) whose certificate this registry issued and has not revoked.</summary>

@@ -8,8 +8,8 @@ namespace ExchangeBus.Registry.Management;
 
 /// <summary>
 /// <c>RegistryManagement</c>: answers only a caller whose TLS certificate is an administrator
-/// certificate issued by this registry's CA; anyone else is refused, and the refusal is in the
-/// admin audit log.
+/// certificate issued through this registry and not revoked; anyone else is refused, and the
+/// refusal is in the admin audit log.
 /// </summary>
 public sealed class RegistryManagementService(RegistryStore store, RegistryCalls calls) : RegistryManagement.RegistryManagementBase
 {
@@ -73,5 +73,12 @@ public sealed class RegistryManagementService(RegistryStore store, RegistryCalls
         {
             var issued = store.IssueAuditorCertificate(actor, r.Csr, r.Member, r.Name, r.ValidityDays);
             return new IssueAuditorCertificateResponse { Certificate = ByteString.CopyFrom(issued.Certificate), AuditSequence = (ulong)issued.AuditSequence };
+        });
+
+    public override Task<IssueAdministratorCertificateResponse> IssueAdministratorCertificate(IssueAdministratorCertificateRequest request, ServerCallContext context) =>
+        calls.Administered(request, context, (actor, r) =>
+        {
+            var issued = store.IssueAdministratorCertificate(actor, r.Csr, r.Name, r.ValidityDays);
+            return new IssueAdministratorCertificateResponse { Certificate = ByteString.CopyFrom(issued.Certificate), AuditSequence = (ulong)issued.AuditSequence };
         });
 }

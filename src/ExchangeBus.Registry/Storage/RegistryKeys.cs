@@ -9,7 +9,8 @@ namespace ExchangeBus.Registry.Storage;
 /// <summary>
 /// The central authority's keys, read from the data folder's <c>keys/</c> (file names as made by
 /// <c>xbus pki dev-init</c>): the CA that issues member and node certificates, the
-/// configuration-signing key, the TSA and OCSP keys, and the registry's TLS certificate.
+/// configuration-signing key, the TSA and OCSP keys, the registry's TLS certificate, and the
+/// first administrator's certificate (its key is the administrator's, not the registry's).
 /// </summary>
 public sealed class RegistryKeys : IDisposable
 {
@@ -20,7 +21,8 @@ public sealed class RegistryKeys : IDisposable
         X509Certificate2 configurationSigning,
         X509Certificate2 timeStamping,
         X509Certificate2 ocsp,
-        X509Certificate2 tls)
+        X509Certificate2 tls,
+        X509Certificate2? administrator)
     {
         Authority = authority;
         ConfigurationSigning = configurationSigning;
@@ -29,6 +31,7 @@ public sealed class RegistryKeys : IDisposable
         TimeStamping = timeStamping;
         Ocsp = ocsp;
         Tls = tls;
+        Administrator = administrator;
     }
 
     private readonly ECDsa _configurationKey;
@@ -49,6 +52,12 @@ public sealed class RegistryKeys : IDisposable
 
     public X509Certificate2 Tls { get; }
 
+    /// <summary>
+    /// The administrator certificate of the key set (<c>admin.pem</c>, no key), when there is one:
+    /// recorded as issued, so it can be revoked like any administrator certificate.
+    /// </summary>
+    public X509Certificate2? Administrator { get; }
+
     public static RegistryKeys Load(string keysDirectory, TimeProvider timeProvider)
     {
         string P(string file) => Path.Combine(keysDirectory, file);
@@ -58,7 +67,8 @@ public sealed class RegistryKeys : IDisposable
             WithKey(P(DevelopmentPki.ConfigurationSigningCertificateFile), P(DevelopmentPki.ConfigurationSigningKeyFile)),
             WithKey(P(DevelopmentPki.TimeStampingCertificateFile), P(DevelopmentPki.TimeStampingKeyFile)),
             WithKey(P(DevelopmentPki.OcspCertificateFile), P(DevelopmentPki.OcspKeyFile)),
-            WithKey(P(DevelopmentPki.RegistryTlsCertificateFile), P(DevelopmentPki.RegistryTlsKeyFile)));
+            WithKey(P(DevelopmentPki.RegistryTlsCertificateFile), P(DevelopmentPki.RegistryTlsKeyFile)),
+            File.Exists(P(DevelopmentPki.AdministratorCertificateFile)) ? PemFiles.ReadCertificate(P(DevelopmentPki.AdministratorCertificateFile)) : null);
     }
 
     private static X509Certificate2 WithKey(string certificatePath, string keyPath)
@@ -76,5 +86,6 @@ public sealed class RegistryKeys : IDisposable
         TimeStamping.Dispose();
         Ocsp.Dispose();
         Tls.Dispose();
+        Administrator?.Dispose();
     }
 }

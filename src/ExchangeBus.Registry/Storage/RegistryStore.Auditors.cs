@@ -4,6 +4,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using Google.Protobuf;
+using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Registry.Storage;
 
@@ -54,24 +55,39 @@ public sealed partial class RegistryStore
                 throw RegistryException.Invalid(RegistryErrors.InvalidArgument, "The auditor's name is refused: " + ex.Message);
             }
 
-            var parsed = ParseCsr(csr, "auditor");
-            var request = CertificateIssueRequest.FromCsr(parsed, national ? CertificateProfile.NationalAuditor : CertificateProfile.Auditor) with
-            {
-                Subject = subject,
-                Validity = validityDays == 0 ? null : TimeSpan.FromDays(validityDays),
-            };
-            using var certificate = Issue(c, t, request);
-            issued = certificate.RawData;
+            var person = IssuePerson(c, t, csr, "auditor", national ? CertificateProfile.NationalAuditor : CertificateProfile.Auditor, subject, validityDays);
+            issued = person.Der;
             return (null, new
             {
-                serial = NormaliseSerial(certificate.SerialNumber),
-                profile = request.Profile.ToString(),
-                subject = certificate.Subject,
+                serial = person.Serial,
+                profile = person.Profile,
+                subject = person.Subject,
                 member = id?.ToString() ?? string.Empty,
-                notAfter = certificate.NotAfter.ToUniversalTime(),
-                keySha256 = KeyHash(parsed.PublicKey),
+                notAfter = person.NotAfter,
+                keySha256 = person.KeySha256,
             });
         }, publish: false);
         return new IssuedAuditorCertificate(issued!, outcome.AuditSequence);
+    }
+
+    /// <summary>What a person's certificate was issued as, for the caller and its audit entry.</summary>
+    private sealed record IssuedPerson(byte[] Der, string Serial, string Profile, string Subject, DateTime NotAfter, string KeySha256);
+
+    /// <summary>
+    /// Issues and records a person's certificate (an auditor's, an administrator's) from a CSR:
+    /// the registry's <paramref name="subject"/>, the CSR's P-256 key, the profile's validity
+    /// unless <paramref name="validityDays"/> says otherwise.
+    /// </summary>
+    private IssuedPerson IssuePerson(SqliteConnection c, SqliteTransaction t, ByteString csr, string which, CertificateProfile profile, X500DistinguishedName subject, uint validityDays)
+    {
+        var parsed = ParseCsr(csr, which);
+        var request = CertificateIssueRequest.FromCsr(parsed, profile) with
+        {
+            Subject = subject,
+            Validity = validityDays == 0 ? null : TimeSpan.FromDays(validityDays),
+        };
+        using var certificate = Issue(c, t, request);
+        return new IssuedPerson(certificate.RawData, NormaliseSerial(certificate.SerialNumber), profile.ToString(), certificate.Subject,
+            certificate.NotAfter.ToUniversalTime(), KeyHash(parsed.PublicKey));
     }
 }

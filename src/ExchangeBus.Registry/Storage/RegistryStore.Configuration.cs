@@ -120,7 +120,14 @@ public sealed partial class RegistryStore
             }
         }
 
-        using (var command = Command(c, t, "SELECT class, member_code, node_code, address, auth_cert_sha256 FROM nodes ORDER BY class, member_code, node_code"))
+        // A node whose authentication certificate is revoked is left out: peers accept only the
+        // exact certificate listed for a node, so leaving it out is what makes them refuse it.
+        // nodes.auth_cert_serial is as .NET prints it (leading zeros kept); certificates.serial is normalised.
+        using (var command = Command(c, t, """
+            SELECT n.class, n.member_code, n.node_code, n.address, n.auth_cert_sha256 FROM nodes n
+            WHERE NOT EXISTS (SELECT 1 FROM certificates x WHERE x.serial = ltrim(upper(n.auth_cert_serial), '0') AND x.revoked_at IS NOT NULL)
+            ORDER BY n.class, n.member_code, n.node_code
+            """))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -160,19 +167,28 @@ public sealed partial class RegistryStore
             }
         }
 
+        // The OCSP responder's and the TSA's certificates are listed only while good: nodes trust
+        // exactly the responder and TSA certificates listed (docs/design/certificates.md), so a
+        // revoked one is refused from the configuration after this one on. With no responder
+        // listed, nodes accept only responses the CA signs itself, which this registry does not:
+        // OCSP fails closed until a new responder certificate is installed in keys/.
         configuration.CertificateAuthorities.Add(new CertificateAuthority
         {
             Name = _keys.RootCertificate.Subject,
             Certificate = ByteString.CopyFrom(_keys.RootCertificate.RawData),
             OcspUrl = httpAddress.Length > 0 ? httpAddress + "/ocsp" : string.Empty,
-            OcspCertificate = ByteString.CopyFrom(_keys.Ocsp.RawData),
+            OcspCertificate = NotRevoked(c, t, _keys.Ocsp) ? ByteString.CopyFrom(_keys.Ocsp.RawData) : ByteString.Empty,
         });
-        configuration.TimeStampingAuthorities.Add(new TimeStampingAuthority
+        if (NotRevoked(c, t, _keys.TimeStamping))
         {
-            Name = _keys.TimeStamping.Subject,
-            Url = httpAddress.Length > 0 ? httpAddress + "/tsa" : string.Empty,
-            Certificate = ByteString.CopyFrom(_keys.TimeStamping.RawData),
-        });
+            configuration.TimeStampingAuthorities.Add(new TimeStampingAuthority
+            {
+                Name = _keys.TimeStamping.Subject,
+                Url = httpAddress.Length > 0 ? httpAddress + "/tsa" : string.Empty,
+                Certificate = ByteString.CopyFrom(_keys.TimeStamping.RawData),
+            });
+        }
+
         return configuration;
     }
 }

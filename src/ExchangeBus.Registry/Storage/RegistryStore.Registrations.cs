@@ -205,16 +205,8 @@ public sealed partial class RegistryStore
     /// <summary>Issues and records the certificate in the same transaction, so OCSP answers for it once the change commits.</summary>
     private X509Certificate2 Issue(SqliteConnection c, SqliteTransaction t, CertificateIssueRequest request)
     {
-        var profile = request.Profile;
         var certificate = _keys.Authority.Issue(request);
-        Execute(c, t, """
-            INSERT INTO certificates (serial, subject, profile, not_before, not_after, der, issued_at)
-            VALUES ($a, $b, $c, $d, $e, $f, $g)
-            """,
-            NormaliseSerial(certificate.SerialNumber), certificate.Subject, profile.ToString(),
-            new DateTimeOffset(certificate.NotBefore.ToUniversalTime()).ToUnixTimeMilliseconds(),
-            new DateTimeOffset(certificate.NotAfter.ToUniversalTime()).ToUnixTimeMilliseconds(),
-            certificate.RawData, Now());
+        InsertCertificate(c, t, certificate, request.Profile, Now());
         return certificate;
     }
 

@@ -63,6 +63,9 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         // No configuration yet: it names the registry's addresses, known once `serve` has bound them.
         AdminAuditLog.Append(connection, transaction, timeProvider.GetUtcNow(), "registry", "registry.init", true, string.Empty,
             string.Empty, AdminAuditLog.Describe(new { instance, parameters }));
+
+        // The first administrator's certificate among them: revocable from the first day.
+        RecordKeySet(connection, transaction, keys, timeProvider);
         transaction.Commit();
     }
 
@@ -178,22 +181,25 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         {
             var serial = NormaliseSerial(serialNumber);
             var code = RevocationReasons.Parse(reason);
-            using var command = Command(c, t, "SELECT subject, revoked_at FROM certificates WHERE serial = $a", serial);
+            using var command = Command(c, t, "SELECT subject, profile, revoked_at FROM certificates WHERE serial = $a", serial);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
                 throw RegistryException.NotFound(RegistryErrors.UnknownCertificate, $"No certificate with serial number {serial} was issued here.");
             }
 
-            var subject = reader.GetString(0);
-            if (!reader.IsDBNull(1))
+            var (subject, profile) = (reader.GetString(0), reader.GetString(1));
+            if (!reader.IsDBNull(2))
             {
                 throw RegistryException.Precondition(RegistryErrors.AlreadyRevoked, $"Certificate {serial} is already revoked.");
             }
 
             reader.Close();
+
+            // The configuration published with this change leaves out a node whose authentication
+            // certificate this is, and an OCSP responder or TSA certificate (RegistryStore.Configuration).
             Execute(c, t, "UPDATE certificates SET revoked_at = $b, revocation_reason = $c WHERE serial = $a", serial, Now(), code);
-            return (new { serial, subject, revoked = false }, new { serial, subject, revoked = true, reason = RevocationReasons.Name(code) });
+            return (new { serial, subject, profile, revoked = false }, new { serial, subject, profile, revoked = true, reason = RevocationReasons.Name(code) });
         });
 
     public ChangeOutcome SetAutoApprove(string actor, bool autoApprove) =>
