@@ -218,8 +218,8 @@ public sealed partial class NodeAuditService(NodeId nodeId, SqliteMessageLog mes
             return true;
         }
 
-        var member = auditor.Member!.ToString() + "/";
-        return record.Client.StartsWith(member, StringComparison.Ordinal) || record.Service.StartsWith(member, StringComparison.Ordinal);
+        var member = auditor.Member!.ToString();
+        return MessageLogQuery.BelongsTo(record.Client, member) || MessageLogQuery.BelongsTo(record.Service, member);
     }
 
     private static string? Optional(string value) => value.Length == 0 ? null : value;

@@ -147,6 +147,42 @@ public sealed class AuditServiceTests
     }
 
     [Test]
+    public async Task MemberLevelClient_ItsRecordsOnTheProvidersNode_AreSeenByThatMembersAuditor()
+    {
+        // A request whose client is the member itself, not one of its subsystems: the provider
+        // refuses it (no access rule) and logs the refusal under client VN/GOV/000.00.00.G01.
+        var header = _bus.RequestHeader(BusFixture.Client);
+        using (var peer = _bus.PeerChannel(_bus.ClientNode.Keys.Authentication))
+        {
+            var denied = await Assert.ThrowsAsync<RpcException>(() => new Contracts.Exchange.V1.Exchange.ExchangeClient(peer).DeliverAsync(_bus.SignAsClient(header)).ResponseAsync);
+            Assert.That(denied!.ErrorCode, Is.EqualTo(Node.NodeErrors.AccessDenied));
+        }
+
+        var record = _bus.ProviderNode.Log.FindByMessageId(header.MessageId).Single();
+        Assert.That(record.Record.Client, Is.EqualTo(BusFixture.Client));
+        using var auditor = await _bus.IssueAuditorAsync(BusFixture.Client, "Trần Văn Bình");
+        using var channel = AuditChannel(auditor);
+        var client = new AuditService.AuditServiceClient(channel);
+
+        var page = await client.QueryAsync(new QueryRequest { MessageId = header.MessageId }).ResponseAsync;
+        var evidence = await client.GetRecordAsync(new GetRecordRequest { Sequence = (ulong)record.Sequence }).ResponseAsync;
+
+        Assert.That(page.Records.Select(r => (r.Client, r.Status)), Is.EqualTo(new[] { (BusFixture.Client, Node.NodeErrors.AccessDenied) }));
+        Assert.That(evidence.Record.MessageId, Is.EqualTo(header.MessageId));
+
+        // A member whose code only starts like G01's sees none of it.
+        using (var admin = _bus.AdminChannel())
+        {
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.G0", Name = "Ministry of Prefixes" }).ResponseAsync;
+        }
+
+        using var prefix = await _bus.IssueAuditorAsync("VN/GOV/000.00.00.G0", "Phạm Thị Lan");
+        using var prefixChannel = AuditChannel(prefix);
+        var none = await new AuditService.AuditServiceClient(prefixChannel).QueryAsync(new QueryRequest { MessageId = header.MessageId }).ResponseAsync;
+        Assert.That(none.Records, Is.Empty);
+    }
+
+    [Test]
     public async Task MalformedPageToken_InvalidPageToken()
     {
         using var channel = AuditChannel(_nationalAuditor);
