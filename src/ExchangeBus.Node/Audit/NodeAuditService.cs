@@ -8,6 +8,11 @@ using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.GlobalConf;
+using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.Trust;
+using System.Security.Cryptography;
 
 namespace ExchangeBus.Node.Audit;
 
@@ -21,17 +26,28 @@ public static class AuditErrors
     public const string InvalidArgument = "Audit.InvalidArgument";
     public const string InvalidPageToken = "Audit.InvalidPageToken";
     public const string NotLogged = "Audit.NotLogged";
+    public const string AuditorRevoked = "Audit.AuditorRevoked";
+    public const string AuditorStatusUnknown = "Audit.AuditorStatusUnknown";
+    public const string AuditorStatusUnavailable = "Audit.AuditorStatusUnavailable";
+    public const string RateLimited = "Audit.RateLimited";
 }
 
 /// <summary>
 /// Evidence for auditors, on the inter-node (mutual TLS) listener: the caller's certificate must
-/// chain to a CA of the configuration (the TLS layer checks that) and be an auditor certificate
-/// of this instance. A member auditor sees the records of exchanges its member took part in; a
-/// national auditor sees all, and alone may read whole ranges (which hold every member's
-/// records). Tree heads and proofs are not personal data: any auditor may have them. Every
-/// call, answered or refused, is itself a record of the message log, written before the answer.
+/// chain to a CA of the configuration (the TLS layer checks that), be an auditor certificate of
+/// this instance, and be good by its CA's OCSP responder (<see cref="PeerCertificateStatus"/>).
+/// A member auditor sees the records of exchanges its member took part in; a national auditor
+/// sees all, and alone may read whole ranges (which hold every member's records). Tree heads and
+/// proofs are not personal data: any auditor may have them. Every call, answered or refused, is
+/// itself a record of the message log, written before the answer: an auditor's with the request
+/// it made; anyone else's (not an auditor, or an auditor whose certificate is not good) as a short
+/// record of who (the node whose authentication certificate it is) and which method, without the
+/// request, so a stranger cannot grow the log by more than that. Strangers are also rate-limited
+/// per certificate (<see cref="AuditCallerRateLimit"/>) before any of this runs.
 /// </summary>
-public sealed partial class NodeAuditService(NodeId nodeId, SqliteMessageLog messageLog, ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
+public sealed partial class NodeAuditService(
+    NodeId nodeId, SqliteMessageLog messageLog, GlobalConfigurationProvider configuration, PeerCertificateStatus certificateStatus, NodeMetrics metrics,
+    ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
 {
     public override Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
         RunAsync(context, "Query", request, auditor => Query(auditor, request));
@@ -54,56 +70,114 @@ public sealed partial class NodeAuditService(NodeId nodeId, SqliteMessageLog mes
         var correlationId = context.CorrelationId;
         var certificate = context.ClientCertificate;
         var auditor = certificate is null ? null : AuditorIdentity.TryRead(certificate);
+
+        // Who the caller is, before anything about what it asked: a stranger's request, however
+        // large, is neither read further nor kept.
+        if (certificate is null || auditor is null || !string.Equals(auditor.Instance, nodeId.Owner.Instance, StringComparison.Ordinal))
+        {
+            throw await RefuseUnauthorizedAsync(method, certificate, null, new NodeException(StatusCode.PermissionDenied, AuditErrors.NotAuditor,
+                "The audit API answers holders of an auditor certificate of this instance only."), correlationId).ConfigureAwait(false);
+        }
+
+        if (await StatusRefusalAsync(certificate, context.CancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            throw await RefuseUnauthorizedAsync(method, certificate, auditor, refusal, correlationId).ConfigureAwait(false);
+        }
+
         TResponse response;
-        string status;
         try
         {
-            if (auditor is null || !string.Equals(auditor.Instance, nodeId.Owner.Instance, StringComparison.Ordinal))
-            {
-                throw new NodeException(StatusCode.PermissionDenied, AuditErrors.NotAuditor, "The audit API answers holders of an auditor certificate of this instance only.");
-            }
-
             response = answer(auditor);
-            status = MessageLogRecord.StatusOk;
         }
         catch (NodeException ex)
         {
             await LogQueryAsync(method, request, auditor, certificate, ex.Code, correlationId).ConfigureAwait(false);
-            Log.Refused(logger, method, ex.Code, correlationId);
+            Refused(method, ex.Code, correlationId);
             throw ex.ToRpc(correlationId);
         }
         catch (ArgumentOutOfRangeException)
         {
             await LogQueryAsync(method, request, auditor, certificate, AuditErrors.InvalidArgument, correlationId).ConfigureAwait(false);
+            Refused(method, AuditErrors.InvalidArgument, correlationId);
             throw RichStatus.Error(StatusCode.InvalidArgument, AuditErrors.InvalidArgument, "A size or sequence number is out of range for this log.", correlationId);
         }
 
-        await LogQueryAsync(method, request, auditor, certificate, status, correlationId).ConfigureAwait(false);
+        await LogQueryAsync(method, request, auditor, certificate, MessageLogRecord.StatusOk, correlationId).ConfigureAwait(false);
         return response;
     }
 
-    /// <summary>The query itself goes into the tamper-evident log: who asked, what, and the outcome.</summary>
-    private async Task LogQueryAsync(string method, IMessage request, AuditorIdentity? auditor, X509Certificate2? certificate, string status, string correlationId)
+    /// <summary>Null when the auditor certificate is good by its CA's responder; otherwise the refusal.</summary>
+    private async Task<NodeException?> StatusRefusalAsync(X509Certificate2 certificate, CancellationToken cancellationToken) =>
+        await certificateStatus.CheckAsync(certificate, cancellationToken).ConfigureAwait(false) switch
+        {
+            OcspCertificateStatus.Good => null,
+            OcspCertificateStatus.Revoked => new NodeException(StatusCode.PermissionDenied, AuditErrors.AuditorRevoked,
+                "The auditor certificate is revoked: its CA's OCSP responder says so."),
+            OcspCertificateStatus.Unknown => new NodeException(StatusCode.PermissionDenied, AuditErrors.AuditorStatusUnknown,
+                "The auditor certificate's CA's OCSP responder does not know it."),
+            _ => new NodeException(StatusCode.Unavailable, AuditErrors.AuditorStatusUnavailable,
+                "The auditor certificate's status could not be had from its CA's OCSP responder; try again later."),
+        };
+
+    /// <summary>
+    /// A refusal of a caller the node does not answer at all, logged as a short record of bounded
+    /// size: who (the auditor, the node whose authentication certificate it is, or the
+    /// certificate's hash), which method, the code; not the request.
+    /// </summary>
+    private async Task<RpcException> RefuseUnauthorizedAsync(string method, X509Certificate2? certificate, AuditorIdentity? auditor, NodeException refusal, string correlationId)
     {
-        var asked = request.ToByteArray();
+        await AppendAsync(method, auditor is not null ? AuditorName(auditor) : CallerName(certificate), auditor?.Name ?? string.Empty, refusal.Code, [], certificate, correlationId)
+            .ConfigureAwait(false);
+        Refused(method, refusal.Code, correlationId);
+        return refusal.ToRpc(correlationId);
+    }
+
+    /// <summary>A caller that is not an auditor, by the node the configuration lists its certificate for, or by the certificate's hash.</summary>
+    private string CallerName(X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return "unauthenticated";
+        }
+
+        return configuration.Latest?.FindNodeByAuthCertificate(certificate) is { } node
+            ? $"node:{node.Id}"
+            : $"certificate:{Convert.ToHexStringLower(SHA256.HashData(certificate.RawData))}";
+    }
+
+    private static string AuditorName(AuditorIdentity auditor) => auditor.Scope == AuditorScope.National ? $"auditor:{auditor.Instance}" : $"auditor:{auditor.Member}";
+
+    private void Refused(string method, string code, string correlationId)
+    {
+        metrics.AuditRefused(code);
+        Log.Refused(logger, method, code, correlationId);
+    }
+
+    /// <summary>An auditor's query goes into the tamper-evident log: who asked, what, and the outcome.</summary>
+    private Task LogQueryAsync(string method, IMessage request, AuditorIdentity auditor, X509Certificate2 certificate, string status, string correlationId) =>
+        AppendAsync(method, AuditorName(auditor), auditor.Name, status, request.ToByteArray(), certificate, correlationId);
+
+    private async Task AppendAsync(string method, string client, string userId, string status, byte[] request, X509Certificate2? certificate, string correlationId)
+    {
+        var record = new MessageLogRecord
+        {
+            MessageId = correlationId,
+            Direction = MessageDirection.AuditQuery,
+            Client = client,
+            Service = $"audit/{method}",
+            UserId = userId,
+            Status = status,
+            Header = request,
+            Body = null,
+            BodySha256 = SHA256.HashData(ReadOnlySpan<byte>.Empty),
+            Signature = [],
+            SignerCertificateSha256 = certificate is null ? null : SHA256.HashData(certificate.RawData),
+            SignerCertificate = certificate?.RawData,
+            CorrelationId = correlationId,
+        };
         try
         {
-            await messageLog.AppendAsync(new MessageLogRecord
-            {
-                MessageId = correlationId,
-                Direction = MessageDirection.AuditQuery,
-                Client = auditor is null ? "unauthenticated" : auditor.Scope == AuditorScope.National ? $"auditor:{auditor.Instance}" : $"auditor:{auditor.Member}",
-                Service = $"audit/{method}",
-                UserId = auditor?.Name ?? certificate?.Subject ?? string.Empty,
-                Status = status,
-                Header = asked,
-                Body = null,
-                BodySha256 = System.Security.Cryptography.SHA256.HashData(ReadOnlySpan<byte>.Empty),
-                Signature = [],
-                SignerCertificateSha256 = certificate is null ? null : System.Security.Cryptography.SHA256.HashData(certificate.RawData),
-                SignerCertificate = certificate?.RawData,
-                CorrelationId = correlationId,
-            }).ConfigureAwait(false);
+            await messageLog.AppendAsync(record).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException or MessageLogIntegrityException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -218,8 +292,8 @@ public sealed partial class NodeAuditService(NodeId nodeId, SqliteMessageLog mes
             return true;
         }
 
-        var member = auditor.Member!.ToString() + "/";
-        return record.Client.StartsWith(member, StringComparison.Ordinal) || record.Service.StartsWith(member, StringComparison.Ordinal);
+        var member = auditor.Member!.ToString();
+        return MessageLogQuery.BelongsTo(record.Client, member) || MessageLogQuery.BelongsTo(record.Service, member);
     }
 
     private static string? Optional(string value) => value.Length == 0 ? null : value;

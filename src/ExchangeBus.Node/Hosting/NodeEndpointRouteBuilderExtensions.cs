@@ -22,10 +22,13 @@ public static class NodeEndpointRouteBuilderExtensions
 
         app.UseMiddleware<LocalTlsGate>();
 
+        // After routing (which the host puts first), so that the audit API's policy applies to its endpoints only.
+        app.UseRateLimiter();
+
         // No reflection for peers: a peer node has nothing to discover, and a stranger is refused at TLS.
         app.MapBusGrpc(healthOn: [NodeListeners.Peer, NodeListeners.Local], reflectionOn: NodeListeners.Local);
         app.MapGrpcService<ProviderExchange>().OnListeners(NodeListeners.Peer);
-        app.MapGrpcService<NodeAuditService>().OnListeners(NodeListeners.Peer);
+        app.MapGrpcService<NodeAuditService>().OnListeners(NodeListeners.Peer).RequireRateLimiting(AuditCallerRateLimit.PolicyName);
         app.MapGrpcService<FileReceiver>().OnListeners(NodeListeners.Peer);
         app.MapGrpcService<LocalGateway>().OnListeners(NodeListeners.Local);
         app.MapGrpcService<LocalFiles>().OnListeners(NodeListeners.Local);

@@ -20,6 +20,8 @@ public sealed class NodeMetrics
 
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _statusRequests;
+    private readonly Counter<long> _auditRefusals;
 
     public NodeMetrics(IMeterFactory meterFactory, SqliteMessageLog log)
     {
@@ -31,9 +33,17 @@ public sealed class NodeMetrics
         _duration = meter.CreateHistogram(
             "xbus.call.duration", unit: "s", "Time to handle an exchange, by side.", tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
+        _statusRequests = meter.CreateCounter<long>(
+            "xbus.certificate_status.requests", unit: "{request}", "OCSP requests for callers' certificates (auditors'), by outcome (good, revoked, unknown, unavailable).");
+        _auditRefusals = meter.CreateCounter<long>(
+            "xbus.audit.refused", unit: "{call}", "Audit calls refused, by code; the rate-limited ones are counted here only, not in the message log.");
         meter.CreateObservableGauge(
             "xbus.message_log.queue_depth", () => log.QueueDepth, unit: "{record}", "Records waiting for the message log's next group commit.");
     }
+
+    public void CertificateStatusRequested(string outcome) => _statusRequests.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void AuditRefused(string code) => _auditRefusals.Add(1, new KeyValuePair<string, object?>("code", code));
 
     public void Record(string side, string service, string outcome, TimeSpan elapsed)
     {

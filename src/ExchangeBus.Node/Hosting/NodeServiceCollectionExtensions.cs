@@ -52,6 +52,7 @@ public static class NodeServiceCollectionExtensions
         // Trust and transport.
         services.AddSingleton<GlobalConfigurationProvider>();
         services.AddSingleton<OwnCertificateStatus>();
+        services.AddSingleton<PeerCertificateStatus>();
         services.AddSingleton<EnvelopeVerification>();
         services.AddSingleton<PeerChannels>();
         services.AddSingleton<BackendInvoker>();
@@ -84,6 +85,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<LocalFiles>();
         services.AddSingleton<ProviderExchange>();
         services.AddSingleton<NodeAuditService>();
+        services.AddRateLimiter(o => o.AddPolicy<string, AuditCallerRateLimit>(AuditCallerRateLimit.PolicyName));
         services.AddSingleton<FileReceiver>();
 
         // The loops, started in this order before the listeners (the configuration first: the

@@ -32,12 +32,23 @@ public sealed record MessageLogQuery
 
     public string? Status { get; init; }
 
-    /// <summary>Only records whose client or service belongs to this member (INSTANCE/CLASS/MEMBER): a member auditor's view.</summary>
+    /// <summary>
+    /// Only records whose client or service is this member (INSTANCE/CLASS/MEMBER) or one of its
+    /// subsystems: a member auditor's view. <see cref="BelongsTo"/> is the same test for one record.
+    /// </summary>
     public string? PartyMember { get; init; }
 
     public int PageSize { get; init; } = DefaultPageSize;
 
     public MessageLogCursor? After { get; init; }
+
+    /// <summary>True when <paramref name="party"/> (a client or service identifier) is <paramref name="member"/> or under it.</summary>
+    public static bool BelongsTo(string party, string member)
+    {
+        ArgumentNullException.ThrowIfNull(party);
+        ArgumentNullException.ThrowIfNull(member);
+        return party.StartsWith(member, StringComparison.Ordinal) && (party.Length == member.Length || party[member.Length] == '/');
+    }
 }
 
 /// <summary>Where a page ended: the last row's time and sequence.</summary>

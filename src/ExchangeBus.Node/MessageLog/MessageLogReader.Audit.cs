@@ -47,9 +47,11 @@ public sealed partial class MessageLogReader
 
         if (query.PartyMember is { } member)
         {
-            // substr, not LIKE: identifiers may hold '_' , which LIKE reads as a wildcard.
+            // The member itself (a member-level client) or anything under it (its subsystems and
+            // their services); substr, not LIKE: identifiers may hold '_', which LIKE reads as a wildcard.
             var prefix = member + "/";
-            where.Append(" AND (substr(client, 1, $party_length) = $party OR substr(service, 1, $party_length) = $party)");
+            where.Append(" AND (client = $member OR service = $member OR substr(client, 1, $party_length) = $party OR substr(service, 1, $party_length) = $party)");
+            command.Parameters.AddWithValue("$member", member);
             command.Parameters.AddWithValue("$party", prefix);
             command.Parameters.AddWithValue("$party_length", prefix.Length);
         }

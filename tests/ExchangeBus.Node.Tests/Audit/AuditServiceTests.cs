@@ -143,7 +143,112 @@ public sealed class AuditServiceTests
         Assert.That(refused!.ErrorCode, Is.EqualTo(AuditErrors.NotAuditor));
         Assert.That(refused.CorrelationId, Is.Not.Empty);
         var logged = _bus.ProviderNode.Log.Get(before + 1)!.Record;
-        Assert.That((logged.Direction, logged.Status, logged.Client), Is.EqualTo((MessageDirection.AuditQuery, AuditErrors.NotAuditor, "unauthenticated")));
+        Assert.That((logged.Direction, logged.Status, logged.Client), Is.EqualTo((MessageDirection.AuditQuery, AuditErrors.NotAuditor, $"node:{_bus.ClientNode.Node}")));
+        Assert.That(logged.CorrelationId, Is.EqualTo(refused.CorrelationId));
+    }
+
+    [Test]
+    public async Task NodeCertificate_WithARequestOver64KiB_IsRefusedNotAuditor_AndLoggedWithoutTheRequest()
+    {
+        using var channel = AuditChannel(_bus.ClientNode.Keys.Authentication);
+        var before = _bus.ProviderNode.Log.LastSequence();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { SubjectId = new string('x', 70_000) }).ResponseAsync);
+
+        Assert.That((refused!.StatusCode, refused.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, AuditErrors.NotAuditor)));
+        var logged = _bus.ProviderNode.Log.Get(before + 1)!.Record;
+        Assert.That((logged.Status, logged.Client, logged.Service), Is.EqualTo((AuditErrors.NotAuditor, $"node:{_bus.ClientNode.Node}", "audit/Query")));
+        Assert.That(logged.Header, Is.Empty, "a stranger's request is not kept");
+        Assert.That((logged.UserId, logged.SubjectId), Is.EqualTo((string.Empty, (string?)null)));
+    }
+
+    [Test]
+    public async Task MemberLevelClient_ItsRecordsOnTheProvidersNode_AreSeenByThatMembersAuditor()
+    {
+        // A request whose client is the member itself, not one of its subsystems: the provider
+        // refuses it (no access rule) and logs the refusal under client VN/GOV/000.00.00.G01.
+        var header = _bus.RequestHeader(BusFixture.Client);
+        using (var peer = _bus.PeerChannel(_bus.ClientNode.Keys.Authentication))
+        {
+            var denied = await Assert.ThrowsAsync<RpcException>(() => new Contracts.Exchange.V1.Exchange.ExchangeClient(peer).DeliverAsync(_bus.SignAsClient(header)).ResponseAsync);
+            Assert.That(denied!.ErrorCode, Is.EqualTo(Node.NodeErrors.AccessDenied));
+        }
+
+        var record = _bus.ProviderNode.Log.FindByMessageId(header.MessageId).Single();
+        Assert.That(record.Record.Client, Is.EqualTo(BusFixture.Client));
+        using var auditor = await _bus.IssueAuditorAsync(BusFixture.Client, "Trần Văn Bình");
+        using var channel = AuditChannel(auditor);
+        var client = new AuditService.AuditServiceClient(channel);
+
+        var page = await client.QueryAsync(new QueryRequest { MessageId = header.MessageId }).ResponseAsync;
+        var evidence = await client.GetRecordAsync(new GetRecordRequest { Sequence = (ulong)record.Sequence }).ResponseAsync;
+
+        Assert.That(page.Records.Select(r => (r.Client, r.Status)), Is.EqualTo(new[] { (BusFixture.Client, Node.NodeErrors.AccessDenied) }));
+        Assert.That(evidence.Record.MessageId, Is.EqualTo(header.MessageId));
+
+        // A member whose code only starts like G01's sees none of it.
+        using (var admin = _bus.AdminChannel())
+        {
+            await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.G0", Name = "Ministry of Prefixes" }).ResponseAsync;
+        }
+
+        using var prefix = await _bus.IssueAuditorAsync("VN/GOV/000.00.00.G0", "Phạm Thị Lan");
+        using var prefixChannel = AuditChannel(prefix);
+        var none = await new AuditService.AuditServiceClient(prefixChannel).QueryAsync(new QueryRequest { MessageId = header.MessageId }).ResponseAsync;
+        Assert.That(none.Records, Is.Empty);
+    }
+
+    [Test]
+    public async Task RevokedAuditor_IsRefusedEveryAuditCall_WithACodeAndCorrelationId()
+    {
+        using var auditor = await _bus.IssueAuditorAsync(BusFixture.Provider, "Đỗ Minh Tuấn");
+        using (var admin = _bus.AdminChannel())
+        {
+            await new RegistryManagement.RegistryManagementClient(admin).RevokeCertificateAsync(new RevokeCertificateRequest { SerialNumber = auditor.SerialNumber, Reason = "keyCompromise" }).ResponseAsync;
+        }
+
+        using var channel = AuditChannel(auditor);
+        var client = new AuditService.AuditServiceClient(channel);
+        var before = _bus.ProviderNode.Log.LastSequence();
+        var calls = new Func<Task>[]
+        {
+            () => client.QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync,
+            () => client.GetRecordAsync(new GetRecordRequest { Sequence = 1 }).ResponseAsync,
+            () => client.GetTreeHeadsAsync(new GetTreeHeadsRequest()).ResponseAsync,
+            () => client.GetConsistencyProofAsync(new GetConsistencyProofRequest { FirstSize = 1, SecondSize = 2 }).ResponseAsync,
+            () => client.ReadRangeAsync(new ReadRangeRequest { FromSequence = 1 }).ResponseAsync,
+        };
+
+        foreach (var call in calls)
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => call());
+            Assert.That((refused!.StatusCode, refused.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, AuditErrors.AuditorRevoked)));
+            Assert.That(refused.CorrelationId, Is.Not.Empty);
+        }
+
+        var logged = _bus.ProviderNode.Log.Get(before + 1)!.Record;
+        Assert.That((logged.Status, logged.Client, logged.Header.Length), Is.EqualTo((AuditErrors.AuditorRevoked, $"auditor:{BusFixture.Provider}", 0)));
+    }
+
+    [Test]
+    public async Task AuditorStatus_IsAskedOnce_ForABurstOfCalls()
+    {
+        using var auditor = await _bus.IssueAuditorAsync(BusFixture.Provider, "Vũ Thị Mai");
+        using var channel = AuditChannel(auditor);
+        var client = new AuditService.AuditServiceClient(channel);
+        var asked = await StatusRequestsAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetTreeHeadsAsync(new GetTreeHeadsRequest()).ResponseAsync));
+        await client.QueryAsync(new QueryRequest { SubjectId = "citizen-042" }).ResponseAsync;
+
+        Assert.That(await StatusRequestsAsync(), Is.EqualTo(asked + 1));
+    }
+
+    private async Task<double> StatusRequestsAsync()
+    {
+        using var http = new HttpClient();
+        var metrics = Hosting.PrometheusText.Parse(await http.GetStringAsync(new Uri(_bus.ProviderNode.MetricsAddress + "/metrics")));
+        return metrics.Find("xbus_certificate_status_requests_total").Sum(s => s.Value);
     }
 
     [Test]
