@@ -108,6 +108,8 @@ public sealed partial class RegistryStore
         return autoApprove ? Decide("registry:auto-approve", id, approve: true, "auto-approved") : GetRegistration(id)!;
     }
 
+    public int ExpireRegistrations() => 0;
+
     /// <summary>Approves (issuing both certificates and listing the node) or refuses a pending registration.</summary>
     public RegistrationStatus Decide(string actor, string registrationId, bool approve, string reason)
     {
