@@ -18,4 +18,14 @@ internal static partial class RegistryLog
 
     [LoggerMessage(2004, LogLevel.Critical, "Node {Node} submitted a signed, time-stamped tree head that does not extend the head the registry holds ({ErrorCode}); kept in tree_head_conflicts as evidence of a rewritten or broken message log")]
     public static partial void TreeHeadConflict(ILogger logger, string node, string errorCode);
+
+    // Debug: a flood would otherwise fill the log instead of the database; the count is in RegistryMetrics.
+    [LoggerMessage(2005, LogLevel.Debug, "Rate-limited {Path}: Registry.RateLimited (correlation id {CorrelationId})")]
+    public static partial void RateLimited(ILogger logger, string path, string correlationId);
+
+    [LoggerMessage(2006, LogLevel.Information, "Expired {Count} registrations not decided in time")]
+    public static partial void RegistrationsExpired(ILogger logger, int count);
+
+    [LoggerMessage(2007, LogLevel.Error, "Expiring pending registrations failed")]
+    public static partial void ExpiryFailed(ILogger logger, Exception exception);
 }

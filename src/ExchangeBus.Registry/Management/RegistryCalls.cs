@@ -17,11 +17,13 @@ namespace ExchangeBus.Registry.Management;
 /// configuration (it is signed) and registrations (they prove themselves); tree heads are
 /// submitted only by a listed node with its authentication certificate and read only by an
 /// auditor. <c>RegistryManagement</c> answers only a caller whose TLS certificate is an
-/// administrator certificate issued by this registry's CA; anyone else is refused, and the
-/// refusal is in the admin audit log. The listener asks for client certificates without
+/// administrator certificate issued by this registry's CA; anyone else is refused. Refusals of
+/// callers without a certificate are counted (<see cref="RegistryMetrics"/>) and logged, never
+/// stored, so strangers cannot fill the disk; a certificate holder's refusal is in the admin
+/// audit log. The listener asks for client certificates without
 /// requiring one, so each method decides.
 /// </summary>
-public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator validator, ILogger<RegistryCalls> logger)
+public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator validator, RegistryMetrics metrics, ILogger<RegistryCalls> logger)
 {
     /// <summary>At most this many heads per GetNodeTreeHeads answer (the contract's bound).</summary>
     public const int MaxTreeHeadsPerCall = 1000;
@@ -39,13 +41,35 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
             return certificate.Subject;
         }
 
-        var actor = certificate is null ? "anonymous" : certificate.Subject;
+        const string Message = "The registry management API requires an administrator certificate issued by this registry.";
+        if (certificate is null)
+        {
+            // Anyone can call without a certificate: counted and logged, not kept in an audit log they could fill.
+            metrics.AnonymousRefused(RegistryErrors.NotAdministrator);
+            throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAdministrator, Message);
+        }
+
         var action = "management" + context.Method[context.Method.LastIndexOf('/')..].Replace('/', '.');
-        throw store.RecordUnauthorised(actor, action, new RegistryException(
-            certificate is null ? StatusCode.Unauthenticated : StatusCode.PermissionDenied,
-            RegistryErrors.NotAdministrator,
-            "The registry management API requires an administrator certificate issued by this registry."));
+        throw store.RecordUnauthorised(certificate.Subject, action, new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAdministrator, Message));
     }
+
+    /// <summary>
+    /// Runs a call anyone may make (registration): a refusal is counted in
+    /// <see cref="RegistryMetrics"/> and logged with its code, and nothing of it is stored.
+    /// </summary>
+    public Task<TResponse> Anonymous<TResponse>(ServerCallContext context, Func<TResponse> action) =>
+        Run(context, () =>
+        {
+            try
+            {
+                return action();
+            }
+            catch (RegistryException ex)
+            {
+                metrics.AnonymousRefused(ex.Code);
+                throw;
+            }
+        });
 
     public SubmitTreeHeadResponse SubmitTreeHead(NodeId node, SubmitTreeHeadRequest request)
     {
