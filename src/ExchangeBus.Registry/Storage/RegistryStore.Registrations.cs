@@ -41,6 +41,12 @@ public sealed partial class RegistryStore
         ArgumentNullException.ThrowIfNull(signed);
         var (request, member, node, auth, signing) = CheckRegistration(signed);
         var fingerprint = KeyFingerprint.Of(auth.PublicKey.ExportSubjectPublicKeyInfo());
+        using (var connection = _database.OpenConnection())
+        {
+            // Outside the writer lock: a flood for members that do not exist must not queue administrators' changes behind it.
+            RequireMember(connection, null, member);
+        }
+
         var id = Guid.NewGuid().ToString("N");
         Change($"node:{node}", "registration.submit", new { }, (c, t) =>
         {
