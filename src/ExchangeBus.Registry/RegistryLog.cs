@@ -21,4 +21,14 @@ internal static partial class RegistryLog
 
     [LoggerMessage(2005, LogLevel.Information, "Recorded {Count} certificates of the key set (OCSP responder, TSA, administrator) that the certificate table did not hold")]
     public static partial void RecordedKeySetCertificates(ILogger logger, int count);
+
+    // Debug: a flood would otherwise fill the log instead of the database; the count is in RegistryMetrics.
+    [LoggerMessage(2008, LogLevel.Debug, "Rate-limited {Path}: Registry.RateLimited (correlation id {CorrelationId})")]
+    public static partial void RateLimited(ILogger logger, string path, string correlationId);
+
+    [LoggerMessage(2006, LogLevel.Information, "Expired {Count} registrations not decided in time")]
+    public static partial void RegistrationsExpired(ILogger logger, int count);
+
+    [LoggerMessage(2007, LogLevel.Error, "Expiring pending registrations failed")]
+    public static partial void ExpiryFailed(ILogger logger, Exception exception);
 }

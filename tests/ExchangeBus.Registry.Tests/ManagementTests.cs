@@ -119,17 +119,19 @@ public sealed class ManagementTests
     }
 
     [Test]
-    public async Task CallerWithoutCertificate_RefusedAndAudited()
+    public async Task CallerWithoutCertificate_RefusedNotAudited()
     {
         using var anonymous = _registry.Channel(null);
+        var audited = _registry.Store.QueryAuditLog(0, 1000, null, null).Count;
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             new RegistryManagement.RegistryManagementClient(anonymous).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/X", Name = "x" }).ResponseAsync);
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(ex.ErrorCode, Is.EqualTo(RegistryErrors.NotAdministrator));
         Assert.That(_registry.Store.ListMembers(), Is.Empty);
-        var last = _registry.Store.QueryAuditLog(0, 1000, null, null)[^1];
-        Assert.That((last.Actor, last.Action, last.Accepted), Is.EqualTo(("anonymous", "management.AddMember", false)));
+
+        // Anyone can call without a certificate, so such refusals are counted and logged, not kept.
+        Assert.That(_registry.Store.QueryAuditLog(0, 1000, null, null), Has.Count.EqualTo(audited));
     }
 
     [Test]

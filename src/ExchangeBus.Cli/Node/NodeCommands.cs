@@ -4,6 +4,7 @@ using System.Text.Json;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
@@ -45,8 +46,10 @@ internal static class NodeCommands
             var nodeId = NodeId.TryParse(parse.GetValue(id), out var parsed, out var error)
                 ? parsed!
                 : throw new CliException(NodeErrors.InvalidIdentifier, error!.Message);
-            var status = await NodeEnrollment.InitAsync(new NodePaths(parse.GetValue(DataOption)!), parse.GetValue(anchor)!, nodeId, parse.GetValue(address)!, timeProvider, cancellationToken).ConfigureAwait(false);
-            PrintRegistration(parse.InvocationConfiguration.Output, status, parse.GetValue(DataOption)!);
+            var paths = new NodePaths(parse.GetValue(DataOption)!);
+            var status = await NodeEnrollment.InitAsync(paths, parse.GetValue(anchor)!, nodeId, parse.GetValue(address)!, timeProvider, cancellationToken).ConfigureAwait(false);
+            PrintRegistration(parse.InvocationConfiguration.Output, status, paths.DataDirectory);
+            PrintFingerprint(parse.InvocationConfiguration.Output, status, paths);
         }));
         return command;
     }
@@ -66,12 +69,28 @@ internal static class NodeCommands
             }
 
             PrintRegistration(parse.InvocationConfiguration.Output, status, paths.DataDirectory);
+            PrintFingerprint(parse.InvocationConfiguration.Output, status, paths);
             if (status.State == RegistrationState.Refused)
             {
                 throw new CliException("Registry.RegistrationRefused", $"The registration was refused: {status.Reason}");
             }
+
+            if (status.State == RegistrationState.Expired)
+            {
+                throw new CliException(RegistryErrors.RegistrationExpired, "The registration was not decided in time and has expired: register again with a new data folder (xbus node init).");
+            }
         }));
         return command;
+    }
+
+    /// <summary>While pending: what the member's officer reads out to the central authority, who approves by it.</summary>
+    private static void PrintFingerprint(TextWriter output, RegistrationStatus status, NodePaths paths)
+    {
+        if (status.State == RegistrationState.Pending)
+        {
+            output.WriteLine($"authentication key fingerprint: {NodeEnrollment.AuthenticationKeyFingerprint(paths)}");
+            output.WriteLine("  (confirm it to the central authority out of band; it approves with --fingerprint)");
+        }
     }
 
     private static void PrintRegistration(TextWriter output, RegistrationStatus status, string data) =>

@@ -66,10 +66,22 @@ internal static class RegistryCommands
                     foreach (var g in r.Registrations)
                     {
                         o.WriteLine($"{g.RegistrationId}  {g.State,-30} {g.Member}/{g.NodeCode}  {g.Address}  {g.SubmittedAt.ToDateTimeOffset():u}  {g.Reason}");
+                        if (g.AuthKeySha256.Length > 0)
+                        {
+                            o.WriteLine($"    authentication key fingerprint {g.AuthKeySha256}");
+                        }
+
+                        if (g.State == RegistrationState.Pending)
+                        {
+                            o.WriteLine($"    expires {g.ExpiresAt.ToDateTimeOffset():u}{(g.ReplacesNode.Length > 0 ? $"; replaces node {g.ReplacesNode} (approving revokes its certificates)" : string.Empty)}");
+                        }
                     }
                 }),
-            Management<DecideRegistrationRequest, RegistrationStatus>("approve", "Approve a registration: issue the node's certificates and list it.", (c, r, o) => c.ApproveRegistrationAsync(r, o),
-                [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).")], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0] ?? string.Empty }, PrintRegistration),
+            Management<DecideRegistrationRequest, RegistrationStatus>("approve",
+                "Approve a registration: issue the node's certificates and list it. Give the authentication key fingerprint the member's officer confirmed out of band (required when several are pending for the node).",
+                (c, r, o) => c.ApproveRegistrationAsync(r, o),
+                [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log)."), Opt("--fingerprint", "The node's authentication key fingerprint (SHA-256 hex, as `xbus node init` printed it).")],
+                (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0] ?? string.Empty, AuthKeySha256 = o[1] ?? string.Empty }, PrintRegistration),
             Management<DecideRegistrationRequest, RegistrationStatus>("refuse", "Refuse a registration.", (c, r, o) => c.RefuseRegistrationAsync(r, o),
                 [Arg("registration-id")], [Opt("--reason", "Why (recorded in the audit log).", required: true)], (a, o) => new DecideRegistrationRequest { RegistrationId = a[0], Reason = o[0]! }, PrintRegistration)));
         registry.Subcommands.Add(Group("group", "Global groups (e.g. all provincial one-stop shops).",
@@ -300,7 +312,13 @@ internal static class RegistryCommands
     private static void PrintChange(TextWriter output, ChangeResult result) =>
         output.WriteLine($"done: audit entry {result.AuditSequence}, global configuration version {result.ConfigurationVersion}");
 
-    private static void PrintRegistration(TextWriter output, RegistrationStatus status) =>
+    private static void PrintRegistration(TextWriter output, RegistrationStatus status)
+    {
         output.WriteLine($"registration {status.RegistrationId}: {status.State}{(status.Reason.Length > 0 ? " (" + status.Reason + ")" : string.Empty)}"
             + (status.ConfigurationVersion > 0 ? $", listed from configuration version {status.ConfigurationVersion}" : string.Empty));
+        if (status.ReplacesNode.Length > 0)
+        {
+            output.WriteLine($"replaces node {status.ReplacesNode}; revoked as superseded: {(status.RevokedCertificateSerials.Count > 0 ? string.Join(", ", status.RevokedCertificateSerials) : "none")}");
+        }
+    }
 }

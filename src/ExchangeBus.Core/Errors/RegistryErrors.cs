@@ -49,4 +49,11 @@ public static class RegistryErrors
     public const string InconsistentTreeHead = "Registry.InconsistentTreeHead";
     public const string TreeHeadConflict = "Registry.TreeHeadConflict";
     public const string InternalError = "Registry.InternalError";
+
+    // Anonymous registration (docs/registry.md, "Registration"; docs/reliability.md, "Hostile").
+    public const string RateLimited = "Registry.RateLimited";
+    public const string TooManyPendingRegistrations = "Registry.TooManyPendingRegistrations";
+    public const string RegistrationExpired = "Registry.RegistrationExpired";
+    public const string FingerprintRequired = "Registry.FingerprintRequired";
+    public const string FingerprintMismatch = "Registry.FingerprintMismatch";
 }

@@ -72,6 +72,18 @@ public static class NodeEnrollment
         return status;
     }
 
+    /// <summary>
+    /// What the node's operator reads out to the central authority, out of band, so that the
+    /// administrator approves this node's request and not another one for the same node
+    /// (<see cref="KeyFingerprint"/>).
+    /// </summary>
+    public static string AuthenticationKeyFingerprint(NodePaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        using var key = PemFiles.ReadPrivateKey(paths.AuthenticationKey);
+        return KeyFingerprint.Of(key);
+    }
+
     private static void SaveCertificates(NodePaths paths, RegistrationStatus status)
     {
         using var auth = X509CertificateLoader.LoadCertificate(status.AuthCertificate.Span);

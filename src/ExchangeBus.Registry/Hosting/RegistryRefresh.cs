@@ -7,7 +7,8 @@ namespace ExchangeBus.Registry.Hosting;
 /// <summary>
 /// Re-publishes the global configuration when it is due (<see cref="RegistryStore.RefreshConfigurationIfDue"/>),
 /// checked every <see cref="RegistryServerOptions.RefreshCheckInterval"/> once the registry is
-/// serving (its public addresses, which the configuration names, are known only then).
+/// serving (its public addresses, which the configuration names, are known only then); on the
+/// same tick, marks registrations left undecided too long expired (<see cref="RegistryStore.ExpireRegistrations"/>).
 /// </summary>
 internal sealed class RegistryRefresh(
     RegistryStore store, IOptions<RegistryServerOptions> options, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<RegistryServer> logger) : BackgroundService
@@ -35,6 +36,19 @@ internal sealed class RegistryRefresh(
                 {
                     // The next tick tries again; nodes keep the version they have until it expires.
                     RegistryLog.RefreshFailed(logger, ex);
+                }
+
+                try
+                {
+                    if (store.ExpireRegistrations() is > 0 and var expired)
+                    {
+                        RegistryLog.RegistrationsExpired(logger, expired);
+                    }
+                }
+                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+                {
+                    // Harmless to retry: a pending registration past its age already counts as expired.
+                    RegistryLog.ExpiryFailed(logger, ex);
                 }
             }
         }

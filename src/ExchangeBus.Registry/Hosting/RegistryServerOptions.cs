@@ -45,6 +45,23 @@ public sealed record RegistryServerOptions
     public double ShutdownTimeoutSeconds { get => ShutdownTimeout.TotalSeconds; init => ShutdownTimeout = DurationSetting.FromSeconds(value); }
 
     /// <summary>
+    /// Calls from one source address (an IPv6 /64) that anyone can make and that could write:
+    /// <c>SubmitRegistration</c>, and management calls without a client certificate. A token
+    /// bucket of this many, refilled at this rate; past it the call is answered
+    /// RESOURCE_EXHAUSTED <c>Registry.RateLimited</c> before its message is read.
+    /// </summary>
+    public int AnonymousCallsPerMinute { get; init; } = 30;
+
+    /// <summary>A registration not decided within this age expires (a squatter's request does not wait for an administrator).</summary>
+    public TimeSpan PendingRegistrationMaxAge { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary><see cref="PendingRegistrationMaxAge"/> as the settings file gives it.</summary>
+    public double PendingRegistrationMaxAgeSeconds { get => PendingRegistrationMaxAge.TotalSeconds; init => PendingRegistrationMaxAge = DurationSetting.FromSeconds(value); }
+
+    /// <summary>At most this many registrations pending at once, all nodes together (each holds two CSRs on disk).</summary>
+    public int MaxPendingRegistrations { get; init; } = 1000;
+
+    /// <summary>
     /// What one connection may take: handshake, idle, header and body-rate timeouts, calls at
     /// once. The gRPC listener asks for no client certificate (nodes register through it), so
     /// anyone who can connect could otherwise hold a connection open with pings alone.

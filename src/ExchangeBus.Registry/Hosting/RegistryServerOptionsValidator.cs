@@ -25,6 +25,17 @@ public sealed class RegistryServerOptionsValidator : IValidateOptions<RegistrySe
         CheckAddress(problems, "publicHttpAddress", options.PublicHttpAddress, Uri.UriSchemeHttp);
         DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);
         DurationSetting.CheckSeconds(problems, "refreshCheckSeconds", options.RefreshCheckInterval, 1, 3600);
+        DurationSetting.CheckSeconds(problems, "pendingRegistrationMaxAgeSeconds", options.PendingRegistrationMaxAge, 60, 365 * 24 * 3600);
+        if (options.AnonymousCallsPerMinute is < 1 or > 1_000_000)
+        {
+            problems.Add("anonymousCallsPerMinute must be between 1 and 1000000");
+        }
+
+        if (options.MaxPendingRegistrations is < 1 or > 100_000)
+        {
+            problems.Add("maxPendingRegistrations must be between 1 and 100000");
+        }
+
         problems.AddRange(options.Limits.Validate("limits"));
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }

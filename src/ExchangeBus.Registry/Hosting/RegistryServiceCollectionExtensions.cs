@@ -32,7 +32,12 @@ public static class RegistryServiceCollectionExtensions
 
         services.AddSingleton(provider => RegistryKeys.Load(KeyFile(provider, string.Empty), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => RegistryDatabase.Open(Options(provider).DataDirectory));
-        services.AddSingleton<RegistryStore>();
+        services.AddSingleton(provider => new RegistryStore(
+            provider.GetRequiredService<RegistryDatabase>(), provider.GetRequiredService<RegistryKeys>(), provider.GetRequiredService<TimeProvider>())
+        {
+            RegistrationLimits = new RegistrationLimits(Options(provider).PendingRegistrationMaxAge, Options(provider).MaxPendingRegistrations),
+        });
+        services.AddSingleton<RegistryMetrics>();
         services.AddSingleton(provider => new CertificateChainValidator([provider.GetRequiredService<RegistryKeys>().RootCertificate], provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RegistryCalls>();
         services.AddSingleton(provider => TimeStampAuthority.Load(
@@ -49,6 +54,12 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<RegistryListeners>();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(provider => provider.GetRequiredService<RegistryListeners>());
         services.AddBusGrpc().AddCheck<RegistryReadiness>(RegistryReadiness.Name);
+
+        // Per service, after the bus's defaults: what a stranger may make the registry read.
+        services.AddGrpc()
+            .AddServiceOptions<RegistryPublicService>(o => o.MaxReceiveMessageSize = RegistryPublicService.MaxRequestBytes)
+            .AddServiceOptions<RegistryManagementService>(o => o.MaxReceiveMessageSize = RegistryManagementService.MaxRequestBytes);
+        services.AddRegistryRateLimiting();
         services.AddBusListeners();
         services.ReflectServicesOf(RegistryListeners.Grpc);
         return options;

@@ -17,11 +17,13 @@ namespace ExchangeBus.Registry.Management;
 /// configuration (it is signed) and registrations (they prove themselves); tree heads are
 /// submitted only by a listed node with its authentication certificate and read only by an
 /// auditor. <c>RegistryManagement</c> answers only a caller whose TLS certificate is an
-/// administrator certificate issued by this registry's CA; anyone else is refused, and the
-/// refusal is in the admin audit log. The listener asks for client certificates without
+/// administrator certificate issued by this registry's CA; anyone else is refused. Refusals of
+/// callers without a certificate are counted (<see cref="RegistryMetrics"/>) and logged, never
+/// stored, so strangers cannot fill the disk; a certificate holder's refusal is in the admin
+/// audit log. The listener asks for client certificates without
 /// requiring one, so each method decides.
 /// </summary>
-public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator validator, ILogger<RegistryCalls> logger)
+public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator validator, RegistryMetrics metrics, ILogger<RegistryCalls> logger)
 {
     /// <summary>At most this many heads per GetNodeTreeHeads answer (the contract's bound).</summary>
     public const int MaxTreeHeadsPerCall = 1000;
@@ -39,12 +41,16 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
     private string RequireAdministrator(ServerCallContext context)
     {
         var certificate = context.ClientCertificate;
-        var refusal = certificate is null
-            ? new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAdministrator,
-                "The registry management API requires an administrator certificate issued by this registry.")
-            : !validator.Validate(certificate, CertificateProfile.Administrator).IsValid
-            ? new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAdministrator,
-                "The registry management API requires an administrator certificate issued by this registry.")
+        const string Message = "The registry management API requires an administrator certificate issued by this registry.";
+        if (certificate is null)
+        {
+            // Anyone can call without a certificate: counted and logged, not kept in an audit log they could fill.
+            metrics.AnonymousRefused(RegistryErrors.NotAdministrator);
+            throw new RegistryException(StatusCode.Unauthenticated, RegistryErrors.NotAdministrator, Message);
+        }
+
+        var refusal = !validator.Validate(certificate, CertificateProfile.Administrator).IsValid
+            ? new RegistryException(StatusCode.PermissionDenied, RegistryErrors.NotAdministrator, Message)
             : store.FindCertificateStatus(certificate.SerialNumber) switch
             {
                 // Made with the CA's key outside the registry (`xbus pki issue`): nobody can revoke
@@ -57,13 +63,30 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
             };
         if (refusal is null)
         {
-            return certificate!.Subject;
+            return certificate.Subject;
         }
 
-        var actor = certificate is null ? "anonymous" : certificate.Subject;
         var action = "management" + context.Method[context.Method.LastIndexOf('/')..].Replace('/', '.');
-        throw store.RecordUnauthorised(actor, action, refusal);
+        throw store.RecordUnauthorised(certificate.Subject, action, refusal);
     }
+
+    /// <summary>
+    /// Runs a call anyone may make (registration): a refusal is counted in
+    /// <see cref="RegistryMetrics"/> and logged with its code, and nothing of it is stored.
+    /// </summary>
+    public Task<TResponse> Anonymous<TResponse>(ServerCallContext context, Func<TResponse> action) =>
+        Run(context, () =>
+        {
+            try
+            {
+                return action();
+            }
+            catch (RegistryException ex)
+            {
+                metrics.AnonymousRefused(ex.Code);
+                throw;
+            }
+        });
 
     public SubmitTreeHeadResponse SubmitTreeHead(NodeId node, SubmitTreeHeadRequest request)
     {

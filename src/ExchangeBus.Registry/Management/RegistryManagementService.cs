@@ -8,11 +8,16 @@ namespace ExchangeBus.Registry.Management;
 
 /// <summary>
 /// <c>RegistryManagement</c>: answers only a caller whose TLS certificate is an administrator
-/// certificate issued through this registry and not revoked; anyone else is refused, and the
-/// refusal is in the admin audit log.
+/// certificate issued through this registry and not revoked; anyone else is refused. A refusal of a
+/// certificate holder is in the admin audit log; one of a caller without a certificate is counted
+/// and logged. Requests are bounded to <see cref="MaxRequestBytes"/>, read only after the rate
+/// limiter let the call through.
 /// </summary>
 public sealed class RegistryManagementService(RegistryStore store, RegistryCalls calls) : RegistryManagement.RegistryManagementBase
 {
+    /// <summary>Largest request: an auditor's CSR and a name, a group's description; nothing an administrator sends is larger.</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
     public override Task<ChangeResult> AddMemberClass(AddMemberClassRequest request, ServerCallContext context) =>
         calls.Administered(request, context, (actor, r) => RegistryCalls.Result(store.AddMemberClass(actor, r.Code, r.Description)));
 
@@ -35,7 +40,7 @@ public sealed class RegistryManagementService(RegistryStore store, RegistryCalls
         calls.Administered(request, context, (_, r) => new ListRegistrationsResponse { Registrations = { store.ListRegistrations(r.States.ToArray()) } });
 
     public override Task<RegistrationStatus> ApproveRegistration(DecideRegistrationRequest request, ServerCallContext context) =>
-        calls.Administered(request, context, (actor, r) => store.Decide(actor, r.RegistrationId, approve: true, r.Reason));
+        calls.Administered(request, context, (actor, r) => store.Decide(actor, r.RegistrationId, approve: true, r.Reason, r.AuthKeySha256));
 
     public override Task<RegistrationStatus> RefuseRegistration(DecideRegistrationRequest request, ServerCallContext context) =>
         calls.Administered(request, context, (actor, r) => store.Decide(actor, r.RegistrationId, approve: false, r.Reason));

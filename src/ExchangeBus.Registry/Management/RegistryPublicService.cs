@@ -22,11 +22,18 @@ public sealed class RegistryPublicService(RegistryStore store, RegistryCalls cal
                 : new GetGlobalConfigurationResponse { Configuration = configuration, Version = version };
         });
 
+    /// <summary>
+    /// Largest request message of this service: a tree head with its signer certificate, a
+    /// time-stamp token and a consistency proof (Core's TreeHeadChecks bounds). A registration is
+    /// bounded far lower by its own check (<see cref="RegistryStore.MaxRegistrationBytes"/>).
+    /// </summary>
+    public const int MaxRequestBytes = 128 * 1024;
+
     public override Task<RegistrationStatus> SubmitRegistration(SignedRegistrationRequest request, ServerCallContext context) =>
-        calls.Run(context, () => store.SubmitRegistration(request));
+        calls.Anonymous(context, () => store.SubmitRegistration(request));
 
     public override Task<RegistrationStatus> GetRegistration(GetRegistrationRequest request, ServerCallContext context) =>
-        calls.Run(context, () => store.GetRegistration(request.RegistrationId)
+        calls.Anonymous(context, () => store.GetRegistration(request.RegistrationId)
             ?? throw RegistryException.NotFound(RegistryErrors.UnknownRegistration, "No such registration."));
 
     public override Task<SubmitTreeHeadResponse> SubmitTreeHead(SubmitTreeHeadRequest request, ServerCallContext context) =>

@@ -6,6 +6,7 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Registration;
 using ExchangeBus.Registry.Audit;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -16,78 +17,55 @@ namespace ExchangeBus.Registry.Storage;
 
 public sealed partial class RegistryStore
 {
-    /// <summary>A registration is a few KiB of CSRs; anything much larger is not one.</summary>
-    public const int MaxRegistrationBytes = 256 * 1024;
+    /// <summary>A registration is two P-256 CSRs of a few hundred bytes, identifiers and an address: 8 KiB is ample.</summary>
+    public const int MaxRegistrationBytes = 8 * 1024;
+
+    /// <summary>An ECDSA P-256 signature in DER is at most 72 bytes.</summary>
+    private const int MaxRegistrationSignatureBytes = 256;
+
+    /// <summary>How long a registration may wait for a decision, and how many may wait at once (set by the host).</summary>
+    public RegistrationLimits RegistrationLimits { get; init; } = RegistrationLimits.Default;
 
     /// <summary>
     /// Takes a node's request to join. Refused when: the bytes do not parse; the member is
     /// unknown or disabled; a CSR is malformed, not P-256, or names someone else; the request is
-    /// not signed by the key in the authentication CSR; or one is already pending for that node.
+    /// not signed by the key in the authentication CSR; one with the same authentication key is
+    /// already pending for that node; or too many are pending. Anyone may call this, so a
+    /// refusal writes nothing (the caller counts and logs it): everything a stranger sends is
+    /// checked before anything is written, and only an accepted request is kept and audited.
+    /// Requests for the same node with other keys may wait side by side: a squatter's does not
+    /// block the genuine one, which the administrator picks by its key's fingerprint.
     /// </summary>
     public RegistrationStatus SubmitRegistration(SignedRegistrationRequest signed)
     {
         ArgumentNullException.ThrowIfNull(signed);
-        RegistrationRequest? request = null;
-        if (signed.Request.Length <= MaxRegistrationBytes)
+        var (request, member, node, auth, signing) = CheckRegistration(signed);
+        var fingerprint = KeyFingerprint.Of(auth.PublicKey.ExportSubjectPublicKeyInfo());
+        using (var connection = _database.OpenConnection())
         {
-            try
-            {
-                request = RegistrationRequest.Parser.ParseFrom(signed.Request);
-            }
-            catch (InvalidProtocolBufferException)
-            {
-                // Answered below, with the refusal recorded like any other.
-            }
+            // Outside the writer lock: a flood for members that do not exist must not queue administrators' changes behind it.
+            RequireMember(connection, null, member);
         }
 
-        if (request is null)
-        {
-            throw Refuse("node:(unparsed)", "registration.submit", new { bytes = signed.Request.Length },
-                RegistryException.Invalid(RegistryErrors.InvalidArgument, "The registration request is not a valid RegistrationRequest."));
-        }
-
-        var actor = $"node:{request.Member}/{request.NodeCode}";
-        var describe = new { member = request.Member, nodeCode = request.NodeCode, address = request.Address };
         var id = Guid.NewGuid().ToString("N");
-        Change(actor, "registration.submit", describe, (c, t) =>
+        Change($"node:{node}", "registration.submit", new { }, (c, t) =>
         {
-            var member = ParseInstanceLocal(request.Member, MemberId.Parse);
-            var node = ParseInstanceLocal($"{request.Member}/{request.NodeCode}", NodeId.Parse);
-            ParseAddress(request.Address);
-            var auth = ParseCsr(request.AuthCsr, "authentication");
-            var signing = ParseCsr(request.SigningCsr, "signing");
-            using (var key = auth.PublicKey.GetECDsaPublicKey()!)
-            {
-                if (!key.VerifyData(signed.Request.Span, signed.Signature.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
-                {
-                    throw new RegistryException(global::Grpc.Core.StatusCode.PermissionDenied, RegistryErrors.BadRegistrationSignature,
-                        "The request is not signed by the key of its authentication CSR.");
-                }
-            }
-
-            var authName = CertificateNames.ReadNodeAuthentication(auth.Subject);
-            if (authName is null || authName != new MemberSubject(Instance, member.MemberClass, member.MemberCode, node.NodeCode))
-            {
-                throw RegistryException.Invalid(RegistryErrors.CsrSubjectMismatch,
-                    $"The authentication CSR must name {CertificateNames.NodeAuthentication(Instance, member.MemberClass, member.MemberCode, node.NodeCode).Name}; it names {auth.Subject.Name}.");
-            }
-
-            var signingName = CertificateNames.ReadMemberSigning(signing.Subject);
-            if (signingName is null || signingName != new MemberSubject(Instance, member.MemberClass, member.MemberCode, null))
-            {
-                throw RegistryException.Invalid(RegistryErrors.CsrSubjectMismatch,
-                    $"The signing CSR must name {CertificateNames.MemberSigning(Instance, member.MemberClass, member.MemberCode).Name}; it names {signing.Subject.Name}.");
-            }
-
             if (!RequireMember(c, t, member))
             {
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{member}' is disabled.");
             }
 
-            if (Exists(c, t, "SELECT 1 FROM registrations WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d",
-                member.MemberClass, member.MemberCode, node.NodeCode, (int)RegistrationState.Pending))
+            var cutoff = PendingCutoff();
+            if (PendingFor(c, t, member.MemberClass, member.MemberCode, node.NodeCode, cutoff).Any(p => p.Fingerprint == fingerprint))
             {
-                throw RegistryException.Exists(RegistryErrors.RegistrationPending, $"A registration for '{node}' is already pending.");
+                throw RegistryException.Exists(RegistryErrors.RegistrationPending, $"A registration for '{node}' with this authentication key is already pending.");
+            }
+
+            var pending = ScalarInt64(c, t, "SELECT COUNT(*) FROM registrations WHERE state = $a AND submitted_at > $b", (int)RegistrationState.Pending, cutoff);
+            if (pending >= RegistrationLimits.MaxPending)
+            {
+                throw new RegistryException(global::Grpc.Core.StatusCode.ResourceExhausted, RegistryErrors.TooManyPendingRegistrations,
+                    "Too many registrations are waiting for a decision; try again later.");
             }
 
             Execute(c, t, """
@@ -96,8 +74,9 @@ public sealed partial class RegistryStore
                 """,
                 id, member.MemberClass, member.MemberCode, node.NodeCode, request.Address,
                 request.AuthCsr.ToByteArray(), request.SigningCsr.ToByteArray(), (int)RegistrationState.Pending, Now());
-            return (null, new { registrationId = id, node = node.ToString(), address = request.Address, authKeySha256 = KeyHash(auth.PublicKey), signingKeySha256 = KeyHash(signing.PublicKey) });
-        }, publish: false);
+            var replacesNode = IsListed(c, t, member.MemberClass, member.MemberCode, node.NodeCode) ? node.ToString() : null;
+            return (null, new { registrationId = id, node = node.ToString(), address = request.Address, authKeySha256 = fingerprint, signingKeySha256 = KeyHash(signing.PublicKey), replacesNode });
+        }, publish: false, recordRefusal: false);
 
         bool autoApprove;
         using (var connection = _database.OpenConnection())
@@ -105,16 +84,118 @@ public sealed partial class RegistryStore
             autoApprove = GetSetting(connection, null, SettingAutoApprove) == "true";
         }
 
-        return autoApprove ? Decide("registry:auto-approve", id, approve: true, "auto-approved") : GetRegistration(id)!;
+        return autoApprove ? Decide("registry:auto-approve", id, approve: true, "auto-approved", fingerprint) : GetRegistration(id)!;
     }
 
-    /// <summary>Approves (issuing both certificates and listing the node) or refuses a pending registration.</summary>
-    public RegistrationStatus Decide(string actor, string registrationId, bool approve, string reason)
+    /// <summary>Every check that needs no database, in the order docs/registry.md gives; throws the refusal.</summary>
+    private (RegistrationRequest Request, MemberId Member, NodeId Node, ParsedCsr Auth, ParsedCsr Signing) CheckRegistration(SignedRegistrationRequest signed)
     {
-        Change(actor, approve ? "registration.approve" : "registration.refuse", new { registrationId, reason }, (c, t) =>
+        RegistrationRequest? request = null;
+        if (signed.Request.Length <= MaxRegistrationBytes && signed.Signature.Length <= MaxRegistrationSignatureBytes)
+        {
+            try
+            {
+                request = RegistrationRequest.Parser.ParseFrom(signed.Request);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                // Answered below.
+            }
+        }
+
+        if (request is null)
+        {
+            throw RegistryException.Invalid(RegistryErrors.InvalidArgument,
+                $"The registration request is not a valid RegistrationRequest of at most {MaxRegistrationBytes} bytes.");
+        }
+
+        var member = ParseInstanceLocal(request.Member, MemberId.Parse);
+        var node = ParseInstanceLocal($"{request.Member}/{request.NodeCode}", NodeId.Parse);
+        ParseAddress(request.Address);
+        var auth = ParseCsr(request.AuthCsr, "authentication");
+        var signing = ParseCsr(request.SigningCsr, "signing");
+        using (var key = auth.PublicKey.GetECDsaPublicKey()!)
+        {
+            if (!key.VerifyData(signed.Request.Span, signed.Signature.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
+            {
+                throw new RegistryException(global::Grpc.Core.StatusCode.PermissionDenied, RegistryErrors.BadRegistrationSignature,
+                    "The request is not signed by the key of its authentication CSR.");
+            }
+        }
+
+        var authName = CertificateNames.ReadNodeAuthentication(auth.Subject);
+        if (authName is null || authName != new MemberSubject(Instance, member.MemberClass, member.MemberCode, node.NodeCode))
+        {
+            throw RegistryException.Invalid(RegistryErrors.CsrSubjectMismatch,
+                $"The authentication CSR must name {CertificateNames.NodeAuthentication(Instance, member.MemberClass, member.MemberCode, node.NodeCode).Name}; it names {auth.Subject.Name}.");
+        }
+
+        var signingName = CertificateNames.ReadMemberSigning(signing.Subject);
+        if (signingName is null || signingName != new MemberSubject(Instance, member.MemberClass, member.MemberCode, null))
+        {
+            throw RegistryException.Invalid(RegistryErrors.CsrSubjectMismatch,
+                $"The signing CSR must name {CertificateNames.MemberSigning(Instance, member.MemberClass, member.MemberCode).Name}; it names {signing.Subject.Name}.");
+        }
+
+        return (request, member, node, auth, signing);
+    }
+
+    /// <summary>
+    /// Marks registrations left undecided past <see cref="RegistrationLimits.PendingMaxAge"/> expired
+    /// and drops their CSRs, in one audited change; run on the registry's refresh tick. A pending
+    /// registration past its age already counts as expired everywhere before this runs.
+    /// </summary>
+    /// <returns>How many expired.</returns>
+    public int ExpireRegistrations()
+    {
+        using (var connection = _database.OpenConnection())
+        {
+            if (!Exists(connection, null, "SELECT 1 FROM registrations WHERE state = $a AND submitted_at <= $b LIMIT 1", (int)RegistrationState.Pending, PendingCutoff()))
+            {
+                return 0;
+            }
+        }
+
+        var expired = 0;
+        Change("registry", "registration.expire", new { }, (c, t) =>
+        {
+            var cutoff = PendingCutoff();
+            var ids = new List<string>();
+            using (var command = Command(c, t, "SELECT id FROM registrations WHERE state = $a AND submitted_at <= $b ORDER BY submitted_at", (int)RegistrationState.Pending, cutoff))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    ids.Add(reader.GetString(0));
+                }
+            }
+
+            Execute(c, t, """
+                UPDATE registrations SET state = $c, reason = 'not decided in time', decided_at = $d, auth_csr = x'', signing_csr = x''
+                WHERE state = $a AND submitted_at <= $b
+                """, (int)RegistrationState.Pending, cutoff, (int)RegistrationState.Expired, Now());
+            expired = ids.Count;
+            return (null, new { registrations = ids, maxAgeSeconds = (long)RegistrationLimits.PendingMaxAge.TotalSeconds });
+        }, publish: false);
+        return expired;
+    }
+
+    /// <summary>
+    /// Approves (issuing both certificates and listing the node) or refuses a pending registration.
+    /// <paramref name="fingerprint"/>, when given, must be the authentication key's (what the
+    /// member's officer confirmed out of band); it is required to approve while other requests for
+    /// the same node are pending, and those are refused once one is approved. Approving a node
+    /// already listed replaces it: the certificates of its earlier registrations are revoked as
+    /// superseded in the same change.
+    /// </summary>
+    public RegistrationStatus Decide(string actor, string registrationId, bool approve, string reason, string fingerprint = "")
+    {
+        string? replacesNode = null;
+        var revoked = new List<string>();
+        Change(actor, approve ? "registration.approve" : "registration.refuse", new { registrationId, reason, authKeySha256 = fingerprint }, (c, t) =>
         {
             using var command = Command(c, t,
-                "SELECT class, member_code, node_code, address, auth_csr, signing_csr, state FROM registrations WHERE id = $a", registrationId);
+                "SELECT class, member_code, node_code, address, auth_csr, signing_csr, state, submitted_at FROM registrations WHERE id = $a", registrationId);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
@@ -122,8 +203,15 @@ public sealed partial class RegistryStore
             }
 
             var (memberClass, memberCode, nodeCode, address) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
-            var (authCsr, signingCsr, state) = ((byte[])reader[4], (byte[])reader[5], (RegistrationState)reader.GetInt32(6));
+            var (authCsr, signingCsr) = ((byte[])reader[4], (byte[])reader[5]);
+            var state = EffectiveState((RegistrationState)reader.GetInt32(6), reader.GetInt64(7));
             reader.Close();
+            if (state == RegistrationState.Expired)
+            {
+                throw RegistryException.Precondition(RegistryErrors.RegistrationExpired,
+                    $"Registration '{registrationId}' was not decided in time and has expired; the node must register again.");
+            }
+
             if (state != RegistrationState.Pending)
             {
                 throw RegistryException.Precondition(RegistryErrors.RegistrationNotPending, $"Registration '{registrationId}' is {state}, not pending.");
@@ -137,11 +225,16 @@ public sealed partial class RegistryStore
                 return (new { registrationId, node, state = "pending" }, new { registrationId, node, state = "refused", reason });
             }
 
+            var keyFingerprint = Fingerprint(authCsr);
+            var others = PendingFor(c, t, memberClass, memberCode, nodeCode, PendingCutoff()).Where(p => p.Id != registrationId).Select(p => p.Id).ToList();
+            RequireFingerprint(fingerprint, keyFingerprint, node, others.Count);
             if (!RequireMember(c, t, MemberId.Create(Instance, memberClass, memberCode)))
             {
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{Instance}/{memberClass}/{memberCode}' is disabled.");
             }
 
+            var superseded = IssuedTo(c, t, memberClass, memberCode, nodeCode);
+            replacesNode = IsListed(c, t, memberClass, memberCode, nodeCode) ? node : null;
             var (host, _) = ParseAddress(address);
             using var authCertificate = Issue(c, t, ParseCsr(authCsr, "authentication"), CertificateProfile.NodeAuthentication, host);
             using var signingCertificate = Issue(c, t, ParseCsr(signingCsr, "signing"), CertificateProfile.MemberSigning, null);
@@ -157,17 +250,110 @@ public sealed partial class RegistryStore
                 UPDATE registrations SET state = $b, reason = $c, decided_at = $d, auth_cert_serial = $e, signing_cert_serial = $f, config_version = $g
                 WHERE id = $a
                 """, registrationId, (int)RegistrationState.Approved, reason, Now(), authCertificate.SerialNumber, signingCertificate.SerialNumber, version);
+
+            // The node's earlier keys are no longer its own: revoked through the same path as an administrator's revocation.
+            foreach (var serial in superseded)
+            {
+                Revoke(c, t, serial, RevocationReasons.Parse("superseded"));
+                revoked.Add(serial);
+            }
+
+            foreach (var other in others)
+            {
+                Execute(c, t, "UPDATE registrations SET state = $b, reason = $c, decided_at = $d WHERE id = $a",
+                    other, (int)RegistrationState.Refused, $"superseded by registration {registrationId}", Now());
+            }
+
             return (new { registrationId, node, state = "pending" },
-                new { registrationId, node, state = "approved", address, authCertificateSerial = authCertificate.SerialNumber, signingCertificateSerial = signingCertificate.SerialNumber });
+                new
+                {
+                    registrationId, node, state = "approved", address, authKeySha256 = keyFingerprint,
+                    authCertificateSerial = authCertificate.SerialNumber, signingCertificateSerial = signingCertificate.SerialNumber,
+                    replacesNode, revokedAsSuperseded = revoked, refusedAsSuperseded = others,
+                });
         });
-        return GetRegistration(registrationId)!;
+        var status = GetRegistration(registrationId)!;
+        status.ReplacesNode = replacesNode ?? string.Empty;
+        status.RevokedCertificateSerials.Add(revoked);
+        return status;
     }
+
+    private static void RequireFingerprint(string given, string actual, string node, int othersPending)
+    {
+        if (string.IsNullOrWhiteSpace(given))
+        {
+            if (othersPending > 0)
+            {
+                throw RegistryException.Precondition(RegistryErrors.FingerprintRequired,
+                    $"{othersPending + 1} registrations for '{node}' are pending: approve the one whose authentication key fingerprint the member confirmed (--fingerprint).");
+            }
+
+            return;
+        }
+
+        var normalised = KeyFingerprint.Normalise(given)
+            ?? throw RegistryException.Invalid(RegistryErrors.InvalidArgument, "A key fingerprint is 64 hexadecimal digits (colons and spaces allowed).");
+        if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(normalised), System.Text.Encoding.ASCII.GetBytes(actual)))
+        {
+            throw RegistryException.Precondition(RegistryErrors.FingerprintMismatch,
+                "This registration's authentication key is not the one the fingerprint names: it is not the request the member confirmed.");
+        }
+    }
+
+    /// <summary>Registrations submitted after this instant (ms) and not decided are pending; before it, expired.</summary>
+    private long PendingCutoff() => Now() - (long)RegistrationLimits.PendingMaxAge.TotalMilliseconds;
+
+    private RegistrationState EffectiveState(RegistrationState stored, long submittedAt) =>
+        stored == RegistrationState.Pending && submittedAt <= PendingCutoff() ? RegistrationState.Expired : stored;
+
+    private static List<(string Id, string Fingerprint)> PendingFor(SqliteConnection c, SqliteTransaction t, string memberClass, string memberCode, string nodeCode, long cutoff)
+    {
+        using var command = Command(c, t, """
+            SELECT id, auth_csr FROM registrations
+            WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d AND submitted_at > $e
+            """, memberClass, memberCode, nodeCode, (int)RegistrationState.Pending, cutoff);
+        using var reader = command.ExecuteReader();
+        var list = new List<(string, string)>();
+        while (reader.Read())
+        {
+            list.Add((reader.GetString(0), Fingerprint((byte[])reader[1])));
+        }
+
+        return list;
+    }
+
+    /// <summary>The not yet revoked certificates issued with the node's approved registrations.</summary>
+    private static List<string> IssuedTo(SqliteConnection c, SqliteTransaction t, string memberClass, string memberCode, string nodeCode)
+    {
+        var serials = new List<string>();
+        using (var command = Command(c, t, """
+            SELECT auth_cert_serial, signing_cert_serial FROM registrations
+            WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d
+            """, memberClass, memberCode, nodeCode, (int)RegistrationState.Approved))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                serials.Add(NormaliseSerial(reader.GetString(0)));
+                serials.Add(NormaliseSerial(reader.GetString(1)));
+            }
+        }
+
+        return [.. serials.Where(serial => Exists(c, t, "SELECT 1 FROM certificates WHERE serial = $a AND revoked_at IS NULL", serial))];
+    }
+
+    private static bool IsListed(SqliteConnection c, SqliteTransaction? t, string memberClass, string memberCode, string nodeCode) =>
+        Exists(c, t, "SELECT 1 FROM nodes WHERE class = $a AND member_code = $b AND node_code = $c", memberClass, memberCode, nodeCode);
+
+    /// <summary>The fingerprint of a stored authentication CSR (validated when it was taken); empty once dropped.</summary>
+    private static string Fingerprint(byte[] authCsr) =>
+        authCsr.Length > 0 && CertificateSigningRequests.Parse(authCsr).Csr is { } csr ? KeyFingerprint.Of(csr.PublicKey.ExportSubjectPublicKeyInfo()) : string.Empty;
 
     public RegistrationStatus? GetRegistration(string registrationId)
     {
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, """
-            SELECT r.state, r.reason, r.config_version, a.der, s.der FROM registrations r
+            SELECT r.state, r.reason, r.config_version, a.der, s.der, r.submitted_at FROM registrations r
             LEFT JOIN certificates a ON a.serial = r.auth_cert_serial
             LEFT JOIN certificates s ON s.serial = r.signing_cert_serial
             WHERE r.id = $a
@@ -181,7 +367,7 @@ public sealed partial class RegistryStore
         return new RegistrationStatus
         {
             RegistrationId = registrationId,
-            State = (RegistrationState)reader.GetInt32(0),
+            State = EffectiveState((RegistrationState)reader.GetInt32(0), reader.GetInt64(5)),
             Reason = reader.GetString(1),
             ConfigurationVersion = (ulong)reader.GetInt64(2),
             AuthCertificate = reader.IsDBNull(3) ? ByteString.Empty : ByteString.CopyFrom((byte[])reader[3]),
@@ -246,31 +432,46 @@ public sealed partial class RegistryStore
 
     // ---- queries --------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Registrations in the given states (all if none), oldest first, each with its
+    /// authentication key's fingerprint, and for a pending one when it expires and which listed
+    /// node approving it would replace.
+    /// </summary>
     public IReadOnlyList<RegistrationInfo> ListRegistrations(IReadOnlyCollection<RegistrationState> states)
     {
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null,
-            "SELECT id, class, member_code, node_code, address, state, submitted_at, reason FROM registrations ORDER BY submitted_at, id");
+            "SELECT id, class, member_code, node_code, address, state, submitted_at, reason, auth_csr FROM registrations ORDER BY submitted_at, id");
         using var reader = command.ExecuteReader();
         var list = new List<RegistrationInfo>();
         while (reader.Read())
         {
-            var state = (RegistrationState)reader.GetInt32(5);
+            var submittedAt = reader.GetInt64(6);
+            var state = EffectiveState((RegistrationState)reader.GetInt32(5), submittedAt);
             if (states.Count > 0 && !states.Contains(state))
             {
                 continue;
             }
 
-            list.Add(new RegistrationInfo
+            var (memberClass, memberCode, nodeCode) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
+            var info = new RegistrationInfo
             {
                 RegistrationId = reader.GetString(0),
-                Member = $"{Instance}/{reader.GetString(1)}/{reader.GetString(2)}",
-                NodeCode = reader.GetString(3),
+                Member = $"{Instance}/{memberClass}/{memberCode}",
+                NodeCode = nodeCode,
                 Address = reader.GetString(4),
                 State = state,
-                SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))),
+                SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt)),
                 Reason = reader.GetString(7),
-            });
+                AuthKeySha256 = Fingerprint((byte[])reader[8]),
+            };
+            if (state == RegistrationState.Pending)
+            {
+                info.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt) + RegistrationLimits.PendingMaxAge);
+                info.ReplacesNode = IsListed(connection, null, memberClass, memberCode, nodeCode) ? $"{info.Member}/{nodeCode}" : string.Empty;
+            }
+
+            list.Add(info);
         }
 
         return list;

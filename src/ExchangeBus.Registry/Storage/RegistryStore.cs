@@ -177,30 +177,32 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         });
 
     public ChangeOutcome RevokeCertificate(string actor, string serialNumber, string reason) =>
-        Change(actor, "certificate.revoke", new { serialNumber, reason }, (c, t) =>
+        Change(actor, "certificate.revoke", new { serialNumber, reason }, (c, t) => Revoke(c, t, serialNumber, RevocationReasons.Parse(reason)));
+
+    /// <summary>Revokes an issued certificate inside a change: an administrator's revocation, or a re-registration superseding a node's certificates.</summary>
+    private (object? Before, object? After) Revoke(SqliteConnection c, SqliteTransaction t, string serialNumber, int code)
+    {
+        var serial = NormaliseSerial(serialNumber);
+        using var command = Command(c, t, "SELECT subject, profile, revoked_at FROM certificates WHERE serial = $a", serial);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
         {
-            var serial = NormaliseSerial(serialNumber);
-            var code = RevocationReasons.Parse(reason);
-            using var command = Command(c, t, "SELECT subject, profile, revoked_at FROM certificates WHERE serial = $a", serial);
-            using var reader = command.ExecuteReader();
-            if (!reader.Read())
-            {
-                throw RegistryException.NotFound(RegistryErrors.UnknownCertificate, $"No certificate with serial number {serial} was issued here.");
-            }
+            throw RegistryException.NotFound(RegistryErrors.UnknownCertificate, $"No certificate with serial number {serial} was issued here.");
+        }
 
-            var (subject, profile) = (reader.GetString(0), reader.GetString(1));
-            if (!reader.IsDBNull(2))
-            {
-                throw RegistryException.Precondition(RegistryErrors.AlreadyRevoked, $"Certificate {serial} is already revoked.");
-            }
+        var (subject, profile) = (reader.GetString(0), reader.GetString(1));
+        if (!reader.IsDBNull(2))
+        {
+            throw RegistryException.Precondition(RegistryErrors.AlreadyRevoked, $"Certificate {serial} is already revoked.");
+        }
 
-            reader.Close();
+        reader.Close();
 
-            // The configuration published with this change leaves out a node whose authentication
-            // certificate this is, and an OCSP responder or TSA certificate (RegistryStore.Configuration).
-            Execute(c, t, "UPDATE certificates SET revoked_at = $b, revocation_reason = $c WHERE serial = $a", serial, Now(), code);
-            return (new { serial, subject, profile, revoked = false }, new { serial, subject, profile, revoked = true, reason = RevocationReasons.Name(code) });
-        });
+        // The configuration published with this change leaves out a node whose authentication
+        // certificate this is, and an OCSP responder or TSA certificate (RegistryStore.Configuration).
+        Execute(c, t, "UPDATE certificates SET revoked_at = $b, revocation_reason = $c WHERE serial = $a", serial, Now(), code);
+        return (new { serial, subject, profile, revoked = false }, new { serial, subject, profile, revoked = true, reason = RevocationReasons.Name(code) });
+    }
 
     public ChangeOutcome SetAutoApprove(string actor, bool autoApprove) =>
         Change(actor, "registration.autoApprove", new { autoApprove }, (c, t) =>
@@ -258,7 +260,8 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         string action,
         object request,
         Func<SqliteConnection, SqliteTransaction, (object? Before, object? After)> apply,
-        bool publish = true)
+        bool publish = true,
+        bool recordRefusal = true)
     {
         lock (_writer)
         {
@@ -273,7 +276,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
                 transaction.Commit();
                 return new ChangeOutcome(entry.Sequence, version);
             }
-            catch (RegistryException ex)
+            catch (RegistryException ex) when (recordRefusal)
             {
                 RecordRefusal(connection, actor, action, ex.Code, request);
                 throw;

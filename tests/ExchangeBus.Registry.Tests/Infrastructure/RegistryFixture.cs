@@ -28,7 +28,8 @@ internal sealed class RegistryFixture : IAsyncDisposable
 
     public string KeysDirectory => Path.Combine(Directory, RegistryKeys.Folder);
 
-    public static async Task<RegistryFixture> StartAsync(bool autoApprove = false, TimeProvider? timeProvider = null, ConnectionLimits? limits = null)
+    public static async Task<RegistryFixture> StartAsync(
+        bool autoApprove = false, TimeProvider? timeProvider = null, ConnectionLimits? limits = null, Func<RegistryServerOptions, RegistryServerOptions>? configure = null)
     {
         var time = timeProvider ?? TimeProvider.System;
         var directory = System.IO.Directory.CreateTempSubdirectory("xbus-registry-").FullName;
@@ -44,10 +45,16 @@ internal sealed class RegistryFixture : IAsyncDisposable
             }
         }
 
-        var server = await RegistryServer.StartAsync(
-            new RegistryServerOptions { DataDirectory = directory, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0", Limits = limits ?? new ConnectionLimits() },
-            timeProvider: time);
+        var options = new RegistryServerOptions { DataDirectory = directory, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0", Limits = limits ?? new ConnectionLimits() };
+        var server = await RegistryServer.StartAsync(configure?.Invoke(options) ?? options, timeProvider: time);
         return new RegistryFixture(directory, server);
+    }
+
+    /// <summary>registry.db with its write-ahead log: what the registry has written to disk.</summary>
+    public long DatabaseBytes()
+    {
+        var path = Path.Combine(Directory, RegistryDatabase.FileName);
+        return new FileInfo(path).Length + (File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0);
     }
 
     public X509Certificate2 Root => Server.Keys.RootCertificate;
