@@ -156,7 +156,7 @@ internal sealed class BusFixture : IAsyncDisposable
         NodeServer.StartAsync(
             new NodeServerOptions
             {
-                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", Development = true, LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
                 PeerLimits = peerLimits ?? new ConnectionLimits(),
                 Files = files ?? new FileSyncOptions(),
             },
