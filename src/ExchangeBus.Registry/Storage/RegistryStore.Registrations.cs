@@ -84,6 +84,7 @@ public sealed partial class RegistryStore
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{member}' is disabled.");
             }
 
+            EnsureAddressFree(c, t, member.MemberClass, member.MemberCode, node.NodeCode, request.Address);
             if (Exists(c, t, "SELECT 1 FROM registrations WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d",
                 member.MemberClass, member.MemberCode, node.NodeCode, (int)RegistrationState.Pending))
             {
@@ -142,6 +143,7 @@ public sealed partial class RegistryStore
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{Instance}/{memberClass}/{memberCode}' is disabled.");
             }
 
+            EnsureAddressFree(c, t, memberClass, memberCode, nodeCode, address);
             var (host, _) = ParseAddress(address);
             using var authCertificate = Issue(c, t, ParseCsr(authCsr, "authentication"), CertificateProfile.NodeAuthentication, host);
             using var signingCertificate = Issue(c, t, ParseCsr(signingCsr, "signing"), CertificateProfile.MemberSigning, null);
