@@ -35,6 +35,9 @@ public static class NodeErrors
     // The provider node.
     public const string ProviderOutdatedGlobalConf = "Server.ServerProxy.OutdatedGlobalConf";
     public const string UnregisteredNode = "Server.ServerProxy.UnregisteredNode";
+
+    /// <summary>The client (or file sender) is not in the configuration: never registered, or disabled by the registry.</summary>
+    public const string ProviderUnknownClient = "Server.ServerProxy.UnknownClient";
     public const string SenderMismatch = "Server.ServerProxy.SenderMismatch";
     public const string MalformedMessage = "Server.ServerProxy.MalformedMessage";
     public const string InvalidSignature = "Server.ServerProxy.InvalidSignature";

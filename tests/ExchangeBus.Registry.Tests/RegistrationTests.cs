@@ -234,6 +234,28 @@ public sealed class RegistrationTests
         Assert.That(unknown!.ErrorCode, Is.EqualTo(RegistryErrors.UnknownCertificate));
     }
 
+    /// <summary>
+    /// Issue 15, item 8: the registry writes the address a registrant claims into its node
+    /// certificate; it must not certify one the registry itself or another node answers on.
+    /// </summary>
+    [Test]
+    public async Task AnAddressTheRegistryOrAnotherNodeUses_RefusedWithAddressInUse_TheNodesOwnAgainIsFine()
+    {
+        using var a = EcKeys.GenerateP256();
+        using var s = EcKeys.GenerateP256();
+        await AssertRefused(NodeRegistration.Create(Node, new Uri(_registry.Server.GrpcAddress).Authority, a, s), RegistryErrors.AddressInUse, StatusCode.AlreadyExists);
+
+        var first = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a, s));
+        await new RegistryManagement.RegistryManagementClient(_admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = first.RegistrationId }).ResponseAsync;
+        using var a2 = EcKeys.GenerateP256();
+        using var s2 = EcKeys.GenerateP256();
+        await AssertRefused(NodeRegistration.Create(NodeId.Parse("VN/GOV/000.00.00.H01/ss2"), "127.0.0.1:5500", a2, s2), RegistryErrors.AddressInUse, StatusCode.AlreadyExists);
+
+        // The same node, registering again where it already is (new keys, say), is not another node.
+        var again = await Submit(NodeRegistration.Create(Node, "127.0.0.1:5500", a2, s2));
+        Assert.That(again.State, Is.EqualTo(RegistrationState.Pending));
+    }
+
     private async Task AssertRefused(SignedRegistrationRequest request, string code, StatusCode status)
     {
         var before = _registry.Store.ListRegistrations([]).Count;

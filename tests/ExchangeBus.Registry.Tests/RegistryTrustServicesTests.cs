@@ -60,7 +60,8 @@ public sealed class RegistryTrustServicesTests
             "--registry", _registry.Server.GrpcAddress,
             "--admin-cert", Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile),
             "--admin-key", Path.Combine(keys, DevelopmentPki.AdministratorKeyFile),
-            "--trust-root", Path.Combine(keys, DevelopmentPki.RootCertificateFile));
+            "--trust-root", Path.Combine(keys, DevelopmentPki.RootCertificateFile),
+            "--registry-cert", Path.Combine(keys, DevelopmentPki.RegistryTlsCertificateFile));
         Assert.That(revoke.ExitCode, Is.Zero, revoke.Error);
 
         var revoked = await OpenSsl.RunOkAsync(_work, ask);

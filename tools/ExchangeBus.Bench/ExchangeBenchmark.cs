@@ -227,7 +227,7 @@ internal static class ExchangeBenchmark
         var process = ChildProcess.Start(name, logs, ChildProgram.Xbus,
         [
             "node", "serve", "--data", paths.DataDirectory,
-            "--peer-listen", $"127.0.0.1:{peerPort}", "--local-listen", $"127.0.0.1:{local}", "--metrics-listen", $"127.0.0.1:{metrics}",
+            "--peer-listen", $"127.0.0.1:{peerPort}", "--development", "--local-listen", $"127.0.0.1:{local}", "--metrics-listen", $"127.0.0.1:{metrics}",
         ]);
         owned.Add(process);
         await process.WaitForReadyUrlAsync(new Uri($"http://127.0.0.1:{metrics}/health/ready"), StartTimeout, cancellationToken).ConfigureAwait(false);

@@ -111,6 +111,8 @@ internal static class DemoCommand
                 {
                     DataDirectory = paths.DataDirectory,
                     PeerListen = $"127.0.0.1:{port}",
+                    // The demo calls over the plaintext listener: a development bus on one machine.
+                    Development = true,
                     LocalListen = "127.0.0.1:0",
                     MetricsListen = "127.0.0.1:0",
                 }).ConfigureAwait(false);

@@ -48,6 +48,10 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
+        catch (ExchangeBus.Core.GlobalConf.ConfigurationAnchorException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (CliException ex)
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");

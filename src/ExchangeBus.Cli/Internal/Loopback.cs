@@ -84,7 +84,7 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
         var admin = AdministratorChannel.Open(server.GrpcAddress, keysDirectory, TimeProvider.System);
         await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
         var anchorPath = Path.Combine(root, "anchor.json");
-        var anchor = ConfigurationAnchor.Create("VN", server.GrpcAddress, [server.Keys.ConfigurationSigning], [server.Keys.RootCertificate], DateTimeOffset.UtcNow);
+        var anchor = ConfigurationAnchor.Create("VN", server.GrpcAddress, [server.Keys.ConfigurationSigning], [server.Keys.RootCertificate], DateTimeOffset.UtcNow, [server.Keys.Tls]);
         anchor.Write(anchorPath);
         return new LoopbackRegistry(root, server, admin, anchor, anchorPath);
     }

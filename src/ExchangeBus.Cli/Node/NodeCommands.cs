@@ -106,10 +106,11 @@ internal static class NodeCommands
         // No defaults here: NodeServerOptions holds them, and only a flag given wins over the file and the environment.
         var data = new Option<string>("--data") { Description = "The node's data folder [default: node-data]." };
         var peer = new Option<string>("--peer-listen") { Description = "Inter-node (mTLS) listener, ip:port [default: 127.0.0.1:5500]." };
-        var local = new Option<string?>("--local-listen") { Description = "Plaintext local listener for development, loopback ip:port, or 'off' [default: 127.0.0.1:5600; off with --production]." };
+        var local = new Option<string?>("--local-listen") { Description = "Plaintext local listener, with --development only: loopback ip:port, or 'off' [default with --development: 127.0.0.1:5600; otherwise off]." };
         var localTls = new Option<string?>("--local-tls-listen") { Description = "Local TLS listener for the agency's systems (certificates registered with `node client add --tls-cert`), ip:port." };
         var metrics = new Option<string>("--metrics-listen") { Description = "HTTP listener for /metrics and /health/*, ip:port [default: 127.0.0.1:5601]." };
-        var production = new Option<bool>("--production") { Description = "Refuse a development trust anchor." };
+        var development = new Option<bool>("--development") { Description = "Development only: serve the plaintext local listener, where any local process may claim any subsystem." };
+        var production = new Option<bool>("--production") { Description = "Also refuse a development trust anchor; not with --development." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
         var maxFile = new Option<long?>("--max-file-bytes") { Description = "File sync: the largest file this node accepts [default: 16 GiB]." };
         var retryBase = new Option<int?>("--file-retry-ms") { Description = "File sync: the first retry's delay; each further one doubles [default: 2000]." };
@@ -119,13 +120,13 @@ internal static class NodeCommands
         var stalePartHours = new Option<double?>("--file-stale-part-hours") { Description = "File sync: a pushed file's part not written for this long is deleted [default: 168 (7 days)]." };
         var keepContentDays = new Option<double?>("--file-keep-content-days") { Description = "File sync: content is removed from the store this many days after every file naming it is final (acknowledged, superseded or failed); records and hashes stay [default: kept]." };
         var config = ServeConfiguration.FileOption("node");
-        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { data, peer, local, localTls, metrics, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
+        var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { data, peer, local, localTls, metrics, development, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
             [
                 (data, "Data"), (peer, "PeerListen"), (local, "LocalListen"), (localTls, "LocalTlsListen"), (metrics, "MetricsListen"),
-                (production, "Production"), (jsonLogs, ServeConfiguration.JsonLogs),
+                (development, "Development"), (production, "Production"), (jsonLogs, ServeConfiguration.JsonLogs),
                 (maxFile, "Files:MaxFileBytes"), (retryBase, "Files:RetryMilliseconds"), (attempts, "Files:MaxAttempts"),
                 (parallelDeliveries, "Files:ParallelDeliveries"), (freeReserve, "Files:FreeReserveBytes"),
                 (stalePartHours, "Files:StalePartHours"), (keepContentDays, "Files:KeepContentDays"),
@@ -298,13 +299,13 @@ internal static class NodeCommands
         return command;
     }
 
-    /// <summary>"off" turns the development listener off; a production node has none unless one is named.</summary>
+    /// <summary>"off" turns the plaintext listener off; a development node has it on its default address unless told otherwise, any other none.</summary>
     internal static NodeServerOptions SettleLocalListener(IConfiguration configuration, NodeServerOptions bound) => bound with
     {
         LocalListen = configuration["LocalListen"] switch
         {
             { } listen when string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase) => null,
-            null when bound.Production => null,
+            null when bound.Development => NodeServerOptions.DevelopmentLocalListen,
             _ => bound.LocalListen,
         },
     };

@@ -192,14 +192,14 @@ internal static class RegistryCommands
         var output = new Option<string>("--out") { Description = "Where to write the anchor (JSON).", Required = true };
         var address = new Option<string?>("--registry-address") { Description = "The gRPC address nodes use, https://host:port (default: where the registry serves now)." };
         var force = new Option<bool>("--force") { Description = "Replace an existing file." };
-        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root.") { data, output, address, force };
+        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root, the registry's own TLS certificate (pinned).") { data, output, address, force };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var directory = parse.GetValue(data)!;
             using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
             var store = new RegistryStore(RegistryDatabase.Open(directory), keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
-            var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow());
+            var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls]);
             var path = parse.GetValue(output)!;
             anchor.Write(path, parse.GetValue(force));
             var text = parse.InvocationConfiguration.Output;

@@ -12,8 +12,9 @@ namespace ExchangeBus.Cli.Registry;
 
 /// <summary>
 /// How a management command reaches the registry: by default everything comes from the
-/// registry's data folder (its address from endpoints.json, the administrator certificate and
-/// the root from keys/); each can be given on its own for an operator on another machine.
+/// registry's data folder (its address from endpoints.json, the administrator certificate, the
+/// root and the registry's own TLS certificate, which is pinned, from keys/); each can be given
+/// on its own for an operator on another machine.
 /// </summary>
 internal sealed class RegistryConnection
 {
@@ -22,6 +23,7 @@ internal sealed class RegistryConnection
     public static readonly Option<string?> AdminCertOption = new("--admin-cert") { Description = "Administrator certificate PEM (default: DATA/keys/admin.pem)." };
     public static readonly Option<string?> AdminKeyOption = new("--admin-key") { Description = "Administrator private key PEM (default: DATA/keys/admin.key.pem)." };
     public static readonly Option<string?> TrustOption = new("--trust-root") { Description = "Root certificate the registry's TLS certificate chains to (default: DATA/keys/root-ca.pem)." };
+    public static readonly Option<string?> RegistryCertOption = new("--registry-cert") { Description = "The registry's own TLS certificate, pinned (default: DATA/keys/registry-tls.pem; the anchor's registryTlsCertificates hold the same)." };
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the answer as JSON, for scripts." };
 
     public const string DefaultDataDirectory = "registry-data";
@@ -33,6 +35,7 @@ internal sealed class RegistryConnection
         command.Options.Add(AdminCertOption);
         command.Options.Add(AdminKeyOption);
         command.Options.Add(TrustOption);
+        command.Options.Add(RegistryCertOption);
         command.Options.Add(JsonOption);
     }
 
@@ -44,7 +47,8 @@ internal sealed class RegistryConnection
         var certificatePath = parse.GetValue(AdminCertOption) ?? Path.Combine(keys, DevelopmentPki.AdministratorCertificateFile);
         var keyPath = parse.GetValue(AdminKeyOption) ?? Path.Combine(keys, DevelopmentPki.AdministratorKeyFile);
         var rootPath = parse.GetValue(TrustOption) ?? Path.Combine(keys, DevelopmentPki.RootCertificateFile);
-        return AdministratorChannel.Open(address, certificatePath, keyPath, rootPath, TimeProvider.System);
+        var registryPath = parse.GetValue(RegistryCertOption) ?? Path.Combine(keys, DevelopmentPki.RegistryTlsCertificateFile);
+        return AdministratorChannel.Open(address, certificatePath, keyPath, rootPath, registryPath, TimeProvider.System);
     }
 
     public static RegistryEndpoints ReadEndpoints(string dataDirectory)

@@ -24,6 +24,9 @@ public static class RegistryErrors
     public const string MemberDisabled = "Registry.MemberDisabled";
     public const string RegistrationNotPending = "Registry.RegistrationNotPending";
     public const string RegistrationPending = "Registry.RegistrationAlreadyPending";
+
+    /// <summary>A node asked to be certified for an address the registry or another node uses.</summary>
+    public const string AddressInUse = "Registry.AddressInUse";
     public const string AlreadyRevoked = "Registry.AlreadyRevoked";
     public const string InvalidCsr = "Registry.InvalidCsr";
     public const string WrongKeyType = "Registry.WrongKeyType";

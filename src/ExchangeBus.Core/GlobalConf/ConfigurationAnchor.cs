@@ -23,6 +23,10 @@ namespace ExchangeBus.Core.GlobalConf;
 /// More than one signing certificate is allowed so the central authority can roll its key over:
 /// anchors list old and new for a while, the registry switches, then the old one is dropped.
 /// The signing certificates are pinned, not chain-validated: a node trusts exactly these keys.
+/// So is the registry's own TLS certificate (<c>registryTlsCertificates</c>, more than one for a
+/// rollover): node certificates chain to the same root and carry serverAuth too, so the chain
+/// alone would let any node's certificate pass for the registry's. Anchors written before that
+/// field are read, and refused where a registry is reached (<see cref="EnsureRegistryPinned"/>).
 /// </remarks>
 public sealed class ConfigurationAnchor
 {
@@ -38,23 +42,29 @@ public sealed class ConfigurationAnchor
     private const string CreatedAtField = "createdAt";
     private const string SigningCertificatesField = "configurationSigningCertificates";
     private const string TrustRootsField = "registryTlsTrustRoots";
+    private const string RegistryCertificatesField = "registryTlsCertificates";
     private const string CreatedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
     private const string CertificateLabel = "CERTIFICATE";
 
     private static readonly string[] KnownFields =
-        [FormatField, InstanceField, RegistryAddressField, CreatedAtField, SigningCertificatesField, TrustRootsField];
+        [FormatField, InstanceField, RegistryAddressField, CreatedAtField, SigningCertificatesField, TrustRootsField, RegistryCertificatesField];
 
     private readonly X509Certificate2[] signingCertificates;
     private readonly byte[][] signingCertificateSha256;
     private readonly X509Certificate2[] registryTlsTrustRoots;
+    private readonly X509Certificate2[] registryTlsCertificates;
+    private readonly byte[][] registryTlsCertificateSha256;
 
     private ConfigurationAnchor(
         string instance,
         string registryAddress,
         DateTimeOffset createdAt,
         X509Certificate2[] signingCertificates,
-        X509Certificate2[] registryTlsTrustRoots)
+        X509Certificate2[] registryTlsTrustRoots,
+        X509Certificate2[] registryTlsCertificates)
     {
+        this.registryTlsCertificates = registryTlsCertificates;
+        registryTlsCertificateSha256 = registryTlsCertificates.Select(c => SHA256.HashData(c.RawData)).ToArray();
         Instance = instance;
         RegistryAddress = registryAddress;
         CreatedAt = createdAt;
@@ -79,6 +89,21 @@ public sealed class ConfigurationAnchor
     /// <summary>The roots the registry's TLS server certificate must chain to.</summary>
     public IReadOnlyList<X509Certificate2> RegistryTlsTrustRoots => registryTlsTrustRoots.AsReadOnly();
 
+    /// <summary>The registry's own TLS certificates, pinned: empty in an anchor written before they were.</summary>
+    public IReadOnlyList<X509Certificate2> RegistryTlsCertificates => registryTlsCertificates.AsReadOnly();
+
+    /// <summary>Refuses, saying what to do, an anchor that pins no registry TLS certificate (one written before they were pinned).</summary>
+    /// <exception cref="ConfigurationAnchorException"><see cref="GlobalConfErrors.AnchorRegistryCertificateMissing"/>.</exception>
+    public void EnsureRegistryPinned()
+    {
+        if (registryTlsCertificates.Length == 0)
+        {
+            throw new ConfigurationAnchorException(GlobalConfErrors.AnchorRegistryCertificateMissing,
+                "The anchor pins no registry TLS certificate (it was written before the registry's certificate was pinned), so a node's certificate could pass for the registry's. "
+                + "Ask the central authority for a new anchor (`xbus registry anchor export`), check its fingerprint with them, and put it in place of this one.");
+        }
+    }
+
     /// <summary>
     /// SHA-256 (64 lower-case hex digits) of the anchor's canonical form: everything it makes a
     /// node trust, and nothing else, so that two operators can compare anchors by reading it out.
@@ -89,14 +114,19 @@ public sealed class ConfigurationAnchor
     public string FingerprintForReading =>
         string.Join(' ', Fingerprint.ToUpperInvariant().Chunk(4).Select(group => new string(group)));
 
-    /// <summary>Makes an anchor; the central authority exports it for node operators.</summary>
+    /// <summary>
+    /// Makes an anchor; the central authority exports it for node operators. The last argument
+    /// is the registry's own TLS certificate(s), pinned: without it the anchor is like one written
+    /// before they were pinned, and clients of the registry refuse it.
+    /// </summary>
     /// <exception cref="ConfigurationAnchorException">With every problem found.</exception>
     public static ConfigurationAnchor Create(
         string instance,
         string registryAddress,
         IEnumerable<X509Certificate2> signingCertificates,
         IEnumerable<X509Certificate2> registryTlsTrustRoots,
-        DateTimeOffset createdAt)
+        DateTimeOffset createdAt,
+        IEnumerable<X509Certificate2>? registryTlsCertificates = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(registryAddress);
@@ -112,6 +142,7 @@ public sealed class ConfigurationAnchor
             truncated,
             signingCertificates.Select(c => (byte[]?)c.RawData).ToArray(),
             registryTlsTrustRoots.Select(c => (byte[]?)c.RawData).ToArray(),
+            (registryTlsCertificates ?? []).Select(c => (byte[]?)c.RawData).ToArray(),
             errors);
     }
 
@@ -205,6 +236,11 @@ public sealed class ConfigurationAnchor
             writer.WriteString(CreatedAtField, CreatedAt.UtcDateTime.ToString(CreatedAtFormat, CultureInfo.InvariantCulture));
             WritePemArray(writer, SigningCertificatesField, signingCertificates);
             WritePemArray(writer, TrustRootsField, registryTlsTrustRoots);
+            if (registryTlsCertificates.Length > 0)
+            {
+                WritePemArray(writer, RegistryCertificatesField, registryTlsCertificates);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -288,6 +324,9 @@ public sealed class ConfigurationAnchor
         RequiredString(fields, FormatField, errors);
         var signingPem = RequiredStringArray(fields, SigningCertificatesField, errors);
         var rootsPem = RequiredStringArray(fields, TrustRootsField, errors);
+
+        // Optional, so that an anchor written before it still reads (and is refused where a registry is reached, saying why).
+        string[]? pinnedPem = fields.ContainsKey(RegistryCertificatesField) ? RequiredStringArray(fields, RegistryCertificatesField, errors) : [];
         if (errors.Count > 0)
         {
             throw new ConfigurationAnchorException(errors);
@@ -302,7 +341,8 @@ public sealed class ConfigurationAnchor
 
         var signingDer = DecodeAll(signingPem!, SigningCertificatesField, GlobalConfErrors.AnchorInvalidSigningCertificate, errors);
         var rootsDer = DecodeAll(rootsPem!, TrustRootsField, GlobalConfErrors.AnchorInvalidTrustRoot, errors);
-        return Build(instance!, address!, createdAt.ToUniversalTime(), signingDer, rootsDer, errors);
+        var pinnedDer = DecodeAll(pinnedPem!, RegistryCertificatesField, GlobalConfErrors.AnchorInvalidRegistryCertificate, errors);
+        return Build(instance!, address!, createdAt.ToUniversalTime(), signingDer, rootsDer, pinnedDer, errors);
     }
 
     /// <summary>Checks every value; throws with all problems, including any the caller found first.</summary>
@@ -312,6 +352,7 @@ public sealed class ConfigurationAnchor
         DateTimeOffset createdAt,
         IReadOnlyList<byte[]?> signingDer,
         IReadOnlyList<byte[]?> rootsDer,
+        IReadOnlyList<byte[]?> pinnedDer,
         List<GlobalConfError> errors)
     {
         if (IdentifierParts.CheckInstance(instance) is { } instanceError)
@@ -326,12 +367,13 @@ public sealed class ConfigurationAnchor
 
         var signing = LoadAll(signingDer, SigningCertificatesField, GlobalConfErrors.AnchorInvalidSigningCertificate, CheckSigningCertificate, errors);
         var roots = LoadAll(rootsDer, TrustRootsField, GlobalConfErrors.AnchorInvalidTrustRoot, CheckTrustRoot, errors);
+        var pinned = pinnedDer.Count == 0 ? [] : LoadAll(pinnedDer, RegistryCertificatesField, GlobalConfErrors.AnchorInvalidRegistryCertificate, CheckRegistryCertificate, errors);
         if (errors.Count > 0)
         {
             throw new ConfigurationAnchorException(errors);
         }
 
-        return new ConfigurationAnchor(instance, normalizedAddress!, createdAt, signing, roots);
+        return new ConfigurationAnchor(instance, normalizedAddress!, createdAt, signing, roots, pinned);
     }
 
     private static X509Certificate2[] LoadAll(
@@ -427,6 +469,12 @@ public sealed class ConfigurationAnchor
         certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true }
             ? null
             : "A TLS trust root must be a CA certificate (basicConstraints CA).";
+
+    /// <summary>The registry's TLS certificate is a server's end-entity certificate.</summary>
+    private static string? CheckRegistryCertificate(X509Certificate2 certificate) =>
+        certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true }
+            ? "A registry TLS certificate is the registry's own server certificate, not a CA."
+            : null;
 
     private static byte[]?[] DecodeAll(string[] pems, string field, string code, List<GlobalConfError> errors)
     {
@@ -530,6 +578,11 @@ public sealed class ConfigurationAnchor
         foreach (var hash in registryTlsTrustRoots.Select(c => Convert.ToHexStringLower(SHA256.HashData(c.RawData))).Order(StringComparer.Ordinal))
         {
             canonical.Append("registry-tls-trust-root-sha256=").Append(hash).Append('\n');
+        }
+
+        foreach (var hash in registryTlsCertificateSha256.Select(Convert.ToHexStringLower).Order(StringComparer.Ordinal))
+        {
+            canonical.Append("registry-tls-certificate-sha256=").Append(hash).Append('\n');
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(canonical.ToString())));

@@ -62,6 +62,15 @@ public static class GlobalConfErrors
     public const string AnchorInvalidCreatedAt = "Anchor.InvalidCreatedAt";
     public const string AnchorInvalidSigningCertificate = "Anchor.InvalidSigningCertificate";
     public const string AnchorInvalidTrustRoot = "Anchor.InvalidTrustRoot";
+
+    /// <summary>A pinned registry TLS certificate is not one (a CA, or not a certificate).</summary>
+    public const string AnchorInvalidRegistryCertificate = "Anchor.InvalidRegistryCertificate";
+
+    /// <summary>
+    /// The anchor pins no registry TLS certificate: written before clients pinned it, so any
+    /// server certificate of the bus's CA (a node's too) would pass for the registry's.
+    /// </summary>
+    public const string AnchorRegistryCertificateMissing = "Anchor.RegistryCertificateMissing";
 }
 
 /// <summary>

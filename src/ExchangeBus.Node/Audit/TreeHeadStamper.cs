@@ -8,7 +8,6 @@ using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
@@ -64,11 +63,7 @@ public sealed partial class TreeHeadStamper : BackgroundService
         _time = time;
         _logger = logger;
         _stampedSize = log.Reader.LatestTreeHead()?.TreeSize ?? 0;
-        _registry = BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
-        {
-            ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, time),
-            ClientCertificate = keys.Authentication,
-        });
+        _registry = RegistryChannel.Create(anchor, time, keys.Authentication);
     }
 
     /// <summary>Records 1..this are covered by a signed, time-stamped head.</summary>

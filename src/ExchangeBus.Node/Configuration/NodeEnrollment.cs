@@ -6,10 +6,8 @@ using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Registration;
-using ExchangeBus.Grpc;
+using ExchangeBus.Node.GlobalConf;
 using Grpc.Core;
-using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 
 namespace ExchangeBus.Node.Configuration;
 
@@ -31,6 +29,7 @@ public static class NodeEnrollment
         }
 
         var anchor = ConfigurationAnchor.Read(anchorPath);
+        anchor.EnsureRegistryPinned();
         if (!string.Equals(anchor.Instance, node.Owner.Instance, StringComparison.Ordinal))
         {
             throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"The anchor is for instance {anchor.Instance}, the node is in {node.Owner.Instance}.");
@@ -44,7 +43,7 @@ public static class NodeEnrollment
         PemFiles.WritePrivateKey(paths.AuthenticationKey, authKey);
         PemFiles.WritePrivateKey(paths.SigningKey, signingKey);
 
-        using var channel = RegistryChannel(anchor, timeProvider);
+        using var channel = RegistryChannel.Create(anchor, timeProvider);
         var status = await new RegistryService.RegistryServiceClient(channel).SubmitRegistrationAsync(NodeRegistration.Create(node, address, authKey, signingKey), new CallOptions(deadline: timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
         new NodeSettings { Node = node.ToString(), Address = address, RegistrationId = status.RegistrationId }.Write(paths.Settings);
@@ -62,7 +61,7 @@ public static class NodeEnrollment
         ArgumentNullException.ThrowIfNull(paths);
         var settings = NodeSettings.Read(paths.Settings);
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
-        using var channel = RegistryChannel(anchor, timeProvider);
+        using var channel = RegistryChannel.Create(anchor, timeProvider);
         var status = await new RegistryService.RegistryServiceClient(channel).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = settings.RegistrationId }, new CallOptions(deadline: timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
         if (status.State == RegistrationState.Approved && !NodeKeys.CertificatesPresent(paths))
         {
@@ -105,9 +104,4 @@ public static class NodeEnrollment
         }
     }
 
-    private static GrpcChannel RegistryChannel(ConfigurationAnchor anchor, TimeProvider timeProvider) =>
-        BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
-        {
-            ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, timeProvider),
-        });
 }

@@ -2,6 +2,7 @@
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Node.Configuration;
+using Grpc.Core;
 
 namespace ExchangeBus.Node.Exchange;
 
@@ -11,6 +12,22 @@ namespace ExchangeBus.Node.Exchange;
 /// </summary>
 public static class AccessControl
 {
+    /// <summary>
+    /// Refuses a client, or a file's sender, that the configuration does not list: the registry
+    /// leaves disabled members and subsystems out of it, and a disabled subsystem's member still
+    /// has a valid key and a listed node, so the signature and the TLS peer alone let it through.
+    /// Both the exchange and the file receiver call this before anything is logged or stored.
+    /// </summary>
+    public static void EnsureListed(ClientId client, GlobalConfigurationView view)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(view);
+        if (!view.ClientExists(client))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.ProviderUnknownClient, $"{client} is not in the global configuration (unknown or disabled).");
+        }
+    }
+
     public static bool IsAllowed(IEnumerable<AccessRule> rules, ServiceId service, ClientId client, GlobalConfigurationView view)
     {
         ArgumentNullException.ThrowIfNull(rules);

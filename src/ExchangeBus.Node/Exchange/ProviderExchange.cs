@@ -24,7 +24,8 @@ namespace ExchangeBus.Node.Exchange;
 /// <summary>
 /// The provider's side of an exchange (design.md, "A call", step 4). Every check runs before
 /// the backend is called: the TLS peer is a node the configuration lists; the signer is the
-/// client's member with a valid certificate and a fresh good OCSP status; the message id is new;
+/// client's member with a valid certificate and a fresh good OCSP status; the client is in the
+/// configuration (not disabled); the message id is new;
 /// the service is one this node provides; the access list allows the client. Then the request
 /// is logged, the backend called with a deadline, the response signed (its header binding the
 /// request's hash), logged, and returned. Refusals of authentic requests are logged too.
@@ -164,6 +165,8 @@ public sealed partial class ProviderExchange(
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.SenderMismatch,
                 $"The request names client {header.Client} but came from node {peer}, which belongs to another member.");
         }
+
+        AccessControl.EnsureListed(client, view);
 
         if (service!.Subsystem.Member != nodeId.Owner || !view.SubsystemExists(service.Subsystem))
         {

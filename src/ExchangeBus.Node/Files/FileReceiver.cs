@@ -458,8 +458,11 @@ public sealed partial class FileReceiver(
                 $"The manifest names sender {header.Client} but came from node {peer.Id}, which belongs to another member.");
         }
 
+        var sender = ClientId.FromSubsystemId(file.Sender);
+        AccessControl.EnsureListed(sender, view);
+
         var recipient = Recipient(header, view);
-        if (!AccessControl.IsAllowed(settingsSource.Current.AccessRules, FileDocuments.ReceiveService(recipient), ClientId.FromSubsystemId(file.Sender), view))
+        if (!AccessControl.IsAllowed(settingsSource.Current.AccessRules, FileDocuments.ReceiveService(recipient), sender, view))
         {
             throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{file.Sender} may not send files to {recipient}.");
         }

@@ -3,10 +3,8 @@ using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.GlobalConf;
-using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using Google.Protobuf;
 
@@ -35,10 +33,7 @@ public sealed partial class GlobalConfigurationProvider : BackgroundService
         _paths = paths;
         _timeProvider = timeProvider;
         _logger = logger;
-        _registry = BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
-        {
-            ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, timeProvider),
-        });
+        _registry = RegistryChannel.Create(anchor, timeProvider);
         LoadCache();
     }
 

@@ -24,11 +24,14 @@ public sealed record NodeServerOptions
     /// <summary>Inter-node listener (mutual TLS with the authentication certificate), ip:port.</summary>
     public string PeerListen { get; init; } = "127.0.0.1:5500";
 
+    /// <summary>Where <c>xbus node serve --development</c> puts the plaintext local listener unless told otherwise.</summary>
+    public const string DevelopmentLocalListen = "127.0.0.1:5600";
+
     /// <summary>
     /// Local listener for the agency's systems: plaintext HTTP/2, loopback only, for development
-    /// (callers say who they are and are believed). Null turns it off; a production node must.
+    /// (callers say who they are and are believed). Only with <see cref="Development"/>; off (null) by default.
     /// </summary>
-    public string? LocalListen { get; init; } = "127.0.0.1:5600";
+    public string? LocalListen { get; init; }
 
     /// <summary>
     /// Local TLS listener for production systems, ip:port: each presents the certificate whose
@@ -45,7 +48,16 @@ public sealed record NodeServerOptions
     /// <summary>HTTP/1.1 listener for /metrics (Prometheus) and /health/live, /health/ready; gRPC health is on both gRPC listeners.</summary>
     public string MetricsListen { get; init; } = "127.0.0.1:5601";
 
-    /// <summary>Refuse a development trust anchor (docs/design/certificates.md).</summary>
+    /// <summary>
+    /// The development switch: allows the plaintext <see cref="LocalListen"/>, where any local
+    /// process may claim any subsystem. Without it a node serves its systems over TLS only.
+    /// </summary>
+    public bool Development { get; init; }
+
+    /// <summary>
+    /// Stricter than the default: also refuse a development trust anchor (docs/design/certificates.md).
+    /// Cannot be combined with <see cref="Development"/>.
+    /// </summary>
     public bool Production { get; init; }
 
     public MessageLogOptions MessageLog { get; init; } = new();

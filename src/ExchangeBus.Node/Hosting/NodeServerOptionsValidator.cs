@@ -26,20 +26,7 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         ListenSetting.Check(problems, "localListen", options.LocalListen);
         ListenSetting.Check(problems, "localTlsListen", options.LocalTlsListen);
         ListenSetting.Check(problems, "metricsListen", options.MetricsListen);
-        if (options.LocalListen is null && options.LocalTlsListen is null)
-        {
-            problems.Add("The node needs a local listener for its systems: plaintext (development) or TLS.");
-        }
-
-        if (ListenSetting.Parse(options.LocalListen) is { } plaintext && !IPAddress.IsLoopback(plaintext.Address))
-        {
-            problems.Add("The plaintext local listener must be on a loopback address.");
-        }
-
-        if (options.Production && options.LocalListen is not null)
-        {
-            problems.Add("A production node serves its systems over TLS only: turn the plaintext local listener off and set the TLS one.");
-        }
+        CheckLocalListeners(problems, options);
 
         DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);
         DurationSetting.CheckSeconds(problems, "settingsPollSeconds", options.SettingsPollInterval, 0.1, 3600);
@@ -47,6 +34,35 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         problems.AddRange(options.MessageLog.Validate().Select(p => "messageLog: " + p));
         problems.AddRange(options.PeerLimits.Validate("peerLimits"));
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    /// <summary>
+    /// Secure by default: the plaintext listener believes whichever subsystem a caller names, so
+    /// only a node started with the development switch has one; any other serves its systems
+    /// over TLS (each with the certificate node.json registers for it) or does not start.
+    /// </summary>
+    private static void CheckLocalListeners(List<string> problems, NodeServerOptions options)
+    {
+        if (options.Development && options.Production)
+        {
+            problems.Add("development and production cannot both be set: production refuses development certificates and the plaintext local listener.");
+        }
+
+        if (options.LocalListen is not null && !options.Development)
+        {
+            problems.Add("localListen: the plaintext local listener believes any local process that claims a subsystem, so it is for development only: "
+                + "start with development: true (--development), or serve the node's systems over TLS only with localTlsListen.");
+        }
+        else if (options.LocalListen is null && options.LocalTlsListen is null)
+        {
+            problems.Add("The node needs a local listener for its systems: localTlsListen (TLS, each system with the certificate node.json registers for it), "
+                + "or in development (development: true, --development) the plaintext localListen.");
+        }
+
+        if (ListenSetting.Parse(options.LocalListen) is { } plaintext && !IPAddress.IsLoopback(plaintext.Address))
+        {
+            problems.Add("The plaintext local listener must be on a loopback address.");
+        }
     }
 
     private static void CheckFiles(List<string> problems, FileSyncOptions files)

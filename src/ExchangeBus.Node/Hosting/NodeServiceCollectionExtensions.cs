@@ -118,6 +118,7 @@ public static class NodeServiceCollectionExtensions
     private static ConfigurationAnchor Anchor(NodePaths paths, bool production)
     {
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
+        anchor.EnsureRegistryPinned();
         if (production && anchor.SigningCertificates.Concat(anchor.RegistryTlsTrustRoots).Any(DevelopmentPki.IsDevelopmentCertificate))
         {
             throw new NodeConfigurationException(NodeErrors.SettingsInvalid,

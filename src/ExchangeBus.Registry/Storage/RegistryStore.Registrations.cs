@@ -55,6 +55,7 @@ public sealed partial class RegistryStore
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{member}' is disabled.");
             }
 
+            EnsureAddressFree(c, t, member.MemberClass, member.MemberCode, node.NodeCode, request.Address);
             var cutoff = PendingCutoff();
             if (PendingFor(c, t, member.MemberClass, member.MemberCode, node.NodeCode, cutoff).Any(p => p.Fingerprint == fingerprint))
             {
@@ -233,6 +234,7 @@ public sealed partial class RegistryStore
                 throw RegistryException.Precondition(RegistryErrors.MemberDisabled, $"Member '{Instance}/{memberClass}/{memberCode}' is disabled.");
             }
 
+            EnsureAddressFree(c, t, memberClass, memberCode, nodeCode, address);
             var superseded = IssuedTo(c, t, memberClass, memberCode, nodeCode);
             replacesNode = IsListed(c, t, memberClass, memberCode, nodeCode) ? node : null;
             var (host, _) = ParseAddress(address);

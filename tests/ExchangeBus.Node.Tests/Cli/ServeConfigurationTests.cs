@@ -53,18 +53,25 @@ public sealed class ServeConfigurationTests
     }
 
     [Test]
-    public void KeysTheFileLeavesOut_KeepTheOptionsDefaults()
+    public void KeysTheFileLeavesOut_KeepTheOptionsDefaults_AndDevelopmentBringsThePlaintextListener()
     {
-        var options = Node("{}");
+        var options = Node("""{ "development": true }""");
 
-        Assert.That(options, Is.EqualTo(new NodeServerOptions { DataDirectory = "node-data" }));
+        Assert.That(options, Is.EqualTo(new NodeServerOptions { DataDirectory = "node-data", Development = true, LocalListen = NodeServerOptions.DevelopmentLocalListen }));
+    }
+
+    [Test]
+    public void WithoutDevelopment_NoPlaintextListener_AndTheTlsOneIsRequired()
+    {
+        Assert.That(Node("""{ "localTlsListen": "127.0.0.1:7001" }""").LocalListen, Is.Null);
+        Assert.That(Assert.Throws<CliException>(() => Node("{}"))!.Message, Does.Contain("needs a local listener").And.Contain("development"));
     }
 
     [Test]
     public void AFlagGiven_WinsOverTheFile()
     {
         var options = Node(
-            """{ "peerListen": "127.0.0.1:7000", "metricsListen": "127.0.0.1:7002", "files": { "maxAttempts": 3 } }""",
+            """{ "development": true, "peerListen": "127.0.0.1:7000", "metricsListen": "127.0.0.1:7002", "files": { "maxAttempts": 3 } }""",
             ("PeerListen", "127.0.0.1:7100"), ("Files:MaxAttempts", "9"));
 
         Assert.That(options.PeerListen, Is.EqualTo("127.0.0.1:7100"));
@@ -110,7 +117,7 @@ public sealed class ServeConfigurationTests
     [Test]
     public void JsonLogs_IsTheCommandsOwnKey_NotRefusedByTheOptions()
     {
-        using var configuration = ServeConfiguration.Build(Write("""{ "jsonLogs": true }"""), []);
+        using var configuration = ServeConfiguration.Build(Write("""{ "jsonLogs": true, "localTlsListen": "127.0.0.1:7001" }"""), []);
 
         Assert.That(ServeConfiguration.JsonLogsOf(configuration), Is.True);
         Assert.DoesNotThrow(() => ServeConfiguration.Bind(configuration, new NodeServerOptions { DataDirectory = "d" }, new NodeServerOptionsValidator()));

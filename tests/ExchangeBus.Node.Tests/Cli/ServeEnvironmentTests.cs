@@ -40,6 +40,22 @@ public sealed class ServeEnvironmentTests
         Assert.That(result.Error, Does.StartWith("error Config.Invalid:").And.Contain("files.maxAttempts must be at least 1").And.Contain("peerLimits.idleTimeoutSeconds"));
     }
 
+    /// <summary>
+    /// Secure by default (issue 15, item 11): the plaintext local listener, where any local process
+    /// may claim any subsystem, only with the development switch; a node given neither it nor a
+    /// local TLS listener refuses to start, saying how to do either.
+    /// </summary>
+    [TestCase("no local listener named", new string[0], "development")]
+    [TestCase("a plaintext listener named", new[] { "--local-listen", "127.0.0.1:1" }, "localListen")]
+    [TestCase("development and production", new[] { "--development", "--production" }, "production")]
+    public async Task WithoutTheDevelopmentSwitch_NoPlaintextLocalListener_TheNodeRefusesToStart(string what, string[] flags, string named)
+    {
+        var result = await XbusProcess.RunAsync(new Dictionary<string, string>(), ["node", "serve", "--data", _folder, .. flags]);
+
+        Assert.That(result.Exit, Is.EqualTo(2), what + ": " + result);
+        Assert.That(result.Error, Does.StartWith("error Config.Invalid:").And.Contain("development").And.Contain(named), what);
+    }
+
     [TestCase("node", "XBUS_PRODUTION")]
     [TestCase("node", "XBUS_Files__MaxAtempts")]
     [TestCase("registry", "XBUS_PeerListen")]

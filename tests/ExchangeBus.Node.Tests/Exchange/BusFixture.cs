@@ -109,7 +109,7 @@ internal sealed class BusFixture : IAsyncDisposable
         await bus.StartRegistryAsync(parameters ?? new ConfigurationParameters());
         var backend = await bus.StartBackendAsync();
         var anchor = Path.Combine(bus.Root, "anchor.json");
-        ConfigurationAnchor.Create("VN", bus.Registry.GrpcAddress, [bus.Registry.Keys.ConfigurationSigning], [bus.Registry.Keys.RootCertificate], DateTimeOffset.UtcNow).Write(anchor);
+        ConfigurationAnchor.Create("VN", bus.Registry.GrpcAddress, [bus.Registry.Keys.ConfigurationSigning], [bus.Registry.Keys.RootCertificate], DateTimeOffset.UtcNow, [bus.Registry.Keys.Tls]).Write(anchor);
 
         var providers = new List<EnrolledNode>();
         for (var n = 1; n <= providerNodes; n++)
@@ -156,7 +156,7 @@ internal sealed class BusFixture : IAsyncDisposable
         NodeServer.StartAsync(
             new NodeServerOptions
             {
-                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", Development = true, LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
                 PeerLimits = peerLimits ?? new ConnectionLimits(),
                 Files = files ?? new FileSyncOptions(),
             },

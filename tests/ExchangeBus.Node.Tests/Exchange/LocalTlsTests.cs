@@ -216,6 +216,7 @@ public sealed class LocalTlsTests
     [TestCase(true, "127.0.0.1:0", "127.0.0.1:0", "TLS only")]
     [TestCase(false, null, null, "needs a local listener")]
     [TestCase(false, "0.0.0.0:0", null, "loopback")]
+    [TestCase(false, "127.0.0.1:0", null, "development: true")]
     public async Task StartOptions_ThatWouldExposeThePlaintextPort_OrServeNobody_AreRefused(bool production, string? plaintext, string? tls, string why)
     {
         var options = new NodeServerOptions { DataDirectory = _clientPaths.DataDirectory, Production = production, LocalListen = plaintext, LocalTlsListen = tls };

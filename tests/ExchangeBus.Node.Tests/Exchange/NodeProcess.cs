@@ -38,7 +38,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             "node", "serve",
             "--data", node.Paths.DataDirectory,
             "--peer-listen", $"127.0.0.1:{node.PeerPort}",
-            "--local-listen", $"127.0.0.1:{localPort}",
+            "--development", "--local-listen", $"127.0.0.1:{localPort}",
             "--metrics-listen", $"127.0.0.1:{metricsPort}",
             .. extra,
             ]);

@@ -147,7 +147,7 @@ public sealed class ContentRetentionTests
     }
 
     private static IEnumerable<string> Problems(FileSyncOptions files) =>
-        new NodeServerOptionsValidator().Validate(null, new NodeServerOptions { DataDirectory = "data", Files = files }).Failures ?? [];
+        new NodeServerOptionsValidator().Validate(null, new NodeServerOptions { DataDirectory = "data", LocalTlsListen = "127.0.0.1:0", Files = files }).Failures ?? [];
 
     private static Task<AcknowledgeResponse> AcknowledgeAsync(GrpcChannel recipient, string fileId) =>
         new FilesClient(recipient).AcknowledgeAsync(new AcknowledgeRequest { Recipient = BusFixture.ProviderSubsystem, Sender = BusFixture.ClientSubsystem, FileId = fileId }).ResponseAsync;

@@ -67,7 +67,7 @@ public sealed class ForgedConfigurationTests
 
         var fake = await StartFakeRegistryAsync();
         var anchor = ConfigurationAnchor.Read(paths.Anchor);
-        ConfigurationAnchor.Create(anchor.Instance, fake, anchor.SigningCertificates, anchor.RegistryTlsTrustRoots, anchor.CreatedAt).Write(paths.Anchor, overwrite: true);
+        ConfigurationAnchor.Create(anchor.Instance, fake, anchor.SigningCertificates, anchor.RegistryTlsTrustRoots, anchor.CreatedAt, anchor.RegistryTlsCertificates).Write(paths.Anchor, overwrite: true);
         _client = await BusFixture.StartNodeAsync(_bus.ClientData, logging: b => b.AddProvider(new Capture(_logs)));
     }
 

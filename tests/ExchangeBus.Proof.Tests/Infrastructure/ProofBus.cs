@@ -162,8 +162,8 @@ internal sealed class ProofBus : IAsyncDisposable
         // A file delivery that failed is retried from half a second on, doubling, rather than from 2 s:
         // the file tests wait for a killed node to come back, not for the default back-off.
         var files = new { retryMilliseconds = 500 };
-        var providerConfig = WriteConfig("transport.json", new { data = ProviderData, peerListen = Loopback(providerPeer), localListen = Loopback(providerLocal), metricsListen = Loopback(providerMetrics), files });
-        var clientConfig = WriteConfig("province.json", new { data = ClientData, peerListen = Loopback(clientPeer), localListen = Loopback(clientLocal), metricsListen = Loopback(clientMetrics), files });
+        var providerConfig = WriteConfig("transport.json", new { data = ProviderData, development = true, peerListen = Loopback(providerPeer), localListen = Loopback(providerLocal), metricsListen = Loopback(providerMetrics), files });
+        var clientConfig = WriteConfig("province.json", new { data = ClientData, development = true, peerListen = Loopback(clientPeer), localListen = Loopback(clientLocal), metricsListen = Loopback(clientMetrics), files });
         ProviderNode = Track(XbusServer.Start("transport-node", Root, $"http://{Loopback(providerMetrics)}/health/ready", "node", "serve", "--config", providerConfig));
         ClientNode = Track(XbusServer.Start("province-node", Root, $"http://{Loopback(clientMetrics)}/health/ready", "node", "serve", "--config", clientConfig));
         ProviderPeer = $"https://{Loopback(providerPeer)}";

@@ -36,12 +36,15 @@ internal sealed class TestNode : IDisposable
 
     public ECDsa SigningKey { get; }
 
+    /// <summary>Each node at an address of its own: the registry refuses one another node has (Registry.AddressInUse).</summary>
+    private static int _nextPort = 20_000;
+
     public static async Task<TestNode> RegisterAsync(RegistryFixture registry, GrpcChannel admin, NodeId id)
     {
         using var authKey = EcKeys.GenerateP256();
         var signingKey = EcKeys.GenerateP256();
         using var anonymous = registry.Channel(null);
-        var pending = await new RegistryService.RegistryServiceClient(anonymous).SubmitRegistrationAsync(NodeRegistration.Create(id, "127.0.0.1:5500", authKey, signingKey)).ResponseAsync;
+        var pending = await new RegistryService.RegistryServiceClient(anonymous).SubmitRegistrationAsync(NodeRegistration.Create(id, $"127.0.0.1:{Interlocked.Increment(ref _nextPort)}", authKey, signingKey)).ResponseAsync;
         var approved = await new RegistryManagement.RegistryManagementClient(admin).ApproveRegistrationAsync(new DecideRegistrationRequest { RegistrationId = pending.RegistrationId }).ResponseAsync;
         using var auth = X509CertificateLoader.LoadCertificate(approved.AuthCertificate.Span);
         return new TestNode(id, auth.CopyWithPrivateKey(authKey), X509CertificateLoader.LoadCertificate(approved.SigningCertificate.Span), signingKey);
