@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Net.Sockets;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -46,6 +47,14 @@ public static class BusChannel
             // No W3C trace context to a peer: an agency's trace ids are its own, and the bus
             // correlates calls by its correlation id (this also spares a header per call).
             ActivityHeadersPropagator = null,
+
+            // Our own connect (what SocketsHttpHandler does by default) also tells grpc-dotnet to
+            // leave connections to the handler. Given a bare SocketsHttpHandler, the runtime
+            // manages them itself: after a failed connect it fails every call with "Error
+            // connecting to subchannel" until an exponential backoff (up to 2 minutes) runs out,
+            // so a peer node back from a restart stayed unreachable that long. Now each call finds
+            // a connection or opens one (ReconnectTests).
+            ConnectCallback = ConnectAsync,
         };
         if (secure)
         {
@@ -81,6 +90,21 @@ public static class BusChannel
             // compressed reply UNIMPLEMENTED.
             CompressionProviders = [],
         });
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static bool ValidateServer(

@@ -48,14 +48,15 @@ internal sealed class GrpcTestServer : IAsyncDisposable
         IPAddress? listenAddress = null,
         string host = "localhost",
         ConnectionLimits? limits = null,
-        bool reflection = true)
+        bool reflection = true,
+        int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             limits?.ApplyTo(kestrel);
-            kestrel.Listen(listenAddress ?? IPAddress.Loopback, 0, listen => listen.UseBusGrpc(tls, limits));
+            kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen => listen.UseBusGrpc(tls, limits));
         });
         builder.Services.AddSingleton<InteropService>();
         builder.Services.AddSingleton<HealthSwitch>();
@@ -81,7 +82,7 @@ internal sealed class GrpcTestServer : IAsyncDisposable
     }
 
     /// <summary>The usual server: mutual TLS against the test root.</summary>
-    public static Task<GrpcTestServer> StartMutualTlsAsync(Action<BusGrpcServerOptions>? configure = null, ConnectionLimits? limits = null, bool reflection = true)
+    public static Task<GrpcTestServer> StartMutualTlsAsync(Action<BusGrpcServerOptions>? configure = null, ConnectionLimits? limits = null, bool reflection = true, int port = 0)
     {
         var certs = TestCertificates.Instance;
         return StartAsync(
@@ -92,7 +93,8 @@ internal sealed class GrpcTestServer : IAsyncDisposable
             },
             configure,
             limits: limits,
-            reflection: reflection);
+            reflection: reflection,
+            port: port);
     }
 
     public GrpcChannel CreateChannel(X509Certificate2? clientCertificate = null, int? maxReceive = null, int? maxSend = null)
