@@ -20,10 +20,14 @@ public sealed class ReconnectTests
 
         // Down for a few seconds, with callers trying all along (as a node's callers do while a peer restarts).
         await server.DisposeAsync();
+
+        // While it is down every call fails at once. Which status the runtime gives a call that
+        // meets the connection the server was closing (INTERNAL or UNAVAILABLE) is a matter of
+        // timing in grpc-dotnet; this test is about what follows.
         for (var i = 0; i < 8; i++)
         {
             var ex = await Assert.ThrowsAsync<RpcException>(async () => await client.UnaryAsync(new EchoRequest { Text = "down" }));
-            Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+            Assert.That(ex!.StatusCode, Is.AnyOf(StatusCode.Unavailable, StatusCode.Internal), $"call {i} while down: {ex.Status}");
             await Task.Delay(TimeSpan.FromMilliseconds(400));
         }
 
