@@ -4,8 +4,6 @@ using System.Globalization;
 using System.Text.Json;
 using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
-using ExchangeBus.Core.Pki;
-using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.Configuration;
 
 namespace ExchangeBus.Cli.Audit;
@@ -61,30 +59,40 @@ internal static class AuditArchiveCommands
 
     private static Command CreateVerify()
     {
-        var file = new Argument<string>("archive") { Description = "The archive file." };
+        var file = new Argument<string>("archive") { Description = "The archive file; its renewals (ARCHIVE.renewal-K.tst) are read from beside it." };
         var previous = new Option<string?>("--previous") { Description = "The archive before it: checks that this one follows it." };
-        var tsa = new Option<string?>("--tsa-cert") { Description = "The registry's time-stamping certificate (PEM): checks every tree head's RFC 3161 token against it." };
-        var command = new Command("verify-archive", "Check an archive on its own, offline: its entries, the records' chain, the tree heads' roots, signatures and tokens, and its link to the one before.")
+        var command = new Command("verify-archive", "Check an archive on its own, offline: its entries, the records' chain, the tree heads' roots, signatures and tokens, its renewals, and its link to the one before.")
         {
-            file, previous, tsa,
+            file, previous, AuditorConnection.TrustRootOption, AuditorConnection.AnchorOption,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            LogArchiver.TimeStampTokenCheck? tokens = null;
-            if (parse.GetValue(tsa) is { } tsaPath)
+            // Without a root, what can be checked without one still is; the output says so.
+            var trusted = parse.GetValue(AuditorConnection.TrustRootOption) is not null || parse.GetValue(AuditorConnection.AnchorOption) is not null;
+            var roots = trusted ? AuditorConnection.Roots(parse) : null;
+            try
             {
-                var certificate = PemFiles.ReadCertificate(tsaPath);
-                tokens = (token, head) =>
+                var result = LogArchiver.Verify(parse.GetValue(file)!, parse.GetValue(previous), roots, TimeProvider.System);
+                var manifest = result.Manifest;
+                var output = parse.InvocationConfiguration.Output;
+                output.WriteLine(
+                    $"archive of {manifest.Node}, records {manifest.FromSequence}–{manifest.ToSequence}, {manifest.TreeHeadSizes.Count} tree heads: verified" +
+                    (result.TokensChecked ? string.Empty : " (time-stamp tokens not checked: give --trust-root or --anchor)"));
+                if (result.LastStamp is { } last)
                 {
-                    using var verifier = new TimeStampTokenVerifier([certificate], [], TimeProvider.System);
-                    return verifier.VerifyTokenForData(token, head).IsValid;
-                };
-            }
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {result.Renewals} renewal(s); last time-stamp {last.File} at {last.GenTime:O}, its TSA certificate valid until {last.TsaNotAfter:O}"));
+                }
 
-            var manifest = LogArchiver.Verify(parse.GetValue(file)!, parse.GetValue(previous), tokens);
-            parse.InvocationConfiguration.Output.WriteLine(
-                $"archive of {manifest.Node}, records {manifest.FromSequence}–{manifest.ToSequence}, {manifest.TreeHeadSizes.Count} tree heads: verified" +
-                (tokens is null ? " (time-stamp tokens not checked: no --tsa-cert)" : string.Empty));
+                if (result.Warning is { } warning)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine("warning: " + warning);
+                }
+            }
+            finally
+            {
+                AuditorConnection.DisposeAll(roots ?? []);
+            }
         }));
         return command;
     }

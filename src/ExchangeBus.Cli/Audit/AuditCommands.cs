@@ -19,6 +19,7 @@ internal static class AuditCommands
         audit.Subcommands.Add(AuditRemoteCommands.CreateRecord());
         audit.Subcommands.Add(AuditBundleCommands.CreateExport());
         audit.Subcommands.Add(AuditBundleCommands.CreateVerify());
+        audit.Subcommands.Add(AuditRenewCommands.Create());
         audit.Subcommands.Add(AuditVerifyCommands.CreateVerify());
         return audit;
     }

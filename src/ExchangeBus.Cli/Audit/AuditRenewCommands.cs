@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.CommandLine;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using ExchangeBus.Audit;
+using ExchangeBus.Cli.Internal;
+using ExchangeBus.Core;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.TrustServices;
+
+namespace ExchangeBus.Cli.Audit;
+
+/// <summary>
+/// <c>xbus audit renew</c>: a renewal time-stamp for evidence bundles and archives before their
+/// TSA certificate (or hash algorithm) ages out (docs/audit.md, "Renewing evidence").
+/// </summary>
+internal static class AuditRenewCommands
+{
+    private static readonly TimeSpan TsaTimeout = TimeSpan.FromSeconds(30);
+
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE") { Description = "Evidence bundles (from `xbus audit export`) and archives (from `xbus audit archive`).", Arity = ArgumentArity.OneOrMore };
+        var tsaUrl = new Option<string?>("--tsa-url") { Description = "The registry's time-stamping address, http://host:port/tsa (the global configuration lists it)." };
+        var data = new Option<string?>("--data") { Description = "A node's data folder, instead of --tsa-url: the TSAs of its cached global configuration, verified against --anchor." };
+        var hash = new Option<string>("--hash") { Description = "The renewal's imprint hash: sha256 (default), or sha384 / sha512 once SHA-256 is deprecated.", DefaultValueFactory = _ => "sha256" };
+        hash.AcceptOnlyFromAmong("sha256", "sha384", "sha512");
+        var command = new Command("renew", "Add a renewal time-stamp over each file's evidence and every earlier token: bundles are rewritten in place, archives get ARCHIVE.renewal-K.tst beside them (their bytes, and the chain of archives, stay as they are).")
+        {
+            files, tsaUrl, data, hash,
+        };
+        AuditorConnection.AddTrustOptions(command);
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        {
+            var roots = AuditorConnection.Roots(parse);
+            try
+            {
+                var addresses = TsaAddresses(parse, parse.GetValue(tsaUrl), parse.GetValue(data));
+                using var http = new HttpClient { Timeout = TsaTimeout };
+                var stamp = Stamper(http, addresses, roots, Algorithm(parse.GetValue(hash)!));
+                var results = new List<Dictionary<string, object>>();
+                foreach (var path in parse.GetValue(files)!)
+                {
+                    results.Add(await RenewAsync(path, roots, stamp, cancellationToken).ConfigureAwait(false));
+                }
+
+                var output = parse.InvocationConfiguration.Output;
+                if (parse.GetValue(AuditorConnection.JsonOption))
+                {
+                    output.WriteLine(JsonSerializer.Serialize(results));
+                    return;
+                }
+
+                foreach (var result in results)
+                {
+                    foreach (var (file, at) in (List<(string File, DateTimeOffset At)>)result["stamps"])
+                    {
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"renewed {result["file"]}: {file} time-stamped {at:O}"));
+                    }
+
+                    if (result.TryGetValue("sha256", out var sha256))
+                    {
+                        output.WriteLine($"  sha256 {sha256}");
+                    }
+                }
+            }
+            finally
+            {
+                AuditorConnection.DisposeAll(roots);
+            }
+        }));
+        return command;
+    }
+
+    private static async Task<Dictionary<string, object>> RenewAsync(string path, X509Certificate2[] roots, TimeStamper stamp, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            throw new PkiException(PkiErrors.FileNotFound, $"{path} does not exist.");
+        }
+
+        var full = Path.GetFullPath(path);
+        if (IsBundle(full))
+        {
+            var bundle = await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false);
+            var renewed = await EvidenceBundleRenewal.RenewAsync(bundle, roots, stamp, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+
+            // Owner-only, as export writes it: a bundle holds bodies, personal data.
+            AtomicFile.WriteOwnerOnly(full, renewed.Bundle);
+            return new()
+            {
+                ["file"] = full,
+                ["stamps"] = renewed.Stamps.Select(s => (s.File, s.GenTime)).ToList(),
+                ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(renewed.Bundle)),
+            };
+        }
+
+        var (token, genTime) = await LogArchiveRenewal.RenewAsync(full, roots, stamp, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return new() { ["file"] = full, ["stamps"] = new List<(string, DateTimeOffset)> { (Path.GetFileName(token), genTime) } };
+    }
+
+    /// <summary>A bundle's manifest names its format; anything else is taken for an archive, whose checks say if it is not one.</summary>
+    private static bool IsBundle(string path)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var manifest = zip.GetEntry(EvidenceBundle.ManifestFile);
+            if (manifest is null || manifest.Length > 16 * 1024 * 1024)
+            {
+                return false;
+            }
+
+            using var stream = manifest.Open();
+            using var json = JsonDocument.Parse(stream);
+            return json.RootElement.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String
+                && string.Equals(format.GetString(), EvidenceBundle.Format, StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static List<Uri> TsaAddresses(ParseResult parse, string? url, string? data)
+    {
+        if ((url is null) == (data is null))
+        {
+            throw new CliException("Cli.InvalidArguments", "Give exactly one of --tsa-url URL and --data NODE_FOLDER.");
+        }
+
+        if (url is not null)
+        {
+            return Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? [uri]
+                : throw new CliException("Cli.InvalidArguments", $"--tsa-url takes http://host:port/tsa, not '{url}'.");
+        }
+
+        // The configuration the node cached, verified against the anchor given (or the node's own).
+        using var trust = LogVerifierTrust.Load(data!, parse.GetValue(AuditorConnection.AnchorOption));
+        return trust.TimeStampingUrls.Count > 0
+            ? [.. trust.TimeStampingUrls]
+            : throw new CliException("Cli.InvalidArguments", $"The global configuration in {data} lists no time-stamping authority.");
+    }
+
+    /// <summary>Each TSA in turn until one gives a valid token, as the node's stamper does.</summary>
+    private static TimeStamper Stamper(HttpClient http, List<Uri> addresses, X509Certificate2[] roots, HashAlgorithmName algorithm) => async (bytes, cancellationToken) =>
+    {
+        using var verifier = new TimeStampTokenVerifier([], roots, TimeProvider.System);
+        TimeStampVerificationResult? failed = null;
+        Exception? unreachable = null;
+        foreach (var address in addresses)
+        {
+            try
+            {
+                var result = await new TimeStampClient(http, address, verifier).RequestForDataAsync(bytes, algorithm, cancellationToken).ConfigureAwait(false);
+                if (result.IsValid)
+                {
+                    return result;
+                }
+
+                failed = result;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                unreachable = ex;
+            }
+        }
+
+        return failed ?? throw new CliException("Audit.TimeStampingAuthorityUnreachable", $"No time-stamping authority answered ({unreachable?.Message}).");
+    };
+
+    private static HashAlgorithmName Algorithm(string name) => name switch
+    {
+        "sha384" => HashAlgorithmName.SHA384,
+        "sha512" => HashAlgorithmName.SHA512,
+        _ => HashAlgorithmName.SHA256,
+    };
+}
