@@ -134,9 +134,11 @@ public static class EvidenceRenewal
         return result.IsValid ? result : throw new RenewalRefusedException(result.Code!, $"The TSA's answer is not a valid token: {result}");
     }
 
-    internal static DateTimeOffset NotAfter(X509Certificate2 certificate) => new(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+    /// <summary>A certificate's notAfter as a UTC instant.</summary>
+    public static DateTimeOffset NotAfter(X509Certificate2 certificate) => new(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
 
-    internal static byte[] Pem(ReadOnlySpan<byte> der) => System.Text.Encoding.ASCII.GetBytes(PemEncoding.WriteString("CERTIFICATE", der) + "\n");
+    /// <summary>A DER certificate as the PEM file kept beside a token (for openssl's -untrusted).</summary>
+    public static byte[] Pem(ReadOnlySpan<byte> der) => System.Text.Encoding.ASCII.GetBytes(PemEncoding.WriteString("CERTIFICATE", der) + "\n");
 
     private static bool SameCertificate(byte[] pem, X509Certificate2 signer)
     {

@@ -41,7 +41,7 @@ internal static class AuditRenewCommands
                 var addresses = TsaAddresses(parse, parse.GetValue(tsaUrl), parse.GetValue(data));
                 using var http = new HttpClient { Timeout = TsaTimeout };
                 var stamp = Stamper(http, addresses, roots, Algorithm(parse.GetValue(hash)!));
-                var results = new List<Dictionary<string, object>>();
+                var results = new List<Renewed>();
                 foreach (var path in parse.GetValue(files)!)
                 {
                     results.Add(await RenewAsync(path, roots, stamp, cancellationToken).ConfigureAwait(false));
@@ -50,20 +50,25 @@ internal static class AuditRenewCommands
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(AuditorConnection.JsonOption))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(results));
+                    output.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+                    {
+                        file = r.File,
+                        sha256 = r.Sha256,
+                        stamps = r.Stamps.Select(s => new { file = s.File, time_stamped_at = s.GenTime.ToString("O", CultureInfo.InvariantCulture) }),
+                    })));
                     return;
                 }
 
                 foreach (var result in results)
                 {
-                    foreach (var (file, at) in (List<(string File, DateTimeOffset At)>)result["stamps"])
+                    foreach (var (file, at) in result.Stamps)
                     {
-                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"renewed {result["file"]}: {file} time-stamped {at:O}"));
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"renewed {result.File}: {file} time-stamped {at:O}"));
                     }
 
-                    if (result.TryGetValue("sha256", out var sha256))
+                    if (result.Sha256 is not null)
                     {
-                        output.WriteLine($"  sha256 {sha256}");
+                        output.WriteLine($"  sha256 {result.Sha256}");
                     }
                 }
             }
@@ -75,7 +80,10 @@ internal static class AuditRenewCommands
         return command;
     }
 
-    private static async Task<Dictionary<string, object>> RenewAsync(string path, X509Certificate2[] roots, TimeStamper stamp, CancellationToken cancellationToken)
+    /// <summary>One file renewed: its new stamps and, for a bundle (rewritten), its new SHA-256.</summary>
+    private sealed record Renewed(string File, IReadOnlyList<(string File, DateTimeOffset GenTime)> Stamps, string? Sha256);
+
+    private static async Task<Renewed> RenewAsync(string path, X509Certificate2[] roots, TimeStamper stamp, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
         {
@@ -90,16 +98,11 @@ internal static class AuditRenewCommands
 
             // Owner-only, as export writes it: a bundle holds bodies, personal data.
             AtomicFile.WriteOwnerOnly(full, renewed.Bundle);
-            return new()
-            {
-                ["file"] = full,
-                ["stamps"] = renewed.Stamps.Select(s => (s.File, s.GenTime)).ToList(),
-                ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(renewed.Bundle)),
-            };
+            return new Renewed(full, renewed.Stamps, Convert.ToHexStringLower(SHA256.HashData(renewed.Bundle)));
         }
 
         var (token, genTime) = await LogArchiveRenewal.RenewAsync(full, roots, stamp, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        return new() { ["file"] = full, ["stamps"] = new List<(string, DateTimeOffset)> { (Path.GetFileName(token), genTime) } };
+        return new Renewed(full, [(Path.GetFileName(token), genTime)], null);
     }
 
     /// <summary>A bundle's manifest names its format; anything else is taken for an archive, whose checks say if it is not one.</summary>
