@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Pki;
@@ -33,7 +34,7 @@ namespace ExchangeBus.Node.Tests.Audit;
 /// expired. In time, the evidence holds; too late, or over the wrong bytes, the renewal is refused.
 /// </summary>
 [NonParallelizable]
-public sealed class EvidenceRenewalTests
+public sealed partial class EvidenceRenewalTests
 {
     private BusFixture _bus = null!;
     private X509Certificate2 _root = null!;
@@ -129,28 +130,18 @@ public sealed class EvidenceRenewalTests
         var tokens = EvidenceBundleRenewal.Pending(_bundle).Select(p => (p, after[Head + "renewal-1.tst"])).ToList();
         Assert.That(EvidenceBundleRenewal.AddRenewals(_bundle, tokens), Is.EqualTo(first.Bundle), "deterministic");
 
-        // openssl alone, each renewal at its own time, over the concatenation of what came before it.
+        // openssl alone, each renewal at its own time over the concatenation of what came before
+        // it: docs/audit.md's commands, run as written there (for this bundle's head folder).
         ZipFile.ExtractToDirectory(new MemoryStream(second.Bundle), _work);
-        var scratch = Directory.CreateTempSubdirectory("xbus-renewal-scratch-").FullName;
-        try
-        {
-            var concatenate = await OpenSsl.ShellAsync(_work,
-                $"cat {Head}head.bin {Head}head.tst > {scratch}/renewal-1.data && cat {scratch}/renewal-1.data {Head}renewal-1.tst > {scratch}/renewal-2.data");
-            Assert.That(concatenate.ExitCode, Is.Zero, concatenate.All);
-            foreach (var (k, at) in new[] { (1, FirstExpiry.AddDays(-30)), (2, FirstExpiry.AddDays(-10)) })
-            {
-                var verified = await OpenSsl.RunOkAsync(_work, "ts", "-verify", "-data", $"{scratch}/renewal-{k}.data", "-in", $"{Head}renewal-{k}.tst", "-token_in",
-                    "-CAfile", "root.pem", "-untrusted", $"{Head}renewal-{k}.tsa.pem", "-attime", at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
-                Assert.That(verified.Output, Does.Contain("Verification: OK"));
-            }
+        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "audit.md"));
+        var renewing = page[page.IndexOf("## 10. Renewing evidence", StringComparison.Ordinal)..];
+        var block = ShellBlock().Matches(renewing).Select(m => m.Groups[1].Value).Single(b => b.Contains("renewal-1.data", StringComparison.Ordinal));
+        var docs = await OpenSsl.ShellAsync(_work, block.Replace("heads/6/", Head, StringComparison.Ordinal));
 
-            var wrong = await OpenSsl.RunAsync(_work, "ts", "-verify", "-data", $"{Head}head.bin", "-in", $"{Head}renewal-1.tst", "-token_in", "-CAfile", "root.pem", "-untrusted", $"{Head}renewal-1.tsa.pem");
-            Assert.That(wrong.ExitCode, Is.Not.Zero, "renewal 1 covers head.tst too, not head.bin alone");
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        Assert.That(docs.ExitCode, Is.Zero, docs.All);
+        Assert.That(docs.Output.Split('\n').Where(l => l.Length > 0), Is.EqualTo(new[] { "Verification: OK", "renewal-1 in time", "Verification: OK", "renewal-2 in time" }), docs.All);
+        var wrong = await OpenSsl.RunAsync(_work, "ts", "-verify", "-data", $"{Head}head.bin", "-in", $"{Head}renewal-1.tst", "-token_in", "-CAfile", "root.pem", "-untrusted", $"{Head}renewal-1.tsa.pem");
+        Assert.That(wrong.ExitCode, Is.Not.Zero, "renewal 1 covers head.tst too, not head.bin alone");
     }
 
     [Test]
@@ -287,6 +278,22 @@ public sealed class EvidenceRenewalTests
         Assert.That(noRoot.Exit, Is.EqualTo(2));
         Assert.That(noRoot.Error, Does.StartWith("error Cli.InvalidArguments: "));
     }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ExchangeBus.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("ExchangeBus.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [GeneratedRegex("^```sh\\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex ShellBlock();
 
     private EvidenceBundleVerification VerifyBundle(byte[] bundle, DateTimeOffset at) =>
         new EvidenceBundleVerifier([_root], new FakeTimeProvider(at)).Verify(new MemoryStream(bundle));
