@@ -24,16 +24,37 @@ internal static class AuditArchiveCommands
         var before = new Option<string>("--before") { Description = "Archive records written before this time (ISO 8601, e.g. 2026-11-01T00:00:00Z).", Required = true };
         var output = new Option<string>("--out") { Description = "The folder the archive files go to.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var renewWithin = new Option<uint?>("--renew-within")
+        {
+            Description = "First renew the time-stamps of the archives already in --out whose last TSA certificate expires within this many days (90 is a good choice), at the TSA of the node's global configuration, trusting the node's anchor.",
+        };
         var command = new Command("archive", "Write the next closed period of the node's message log (up to its last time-stamped tree head before --before) to a linked archive file.")
         {
-            data, before, output, json,
+            data, before, output, json, renewWithin,
         };
-        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
             var paths = new NodePaths(parse.GetValue(data)!);
             var node = NodeSettings.Read(paths.Settings).Node;
+            var text = parse.InvocationConfiguration.Output;
+
+            // Renewals first: a cron job that archives monthly keeps the older archives renewable, even in a month with nothing new to archive.
+            if (parse.GetValue(renewWithin) is { } days)
+            {
+                var (renewed, warnings) = await AuditRenewCommands.RenewDueArchivesAsync(paths, parse.GetValue(output)!, TimeSpan.FromDays(days), cancellationToken).ConfigureAwait(false);
+                foreach (var (file, stamps, _) in renewed)
+                {
+                    text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"renewed {file}: {stamps[0].File} time-stamped {stamps[0].GenTime:O}"));
+                }
+
+                foreach (var warning in warnings)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine("warning: " + warning);
+                }
+            }
+
             var result = LogArchiver.Archive(paths.MessageLog, node, parse.GetValue(output)!, Time(parse.GetValue(before)!), TimeProvider.System);
-            parse.InvocationConfiguration.Output.WriteLine(parse.GetValue(json)
+            text.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new { path = result.Path, fromSequence = result.FromSequence, toSequence = result.ToSequence, sha256 = result.Sha256 })
                 : $"archived records {result.FromSequence}–{result.ToSequence} to {result.Path} (SHA-256 {result.Sha256})");
         }));

@@ -8,8 +8,10 @@ using System.Text.Json;
 using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Core;
+using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.Configuration;
 
 namespace ExchangeBus.Cli.Audit;
 
@@ -80,8 +82,65 @@ internal static class AuditRenewCommands
         return command;
     }
 
+    /// <summary>
+    /// <c>xbus audit archive --renew-within DAYS</c>: renews each archive in <paramref name="folder"/>
+    /// whose last TSA certificate expires within <paramref name="within"/>, at the TSAs of the node's
+    /// cached global configuration, trusting the roots of the node's anchor. An archive already past
+    /// renewing is not an error here (the archiving goes on): it is a warning.
+    /// </summary>
+    internal static async Task<(List<Renewed> Renewed, List<string> Warnings)> RenewDueArchivesAsync(
+        NodePaths node, string folder, TimeSpan within, CancellationToken cancellationToken)
+    {
+        var renewed = new List<Renewed>();
+        var warnings = new List<string>();
+        var archives = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "archive-*.zip").Order(StringComparer.Ordinal).ToList() : [];
+        if (archives.Count == 0)
+        {
+            return (renewed, warnings);
+        }
+
+        X509Certificate2[] roots;
+        try
+        {
+            roots = [.. ConfigurationAnchor.Read(node.Anchor).RegistryTlsTrustRoots.Select(c => X509CertificateLoader.LoadCertificate(c.RawData))];
+        }
+        catch (ConfigurationAnchorException ex)
+        {
+            throw new CliException(ex.Code, ex.Message);
+        }
+
+        try
+        {
+            using var http = new HttpClient { Timeout = TsaTimeout };
+            var stamp = Stamper(http, ConfiguredTsas(node.DataDirectory, null), roots, HashAlgorithmName.SHA256);
+            var now = TimeProvider.System.GetUtcNow();
+            foreach (var archive in archives)
+            {
+                var last = LogArchiver.Verify(archive, null, roots, TimeProvider.System).LastStamp;
+                if (last is null || last.TsaNotAfter - now > within)
+                {
+                    continue;
+                }
+
+                if (last.TsaNotAfter < now)
+                {
+                    warnings.Add(EvidenceRenewal.Warning(Path.GetFileName(archive), last, now)!);
+                    continue;
+                }
+
+                renewed.Add(await RenewAsync(archive, roots, stamp, cancellationToken).ConfigureAwait(false));
+            }
+
+            return (renewed, warnings);
+        }
+        finally
+        {
+            AuditorConnection.DisposeAll(roots);
+        }
+    }
+
     /// <summary>One file renewed: its new stamps and, for a bundle (rewritten), its new SHA-256.</summary>
-    private sealed record Renewed(string File, IReadOnlyList<(string File, DateTimeOffset GenTime)> Stamps, string? Sha256);
+    internal sealed record Renewed(string File, IReadOnlyList<(string File, DateTimeOffset GenTime)> Stamps, string? Sha256);
 
     private static async Task<Renewed> RenewAsync(string path, X509Certificate2[] roots, TimeStamper stamp, CancellationToken cancellationToken)
     {
@@ -142,11 +201,16 @@ internal static class AuditRenewCommands
                 : throw new CliException("Cli.InvalidArguments", $"--tsa-url takes http://host:port/tsa, not '{url}'.");
         }
 
-        // The configuration the node cached, verified against the anchor given (or the node's own).
-        using var trust = LogVerifierTrust.Load(data!, parse.GetValue(AuditorConnection.AnchorOption));
+        return ConfiguredTsas(data!, parse.GetValue(AuditorConnection.AnchorOption));
+    }
+
+    /// <summary>The TSAs of the configuration the node cached, verified against the anchor given (or the node's own).</summary>
+    private static List<Uri> ConfiguredTsas(string dataFolder, string? anchor)
+    {
+        using var trust = LogVerifierTrust.Load(dataFolder, anchor);
         return trust.TimeStampingUrls.Count > 0
             ? [.. trust.TimeStampingUrls]
-            : throw new CliException("Cli.InvalidArguments", $"The global configuration in {data} lists no time-stamping authority.");
+            : throw new CliException("Cli.InvalidArguments", $"The global configuration in {dataFolder} lists no time-stamping authority.");
     }
 
     /// <summary>Each TSA in turn until one gives a valid token, as the node's stamper does.</summary>

@@ -274,6 +274,26 @@ public sealed partial class EvidenceRenewalTests
         Assert.That(archiveCheck.Output, Does.Contain($"2 renewal(s); last time-stamp {Path.GetFileName(archive)}.renewal-2.tst at "));
         Assert.That(archiveCheck.Error, Is.Empty, "no warning: the TSA certificate holds for two years");
 
+        // An operator's monthly job: renew the archives due (here: within 1,000 days, so this one), then archive the next period.
+        using (var local = _bus.LocalChannel())
+        {
+            await new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
+            {
+                Service = BusFixture.Service,
+                Client = BusFixture.ClientSubsystem,
+                Payload = ByteString.CopyFromUtf8("the next period"),
+            }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20))).ResponseAsync;
+        }
+
+        await _bus.ClientNode.Stamper.StampAsync(CancellationToken.None);
+        var folder = Path.GetDirectoryName(_archive)!;
+        var monthly = await XbusProcess.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", folder, "--renew-within", "1000");
+        Assert.That(monthly.Exit, Is.Zero, monthly.ToString());
+        Assert.That(monthly.Output, Does.StartWith($"renewed {_archive}: {Path.GetFileName(_archive)}.renewal-1.tst time-stamped ").And.Contain("archived records "));
+        var next = Directory.GetFiles(folder, "archive-*.zip").Order(StringComparer.Ordinal).Last();
+        var linked = await XbusProcess.RunAsync("audit", "verify-archive", next, "--previous", _archive, "--trust-root", root);
+        Assert.That(linked.Exit, Is.Zero, "renewals beside an archive leave the next one's link to it intact: " + linked);
+
         var noRoot = await XbusProcess.RunAsync("audit", "renew", bundle, "--tsa-url", _bus.Registry.HttpAddress + "/tsa");
         Assert.That(noRoot.Exit, Is.EqualTo(2));
         Assert.That(noRoot.Error, Does.StartWith("error Cli.InvalidArguments: "));
