@@ -140,7 +140,10 @@ internal static class EvidenceBundleReadme
             ```sh
             root=/path/to/anchor-root.pem   # the root you trust (above), never root.pem
 
-            """).Append(Helpers).Append("```\n\n");
+            """).Append(Helpers).Append("\n```\n\n");
+
+        // What a line proves is said once, at its first appearance (every record has the same lines).
+        var explained = new HashSet<string>(StringComparer.Ordinal);
         foreach (var section in Sections(bundle))
         {
             text.Append("### ").Append(section.Title).Append("\n\n```sh\n");
@@ -151,12 +154,13 @@ internal static class EvidenceBundleReadme
             }
 
             text.Append("```\n\n");
-            foreach (var step in section.Steps)
+            var notes = section.Steps.Where(step => explained.Add(step.What)).ToList();
+            foreach (var step in notes)
             {
                 text.Append("- *").Append(step.What).Append("*: ").Append(step.Note).Append('\n');
             }
 
-            text.Append('\n');
+            text.Append(notes.Count == 0 ? "What these lines prove, and what they do not, is said above.\n\n" : "\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"""
@@ -174,9 +178,9 @@ internal static class EvidenceBundleReadme
             - The record's own time (`at_unix_ms`) beyond the token: it is the node's clock; the token
               bounds it from above (the head covering the record was stamped at the token's time).
             - What the other node logged: export from both nodes for both sides of an exchange.
-            - `xbus audit verify-bundle` checks a few things more: that each certificate has the
-              profile of its use (member signing, time-stamping), that a record's signer is the member
-              that sent the message, and that a head's signer is the member whose node the head names.
+            - The certificates' key usages: `xbus audit verify-bundle` also checks that each has the
+              profile of its use (a member signing certificate: digitalSignature and nonRepudiation, no
+              extended key usage); openssl's `ts -verify` checks the TSA's (timeStamping, critical).
 
             ## How {EvidenceBundle.CheckRecordFile} computes the record hash and the inclusion proof
 
@@ -327,6 +331,9 @@ internal static class EvidenceBundleReadme
             new("signer.pem is the certificate record.json names (signer_certificate_sha256)",
                 $"grep -q \"\\\"signer_certificate_sha256\\\": \\\"$(openssl x509 -in {d}signer.pem -outform DER | openssl dgst -sha256 -r | cut -c1-64)\\\"\" {d}record.json",
                 "the certificate is the one the node logged with the record (its hash is in the record hash)."),
+            new($"signer.pem is a certificate of the member that sent the message ({py})",
+                $"python3 {py} signer {d.TrimEnd('/')} \"$(openssl x509 -in {d}signer.pem -noout -subject -nameopt RFC2253)\"",
+                "its subject names the member that signs this direction: the client's for a request, the service's for a response (record.json's client or service)."),
             new("signature.der is valid over tbs.bin with the key of signer.pem",
                 $"openssl dgst -sha256 -binary {d}tbs.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}signature.der",
                 "the holder of the sender's signing key signed these 64 bytes."),
@@ -379,8 +386,11 @@ internal static class EvidenceBundleReadme
         new("signer.pem chains to the root you trust, at the time of head.tst",
             $"openssl verify -attime \"$ts_at\" -CAfile \"$root\" {d}signer.pem",
             "the bus CA issued the node member's signing certificate and it was within its validity when the head was stamped."),
+        new($"signer.pem is a certificate of the member whose node head.bin names ({EvidenceBundle.CheckRecordFile})",
+            $"python3 {EvidenceBundle.CheckRecordFile} signer {d.TrimEnd('/')} \"$(openssl x509 -in {d}signer.pem -noout -subject -nameopt RFC2253)\"",
+            "one member's key signs for all its nodes, and head.bin names the node: a head of another member's node cannot pass for this one's."),
         new("head.sig is the signature of signer.pem over head.bin",
             $"openssl dgst -sha256 -binary {d}head.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}head.sig",
-            "the node's member signed this head (node, tree size, root hash, time). Not which of the member's nodes: head.bin names it, verify-bundle checks the signer is its member."),
+            "the node's member signed this head (node, tree size, root hash, time)."),
     ];
 }

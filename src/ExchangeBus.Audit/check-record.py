@@ -4,6 +4,9 @@
 
     python3 check-record.py hash records/SEQ        the record hash, from record.json, header.bin, signature.der
     python3 check-record.py inclusion records/SEQ   the inclusion proof, into heads/SIZE/head.bin's root
+    python3 check-record.py signer FOLDER SUBJECT   the signer is the member that sent the record (records/SEQ)
+                                                    or whose node the head names (heads/SIZE); SUBJECT is
+                                                    openssl x509 -noout -subject -nameopt RFC2253 of its signer.pem
 
 Run from the unzipped bundle (check.sh does). Exits 0 when the part holds, 1 with the reason when it
 does not. The rules are README.md's (and docs/design/message-log.md's, docs/design/merkle.md's).
@@ -80,8 +83,8 @@ def varint(data, i):
             return value, i
 
 
-def tree_head(data):
-    """Fields 2 (tree_size, varint) and 3 (root_hash, bytes) of an exchangebus.audit.v1.TreeHead; others skipped."""
+def tree_head_fields(data):
+    """The fields of an exchangebus.audit.v1.TreeHead by number; 1 node (text), 2 tree_size, 3 root_hash, 4 created_at."""
     fields, i = {}, 0
     while i < len(data):
         key, i = varint(data, i)
@@ -100,6 +103,11 @@ def tree_head(data):
         else:
             raise ValueError(f"wire type {wire}")
         fields[number] = value
+    return fields
+
+
+def tree_head(data):
+    fields = tree_head_fields(data)
     return fields.get(2, 0), fields.get(3, b"")
 
 
@@ -145,12 +153,41 @@ def check_inclusion(folder):
     print(f"{folder}: leaf {proof['leaf_index']} of the tree of size {size}, root {root.hex()}")
 
 
+# Requests (and file manifests) are signed by the client's member, responses (and receipts) by the service's.
+SIGNED_BY_CLIENT = {1, 3, 6, 7, 8}
+SIGNED_BY_SERVICE = {2, 4, 9, 10}
+
+
+def rfc2253(value):
+    return "".join("\\" + c if c in ',+"\\<>;=' else c for c in value)
+
+
+def check_signer(folder, subject):
+    if folder.startswith("heads/"):
+        head_file = os.path.join(folder, "head.bin")
+        try:
+            owner, what = tree_head_fields(read(head_file)).get(1, b"").decode("utf-8"), "the member whose node head.bin names"
+        except ValueError as e:
+            fail(f"{head_file}: not a serialized TreeHead ({e})")
+    else:
+        r = load_record(folder)
+        owner = r["client"] if r["direction"] in SIGNED_BY_CLIENT else r["service"] if r["direction"] in SIGNED_BY_SERVICE else ""
+        what = f"the member that sent a record of direction {r['direction']}"
+    parts = owner.split("/")
+    if len(parts) < 3:
+        fail(f"{folder}: no member to compare the signer with ({owner!r})")
+    expected = f"subject=CN={rfc2253(parts[2])},O={rfc2253(parts[1])},DC={rfc2253(parts[0])}"
+    if subject != expected:
+        fail(f"{folder}/signer.pem: {subject} is not a signing certificate of {what}, {'/'.join(parts[:3])} ({expected})")
+    print(f"{folder}/signer.pem: {subject}, {'/'.join(parts[:3])}")
+
+
 if __name__ == "__main__":
-    checks = {"hash": check_hash, "inclusion": check_inclusion}
-    if len(sys.argv) != 3 or sys.argv[1] not in checks:
+    checks = {"hash": check_hash, "inclusion": check_inclusion, "signer": check_signer}
+    if len(sys.argv) != (4 if sys.argv[1:2] == ["signer"] else 3) or sys.argv[1] not in checks:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     try:
-        checks[sys.argv[1]](sys.argv[2])
+        checks[sys.argv[1]](*sys.argv[2:])
     except (OSError, ValueError, KeyError, TypeError, struct.error) as e:
         fail(f"{sys.argv[2]}: cannot check ({type(e).__name__}: {e})")

@@ -22,8 +22,8 @@ namespace ExchangeBus.Node.Tests.Audit;
 /// </summary>
 public sealed partial class EvidenceBundleTests
 {
-    /// <summary>What check.sh prints for this bundle: 2 lines for the bundle, 11 per signed record with a body, 6 per head.</summary>
-    private const int CheckLines = 2 + (2 * 11) + 6;
+    /// <summary>What check.sh prints for this bundle: 2 lines for the bundle, 12 per signed record with a body, 7 per head.</summary>
+    private const int CheckLines = 2 + (2 * 12) + 7;
 
     [Test]
     public async Task CheckScript_WithTheAnchorsRoot_PassesEveryCheck_AndLeavesTheFolderAsItsManifestSays()
@@ -171,7 +171,7 @@ public sealed partial class EvidenceBundleTests
     }
 
     [Test]
-    public async Task CheckScript_WithoutPython3_FailsTheRecordHashAndInclusionLines_AndOnlyThose()
+    public async Task CheckScript_WithoutPython3_FailsTheLinesOfCheckRecordPy_AndOnlyThose()
     {
         await UnpackAsync(_bundle);
         var bin = Directory.CreateDirectory(Path.Combine(_work, "bin")).FullName;
@@ -185,26 +185,35 @@ public sealed partial class EvidenceBundleTests
         {
             $"FAILED  records/{s}: the record hash, recomputed from record.json, header.bin and signature.der (check-record.py)",
             $"FAILED  records/{s}: the inclusion proof leads from the record hash to the root of its head (check-record.py)",
-        })));
+            $"FAILED  records/{s}: signer.pem is a certificate of the member that sent the message (check-record.py)",
+        }).Append($"FAILED  heads/{_headSize}: signer.pem is a certificate of the member whose node head.bin names (check-record.py)")));
         Assert.That(check.Output, Does.Contain("python3: not found"));
     }
 
     [Test]
-    public async Task CheckRecordScript_FindsAnEditedField_AndAProofForAnotherLeaf()
+    public async Task CheckRecordScript_FindsAnEditedField_AProofForAnotherLeaf_AndAHeadSignedByAnotherMember()
     {
         var r = EvidenceBundle.RecordFolder(_sequences[0]).TrimEnd('/');
+        var h = EvidenceBundle.HeadFolder(_headSize).TrimEnd('/');
         var files = Unzip(_bundle);
         files[r + "/record.json"] = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(files[r + "/record.json"]).Replace("\"citizen-042\"", "\"citizen-099\"", StringComparison.Ordinal));
         files[r + "/inclusion-proof.json"] = files[EvidenceBundle.RecordFolder(_sequences[1]) + "inclusion-proof.json"];
+
+        // The request's signer is a real, trusted signing certificate: the client member's, not the node's.
+        files[h + "/signer.pem"] = files[r + "/signer.pem"];
         await UnpackAsync(Zip(files));
 
         var hash = await Sh($"cd bundle && python3 check-record.py hash {r}");
         var inclusion = await Sh($"cd bundle && python3 check-record.py inclusion {r}");
+        var signer = await Sh($"cd bundle && python3 check-record.py signer {h} \"$(openssl x509 -in {h}/signer.pem -noout -subject -nameopt RFC2253)\"");
 
         Assert.That(hash.ExitCode, Is.EqualTo(1), hash.All);
         Assert.That(hash.Output, Does.StartWith($"{r}: the hash recomputed from record.json, header.bin and signature.der is "));
         Assert.That(inclusion.ExitCode, Is.EqualTo(1), inclusion.All);
         Assert.That(inclusion.Output, Is.EqualTo($"{r}/inclusion-proof.json: leaf {_sequences[1] - 1} is not record {_sequences[0]}'s (leaf {_sequences[0] - 1})\n"));
+        Assert.That(signer.ExitCode, Is.EqualTo(1), signer.All);
+        Assert.That(signer.Output, Is.EqualTo(
+            $"{h}/signer.pem: subject=CN=000.00.00.G01,O=GOV,DC=VN is not a signing certificate of the member whose node head.bin names, VN/GOV/000.00.00.H01 (subject=CN=000.00.00.H01,O=GOV,DC=VN)\n"));
     }
 
     [Test]
