@@ -218,6 +218,32 @@ public sealed partial class EvidenceBundleTests
     }
 
     [Test]
+    public void ProofTreeSizeEdited_InclusionInvalid()
+    {
+        var problems = Tamper(files =>
+        {
+            var proof = JsonNode.Parse(files[Request("inclusion-proof.json")])!;
+            proof["tree_size"] = proof["tree_size"]!.GetValue<ulong>() + 1;
+            files[Request("inclusion-proof.json")] = Encoding.UTF8.GetBytes(proof.ToJsonString());
+        });
+
+        Assert.That(problems, Is.EqualTo(new[] { (EvidenceBundleErrors.InclusionInvalid, Request("inclusion-proof.json")) }));
+    }
+
+    [Test]
+    public void RecordTimeBeyondAnyDate_Malformed_NotAnException()
+    {
+        var problems = Tamper(files =>
+        {
+            var record = JsonNode.Parse(files[Request("record.json")])!;
+            record["at_unix_ms"] = long.MaxValue;
+            files[Request("record.json")] = Encoding.UTF8.GetBytes(record.ToJsonString());
+        });
+
+        Assert.That(problems, Is.EqualTo(new[] { (EvidenceBundleErrors.RecordHashMismatch, Request("record.json")), (EvidenceBundleErrors.Malformed, Request("record.json")) }));
+    }
+
+    [Test]
     public void HeadByteChanged_HeadSignatureInvalid_AndTimeStampInvalid()
     {
         var head = $"heads/{_headSize}/";
