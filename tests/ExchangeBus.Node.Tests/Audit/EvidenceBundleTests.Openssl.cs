@@ -217,7 +217,7 @@ public sealed partial class EvidenceBundleTests
     }
 
     [Test]
-    public async Task DocsOpensslCommands_RunAsWrittenInAnUnpackedBundle_Pass_AndFailWhenTheHeadChanges()
+    public async Task DocsOpensslCommands_RunAsWrittenInAnUnpackedBundle_PassThreeYearsOn_AndFailWhenTheHeadChanges()
     {
         var blocks = new List<(string Page, string Block)>();
         foreach (var page in (string[])["docs/audit.md", "docs/design/merkle.md"])
@@ -228,18 +228,22 @@ public sealed partial class EvidenceBundleTests
             blocks.AddRange(found);
         }
 
-        var bundle = await UnpackAsync(_bundle);
-        foreach (var (page, block) in blocks)
+        Assert.That(blocks, Has.Count.EqualTo(3), "audit.md's two blocks and merkle.md's one");
+
+        // Three years on, when every certificate in the bundle has expired.
+        await UnpackAsync(_bundle);
+        for (var i = 0; i < blocks.Count; i++)
         {
-            var run = await OpenSsl.ShellAsync(bundle, "set -e\n" + block);
-            Assert.That(run.ExitCode, Is.Zero, $"{page}:\n{block}\n{run}");
+            await File.WriteAllTextAsync(Path.Combine(_work, $"block-{i}.sh"), blocks[i].Block);
+            var run = await Faketime("+3y", $"cd bundle && sh -e ../block-{i}.sh");
+            Assert.That(run.ExitCode, Is.Zero, $"{blocks[i].Page}:\n{blocks[i].Block}\n{run}");
         }
 
         var h = EvidenceBundle.HeadFolder(_headSize);
         var rootHash = TreeHead.Parser.ParseFrom(Unzip(_bundle)[h + "head.bin"]).RootHash.ToByteArray();
         Directory.Delete(_work, recursive: true);
         Directory.CreateDirectory(_work);
-        bundle = await UnpackAsync(Changed(h + "head.bin", head => head.AsSpan().IndexOf(rootHash)));
+        var bundle = await UnpackAsync(Changed(h + "head.bin", head => head.AsSpan().IndexOf(rootHash)));
         foreach (var (page, block) in blocks)
         {
             var run = await OpenSsl.ShellAsync(bundle, "set -e\n" + block);
