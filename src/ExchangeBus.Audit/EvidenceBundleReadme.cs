@@ -283,7 +283,7 @@ internal static class EvidenceBundleReadme
                 "the exporter's root is the one you gave (verify-bundle calls it `Bundle.CertificateUntrusted root.pem`). Every check below trusts only `$root`, whatever root.pem holds."),
             new Step("every file has the SHA-256 manifest.json lists",
                 """sed -n "s/^    \"\([^\"]*\)\": \"\([0-9a-f]\{64\}\)\",\{0,1\}\$/\2 \1/p" manifest.json | { n=0; while read -r sum file; do n=$((n + 1)); [ "$(openssl dgst -sha256 -r "$file" | cut -c1-64)" = "$sum" ] || { echo "$file: not the SHA-256 manifest.json lists"; exit 1; }; done; [ $n -gt 1 ]; }""",
-                "no listed file was changed or removed since the export. It does not prove who exported the bundle (the manifest is not signed): the signatures and the token below do."),
+                "no listed file was changed or removed since the export (a file added to the folder is not looked for; verify-bundle refuses one in the zip). The manifest is not signed, so this proves nothing about the evidence by itself: the signatures and the token below do."),
         ]);
         foreach (var record in bundle.Records)
         {
