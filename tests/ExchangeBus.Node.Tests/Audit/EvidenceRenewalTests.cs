@@ -130,17 +130,22 @@ public sealed partial class EvidenceRenewalTests
         var tokens = EvidenceBundleRenewal.Pending(_bundle).Select(p => (p, after[Head + "renewal-1.tst"])).ToList();
         Assert.That(EvidenceBundleRenewal.AddRenewals(_bundle, tokens), Is.EqualTo(first.Bundle), "deterministic");
 
-        // openssl alone, each renewal at its own time over the concatenation of what came before
-        // it: docs/audit.md's commands, run as written there (for this bundle's head folder).
-        ZipFile.ExtractToDirectory(new MemoryStream(second.Bundle), _work);
-        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "audit.md"));
-        var renewing = page[page.IndexOf("## 10. Renewing evidence", StringComparison.Ordinal)..];
-        var block = ShellBlock().Matches(renewing).Select(m => m.Groups[1].Value).Single(b => b.Contains("renewal-1.data", StringComparison.Ordinal));
-        var docs = await OpenSsl.ShellAsync(_work, block.Replace("heads/6/", Head, StringComparison.Ordinal));
+        // openssl alone, three years on (after the first TSA certificate expired): docs/audit.md's
+        // commands as written there, then the bundle's own check.sh, unchanged since the export.
+        var bundle = Unpack(second.Bundle);
+        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryFolder.Root(), "docs", "audit.md"));
+        var block = RenewedBundleBlock().Match(page);
+        Assert.That(block.Success, Is.True, "docs/audit.md has a block marked <!-- run-by-test: renewed-bundle -->");
+        await File.WriteAllTextAsync(Path.Combine(_work, "renewed.sh"), block.Groups[1].Value);
 
-        Assert.That(docs.ExitCode, Is.Zero, docs.All);
-        Assert.That(docs.Output.Split('\n').Where(l => l.Length > 0), Is.EqualTo(new[] { "Verification: OK", "renewal-1 in time", "Verification: OK", "renewal-2 in time" }), docs.All);
-        var wrong = await OpenSsl.RunAsync(_work, "ts", "-verify", "-data", $"{Head}head.bin", "-in", $"{Head}renewal-1.tst", "-token_in", "-CAfile", "root.pem", "-untrusted", $"{Head}renewal-1.tsa.pem");
+        var docs = await ThreeYearsOnAsync(bundle, "sh -e ../renewed.sh");
+        var check = await ThreeYearsOnAsync(bundle, "sh check.sh ../anchor-root.pem");
+
+        Assert.That(docs.ExitCode, Is.Zero, block.Groups[1].Value + docs.All);
+        Assert.That(docs.Output.Split('\n').Where(l => l.Length > 0), Is.EqualTo(new[] { "Verification: OK", "Verification: OK" }), docs.All);
+        Assert.That(check.ExitCode, Is.Zero, check.All);
+        Assert.That(check.Output, Does.Contain($"ok      {Head.TrimEnd('/')}: renewal-K.tst, if any: "));
+        var wrong = await OpenSsl.RunAsync(bundle, "ts", "-verify", "-data", $"{Head}head.bin", "-in", $"{Head}renewal-1.tst", "-token_in", "-CAfile", "../anchor-root.pem", "-untrusted", $"{Head}renewal-1.tsa.pem");
         Assert.That(wrong.ExitCode, Is.Not.Zero, "renewal 1 covers head.tst too, not head.bin alone");
     }
 
@@ -158,6 +163,10 @@ public sealed partial class EvidenceRenewalTests
 
         Assert.That(result.Problems.Select(p => (p.Code, p.File)), Is.EqualTo(new[] { (EvidenceBundleErrors.RenewalTooLate, Head + "renewal-1.tst") }));
         Assert.That(result.Warnings, Has.Some.StartsWith($"{Head.TrimEnd('/')}: due for renewal"), "the chain ends at head.tst, whose TSA certificate expired");
+        var check = await ThreeYearsOnAsync(Unpack(late), "sh check.sh ../anchor-root.pem");
+        Assert.That(check.ExitCode, Is.EqualTo(1), check.All);
+        Assert.That(check.Output.Split('\n').Where(l => l.StartsWith("FAILED", StringComparison.Ordinal)), Is.EqualTo(new[] { $"FAILED  {Head.TrimEnd('/')}: renewal-K.tst, if any: each a token of a TSA of the root you trust, at its own time, over head.bin, head.tst and the renewals before it, made before the TSA certificate of the stamp it renews expired" }));
+        Assert.That(check.Output, Does.Contain($"{Head}renewal-1.tst was made after the TSA certificate of {Head}head.tst expired: not evidence"));
     }
 
     [Test]
@@ -171,6 +180,9 @@ public sealed partial class EvidenceRenewalTests
 
         Assert.That(result.Problems.Select(p => (p.Code, p.File)), Is.EqualTo(new[] { (EvidenceBundleErrors.RenewalInvalid, Head + "renewal-1.tst") }));
         Assert.That(result.Problems[0].Message, Does.Contain(TrustServiceErrors.TimeStampImprintMismatch));
+        var check = await OpenSsl.ShellAsync(Unpack(renewed), "sh check.sh ../anchor-root.pem");
+        Assert.That(check.ExitCode, Is.EqualTo(1), check.All);
+        Assert.That(check.Output, Does.Contain($"FAILED  {Head.TrimEnd('/')}: renewal-K.tst, if any: ").And.Contain("message imprint mismatch"));
     }
 
     [Test]
@@ -299,21 +311,30 @@ public sealed partial class EvidenceRenewalTests
         Assert.That(noRoot.Error, Does.StartWith("error Cli.InvalidArguments: "));
     }
 
-    private static string RepositoryRoot()
+    [GeneratedRegex("^<!-- run-by-test: renewed-bundle -->\\n```sh\\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex RenewedBundleBlock();
+
+    /// <summary>The bundle unzipped into work/bundle, with the root the auditor trusts beside it as work/anchor-root.pem.</summary>
+    private string Unpack(byte[] zip)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var bundle = Path.Combine(_work, "bundle");
+        if (Directory.Exists(bundle))
         {
-            if (File.Exists(Path.Combine(dir.FullName, "ExchangeBus.sln")))
-            {
-                return dir.FullName;
-            }
+            Directory.Delete(bundle, recursive: true);
         }
 
-        throw new InvalidOperationException("ExchangeBus.sln not found above " + AppContext.BaseDirectory);
+        ZipFile.ExtractToDirectory(new MemoryStream(zip), bundle);
+        File.WriteAllText(Path.Combine(_work, "anchor-root.pem"), _root.ExportCertificatePem() + "\n");
+        return bundle;
     }
 
-    [GeneratedRegex("^```sh\\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
-    private static partial Regex ShellBlock();
+    /// <summary><paramref name="command"/> in <paramref name="folder"/> with the clock three years on (libfaketime, which test.sh installs).</summary>
+    private static async Task<OpenSslResult> ThreeYearsOnAsync(string folder, string command)
+    {
+        var present = await OpenSsl.ShellAsync(folder, "command -v faketime");
+        Assert.That(present.ExitCode, Is.Zero, "faketime is not installed (apt-get install faketime; test.sh installs it)");
+        return await OpenSsl.ShellAsync(folder, $"faketime -f +3y {command}");
+    }
 
     private EvidenceBundleVerification VerifyBundle(byte[] bundle, DateTimeOffset at) =>
         new EvidenceBundleVerifier([_root], new FakeTimeProvider(at)).Verify(new MemoryStream(bundle));
