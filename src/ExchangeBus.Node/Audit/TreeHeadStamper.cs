@@ -310,7 +310,17 @@ public sealed partial class TreeHeadStamper : BackgroundService, IHostedLifecycl
             return;
         }
 
-        var last = _log.LastSequence();
+        long last;
+        try
+        {
+            last = _log.LastSequence();
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            Log.StampFailed(_logger, ex.GetType().Name, StampedSize + 1);
+            return;
+        }
+
         if (last <= StampedSize)
         {
             return;
