@@ -5,9 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-for tool in dotnet node npm openssl; do
+for tool in dotnet node npm openssl python3; do
   command -v "$tool" >/dev/null || { echo "test.sh: '$tool' is required but not on PATH" >&2; exit 2; }
 done
+
+# The evidence bundle tests move openssl's clock years ahead with libfaketime; they fail without it.
+if ! command -v faketime >/dev/null; then
+  echo "== installing faketime (apt-get)"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq faketime >/dev/null; } || true
+  fi
+  command -v faketime >/dev/null || { echo "test.sh: 'faketime' (Debian package faketime) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
+fi
 
 echo "== installing the grpc-js interop peer (npm ci)"
 (cd tests/interop-node && npm ci --no-audit --no-fund --loglevel=error)

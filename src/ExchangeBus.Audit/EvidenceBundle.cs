@@ -71,6 +71,7 @@ public static class EvidenceBundle
     public const string ManifestFile = "manifest.json";
     public const string ReadmeFile = "README.md";
     public const string CheckScriptFile = "check.sh";
+    public const string CheckRecordFile = "check-record.py";
     public const string RootFile = "root.pem";
 
     public const string RecordJson = "record.json";
@@ -89,6 +90,16 @@ public static class EvidenceBundle
 
     /// <summary>Zip's earliest representable time; any fixed value would do, this one says "not a real date".</summary>
     internal static readonly DateTimeOffset EntryTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>check-record.py, shipped in every bundle so that no part of the evidence needs xbus to check.</summary>
+    private static readonly Lazy<byte[]> CheckRecordScript = new(() =>
+    {
+        using var stream = typeof(EvidenceBundle).Assembly.GetManifestResourceStream(CheckRecordFile)
+            ?? throw new InvalidOperationException($"{CheckRecordFile} is not embedded in the assembly.");
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
+    });
 
     internal static readonly JsonWriterOptions JsonOptions = new()
     {
@@ -139,6 +150,7 @@ public static class EvidenceBundle
         var summary = new EvidenceBundleSummary(records[0].Record.MessageId, node!, [.. records.Select(r => r.Record).OrderBy(r => r.Sequence)], [.. heads.Keys]);
         files[ReadmeFile] = Encoding.UTF8.GetBytes(EvidenceBundleReadme.Readme(summary));
         files[CheckScriptFile] = Encoding.UTF8.GetBytes(EvidenceBundleReadme.CheckScript(summary));
+        files[CheckRecordFile] = CheckRecordScript.Value;
         files[ManifestFile] = Manifest(summary.MessageId, summary.Node, files);
         return Zip(files);
     }
@@ -261,8 +273,8 @@ public static class EvidenceBundle
             {
                 var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
                 entry.LastWriteTime = EntryTime;
-                // A regular file, rw-r--r-- (rwxr-xr-x for the script), as a Unix unzip restores it.
-                entry.ExternalAttributes = (string.Equals(name, CheckScriptFile, StringComparison.Ordinal) ? 0x81ED : 0x81A4) << 16;
+                // A regular file, rw-r--r-- (rwxr-xr-x for the scripts), as a Unix unzip restores it.
+                entry.ExternalAttributes = (name is CheckScriptFile or CheckRecordFile ? 0x81ED : 0x81A4) << 16;
                 using var stream = entry.Open();
                 stream.Write(content);
             }

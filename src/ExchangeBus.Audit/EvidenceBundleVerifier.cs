@@ -39,7 +39,10 @@ public sealed record EvidenceBundleVerification(
 /// root.pem, which must merely be one of them): the manifest, each record's hash recomputed from
 /// its fields, the body, the signature over tbs with the signer certificate, the certificate's
 /// chain and OCSP response at the record's time, the inclusion proof into the head, and the
-/// head's signature and RFC 3161 token. Reports every problem with the file at fault; never
+/// head's signature, its signer's chain and its RFC 3161 token at the token's time. Times are
+/// those the evidence fixes, in whole seconds, never today's (except that a token may not be from
+/// the future), so a bundle verifies the same years later; the bundle's check.sh judges the same
+/// things at the same instants with openssl. Reports every problem with the file at fault; never
 /// throws for a bad bundle, whatever the zip holds (sizes bounded as read, entry names limited
 /// to the layout, nothing written to disk).
 /// </summary>
@@ -109,8 +112,13 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             .OrderBy(f => f.Item1);
 
     // Only the layout's names: anything else (a path with "..", an absolute path, a folder entry) is refused unread.
-    [GeneratedRegex(@"\A(manifest\.json|README\.md|check\.sh|root\.pem|records/[1-9][0-9]{0,18}/(record\.json|header\.bin|body\.bin|tbs\.bin|signature\.der|signer\.pem|ocsp\.der|inclusion-proof\.json)|heads/[1-9][0-9]{0,18}/(head\.bin|head\.sig|signer\.pem|head\.tst|tsa\.pem))\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(manifest\.json|README\.md|check\.sh|check-record\.py|root\.pem|records/[1-9][0-9]{0,18}/(record\.json|header\.bin|body\.bin|tbs\.bin|signature\.der|signer\.pem|ocsp\.der|inclusion-proof\.json)|heads/[1-9][0-9]{0,18}/(head\.bin|head\.sig|signer\.pem|head\.tst|tsa\.pem))\z", RegexOptions.CultureInvariant)]
     private static partial Regex EntryName();
+
+    /// <summary>The times <see cref="DateTimeOffset.FromUnixTimeMilliseconds"/> takes: year 1 to 9999.</summary>
+    private const long MinUnixMs = -62_135_596_800_000;
+
+    private const long MaxUnixMs = 253_402_300_799_999;
 
     private sealed record ParsedHead(ulong TreeSize, byte[] RootHash, DateTimeOffset CreatedAt);
 
@@ -337,11 +345,15 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             }
 
             var createdAt = head.CreatedAt!.ToDateTimeOffset();
+            using var tokens = new TimeStampTokenVerifier([], verifier.trustedRoots, verifier.timeProvider);
+            var token = tokens.VerifyTokenForData(files[d + EvidenceBundle.HeadTokenFile], headBytes);
             using (var signer = LoadPem(files, d + EvidenceBundle.SignerFile))
             {
                 if (signer is not null)
                 {
-                    CheckChain(signer, createdAt, d + EvidenceBundle.SignerFile);
+                    // At the token's time, the time the evidence fixes (check.sh's -attime); the
+                    // head's own created_at, the node's clock, only when the token gives none.
+                    CheckChain(signer, WholeSeconds(token.GenTime ?? createdAt), d + EvidenceBundle.SignerFile);
                     var owner = headNode.Owner;
                     if (CertificateNames.ReadMemberSigning(signer.SubjectName) is not { } subject
                         || subject != new MemberSubject(owner.Instance, owner.MemberClass, owner.MemberCode, null))
@@ -356,14 +368,12 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 }
             }
 
-            CheckToken(files, d, headBytes, size);
+            CheckToken(files, d, token, size);
             heads[size] = new ParsedHead(size, head.RootHash.ToByteArray(), createdAt);
         }
 
-        private void CheckToken(SortedDictionary<string, byte[]> files, string d, byte[] headBytes, ulong size)
+        private void CheckToken(SortedDictionary<string, byte[]> files, string d, TimeStampVerificationResult result, ulong size)
         {
-            using var tokens = new TimeStampTokenVerifier([], verifier.trustedRoots, verifier.timeProvider);
-            var result = tokens.VerifyTokenForData(files[d + EvidenceBundle.HeadTokenFile], headBytes);
             if (!result.IsValid)
             {
                 var untrusted = string.Equals(result.Code, TrustServiceErrors.TimeStampUntrustedSigner, StringComparison.Ordinal);
@@ -410,7 +420,15 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
 
             if (record.Signature.Length > 0)
             {
-                CheckSignature(files, d, record, DateTimeOffset.FromUnixTimeMilliseconds(atMs));
+                if (atMs is < MinUnixMs or > MaxUnixMs)
+                {
+                    Problem(EvidenceBundleErrors.Malformed, d + EvidenceBundle.RecordJson, $"at_unix_ms {atMs} is not a time.");
+                }
+                else
+                {
+                    // In whole seconds, as check.sh's openssl -attime takes it, so both judge at the same instant.
+                    CheckSignature(files, d, record, WholeSeconds(DateTimeOffset.FromUnixTimeMilliseconds(atMs)));
+                }
             }
 
             CheckInclusion(files, d, sequence, hash);
@@ -541,6 +559,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
         {
             var file = d + EvidenceBundle.InclusionFile;
             ulong leafIndex;
+            ulong treeSize;
             string headPath;
             byte[][] proof;
             try
@@ -548,6 +567,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 using var document = JsonDocument.Parse(files[file]);
                 var p = document.RootElement;
                 leafIndex = p.GetProperty("leaf_index").GetUInt64();
+                treeSize = p.GetProperty("tree_size").GetUInt64();
                 headPath = Text(p, "head");
                 proof = [.. p.GetProperty("hashes").EnumerateArray().Take(64).Select(h => Convert.FromHexString(h.GetString()!))];
             }
@@ -574,6 +594,12 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 return;
             }
 
+            if (treeSize != head.TreeSize)
+            {
+                Problem(EvidenceBundleErrors.InclusionInvalid, file, $"tree_size {treeSize} is not the size of its head, {head.TreeSize}.");
+                return;
+            }
+
             var result = MerkleVerifier.VerifyInclusion((long)leafIndex, (long)head.TreeSize, MerkleHash.HashLeaf(hash), proof, head.RootHash);
             if (!result.IsValid)
             {
@@ -590,6 +616,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 Problem(EvidenceBundleErrors.CertificateUntrusted, file, $"Not a member signing certificate of the trusted root at {at:O}: {string.Join("; ", result.Errors)}");
             }
         }
+
+        private static DateTimeOffset WholeSeconds(DateTimeOffset time) => DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds());
 
         private bool Require(SortedDictionary<string, byte[]> files, string d, string[] names)
         {

@@ -34,7 +34,7 @@ public sealed partial class DeployGuideTests
     [Test]
     public async Task TheDeployPage_RunAsWritten_JoinsTwoNodes_AnswersTheFirstCall_AndTheFirstAuditQuery()
     {
-        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "deploy.md"));
+        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryFolder.Root(), "docs", "deploy.md"));
         var blocks = ShellBlock().Matches(page).Select(m => m.Groups[1].Value).ToList();
         Assert.That(blocks, Has.Count.GreaterThanOrEqualTo(7), "the page's sh blocks");
 
@@ -169,19 +169,6 @@ public sealed partial class DeployGuideTests
         }
 
         return (process.ExitCode, await output + await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ExchangeBus.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ExchangeBus.sln not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex("^```sh\\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]

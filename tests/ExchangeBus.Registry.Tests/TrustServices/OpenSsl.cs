@@ -22,7 +22,11 @@ internal static class OpenSsl
     /// <summary>A command line for sh, for what needs a shell around openssl (pipes, redirections, scripts).</summary>
     public static Task<OpenSslResult> ShellAsync(string workingDirectory, string command) => RunProgramAsync("sh", workingDirectory, ["-c", command]);
 
-    private static async Task<OpenSslResult> RunProgramAsync(string program, string workingDirectory, string[] arguments)
+    /// <summary>As <see cref="ShellAsync(string, string)"/>, with these variables set in its environment.</summary>
+    public static Task<OpenSslResult> ShellAsync(string workingDirectory, string command, IReadOnlyDictionary<string, string?> environment) =>
+        RunProgramAsync("sh", workingDirectory, ["-c", command], environment);
+
+    private static async Task<OpenSslResult> RunProgramAsync(string program, string workingDirectory, string[] arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -34,6 +38,11 @@ internal static class OpenSsl
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
         }
 
         Process process;
