@@ -17,6 +17,7 @@ internal static class AuditCommands
 
         audit.Subcommands.Add(AuditRemoteCommands.CreateQuery());
         audit.Subcommands.Add(AuditRemoteCommands.CreateRecord());
+        audit.Subcommands.Add(AuditStampCommands.CreateStamp());
         audit.Subcommands.Add(AuditBundleCommands.CreateExport());
         audit.Subcommands.Add(AuditBundleCommands.CreateVerify());
         audit.Subcommands.Add(AuditRenewCommands.Create());

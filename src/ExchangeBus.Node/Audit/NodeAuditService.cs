@@ -30,6 +30,12 @@ public static class AuditErrors
     public const string AuditorStatusUnknown = "Audit.AuditorStatusUnknown";
     public const string AuditorStatusUnavailable = "Audit.AuditorStatusUnavailable";
     public const string RateLimited = "Audit.RateLimited";
+
+    /// <summary>A stamp asked for now could not be made (the TSA did not answer, say); the node's loop retries on its own.</summary>
+    public const string TimeStampingFailed = "Audit.TimeStampingFailed";
+
+    /// <summary>A stamp asked for on a log that holds no record yet: there is nothing to stamp.</summary>
+    public const string NothingToStamp = "Audit.NothingToStamp";
 }
 
 /// <summary>
@@ -46,8 +52,8 @@ public static class AuditErrors
 /// per certificate (<see cref="AuditCallerRateLimit"/>) before any of this runs.
 /// </summary>
 public sealed partial class NodeAuditService(
-    NodeId nodeId, SqliteMessageLog messageLog, GlobalConfigurationProvider configuration, PeerCertificateStatus certificateStatus, NodeMetrics metrics,
-    ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
+    NodeId nodeId, SqliteMessageLog messageLog, TreeHeadStamper stamper, GlobalConfigurationProvider configuration, PeerCertificateStatus certificateStatus,
+    NodeMetrics metrics, IHostApplicationLifetime lifetime, ILogger<NodeAuditService> logger) : AuditService.AuditServiceBase
 {
     public override Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
         RunAsync(context, "Query", request, auditor => Query(auditor, request));
@@ -64,7 +70,14 @@ public sealed partial class NodeAuditService(
     public override Task<ReadRangeResponse> ReadRange(ReadRangeRequest request, ServerCallContext context) =>
         RunAsync(context, "ReadRange", request, auditor => ReadRange(auditor, request));
 
-    private async Task<TResponse> RunAsync<TRequest, TResponse>(ServerCallContext context, string method, TRequest request, Func<AuditorIdentity, TResponse> answer)
+    public override Task<StampTreeHeadResponse> StampTreeHead(StampTreeHeadRequest request, ServerCallContext context) =>
+        RunAsync(context, "StampTreeHead", request, _ => StampTreeHeadAsync());
+
+    private Task<TResponse> RunAsync<TRequest, TResponse>(ServerCallContext context, string method, TRequest request, Func<AuditorIdentity, TResponse> answer)
+        where TRequest : IMessage =>
+        RunAsync(context, method, request, auditor => Task.FromResult(answer(auditor)));
+
+    private async Task<TResponse> RunAsync<TRequest, TResponse>(ServerCallContext context, string method, TRequest request, Func<AuditorIdentity, Task<TResponse>> answer)
         where TRequest : IMessage
     {
         var correlationId = context.CorrelationId;
@@ -87,7 +100,7 @@ public sealed partial class NodeAuditService(
         TResponse response;
         try
         {
-            response = answer(auditor);
+            response = await answer(auditor).ConfigureAwait(false);
         }
         catch (NodeException ex)
         {
@@ -262,6 +275,42 @@ public sealed partial class NodeAuditService(
         var proof = new ConsistencyProof { FirstSize = request.FirstSize, SecondSize = request.SecondSize };
         proof.Hashes.AddRange(messageLog.Reader.ConsistencyProof((long)request.FirstSize, (long)request.SecondSize).Select(ByteString.CopyFrom));
         return proof;
+    }
+
+    /// <summary>
+    /// A round of the node's own stamper, now, through the last record written before the call.
+    /// It is not cut short by the caller going away (a head made is a head kept, and every call's
+    /// outcome is logged), only by the node stopping, whose final round then covers the records.
+    /// </summary>
+    private async Task<StampTreeHeadResponse> StampTreeHeadAsync()
+    {
+        var through = messageLog.LastSequence();
+        if (through == 0)
+        {
+            throw new NodeException(StatusCode.FailedPrecondition, AuditErrors.NothingToStamp, "This node's message log holds no record yet: there is nothing to time-stamp.");
+        }
+
+        string? failure;
+        try
+        {
+            failure = (await stamper.StampThroughAsync(through, lifetime.ApplicationStopping).ConfigureAwait(false)).Failure;
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            failure = "NodeStopping";
+        }
+        catch (Exception ex) when (ex is MessageLogIntegrityException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            failure = ex.GetType().Name;
+        }
+
+        if (failure is not null || messageLog.Reader.LatestTreeHead() is not { } head || head.TreeSize < through)
+        {
+            throw new NodeException(StatusCode.Unavailable, AuditErrors.TimeStampingFailed,
+                $"No time-stamped tree head could be made now ({failure ?? "NotCovered"}); the node keeps trying once an interval, and on a graceful stop.");
+        }
+
+        return new StampTreeHeadResponse { Head = AuditEvidence.ToProto(head) };
     }
 
     private ReadRangeResponse ReadRange(AuditorIdentity auditor, ReadRangeRequest request)

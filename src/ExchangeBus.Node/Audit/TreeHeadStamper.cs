@@ -23,14 +23,26 @@ namespace ExchangeBus.Node.Audit;
 /// the registry with a consistency proof from the last head the registry holds. Exchanges never
 /// wait for any of this. If the oldest record without a head is older than the acceptable
 /// period, <see cref="EnsureEvidenceCurrent"/> refuses new exchanges until time-stamping works
-/// again, and the next round back-fills heads for everything written meanwhile.
+/// again, and the next round back-fills heads for everything written meanwhile. A graceful stop
+/// ends with a final round (<see cref="StoppedAsync"/>), and an auditor may ask for a round at any
+/// time (<see cref="StampThroughAsync"/>, the audit API's <c>StampTreeHead</c>).
 /// </summary>
-public sealed partial class TreeHeadStamper : BackgroundService
+public sealed partial class TreeHeadStamper : BackgroundService, IHostedLifecycleService
 {
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Used before the first configuration arrives (X-Road's default).</summary>
     public static readonly TimeSpan DefaultAcceptableFailure = TimeSpan.FromHours(4);
+
+    /// <summary>
+    /// The most the final round on a graceful stop may take, and never more than what is left of
+    /// the host's shutdown timeout (<c>shutdownTimeoutSeconds</c>, 30 s by default): a TSA that
+    /// answers at all answers in well under a second, and one that does not must not hold the stop.
+    /// </summary>
+    public static readonly TimeSpan FinalStampTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>What <see cref="StoppedAsync"/> logs when the final round ran out of time.</summary>
+    public const string FinalStampTimedOut = "TimedOut";
 
     private static readonly TimeSpan OverdueRecheck = TimeSpan.FromSeconds(1);
 
@@ -105,11 +117,25 @@ public sealed partial class TreeHeadStamper : BackgroundService
 
     /// <summary>One round: heads until every record written so far is covered, then publication.</summary>
     /// <returns>How many heads were made.</returns>
-    public async Task<StampRound> StampAsync(CancellationToken cancellationToken)
+    public Task<StampRound> StampAsync(CancellationToken cancellationToken) => RoundAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Makes sure records 1..<paramref name="sequence"/> are covered by a head: runs a round
+    /// unless one that ended while this call waited for its turn already covered them (so that
+    /// callers asking at once share one round, and one time-stamp).
+    /// </summary>
+    public Task<StampRound> StampThroughAsync(long sequence, CancellationToken cancellationToken) => RoundAsync(sequence, cancellationToken);
+
+    private async Task<StampRound> RoundAsync(long unlessCoveredThrough, CancellationToken cancellationToken)
     {
         await _round.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (unlessCoveredThrough > 0 && StampedSize >= unlessCoveredThrough)
+            {
+                return new StampRound(0, null);
+            }
+
             var made = 0;
             var roundStarted = _time.GetUtcNow();
             var target = _log.LastSequence();
@@ -255,6 +281,74 @@ public sealed partial class TreeHeadStamper : BackgroundService
         }
     }
 
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The final round of a graceful stop, so that no record is left covered by the hash chain
+    /// alone until the next start. Why here: the host (Microsoft.Extensions.Hosting's Host.StopAsync)
+    /// runs every hosted service's StoppingAsync, cancels ApplicationStopping, runs every StopAsync
+    /// in the reverse order of registration — Kestrel's (registered last by WebApplication) first,
+    /// which waits for the calls in flight, each answered only once its records are committed;
+    /// then the node's loops, the delivery worker and the file sweep among them, which write
+    /// file-sync records — and only then every StoppedAsync. The message log is closed after all
+    /// of that, when the host is disposed with its container. So at this point nothing writes to
+    /// the log any more, and it is still open, whatever order the services are registered in.
+    /// <paramref name="cancellationToken"/> is the host's, cancelled when its shutdown timeout
+    /// (<c>shutdownTimeoutSeconds</c>) has passed since the stop began; the round gets what is left
+    /// of it, at most <see cref="FinalStampTimeout"/>. If it fails the node stops anyway (the
+    /// failure is logged) and the first round of the next start back-fills, as after a crash.
+    /// </summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        // A host whose start failed before this service started stops it too: it has nothing to close.
+        if (ExecuteTask is null)
+        {
+            return;
+        }
+
+        long last;
+        try
+        {
+            last = _log.LastSequence();
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            Log.StampFailed(_logger, ex.GetType().Name, StampedSize + 1);
+            return;
+        }
+
+        if (last <= StampedSize)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(FinalStampTimeout, _time);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        string? failure;
+        try
+        {
+            failure = (await StampThroughAsync(last, bound.Token).ConfigureAwait(false)).Failure;
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            failure = FinalStampTimedOut;
+        }
+        catch (Exception ex) when (ex is MessageLogIntegrityException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            failure = ex.GetType().Name;
+        }
+
+        // A round cut short while publishing has still stored its heads: the stop's work is done.
+        if (StampedSize < last)
+        {
+            Log.FinalStampFailed(_logger, failure ?? FinalStampTimedOut, StampedSize + 1, last);
+        }
+    }
+
     public override void Dispose()
     {
         base.Dispose();
@@ -273,6 +367,9 @@ public sealed partial class TreeHeadStamper : BackgroundService
 
         [LoggerMessage(4602, LogLevel.Warning, "Publishing the tree head over {Size} records to the registry failed ({Code}); retried next round")]
         public static partial void PublishFailed(ILogger logger, long size, string code);
+
+        [LoggerMessage(4603, LogLevel.Warning, "The final tree head on stopping failed ({Code}); records {FirstWaiting} to {Last} are covered by the hash chain only until the next start time-stamps them")]
+        public static partial void FinalStampFailed(ILogger logger, string code, long firstWaiting, long last);
     }
 }
 

@@ -4,12 +4,14 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Merkle;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
@@ -273,6 +275,93 @@ public sealed class AuditServiceTests
         Assert.That(size, Is.GreaterThanOrEqualTo(2UL));
         Assert.That(tooLarge!.ErrorCode, Is.EqualTo(AuditErrors.InvalidArgument));
     }
+
+    [Test]
+    public async Task StampTreeHead_AnyAuditor_GetsAHeadOverTheRecordWrittenJustBefore_AndTheCallIsLogged()
+    {
+        using var local = _bus.LocalChannel();
+        await TreeHeadStamperTests.Call(local);
+        var provider = _bus.ProviderNode;
+        var through = provider.Log.LastSequence();
+        Assert.That(provider.Log.Reader.FirstTreeHeadCovering(through), Is.Null, "the hourly loop has not stamped the call");
+        using var channel = AuditChannel(_otherAuditor); // another member's auditor: heads are no one's personal data
+
+        var response = await new AuditService.AuditServiceClient(channel).StampTreeHeadAsync(new StampTreeHeadRequest()).ResponseAsync;
+
+        var head = TreeHead.Parser.ParseFrom(response.Head.TreeHead);
+        Assert.That(head.TreeSize, Is.EqualTo((ulong)through));
+        Assert.That(head.RootHash.ToByteArray(), Is.EqualTo(provider.Log.Reader.TreeRoot(through)));
+        Assert.That(provider.Log.Reader.FirstTreeHeadCovering(through)!.TreeHead, Is.EqualTo(response.Head.TreeHead.ToByteArray()));
+        var logged = provider.Log.Get(through + 1)!.Record;
+        Assert.That((logged.Direction, logged.Service, logged.Status), Is.EqualTo((MessageDirection.AuditQuery, "audit/StampTreeHead", MessageLogRecord.StatusOk)));
+    }
+
+    [Test]
+    public async Task StampTreeHead_NodeCertificate_IsRefusedNotAuditor_AndNothingIsStamped()
+    {
+        using var channel = AuditChannel(_bus.ClientNode.Keys.Authentication);
+        var heads = _bus.ProviderNode.Log.Reader.TreeHeads(0, long.MaxValue, 1_000).Count;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new AuditService.AuditServiceClient(channel).StampTreeHeadAsync(new StampTreeHeadRequest()).ResponseAsync);
+
+        Assert.That((refused!.StatusCode, refused.ErrorCode), Is.EqualTo((StatusCode.PermissionDenied, AuditErrors.NotAuditor)));
+        Assert.That(refused.CorrelationId, Is.Not.Empty);
+        Assert.That(_bus.ProviderNode.Log.Reader.TreeHeads(0, long.MaxValue, 1_000), Has.Count.EqualTo(heads));
+    }
+
+    [Test]
+    public async Task XbusAuditStamp_PrintsTheHeadsSizeAndTime_AndRefusalsKeepTheirCodes()
+    {
+        var work = Directory.CreateTempSubdirectory("xbus-stamp-").FullName;
+        try
+        {
+            var auditor = Path.Combine(work, "auditor");
+            Directory.CreateDirectory(auditor);
+            PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), _nationalAuditor);
+            using (var key = _nationalAuditor.GetECDsaPrivateKey()!)
+            {
+                PemFiles.WritePrivateKey(Path.Combine(auditor, "auditor.key.pem"), key);
+            }
+
+            var node = Path.Combine(work, "node"); // a node's own TLS identity, presented as if it were an auditor's
+            Directory.CreateDirectory(node);
+            File.Copy(_bus.ClientData.Paths.AuthenticationCertificate, Path.Combine(node, "auditor.pem"));
+            File.Copy(_bus.ClientData.Paths.AuthenticationKey, Path.Combine(node, "auditor.key.pem"));
+            var root = Path.Combine(work, "root.pem");
+            await File.WriteAllTextAsync(root, _bus.Registry.Keys.RootCertificate.ExportCertificatePem());
+            string[] at = ["--node", "https://" + _bus.ProviderNode.PeerAddress, "--trust-root", root];
+            using (var local = _bus.LocalChannel())
+            {
+                await TreeHeadStamperTests.Call(local);
+            }
+
+            var through = _bus.ProviderNode.Log.LastSequence();
+
+            var stamped = await XbusProcess.RunAsync(["audit", "stamp", "--auditor", auditor, .. at]);
+            var json = await XbusProcess.RunAsync(["audit", "stamp", "--auditor", auditor, "--json", .. at]);
+            var notAuditor = await XbusProcess.RunAsync(["audit", "stamp", "--auditor", node, .. at]);
+            var plaintext = await XbusProcess.RunAsync("audit", "stamp", "--auditor", auditor, "--node", "http://" + _bus.ProviderNode.PeerAddress, "--trust-root", root);
+
+            Assert.That(stamped.Exit, Is.Zero, stamped.ToString());
+            Assert.That(stamped.Output, Does.StartWith($"tree head over {through} records of {_bus.ProviderNode.Node}").And.Contain("time-stamped: "));
+            Assert.That(json.Exit, Is.Zero, json.ToString());
+            var printed = System.Text.Json.JsonDocument.Parse(json.Output).RootElement;
+            Assert.That(printed.GetProperty("tree_size").GetInt64(), Is.EqualTo(through + 1), "the first stamp call's own record, covered by the second");
+            Assert.That(DateTimeOffset.Parse(printed.GetProperty("time_stamp_time").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+                Is.EqualTo(TimeStampTime(_bus.ProviderNode.Log.Reader.FirstTreeHeadCovering(through + 1)!.TimeStampToken)));
+            Assert.That(notAuditor.Exit, Is.EqualTo(2), notAuditor.ToString());
+            Assert.That(notAuditor.Error, Does.StartWith($"error {AuditErrors.NotAuditor}: "));
+            Assert.That(plaintext.Exit, Is.EqualTo(2), plaintext.ToString());
+            Assert.That(plaintext.Error, Does.StartWith("error Cli.InvalidArguments: "));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static DateTimeOffset TimeStampTime(byte[] token) =>
+        System.Security.Cryptography.Pkcs.Rfc3161TimestampToken.TryDecode(token, out var decoded, out _) ? decoded.TokenInfo.Timestamp : throw new AssertionException("not a token");
 
     private GrpcChannel AuditChannel(X509Certificate2 certificate) => _bus.AuditChannel(_bus.ProviderNode, certificate);
 }

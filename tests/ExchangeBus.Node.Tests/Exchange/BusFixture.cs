@@ -152,15 +152,17 @@ internal sealed class BusFixture : IAsyncDisposable
     }
 
     /// <summary>Starts an enrolled node on its registered peer port and loopback ports of its own.</summary>
-    public static Task<NodeServer> StartNodeAsync(EnrolledNode node, ConnectionLimits? peerLimits = null, Action<ILoggingBuilder>? logging = null, FileSyncOptions? files = null) =>
-        NodeServer.StartAsync(
-            new NodeServerOptions
-            {
-                DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", Development = true, LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
-                PeerLimits = peerLimits ?? new ConnectionLimits(),
-                Files = files ?? new FileSyncOptions(),
-            },
-            logging);
+    public static Task<NodeServer> StartNodeAsync(
+        EnrolledNode node, ConnectionLimits? peerLimits = null, Action<ILoggingBuilder>? logging = null, FileSyncOptions? files = null, TimeSpan? shutdownTimeout = null)
+    {
+        var options = new NodeServerOptions
+        {
+            DataDirectory = node.Paths.DataDirectory, PeerListen = $"127.0.0.1:{node.PeerPort}", Development = true, LocalListen = "127.0.0.1:0", LocalTlsListen = "127.0.0.1:0", MetricsListen = "127.0.0.1:0",
+            PeerLimits = peerLimits ?? new ConnectionLimits(),
+            Files = files ?? new FileSyncOptions(),
+        };
+        return NodeServer.StartAsync(shutdownTimeout is { } timeout ? options with { ShutdownTimeout = timeout } : options, logging);
+    }
 
     /// <summary>The provider's node's local (development) listener, where its systems receive files.</summary>
     public GrpcChannel ProviderLocalChannel() => BusChannel.Create(new Uri(ProviderNode.LocalAddress), new BusChannelOptions());
