@@ -52,6 +52,12 @@ public static class EvidenceBundleErrors
 
     /// <summary>Export only: a record is not yet covered by a time-stamped tree head.</summary>
     public const string NotTimeStamped = "Bundle.NotTimeStamped";
+
+    /// <summary>heads/SIZE/renewal-K.tst is not a valid token over head.bin, head.tst and renewals 1 … K−1, or was made before the stamp it renews, or its .tsa.pem is not its signer.</summary>
+    public const string RenewalInvalid = "Bundle.RenewalInvalid";
+
+    /// <summary>heads/SIZE/renewal-K.tst was made after the TSA certificate of the stamp it renews had expired: not evidence.</summary>
+    public const string RenewalTooLate = "Bundle.RenewalTooLate";
 }
 
 /// <summary>
@@ -242,7 +248,7 @@ public static class EvidenceBundle
     }
 
     /// <summary>The TSA's certificate from inside its token (the node asks with certReq), for openssl's -untrusted.</summary>
-    private static byte[] TokenSigner(ReadOnlySpan<byte> token)
+    internal static byte[] TokenSigner(ReadOnlySpan<byte> token)
     {
         var cms = new SignedCms();
         cms.Decode(token);
@@ -250,7 +256,7 @@ public static class EvidenceBundle
         return signer?.RawData ?? throw new ArgumentException("The time-stamp token does not carry its TSA certificate.", nameof(token));
     }
 
-    private static byte[] Manifest(string messageId, string node, SortedDictionary<string, byte[]> files) => Json(w =>
+    internal static byte[] Manifest(string messageId, string node, SortedDictionary<string, byte[]> files) => Json(w =>
     {
         w.WriteString("format", Format);
         w.WriteString("message_id", messageId);
@@ -264,7 +270,7 @@ public static class EvidenceBundle
         w.WriteEndObject();
     });
 
-    private static byte[] Zip(SortedDictionary<string, byte[]> files)
+    internal static byte[] Zip(SortedDictionary<string, byte[]> files)
     {
         using var output = new MemoryStream();
         using (var archive = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))

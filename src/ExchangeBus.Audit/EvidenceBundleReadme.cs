@@ -122,6 +122,8 @@ internal static class EvidenceBundleReadme
             | `heads/SIZE/signer.pem` | the certificate of that signature (the member signing certificate) |
             | `heads/SIZE/head.tst` | the RFC 3161 time-stamp token (DER ContentInfo); its imprint is SHA-256(head.bin) |
             | `heads/SIZE/tsa.pem` | the TSA's certificate, copied from the token |
+            | `heads/SIZE/renewal-K.tst` | only once the bundle was renewed (`xbus audit renew`): a time-stamp token (K = 1, 2, …) whose imprint is the hash of head.bin ‖ head.tst ‖ renewal-1.tst ‖ … ‖ renewal-(K−1).tst, the files' bytes concatenated |
+            | `heads/SIZE/renewal-K.tsa.pem` | the certificate of the TSA that made renewal-K.tst, copied from the token |
 
             `record.json` holds `format`, `sequence`, `at_unix_ms` (the node's clock, Unix milliseconds),
             `message_id`, `direction` (1 ClientRequest, 2 ClientResponse, 3 ProviderRequest,
@@ -392,5 +394,33 @@ internal static class EvidenceBundleReadme
         new("head.sig is the signature of signer.pem over head.bin",
             $"openssl dgst -sha256 -binary {d}head.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}head.sig",
             "the node's member signed this head (node, tree size, root hash, time)."),
+        RenewalStep(d),
     ];
+
+    /// <summary>
+    /// The renewals of a head (docs/audit.md, "Renewing evidence"), however many there are: the
+    /// script is written at export, and a renewal adds files but leaves check.sh as it is. Each
+    /// renewal-K.tst is checked as head.tst is, at its own time, over the concatenation of what came
+    /// before it (built in the scratch folder), and its time against the notAfter of the TSA
+    /// certificate of the stamp it renews.
+    /// </summary>
+    private static Step RenewalStep(string d) => new(
+        "renewal-K.tst, if any: each a token of a TSA of the root you trust, at its own time, over head.bin, head.tst and the renewals before it, made before the TSA certificate of the stamp it renews expired",
+        $$"""
+        (tmp=${TMPDIR:-/tmp}; data="${scratch:-$tmp}/renewed-{{d.TrimEnd('/').Replace('/', '-')}}"; cat {{d}}head.bin {{d}}head.tst > "$data" || exit 1
+          prev={{d}}head.tst; prev_tsa={{d}}tsa.pem; prev_at=$ts_at; k=1
+          while [ -f {{d}}renewal-$k.tst ]; do
+            t={{d}}renewal-$k.tst; t_tsa={{d}}renewal-$k.tsa.pem
+            t_at=$(epoch "$(openssl ts -reply -in $t -token_in -text | sed -n "s/^Time stamp: //p")") || exit 1
+            echo "$t: made at $t_at, over head.bin, head.tst and the $((k - 1)) renewal(s) before it"
+            openssl ts -verify -data "$data" -in $t -token_in -CAfile "$root" -untrusted $t_tsa -attime "$t_at" || exit 1
+            [ "$(openssl pkcs7 -inform DER -in $t -print_certs | openssl x509 -noout -fingerprint -sha256)" = "$(openssl x509 -in $t_tsa -noout -fingerprint -sha256)" ] || { echo "$t_tsa is not the certificate that signed $t"; exit 1; }
+            [ "$t_at" -ge "$prev_at" ] || { echo "$t is dated before $prev, the stamp it renews"; exit 1; }
+            end=$(epoch "$(openssl x509 -in $prev_tsa -noout -enddate | cut -d= -f2)") || exit 1
+            [ "$t_at" -le "$end" ] || { echo "$t was made after the TSA certificate of $prev expired: not evidence"; exit 1; }
+            cat $t >> "$data"; prev=$t; prev_tsa=$t_tsa; prev_at=$t_at; k=$((k + 1))
+          done
+          rm -f "$data"; echo "$((k - 1)) renewal(s)")
+        """,
+        "present only once the bundle was renewed (`xbus audit renew`). Each renewal proves that head.tst, and the renewals before it, existed while the certificate of the TSA that made the last of them was still valid, so the head's time stays provable after that certificate expired, or its key or hash aged (the chain goes on with the next renewal). A renewal made after that certificate had expired proves nothing about the earlier stamp and fails this line, as verify-bundle fails it with `Bundle.RenewalTooLate`. Not that the last renewing TSA's key is still safe: taken on trust, until the next renewal.");
 }

@@ -32,6 +32,15 @@ public sealed record EvidenceBundleVerification(
 
     /// <summary>The code of the first problem, or null when the bundle verified.</summary>
     public string? Code => Problems.Count == 0 ? null : Problems[0].Code;
+
+    /// <summary>Per head: the last time-stamp that held (head.tst or its last valid renewal), whose TSA certificate's notAfter is the date to renew by.</summary>
+    public IReadOnlyDictionary<ulong, StampLink> LastStamps { get; init; } = new Dictionary<ulong, StampLink>();
+
+    /// <summary>Per head: how many renewal time-stamps held.</summary>
+    public IReadOnlyDictionary<ulong, int> Renewals { get; init; } = new Dictionary<ulong, int>();
+
+    /// <summary>What does not make the bundle invalid but needs doing: evidence due, or soon due, for renewal.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>
@@ -112,7 +121,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             .OrderBy(f => f.Item1);
 
     // Only the layout's names: anything else (a path with "..", an absolute path, a folder entry) is refused unread.
-    [GeneratedRegex(@"\A(manifest\.json|README\.md|check\.sh|check-record\.py|root\.pem|records/[1-9][0-9]{0,18}/(record\.json|header\.bin|body\.bin|tbs\.bin|signature\.der|signer\.pem|ocsp\.der|inclusion-proof\.json)|heads/[1-9][0-9]{0,18}/(head\.bin|head\.sig|signer\.pem|head\.tst|tsa\.pem))\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(manifest\.json|README\.md|check\.sh|check-record\.py|root\.pem|records/[1-9][0-9]{0,18}/(record\.json|header\.bin|body\.bin|tbs\.bin|signature\.der|signer\.pem|ocsp\.der|inclusion-proof\.json)|heads/[1-9][0-9]{0,18}/(head\.bin|head\.sig|signer\.pem|head\.tst|tsa\.pem|renewal-[1-9][0-9]{0,2}\.(tst|tsa\.pem)))\z", RegexOptions.CultureInvariant)]
     private static partial Regex EntryName();
 
     /// <summary>The times <see cref="DateTimeOffset.FromUnixTimeMilliseconds"/> takes: year 1 to 9999.</summary>
@@ -135,12 +144,25 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
         private readonly List<ulong> records = [];
         private readonly Dictionary<ulong, ParsedHead> heads = [];
         private readonly Dictionary<ulong, DateTimeOffset> headTimes = [];
+        private readonly Dictionary<ulong, StampLink> lastStamps = [];
+        private readonly Dictionary<ulong, int> renewals = [];
         private string? messageId;
         private string? node;
 
         public void Problem(string code, string file, string message) => problems.Add(new EvidenceBundleProblem(code, file, message));
 
-        public EvidenceBundleVerification Result() => new(problems, messageId, node, records, headTimes);
+        public EvidenceBundleVerification Result()
+        {
+            var now = verifier.timeProvider.GetUtcNow();
+            return new(problems, messageId, node, records, headTimes)
+            {
+                LastStamps = lastStamps,
+                Renewals = renewals,
+                Warnings = [.. lastStamps.OrderBy(s => s.Key)
+                    .Select(s => EvidenceRenewal.Warning(EvidenceBundle.HeadFolder(s.Key).TrimEnd('/'), s.Value, now))
+                    .OfType<string>()],
+            };
+        }
 
         public SortedDictionary<string, byte[]>? ReadEntries(Stream zip)
         {
@@ -368,25 +390,59 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 }
             }
 
-            CheckToken(files, d, token, size);
+            if (CheckToken(files, d, token, size) is { } first)
+            {
+                CheckRenewals(files, d, size, headBytes, first, tokens);
+            }
+
             heads[size] = new ParsedHead(size, head.RootHash.ToByteArray(), createdAt);
         }
 
-        private void CheckToken(SortedDictionary<string, byte[]> files, string d, TimeStampVerificationResult result, ulong size)
+        /// <summary>head.tst at its own time; the link a renewal extends, or null when it does not hold.</summary>
+        private StampLink? CheckToken(SortedDictionary<string, byte[]> files, string d, TimeStampVerificationResult result, ulong size)
         {
             if (!result.IsValid)
             {
                 var untrusted = string.Equals(result.Code, TrustServiceErrors.TimeStampUntrustedSigner, StringComparison.Ordinal);
                 Problem(untrusted ? EvidenceBundleErrors.CertificateUntrusted : EvidenceBundleErrors.TimeStampInvalid, d + EvidenceBundle.HeadTokenFile, result.ToString());
-                return;
+                return null;
             }
 
             headTimes[size] = result.GenTime!.Value;
+            using var signer = result.Signer!;
             using var tsa = LoadPem(files, d + EvidenceBundle.TsaFile);
-            if (tsa is not null && !tsa.RawData.AsSpan().SequenceEqual(result.Signer!.RawData))
+            if (tsa is not null && !tsa.RawData.AsSpan().SequenceEqual(signer.RawData))
             {
                 Problem(EvidenceBundleErrors.TimeStampInvalid, d + EvidenceBundle.TsaFile, "Not the certificate of the TSA that signed head.tst.");
             }
+
+            return new StampLink(d + EvidenceBundle.HeadTokenFile, result.GenTime!.Value, EvidenceRenewal.NotAfter(signer));
+        }
+
+        /// <summary>renewal-1.tst, renewal-2.tst, …: each over head.bin ‖ head.tst ‖ the renewals before it, made before the previous TSA certificate expired.</summary>
+        private void CheckRenewals(SortedDictionary<string, byte[]> files, string d, ulong size, byte[] headBytes, StampLink first, TimeStampTokenVerifier tokens)
+        {
+            var found = EvidenceBundleRenewal.RenewalsIn(files, d);
+            var expected = Enumerable.Range(1, found.Count).Select(k => d + EvidenceRenewal.TokenName(k));
+            if (!found.Select(r => r.File).SequenceEqual(expected, StringComparer.Ordinal))
+            {
+                Problem(EvidenceBundleErrors.Malformed, d + EvidenceRenewal.TokenName(1), $"The renewals of {d} are numbered 1, 2, … with no gap, each with its .tsa.pem.");
+                return;
+            }
+
+            var (finding, last) = EvidenceRenewal.Check(tokens, [.. headBytes, .. files[d + EvidenceBundle.HeadTokenFile]], first, found);
+            if (finding is not null)
+            {
+                Problem(finding.Fault switch
+                {
+                    RenewalFault.Untrusted => EvidenceBundleErrors.CertificateUntrusted,
+                    RenewalFault.TooLate => EvidenceBundleErrors.RenewalTooLate,
+                    _ => EvidenceBundleErrors.RenewalInvalid,
+                }, finding.File, finding.Message);
+            }
+
+            lastStamps[size] = last;
+            renewals[size] = found.TakeWhile(r => !string.Equals(r.File, finding?.File, StringComparison.Ordinal) && !string.Equals(r.TsaFile, finding?.File, StringComparison.Ordinal)).Count();
         }
 
         public void CheckRecord(SortedDictionary<string, byte[]> files, (ulong Sequence, string Path) folder)

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Merkle;
+using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
@@ -23,6 +24,12 @@ public static class ArchiveErrors
     public const string RootMismatch = "Archive.RootMismatch";
     public const string HeadInvalid = "Archive.HeadInvalid";
     public const string NotLinked = "Archive.NotLinked";
+
+    /// <summary>ARCHIVE.renewal-K.tst is not a valid token, at its own time, over the archive and renewals 1 … K−1, or was made before the stamps it renews, or its .tsa.pem is not its signer.</summary>
+    public const string RenewalInvalid = "Archive.RenewalInvalid";
+
+    /// <summary>ARCHIVE.renewal-K.tst was made after the TSA certificate of a stamp it renews had expired: not evidence.</summary>
+    public const string RenewalTooLate = "Archive.RenewalTooLate";
 }
 
 public sealed class ArchiveException(string code, string message) : Exception(message)
@@ -64,6 +71,13 @@ public sealed record ArchiveManifest
 }
 
 public sealed record ArchiveResult(string Path, long FromSequence, long ToSequence, string Sha256);
+
+/// <summary>
+/// What <see cref="LogArchiver.Verify"/> found valid: the manifest and, when tokens were checked,
+/// the renewals that held and the last time-stamp of the chain (whose TSA certificate's notAfter
+/// is the date to renew by), with a warning when that date is near or past.
+/// </summary>
+public sealed record ArchiveVerification(ArchiveManifest Manifest, bool TokensChecked, int Renewals, StampLink? LastStamp, string? Warning);
 
 /// <summary>
 /// Archiving a node's message log (design.md, "Message log"; issue 5): a closed period — records
@@ -247,11 +261,17 @@ public static class LogArchiver
     /// <summary>
     /// Checks an archive file on its own: entries against the manifest, the records' chain from
     /// the manifest's previous hash to its last, every tree head's root recomputed from the
-    /// frontier and the records, every head's signature and (with <paramref name="timeStamps"/>)
-    /// RFC 3161 token, and, given the archive before, the link between the two.
+    /// frontier and the records, every head's signature, and given the archive before, the link
+    /// between the two. With <paramref name="trustedRoots"/>, every head's RFC 3161 token too,
+    /// each at its own genTime (its TSA certificate chaining to a root then, however long ago),
+    /// and the renewals kept beside the file (<see cref="LogArchiveRenewal"/>).
     /// </summary>
-    public static ArchiveManifest Verify(string path, string? previousPath, TimeStampTokenCheck? timeStamps)
+    /// <exception cref="ArchiveException">With the code of the first problem found.</exception>
+    public static ArchiveVerification Verify(string path, string? previousPath, IReadOnlyList<X509Certificate2>? trustedRoots, TimeProvider timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        using var tokens = trustedRoots is null ? null : new TimeStampTokenVerifier([], trustedRoots, timeProvider);
+        var stamps = new List<StampLink>();
         var entries = ReadZip(path);
         var manifest = ReadManifest(entries);
         foreach (var (name, digest) in manifest.Entries)
@@ -294,7 +314,10 @@ public static class LogArchiver
                     throw new ArchiveException(ArchiveErrors.RootMismatch, $"The tree head over {builder.Size} records does not match the archived records.");
                 }
 
-                CheckHead(head, timeStamps);
+                if (CheckHead(head, tokens) is { } stamp)
+                {
+                    stamps.Add(stamp);
+                }
             }
 
             previous = entry.Hash;
@@ -319,13 +342,18 @@ public static class LogArchiver
             }
         }
 
-        return manifest;
+        if (tokens is null)
+        {
+            return new ArchiveVerification(manifest, TokensChecked: false, 0, null, null);
+        }
+
+        var (renewals, last) = LogArchiveRenewal.Check(path, stamps, tokens);
+        return new ArchiveVerification(manifest, TokensChecked: true, renewals, last,
+            last is null ? null : EvidenceRenewal.Warning(Path.GetFileName(path), last, timeProvider.GetUtcNow()));
     }
 
-    /// <summary>Checks a head's RFC 3161 token over its bytes; null skips token checks (no trust anchor given).</summary>
-    public delegate bool TimeStampTokenCheck(byte[] token, byte[] treeHead);
-
-    private static void CheckHead(SignedTreeHead head, TimeStampTokenCheck? timeStamps)
+    /// <summary>The head's signature and, with <paramref name="tokens"/>, its token at its own time: the stamp a renewal extends.</summary>
+    private static StampLink? CheckHead(SignedTreeHead head, TimeStampTokenVerifier? tokens)
     {
         bool signed;
         try
@@ -339,10 +367,21 @@ public static class LogArchiver
             signed = false;
         }
 
-        if (!signed || (timeStamps is not null && !timeStamps(head.TimeStampToken.ToByteArray(), head.TreeHead.ToByteArray())))
+        var size = TreeHead.Parser.ParseFrom(head.TreeHead).TreeSize;
+        var token = tokens?.VerifyTokenForData(head.TimeStampToken.Span, head.TreeHead.Span);
+        if (!signed || token is { IsValid: false })
         {
-            throw new ArchiveException(ArchiveErrors.HeadInvalid, $"The tree head over {TreeHead.Parser.ParseFrom(head.TreeHead).TreeSize} records has a bad signature or time-stamp.");
+            throw new ArchiveException(ArchiveErrors.HeadInvalid,
+                $"The tree head over {size} records has a bad {(signed ? $"time-stamp ({token})" : "signature")}.");
         }
+
+        if (token is null)
+        {
+            return null;
+        }
+
+        using var tsa = token.Signer!;
+        return new StampLink($"{HeadsEntry} (tree head {size})", token.GenTime!.Value, EvidenceRenewal.NotAfter(tsa));
     }
 
     private sealed record PreviousArchive(long ToSequence, byte[] LastHash, byte[] Sha256);

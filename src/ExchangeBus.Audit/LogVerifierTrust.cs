@@ -37,6 +37,7 @@ public sealed class LogVerifierTrust : IDisposable
         AnchorFingerprint = anchorFingerprint;
         CertificateAuthorities = configuration.TrustedCertificateAuthorities.Select(c => X509CertificateLoader.LoadCertificate(c.RawData)).ToArray();
         TimeStampingAuthorities = configuration.TimeStampingAuthorities.Select(t => X509CertificateLoader.LoadCertificate(t.Certificate.RawData)).ToArray();
+        TimeStampingUrls = configuration.TimeStampingAuthorities.Select(t => t.Url).ToArray();
     }
 
     public LogVerifierTrust(NodeId node, IEnumerable<X509Certificate2> certificateAuthorities, IEnumerable<X509Certificate2> timeStampingAuthorities)
@@ -56,6 +57,9 @@ public sealed class LogVerifierTrust : IDisposable
 
     /// <summary>The TSA certificates a tree head's token may be signed by (or chain from a CA to).</summary>
     public IReadOnlyList<X509Certificate2> TimeStampingAuthorities { get; }
+
+    /// <summary>Where the TSAs of the configuration answer (RFC 3161 over HTTP), in its order; empty when given directly.</summary>
+    public IReadOnlyList<Uri> TimeStampingUrls { get; } = [];
 
     /// <summary>The global configuration version the trust was taken from; 0 when given directly.</summary>
     public ulong ConfigurationVersion { get; }

@@ -145,6 +145,19 @@ internal static class AuditBundleCommands
         return evidence;
     }
 
+    private static Dictionary<string, object> Head(EvidenceBundleVerification result, ulong size, string at)
+    {
+        var head = new Dictionary<string, object> { ["tree_size"] = size, ["time_stamped_at"] = at };
+        if (result.LastStamps.TryGetValue(size, out var last))
+        {
+            head["renewals"] = result.Renewals.GetValueOrDefault(size);
+            head["last_time_stamp"] = last.File;
+            head["renew_before"] = last.TsaNotAfter.ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        return head;
+    }
+
     private static void Report(ParseResult parse, EvidenceBundleVerification result, string path, string? sha256)
     {
         var text = parse.InvocationConfiguration.Output;
@@ -158,7 +171,8 @@ internal static class AuditBundleCommands
                 ["message_id"] = result.MessageId,
                 ["node"] = result.Node,
                 ["records"] = result.Records,
-                ["heads"] = heads.Select(h => new Dictionary<string, object> { ["tree_size"] = h.Size, ["time_stamped_at"] = h.At }),
+                ["heads"] = heads.Select(h => Head(result, h.Size, h.At)),
+                ["warnings"] = result.Warnings,
                 ["problems"] = result.Problems.Select(p => new Dictionary<string, string> { ["code"] = p.Code, ["file"] = p.File, ["message"] = p.Message }),
             };
             if (sha256 is not null)
@@ -180,6 +194,16 @@ internal static class AuditBundleCommands
             foreach (var (size, at) in heads)
             {
                 text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tree head of size {size}, time-stamped {at}"));
+                if (result.Renewals.GetValueOrDefault(size) > 0 && result.LastStamps.TryGetValue(size, out var last))
+                {
+                    text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    renewed {result.Renewals[size]} time(s), last {last.File} at {last.GenTime:O}"));
+                }
+            }
+
+            // Not a failure: the bundle holds today; it needs a renewal to keep holding (docs/audit.md, "Renewing evidence").
+            foreach (var warning in result.Warnings)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("warning: " + warning);
             }
 
             text.WriteLine(result.IsValid ? "verified: every check passed" : $"NOT verified: {result.Problems.Count} problem(s)");

@@ -20,6 +20,7 @@ internal static class AuditCommands
         audit.Subcommands.Add(AuditStampCommands.CreateStamp());
         audit.Subcommands.Add(AuditBundleCommands.CreateExport());
         audit.Subcommands.Add(AuditBundleCommands.CreateVerify());
+        audit.Subcommands.Add(AuditRenewCommands.Create());
         audit.Subcommands.Add(AuditVerifyCommands.CreateVerify());
         return audit;
     }

@@ -60,6 +60,10 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
+        catch (RenewalRefusedException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (ExchangeBus.Core.Storage.StorageException ex)
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");

@@ -19,12 +19,33 @@ namespace ExchangeBus.Core.TrustServices;
 public sealed class TimeStampClient(HttpClient httpClient, Uri tsaAddress, TimeStampTokenVerifier verifier)
 {
     /// <summary>Time-stamps the SHA-256 hash <paramref name="sha256Hash"/> (for the message log: a tree head).</summary>
-    public async Task<TimeStampVerificationResult> RequestAsync(ReadOnlyMemory<byte> sha256Hash, CancellationToken cancellationToken = default)
+    public Task<TimeStampVerificationResult> RequestAsync(ReadOnlyMemory<byte> sha256Hash, CancellationToken cancellationToken = default)
     {
         TimeStampTokenVerifier.CheckSha256Length(sha256Hash.Span);
+        return RequestAsync(sha256Hash, HashAlgorithmName.SHA256, sha256Hash, isHash: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Time-stamps <paramref name="data"/> (only its hash is sent) with an imprint of
+    /// <paramref name="algorithm"/>, one of SHA-256, SHA-384 and SHA-512: evidence renewal may
+    /// ask for a stronger hash than the one the earlier tokens used.
+    /// </summary>
+    public Task<TimeStampVerificationResult> RequestForDataAsync(ReadOnlyMemory<byte> data, HashAlgorithmName algorithm, CancellationToken cancellationToken = default)
+    {
+        if (algorithm != HashAlgorithmName.SHA256 && algorithm != HashAlgorithmName.SHA384 && algorithm != HashAlgorithmName.SHA512)
+        {
+            throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Imprints are SHA-256, SHA-384 or SHA-512.");
+        }
+
+        return RequestAsync(TrustServiceAlgorithms.Hash(algorithm, data.Span), algorithm, data, isHash: false, cancellationToken);
+    }
+
+    private async Task<TimeStampVerificationResult> RequestAsync(
+        ReadOnlyMemory<byte> hash, HashAlgorithmName algorithm, ReadOnlyMemory<byte> dataOrHash, bool isHash, CancellationToken cancellationToken)
+    {
         var request = Rfc3161TimestampRequest.CreateFromHash(
-            sha256Hash,
-            HashAlgorithmName.SHA256,
+            hash,
+            algorithm,
             requestedPolicyId: null,
             nonce: RandomNumberGenerator.GetBytes(16),
             requestSignerCertificates: true);
@@ -41,6 +62,6 @@ public sealed class TimeStampClient(HttpClient httpClient, Uri tsaAddress, TimeS
         }
 
         // The nonce as the request encoded it (CreateFromHash may add a leading zero byte).
-        return verifier.VerifyResponse(body.Bytes, sha256Hash.Span, isHash: true, request.GetNonce());
+        return verifier.VerifyResponse(body.Bytes, dataOrHash.Span, isHash, request.GetNonce());
     }
 }

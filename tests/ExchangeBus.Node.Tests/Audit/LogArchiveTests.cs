@@ -3,7 +3,6 @@ using System.IO.Compression;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Merkle;
-using ExchangeBus.Core.TrustServices;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Tests.Exchange;
@@ -44,10 +43,10 @@ public sealed class LogArchiveTests
         var second = await ArchivePeriodAsync(calls: 2);
 
         Assert.That((first.FromSequence, first.ToSequence, second.FromSequence, second.ToSequence), Is.EqualTo((1L, 6L, 7L, 10L)));
-        var manifest = LogArchiver.Verify(second.Path, first.Path, TokenCheck());
+        var manifest = LogArchiver.Verify(second.Path, first.Path, Roots, TimeProvider.System).Manifest;
         Assert.That(manifest.PreviousArchiveSha256, Is.EqualTo(first.Sha256));
         Assert.That(manifest.TreeHeadSizes, Is.EqualTo(new long[] { 10 }));
-        Assert.That(LogArchiver.Verify(first.Path, null, TokenCheck()).PreviousArchiveSha256, Is.Empty);
+        Assert.That(LogArchiver.Verify(first.Path, null, Roots, TimeProvider.System).Manifest.PreviousArchiveSha256, Is.Empty);
         Assert.That(Assert.Throws<ArchiveException>(() => LogArchiver.Archive(_logPath, Node, _archives, DateTimeOffset.UtcNow.AddMinutes(1), TimeProvider.System))!.Code,
             Is.EqualTo(ArchiveErrors.NothingToArchive), "each record is archived once");
     }
@@ -96,8 +95,8 @@ public sealed class LogArchiveTests
         var fixedUp = Path.Combine(_bus.Root, "fixed-up.zip");
         Rewrite(archive.Path, fixedUp, "records.bin", bytes => bytes[^5] ^= 1, fixManifest: true);
 
-        Assert.That(Assert.Throws<ArchiveException>(() => LogArchiver.Verify(altered, null, null))!.Code, Is.EqualTo(ArchiveErrors.Malformed));
-        Assert.That(Assert.Throws<ArchiveException>(() => LogArchiver.Verify(fixedUp, null, null))!.Code, Is.AnyOf(ArchiveErrors.ChainBroken, ArchiveErrors.Malformed));
+        Assert.That(Assert.Throws<ArchiveException>(() => LogArchiver.Verify(altered, null, null, TimeProvider.System))!.Code, Is.EqualTo(ArchiveErrors.Malformed));
+        Assert.That(Assert.Throws<ArchiveException>(() => LogArchiver.Verify(fixedUp, null, null, TimeProvider.System))!.Code, Is.AnyOf(ArchiveErrors.ChainBroken, ArchiveErrors.Malformed));
     }
 
     [Test]
@@ -106,7 +105,7 @@ public sealed class LogArchiveTests
         var first = await ArchivePeriodAsync(calls: 1);
         var second = await ArchivePeriodAsync(calls: 1);
 
-        var refused = Assert.Throws<ArchiveException>(() => LogArchiver.Verify(first.Path, second.Path, null));
+        var refused = Assert.Throws<ArchiveException>(() => LogArchiver.Verify(first.Path, second.Path, null, TimeProvider.System));
 
         Assert.That(refused!.Code, Is.EqualTo(ArchiveErrors.NotLinked));
     }
@@ -120,13 +119,13 @@ public sealed class LogArchiveTests
         }
 
         await _bus.ClientNode.Stamper.StampAsync(CancellationToken.None);
-        var tsa = Path.Combine(_bus.Root, "tsa.pem");
-        await File.WriteAllTextAsync(tsa, _bus.Registry.Keys.TimeStamping.ExportCertificatePem());
+        var root = Path.Combine(_bus.Root, "root.pem");
+        await File.WriteAllTextAsync(root, _bus.Registry.Keys.RootCertificate.ExportCertificatePem());
 
         var (exit, output, _) = await Cli.XbusProcess.RunAsync("audit", "archive", "--data", Path.Combine(_bus.Root, "client"), "--before", DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"), "--out", _archives, "--json");
         Assert.That(exit, Is.Zero, output);
         var file = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("path").GetString()!;
-        var verified = await Cli.XbusProcess.RunAsync("audit", "verify-archive", file, "--tsa-cert", tsa);
+        var verified = await Cli.XbusProcess.RunAsync("audit", "verify-archive", file, "--trust-root", root);
         Assert.That(verified.Exit, Is.Zero, verified.ToString());
         Assert.That(verified.Output, Does.Contain("records 1–4, 1 tree heads: verified"));
 
@@ -148,11 +147,8 @@ public sealed class LogArchiveTests
         return LogArchiver.Archive(_logPath, Node, _archives, DateTimeOffset.UtcNow.AddMinutes(1), TimeProvider.System);
     }
 
-    private LogArchiver.TimeStampTokenCheck TokenCheck() => (token, head) =>
-    {
-        using var verifier = new TimeStampTokenVerifier([_bus.Registry.Keys.TimeStamping], [], TimeProvider.System);
-        return verifier.VerifyTokenForData(token, head).IsValid;
-    };
+    /// <summary>Only the bus root: each head's token is judged at its own time against it.</summary>
+    private System.Security.Cryptography.X509Certificates.X509Certificate2[] Roots => [_bus.Registry.Keys.RootCertificate];
 
     private Task<CallResponse> CallAsync() =>
         new LocalGateway.LocalGatewayClient(_local).CallAsync(new CallRequest
