@@ -84,7 +84,7 @@ public sealed partial class EvidenceBundleTests
     public async Task HeadByteChanged_CheckScriptAndVerifier_ThreeYearsOn_FailNamingTheHeadItsSignatureTokenAndProofs()
     {
         var h = EvidenceBundle.HeadFolder(_headSize).TrimEnd('/');
-        var rootHash = TreeHead.Parser.ParseFrom(Unzip(_bundle)[h + "/head.bin"]).RootHash.ToByteArray();
+        var rootHash = TreeHead.Parser.ParseFrom(BundleTestFiles.Unzip(_bundle)[h + "/head.bin"]).RootHash.ToByteArray();
         var tampered = Changed(h + "/head.bin", head => head.AsSpan().IndexOf(rootHash));
         var (r1, r2) = (EvidenceBundle.RecordFolder(_sequences[0]).TrimEnd('/'), EvidenceBundle.RecordFolder(_sequences[1]).TrimEnd('/'));
 
@@ -195,7 +195,7 @@ public sealed partial class EvidenceBundleTests
     {
         var r = EvidenceBundle.RecordFolder(_sequences[0]).TrimEnd('/');
         var h = EvidenceBundle.HeadFolder(_headSize).TrimEnd('/');
-        var files = Unzip(_bundle);
+        var files = BundleTestFiles.Unzip(_bundle);
         files[r + "/record.json"] = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(files[r + "/record.json"]).Replace("\"citizen-042\"", "\"citizen-099\"", StringComparison.Ordinal));
         files[r + "/inclusion-proof.json"] = files[EvidenceBundle.RecordFolder(_sequences[1]) + "inclusion-proof.json"];
 
@@ -240,7 +240,7 @@ public sealed partial class EvidenceBundleTests
         }
 
         var h = EvidenceBundle.HeadFolder(_headSize);
-        var rootHash = TreeHead.Parser.ParseFrom(Unzip(_bundle)[h + "head.bin"]).RootHash.ToByteArray();
+        var rootHash = TreeHead.Parser.ParseFrom(BundleTestFiles.Unzip(_bundle)[h + "head.bin"]).RootHash.ToByteArray();
         Directory.Delete(_work, recursive: true);
         Directory.CreateDirectory(_work);
         var bundle = await UnpackAsync(Changed(h + "head.bin", head => head.AsSpan().IndexOf(rootHash)));
@@ -272,7 +272,7 @@ public sealed partial class EvidenceBundleTests
     /// <summary>The exported bundle with one byte of <paramref name="file"/> changed (at the index given), its manifest left as it was.</summary>
     private byte[] Changed(string file, Func<byte[], int> index)
     {
-        var files = Unzip(_bundle);
+        var files = BundleTestFiles.Unzip(_bundle);
         var content = files[file];
         var at = index(content);
         Assert.That(at, Is.InRange(0, content.Length - 1), "the byte to change");
@@ -295,16 +295,7 @@ public sealed partial class EvidenceBundleTests
 
     private Task<OpenSslResult> Sh(string command) => OpenSsl.ShellAsync(_work, command);
 
-    /// <summary>
-    /// <paramref name="command"/> with the clock moved by libfaketime (the Debian package faketime,
-    /// which test.sh installs): a machine without it fails these tests, never skips them.
-    /// </summary>
-    private async Task<OpenSslResult> Faketime(string ahead, string command)
-    {
-        var present = await Sh("command -v faketime");
-        Assert.That(present.ExitCode, Is.Zero, "faketime is not installed (apt-get install faketime; test.sh installs it)");
-        return await Sh($"faketime -f '{ahead}' sh -c '{command}'");
-    }
+    private Task<OpenSslResult> Faketime(string ahead, string command) => BundleTestFiles.FaketimeAsync(_work, ahead, command);
 
     private static string[] OkLines(OpenSslResult result) => [.. result.Output.Split('\n').Where(l => l.StartsWith("ok ", StringComparison.Ordinal))];
 

@@ -81,7 +81,7 @@ public sealed partial class EvidenceBundleTests
         Assert.That(result.Node, Is.EqualTo(_bus.ProviderNode.Node.ToString()));
         Assert.That(result.Records, Is.EqualTo(_sequences).And.Count.EqualTo(2));
         Assert.That(result.HeadTimes.Keys, Is.EqualTo(new[] { _headSize }));
-        var files = Unzip(_bundle);
+        var files = BundleTestFiles.Unzip(_bundle);
         var request = EvidenceBundle.RecordFolder(_sequences[0]);
         Assert.That(files.Keys, Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
         Assert.That(files.Keys, Is.SupersetOf(new[]
@@ -281,7 +281,7 @@ public sealed partial class EvidenceBundleTests
     public void TokenSwapped_ForALaterHeadsToken_TimeStampInvalid()
     {
         var head = $"heads/{_headSize}/";
-        Assert.That(_laterToken, Is.Not.EqualTo(Unzip(_bundle)[head + "head.tst"]));
+        Assert.That(_laterToken, Is.Not.EqualTo(BundleTestFiles.Unzip(_bundle)[head + "head.tst"]));
 
         var problems = Tamper(files => files[head + "head.tst"] = _laterToken);
 
@@ -424,7 +424,7 @@ public sealed partial class EvidenceBundleTests
         Assert.That(json.GetProperty("message_id").GetString(), Is.EqualTo(_call.MessageId));
 
         // A tampered bundle: exit 2 and the code; a record not yet time-stamped: refused with its code.
-        var files = Unzip(_bundle);
+        var files = BundleTestFiles.Unzip(_bundle);
         files[Request("body.bin")][0] ^= 1;
         await File.WriteAllBytesAsync(bundle, Zip(files));
         var tampered = await XbusProcess.RunAsync("audit", "verify-bundle", bundle, "--trust-root", root);
@@ -449,7 +449,7 @@ public sealed partial class EvidenceBundleTests
     /// <summary>Edits the exported bundle's files, rewrites the manifest to match unless told not to, and verifies.</summary>
     private (string Code, string File)[] Tamper(Action<SortedDictionary<string, byte[]>> edit, bool updateManifest = true)
     {
-        var files = Unzip(_bundle);
+        var files = BundleTestFiles.Unzip(_bundle);
         edit(files);
         if (updateManifest)
         {
@@ -482,21 +482,6 @@ public sealed partial class EvidenceBundleTests
         }
 
         return EvidenceBundle.Build(records, [_bus.Registry.Keys.RootCertificate]);
-    }
-
-    private static SortedDictionary<string, byte[]> Unzip(byte[] zip)
-    {
-        var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-        using var archive = new ZipArchive(new MemoryStream(zip));
-        foreach (var entry in archive.Entries)
-        {
-            using var stream = entry.Open();
-            using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
-            files[entry.FullName] = buffer.ToArray();
-        }
-
-        return files;
     }
 
     private static byte[] Zip(SortedDictionary<string, byte[]> files)

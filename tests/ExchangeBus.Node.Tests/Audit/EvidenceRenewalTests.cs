@@ -118,8 +118,8 @@ public sealed partial class EvidenceRenewalTests
         Assert.That(first.Stamps, Is.EqualTo(new[] { (Head + "renewal-1.tst", FirstExpiry.AddDays(-30)) }));
 
         // Every original file keeps its bytes; the manifest lists the new ones; the same tokens give the same zip.
-        var before = Unzip(_bundle);
-        var after = Unzip(second.Bundle);
+        var before = BundleTestFiles.Unzip(_bundle);
+        var after = BundleTestFiles.Unzip(second.Bundle);
         Assert.That(after.Keys.Except(before.Keys), Is.EquivalentTo(new[] { Head + "renewal-1.tst", Head + "renewal-1.tsa.pem", Head + "renewal-2.tst", Head + "renewal-2.tsa.pem" }));
         Assert.That(before.Where(f => f.Key != "manifest.json").All(f => f.Value.AsSpan().SequenceEqual(after[f.Key])), Is.True);
         using (var manifest = JsonDocument.Parse(after["manifest.json"]))
@@ -173,7 +173,7 @@ public sealed partial class EvidenceRenewalTests
     public async Task Bundle_RenewalNotCoveringTheEarlierToken_IsRefused_RenewalInvalid()
     {
         var pending = EvidenceBundleRenewal.Pending(_bundle).Single();
-        var headOnly = Unzip(_bundle)[Head + "head.bin"];
+        var headOnly = BundleTestFiles.Unzip(_bundle)[Head + "head.bin"];
         var renewed = EvidenceBundleRenewal.AddRenewals(_bundle, [(pending, await StampAsync(headOnly, FirstExpiry.AddDays(-30)))]);
 
         var result = VerifyBundle(renewed, Later);
@@ -189,7 +189,7 @@ public sealed partial class EvidenceRenewalTests
     public async Task Bundle_RenewalTsaFileOfAnotherCertificate_RenewalInvalid_NamingIt()
     {
         var renewed = (await RenewBundleAsync(_bundle, FirstExpiry.AddDays(-30), HashAlgorithmName.SHA256)).Bundle;
-        var files = Unzip(renewed);
+        var files = BundleTestFiles.Unzip(renewed);
         files[Head + "renewal-1.tsa.pem"] = files[Head + "tsa.pem"];
         var manifest = JsonNode.Parse(files["manifest.json"])!;
         manifest["sha256"]![Head + "renewal-1.tsa.pem"] = Convert.ToHexStringLower(SHA256.HashData(files[Head + "tsa.pem"]));
@@ -328,13 +328,8 @@ public sealed partial class EvidenceRenewalTests
         return bundle;
     }
 
-    /// <summary><paramref name="command"/> in <paramref name="folder"/> with the clock three years on (libfaketime, which test.sh installs).</summary>
-    private static async Task<OpenSslResult> ThreeYearsOnAsync(string folder, string command)
-    {
-        var present = await OpenSsl.ShellAsync(folder, "command -v faketime");
-        Assert.That(present.ExitCode, Is.Zero, "faketime is not installed (apt-get install faketime; test.sh installs it)");
-        return await OpenSsl.ShellAsync(folder, $"faketime -f +3y {command}");
-    }
+    /// <summary><paramref name="command"/> in <paramref name="folder"/> with the clock three years on.</summary>
+    private static Task<OpenSslResult> ThreeYearsOnAsync(string folder, string command) => BundleTestFiles.FaketimeAsync(folder, "+3y", command);
 
     private EvidenceBundleVerification VerifyBundle(byte[] bundle, DateTimeOffset at) =>
         new EvidenceBundleVerifier([_root], new FakeTimeProvider(at)).Verify(new MemoryStream(bundle));
@@ -377,21 +372,6 @@ public sealed partial class EvidenceRenewalTests
         var path = Path.Combine(_work, "root.pem");
         File.WriteAllText(path, _root.ExportCertificatePem() + "\n");
         return path;
-    }
-
-    private static SortedDictionary<string, byte[]> Unzip(byte[] zip)
-    {
-        var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-        using var archive = new ZipArchive(new MemoryStream(zip));
-        foreach (var entry in archive.Entries)
-        {
-            using var stream = entry.Open();
-            using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
-            files[entry.FullName] = buffer.ToArray();
-        }
-
-        return files;
     }
 
     /// <summary>
