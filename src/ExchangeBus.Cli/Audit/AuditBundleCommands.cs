@@ -135,7 +135,7 @@ internal static class AuditBundleCommands
                 if (DateTimeOffset.UtcNow + PollInterval > deadline)
                 {
                     throw new CliException(EvidenceBundleErrors.NotTimeStamped,
-                        $"Record {s} is not yet covered by a time-stamped tree head (the node stamps its log once an interval); try again later or give --wait SECONDS.");
+                        $"Record {s} is not yet covered by a time-stamped tree head (the node stamps its log once an interval); have the node stamp it now with `xbus audit stamp`, try again later, or give --wait SECONDS.");
                 }
 
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
