@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Security.Cryptography;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
 using Grpc.Core;
@@ -64,8 +63,5 @@ public sealed class LocalGateway(GlobalConfigurationProvider configuration, Clie
     }
 
     /// <summary>Who the local listener says is calling (shared with the file service).</summary>
-    internal static ClientExchange.Caller Caller(ServerCallContext context) =>
-        new(context.HttpContext.Request.IsHttps && context.ClientCertificate is { } certificate
-            ? Convert.ToHexString(SHA256.HashData(certificate.RawData))
-            : null);
+    internal static ClientExchange.Caller Caller(ServerCallContext context) => new(LocalTlsGate.ClientFingerprint(context.GetHttpContext()));
 }

@@ -25,6 +25,22 @@ namespace ExchangeBus.Node.Gateway;
 /// </remarks>
 internal sealed partial class LocalTlsGate(RequestDelegate next, NodeSettingsSource settings, TimeProvider time, ILogger<LocalTlsGate> logger)
 {
+    // The fingerprint the gate computed, kept for the call's services (LocalGateway.Caller): one SHA-256 a call, not two.
+    private static readonly object FingerprintKey = new();
+
+    /// <summary>The SHA-256 (hex) of the caller's TLS client certificate, or null on a plaintext call or one without a certificate.</summary>
+    public static string? ClientFingerprint(HttpContext httpContext)
+    {
+        if (!httpContext.Request.IsHttps || httpContext.Connection.ClientCertificate is not { } certificate)
+        {
+            return null;
+        }
+
+        return httpContext.Items.TryGetValue(FingerprintKey, out var kept) && kept is string fingerprint
+            ? fingerprint
+            : InternalTlsCertificate.Fingerprint(certificate);
+    }
+
     public Task InvokeAsync(HttpContext httpContext)
     {
         if (!httpContext.Request.IsHttps || BusListeners.ListenerOf(httpContext) != NodeListeners.Local)
@@ -33,9 +49,15 @@ internal sealed partial class LocalTlsGate(RequestDelegate next, NodeSettingsSou
         }
 
         var certificate = httpContext.Connection.ClientCertificate;
+        var fingerprint = certificate is null ? null : InternalTlsCertificate.Fingerprint(certificate);
+        if (fingerprint is not null)
+        {
+            httpContext.Items[FingerprintKey] = fingerprint;
+        }
+
         var refusal = certificate is null
             ? "The call came without a client certificate; the node's local TLS port admits the certificates node.json registers for its clients."
-            : !IsRegistered(certificate)
+            : !IsRegistered(certificate, fingerprint!)
                 ? "The client certificate is not registered on this node (or is outside its validity); register it with `xbus node client add --tls-cert`."
                 : null;
         if (refusal is null)
@@ -44,11 +66,11 @@ internal sealed partial class LocalTlsGate(RequestDelegate next, NodeSettingsSou
         }
 
         var correlationId = httpContext.TraceIdentifier;
-        Refused(logger, certificate is null ? "none" : InternalTlsCertificate.Fingerprint(certificate), correlationId);
+        Refused(logger, fingerprint ?? "none", correlationId);
         return RichStatus.AnswerAsync(httpContext, RichStatus.Error(StatusCode.Unauthenticated, NodeErrors.ClientNotAuthenticated, refusal, correlationId));
     }
 
-    private bool IsRegistered(X509Certificate2 certificate)
+    private bool IsRegistered(X509Certificate2 certificate, string fingerprint)
     {
         var now = time.GetUtcNow();
         if (now < certificate.NotBefore || now > certificate.NotAfter)
@@ -56,7 +78,6 @@ internal sealed partial class LocalTlsGate(RequestDelegate next, NodeSettingsSou
             return false;
         }
 
-        var fingerprint = InternalTlsCertificate.Fingerprint(certificate);
         return settings.Current.Clients.Any(c => string.Equals(c.TlsCertificateSha256, fingerprint, StringComparison.OrdinalIgnoreCase));
     }
 
