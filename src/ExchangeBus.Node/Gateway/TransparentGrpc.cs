@@ -32,6 +32,9 @@ public sealed class TransparentGrpc(ClientExchange exchange)
     /// <summary>Trailer on an error status the provider's backend sent (absent on the bus's own refusals).</summary>
     public const string ErrorSourceTrailer = "x-xbus-error-source";
 
+    /// <summary>Method paths of the bus's own protocol, never forwarded.</summary>
+    private const string ReservedPrefix = "/exchangebus.";
+
     /// <summary>
     /// Every path the local listener serves nothing else on. Grpc.AspNetCore routes a method by
     /// parsing its full name as a route pattern: constrained parameters make this rank below the
@@ -46,6 +49,14 @@ public sealed class TransparentGrpc(ClientExchange exchange)
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(responses);
         ArgumentNullException.ThrowIfNull(context);
+        var path = context.GetHttpContext().Request.Path.Value!;
+        if (path.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+        {
+            // The bus's own services (the peer listener's exchange, say) stay unknown here, as the
+            // runtime would answer them: the local listener serves only its own endpoints.
+            throw new RpcException(new Status(StatusCode.Unimplemented, "Service is unimplemented."));
+        }
+
         var cancellationToken = context.CancellationToken;
         var payload = await SingleRequestAsync(requests, context).ConfigureAwait(false);
         var request = new CallRequest
@@ -57,7 +68,6 @@ public sealed class TransparentGrpc(ClientExchange exchange)
             SubjectId = context.RequestHeaders.GetValue(SubjectIdHeader) ?? string.Empty,
             Payload = UnsafeByteOperations.UnsafeWrap(payload),
         };
-        var path = context.GetHttpContext().Request.Path.Value!;
         var answer = await exchange.CallGrpcAsync(request, path, LocalGateway.Caller(context), context.ClientDeadline, context.CorrelationId, cancellationToken).ConfigureAwait(false);
         // The bus's message id, as X-Road REST answers it, so the caller can find the exchange in audits.
         await context.WriteResponseHeadersAsync(new Metadata { { MessageIdHeader, answer.Response.MessageId } }).ConfigureAwait(false);
