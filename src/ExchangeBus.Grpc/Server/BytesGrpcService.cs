@@ -45,6 +45,12 @@ public sealed class BytesGrpcMethods
         return this;
     }
 
+    public BytesGrpcMethods AddDuplexStreaming(Method<byte[], byte[]> method, DuplexStreamingServerMethod<byte[], byte[]> handler)
+    {
+        _methods.Add(context => context.AddDuplexStreamingMethod(method, [], (_, requests, responses, call) => handler(requests, responses, call)));
+        return this;
+    }
+
     internal sealed class Provider(BytesGrpcMethods methods) : IServiceMethodProvider<BytesGrpcService>
     {
         public void OnServiceMethodDiscovery(ServiceMethodProviderContext<BytesGrpcService> context)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Concurrent;
 using System.Net;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Exchange;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
@@ -17,9 +19,14 @@ public sealed record BackendCall(
     string SubjectId,
     string Issue,
     ReadOnlyMemory<byte> Payload,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    string? GrpcMethod = null);
 
-public sealed record BackendReply(byte[] Payload, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>
+/// What the backend answered; <paramref name="GrpcStatus"/> is set for a transparent gRPC call
+/// (<see cref="BackendCall.GrpcMethod"/>): the backend's own status and trailers, OK or not.
+/// </summary>
+public sealed record BackendReply(byte[] Payload, IReadOnlyDictionary<string, string> Metadata, GrpcStatus? GrpcStatus = null);
 
 /// <summary>
 /// Calls the agency's own service behind the provider node: a gRPC method (the payload bytes
@@ -53,7 +60,9 @@ public sealed class BackendInvoker : IDisposable
         // One Method per backend path, kept: Grpc.Net.Client caches what it derives from a method per
         // Method instance, so a new one per call grew that cache by every call for good (a gcdump of
         // a provider node under `xbus bench exchange` showed it).
-        var method = _methods.GetOrAdd(backend.Method!, static path => BytesGrpcMethods.Method(MethodType.Unary, path));
+        var path = call.GrpcMethod ?? backend.Method
+            ?? throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, "This service is served to typed gRPC stubs only.");
+        var method = _methods.GetOrAdd(path, static path => BytesGrpcMethods.Method(MethodType.Unary, path));
         var headers = new Metadata
         {
             { "x-xbus-message-id", call.MessageId },
@@ -65,9 +74,14 @@ public sealed class BackendInvoker : IDisposable
         AddOptional(headers, "x-xbus-issue", call.Issue);
         try
         {
-            var reply = await channel.CreateCallInvoker().AsyncUnaryCall(method, host: null, new CallOptions(headers, deadline.UtcDateTime, cancellationToken), call.Payload.ToArray())
-                .ResponseAsync.ConfigureAwait(false);
-            return new BackendReply(reply, new Dictionary<string, string>());
+            using var grpcCall = channel.CreateCallInvoker().AsyncUnaryCall(method, host: null, new CallOptions(headers, deadline.UtcDateTime, cancellationToken), call.Payload.ToArray());
+            var reply = await grpcCall.ResponseAsync.ConfigureAwait(false);
+            return new BackendReply(reply, new Dictionary<string, string>(), call.GrpcMethod is null ? null : GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
+        }
+        catch (RpcException ex) when (call.GrpcMethod is not null && IsBackendsOwnStatus(ex))
+        {
+            // A typed caller gets the backend's error as the backend said it (signed, like an answer).
+            return new BackendReply([], new Dictionary<string, string>(), GrpcStatuses.From(ex.Status, ex.Trailers));
         }
         catch (RpcException ex)
         {
@@ -82,6 +96,13 @@ public sealed class BackendInvoker : IDisposable
             };
         }
     }
+
+    /// <summary>
+    /// A status the backend sent, as opposed to one the client library made up for a call that
+    /// got no answer (no connection: a debug exception; not gRPC: CANCELLED) or ran out of time.
+    /// </summary>
+    private static bool IsBackendsOwnStatus(RpcException ex) =>
+        ex.Status.DebugException is null && ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded);
 
     private async Task<BackendReply> InvokeHttpAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {

@@ -123,9 +123,19 @@ public sealed record NodeSettings
                 yield return $"service '{service.Service}': backend address must be an http:// or https:// URL";
             }
 
-            if (service.Backend.Kind == BackendKind.Grpc && !(service.Backend.Method?.StartsWith('/') ?? false))
+            if (service.Backend.Kind == BackendKind.Grpc && service.Backend.Method is not null && !service.Backend.Method.StartsWith('/'))
             {
-                yield return $"service '{service.Service}': a gRPC backend needs its method path, e.g. /pkg.Service/Method";
+                yield return $"service '{service.Service}': a gRPC backend's method path starts with '/', e.g. /pkg.Service/Method";
+            }
+
+            if (service.Backend.Kind == BackendKind.Grpc && service.Backend.Method is null && service.Backend.GrpcService is null)
+            {
+                yield return $"service '{service.Service}': a gRPC backend needs its method path (/pkg.Service/Method) or its gRPC service (pkg.Service), or both";
+            }
+
+            if (service.Backend.GrpcService is { } grpcService && (service.Backend.Kind != BackendKind.Grpc || grpcService.Length == 0 || grpcService.Contains('/', StringComparison.Ordinal)))
+            {
+                yield return $"service '{service.Service}': GrpcService is a gRPC backend's full service name, e.g. pkg.Service";
             }
 
             if (service.Backend.TimeoutMilliseconds is < 1 or > 600_000)
@@ -177,8 +187,14 @@ public sealed record BackendSettings
     /// <summary>http(s)://host:port for gRPC; the full URL for HTTP.</summary>
     public required string Address { get; init; }
 
-    /// <summary>gRPC only: the method path the bytes are sent to, /package.Service/Method.</summary>
+    /// <summary>gRPC only: the method path a generic (<c>LocalGateway.Call</c>) call's bytes are sent to, /package.Service/Method.</summary>
     public string? Method { get; init; }
+
+    /// <summary>
+    /// gRPC only: the backend's gRPC service (package.Service) whose methods agency systems may
+    /// call with their own stubs (transparent gRPC, docs/design/agency-protocols.md). Null: none.
+    /// </summary>
+    public string? GrpcService { get; init; }
 
     public int TimeoutMilliseconds { get; init; } = 30_000;
 }

@@ -39,7 +39,29 @@ public sealed partial class ClientExchange(
     /// <summary>Identity of the local caller, as the local listener established it.</summary>
     public sealed record Caller(string? TlsCertificateSha256);
 
-    public async Task<CallResponse> CallAsync(CallRequest request, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A typed gRPC call's answer (docs/design/agency-protocols.md): the response message and the
+    /// backend's own status and trailers, as the provider signed them.
+    /// </summary>
+    public sealed record GrpcAnswer(CallResponse Response, GrpcStatus Status);
+
+    /// <summary>A generic call (<c>LocalGateway.Call</c>).</summary>
+    public async Task<CallResponse> CallAsync(CallRequest request, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken) =>
+        (await RunAsync(request, grpcMethod: "", caller, deadline, correlationId, cancellationToken).ConfigureAwait(false)).Response;
+
+    /// <summary>
+    /// A typed gRPC call (transparent gRPC): the same exchange as <see cref="CallAsync"/>, with
+    /// the method path the caller called signed into the request for the provider to call on its backend.
+    /// </summary>
+    public async Task<GrpcAnswer> CallGrpcAsync(CallRequest request, string grpcMethod, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(grpcMethod);
+        var (response, header) = await RunAsync(request, grpcMethod, caller, deadline, correlationId, cancellationToken).ConfigureAwait(false);
+        return new GrpcAnswer(response, header.GrpcStatus);
+    }
+
+    private async Task<(CallResponse Response, MessageHeader Header)> RunAsync(
+        CallRequest request, string grpcMethod, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
@@ -48,7 +70,7 @@ public sealed partial class ClientExchange(
         {
             var service = Parse<ServiceId>(request.Service, "service", ServiceId.TryParse);
             serviceLabel = service.ToString();
-            var response = await ExchangeAsync(request, service, caller, deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
+            var response = await ExchangeAsync(request, grpcMethod, service, caller, deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
             metrics.Record("client", serviceLabel, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
             return response;
         }
@@ -60,7 +82,7 @@ public sealed partial class ClientExchange(
         }
     }
 
-    private async Task<CallResponse> ExchangeAsync(CallRequest request, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
+    private async Task<(CallResponse Response, MessageHeader Header)> ExchangeAsync(CallRequest request, string grpcMethod, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
     {
         if (request.Payload.Length > NodeLimits.MaxPayloadBytes)
         {
@@ -100,6 +122,7 @@ public sealed partial class ClientExchange(
             Issue = request.Issue,
             CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             SenderNode = nodeId.ToString(),
+            GrpcMethod = grpcMethod,
         };
         header.Metadata.Add(request.Metadata);
 
@@ -139,9 +162,10 @@ public sealed partial class ClientExchange(
             if (answer.Kind != MessageKind.Response
                 || !string.Equals(answer.MessageId, header.MessageId, StringComparison.Ordinal)
                 || !CryptographicOperations.FixedTimeEquals(answer.RequestHash.Span, requestHash)
-                || !string.Equals(answer.SenderNode, answered.Id.ToString(), StringComparison.Ordinal))
+                || !string.Equals(answer.SenderNode, answered.Id.ToString(), StringComparison.Ordinal)
+                || (grpcMethod.Length > 0) != (answer.GrpcStatus is not null))
             {
-                throw new NodeException(StatusCode.DataLoss, NodeErrors.InvalidResponse, "The response does not answer this request (message id, request hash or sender differ).");
+                throw new NodeException(StatusCode.DataLoss, NodeErrors.InvalidResponse, "The response does not answer this request (message id, request hash, sender or gRPC status differ).");
             }
         }
         catch (NodeException ex)
@@ -153,7 +177,7 @@ public sealed partial class ClientExchange(
         await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, verified.Header, response, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
         var reply = new CallResponse { Payload = response.Body, MessageId = header.MessageId, ProviderNode = answered.Id.ToString() };
         reply.Metadata.Add(verified.Header.Metadata);
-        return reply;
+        return (reply, verified.Header);
     }
 
     /// <summary>Tries the provider's nodes in turn while they are unreachable; a node's coded answer is final.</summary>

@@ -100,6 +100,11 @@ public sealed partial class ProviderExchange(
                 throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
             }
 
+            if (header.GrpcMethod.Length > 0 && (metaservice || !ServesGrpcMethod(settings!.Backend, header.GrpcMethod)))
+            {
+                throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"{service} does not serve the gRPC method {header.GrpcMethod}.");
+            }
+
             if (!metaservice && !AccessControl.IsAllowed(nodeSettings.AccessRules, service, client, view))
             {
                 throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
@@ -115,7 +120,8 @@ public sealed partial class ProviderExchange(
                 reply = metaservice
                     ? Metaservice(nodeSettings, service, client, view)
                     : await backends.InvokeAsync(settings!, new BackendCall(
-                        header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata),
+                        header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata,
+                        header.GrpcMethod.Length == 0 ? null : header.GrpcMethod),
                         Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
             }
             catch (NodeException ex)
@@ -182,6 +188,19 @@ public sealed partial class ProviderExchange(
         return (client, service);
     }
 
+    /// <summary>
+    /// A typed (transparent gRPC) call may reach only the methods of the gRPC service node.json
+    /// names for this bus service: access rights are per bus service, so no other path of the
+    /// backend's server is reachable through it.
+    /// </summary>
+    private static bool ServesGrpcMethod(BackendSettings backend, string path) =>
+        backend is { Kind: BackendKind.Grpc, GrpcService: { } grpcService }
+        && path.Length > grpcService.Length + 2
+        && path[0] == '/'
+        && path.AsSpan(1).StartsWith(grpcService, StringComparison.Ordinal)
+        && path[grpcService.Length + 1] == '/'
+        && !path.AsSpan(grpcService.Length + 2).Contains('/');
+
     private static BackendReply Metaservice(NodeSettings settings, ServiceId service, ClientId client, GlobalConfigurationView view)
     {
         var provided = service.ServiceCode == ListMethodsService
@@ -214,6 +233,11 @@ public sealed partial class ProviderExchange(
         foreach (var (key, value) in reply.Metadata)
         {
             header.Metadata[key] = value;
+        }
+
+        if (reply.GrpcStatus is { } grpcStatus)
+        {
+            header.GrpcStatus = grpcStatus;
         }
 
         var envelope = EnvelopeBuilder.Build(header, ByteString.CopyFrom(reply.Payload), keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out _);

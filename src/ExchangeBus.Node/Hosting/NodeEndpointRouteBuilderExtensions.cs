@@ -32,6 +32,11 @@ public static class NodeEndpointRouteBuilderExtensions
         app.MapGrpcService<FileReceiver>().OnListeners(NodeListeners.Peer);
         app.MapGrpcService<LocalGateway>().OnListeners(NodeListeners.Local);
         app.MapGrpcService<LocalFiles>().OnListeners(NodeListeners.Local);
+
+        // Any other method on the local listeners is an agency system's typed call to a provider.
+        var transparent = app.Services.GetRequiredService<TransparentGrpc>();
+        app.Services.GetRequiredService<BytesGrpcMethods>().AddDuplexStreaming(TransparentGrpc.AnyMethod, transparent.HandleAsync);
+        app.MapGrpcService<BytesGrpcService>().OnListeners(NodeListeners.Local);
         MapMetrics(app);
         return app;
     }

@@ -82,6 +82,11 @@ public static class NodeServiceCollectionExtensions
         // The gRPC services.
         services.AddSingleton<ClientExchange>();
         services.AddSingleton<LocalGateway>();
+        services.AddSingleton<TransparentGrpc>();
+
+        // The runtime would add an "unimplemented method" endpoint for TransparentGrpc.AnyMethod's
+        // service, a route as specific as AnyMethod's own: every call would match both.
+        services.AddGrpc().AddServiceOptions<BytesGrpcService>(o => o.IgnoreUnknownServices = true);
         services.AddSingleton<LocalFiles>();
         services.AddSingleton<ProviderExchange>();
         services.AddSingleton<NodeAuditService>();

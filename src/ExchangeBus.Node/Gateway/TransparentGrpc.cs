@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Grpc;
+using ExchangeBus.Node.Exchange;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace ExchangeBus.Node.Gateway;
+
+/// <summary>
+/// Transparent gRPC (docs/design/agency-protocols.md): an agency system calls a provider's method
+/// with the stub generated from the provider's own .proto, on its local node, naming itself and
+/// the bus service in request metadata. The call goes through the same exchange as
+/// <c>LocalGateway.Call</c>; the backend's status and trailers come back as the backend sent them.
+/// Only unary calls are carried so far: a second request message is refused.
+/// </summary>
+public sealed class TransparentGrpc(ClientExchange exchange)
+{
+    /// <summary>The calling subsystem, INSTANCE/CLASS/MEMBER/SUBSYSTEM (X-Road REST's <c>X-Road-Client</c>).</summary>
+    public const string ClientHeader = "x-road-client";
+
+    /// <summary>The provider's bus service, INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION].</summary>
+    public const string ServiceHeader = "x-road-service";
+
+    public const string UserIdHeader = "x-road-userid";
+    public const string IssueHeader = "x-road-issue";
+    public const string SubjectIdHeader = "x-xbus-subject-id";
+
+    /// <summary>Response header: the exchange's message id.</summary>
+    public const string MessageIdHeader = "x-road-id";
+
+    /// <summary>Trailer on an error status the provider's backend sent (absent on the bus's own refusals).</summary>
+    public const string ErrorSourceTrailer = "x-xbus-error-source";
+
+    /// <summary>Method paths of the bus's own protocol, never forwarded.</summary>
+    private const string ReservedPrefix = "/exchangebus.";
+
+    /// <summary>
+    /// Every path the local listener serves nothing else on. Grpc.AspNetCore routes a method by
+    /// parsing its full name as a route pattern: constrained parameters make this rank below the
+    /// node's own (literal) methods and above the runtime's catch-all for unknown services.
+    /// Duplex, because on the wire every call kind is one; the caller's stub decides the kind.
+    /// </summary>
+    public static readonly Method<byte[], byte[]> AnyMethod = new(
+        MethodType.DuplexStreaming, "{service:minlength(1)}", "{method:minlength(1)}", BytesGrpcMethods.Marshaller, BytesGrpcMethods.Marshaller);
+
+    public async Task HandleAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(responses);
+        ArgumentNullException.ThrowIfNull(context);
+        var path = context.GetHttpContext().Request.Path.Value!;
+        if (path.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+        {
+            // The bus's own services (the peer listener's exchange, say) stay unknown here, as the
+            // runtime would answer them: the local listener serves only its own endpoints.
+            throw new RpcException(new Status(StatusCode.Unimplemented, "Service is unimplemented."));
+        }
+
+        var cancellationToken = context.CancellationToken;
+        var payload = await SingleRequestAsync(requests, context).ConfigureAwait(false);
+        var request = new CallRequest
+        {
+            Client = context.RequestHeaders.GetValue(ClientHeader) ?? string.Empty,
+            Service = context.RequestHeaders.GetValue(ServiceHeader) ?? string.Empty,
+            UserId = context.RequestHeaders.GetValue(UserIdHeader) ?? string.Empty,
+            Issue = context.RequestHeaders.GetValue(IssueHeader) ?? string.Empty,
+            SubjectId = context.RequestHeaders.GetValue(SubjectIdHeader) ?? string.Empty,
+            Payload = UnsafeByteOperations.UnsafeWrap(payload),
+        };
+        var answer = await exchange.CallGrpcAsync(request, path, LocalGateway.Caller(context), context.ClientDeadline, context.CorrelationId, cancellationToken).ConfigureAwait(false);
+        // The bus's message id, as X-Road REST answers it, so the caller can find the exchange in audits.
+        await context.WriteResponseHeadersAsync(new Metadata { { MessageIdHeader, answer.Response.MessageId } }).ConfigureAwait(false);
+        var trailers = GrpcStatuses.Trailers(answer.Status);
+        if ((StatusCode)answer.Status.Code != StatusCode.OK)
+        {
+            trailers.Add(ErrorSourceTrailer, "provider");
+            throw new RpcException(new Status((StatusCode)answer.Status.Code, answer.Status.Message), trailers);
+        }
+
+        foreach (var trailer in trailers)
+        {
+            context.ResponseTrailers.Add(trailer);
+        }
+
+        await responses.WriteAsync(answer.Response.Payload.ToByteArray(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> SingleRequestAsync(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
+    {
+        if (!await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.BadRequest, "The call sent no request message.").ToRpc(context.CorrelationId);
+        }
+
+        var payload = requests.Current;
+        if (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new NodeException(StatusCode.Unimplemented, NodeErrors.BadRequest, "Streamed requests do not cross the bus yet: one request message per call.").ToRpc(context.CorrelationId);
+        }
+
+        return payload;
+    }
+}

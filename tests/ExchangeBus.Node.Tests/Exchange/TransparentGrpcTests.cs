@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Grpc;
+using ExchangeBus.Grpc.Tls;
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Samples.Citizen.V1;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeBus.Node.Tests.Exchange;
+
+/// <summary>
+/// Transparent gRPC (docs/design/agency-protocols.md): the sample CitizenRegistry stub, pointed at
+/// the client's node with the two x-road headers, reaches a CitizenRegistry backend behind the
+/// provider's node over real sockets and mutual TLS between the nodes; answers, the backend's
+/// errors and the bus's refusals come back.
+/// </summary>
+[NonParallelizable]
+public sealed class TransparentGrpcTests
+{
+    private const string CitizenService = BusFixture.ProviderSubsystem + "/citizenRegistry/v1";
+    private const string ClosedService = BusFixture.ProviderSubsystem + "/citizenRegistryClosed";
+
+    private WebApplication _backend = null!;
+    private BusFixture _bus = null!;
+    private GrpcChannel _local = null!;
+
+    [OneTimeSetUp]
+    public async Task SetUp()
+    {
+        _backend = await StartBackendAsync();
+        var address = new Uri(_backend.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).ToString().TrimEnd('/');
+        _bus = await BusFixture.StartAsync(prepared: bus =>
+        {
+            var paths = bus.ProviderData[0].Paths;
+            var settings = NodeSettings.Read(paths.Settings);
+            var backend = new BackendSettings { Kind = BackendKind.Grpc, Address = address, GrpcService = CitizenRegistry.Descriptor.FullName, TimeoutMilliseconds = 5000 };
+            (settings with
+            {
+                Services = [.. settings.Services, new ServiceSettings { Service = CitizenService, Backend = backend }, new ServiceSettings { Service = ClosedService, Backend = backend }],
+                AccessRules = [.. settings.AccessRules, new AccessRule { Service = CitizenService, Subject = BusFixture.ClientSubsystem }],
+            }).Write(paths.Settings);
+            return Task.CompletedTask;
+        });
+        _local = _bus.LocalChannel();
+    }
+
+    [OneTimeTearDown]
+    public async Task TearDown()
+    {
+        _local.Dispose();
+        await _bus.DisposeAsync();
+        await _backend.StopAsync();
+        await _backend.DisposeAsync();
+    }
+
+    private static Metadata Headers(string service = CitizenService) => new()
+    {
+        { TransparentGrpc.ClientHeader, BusFixture.ClientSubsystem },
+        { TransparentGrpc.ServiceHeader, service },
+        { TransparentGrpc.UserIdHeader, "official-7" },
+    };
+
+    private AsyncUnaryCall<Citizen> GetCitizen(string citizenId, string service = CitizenService) =>
+        new CitizenRegistry.CitizenRegistryClient(_local).GetCitizenAsync(
+            new GetCitizenRequest { CitizenId = citizenId }, Headers(service), DateTime.UtcNow.AddSeconds(20));
+
+    [Test]
+    public async Task GetCitizen_TypedStubThroughBothNodes_AnswersAndLogsTheMethodOnBothSides()
+    {
+        using var call = GetCitizen("001099012345");
+        var citizen = await call.ResponseAsync;
+
+        Assert.That(citizen.FullName, Is.EqualTo("Nguyễn Văn An"));
+        Assert.That(citizen.Province, Is.EqualTo($"asked-by:{BusFixture.ClientSubsystem}"), "the backend sees the authenticated client");
+        Assert.That(call.GetTrailers().GetValue("x-backend-trailer"), Is.EqualTo("kept"));
+        var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
+        Assert.That(messageId, Is.Not.Null);
+        foreach (var node in new[] { _bus.ClientNode, _bus.ProviderNode })
+        {
+            var records = node.Log.FindByMessageId(messageId!);
+            Assert.That(records, Has.Count.EqualTo(2));
+            var request = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest).Record.Header);
+            var response = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientResponse or MessageDirection.ProviderResponse).Record.Header);
+            Assert.That(request.GrpcMethod, Is.EqualTo("/samples.citizen.v1.CitizenRegistry/GetCitizen"));
+            Assert.That(request.UserId, Is.EqualTo("official-7"));
+            Assert.That(response.GrpcStatus.Code, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task GetCitizen_BackendError_ComesBackWithItsStatusDetailsAndTrailers()
+    {
+        using var call = GetCitizen("unknown");
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.NotFound));
+        Assert.That(ex.Status.Detail, Is.EqualTo("No citizen with that number."));
+        Assert.That(ex.Trailers.GetValue("x-backend-trailer"), Is.EqualTo("kept"));
+        Assert.That(ex.Trailers.GetValue(TransparentGrpc.ErrorSourceTrailer), Is.EqualTo("provider"));
+        var details = ex.GetRpcStatus();
+        Assert.That(details, Is.Not.Null);
+        Assert.That(details!.Details.Single().Unpack<ErrorInfo>().Reason, Is.EqualTo("CITIZEN_NOT_FOUND"));
+        var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
+        var logged = _bus.ProviderNode.Log.FindByMessageId(messageId!).Single(r => r.Record.Direction == MessageDirection.ProviderResponse);
+        Assert.That(MessageHeader.Parser.ParseFrom(logged.Record.Header).GrpcStatus.Code, Is.EqualTo((int)StatusCode.NotFound), "the backend's error is signed and logged");
+    }
+
+    [Test]
+    public async Task GetCitizen_NotOnTheAccessList_RefusedWithTheBusCode()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => GetCitizen("001099012345", ClosedService).ResponseAsync);
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
+        Assert.That(ex.ErrorCode, Is.EqualTo(NodeErrors.AccessDenied));
+        Assert.That(ex.Trailers.GetValue(TransparentGrpc.ErrorSourceTrailer), Is.Null);
+    }
+
+    [Test]
+    public async Task GetCitizen_ThroughAServiceThatIsNotThisGrpcService_RefusedAsUnknownService()
+    {
+        // The fixture's echo service has a gRPC backend but names no gRPC service: no typed call reaches it.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => GetCitizen("001099012345", BusFixture.Service).ResponseAsync);
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.NotFound));
+        Assert.That(ex.ErrorCode, Is.EqualTo(NodeErrors.UnknownService));
+    }
+
+    [Test]
+    public async Task GetCitizen_WithoutClientHeader_RefusedOnTheClientNode()
+    {
+        var headers = new Metadata { { TransparentGrpc.ServiceHeader, CitizenService } };
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new CitizenRegistry.CitizenRegistryClient(_local).GetCitizenAsync(
+            new GetCitizenRequest { CitizenId = "001099012345" }, headers, DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+
+        Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.InvalidIdentifier));
+    }
+
+    private static async Task<WebApplication> StartBackendAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(null)));
+        builder.Services.AddBusGrpc();
+        var app = builder.Build();
+        app.MapGrpcService<CitizenRegistryBackend>();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>The provider's own CitizenRegistry server: it knows nothing of the bus but the x-xbus-client header.</summary>
+    private sealed class CitizenRegistryBackend : CitizenRegistry.CitizenRegistryBase
+    {
+        public override Task<Citizen> GetCitizen(GetCitizenRequest request, ServerCallContext context)
+        {
+            context.ResponseTrailers.Add("x-backend-trailer", "kept");
+            if (request.CitizenId == "unknown")
+            {
+                throw new Google.Rpc.Status
+                {
+                    Code = (int)Code.NotFound,
+                    Message = "No citizen with that number.",
+                    Details = { Google.Protobuf.WellKnownTypes.Any.Pack(new ErrorInfo { Reason = "CITIZEN_NOT_FOUND", Domain = "citizen.example" }) },
+                }.ToRpcException();
+            }
+
+            return Task.FromResult(new Citizen
+            {
+                CitizenId = request.CitizenId,
+                FullName = "Nguyễn Văn An",
+                DateOfBirth = "1999-01-01",
+                Province = $"asked-by:{context.RequestHeaders.GetValue("x-xbus-client")}",
+            });
+        }
+    }
+}
