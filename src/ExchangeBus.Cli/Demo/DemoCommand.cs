@@ -10,6 +10,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
+using TransparentGrpc = ExchangeBus.Node.Gateway.TransparentGrpc;
 using ExchangeBus.Node.Hosting;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +33,9 @@ internal static class DemoCommand
     private const string OneStop = Province + "/one-stop";
     private const string GetCitizen = CitizenRegistry + "/getCitizen/v1";
 
+    /// <summary>The registry's own gRPC service (proto/samples/citizen_registry.proto) as one bus service: typed calls.</summary>
+    private const string CitizenRegistryGrpc = CitizenRegistry + "/citizenRegistry/v1";
+
     /// <summary>The citizen registry backend's own gRPC method, which the node forwards to.</summary>
     private const string CitizenMethod = "/demo.CitizenRegistry/GetCitizen";
     private const string GetRecord = CitizenRegistry + "/getCriminalRecord/v1";
@@ -51,7 +55,7 @@ internal static class DemoCommand
         var owned = new List<IAsyncDisposable>();
         try
         {
-            output.WriteLine($"[1/7] Central registry for instance VN, data in {root}/registry");
+            output.WriteLine($"[1/8] Central registry for instance VN, data in {root}/registry");
             var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false).ConfigureAwait(false);
             owned.Add(registry);
             var admin = registry.Admin;
@@ -71,12 +75,15 @@ internal static class DemoCommand
             var anchorPath = registry.AnchorPath;
             output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
-            output.WriteLine("[2/7] Sample backends: citizen registry (gRPC), driving licences (HTTP)");
+            output.WriteLine("[2/8] Sample backends: citizen registry (gRPC, its own CitizenRegistry service), driving licences (HTTP)");
             var citizenBackend = await StartBackendAsync(owned, grpc: true).ConfigureAwait(false);
             var licenceBackend = await StartBackendAsync(owned, grpc: false).ConfigureAwait(false);
 
-            output.WriteLine("[3/7] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
+            output.WriteLine("[3/8] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
             var nodes = new Dictionary<string, NodeServer>(StringComparer.Ordinal);
+
+            // The client subsystem each node serves, for the ready-to-paste calls of --keep-running.
+            var callers = new Dictionary<string, string>(StringComparer.Ordinal) { [Mot] = DrivingLicence, [Province] = OneStop };
             foreach (var (member, code) in new[] { (Mps, "ss-mps"), (Mot, "ss-mot"), (Province, "ss-p01") })
             {
                 var port = Loopback.FreePort();
@@ -95,8 +102,13 @@ internal static class DemoCommand
                         [
                             new ServiceSettings { Service = GetCitizen, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = CitizenMethod } },
                             new ServiceSettings { Service = GetRecord, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, Method = CitizenMethod } },
+                            new ServiceSettings { Service = CitizenRegistryGrpc, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = citizenBackend, GrpcService = SampleCitizenRegistry.ServiceName } },
                         ],
-                        AccessRules = [new AccessRule { Service = GetCitizen, Subject = "group:VN/one-stop-shops" }, new AccessRule { Service = GetCitizen, Subject = DrivingLicence }],
+                        AccessRules =
+                        [
+                            new AccessRule { Service = GetCitizen, Subject = "group:VN/one-stop-shops" }, new AccessRule { Service = GetCitizen, Subject = DrivingLicence },
+                            new AccessRule { Service = CitizenRegistryGrpc, Subject = "group:VN/one-stop-shops" }, new AccessRule { Service = CitizenRegistryGrpc, Subject = DrivingLicence },
+                        ],
                     },
                     Mot => settings with
                     {
@@ -125,20 +137,23 @@ internal static class DemoCommand
                 await node.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            output.WriteLine("[4/7] Calls through the bus (signed, mutual TLS, logged on both nodes)");
+            output.WriteLine("[4/8] Calls through the bus (signed, mutual TLS, logged on both nodes)");
             using var province = BusChannel.Create(new Uri(nodes[Province].LocalAddress), new BusChannelOptions());
             using var transport = BusChannel.Create(new Uri(nodes[Mot].LocalAddress), new BusChannelOptions());
             await ShowCallAsync(output, province, OneStop, GetCitizen, "079201000123", "one-stop shop asks the citizen registry for a citizen").ConfigureAwait(false);
             await ShowCallAsync(output, province, OneStop, CheckLicence, "079201000123", "one-stop shop asks the transport ministry about a driving licence").ConfigureAwait(false);
             await ShowCallAsync(output, transport, DrivingLicence, GetCitizen, "079201000456", "transport ministry checks a licence holder's identity").ConfigureAwait(false);
 
-            output.WriteLine("[5/7] A call the access list refuses (the backend is never reached)");
+            output.WriteLine("[5/8] Typed gRPC: the one-stop shop's system calls with the registry's own CitizenRegistry stub (proto/samples/citizen_registry.proto), pointed at its node");
+            await new DemoTypedGrpc(output, province, OneStop, CitizenRegistryGrpc).RunAsync(cancellationToken).ConfigureAwait(false);
+
+            output.WriteLine("[6/8] A call the access list refuses (the backend is never reached)");
             await ShowCallAsync(output, transport, DrivingLicence, GetRecord, "079201000456", "transport ministry asks for a criminal record").ConfigureAwait(false);
 
-            output.WriteLine("[6/7] File sync: the one-stop shop sends dossier HS-2026-0001 (an application and two attachments) to the driving-licence office");
+            output.WriteLine("[7/8] File sync: the one-stop shop sends dossier HS-2026-0001 (an application and two attachments) to the driving-licence office");
             await DemoFileSync.RunAsync(output, province, OneStop, transport, DrivingLicence, "HS-2026-0001", cancellationToken).ConfigureAwait(false);
 
-            output.WriteLine("[7/7] Audit trails");
+            output.WriteLine("[8/8] Audit trails");
             foreach (var (member, node) in nodes)
             {
                 var verification = node.Log.Verify();
@@ -154,7 +169,11 @@ internal static class DemoCommand
                 output.WriteLine($"  registry  {registry.Server.GrpcAddress}  (TSA/OCSP {registry.Server.HttpAddress})");
                 foreach (var (member, node) in nodes)
                 {
-                    output.WriteLine($"  {member,-22} local {node.LocalAddress}  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");
+                    output.WriteLine($"  {member,-22} local gRPC {node.LocalAddress} (plaintext, development)  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");
+                    if (callers.TryGetValue(member, out var caller))
+                    {
+                        output.WriteLine($"      as {caller}: {GrpcurlLine(node, caller)}");
+                    }
                 }
 
                 try
@@ -201,7 +220,30 @@ internal static class DemoCommand
         }
     }
 
-    /// <summary>A sample agency backend: a gRPC method taking raw bytes, or an HTTP endpoint (POST /licence).</summary>
+    /// <summary>A typed call of the sample registry through <paramref name="node"/>, as <paramref name="client"/>, to paste into a shell.</summary>
+    private static string GrpcurlLine(NodeServer node, string client) =>
+        $"grpcurl -plaintext -import-path {SampleProtoRoot()} -proto samples/citizen_registry.proto "
+        + $"-H '{TransparentGrpc.ClientHeader}: {client}' -H '{TransparentGrpc.ServiceHeader}: {CitizenRegistryGrpc}' "
+        + $"-d '{{\"citizen_id\": \"{DemoTypedGrpc.KnownCitizen}\"}}' {new Uri(node.LocalAddress).Authority} {SampleCitizenRegistry.ServiceName}/GetCitizen";
+
+    /// <summary>The checkout's proto/ folder (xbus runs from its build output inside it), else the relative path.</summary>
+    private static string SampleProtoRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "proto", "samples", "citizen_registry.proto")))
+                {
+                    return Path.Combine(dir.FullName, "proto");
+                }
+            }
+        }
+
+        return "proto";
+    }
+
+    /// <summary>A sample agency backend: gRPC (a method taking raw bytes, and the typed <see cref="SampleCitizenRegistry"/>), or an HTTP endpoint (POST /licence).</summary>
     internal static async Task<string> StartBackendAsync(List<IAsyncDisposable> owned, bool grpc, int port = 0)
     {
         var host = await LoopbackHost.StartAsync(port, grpc, app =>
@@ -210,6 +252,7 @@ internal static class DemoCommand
             {
                 app.MapBytesGrpcService(methods => methods.AddUnary(BytesGrpcMethods.Method(MethodType.Unary, CitizenMethod), (request, context) => Task.FromResult(Encoding.UTF8.GetBytes(
                     $"{{\"citizenId\":\"{context.RequestHeaders.GetValue("x-xbus-subject-id")}\",\"name\":\"Nguyen Van A\",\"born\":\"1990-05-17\",\"askedBy\":\"{context.RequestHeaders.GetValue("x-xbus-client")}\"}}"))));
+                app.MapGrpcService<SampleCitizenRegistry>();
             }
             else
             {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -8,7 +9,7 @@ namespace ExchangeBus.Node.Tests.Exchange;
 public sealed class DemoTests
 {
     [Test]
-    public async Task XbusDemo_AnswersThreeCallsRefusesOneAndVerifiesTheTrails()
+    public async Task XbusDemo_AnswersThreeCallsAndTwoTypedOnesRefusesOneAndVerifiesTheTrails()
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xbus.dll"));
@@ -23,6 +24,10 @@ public sealed class DemoTests
         Assert.That(process.ExitCode, Is.Zero, text + await error);
         Assert.That(text.Split('\n').Count(l => l.Contains("answered by", StringComparison.Ordinal)), Is.EqualTo(3), text);
         Assert.That(text, Does.Contain("refused: Server.ServerProxy.AccessDenied"));
+        // The typed gRPC step: the registry's own stub, its answer and its own error, each with the exchange's id.
+        Assert.That(text, Does.Contain("answer: Nguyễn Thị Lan, born 1990-05-17, Thành phố Hồ Chí Minh"), text);
+        Assert.That(text, Does.Contain("the registry's own error: NotFound \"No citizen with that number.\", reason CITIZEN_NOT_FOUND (x-xbus-error-source: provider)"), text);
+        Assert.That(Regex.Matches(text, @"x-road-id: [0-9A-Za-z-]{8,} \(the exchange").Count, Is.EqualTo(2), text);
         Assert.That(text, Does.Contain("3 files received and acknowledged; the sender's node sees 3 of 3 acknowledged"), text);
         Assert.That(text, Does.Contain("already accepted, nothing stored twice"));
         Assert.That(text, Does.Not.Contain("DOES NOT MATCH"));
