@@ -12,8 +12,8 @@
 'use strict';
 
 const {
-  grpc, loadProtos, decodeStatusDetails, parseArgs, readFileOption,
-  STATUS_DETAILS_KEY, ECHO_METADATA_KEY, MiB,
+  grpc, loadProtos, parseArgs, readFileOption, isGrpcError, finish, errorFields: commonErrorFields,
+  ECHO_METADATA_KEY, MiB,
 } = require('./common');
 
 const OPTIONS = {
@@ -31,18 +31,12 @@ const ECHO_VALUE = 'abc';
 const UNARY_PAYLOAD = Buffer.from([0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff]);
 const OVERSIZE = 5 * MiB;
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name]));
-
 // grpc-js passes the IP address of an IP target as the TLS ServerName, which makes Node print a
 // DEP0123 deprecation warning on every run; drop that one warning and print all others.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
   if (warning.code !== 'DEP0123') process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
-
-function finish(result, exitCode) {
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(exitCode));
-}
 
 let options;
 try {
@@ -56,38 +50,9 @@ const types = loadProtos();
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function isGrpcError(err) {
-  return err && typeof err.code === 'number' && typeof err.details === 'string';
-}
-
 /** JSON fields for a failed RPC, including the decoded grpc-status-details-bin trailer if any. */
 function errorFields(err) {
-  const out = {
-    ok: false,
-    code: err.code,
-    codeName: STATUS_NAMES[err.code] || 'UNKNOWN_CODE',
-    message: err.details,
-    details: err.details,
-  };
-  const values = err.metadata ? err.metadata.get(STATUS_DETAILS_KEY) : [];
-  out.statusDetailsPresent = values.length > 0;
-  out.statusDetailsDecoded = false;
-  if (values.length > 0) {
-    try {
-      const status = decodeStatusDetails(types, Buffer.from(values[0]));
-      out.statusDetailsDecoded = true;
-      out.status = status;
-      out.statusDetailsConsistent = status.code === err.code && status.message === err.details;
-      const info = status.details.find((d) => d.errorInfo);
-      if (info) {
-        out.errorInfoReason = info.errorInfo.reason;
-        out.errorInfoDomain = info.errorInfo.domain;
-      }
-    } catch (decodeError) {
-      out.statusDetailsError = decodeError.message;
-    }
-  }
-  return out;
+  return commonErrorFields(types, err);
 }
 
 function replyFields(reply) {

@@ -14,11 +14,9 @@ const protoLoader = require('@grpc/proto-loader');
 const protoLoaderUtil = require('@grpc/proto-loader/build/src/util');
 
 const PROTO_ROOT = process.env.INTEROP_PROTO_ROOT || path.resolve(__dirname, '..', '..', 'proto');
-const PROTO_FILES = [
-  'testing/interop.proto',
-  'google/rpc/status.proto',
-  'google/rpc/error_details.proto',
-];
+// google.rpc.Status and ErrorInfo: what any gRPC client reads grpc-status-details-bin with.
+const STATUS_PROTO_FILES = ['google/rpc/status.proto', 'google/rpc/error_details.proto'];
+const PROTO_FILES = ['testing/interop.proto', ...STATUS_PROTO_FILES];
 const LOADER_OPTIONS = {
   keepCase: true, // fields as in the .proto: fail_with_code, reply_size, echoed_metadata
   longs: String,
@@ -37,13 +35,54 @@ const MiB = 1024 * 1024;
 function loadProtos() {
   const packageDefinition = protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
   const loaded = grpc.loadPackageDefinition(packageDefinition);
-  const root = protoLoaderUtil.loadProtosWithOptionsSync(PROTO_FILES, LOADER_OPTIONS);
-  return {
-    packageDefinition,
-    Interop: loaded.exchangebus.testing.v1.Interop,
-    Status: root.lookupType('google.rpc.Status'),
-    ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
+  return { packageDefinition, Interop: loaded.exchangebus.testing.v1.Interop, ...loadStatusTypes() };
+}
+
+/** The protobufjs types google.rpc.Status and google.rpc.ErrorInfo, for decodeStatusDetails. */
+function loadStatusTypes() {
+  const root = protoLoaderUtil.loadProtosWithOptionsSync(STATUS_PROTO_FILES, LOADER_OPTIONS);
+  return { Status: root.lookupType('google.rpc.Status'), ErrorInfo: root.lookupType('google.rpc.ErrorInfo') };
+}
+
+const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name]));
+
+function isGrpcError(err) {
+  return err && typeof err.code === 'number' && typeof err.details === 'string';
+}
+
+/** JSON fields for a failed RPC, including the decoded grpc-status-details-bin trailer if any. */
+function errorFields(types, err) {
+  const out = {
+    ok: false,
+    code: err.code,
+    codeName: STATUS_NAMES[err.code] || 'UNKNOWN_CODE',
+    message: err.details,
+    details: err.details,
   };
+  const values = err.metadata ? err.metadata.get(STATUS_DETAILS_KEY) : [];
+  out.statusDetailsPresent = values.length > 0;
+  out.statusDetailsDecoded = false;
+  if (values.length > 0) {
+    try {
+      const status = decodeStatusDetails(types, Buffer.from(values[0]));
+      out.statusDetailsDecoded = true;
+      out.status = status;
+      out.statusDetailsConsistent = status.code === err.code && status.message === err.details;
+      const info = status.details.find((d) => d.errorInfo);
+      if (info) {
+        out.errorInfoReason = info.errorInfo.reason;
+        out.errorInfoDomain = info.errorInfo.domain;
+      }
+    } catch (decodeError) {
+      out.statusDetailsError = decodeError.message;
+    }
+  }
+  return out;
+}
+
+/** Writes the one JSON line and exits once it is flushed. */
+function finish(result, exitCode) {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(exitCode));
 }
 
 /** Serialized google.rpc.Status {code, message, details:[Any(ErrorInfo)]}. */
@@ -115,6 +154,12 @@ function readFileOption(options, name) {
 module.exports = {
   grpc,
   loadProtos,
+  loadStatusTypes,
+  isGrpcError,
+  errorFields,
+  finish,
+  PROTO_ROOT,
+  LOADER_OPTIONS,
   encodeStatusDetails,
   decodeStatusDetails,
   makePayload,
