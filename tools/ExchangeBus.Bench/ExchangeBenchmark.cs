@@ -8,6 +8,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Configuration;
+using TransparentGrpc = ExchangeBus.Node.Gateway.TransparentGrpc;
 using Google.Protobuf;
 
 namespace ExchangeBus.Bench;
@@ -33,16 +34,21 @@ internal sealed record ExchangeBenchmarkOptions
 }
 
 /// <summary>
-/// <c>xbus bench exchange</c> (issue 4): exchanges through two nodes, each its own process, with
-/// signing, mutual TLS, the message log and logging as in production, beside a baseline of two
-/// plain gRPC forwarder processes in front of the same backend. The registry, the backend and the
-/// load all run in this process; everything lives in a temporary folder.
+/// <c>xbus bench exchange</c> (issues 4 and 17): exchanges through two nodes, each its own process,
+/// with signing, mutual TLS, the message log and logging as in production, beside a baseline of two
+/// plain gRPC forwarder processes in front of the same backend. Through the nodes on each path an
+/// agency system can take: the generic <c>LocalGateway.Call</c>, and the backend's own method called
+/// transparently (docs/clients.md). The registry, the backend and the load all run in this process;
+/// everything lives in a temporary folder.
 /// </summary>
 internal static class ExchangeBenchmark
 {
     private const string Provider = "VN/GOV/000.00.00.H01";
     private const string ProviderSubsystem = Provider + "/registry";
     private const string Service = ProviderSubsystem + "/echo/v1";
+
+    /// <summary>The same backend as one typed gRPC service: its own method path, called through the client's node.</summary>
+    private const string TypedService = ProviderSubsystem + "/backend/v1";
     private const string Client = "VN/GOV/000.00.00.G01";
     private const string ClientSubsystem = Client + "/licence";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -58,7 +64,7 @@ internal static class ExchangeBenchmark
         var rounds = new Option<int>("--rounds") { Description = "Bursts in the burst phase.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of tables." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (data, message logs, the processes' output)." };
-        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes, beside a plain two-hop gRPC forward.")
+        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes (generic and typed gRPC calls), beside a plain two-hop gRPC forward.")
         {
             duration, warmUp, concurrency, rate, payload, inFlight, rounds, json, keep,
         };
@@ -110,8 +116,12 @@ internal static class ExchangeBenchmark
             var settings = NodeSettings.Read(provider.Paths.Settings);
             (settings with
             {
-                Services = [new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, Method = Forwarder.Echo.FullName, TimeoutMilliseconds = 30_000 } }],
-                AccessRules = [new AccessRule { Service = Service, Subject = ClientSubsystem }],
+                Services =
+                [
+                    new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, Method = Forwarder.Echo.FullName, TimeoutMilliseconds = 30_000 } },
+                    new ServiceSettings { Service = TypedService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, GrpcService = Forwarder.Echo.ServiceName, TimeoutMilliseconds = 30_000 } },
+                ],
+                AccessRules = [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = TypedService, Subject = ClientSubsystem }],
             }).Write(provider.Paths.Settings);
             var client = await registry.EnrolApprovedAsync("client", NodeId.Parse(Client + "/ss1"), cancellationToken).ConfigureAwait(false);
             (NodeSettings.Read(client.Paths.Settings) with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(client.Paths.Settings);
@@ -141,13 +151,22 @@ internal static class ExchangeBenchmark
                 }, new CallOptions(cancellationToken: token)).ResponseAsync.ConfigureAwait(false);
                 return reply.Payload.Span.SequenceEqual(payload);
             });
+            // The backend's own method on the client's node, named by metadata: what a typed stub sends.
+            var typedHeaders = new Metadata
+            {
+                { TransparentGrpc.ClientHeader, ClientSubsystem },
+                { TransparentGrpc.ServiceHeader, TypedService },
+                { TransparentGrpc.UserIdHeader, "bench" },
+            };
+            var typed = new BenchTarget("typed gRPC", async token =>
+                (await busChannel.CreateCallInvoker().AsyncUnaryCall(Forwarder.Echo, host: null, new CallOptions(typedHeaders, cancellationToken: token), payload).ResponseAsync.ConfigureAwait(false)).AsSpan().SequenceEqual(payload));
             var baseline = new BenchTarget("baseline", async token =>
                 (await baselineChannel.CreateCallInvoker().AsyncUnaryCall(Forwarder.Echo, host: null, new CallOptions(cancellationToken: token), payload).ResponseAsync.ConfigureAwait(false)).AsSpan().SequenceEqual(payload));
             var busProcesses = new[] { clientNode, providerNode };
             var baselineProcesses = new[] { forwarder1, forwarder2 };
 
             // One call each way first: a set-up fault should stop the run, not show as errors.
-            foreach (var target in new[] { baseline, bus })
+            foreach (var target in new[] { baseline, bus, typed })
             {
                 var check = await LoadGenerator.BurstsAsync(target, 1, 1, cancellationToken).ConfigureAwait(false);
                 if (check.Errors > 0)
@@ -161,17 +180,21 @@ internal static class ExchangeBenchmark
                 progress.WriteLine($"      warming up, {options.WarmUp.TotalSeconds:0} s each");
                 await LoadGenerator.ClosedLoopAsync(baseline, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
                 await LoadGenerator.ClosedLoopAsync(bus, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
+                await LoadGenerator.ClosedLoopAsync(typed, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
             }
 
+            // Each phase runs on every path in turn; a path through the nodes (REST, say) is one more target here and one more field of PhaseSet.
+            async Task<PhaseSet> PhaseAsync(Func<BenchTarget, Task<PhaseResult>> run) => new(
+                Baseline: await MeasureAsync(baselineProcesses, () => run(baseline)).ConfigureAwait(false),
+                Bus: await MeasureAsync(busProcesses, () => run(bus)).ConfigureAwait(false),
+                TypedGrpc: await MeasureAsync(busProcesses, () => run(typed)).ConfigureAwait(false));
+
             progress.WriteLine($"[3/5] Closed loop: {options.Concurrency} callers, {options.Duration.TotalSeconds:0} s each");
-            var closedBaseline = await MeasureAsync(baselineProcesses, () => LoadGenerator.ClosedLoopAsync(baseline, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false);
-            var closedBus = await MeasureAsync(busProcesses, () => LoadGenerator.ClosedLoopAsync(bus, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false);
+            var closed = await PhaseAsync(target => LoadGenerator.ClosedLoopAsync(target, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false);
 
             progress.WriteLine($"[4/5] Open loop: {options.Rate:N0} calls/s, {options.Duration.TotalSeconds:0} s each; then {options.Rounds} × {options.InFlight:N0} calls in flight at once");
-            var openBaseline = await MeasureAsync(baselineProcesses, () => LoadGenerator.OpenLoopAsync(baseline, options.Rate, options.Duration, cancellationToken)).ConfigureAwait(false);
-            var openBus = await MeasureAsync(busProcesses, () => LoadGenerator.OpenLoopAsync(bus, options.Rate, options.Duration, cancellationToken)).ConfigureAwait(false);
-            var burstBaseline = await MeasureAsync(baselineProcesses, () => LoadGenerator.BurstsAsync(baseline, options.InFlight, options.Rounds, cancellationToken)).ConfigureAwait(false);
-            var burstBus = await MeasureAsync(busProcesses, () => LoadGenerator.BurstsAsync(bus, options.InFlight, options.Rounds, cancellationToken)).ConfigureAwait(false);
+            var open = await PhaseAsync(target => LoadGenerator.OpenLoopAsync(target, options.Rate, options.Duration, cancellationToken)).ConfigureAwait(false);
+            var bursts = await PhaseAsync(target => LoadGenerator.BurstsAsync(target, options.InFlight, options.Rounds, cancellationToken)).ConfigureAwait(false);
 
             progress.WriteLine("[5/5] Memory read, processes stopped with SIGTERM");
             var memory = busProcesses.Concat(baselineProcesses).Select(p => p.Memory()).ToArray();
@@ -193,9 +216,9 @@ internal static class ExchangeBenchmark
                 Runtime = Environment.Version.ToString(),
                 LoadAverageBefore = loadBefore,
                 LoadAverageAfter = LoadAverage(),
-                ClosedLoop = new(closedBus, closedBaseline),
-                OpenLoop = new(openBus, openBaseline),
-                Bursts = new(burstBus, burstBaseline),
+                ClosedLoop = closed,
+                OpenLoop = open,
+                Bursts = bursts,
                 Memory = memory,
                 StopProblems = exits,
             };

@@ -6,8 +6,12 @@ using System.Text.Json.Serialization;
 
 namespace ExchangeBus.Bench;
 
-/// <summary>One phase on both sides.</summary>
-internal sealed record PhasePair(PhaseResult Bus, PhaseResult Baseline);
+/// <summary>
+/// One phase on every path: through the two nodes with the generic <c>LocalGateway.Call</c>
+/// (<see cref="Bus"/>) and with a typed gRPC call of the backend's own method (docs/clients.md),
+/// and through the baseline's two forwarders.
+/// </summary>
+internal sealed record PhaseSet(PhaseResult Bus, PhaseResult TypedGrpc, PhaseResult Baseline);
 
 /// <summary>One of issue 4's aims and whether this run met it.</summary>
 internal sealed record AimResult(string Aim, string Measured, bool Met);
@@ -39,11 +43,18 @@ internal sealed record ExchangeBenchmarkReport
 
     public required double LoadAverageAfter { get; init; }
 
-    public required PhasePair ClosedLoop { get; init; }
+    public required PhaseSet ClosedLoop { get; init; }
 
-    public required PhasePair OpenLoop { get; init; }
+    public required PhaseSet OpenLoop { get; init; }
 
-    public required PhasePair Bursts { get; init; }
+    public required PhaseSet Bursts { get; init; }
+
+    /// <summary>The paths through the nodes, as the tables' columns (each also divided by the baseline). A REST path joins here.</summary>
+    private static readonly (string Name, Func<PhaseSet, PhaseResult> Of)[] BusPaths =
+    [
+        ("Bus: LocalGateway.Call", set => set.Bus),
+        ("Bus: typed gRPC", set => set.TypedGrpc),
+    ];
 
     /// <summary>The two nodes first (client, provider), then the two forwarders.</summary>
     public required IReadOnlyList<ProcessMemory> Memory { get; init; }
@@ -84,8 +95,10 @@ internal sealed record ExchangeBenchmarkReport
         line($"payload {o.PayloadBytes:N0} B; closed loop {o.Concurrency} callers × {o.Duration.TotalSeconds:0} s after {o.WarmUp.TotalSeconds:0} s warm-up; "
             + $"open loop {o.Rate:N0}/s × {o.Duration.TotalSeconds:0} s; {o.Rounds} × {o.InFlight:N0} calls in flight");
         line(string.Empty);
-        line("| Figure | Bus: 2 nodes | Baseline: 2 forwarders | Bus ÷ baseline |");
-        line("|---|---:|---:|---:|");
+        line("Bus: 2 nodes, called with LocalGateway.Call (generic) and with the backend's own method (typed gRPC, docs/clients.md); baseline: 2 plain forwarders.");
+        line(string.Empty);
+        line($"| Figure | {string.Join(" | ", BusPaths.Select(p => p.Name))} | Baseline: 2 forwarders | {string.Join(" | ", BusPaths.Select(p => p.Name[5..] + " ÷ baseline"))} |");
+        line($"|---|{string.Concat(Enumerable.Repeat("---:|", 1 + (2 * BusPaths.Length)))}");
         Row(line, "Closed loop: calls/s", ClosedLoop, r => r.PerSecond, "N0");
         Row(line, "Closed loop: p50 ms", ClosedLoop, r => r.P50Ms, "0.0");
         Row(line, "Closed loop: p99 ms", ClosedLoop, r => r.P99Ms, "0.0");
@@ -100,8 +113,10 @@ internal sealed record ExchangeBenchmarkReport
         Row(line, $"{o.InFlight:N0} in flight: p50 ms", Bursts, r => r.P50Ms, "0.0");
         Row(line, $"{o.InFlight:N0} in flight: p99 ms", Bursts, r => r.P99Ms, "0.0");
         Errors(line, $"{o.InFlight:N0} in flight × {o.Rounds}: errors", Bursts);
-        line($"| Peak memory (VmHWM) MB | {MemoryOf(0, m => m.PeakMB)} | {MemoryOf(2, m => m.PeakMB)} | |");
-        line($"| Resident at the end (VmRSS) MB | {MemoryOf(0, m => m.ResidentMB)} | {MemoryOf(2, m => m.ResidentMB)} | |");
+        // The bus paths share the two node processes: their memory is one figure, under the first.
+        var filler = string.Concat(Enumerable.Repeat(" |", BusPaths.Length - 1));
+        line($"| Peak memory (VmHWM) MB | {MemoryOf(0, m => m.PeakMB)} |{filler} {MemoryOf(2, m => m.PeakMB)} |{filler} |");
+        line($"| Resident at the end (VmRSS) MB | {MemoryOf(0, m => m.ResidentMB)} |{filler} {MemoryOf(2, m => m.ResidentMB)} |{filler} |");
         line(string.Empty);
         line("| Aim (issue 4) | Measured | Met |");
         line("|---|---|---|");
@@ -112,7 +127,7 @@ internal sealed record ExchangeBenchmarkReport
 
         foreach (var pair in new[] { ClosedLoop, OpenLoop, Bursts })
         {
-            foreach (var result in new[] { pair.Bus, pair.Baseline }.Where(r => r.FirstError is not null))
+            foreach (var result in BusPaths.Select(p => p.Of(pair)).Append(pair.Baseline).Where(r => r.FirstError is not null))
             {
                 line(string.Empty);
                 line($"First {result.Target} error: {result.FirstError}");
@@ -130,14 +145,14 @@ internal sealed record ExchangeBenchmarkReport
     private string MemoryOf(int first, Func<ProcessMemory, double> value) =>
         string.Join(", ", Memory.Skip(first).Take(2).Select(m => $"{m.Name} {value(m):0}"));
 
-    private static void Row(Action<string> line, string name, PhasePair pair, Func<PhaseResult, double> value, string format)
+    private static void Row(Action<string> line, string name, PhaseSet set, Func<PhaseResult, double> value, string format)
     {
-        var bus = value(pair.Bus);
-        var baseline = value(pair.Baseline);
-        line($"| {name} | {bus.ToString(format, CultureInfo.InvariantCulture)} | {baseline.ToString(format, CultureInfo.InvariantCulture)} | "
-            + $"{(bus / baseline).ToString("0.00", CultureInfo.InvariantCulture)} |");
+        var paths = BusPaths.Select(p => value(p.Of(set))).ToArray();
+        var baseline = value(set.Baseline);
+        line($"| {name} | {string.Join(" | ", paths.Select(v => v.ToString(format, CultureInfo.InvariantCulture)))} | {baseline.ToString(format, CultureInfo.InvariantCulture)} | "
+            + $"{string.Join(" | ", paths.Select(v => (v / baseline).ToString("0.00", CultureInfo.InvariantCulture)))} |");
     }
 
-    private static void Errors(Action<string> line, string name, PhasePair pair) =>
-        line($"| {name} | {pair.Bus.Errors:N0} of {pair.Bus.Calls:N0} | {pair.Baseline.Errors:N0} of {pair.Baseline.Calls:N0} | |");
+    private static void Errors(Action<string> line, string name, PhaseSet set) =>
+        line($"| {name} | {string.Join(" | ", BusPaths.Select(p => p.Of(set)).Append(set.Baseline).Select(r => $"{r.Errors:N0} of {r.Calls:N0}"))} |{string.Concat(Enumerable.Repeat(" |", BusPaths.Length))}");
 }
