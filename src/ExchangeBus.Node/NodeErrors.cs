@@ -50,6 +50,9 @@ public static class NodeErrors
     public const string StaleMessage = "Server.ServerProxy.StaleMessage";
     public const string UnknownService = "Server.ServerProxy.UnknownService";
     public const string AccessDenied = "Server.ServerProxy.AccessDenied";
+
+    /// <summary>The service exists and the client may call it, but its provider registered no description of it.</summary>
+    public const string NoServiceDescription = "Server.ServerProxy.NoServiceDescription";
     public const string ServiceFailed = "Server.ServerProxy.ServiceFailed";
     public const string ServiceTimeout = "Server.ServerProxy.ServiceTimeout";
     public const string ServiceUnavailable = "Server.ServerProxy.ServiceUnavailable";
@@ -59,6 +62,9 @@ public static class NodeErrors
     // Local configuration.
     public const string SettingsMissing = "Node.SettingsMissing";
     public const string SettingsInvalid = "Node.SettingsInvalid";
+
+    /// <summary>A service's description (node.json <c>Description</c>) is missing, unreadable, or not what its backend needs.</summary>
+    public const string DescriptionInvalid = "Node.ServiceDescriptionInvalid";
 }
 
 /// <summary>A refusal with its code, the status it maps to, and whether it went to the provider.</summary>

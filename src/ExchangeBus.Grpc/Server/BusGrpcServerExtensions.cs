@@ -76,16 +76,21 @@ public static class BusGrpcServerExtensions
     /// <summary>
     /// <see cref="MapBusGrpc(WebApplication, bool)"/> for a host whose listeners are kept apart
     /// (<see cref="BusListeners"/>): health on <paramref name="healthOn"/>, reflection on
-    /// <paramref name="reflectionOn"/> only, listing only that listener's services. Call it before
-    /// mapping any other gRPC service: the runtime's catch-all "unimplemented service" endpoint
-    /// comes with the first service mapped, so it answers on every listener health is on.
+    /// <paramref name="reflectionOn"/> only, listing only that listener's services (null: the host
+    /// maps a reflection service of its own). Call it before mapping any other gRPC service: the
+    /// runtime's catch-all "unimplemented service" endpoint comes with the first service mapped,
+    /// so it answers on every listener health is on.
     /// </summary>
-    public static WebApplication MapBusGrpc(this WebApplication app, string[] healthOn, string reflectionOn)
+    public static WebApplication MapBusGrpc(this WebApplication app, string[] healthOn, string? reflectionOn)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.Use((httpContext, next) => ConnectionActivity.TrackAsync(httpContext, () => next(httpContext)));
         app.MapGrpcHealthChecksService().OnListeners(healthOn);
-        app.MapGrpcReflectionService().OnListeners(reflectionOn);
+        if (reflectionOn is not null)
+        {
+            app.MapGrpcReflectionService().OnListeners(reflectionOn);
+        }
+
         return app;
     }
 

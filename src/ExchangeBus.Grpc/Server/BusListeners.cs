@@ -65,7 +65,8 @@ public static class BusListeners
         return services;
     }
 
-    private static List<Google.Protobuf.Reflection.ServiceDescriptor> ServicesOf(IServiceProvider provider, string listener) =>
+    /// <summary>The descriptors of the generated gRPC services mapped on <paramref name="listener"/>.</summary>
+    public static List<Google.Protobuf.Reflection.ServiceDescriptor> ServicesOf(IServiceProvider provider, string listener) =>
         [.. provider.GetRequiredService<EndpointDataSource>().Endpoints
             .Where(e => e.Metadata.GetMetadata<ListenersMetadata>()?.Serves(listener) == true)
             .Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType)

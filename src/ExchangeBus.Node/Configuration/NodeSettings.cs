@@ -4,6 +4,8 @@ using System.Text.Json.Serialization;
 using ExchangeBus.Core;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Node.Descriptions;
 
 namespace ExchangeBus.Node.Configuration;
 
@@ -27,6 +29,13 @@ public sealed record NodeSettings
     public IReadOnlyList<ServiceSettings> Services { get; init; } = [];
 
     public IReadOnlyList<AccessRule> AccessRules { get; init; } = [];
+
+    /// <summary>
+    /// The services' descriptions (<see cref="ServiceSettings.Description"/>) as <see cref="Read"/>
+    /// found and checked them, by service id: read with this version of node.json, never later.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, ServiceDescription> Descriptions { get; init; } = new Dictionary<string, ServiceDescription>();
 
     public const int MaxFileBytes = 4 * 1024 * 1024;
 
@@ -63,9 +72,16 @@ public sealed record NodeSettings
         }
 
         var problems = settings.Validate().ToArray();
-        return problems.Length == 0
-            ? settings
-            : throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{path}: " + string.Join("; ", problems));
+        if (problems.Length > 0)
+        {
+            throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{path}: " + string.Join("; ", problems));
+        }
+
+        var descriptionProblems = new List<string>();
+        var descriptions = ServiceDescriptionFiles.Load(settings.Services, Path.GetDirectoryName(Path.GetFullPath(path))!, descriptionProblems);
+        return descriptionProblems.Count == 0
+            ? settings with { Descriptions = descriptions }
+            : throw new NodeConfigurationException(NodeErrors.DescriptionInvalid, $"{path}: " + string.Join("; ", descriptionProblems));
     }
 
     /// <summary>Writes atomically: a crash leaves the old file or the new one, never half of one.</summary>
@@ -208,6 +224,14 @@ public sealed record ServiceSettings
 
     /// <summary>False keeps only the hash of bodies in the message log for this service.</summary>
     public bool LogBodies { get; init; } = true;
+
+    /// <summary>
+    /// The service's API description, a file path (relative to node.json's folder): a protobuf
+    /// FileDescriptorSet (.pb) for a gRPC backend, an OpenAPI 3 document (.json, .yaml) for
+    /// another. Clients allowed to call the service fetch it through their own node
+    /// (docs/design/agency-protocols.md, "Service descriptions"). Null: none registered.
+    /// </summary>
+    public string? Description { get; init; }
 }
 
 /// <summary>Allows one subject to call one service; everything not allowed is denied.</summary>

@@ -44,6 +44,9 @@ public sealed partial class ProviderExchange(
     public const string ListMethodsService = "listMethods";
     public const string AllowedMethodsService = "allowedMethods";
 
+    /// <summary>The API description of one service (X-Road's getOpenAPI, for gRPC descriptor sets too).</summary>
+    public const string GetServiceDescriptionService = "getServiceDescription";
+
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
     public override async Task<SignedEnvelope> Deliver(SignedEnvelope request, ServerCallContext context)
@@ -94,7 +97,7 @@ public sealed partial class ProviderExchange(
                 throw new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id was received before.");
             }
 
-            var metaservice = service.ServiceCode is ListMethodsService or AllowedMethodsService && service.Version is null;
+            var metaservice = service.ServiceCode is ListMethodsService or AllowedMethodsService or GetServiceDescriptionService && service.Version is null;
             if (!metaservice && settings is null)
             {
                 throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
@@ -110,6 +113,11 @@ public sealed partial class ProviderExchange(
                 throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
             }
 
+            // Refused like a call (and logged as one refusal) when the client may not have it.
+            var description = metaservice && service.ServiceCode == GetServiceDescriptionService
+                ? ServiceDescriptionOf(nodeSettings, service, client, view, envelope.Body)
+                : null;
+
             // The request's record commits while the backend works: the answer waits for both, so
             // an answered call is logged, and the group commit's flush is not added to its latency.
             var requestLogged = messageLog.AppendAsync(
@@ -118,7 +126,7 @@ public sealed partial class ProviderExchange(
             try
             {
                 reply = metaservice
-                    ? Metaservice(nodeSettings, service, client, view)
+                    ? Metaservice(nodeSettings, service, client, view, description)
                     : await backends.InvokeAsync(settings!, new BackendCall(
                         header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata,
                         header.GrpcMethod.Length == 0 ? null : header.GrpcMethod),
@@ -142,7 +150,7 @@ public sealed partial class ProviderExchange(
             await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
             return (response, header.Service);
         }
-        catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied)
+        catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied or NodeErrors.NoServiceDescription or NodeErrors.MalformedMessage)
         {
             await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw Tagged(ex, header.Service);
@@ -201,12 +209,51 @@ public sealed partial class ProviderExchange(
         && path[grpcService.Length + 1] == '/'
         && !path.AsSpan(grpcService.Length + 2).Contains('/');
 
-    private static BackendReply Metaservice(NodeSettings settings, ServiceId service, ClientId client, GlobalConfigurationView view)
+    private static BackendReply Metaservice(NodeSettings settings, ServiceId service, ClientId client, GlobalConfigurationView view, ServiceDescription? description)
     {
+        if (description is not null)
+        {
+            return new BackendReply(description.ToByteArray(), new Dictionary<string, string>());
+        }
+
         var provided = service.ServiceCode == ListMethodsService
             ? settings.Services.Select(s => ServiceId.Parse(s.Service)).Where(s => s.Subsystem == service.Subsystem).Select(s => s.ToString())
             : AccessControl.AllowedServices(settings, service.Subsystem, client, view);
         return new BackendReply(new ListMethodsResponse { Services = { provided.Order(StringComparer.Ordinal) } }.ToByteArray(), new Dictionary<string, string>());
+    }
+
+    /// <summary>
+    /// A description goes only to a client that may call the service (it says what the service
+    /// takes and returns): access is checked before whether one is registered, so a client that
+    /// may not call it learns no more than a call would tell it.
+    /// </summary>
+    private static ServiceDescription ServiceDescriptionOf(NodeSettings settings, ServiceId metaservice, ClientId client, GlobalConfigurationView view, ByteString body)
+    {
+        GetServiceDescriptionRequest request;
+        try
+        {
+            request = GetServiceDescriptionRequest.Parser.ParseFrom(body);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage, "The body is not a GetServiceDescriptionRequest.");
+        }
+
+        if (!ServiceId.TryParse(request.Service, out var described, out _)
+            || described!.Subsystem != metaservice.Subsystem
+            || !settings.Services.Any(s => string.Equals(s.Service, described.ToString(), StringComparison.Ordinal)))
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"{metaservice.Subsystem} provides no service {request.Service} here.");
+        }
+
+        if (!AccessControl.IsAllowed(settings.AccessRules, described, client, view))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {described}, so it gets no description of it.");
+        }
+
+        return settings.Descriptions.TryGetValue(described.ToString(), out var description)
+            ? description
+            : throw new NodeException(StatusCode.NotFound, NodeErrors.NoServiceDescription, $"No description is registered for {described}.");
     }
 
     private DateTimeOffset Deadline(ServerCallContext context, ServiceSettings settings)

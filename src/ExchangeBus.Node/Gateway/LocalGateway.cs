@@ -2,6 +2,7 @@
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
 using Grpc.Core;
+using ExchangeBus.Node.Descriptions;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.GlobalConf;
 
@@ -10,10 +11,10 @@ namespace ExchangeBus.Node.Gateway;
 /// <summary>
 /// What the agency's own systems call. On the TLS port the caller is the system whose
 /// registered certificate it presents; on the loopback development port it is whoever it says.
-/// The metaservices listMethods and allowedMethods are answered by the provider's node itself,
-/// through the same signed and logged exchange as any call.
+/// The metaservices listMethods, allowedMethods and getServiceDescription are answered by the
+/// provider's node itself, through the same signed and logged exchange as any call.
 /// </summary>
-public sealed class LocalGateway(GlobalConfigurationProvider configuration, ClientExchange exchange) : Contracts.Node.V1.LocalGateway.LocalGatewayBase
+public sealed class LocalGateway(GlobalConfigurationProvider configuration, ClientExchange exchange, ServiceDescriptions descriptions) : Contracts.Node.V1.LocalGateway.LocalGatewayBase
 {
     public override Task<CallResponse> Call(CallRequest request, ServerCallContext context) =>
         exchange.CallAsync(request, Caller(context), context.ClientDeadline, context.CorrelationId, context.CancellationToken);
@@ -25,6 +26,9 @@ public sealed class LocalGateway(GlobalConfigurationProvider configuration, Clie
     {
         Services = { (await MetaserviceAsync(request.Provider, request.Client, ProviderExchange.AllowedMethodsService, context).ConfigureAwait(false)).Services },
     };
+
+    public override Task<ServiceDescription> GetServiceDescription(GetServiceDescriptionRequest request, ServerCallContext context) =>
+        descriptions.GetAsync(request.Client, request.Service, Caller(context), context.ClientDeadline, context.CorrelationId, context.CancellationToken);
 
     public override Task<ListClientsResponse> ListClients(ListClientsRequest request, ServerCallContext context)
     {

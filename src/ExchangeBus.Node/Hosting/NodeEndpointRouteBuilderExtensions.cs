@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Audit;
+using ExchangeBus.Node.Descriptions;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
@@ -25,8 +26,12 @@ public static class NodeEndpointRouteBuilderExtensions
         // After routing (which the host puts first), so that the audit API's policy applies to its endpoints only.
         app.UseRateLimiter();
 
-        // No reflection for peers: a peer node has nothing to discover, and a stranger is refused at TLS.
-        app.MapBusGrpc(healthOn: [NodeListeners.Peer, NodeListeners.Local], reflectionOn: NodeListeners.Local);
+        // No reflection for peers: a peer node has nothing to discover, and a stranger is refused at
+        // TLS. The local listener's reflection is the node's own: it lists, per calling subsystem,
+        // the provider services it may call too (Descriptions/LocalReflection.cs).
+        app.MapBusGrpc(healthOn: [NodeListeners.Peer, NodeListeners.Local], reflectionOn: null);
+        app.MapGrpcService<LocalReflection.V1Alpha>().OnListeners(NodeListeners.Local);
+        app.MapGrpcService<LocalReflection.V1>().OnListeners(NodeListeners.Local);
         app.MapGrpcService<ProviderExchange>().OnListeners(NodeListeners.Peer);
         app.MapGrpcService<NodeAuditService>().OnListeners(NodeListeners.Peer).RequireRateLimiting(AuditCallerRateLimit.PolicyName);
         app.MapGrpcService<FileReceiver>().OnListeners(NodeListeners.Peer);

@@ -6,6 +6,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Descriptions;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
@@ -81,6 +82,10 @@ public static class NodeServiceCollectionExtensions
 
         // The gRPC services.
         services.AddSingleton<ClientExchange>();
+        services.AddSingleton<ServiceDescriptions>();
+        services.AddSingleton<LocalReflection>();
+        services.AddSingleton<LocalReflection.V1Alpha>();
+        services.AddSingleton<LocalReflection.V1>();
         services.AddSingleton<LocalGateway>();
         services.AddSingleton<TransparentGrpc>();
 
@@ -114,7 +119,6 @@ public static class NodeServiceCollectionExtensions
             o.MaxSendMessageSize = NodeLimits.MaxMessageBytes;
         }).AddCheck<ConfigurationInDate>(ConfigurationInDate.Name);
         services.AddBusListeners();
-        services.ReflectServicesOf(NodeListeners.Local);
         return options;
     }
 
