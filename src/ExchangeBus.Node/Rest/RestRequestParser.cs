@@ -60,7 +60,7 @@ public static class RestRequestParser
     {
         service = null;
         path = query = null;
-        if (method.Length == 0 || method.AsSpan().ContainsAnyExcept(TokenCharacters))
+        if (!IsMethod(method))
         {
             return BadRequest(RestReasons.InvalidMethod, "The request method is not an HTTP token.");
         }
@@ -100,6 +100,9 @@ public static class RestRequestParser
             ? null
             : BadRequest(RestReasons.InvalidPath, "The path after the service code must not contain '.' or '..' segments, backslashes or control characters.");
     }
+
+    /// <summary>Whether a method is an RFC 9110 token (checked on both nodes).</summary>
+    internal static bool IsMethod(string method) => method.Length > 0 && !method.AsSpan().ContainsAnyExcept(TokenCharacters);
 
     private static RestRefusal? Client(IHeaderDictionary headers, out SubsystemId? client)
     {
