@@ -20,4 +20,10 @@ public static class RestReasons
     public const string UriTooLong = "Rest.UriTooLong";
     public const string InvalidHeader = "Rest.InvalidHeader";
     public const string InvalidMethod = "Rest.InvalidMethod";
+
+    /// <summary>The body is longer than the node carries in one call (<see cref="NodeLimits.MaxPayloadBytes"/>).</summary>
+    public const string BodyTooLarge = "Rest.BodyTooLarge";
+
+    /// <summary><c>listMethods</c>, <c>allowedMethods</c> or <c>getOpenAPI</c> over r1, not served yet.</summary>
+    public const string MetaserviceNotImplemented = "Rest.MetaserviceNotImplemented";
 }
