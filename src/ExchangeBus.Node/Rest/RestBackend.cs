@@ -10,55 +10,55 @@ namespace ExchangeBus.Node.Rest;
 /// <c>{rest.method} {base}{rest.path}[?{rest.query}]</c> with the forwardable headers, the body
 /// and the X-Road headers an X-Road provider gets. Any status is the backend's answer (PR-REST 4.6
 /// category 1) and redirects are not followed (4.4); only not answering, or answering more than
-/// <see cref="BackendInvoker.MaxReplyBytes"/>, is a failure with the provider's codes. Not yet
-/// reached from <see cref="BackendInvoker"/>: that needs a REST backend kind in node.json.
+/// the service's <c>MaxBodyBytes</c>, is a failure, with the provider's codes
+/// (<see cref="HttpBackendCalls"/>, shared with the <c>http</c> kind). <see cref="BackendInvoker"/>
+/// hands it the services node.json gives the <c>rest</c> backend kind.
 /// </summary>
 public sealed class RestBackend : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        MaxResponseContentBufferSize = BackendInvoker.MaxReplyBytes,
-    };
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
-    public async Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    /// <summary>Calls the backend at <paramref name="baseAddress"/>; a reply body over <paramref name="maxBodyBytes"/> is <see cref="NodeErrors.ServiceFailed"/>.</summary>
+    public Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, int maxBodyBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
         ArgumentNullException.ThrowIfNull(call);
-        using var request = Request(baseAddress, call);
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [RestMetadata.Status] = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
-            // NonValidated: the values as the backend wrote them (4.3: Content-Type passes unmodified), not re-formatted by a parser.
-            foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
-            {
-                if (RestHeaders.IsForwardable(name))
-                {
-                    metadata[RestMetadata.HeaderPrefix + name.ToLowerInvariant()] = string.Join(RestMetadata.ValueSeparator, values);
-                }
-            }
+        var request = Request(baseAddress, call);
+        return SendAsync(request, call, deadline, maxBodyBytes, cancellationToken);
+    }
 
-            return new BackendReply(body, metadata);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+    /// <summary>With the node's one-call limit as the cap.</summary>
+    public Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken) =>
+        InvokeAsync(baseAddress, call, deadline, NodeLimits.MaxPayloadBytes, cancellationToken);
+
+    private async Task<BackendReply> SendAsync(HttpRequestMessage request, BackendCall call, DateTimeOffset deadline, int maxBodyBytes, CancellationToken cancellationToken)
+    {
+        using (request)
         {
-            throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time.");
-        }
-        catch (HttpRequestException ex) when (ex.StatusCode is null && ex.HttpRequestError != HttpRequestError.ConfigurationLimitExceeded)
-        {
-            throw new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable.");
-        }
-        catch (HttpRequestException)
-        {
-            throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, "The service's answer was refused (too large or malformed).");
+            return await HttpBackendCalls.SendAsync(_http, request, maxBodyBytes, deadline, (response, body) =>
+            {
+                var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    [RestMetadata.Status] = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+
+                // The caller's X-Road-Id, echoed under the provider's signature (4.3).
+                if (call.Metadata.TryGetValue(RestMetadata.XRoadId, out var xroadId))
+                {
+                    metadata[RestMetadata.XRoadId] = xroadId;
+                }
+
+                // NonValidated: the values as the backend wrote them (4.3: Content-Type passes unmodified), not re-formatted by a parser.
+                foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
+                {
+                    if (RestHeaders.IsForwardable(name))
+                    {
+                        metadata[RestMetadata.HeaderPrefix + name.ToLowerInvariant()] = string.Join(RestMetadata.ValueSeparator, values);
+                    }
+                }
+
+                return new BackendReply(body, metadata);
+            }, cancellationToken).ConfigureAwait(false);
         }
     }
 
