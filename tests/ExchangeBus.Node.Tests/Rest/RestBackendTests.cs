@@ -155,6 +155,18 @@ public sealed class RestBackendTests
         Assert.That(refusal!.Code, Is.EqualTo(NodeErrors.ServiceUnavailable));
     }
 
+    [Test]
+    public async Task ReplyOverTheServicesCap_ServiceFailed()
+    {
+        using var backend = new RestBackend();
+
+        var refusal = await Assert.ThrowsAsync<NodeException>(() => backend.InvokeAsync(_base, Call([], new() { ["rest.method"] = "GET", ["rest.path"] = "/v2/pets/1" }),
+            DateTimeOffset.UtcNow.AddMinutes(1), maxBodyBytes: 10, CancellationToken.None));
+
+        Assert.That(refusal!.Code, Is.EqualTo(NodeErrors.ServiceFailed));
+        Assert.That(_seen, Is.Not.Null, "the backend was called; its answer was too large");
+    }
+
     private static BackendCall Call(byte[] body, Dictionary<string, string> metadata) => new(
         "0123456789abcdef0123456789abcdef", "DEV/COM/222/TESTCLIENT", "DEV/COM/222/TESTSERVICE/petstore", "EE12345678901", "", "", body, metadata);
 
