@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ExchangeBus.Node.Tests.Backends;
 
-/// <summary>A gRPC backend that does not speak gRPC, on a real HTTP/2 socket.</summary>
+/// <summary>A gRPC backend that does not speak gRPC, on a real HTTP/2 socket; which calls never reach a backend.</summary>
 public sealed class BackendInvokerTests
 {
     [Test]
@@ -39,5 +39,42 @@ public sealed class BackendInvokerTests
 
         Assert.That(ex!.Code, Is.EqualTo(NodeErrors.ServiceFailed));
         await app.StopAsync();
+    }
+
+    // Nothing listens at these addresses: each refusal must come before any connection is tried.
+    [TestCase(BackendKind.Http)]
+    [TestCase(BackendKind.Grpc)]
+    public async Task RestRequest_ToAServiceWhoseBackendIsNotRest_UnknownService(BackendKind kind)
+    {
+        using var invoker = new BackendInvoker();
+        var service = new ServiceSettings
+        {
+            Service = "VN/GOV/000.00.00.H01/registry/page",
+            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9", Method = "/test.Html/Page" },
+        };
+        var call = new BackendCall("m-2", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[] { 1 }, new Dictionary<string, string> { ["rest.method"] = "GET", ["rest.path"] = "/x" });
+
+        var ex = await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None));
+
+        Assert.That(ex!.Code, Is.EqualTo(NodeErrors.UnknownService));
+    }
+
+    [TestCase(BackendKind.Http)]
+    [TestCase(BackendKind.Rest)]
+    public async Task BodyOverTheServicesMaxBodyBytes_PayloadTooLarge(BackendKind kind)
+    {
+        using var invoker = new BackendInvoker();
+        var service = new ServiceSettings
+        {
+            Service = "VN/GOV/000.00.00.H01/registry/page",
+            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9/" },
+            MaxBodyBytes = 4,
+        };
+        var call = new BackendCall("m-3", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[5],
+            kind == BackendKind.Rest ? new Dictionary<string, string> { ["rest.method"] = "POST" } : new Dictionary<string, string>());
+
+        var ex = await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None));
+
+        Assert.That(ex!.Code, Is.EqualTo(NodeErrors.PayloadTooLarge));
     }
 }
