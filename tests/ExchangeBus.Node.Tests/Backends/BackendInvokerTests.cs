@@ -44,37 +44,26 @@ public sealed class BackendInvokerTests
     // Nothing listens at these addresses: each refusal must come before any connection is tried.
     [TestCase(BackendKind.Http)]
     [TestCase(BackendKind.Grpc)]
-    public async Task RestRequest_ToAServiceWhoseBackendIsNotRest_UnknownService(BackendKind kind)
-    {
-        using var invoker = new BackendInvoker();
-        var service = new ServiceSettings
-        {
-            Service = "VN/GOV/000.00.00.H01/registry/page",
-            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9", Method = "/test.Html/Page" },
-        };
-        var call = new BackendCall("m-2", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[] { 1 }, new Dictionary<string, string> { ["rest.method"] = "GET", ["rest.path"] = "/x" });
-
-        var ex = await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None));
-
-        Assert.That(ex!.Code, Is.EqualTo(NodeErrors.UnknownService));
-    }
+    public async Task RestRequest_ToAServiceWhoseBackendIsNotRest_UnknownService(BackendKind kind) =>
+        Assert.That((await RefusedAsync(kind, maxBodyBytes: null, body: 1, rest: true)).Code, Is.EqualTo(NodeErrors.UnknownService));
 
     [TestCase(BackendKind.Http)]
     [TestCase(BackendKind.Rest)]
-    public async Task BodyOverTheServicesMaxBodyBytes_PayloadTooLarge(BackendKind kind)
+    public async Task BodyOverTheServicesMaxBodyBytes_PayloadTooLarge(BackendKind kind) =>
+        Assert.That((await RefusedAsync(kind, maxBodyBytes: 4, body: 5, rest: kind == BackendKind.Rest)).Code, Is.EqualTo(NodeErrors.PayloadTooLarge));
+
+    private static async Task<NodeException> RefusedAsync(BackendKind kind, int? maxBodyBytes, int body, bool rest)
     {
         using var invoker = new BackendInvoker();
         var service = new ServiceSettings
         {
             Service = "VN/GOV/000.00.00.H01/registry/page",
-            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9/" },
-            MaxBodyBytes = 4,
+            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9/", Method = kind == BackendKind.Grpc ? "/test.Html/Page" : null },
+            MaxBodyBytes = maxBodyBytes,
         };
-        var call = new BackendCall("m-3", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[5],
-            kind == BackendKind.Rest ? new Dictionary<string, string> { ["rest.method"] = "POST" } : new Dictionary<string, string>());
+        var metadata = rest ? new Dictionary<string, string> { ["rest.method"] = "POST", ["rest.path"] = "/x" } : [];
+        var call = new BackendCall("m-2", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[body], metadata);
 
-        var ex = await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None));
-
-        Assert.That(ex!.Code, Is.EqualTo(NodeErrors.PayloadTooLarge));
+        return (await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None)))!;
     }
 }
