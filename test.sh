@@ -18,6 +18,15 @@ if ! command -v faketime >/dev/null; then
   command -v faketime >/dev/null || { echo "test.sh: 'faketime' (Debian package faketime) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
 
+# The X-Road REST tests (RestProtocolTests) call the node with the real curl, as an agency's developer would.
+if ! command -v curl >/dev/null; then
+  echo "== installing curl (apt-get)"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq curl >/dev/null; } || true
+  fi
+  command -v curl >/dev/null || { echo "test.sh: 'curl' is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
+fi
+
 echo "== installing the grpc-js interop peer (npm ci)"
 (cd tests/interop-node && npm ci --no-audit --no-fund --loglevel=error)
 

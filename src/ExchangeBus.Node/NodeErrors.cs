@@ -32,6 +32,9 @@ public static class NodeErrors
     /// <summary>The message log has gone without a time-stamped tree head for longer than the configuration allows.</summary>
     public const string TimestampingFailed = "Server.ClientProxy.TimestampingFailed";
 
+    /// <summary>A request the protocol defines but this node does not serve yet (the REST metaservices).</summary>
+    public const string NotImplemented = "Server.ClientProxy.NotImplemented";
+
     // The provider node.
     public const string ProviderOutdatedGlobalConf = "Server.ServerProxy.OutdatedGlobalConf";
     public const string UnregisteredNode = "Server.ServerProxy.UnregisteredNode";

@@ -195,8 +195,8 @@ internal static class NodeCommands
     private static Command CreateService()
     {
         var service = new Argument<string>("service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]." };
-        var kind = new Option<string>("--backend") { Description = "grpc or http.", Required = true };
-        var address = new Option<string>("--address") { Description = "Backend URL: http(s)://host:port for gRPC, the endpoint URL for HTTP.", Required = true };
+        var kind = new Option<string>("--backend") { Description = "grpc, http or rest.", Required = true };
+        var address = new Option<string>("--address") { Description = "Backend URL: http(s)://host:port for gRPC, the endpoint URL for HTTP, the base URL for REST.", Required = true };
         var method = new Option<string?>("--method") { Description = "gRPC only: /package.Service/Method the payload is sent to." };
         var timeout = new Option<int>("--timeout-ms") { Description = "Backend deadline.", DefaultValueFactory = _ => 30_000 };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this service." };
@@ -211,7 +211,8 @@ internal static class NodeCommands
                 {
                     Kind = string.Equals(parse.GetValue(kind), "grpc", StringComparison.OrdinalIgnoreCase) ? BackendKind.Grpc
                         : string.Equals(parse.GetValue(kind), "http", StringComparison.OrdinalIgnoreCase) ? BackendKind.Http
-                        : throw new CliException(NodeErrors.SettingsInvalid, "--backend must be grpc or http."),
+                        : string.Equals(parse.GetValue(kind), "rest", StringComparison.OrdinalIgnoreCase) ? BackendKind.Rest
+                        : throw new CliException(NodeErrors.SettingsInvalid, "--backend must be grpc, http or rest."),
                     Address = parse.GetValue(address)!,
                     Method = parse.GetValue(method),
                     TimeoutMilliseconds = parse.GetValue(timeout),

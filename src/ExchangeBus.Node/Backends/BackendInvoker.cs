@@ -7,6 +7,7 @@ using ExchangeBus.Node.Exchange;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Rest;
 
 namespace ExchangeBus.Node.Backends;
 
@@ -30,7 +31,8 @@ public sealed record BackendReply(byte[] Payload, IReadOnlyDictionary<string, st
 
 /// <summary>
 /// Calls the agency's own service behind the provider node: a gRPC method (the payload bytes
-/// are the request message, passed through untouched) or an HTTP endpoint (POST). The call's
+/// are the request message, passed through untouched), an HTTP endpoint (POST) or a REST API
+/// (<see cref="RestBackend"/>: the caller's method, path, query and headers). The call's
 /// identity travels in headers. Failures become the provider's stable codes; the backend's own
 /// error text stays on this side.
 /// </summary>
@@ -39,19 +41,33 @@ public sealed class BackendInvoker : IDisposable
     public const int MaxReplyBytes = 4 * 1024 * 1024;
     private readonly ConcurrentDictionary<string, GrpcChannel> _grpc = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Method<byte[], byte[]>> _methods = new(StringComparer.Ordinal);
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        MaxResponseContentBufferSize = MaxReplyBytes,
-    };
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly RestBackend _rest = new();
 
     public async Task<BackendReply> InvokeAsync(ServiceSettings service, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(call);
-        return service.Backend.Kind == BackendKind.Grpc
-            ? await InvokeGrpcAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false)
-            : await InvokeHttpAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false);
+
+        // An r1 request (signed with its method) reaches only a REST backend: an http or gRPC
+        // backend would be sent something its caller never meant (the path and method dropped).
+        if (call.Metadata.ContainsKey(RestMetadata.Method) && service.Backend.Kind != BackendKind.Rest)
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"{call.Service} is not a REST service: call it through LocalGateway or with its gRPC stub.");
+        }
+
+        if (service.Backend.Kind != BackendKind.Grpc && call.Payload.Length > service.BodyLimit)
+        {
+            throw new NodeException(StatusCode.ResourceExhausted, NodeErrors.PayloadTooLarge,
+                $"The body is {call.Payload.Length} bytes; {call.Service} takes at most {service.BodyLimit}.");
+        }
+
+        return service.Backend.Kind switch
+        {
+            BackendKind.Grpc => await InvokeGrpcAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false),
+            BackendKind.Rest => await _rest.InvokeAsync(service.Backend.Address, call, deadline, service.BodyLimit, cancellationToken).ConfigureAwait(false),
+            _ => await InvokeHttpAsync(service.Backend, call, deadline, service.BodyLimit, cancellationToken).ConfigureAwait(false),
+        };
     }
 
     private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -104,7 +120,7 @@ public sealed class BackendInvoker : IDisposable
     private static bool IsBackendsOwnStatus(RpcException ex) =>
         ex.Status.DebugException is null && ex.StatusCode is not (StatusCode.Cancelled or StatusCode.DeadlineExceeded);
 
-    private async Task<BackendReply> InvokeHttpAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<BackendReply> InvokeHttpAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, int maxReplyBytes, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, backend.Address) { Content = new ReadOnlyMemoryContent(call.Payload) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", call.Metadata.GetValueOrDefault("content-type", "application/octet-stream"));
@@ -114,18 +130,13 @@ public sealed class BackendInvoker : IDisposable
         AddOptional(request, "X-Road-UserId", call.UserId);
         AddOptional(request, "X-Road-Issue", call.Issue);
         AddOptional(request, "X-Xbus-Subject-Id", call.SubjectId);
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        try
+        return await HttpBackendCalls.SendAsync(_http, request, maxReplyBytes, deadline, (response, body) =>
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
             if ((int)response.StatusCode is < 200 or > 299)
             {
                 throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service answered HTTP {(int)response.StatusCode}.");
             }
 
-            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             if (response.Content.Headers.ContentType is { } contentType)
             {
@@ -133,19 +144,7 @@ public sealed class BackendInvoker : IDisposable
             }
 
             return new BackendReply(body, metadata);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time.");
-        }
-        catch (HttpRequestException ex) when (ex.StatusCode is null)
-        {
-            throw new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable.");
-        }
-        catch (HttpRequestException)
-        {
-            throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, "The service's answer was refused (too large or malformed).");
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static void AddOptional(Metadata headers, string key, string value)
@@ -176,5 +175,6 @@ public sealed class BackendInvoker : IDisposable
         }
 
         _http.Dispose();
+        _rest.Dispose();
     }
 }

@@ -154,6 +154,11 @@ public sealed record NodeSettings
                 yield return $"service '{service.Service}': GrpcService is a gRPC backend's full service name, e.g. pkg.Service";
             }
 
+            foreach (var problem in ValidateRestAndBody(service, id!))
+            {
+                yield return problem;
+            }
+
             if (service.Backend.TimeoutMilliseconds is < 1 or > 600_000)
             {
                 yield return $"service '{service.Service}': backend timeout must be 1–600000 ms";
@@ -171,6 +176,40 @@ public sealed record NodeSettings
             {
                 yield return $"access rule subject '{rule.Subject}' must be a member, a subsystem, or group:INSTANCE/GROUP";
             }
+        }
+    }
+
+    private static IEnumerable<string> ValidateRestAndBody(ServiceSettings service, ServiceId id)
+    {
+        if (service.MaxBodyBytes is { } max && (max < 1 || max > NodeLimits.MaxPayloadBytes))
+        {
+            yield return $"service '{service.Service}': MaxBodyBytes must be 1–{NodeLimits.MaxPayloadBytes} (one call carries at most that)";
+        }
+
+        if (service.MaxBodyBytes is not null && service.Backend.Kind == BackendKind.Grpc)
+        {
+            yield return $"service '{service.Service}': MaxBodyBytes is for http and rest backends (a gRPC backend's messages are limited by the node)";
+        }
+
+        if (service.Backend.Kind != BackendKind.Rest)
+        {
+            yield break;
+        }
+
+        // r1 names a service in five parts: a versioned one could never be called.
+        if (id.Version is not null)
+        {
+            yield return $"service '{service.Service}': a REST service has no version part (r1 calls INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE)";
+        }
+
+        if (Uri.TryCreate(service.Backend.Address, UriKind.Absolute, out var uri) && (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0))
+        {
+            yield return $"service '{service.Service}': a REST backend's address is a base URL without query, fragment or user info (the caller's path and query are appended)";
+        }
+
+        if (service.Backend.Method is not null)
+        {
+            yield return $"service '{service.Service}': Method is for gRPC backends; a REST caller chooses its own method";
         }
     }
 }
@@ -194,13 +233,16 @@ public enum BackendKind
 {
     Grpc,
     Http,
+
+    /// <summary>A REST API reached through X-Road's REST protocol (r1): the caller's method, path, query and headers go to it.</summary>
+    Rest,
 }
 
 public sealed record BackendSettings
 {
     public required BackendKind Kind { get; init; }
 
-    /// <summary>http(s)://host:port for gRPC; the full URL for HTTP.</summary>
+    /// <summary>http(s)://host:port for gRPC; the full URL for HTTP; the base URL for REST (the caller's path is appended).</summary>
     public required string Address { get; init; }
 
     /// <summary>gRPC only: the method path a generic (<c>LocalGateway.Call</c>) call's bytes are sent to, /package.Service/Method.</summary>
@@ -232,6 +274,17 @@ public sealed record ServiceSettings
     /// (docs/design/agency-protocols.md, "Service descriptions"). Null: none registered.
     /// </summary>
     public string? Description { get; init; }
+
+    /// <summary>
+    /// http and rest backends: the largest request body this node passes to the backend, and the
+    /// largest reply it takes back (past it: <c>Client.PayloadTooLarge</c>, <c>Server.ServerProxy.ServiceFailed</c>).
+    /// Null: <see cref="NodeLimits.MaxPayloadBytes"/>, also the most one call may carry.
+    /// </summary>
+    public int? MaxBodyBytes { get; init; }
+
+    /// <summary>The body cap in force (<see cref="MaxBodyBytes"/> or its default).</summary>
+    [JsonIgnore]
+    public int BodyLimit => MaxBodyBytes ?? NodeLimits.MaxPayloadBytes;
 }
 
 /// <summary>Allows one subject to call one service; everything not allowed is denied.</summary>

@@ -175,7 +175,7 @@ public sealed partial class ClientExchange(
         }
 
         await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, verified.Header, response, registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
-        var reply = new CallResponse { Payload = response.Body, MessageId = header.MessageId, ProviderNode = answered.Id.ToString() };
+        var reply = new CallResponse { Payload = response.Body, MessageId = header.MessageId, ProviderNode = answered.Id.ToString(), RequestHash = verified.Header.RequestHash };
         reply.Metadata.Add(verified.Header.Metadata);
         return (reply, verified.Header);
     }

@@ -67,5 +67,8 @@ public sealed class LocalGateway(GlobalConfigurationProvider configuration, Clie
     }
 
     /// <summary>Who the local listener says is calling (shared with the file service).</summary>
-    internal static ClientExchange.Caller Caller(ServerCallContext context) => new(LocalTlsGate.ClientFingerprint(context.GetHttpContext()));
+    internal static ClientExchange.Caller Caller(ServerCallContext context) => Caller(context.GetHttpContext());
+
+    /// <summary>Who is calling, from the request itself (the REST endpoint, which is not a gRPC service).</summary>
+    internal static ClientExchange.Caller Caller(HttpContext httpContext) => new(LocalTlsGate.ClientFingerprint(httpContext));
 }

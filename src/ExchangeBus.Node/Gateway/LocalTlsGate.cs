@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.Rest;
 using Grpc.Core;
 
 namespace ExchangeBus.Node.Gateway;
@@ -11,7 +12,8 @@ namespace ExchangeBus.Node.Gateway;
 /// The door of the local TLS listener: every request on it must come with a certificate
 /// node.json registers for one of its clients, within the certificate's validity. Anything
 /// else is answered UNAUTHENTICATED with <see cref="NodeErrors.ClientNotAuthenticated"/> and a
-/// correlation id before any service runs (health and reflection included). Which subsystem a
+/// correlation id before any service runs (health and reflection included); under <c>/r1</c> the
+/// same refusal in X-Road's REST form (400, <c>X-Road-Error</c>, the error JSON). Which subsystem a
 /// registered system may act as is checked per call (<c>ClientExchange.Authenticate</c>).
 /// </summary>
 /// <remarks>
@@ -67,6 +69,13 @@ internal sealed partial class LocalTlsGate(RequestDelegate next, NodeSettingsSou
 
         var correlationId = httpContext.TraceIdentifier;
         Refused(logger, fingerprint ?? "none", correlationId);
+
+        // A REST caller (curl, an X-Road REST client) reads X-Road's error JSON, not gRPC trailers.
+        if (httpContext.Request.Path.StartsWithSegments(RestGateway.PathPrefix, StringComparison.Ordinal))
+        {
+            return RestErrorWriter.WriteAsync(httpContext.Response, NodeErrors.ClientNotAuthenticated, refusal, correlationId, httpContext.RequestAborted);
+        }
+
         return RichStatus.AnswerAsync(httpContext, RichStatus.Error(StatusCode.Unauthenticated, NodeErrors.ClientNotAuthenticated, refusal, correlationId));
     }
 

@@ -5,6 +5,7 @@ using ExchangeBus.Node.Descriptions;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.Rest;
 
 namespace ExchangeBus.Node.Hosting;
 
@@ -13,8 +14,8 @@ public static class NodeEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps a node's endpoints, each on its own listener (<see cref="NodeListeners"/>), so that a
     /// peer with a valid certificate can never act as this node's client: exchange, file
-    /// transfer and audit on the peer listener; the gateway, files and reflection on the local
-    /// ones; gRPC health on both; <c>/metrics</c> and <c>/health/*</c> on the metrics listener.
+    /// transfer and audit on the peer listener; the gateway, files, reflection, transparent gRPC
+    /// and X-Road REST (<c>/r1</c>) on the local ones; gRPC health on both; <c>/metrics</c> and <c>/health/*</c> on the metrics listener.
     /// A method called on a listener that does not serve it answers UNIMPLEMENTED.
     /// </summary>
     public static WebApplication MapExchangeBusNode(this WebApplication app)
@@ -42,6 +43,9 @@ public static class NodeEndpointRouteBuilderExtensions
         var transparent = app.Services.GetRequiredService<TransparentGrpc>();
         app.Services.GetRequiredService<BytesGrpcMethods>().AddDuplexStreaming(TransparentGrpc.AnyMethod, transparent.HandleAsync);
         app.MapGrpcService<BytesGrpcService>().OnListeners(NodeListeners.Local);
+
+        // X-Road's REST protocol (r1) for agency systems that speak REST, every method.
+        app.Map(RestGateway.Route, app.Services.GetRequiredService<RestGateway>().HandleAsync).OnListeners(NodeListeners.Local);
         MapMetrics(app);
         return app;
     }

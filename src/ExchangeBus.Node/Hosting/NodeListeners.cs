@@ -13,8 +13,8 @@ namespace ExchangeBus.Node.Hosting;
 /// <summary>
 /// The node's Kestrel listeners, each named for <see cref="BusListeners"/> so that it serves only
 /// its own endpoints: the peers' (mutual TLS with the authentication certificate), the local
-/// ones for the agency's systems (plaintext on loopback and/or TLS, where <c>LocalTlsGate</c>
-/// admits the client certificates node.json pins), and metrics (HTTP/1.1). Where each was bound is read here after start.
+/// ones for the agency's systems (plaintext h2c on loopback and/or TLS with HTTP/1.1 and HTTP/2,
+/// where <c>LocalTlsGate</c> admits the client certificates node.json pins), and metrics (HTTP/1.1). Where each was bound is read here after start.
 /// </summary>
 internal sealed class NodeListeners(
     IOptions<NodeServerOptions> options, NodePaths paths, NodeId node, NodeKeys keys, PeerTrustSource peerTrust, TimeProvider time)
@@ -68,16 +68,24 @@ internal sealed class NodeListeners(
 
         if (o.LocalTlsListen is { } secure)
         {
-            kestrel.Listen(Endpoint(secure), listen => _localTlsListen = listen.Named(Local).UseBusGrpc(new ServerTlsOptions
+            kestrel.Listen(Endpoint(secure), listen =>
             {
-                ServerCertificate = LocalTlsCertificate!,
+                _localTlsListen = listen.Named(Local).UseBusGrpc(new ServerTlsOptions
+                {
+                    ServerCertificate = LocalTlsCertificate!,
 
-                // Any certificate passes the handshake; LocalTlsGate answers an unregistered one
-                // with a coded error (a refusal inside a TLS 1.3 handshake reaches the caller as a
-                // torn connection, reported differently from one run to the next).
-                ClientCertificateCheck = _ => true,
-                RequireClientCertificate = false,
-            }));
+                    // Any certificate passes the handshake; LocalTlsGate answers an unregistered one
+                    // with a coded error (a refusal inside a TLS 1.3 handshake reaches the caller as a
+                    // torn connection, reported differently from one run to the next).
+                    ClientCertificateCheck = _ => true,
+                    RequireClientCertificate = false,
+                });
+
+                // HTTP/1.1 beside HTTP/2, chosen by ALPN: X-Road REST clients (curl, most HTTP
+                // libraries) speak HTTP/1.1 (PR-REST 3.1), gRPC clients still ask for h2. Kestrel
+                // reads it when it builds the TLS middleware at start, so setting it after UseBusGrpc holds.
+                _localTlsListen.Protocols = HttpProtocols.Http1AndHttp2;
+            });
         }
 
         kestrel.Listen(Endpoint(o.MetricsListen), listen =>

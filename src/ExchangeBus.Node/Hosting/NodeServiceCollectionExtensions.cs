@@ -10,6 +10,7 @@ using ExchangeBus.Node.Descriptions;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.Rest;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
@@ -88,6 +89,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<LocalReflection.V1>();
         services.AddSingleton<LocalGateway>();
         services.AddSingleton<TransparentGrpc>();
+        services.AddSingleton<RestGateway>();
 
         // The runtime would add an "unimplemented method" endpoint for TransparentGrpc.AnyMethod's
         // service, a route as specific as AnyMethod's own: every call would match both.

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ExchangeBus.Node.Tests.Backends;
 
-/// <summary>A gRPC backend that does not speak gRPC, on a real HTTP/2 socket.</summary>
+/// <summary>A gRPC backend that does not speak gRPC, on a real HTTP/2 socket; which calls never reach a backend.</summary>
 public sealed class BackendInvokerTests
 {
     [Test]
@@ -39,5 +39,31 @@ public sealed class BackendInvokerTests
 
         Assert.That(ex!.Code, Is.EqualTo(NodeErrors.ServiceFailed));
         await app.StopAsync();
+    }
+
+    // Nothing listens at these addresses: each refusal must come before any connection is tried.
+    [TestCase(BackendKind.Http)]
+    [TestCase(BackendKind.Grpc)]
+    public async Task RestRequest_ToAServiceWhoseBackendIsNotRest_UnknownService(BackendKind kind) =>
+        Assert.That((await RefusedAsync(kind, maxBodyBytes: null, body: 1, rest: true)).Code, Is.EqualTo(NodeErrors.UnknownService));
+
+    [TestCase(BackendKind.Http)]
+    [TestCase(BackendKind.Rest)]
+    public async Task BodyOverTheServicesMaxBodyBytes_PayloadTooLarge(BackendKind kind) =>
+        Assert.That((await RefusedAsync(kind, maxBodyBytes: 4, body: 5, rest: kind == BackendKind.Rest)).Code, Is.EqualTo(NodeErrors.PayloadTooLarge));
+
+    private static async Task<NodeException> RefusedAsync(BackendKind kind, int? maxBodyBytes, int body, bool rest)
+    {
+        using var invoker = new BackendInvoker();
+        var service = new ServiceSettings
+        {
+            Service = "VN/GOV/000.00.00.H01/registry/page",
+            Backend = new BackendSettings { Kind = kind, Address = "http://127.0.0.1:9/", Method = kind == BackendKind.Grpc ? "/test.Html/Page" : null },
+            MaxBodyBytes = maxBodyBytes,
+        };
+        var metadata = rest ? new Dictionary<string, string> { ["rest.method"] = "POST", ["rest.path"] = "/x" } : [];
+        var call = new BackendCall("m-2", "VN/GOV/000.00.00.G01/licence", service.Service, "", "", "", new byte[body], metadata);
+
+        return (await Assert.ThrowsAsync<NodeException>(() => invoker.InvokeAsync(service, call, DateTimeOffset.UtcNow.AddSeconds(30), CancellationToken.None)))!;
     }
 }
