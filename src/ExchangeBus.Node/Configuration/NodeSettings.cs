@@ -142,6 +142,11 @@ public sealed record NodeSettings
             {
                 yield return $"service '{service.Service}': backend timeout must be 1–600000 ms";
             }
+
+            if (service.MaxMessageBytes is < 1 or > NodeLimits.MaxPayloadBytes)
+            {
+                yield return $"service '{service.Service}': MaxMessageBytes must be 1–{NodeLimits.MaxPayloadBytes}";
+            }
         }
 
         foreach (var rule in AccessRules)
@@ -208,6 +213,12 @@ public sealed record ServiceSettings
 
     /// <summary>False keeps only the hash of bodies in the message log for this service.</summary>
     public bool LogBodies { get; init; } = true;
+
+    /// <summary>
+    /// The largest request or response message (payload bytes) this service's calls carry, each
+    /// message of a stream on its own; a larger one ends the call RESOURCE_EXHAUSTED.
+    /// </summary>
+    public int MaxMessageBytes { get; init; } = NodeLimits.MaxPayloadBytes;
 }
 
 /// <summary>Allows one subject to call one service; everything not allowed is denied.</summary>

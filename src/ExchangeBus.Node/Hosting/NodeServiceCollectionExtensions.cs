@@ -83,6 +83,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<ClientExchange>();
         services.AddSingleton<LocalGateway>();
         services.AddSingleton<TransparentGrpc>();
+        services.AddSingleton<GrpcMethodKinds>();
 
         // The runtime would add an "unimplemented method" endpoint for TransparentGrpc.AnyMethod's
         // service, a route as specific as AnyMethod's own: every call would match both.
