@@ -196,6 +196,18 @@ public sealed partial class TransparentGrpcTests
     }
 
     [Test]
+    public async Task ListDocuments_CallersDeadlinePasses_TheBackendCallEndsToo()
+    {
+        var backendCancelled = CitizenRegistryBackend.ExpectCancellation();
+        using var call = Stub.ListDocuments(new ListDocumentsRequest { CitizenId = "endless" }, Headers(), DateTime.UtcNow.AddSeconds(3));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.ReadAllAsync().ToListAsync());
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.DeadlineExceeded));
+        // The caller's deadline was the inter-node call's and the backend call's.
+        Assert.That(await backendCancelled.WaitAsync(TimeSpan.FromSeconds(30)), Is.True);
+    }
+
+    [Test]
     public async Task ListDocuments_SlowReader_HoldsTheBackendsWriterBack()
     {
         var flow = CitizenRegistryBackend.StartFlow();
