@@ -60,6 +60,9 @@ public static class NodeErrors
     public const string ServiceTimeout = "Server.ServerProxy.ServiceTimeout";
     public const string ServiceUnavailable = "Server.ServerProxy.ServiceUnavailable";
     public const string ProviderInternal = "Server.ServerProxy.InternalError";
+
+    /// <summary>A request or response message (one message of a stream) over the service's node.json MaxMessageBytes.</summary>
+    public const string MessageTooLarge = "Server.ServerProxy.MessageTooLarge";
     public const string ProviderTimestampingFailed = "Server.ServerProxy.TimestampingFailed";
 
     // Local configuration.

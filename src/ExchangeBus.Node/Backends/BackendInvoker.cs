@@ -40,8 +40,17 @@ public sealed class BackendInvoker : IDisposable
 {
     public const int MaxReplyBytes = 4 * 1024 * 1024;
     private readonly ConcurrentDictionary<string, GrpcChannel> _grpc = new(StringComparer.Ordinal);
+
+    // One Method per backend path (and kind), kept: Grpc.Net.Client caches what it derives from a
+    // method per Method instance, so a new one per call grew that cache by every call for good (a
+    // gcdump of a provider node under `xbus bench exchange` showed it).
     private readonly ConcurrentDictionary<string, Method<byte[], byte[]>> _methods = new(StringComparer.Ordinal);
-    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly ConcurrentDictionary<string, Method<byte[], byte[]>> _duplexMethods = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+        MaxResponseContentBufferSize = MaxReplyBytes,
+    };
     private readonly RestBackend _rest = new();
 
     public async Task<BackendReply> InvokeAsync(ServiceSettings service, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -72,25 +81,12 @@ public sealed class BackendInvoker : IDisposable
 
     private async Task<BackendReply> InvokeGrpcAsync(BackendSettings backend, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var channel = _grpc.GetOrAdd(backend.Address, address => BusChannel.Create(new Uri(address), new BusChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
-        // One Method per backend path, kept: Grpc.Net.Client caches what it derives from a method per
-        // Method instance, so a new one per call grew that cache by every call for good (a gcdump of
-        // a provider node under `xbus bench exchange` showed it).
         var path = call.GrpcMethod ?? backend.Method
             ?? throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, "This service is served to typed gRPC stubs only.");
         var method = _methods.GetOrAdd(path, static path => BytesGrpcMethods.Method(MethodType.Unary, path));
-        var headers = new Metadata
-        {
-            { "x-xbus-message-id", call.MessageId },
-            { "x-xbus-client", call.Client },
-            { "x-xbus-service", call.Service },
-        };
-        AddOptional(headers, "x-xbus-user-id", call.UserId);
-        AddOptional(headers, "x-xbus-subject-id", call.SubjectId);
-        AddOptional(headers, "x-xbus-issue", call.Issue);
         try
         {
-            using var grpcCall = channel.CreateCallInvoker().AsyncUnaryCall(method, host: null, new CallOptions(headers, deadline.UtcDateTime, cancellationToken), call.Payload.ToArray());
+            using var grpcCall = Channel(backend).CreateCallInvoker().AsyncUnaryCall(method, host: null, Options(call, deadline, cancellationToken), call.Payload.ToArray());
             var reply = await grpcCall.ResponseAsync.ConfigureAwait(false);
             return new BackendReply(reply, new Dictionary<string, string>(), call.GrpcMethod is null ? null : GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
         }
@@ -101,17 +97,64 @@ public sealed class BackendInvoker : IDisposable
         }
         catch (RpcException ex)
         {
-            throw ex.StatusCode switch
-            {
-                StatusCode.DeadlineExceeded => new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time."),
-                StatusCode.Unavailable => new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable."),
-                // Grpc.Net.Client also says CANCELLED for a backend that answers something that is
-                // not gRPC (an HTML page, no status): that is the service failing, not our caller leaving.
-                StatusCode.Cancelled when cancellationToken.IsCancellationRequested => new OperationCanceledException(cancellationToken),
-                _ => new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service failed ({ex.StatusCode})."),
-            };
+            throw Failure(ex, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// A streamed typed call (Exchange.Stream): a duplex call of the caller's method path, which
+    /// on the wire is every call kind, so node.json need not say which kind a method is. The
+    /// caller writes, reads and ends it; <see cref="StreamStatus"/> reads how it ended.
+    /// </summary>
+    public AsyncDuplexStreamingCall<byte[], byte[]> OpenGrpcStream(ServiceSettings service, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(call);
+        var method = _duplexMethods.GetOrAdd(call.GrpcMethod!, static path => BytesGrpcMethods.Method(MethodType.DuplexStreaming, path));
+        return Channel(service.Backend).CreateCallInvoker().AsyncDuplexStreamingCall(method, host: null, Options(call, deadline, cancellationToken));
+    }
+
+    /// <summary>
+    /// How a backend's stream ended, from what its response reader threw (or null when it ended
+    /// normally): the backend's own status, OK or not, or a bus failure for a call it never answered.
+    /// </summary>
+    public static GrpcStatus StreamStatus(AsyncDuplexStreamingCall<byte[], byte[]> call, RpcException? ended, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (ended is null)
+        {
+            return GrpcStatuses.From(call.GetStatus(), call.GetTrailers());
+        }
+
+        return IsBackendsOwnStatus(ended) ? GrpcStatuses.From(ended.Status, ended.Trailers) : throw Failure(ended, cancellationToken);
+    }
+
+    private GrpcChannel Channel(BackendSettings backend) =>
+        _grpc.GetOrAdd(backend.Address, address => BusChannel.Create(new Uri(address), new BusChannelOptions { MaxReceiveMessageSize = MaxReplyBytes, MaxSendMessageSize = NodeLimits.MaxPayloadBytes }));
+
+    private static CallOptions Options(BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var headers = new Metadata
+        {
+            { "x-xbus-message-id", call.MessageId },
+            { "x-xbus-client", call.Client },
+            { "x-xbus-service", call.Service },
+        };
+        AddOptional(headers, "x-xbus-user-id", call.UserId);
+        AddOptional(headers, "x-xbus-subject-id", call.SubjectId);
+        AddOptional(headers, "x-xbus-issue", call.Issue);
+        return new CallOptions(headers, deadline.UtcDateTime, cancellationToken);
+    }
+
+    private static Exception Failure(RpcException ex, CancellationToken cancellationToken) => ex.StatusCode switch
+    {
+        StatusCode.DeadlineExceeded => new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time."),
+        StatusCode.Unavailable => new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable."),
+        // Grpc.Net.Client also says CANCELLED for a backend that answers something that is
+        // not gRPC (an HTML page, no status): that is the service failing, not our caller leaving.
+        StatusCode.Cancelled when cancellationToken.IsCancellationRequested => new OperationCanceledException(cancellationToken),
+        _ => new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service failed ({ex.StatusCode})."),
+    };
 
     /// <summary>
     /// A status the backend sent, as opposed to one the client library made up for a call that

@@ -163,6 +163,11 @@ public sealed record NodeSettings
             {
                 yield return $"service '{service.Service}': backend timeout must be 1–600000 ms";
             }
+
+            if (service.MaxMessageBytes is < 1 or > NodeLimits.MaxPayloadBytes)
+            {
+                yield return $"service '{service.Service}': MaxMessageBytes must be 1–{NodeLimits.MaxPayloadBytes}";
+            }
         }
 
         foreach (var rule in AccessRules)
@@ -285,6 +290,12 @@ public sealed record ServiceSettings
     /// <summary>The body cap in force (<see cref="MaxBodyBytes"/> or its default).</summary>
     [JsonIgnore]
     public int BodyLimit => MaxBodyBytes ?? NodeLimits.MaxPayloadBytes;
+
+    /// <summary>
+    /// The largest request or response message (payload bytes) this service's calls carry, each
+    /// message of a stream on its own; a larger one ends the call RESOURCE_EXHAUSTED.
+    /// </summary>
+    public int MaxMessageBytes { get; init; } = NodeLimits.MaxPayloadBytes;
 }
 
 /// <summary>Allows one subject to call one service; everything not allowed is denied.</summary>

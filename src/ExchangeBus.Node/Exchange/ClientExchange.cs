@@ -60,19 +60,26 @@ public sealed partial class ClientExchange(
         return new GrpcAnswer(response, header.GrpcStatus);
     }
 
-    private async Task<(CallResponse Response, MessageHeader Header)> RunAsync(
+    private Task<(CallResponse Response, MessageHeader Header)> RunAsync(
         CallRequest request, string grpcMethod, Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return MeasuredAsync(request.Service, correlationId, service =>
+            ExchangeAsync(request, grpcMethod, service, caller, deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken));
+    }
+
+    /// <summary>Metrics and the caller's view of a refusal (its code in the status details), for every kind of call.</summary>
+    private async Task<T> MeasuredAsync<T>(string serviceText, string correlationId, Func<ServiceId, Task<T>> exchange)
+    {
         var started = Stopwatch.GetTimestamp();
         var serviceLabel = "invalid";
         try
         {
-            var service = Parse<ServiceId>(request.Service, "service", ServiceId.TryParse);
+            var service = Parse<ServiceId>(serviceText, "service", ServiceId.TryParse);
             serviceLabel = service.ToString();
-            var response = await ExchangeAsync(request, grpcMethod, service, caller, deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken).ConfigureAwait(false);
+            var result = await exchange(service).ConfigureAwait(false);
             metrics.Record("client", serviceLabel, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
-            return response;
+            return result;
         }
         catch (NodeException ex)
         {
@@ -82,14 +89,17 @@ public sealed partial class ClientExchange(
         }
     }
 
-    private async Task<(CallResponse Response, MessageHeader Header)> ExchangeAsync(CallRequest request, string grpcMethod, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
-    {
-        if (request.Payload.Length > NodeLimits.MaxPayloadBytes)
-        {
-            throw new NodeException(StatusCode.ResourceExhausted, NodeErrors.PayloadTooLarge,
-                $"The payload is {request.Payload.Length} bytes; at most {NodeLimits.MaxPayloadBytes} go in one call.");
-        }
+    /// <summary>What every call has passed before anything is signed: the caller, the configuration, the provider's nodes; and its request header.</summary>
+    private sealed record Prepared(ClientSettings Registered, GlobalConfigurationView View, IReadOnlyList<NodeEntry> Providers, MessageHeader Header);
 
+    /// <summary>
+    /// The checks of every call, one copy for the generic, the typed and the streamed call: the
+    /// payload's size, the caller registered and authenticated, the configuration and evidence
+    /// current, client and provider in the configuration with a node.
+    /// </summary>
+    private Prepared Prepare(CallRequest request, string grpcMethod, ServiceId service, Caller caller)
+    {
+        EnsurePayloadSize(request.Payload.Length);
         var client = Parse<SubsystemId>(request.Client, "client", SubsystemId.TryParse);
         var registered = Authenticate(settingsSource.Current, client, caller);
 
@@ -125,6 +135,21 @@ public sealed partial class ClientExchange(
             GrpcMethod = grpcMethod,
         };
         header.Metadata.Add(request.Metadata);
+        return new Prepared(registered, view, providers, header);
+    }
+
+    private static void EnsurePayloadSize(int bytes)
+    {
+        if (bytes > NodeLimits.MaxPayloadBytes)
+        {
+            throw new NodeException(StatusCode.ResourceExhausted, NodeErrors.PayloadTooLarge,
+                $"The payload is {bytes} bytes; at most {NodeLimits.MaxPayloadBytes} go in one call.");
+        }
+    }
+
+    private async Task<(CallResponse Response, MessageHeader Header)> ExchangeAsync(CallRequest request, string grpcMethod, ServiceId service, Caller caller, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
+    {
+        var (registered, view, providers, header) = Prepare(request, grpcMethod, service, caller);
 
         // Hashed once: the digest is both what is signed and what the response must bind to.
         var envelope = EnvelopeBuilder.Build(header, request.Payload, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out var toBeSigned);
@@ -163,7 +188,8 @@ public sealed partial class ClientExchange(
                 || !string.Equals(answer.MessageId, header.MessageId, StringComparison.Ordinal)
                 || !CryptographicOperations.FixedTimeEquals(answer.RequestHash.Span, requestHash)
                 || !string.Equals(answer.SenderNode, answered.Id.ToString(), StringComparison.Ordinal)
-                || (grpcMethod.Length > 0) != (answer.GrpcStatus is not null))
+                || (grpcMethod.Length > 0) != (answer.GrpcStatus is not null)
+                || answer.Streamed)
             {
                 throw new NodeException(StatusCode.DataLoss, NodeErrors.InvalidResponse, "The response does not answer this request (message id, request hash, sender or gRPC status differ).");
             }
@@ -184,10 +210,8 @@ public sealed partial class ClientExchange(
     private async Task<(SignedEnvelope Response, NodeEntry Node)> SendAsync(
         SignedEnvelope envelope, IReadOnlyList<NodeEntry> providers, GlobalConfigurationView view, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)providers.Count);
-        for (var i = 0; i < providers.Count; i++)
+        foreach (var provider in InRotation(providers))
         {
-            var provider = providers[(start + i) % providers.Count];
             try
             {
                 var channel = peers.For(provider, view);
@@ -199,22 +223,37 @@ public sealed partial class ClientExchange(
                 // Not reached (refused connection, failed handshake): the next node may be up.
                 Log.ProviderUnreachable(logger, provider.Id.ToString(), ex.Status.Detail);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded && ex.ErrorCode is null)
-            {
-                throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ClientProxyTimeout, "The provider did not answer before the deadline.");
-            }
-            catch (RpcException ex) when (ex.ErrorCode is { } code)
-            {
-                // The provider refused or its service failed: pass its code on unchanged.
-                throw new NodeException(ex.StatusCode, code, ex.Status.Detail);
-            }
             catch (RpcException ex)
             {
-                throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, $"The provider's node failed the call ({ex.StatusCode}).");
+                throw Refusal(ex);
             }
         }
 
         throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, "None of the provider's nodes could be reached.");
+    }
+
+    /// <summary>The provider's nodes, starting at the next in turn, so calls spread over them.</summary>
+    private IEnumerable<NodeEntry> InRotation(IReadOnlyList<NodeEntry> providers)
+    {
+        var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)providers.Count);
+        for (var i = 0; i < providers.Count; i++)
+        {
+            yield return providers[(start + i) % providers.Count];
+        }
+    }
+
+    /// <summary>A provider node's failed call as this node's code: its own code passed on unchanged, or what went wrong on the way.</summary>
+    private static NodeException Refusal(RpcException ex)
+    {
+        if (ex.ErrorCode is { } code)
+        {
+            // The provider refused or its service failed: pass its code on unchanged.
+            return new NodeException(ex.StatusCode, code, ex.Status.Detail);
+        }
+
+        return ex.StatusCode == StatusCode.DeadlineExceeded
+            ? new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ClientProxyTimeout, "The provider did not answer before the deadline.")
+            : new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, $"The provider's node failed the call ({ex.StatusCode}).");
     }
 
     /// <summary>

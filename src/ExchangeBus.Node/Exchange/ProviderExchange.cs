@@ -49,29 +49,65 @@ public sealed partial class ProviderExchange(
 
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
-    public override async Task<SignedEnvelope> Deliver(SignedEnvelope request, ServerCallContext context)
+    public override async Task<SignedEnvelope> Deliver(SignedEnvelope request, ServerCallContext context) =>
+        await MeasuredAsync(context, () => AdmitAsync(request, context, streamed: false, call => RespondAsync(call, context))).ConfigureAwait(false);
+
+    /// <summary>
+    /// A streamed typed call (docs/design/agency-protocols.md): the first request message is
+    /// admitted by the same checks as <see cref="Deliver"/>; the rest are in ProviderExchange.Stream.cs.
+    /// </summary>
+    public override async Task Stream(IAsyncStreamReader<SignedEnvelope> requestStream, IServerStreamWriter<SignedEnvelope> responseStream, ServerCallContext context)
     {
-        var envelope = request;
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        await MeasuredAsync(context, async () =>
+        {
+            if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            {
+                throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage, "The stream carried no request.");
+            }
+
+            return await AdmitAsync(requestStream.Current, context, streamed: true,
+                call => StreamAsync(call, requestStream, responseStream, context)).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>An admitted request: every check passed (or it is a metaservice call), nothing logged yet.</summary>
+    private sealed record Admitted(
+        SignedEnvelope Envelope, VerifiedEnvelope Request, GlobalConfigurationView View, ClientId Client, ServiceId Service,
+        NodeSettings NodeSettings, ServiceSettings? Settings, bool Metaservice, ServiceDescription? Description, string CorrelationId)
+    {
+        public MessageHeader Header => Request.Header;
+
+        public bool LogBody => Settings?.LogBodies ?? true;
+    }
+
+    private async Task<T> MeasuredAsync<T>(ServerCallContext context, Func<Task<(T Result, string Service)>> handle)
+    {
         var correlationId = context.CorrelationId;
         var started = Stopwatch.GetTimestamp();
-        var service = "unknown";
         try
         {
-            var (response, serviceName) = await HandleAsync(envelope, context, correlationId).ConfigureAwait(false);
-            service = serviceName;
+            var (result, service) = await handle().ConfigureAwait(false);
             metrics.Record("provider", service, MessageLogRecord.StatusOk, Stopwatch.GetElapsedTime(started));
-            return response;
+            return result;
         }
         catch (NodeException ex)
         {
-            metrics.Record("provider", ex.Data["service"] as string ?? service, ex.Code, Stopwatch.GetElapsedTime(started));
+            metrics.Record("provider", ex.Data["service"] as string ?? "unknown", ex.Code, Stopwatch.GetElapsedTime(started));
             Log.Refused(logger, ex.Code, correlationId);
             throw ex.ToRpc(correlationId);
         }
     }
 
-    private async Task<(SignedEnvelope Response, string Service)> HandleAsync(SignedEnvelope envelope, ServerCallContext context, string correlationId)
+    /// <summary>
+    /// Every check of an incoming request, one copy for both inter-node methods; then
+    /// <paramref name="handle"/> runs with the message id held against replays. Refusals of an
+    /// authentic request are logged.
+    /// </summary>
+    private async Task<(T Result, string Service)> AdmitAsync<T>(SignedEnvelope envelope, ServerCallContext context, bool streamed, Func<Admitted, Task<T>> handle)
     {
+        var correlationId = context.CorrelationId;
         var view = configuration.Current(NodeErrors.ProviderOutdatedGlobalConf);
         stamper.EnsureEvidenceCurrent(NodeErrors.ProviderTimestampingFailed);
         var peer = PeerTrustSource.RequireNode(context, view);
@@ -79,85 +115,150 @@ public sealed partial class ProviderExchange(
         var verified = verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
         var header = verified.Header;
         var (client, service) = CheckHeader(header, peer.Id, view);
+        if (header.Streamed != streamed || (streamed && (header.StreamPosition != 0 || !header.PreviousHash.IsEmpty || header.GrpcMethod.Length == 0)))
+        {
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage,
+                streamed ? "A stream starts with link 0 of a typed call." : "A streamed message came by Deliver.");
+        }
 
         // From here the request is authentic: what happens to it goes into the message log.
         // One version of node.json for the whole call, even if it is reloaded meanwhile.
         var nodeSettings = settingsSource.Current;
         var settings = nodeSettings.Services.FirstOrDefault(s => string.Equals(s.Service, header.Service, StringComparison.Ordinal));
-        var logBody = settings?.LogBodies ?? true;
         if (!_inFlight.TryAdd(header.MessageId, 0))
         {
+            // Not logged (as before): the call holding the id logs its own outcome.
             throw Tagged(new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id is being handled already."), header.Service);
         }
 
         try
         {
-            if (messageLog.FindByMessageId(header.MessageId).Any(e => e.Record.Direction == MessageDirection.ProviderRequest))
-            {
-                throw new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id was received before.");
-            }
-
-            var metaservice = service.ServiceCode is ListMethodsService or AllowedMethodsService or GetServiceDescriptionService && service.Version is null;
-            if (!metaservice && settings is null)
-            {
-                throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
-            }
-
-            if (header.GrpcMethod.Length > 0 && (metaservice || !ServesGrpcMethod(settings!.Backend, header.GrpcMethod)))
-            {
-                throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"{service} does not serve the gRPC method {header.GrpcMethod}.");
-            }
-
-            if (!metaservice && !AccessControl.IsAllowed(nodeSettings.AccessRules, service, client, view))
-            {
-                throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
-            }
-
-            // Refused like a call (and logged as one refusal) when the client may not have it.
-            var description = metaservice && service.ServiceCode == GetServiceDescriptionService
-                ? ServiceDescriptionOf(nodeSettings, service, client, view, envelope.Body)
-                : null;
-
-            // The request's record commits while the backend works: the answer waits for both, so
-            // an answered call is logged, and the group commit's flush is not added to its latency.
-            var requestLogged = messageLog.AppendAsync(
-                ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, logBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).AsTask();
-            BackendReply reply;
+            ServiceDescription? description;
             try
             {
-                reply = metaservice
-                    ? Metaservice(nodeSettings, service, client, view, description)
-                    : await backends.InvokeAsync(settings!, new BackendCall(
-                        header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata,
-                        header.GrpcMethod.Length == 0 ? null : header.GrpcMethod),
-                        Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
+                description = Authorize(header, client, service, nodeSettings, settings, view, envelope.Body);
             }
             catch (NodeException ex)
             {
-                await requestLogged.ConfigureAwait(false);
-                await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
-            catch (Exception)
-            {
-                await ((Task)requestLogged).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
                 throw;
             }
 
-            await requestLogged.ConfigureAwait(false);
-
-            var (response, responseHeader) = Sign(header, verified.ToBeSigned, reply);
-            await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, logBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
-            return (response, header.Service);
+            var metaservice = IsMetaservice(service);
+            var result = await handle(new Admitted(envelope, verified, view, client, service, nodeSettings, settings, metaservice, description, correlationId)).ConfigureAwait(false);
+            return (result, header.Service);
         }
-        catch (NodeException ex) when (ex.Code is NodeErrors.Replay or NodeErrors.UnknownService or NodeErrors.AccessDenied or NodeErrors.NoServiceDescription or NodeErrors.MalformedMessage)
+        catch (NodeException ex)
         {
-            await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderRequest, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
             throw Tagged(ex, header.Service);
         }
         finally
         {
             _inFlight.TryRemove(header.MessageId, out _);
+        }
+    }
+
+    private static bool IsMetaservice(ServiceId service) => service.ServiceCode is ListMethodsService or AllowedMethodsService or GetServiceDescriptionService && service.Version is null;
+
+    /// <summary>
+    /// The checks of an authentic request whose refusal is logged: new id, a service this node
+    /// provides (and method), the access list, the size; for getServiceDescription, the
+    /// description asked for (refused like a call to that service when the client may not have it).
+    /// </summary>
+    private ServiceDescription? Authorize(MessageHeader header, ClientId client, ServiceId service, NodeSettings nodeSettings, ServiceSettings? settings, GlobalConfigurationView view, ByteString body)
+    {
+        if (messageLog.FindByMessageId(header.MessageId).Any(e => e.Record.Direction == MessageDirection.ProviderRequest))
+        {
+            throw new NodeException(StatusCode.AlreadyExists, NodeErrors.Replay, "A message with this id was received before.");
+        }
+
+        var metaservice = IsMetaservice(service);
+        if (!metaservice && settings is null)
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"This node does not provide {service}.");
+        }
+
+        if (header.GrpcMethod.Length > 0 && (metaservice || !ServesGrpcMethod(settings!.Backend, header.GrpcMethod)))
+        {
+            throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, $"{service} does not serve the gRPC method {header.GrpcMethod}.");
+        }
+
+        if (!metaservice && !AccessControl.IsAllowed(nodeSettings.AccessRules, service, client, view))
+        {
+            throw new NodeException(StatusCode.PermissionDenied, NodeErrors.AccessDenied, $"{client} may not call {service}.");
+        }
+
+        if (settings is not null)
+        {
+            EnsureSize(settings, body.Length, "request");
+        }
+
+        return metaservice && service.ServiceCode == GetServiceDescriptionService
+            ? ServiceDescriptionOf(nodeSettings, service, client, view, body)
+            : null;
+    }
+
+    /// <summary>A unary call (Deliver): the backend's one answer, signed.</summary>
+    private async Task<SignedEnvelope> RespondAsync(Admitted call, ServerCallContext context)
+    {
+        var (header, envelope, settings, correlationId) = (call.Header, call.Envelope, call.Settings, call.CorrelationId);
+
+        // The request's record commits while the backend works: the answer waits for both, so
+        // an answered call is logged, and the group commit's flush is not added to its latency.
+        var requestLogged = messageLog.AppendAsync(
+            ExchangeRecords.From(MessageDirection.ProviderRequest, header, envelope, call.LogBody, MessageLogRecord.StatusOk, correlationId), context.CancellationToken).AsTask();
+        BackendReply reply;
+        try
+        {
+            reply = call.Metaservice
+                ? Metaservice(call.NodeSettings, call.Service, call.Client, call.View, call.Description)
+                : await backends.InvokeAsync(settings!, BackendCallOf(header, envelope), Deadline(context, settings!), context.CancellationToken).ConfigureAwait(false);
+            if (settings is not null)
+            {
+                EnsureSize(settings, reply.Payload.Length, "response");
+            }
+        }
+        catch (NodeException ex)
+        {
+            await requestLogged.ConfigureAwait(false);
+            await messageLog.AppendAsync(ExchangeRecords.Outcome(MessageDirection.ProviderResponse, header, ex.Code, correlationId), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception)
+        {
+            await ((Task)requestLogged).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await requestLogged.ConfigureAwait(false);
+
+        var responseHeader = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.Response);
+        foreach (var (key, value) in reply.Metadata)
+        {
+            responseHeader.Metadata[key] = value;
+        }
+
+        if (reply.GrpcStatus is { } grpcStatus)
+        {
+            responseHeader.GrpcStatus = grpcStatus;
+        }
+
+        var response = Sign(responseHeader, ByteString.CopyFrom(reply.Payload), out _);
+        await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, call.LogBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+        return response;
+    }
+
+    private static BackendCall BackendCallOf(MessageHeader header, SignedEnvelope envelope) => new(
+        header.MessageId, header.Client, header.Service, header.UserId, header.SubjectId, header.Issue, envelope.Body.Memory, header.Metadata,
+        header.GrpcMethod.Length == 0 ? null : header.GrpcMethod);
+
+    /// <summary>The service's message size limit (node.json MaxMessageBytes), per message of a stream.</summary>
+    private static void EnsureSize(ServiceSettings settings, int bytes, string what)
+    {
+        if (bytes > settings.MaxMessageBytes)
+        {
+            throw new NodeException(StatusCode.ResourceExhausted, NodeErrors.MessageTooLarge,
+                $"A {what} message of {bytes} bytes is over the {settings.MaxMessageBytes} bytes {settings.Service} accepts.");
         }
     }
 
@@ -262,34 +363,23 @@ public sealed partial class ProviderExchange(
         return context.ClientDeadline is { } caller && caller < own ? caller : own;
     }
 
-    private (SignedEnvelope Envelope, MessageHeader Header) Sign(MessageHeader request, byte[] requestToBeSigned, BackendReply reply)
+    /// <summary>A response-side header for <paramref name="request"/>: kind, the request's identity, and its hash.</summary>
+    private MessageHeader ResponseHeader(MessageHeader request, byte[] requestToBeSigned, MessageKind kind) => new()
     {
-        var header = new MessageHeader
-        {
-            Kind = MessageKind.Response,
-            MessageId = request.MessageId,
-            Client = request.Client,
-            Service = request.Service,
-            UserId = request.UserId,
-            SubjectId = request.SubjectId,
-            Issue = request.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-            SenderNode = nodeId.ToString(),
-            RequestHash = ByteString.CopyFrom(SHA256.HashData(requestToBeSigned)),
-        };
-        foreach (var (key, value) in reply.Metadata)
-        {
-            header.Metadata[key] = value;
-        }
+        Kind = kind,
+        MessageId = request.MessageId,
+        Client = request.Client,
+        Service = request.Service,
+        UserId = request.UserId,
+        SubjectId = request.SubjectId,
+        Issue = request.Issue,
+        CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+        SenderNode = nodeId.ToString(),
+        RequestHash = ByteString.CopyFrom(SHA256.HashData(requestToBeSigned)),
+    };
 
-        if (reply.GrpcStatus is { } grpcStatus)
-        {
-            header.GrpcStatus = grpcStatus;
-        }
-
-        var envelope = EnvelopeBuilder.Build(header, ByteString.CopyFrom(reply.Payload), keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out _);
-        return (envelope, header);
-    }
+    private SignedEnvelope Sign(MessageHeader header, ByteString body, out byte[] toBeSigned) =>
+        EnvelopeBuilder.Build(header, body, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out toBeSigned);
 
     private static NodeException Tagged(NodeException ex, string service)
     {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Exchange;
@@ -12,9 +13,10 @@ namespace ExchangeBus.Node.Gateway;
 /// with the stub generated from the provider's own .proto, on its local node, naming itself and
 /// the bus service in request metadata. The call goes through the same exchange as
 /// <c>LocalGateway.Call</c>; the backend's status and trailers come back as the backend sent them.
-/// Only unary calls are carried so far: a second request message is refused.
+/// Every call kind is carried: a method a registered descriptor says is unary by Exchange.Deliver,
+/// every other call by Exchange.Stream, message by message.
 /// </summary>
-public sealed class TransparentGrpc(ClientExchange exchange)
+public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kinds)
 {
     /// <summary>The calling subsystem, INSTANCE/CLASS/MEMBER/SUBSYSTEM (X-Road REST's <c>X-Road-Client</c>).</summary>
     public const string ClientHeader = "x-road-client";
@@ -57,8 +59,9 @@ public sealed class TransparentGrpc(ClientExchange exchange)
             throw new RpcException(new Status(StatusCode.Unimplemented, "Service is unimplemented."));
         }
 
-        var cancellationToken = context.CancellationToken;
-        var payload = await SingleRequestAsync(requests, context).ConfigureAwait(false);
+        // Message 0 is forwarded as soon as it is here, before the caller's next one: a
+        // bidirectional caller may wait for an answer before it sends more.
+        var first = await FirstRequestAsync(requests, context).ConfigureAwait(false);
         var request = new CallRequest
         {
             Client = context.RequestHeaders.GetValue(ClientHeader) ?? string.Empty,
@@ -66,39 +69,61 @@ public sealed class TransparentGrpc(ClientExchange exchange)
             UserId = context.RequestHeaders.GetValue(UserIdHeader) ?? string.Empty,
             Issue = context.RequestHeaders.GetValue(IssueHeader) ?? string.Empty,
             SubjectId = context.RequestHeaders.GetValue(SubjectIdHeader) ?? string.Empty,
-            Payload = UnsafeByteOperations.UnsafeWrap(payload),
+            Payload = UnsafeByteOperations.UnsafeWrap(first),
         };
-        var answer = await exchange.CallGrpcAsync(request, path, LocalGateway.Caller(context), context.ClientDeadline, context.CorrelationId, cancellationToken).ConfigureAwait(false);
-        // The bus's message id, as X-Road REST answers it, so the caller can find the exchange in audits.
-        await context.WriteResponseHeadersAsync(new Metadata { { MessageIdHeader, answer.Response.MessageId } }).ConfigureAwait(false);
-        var trailers = GrpcStatuses.Trailers(answer.Status);
-        if ((StatusCode)answer.Status.Code != StatusCode.OK)
+        var caller = LocalGateway.Caller(context);
+        GrpcStatus status;
+        if (kinds.IsUnary(path))
+        {
+            await EnsureNoSecondRequestAsync(requests, context).ConfigureAwait(false);
+            var answer = await exchange.CallGrpcAsync(request, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
+            await WriteMessageIdAsync(context, answer.Response.MessageId).ConfigureAwait(false);
+            status = answer.Status;
+            if ((StatusCode)status.Code == StatusCode.OK)
+            {
+                await responses.WriteAsync(answer.Response.Payload.ToByteArray(), context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            var answer = await exchange.StreamGrpcAsync(
+                request, path, caller, requests, responses, messageId => WriteMessageIdAsync(context, messageId),
+                context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
+            status = answer.Status;
+        }
+
+        var trailers = GrpcStatuses.Trailers(status);
+        if ((StatusCode)status.Code != StatusCode.OK)
         {
             trailers.Add(ErrorSourceTrailer, "provider");
-            throw new RpcException(new Status((StatusCode)answer.Status.Code, answer.Status.Message), trailers);
+            throw new RpcException(new Status((StatusCode)status.Code, status.Message), trailers);
         }
 
         foreach (var trailer in trailers)
         {
             context.ResponseTrailers.Add(trailer);
         }
-
-        await responses.WriteAsync(answer.Response.Payload.ToByteArray(), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<byte[]> SingleRequestAsync(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
+    /// <summary>The bus's message id, as X-Road REST answers it, so the caller can find the exchange in audits.</summary>
+    private static Task WriteMessageIdAsync(ServerCallContext context, string messageId) =>
+        context.WriteResponseHeadersAsync(new Metadata { { MessageIdHeader, messageId } });
+
+    private static async Task<byte[]> FirstRequestAsync(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
     {
         if (!await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
             throw new NodeException(StatusCode.InvalidArgument, NodeErrors.BadRequest, "The call sent no request message.").ToRpc(context.CorrelationId);
         }
 
-        var payload = requests.Current;
+        return requests.Current;
+    }
+
+    private static async Task EnsureNoSecondRequestAsync(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
+    {
         if (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
-            throw new NodeException(StatusCode.Unimplemented, NodeErrors.BadRequest, "Streamed requests do not cross the bus yet: one request message per call.").ToRpc(context.CorrelationId);
+            throw new NodeException(StatusCode.InvalidArgument, NodeErrors.BadRequest, "The method is unary: one request message per call.").ToRpc(context.CorrelationId);
         }
-
-        return payload;
     }
 }

@@ -90,6 +90,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<LocalGateway>();
         services.AddSingleton<TransparentGrpc>();
         services.AddSingleton<RestGateway>();
+        services.AddSingleton<GrpcMethodKinds>();
 
         // The runtime would add an "unimplemented method" endpoint for TransparentGrpc.AnyMethod's
         // service, a route as specific as AnyMethod's own: every call would match both.

@@ -160,6 +160,8 @@ public sealed partial class MessageLogReader : IDisposable
             expectedPrevious = anchor;
         }
 
+        // Streams are checked from the range's start only if nothing of the log comes before it.
+        var streams = new StreamRecordChecks(fromStart: fromSequence == 1);
         using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {MessageLogDatabase.Columns} FROM records WHERE seq >= $next AND seq <= $last ORDER BY seq LIMIT {VerifyChunk};";
@@ -188,6 +190,11 @@ public sealed partial class MessageLogReader : IDisposable
                     if (problem is not null)
                     {
                         return MessageLogVerification.Invalid(passed, sequence, problem, Describe(problem, sequence));
+                    }
+
+                    if (streams.Check(entry!) is { } stream)
+                    {
+                        return MessageLogVerification.Invalid(passed, sequence, stream.Problem, stream.Detail);
                     }
 
                     var hash = entry!.Hash;

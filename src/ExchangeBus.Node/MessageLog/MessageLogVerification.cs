@@ -13,6 +13,15 @@ public static class MessageLogProblems
     /// <summary>A record's content does not hash to its stored hash (edited, or the hash was edited).</summary>
     public const string HashMismatch = "MessageLog.HashMismatch";
 
+    /// <summary>A streamed call's link is missing: a record's stream position skips one, or its first links are not in the log (cut).</summary>
+    public const string StreamGap = "MessageLog.StreamGap";
+
+    /// <summary>A streamed call's link comes after a later one (reordered or repeated).</summary>
+    public const string StreamOutOfOrder = "MessageLog.StreamOutOfOrder";
+
+    /// <summary>A streamed call's link does not name the hash of the link before it (spliced from another stream, or replaced).</summary>
+    public const string StreamBroken = "MessageLog.StreamBroken";
+
     /// <summary>A stored body does not hash to the record's body SHA-256.</summary>
     public const string BodyHashMismatch = "MessageLog.BodyHashMismatch";
 

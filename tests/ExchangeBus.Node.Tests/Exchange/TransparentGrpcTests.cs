@@ -26,7 +26,7 @@ namespace ExchangeBus.Node.Tests.Exchange;
 /// errors and the bus's refusals come back.
 /// </summary>
 [NonParallelizable]
-public sealed class TransparentGrpcTests
+public sealed partial class TransparentGrpcTests
 {
     private const string CitizenService = BusFixture.ProviderSubsystem + "/citizenRegistry/v1";
     private const string ClosedService = BusFixture.ProviderSubsystem + "/citizenRegistryClosed";
@@ -44,15 +44,30 @@ public sealed class TransparentGrpcTests
         {
             var paths = bus.ProviderData[0].Paths;
             var settings = NodeSettings.Read(paths.Settings);
-            var backend = new BackendSettings { Kind = BackendKind.Grpc, Address = address, GrpcService = CitizenRegistry.Descriptor.FullName, TimeoutMilliseconds = 5000 };
+            var backend = new BackendSettings { Kind = BackendKind.Grpc, Address = address, GrpcService = CitizenRegistry.Descriptor.FullName, TimeoutMilliseconds = 60_000 };
             (settings with
             {
-                Services = [.. settings.Services, new ServiceSettings { Service = CitizenService, Backend = backend }, new ServiceSettings { Service = ClosedService, Backend = backend }],
-                AccessRules = [.. settings.AccessRules, new AccessRule { Service = CitizenService, Subject = BusFixture.ClientSubsystem }],
+                Services =
+                [
+                    .. settings.Services,
+                    new ServiceSettings { Service = CitizenService, Backend = backend },
+                    new ServiceSettings { Service = ClosedService, Backend = backend },
+                    new ServiceSettings { Service = SmallService, Backend = backend, MaxMessageBytes = SmallLimit },
+                ],
+                AccessRules =
+                [
+                    .. settings.AccessRules,
+                    new AccessRule { Service = CitizenService, Subject = BusFixture.ClientSubsystem },
+                    new AccessRule { Service = SmallService, Subject = BusFixture.ClientSubsystem },
+                ],
             }).Write(paths.Settings);
             return Task.CompletedTask;
         });
         _local = _bus.LocalChannel();
+
+        // The client node knows GetCitizen is unary (so it takes Exchange.Deliver); the streaming
+        // methods, and any method it knows nothing of, take Exchange.Stream.
+        _bus.ClientNode.Services.GetRequiredService<GrpcMethodKinds>().Add(CitizenRegistry.Descriptor);
     }
 
     [OneTimeTearDown]
@@ -159,7 +174,7 @@ public sealed class TransparentGrpcTests
     }
 
     /// <summary>The provider's own CitizenRegistry server: it knows nothing of the bus but the x-xbus-client header.</summary>
-    private sealed class CitizenRegistryBackend : CitizenRegistry.CitizenRegistryBase
+    private sealed partial class CitizenRegistryBackend : CitizenRegistry.CitizenRegistryBase
     {
         public override Task<Citizen> GetCitizen(GetCitizenRequest request, ServerCallContext context)
         {
