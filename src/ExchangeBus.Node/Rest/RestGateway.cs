@@ -30,9 +30,12 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
     /// <summary>X-Road's REST metaservice (PR-REST 5, "getOpenAPI"), beside listMethods and allowedMethods.</summary>
     public const string GetOpenApiService = "getOpenAPI";
 
-    // PR-REST's metaservices: /r1/{provider subsystem}/{code}. They will be answered from the
-    // providers' service descriptions (issue 17, "Service descriptions"); until then a coded
-    // refusal, never a call to a backend that happens to have a service of that name.
+    /// <summary>getOpenAPI's query parameter naming the REST service described (PR-MREST 5).</summary>
+    public const string ServiceCodeParameter = "serviceCode";
+
+    // PR-MREST's metaservices: /r1/{provider subsystem}/{code}, answered by the provider's node
+    // itself (its listMethods, allowedMethods and getServiceDescription), never by a backend that
+    // happens to have a service of that name.
     private static readonly FrozenSet<string> Metaservices =
         FrozenSet.Create(StringComparer.Ordinal, ProviderExchange.ListMethodsService, ProviderExchange.AllowedMethodsService, GetOpenApiService);
 
@@ -53,8 +56,7 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
 
         if (Metaservices.Contains(rest.Service.ServiceCode) && rest.Service.Version is null)
         {
-            await RefuseAsync(httpContext, new RestRefusal(NodeErrors.NotImplemented, RestReasons.MetaserviceNotImplemented,
-                $"The REST metaservice {rest.Service.ServiceCode} is not served yet; LocalGateway.ListMethods and AllowedMethods answer the first two over gRPC."), correlationId).ConfigureAwait(false);
+            await MetaserviceAsync(httpContext, rest, correlationId).ConfigureAwait(false);
             return;
         }
 
@@ -66,22 +68,8 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
             return;
         }
 
-        Contracts.Node.V1.CallResponse answer;
-        try
+        if (await ExchangeAsync(httpContext, rest.ToCallRequest(UnsafeByteOperations.UnsafeWrap(body)), correlationId).ConfigureAwait(false) is not { } answer)
         {
-            answer = await exchange.CallAsync(rest.ToCallRequest(UnsafeByteOperations.UnsafeWrap(body)), LocalGateway.Caller(httpContext), deadline: null, correlationId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException ex) when (ex.ErrorCode is { } code)
-        {
-            // ClientExchange logged and counted it; the caller reads it in X-Road's form.
-            await RestErrorWriter.WriteAsync(httpContext.Response, code, ex.Status.Detail, correlationId, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // As the gRPC side answers an unhandled fault: a code and the correlation id, the text stays in the log.
-            Log.Failed(logger, ex, correlationId);
-            await RestErrorWriter.WriteAsync(httpContext.Response, RichStatus.InternalErrorCode, "The node failed to handle the call.", correlationId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -96,6 +84,110 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
 
         response.ContentLength = answer.Payload.Length;
         await response.Body.WriteAsync(answer.Payload.Memory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// listMethods and allowedMethods as X-Road's JSON list (<see cref="RestServiceList"/>);
+    /// getOpenAPI as the OpenAPI document the provider registered for the REST service, with its
+    /// media type. Each is one call to the provider's node through the one pipeline (signed,
+    /// logged on both nodes), so the answer carries the X-Road headers of that exchange.
+    /// </summary>
+    private async Task MetaserviceAsync(HttpContext httpContext, RestRequest rest, string correlationId)
+    {
+        var call = rest.ToCallRequest(ByteString.Empty);
+        call.Metadata.Clear();
+        var getOpenApi = rest.Service.ServiceCode == GetOpenApiService;
+        string? described = null;
+        if (getOpenApi)
+        {
+            var codes = httpContext.Request.Query[ServiceCodeParameter];
+            if (codes is not [{ Length: > 0 } code])
+            {
+                await RefuseAsync(httpContext, new RestRefusal(NodeErrors.BadRequest, RestReasons.MissingServiceCode,
+                    $"getOpenAPI needs exactly one query parameter {ServiceCodeParameter}, the code of the REST service described."), correlationId).ConfigureAwait(false);
+                return;
+            }
+
+            described = $"{rest.Service.Subsystem}/{code}";
+            call.Service = $"{rest.Service.Subsystem}/{ProviderExchange.GetServiceDescriptionService}";
+            call.Payload = new Contracts.Node.V1.GetServiceDescriptionRequest { Service = described }.ToByteString();
+        }
+
+        if (await ExchangeAsync(httpContext, call, correlationId).ConfigureAwait(false) is not { } answer)
+        {
+            return;
+        }
+
+        byte[] body;
+        string contentType;
+        try
+        {
+            if (getOpenApi)
+            {
+                var description = Contracts.Node.V1.ServiceDescription.Parser.ParseFrom(answer.Payload);
+                if (!string.Equals(description.Service, described, StringComparison.Ordinal))
+                {
+                    await RefuseAsync(httpContext, new RestRefusal(NodeErrors.InvalidResponse, RestReasons.InvalidMetaserviceAnswer,
+                        "The provider described another service."), correlationId).ConfigureAwait(false);
+                    return;
+                }
+
+                if (description.Kind != Contracts.Node.V1.ServiceDescriptionKind.Openapi)
+                {
+                    // A gRPC service's description is a descriptor set; LocalGateway.GetServiceDescription serves it.
+                    await RefuseAsync(httpContext, new RestRefusal(NodeErrors.NoServiceDescription, RestReasons.NotOpenApi,
+                        $"The service {described} is not described by an OpenAPI document."), correlationId).ConfigureAwait(false);
+                    return;
+                }
+
+                body = description.Content.ToByteArray();
+                contentType = description.MediaType + ";charset=utf-8";
+            }
+            else
+            {
+                body = RestServiceList.Body(Contracts.Node.V1.ListMethodsResponse.Parser.ParseFrom(answer.Payload).Services);
+                contentType = RestErrorWriter.ContentType;
+            }
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            await RefuseAsync(httpContext, new RestRefusal(NodeErrors.InvalidResponse, RestReasons.InvalidMetaserviceAnswer,
+                "The provider's metaservice answer does not parse."), correlationId).ConfigureAwait(false);
+            return;
+        }
+
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        RestResponseHeaders.ApplyXRoad(response.Headers, rest.XRoadId, rest.Client, rest.Service, answer.MessageId, answer.RequestHash.Span);
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(httpContext.Request.Method))
+        {
+            await response.Body.WriteAsync(body, httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One call through <see cref="ClientExchange"/>; null when it was refused, the refusal already written in X-Road's form.</summary>
+    private async Task<Contracts.Node.V1.CallResponse?> ExchangeAsync(HttpContext httpContext, Contracts.Node.V1.CallRequest call, string correlationId)
+    {
+        var cancellationToken = httpContext.RequestAborted;
+        try
+        {
+            return await exchange.CallAsync(call, LocalGateway.Caller(httpContext), deadline: null, correlationId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.ErrorCode is { } code)
+        {
+            // ClientExchange logged and counted it; the caller reads it in X-Road's form.
+            await RestErrorWriter.WriteAsync(httpContext.Response, code, ex.Status.Detail, correlationId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // As the gRPC side answers an unhandled fault: a code and the correlation id, the text stays in the log.
+            Log.Failed(logger, ex, correlationId);
+            await RestErrorWriter.WriteAsync(httpContext.Response, RichStatus.InternalErrorCode, "The node failed to handle the call.", correlationId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
     }
 
     private Task RefuseAsync(HttpContext httpContext, RestRefusal refusal, string correlationId)

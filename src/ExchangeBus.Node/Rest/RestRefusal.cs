@@ -24,6 +24,12 @@ public static class RestReasons
     /// <summary>The body is longer than the node carries in one call (<see cref="NodeLimits.MaxPayloadBytes"/>).</summary>
     public const string BodyTooLarge = "Rest.BodyTooLarge";
 
-    /// <summary><c>listMethods</c>, <c>allowedMethods</c> or <c>getOpenAPI</c> over r1, not served yet.</summary>
-    public const string MetaserviceNotImplemented = "Rest.MetaserviceNotImplemented";
+    /// <summary><c>getOpenAPI</c> without exactly one <c>serviceCode</c> query parameter.</summary>
+    public const string MissingServiceCode = "Rest.MissingServiceCode";
+
+    /// <summary><c>getOpenAPI</c> for a service whose registered description is not an OpenAPI document (a gRPC service's descriptor set).</summary>
+    public const string NotOpenApi = "Rest.NotOpenApi";
+
+    /// <summary>The provider's node answered a metaservice with something that does not parse.</summary>
+    public const string InvalidMetaserviceAnswer = "Rest.InvalidMetaserviceAnswer";
 }

@@ -36,6 +36,26 @@ public sealed class RestProtocolTests
     private const string ClosedPetstore = BusFixture.ProviderSubsystem + "/petstoreClosed";
     private const string SmallPetstore = BusFixture.ProviderSubsystem + "/petstoreSmall";
     private const int SmallBodyBytes = 64;
+    private const string PetstoreOpenApi = """
+        openapi: 3.0.0
+        info:
+          title: Pet store
+          version: 1.0.0
+        paths:
+          /v2/pets/{id}:
+            get:
+              operationId: getPet
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema:
+                    type: integer
+              responses:
+                '200':
+                  description: The pet
+        """;
+
     private const string PetJson = """{ "id": 0, "category": { "id": 0, "name": "string" }, "name": "doggie", "photoUrls": [ "string" ], "tags": [ { "id": 0, "name": "string" } ], "status": "available"}""";
 
     private readonly ConcurrentQueue<Seen> _seen = new();
@@ -56,13 +76,14 @@ public sealed class RestProtocolTests
             var paths = bus.ProviderData[0].Paths;
             var settings = NodeSettings.Read(paths.Settings);
             var backend = new BackendSettings { Kind = BackendKind.Rest, Address = address, TimeoutMilliseconds = 5000 };
+            File.WriteAllText(Path.Combine(Path.GetDirectoryName(paths.Settings)!, "petstore.yaml"), PetstoreOpenApi);
             (settings with
             {
                 Services =
                 [
                     .. settings.Services,
-                    new ServiceSettings { Service = Petstore, Backend = backend },
-                    new ServiceSettings { Service = ClosedPetstore, Backend = backend },
+                    new ServiceSettings { Service = Petstore, Backend = backend, Description = "petstore.yaml" },
+                    new ServiceSettings { Service = ClosedPetstore, Backend = backend, Description = "petstore.yaml" },
                     new ServiceSettings { Service = SmallPetstore, Backend = backend, MaxBodyBytes = SmallBodyBytes },
                 ],
                 AccessRules =
@@ -279,14 +300,78 @@ public sealed class RestProtocolTests
         Assert.That(_seen, Is.Empty);
     }
 
-    [TestCase("listMethods")]
-    [TestCase("allowedMethods")]
-    [TestCase("getOpenAPI")]
-    public async Task Metaservices_AreACodedNotImplementedYet(string metaservice)
+    [TestCase("listMethods", new[] { "petstore", "petstoreClosed", "petstoreSmall" })]
+    [TestCase("allowedMethods", new[] { "petstore", "petstoreSmall" })]
+    public async Task ListAndAllowedMethods_AnswerXRoadsServiceList_ThroughBothNodesLogs(string metaservice, string[] expected)
     {
-        var answer = await CurlAsync($"{_node}/r1/{BusFixture.ProviderSubsystem}/{metaservice}?serviceCode=petstore", "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
+        var answer = await CurlAsync($"{_node}/r1/{BusFixture.ProviderSubsystem}/{metaservice}", "-H", "accept: application/json", "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
 
-        AssertRefusal(answer, 500, NodeErrors.NotImplemented);
+        using var json = JsonDocument.Parse(answer.Body);
+        var services = json.RootElement.GetProperty("service").EnumerateArray().ToList();
+        var provider = Core.Identifiers.SubsystemId.Parse(BusFixture.ProviderSubsystem);
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Status, Is.EqualTo(200), answer.Body);
+            Assert.That(answer.Header("Content-Type"), Is.EqualTo("application/json;charset=utf-8"));
+            Assert.That(answer.Header("X-Road-Service"), Is.EqualTo($"{BusFixture.ProviderSubsystem}/{metaservice}"));
+            Assert.That(answer.Header("X-Road-Client"), Is.EqualTo(BusFixture.ClientSubsystem));
+            Assert.That(answer.Header("X-Road-Error"), Is.Null);
+            Assert.That(services.Select(s => s.GetProperty("service_code").GetString()), Is.SupersetOf(expected));
+            Assert.That(services.Select(s => s.GetProperty("service_code").GetString()), Has.None.EqualTo(metaservice), "PR-MREST 4: no metaservices in the list");
+            var petstore = services.Single(s => s.GetProperty("service_code").GetString() == "petstore");
+            Assert.That(petstore.GetProperty("object_type").GetString(), Is.EqualTo("SERVICE"));
+            Assert.That(petstore.GetProperty("xroad_instance").GetString(), Is.EqualTo(provider.Member.Instance));
+            Assert.That(petstore.GetProperty("member_class").GetString(), Is.EqualTo(provider.Member.MemberClass));
+            Assert.That(petstore.GetProperty("member_code").GetString(), Is.EqualTo(provider.Member.MemberCode));
+            Assert.That(petstore.GetProperty("subsystem_code").GetString(), Is.EqualTo(provider.SubsystemCode));
+        });
+        if (metaservice == "allowedMethods")
+        {
+            Assert.That(services.Select(s => s.GetProperty("service_code").GetString()), Has.None.EqualTo("petstoreClosed"));
+        }
+
+        AssertLoggedOnBothNodes(answer);
+        Assert.That(_seen, Is.Empty, "a metaservice never reaches a backend");
+    }
+
+    [Test]
+    public async Task GetOpenApi_AnswersTheRegisteredDocument_WithItsMediaType()
+    {
+        var answer = await CurlAsync($"{_node}/r1/{BusFixture.ProviderSubsystem}/getOpenAPI?serviceCode=petstore", "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Status, Is.EqualTo(200), answer.Body);
+            Assert.That(answer.Body, Is.EqualTo(PetstoreOpenApi));
+            Assert.That(answer.Header("Content-Type"), Is.EqualTo("application/yaml;charset=utf-8"));
+            Assert.That(answer.Header("X-Road-Service"), Is.EqualTo($"{BusFixture.ProviderSubsystem}/getOpenAPI"));
+            Assert.That(answer.Header("X-Road-Error"), Is.Null);
+        });
+        AssertLoggedOnBothNodes(answer);
+        Assert.That(_seen, Is.Empty);
+    }
+
+    [TestCase("serviceCode=petstoreSmall", 500, NodeErrors.NoServiceDescription)]
+    [TestCase("serviceCode=petstoreClosed", 500, NodeErrors.AccessDenied)]
+    [TestCase("serviceCode=nothingHere", 500, NodeErrors.UnknownService)]
+    [TestCase("other=petstore", 400, NodeErrors.BadRequest)]
+    public async Task GetOpenApi_Refusals_AreXRoadErrors(string query, int status, string type)
+    {
+        var answer = await CurlAsync($"{_node}/r1/{BusFixture.ProviderSubsystem}/getOpenAPI?{query}", "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
+
+        AssertRefusal(answer, status, type);
+    }
+
+    private void AssertLoggedOnBothNodes(Answer answer)
+    {
+        var messageId = answer.Header("X-Road-Request-Id")!;
+        Assert.That(messageId, Does.Match("^[0-9a-f]{32}$"));
+        var provider = Logged(_bus.ProviderNode.Log, messageId, MessageDirection.ProviderResponse);
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Header("X-Road-Request-Hash"), Is.EqualTo(Convert.ToBase64String(provider.RequestHash.ToByteArray())));
+            Assert.That(Logged(_bus.ClientNode.Log, messageId, MessageDirection.ClientResponse), Is.Not.Null);
+        });
     }
 
     private static void AssertRefusal(Answer answer, int status, string type)
