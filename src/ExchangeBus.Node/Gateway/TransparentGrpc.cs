@@ -13,8 +13,8 @@ namespace ExchangeBus.Node.Gateway;
 /// with the stub generated from the provider's own .proto, on its local node, naming itself and
 /// the bus service in request metadata. The call goes through the same exchange as
 /// <c>LocalGateway.Call</c>; the backend's status and trailers come back as the backend sent them.
-/// Every call kind is carried: a method a registered descriptor says is unary by Exchange.Deliver,
-/// every other call by Exchange.Stream, message by message.
+/// Every call kind is carried: a method a descriptor (registered, or the provider's description
+/// of the service) says is unary by Exchange.Deliver, every other call by Exchange.Stream, message by message.
 /// </summary>
 public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kinds)
 {
@@ -73,7 +73,7 @@ public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kin
         };
         var caller = LocalGateway.Caller(context);
         GrpcStatus status;
-        if (kinds.IsUnary(path))
+        if (await kinds.IsUnaryAsync(request.Client, request.Service, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false))
         {
             await EnsureNoSecondRequestAsync(requests, context).ConfigureAwait(false);
             var answer = await exchange.CallGrpcAsync(request, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);

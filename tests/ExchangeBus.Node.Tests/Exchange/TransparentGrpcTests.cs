@@ -31,6 +31,9 @@ public sealed partial class TransparentGrpcTests
     private const string CitizenService = BusFixture.ProviderSubsystem + "/citizenRegistry/v1";
     private const string ClosedService = BusFixture.ProviderSubsystem + "/citizenRegistryClosed";
 
+    /// <summary>The same backend as a service the provider registered no description for.</summary>
+    private const string UndescribedService = BusFixture.ProviderSubsystem + "/citizenRegistryUndescribed";
+
     private WebApplication _backend = null!;
     private BusFixture _bus = null!;
     private GrpcChannel _local = null!;
@@ -45,12 +48,14 @@ public sealed partial class TransparentGrpcTests
             var paths = bus.ProviderData[0].Paths;
             var settings = NodeSettings.Read(paths.Settings);
             var backend = new BackendSettings { Kind = BackendKind.Grpc, Address = address, GrpcService = CitizenRegistry.Descriptor.FullName, TimeoutMilliseconds = 60_000 };
+            File.WriteAllBytes(Path.Combine(paths.DataDirectory, "citizen.pb"), Descriptions.ServiceDescriptionFilesTests.CitizenRegistrySet());
             (settings with
             {
                 Services =
                 [
                     .. settings.Services,
-                    new ServiceSettings { Service = CitizenService, Backend = backend },
+                    new ServiceSettings { Service = CitizenService, Backend = backend, Description = "citizen.pb" },
+                    new ServiceSettings { Service = UndescribedService, Backend = backend },
                     new ServiceSettings { Service = ClosedService, Backend = backend },
                     new ServiceSettings { Service = SmallService, Backend = backend, MaxMessageBytes = SmallLimit },
                 ],
@@ -58,6 +63,7 @@ public sealed partial class TransparentGrpcTests
                 [
                     .. settings.AccessRules,
                     new AccessRule { Service = CitizenService, Subject = BusFixture.ClientSubsystem },
+                    new AccessRule { Service = UndescribedService, Subject = BusFixture.ClientSubsystem },
                     new AccessRule { Service = SmallService, Subject = BusFixture.ClientSubsystem },
                 ],
             }).Write(paths.Settings);
@@ -65,9 +71,9 @@ public sealed partial class TransparentGrpcTests
         });
         _local = _bus.LocalChannel();
 
-        // The client node knows GetCitizen is unary (so it takes Exchange.Deliver); the streaming
-        // methods, and any method it knows nothing of, take Exchange.Stream.
-        _bus.ClientNode.Services.GetRequiredService<GrpcMethodKinds>().Add(CitizenRegistry.Descriptor);
+        // No descriptor is registered on the client node: it learns that GetCitizen is unary (so
+        // takes Exchange.Deliver) from the provider's description of CitizenService; the streaming
+        // methods, and every method of UndescribedService, take Exchange.Stream.
     }
 
     [OneTimeTearDown]
@@ -111,6 +117,23 @@ public sealed partial class TransparentGrpcTests
             Assert.That(request.UserId, Is.EqualTo("official-7"));
             Assert.That(response.GrpcStatus.Code, Is.Zero);
         }
+    }
+
+    [TestCase(CitizenService, 2, Description = "described: Exchange.Deliver, request and response")]
+    [TestCase(UndescribedService, 4, Description = "no description: Exchange.Stream, request, request end, response, response end")]
+    public async Task GetCitizen_ExchangeChosenFromTheProvidersDescription_BothSucceed(string service, int recordsPerNode)
+    {
+        using var call = GetCitizen("001099012345", service);
+        var citizen = await call.ResponseAsync;
+
+        Assert.That(citizen.FullName, Is.EqualTo("Nguyễn Văn An"));
+        var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
+        Assert.That(messageId, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_bus.ClientNode.Log.FindByMessageId(messageId!), Has.Count.EqualTo(recordsPerNode));
+            Assert.That(_bus.ProviderNode.Log.FindByMessageId(messageId!), Has.Count.EqualTo(recordsPerNode));
+        });
     }
 
     [Test]
