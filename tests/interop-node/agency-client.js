@@ -8,6 +8,9 @@
 //   node agency-client.js --mode get-citizen --target 127.0.0.1:PORT --client INSTANCE/CLASS/MEMBER/SUBSYSTEM
 //        --service INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION] --citizen-id ID
 //        [--user-id ID] [--ca CA.pem [--cert client.pem --key client.key]] [--timeout-ms 10000]
+//   modes: get-citizen (unary), list-documents (server streaming, --citizen-id),
+//          upload-documents (client streaming, --document-ids a,b,c),
+//          converse (bidirectional, --citizen-id and --questions 'name?,born?': one question, then its answer)
 //
 // Without --ca the call is plaintext (a development node's local listener); with --ca it is TLS,
 // and with --cert/--key the client authenticates with its certificate (the node's local TLS port).
@@ -29,6 +32,8 @@ const OPTIONS = {
   service: { env: 'AGENCY_SERVICE' },
   'citizen-id': { env: 'AGENCY_CITIZEN_ID' },
   'user-id': { env: 'AGENCY_USER_ID' },
+  'document-ids': { env: 'AGENCY_DOCUMENT_IDS' },
+  questions: { env: 'AGENCY_QUESTIONS' },
   ca: { env: 'AGENCY_CA' },
   cert: { env: 'AGENCY_CERT' },
   key: { env: 'AGENCY_KEY' },
@@ -96,13 +101,77 @@ const modes = {
     }
     return { ok: true, citizen: reply, xRoadId: headers.get(MESSAGE_ID_HEADER)[0] ?? null };
   },
+  // Server streaming: every document the node passes on, in order, then the stream's end status.
+  'list-documents': async (client, deadline) => {
+    if (!options['citizen-id']) throw new UsageError('--citizen-id is required for list-documents');
+    const call = client.ListDocuments({ citizen_id: options['citizen-id'] }, busMetadata(), { deadline });
+    const headers = headersOf(call);
+    const documents = [];
+    try {
+      for await (const document of call) documents.push(document);
+    } catch (err) {
+      if (!isGrpcError(err)) throw err;
+      return { ...failure(err, await headers), documents };
+    }
+    return { ok: true, documents, xRoadId: (await headers).get(MESSAGE_ID_HEADER)[0] ?? null };
+  },
+  // Client streaming: the documents written one message each, then the half-close; one receipt back.
+  'upload-documents': async (client, deadline) => {
+    const ids = (options['document-ids'] || '').split(',').filter((id) => id);
+    if (!ids.length) throw new UsageError('--document-ids is required for upload-documents');
+    const { err, reply, headers } = await unary((done) => {
+      const call = client.UploadDocuments(busMetadata(), { deadline }, done);
+      for (const id of ids) call.write({ document_id: id, kind: 'uploaded by agency-client.js' });
+      call.end();
+      return call;
+    });
+    if (err) {
+      if (!isGrpcError(err)) throw err;
+      return failure(err, headers);
+    }
+    return { ok: true, receipt: reply, xRoadId: headers.get(MESSAGE_ID_HEADER)[0] ?? null };
+  },
+  // Bidirectional: each question is written only after the answer to the one before came back.
+  converse: async (client, deadline) => {
+    if (!options['citizen-id']) throw new UsageError('--citizen-id is required for converse');
+    const questions = (options.questions || '').split(',').filter((q) => q);
+    if (!questions.length) throw new UsageError('--questions is required for converse');
+    const call = client.Converse(busMetadata(), { deadline });
+    const headers = headersOf(call);
+    const answers = [];
+    const replies = call[Symbol.asyncIterator]();
+    try {
+      for (const text of questions) {
+        call.write({ citizen_id: options['citizen-id'], text });
+        const next = await replies.next();
+        if (next.done) break;
+        answers.push(next.value.text);
+      }
+      call.end();
+      // The stream ends only once the provider's end record said OK.
+      const last = await replies.next();
+      if (!last.done) throw new Error('an answer nobody asked for');
+    } catch (err) {
+      if (!isGrpcError(err)) throw err;
+      return { ...failure(err, await headers), answers };
+    }
+    return { ok: true, answers, xRoadId: (await headers).get(MESSAGE_ID_HEADER)[0] ?? null };
+  },
 };
+
+/** The response headers of a streaming call (the node sends x-road-id in them), or none if the call failed first. */
+function headersOf(call) {
+  return new Promise((resolve) => {
+    call.on('metadata', resolve);
+    call.on('status', () => resolve(new grpc.Metadata()));
+  });
+}
 
 class UsageError extends Error {}
 
 function usage() {
   return 'usage: node agency-client.js --mode MODE --target HOST:PORT --client SUBSYSTEM --service SERVICE ' +
-    `[--citizen-id ID] [--user-id ID] [--ca CA.pem [--cert client.pem --key client.key]] [--timeout-ms 10000]\nmodes: ${Object.keys(modes).join(', ')}\n`;
+    `[--citizen-id ID] [--document-ids A,B] [--questions Q1,Q2] [--user-id ID] [--ca CA.pem [--cert client.pem --key client.key]] [--timeout-ms 10000]\nmodes: ${Object.keys(modes).join(', ')}\n`;
 }
 
 function credentials() {

@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Identifiers;
@@ -9,6 +10,9 @@ using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Configuration;
 using TransparentGrpc = ExchangeBus.Node.Gateway.TransparentGrpc;
+using ExchangeBus.Node.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Google.Protobuf;
 
 namespace ExchangeBus.Bench;
@@ -37,8 +41,8 @@ internal sealed record ExchangeBenchmarkOptions
 /// <c>xbus bench exchange</c> (issues 4 and 17): exchanges through two nodes, each its own process,
 /// with signing, mutual TLS, the message log and logging as in production, beside a baseline of two
 /// plain gRPC forwarder processes in front of the same backend. Through the nodes on each path an
-/// agency system can take: the generic <c>LocalGateway.Call</c>, and the backend's own method called
-/// transparently (docs/clients.md). The registry, the backend and the load all run in this process;
+/// agency system can take: the generic <c>LocalGateway.Call</c>, the backend's own method called
+/// transparently, and X-Road REST (<c>/r1/…</c> to a REST backend) (docs/clients.md). The registry, the backend and the load all run in this process;
 /// everything lives in a temporary folder.
 /// </summary>
 internal static class ExchangeBenchmark
@@ -49,6 +53,12 @@ internal static class ExchangeBenchmark
 
     /// <summary>The same backend as one typed gRPC service: its own method path, called through the client's node.</summary>
     private const string TypedService = ProviderSubsystem + "/backend/v1";
+
+    /// <summary>An echo over X-Road REST (r1): five parts, no version; a REST backend behind it.</summary>
+    private const string RestService = ProviderSubsystem + "/restEcho";
+
+    /// <summary>The REST backend's own path, which the caller appends after the service.</summary>
+    private const string RestPath = "/echo";
     private const string Client = "VN/GOV/000.00.00.G01";
     private const string ClientSubsystem = Client + "/licence";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -64,7 +74,7 @@ internal static class ExchangeBenchmark
         var rounds = new Option<int>("--rounds") { Description = "Bursts in the burst phase.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of tables." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (data, message logs, the processes' output)." };
-        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes (generic and typed gRPC calls), beside a plain two-hop gRPC forward.")
+        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes (generic and typed gRPC calls, X-Road REST), beside a plain two-hop gRPC forward.")
         {
             duration, warmUp, concurrency, rate, payload, inFlight, rounds, json, keep,
         };
@@ -112,6 +122,15 @@ internal static class ExchangeBenchmark
             owned.Add(backend);
             var backendAddress = backend.Address.ToString().TrimEnd('/');
 
+            // The same echo as an HTTP API: what a REST service's own backend does with a body.
+            var restBackend = await LoopbackHost.StartAsync(0, grpc: false, app => app.MapPost(RestPath, async (HttpRequest request, CancellationToken token) =>
+            {
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body, token).ConfigureAwait(false);
+                return Results.Bytes(body.ToArray(), "application/octet-stream");
+            })).ConfigureAwait(false);
+            owned.Add(restBackend);
+
             var provider = await registry.EnrolApprovedAsync("provider", NodeId.Parse(Provider + "/ss1"), cancellationToken).ConfigureAwait(false);
             var settings = NodeSettings.Read(provider.Paths.Settings);
             (settings with
@@ -120,8 +139,13 @@ internal static class ExchangeBenchmark
                 [
                     new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, Method = Forwarder.Echo.FullName, TimeoutMilliseconds = 30_000 } },
                     new ServiceSettings { Service = TypedService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, GrpcService = Forwarder.Echo.ServiceName, TimeoutMilliseconds = 30_000 } },
+                    new ServiceSettings { Service = RestService, Backend = new BackendSettings { Kind = BackendKind.Rest, Address = restBackend.Address.ToString().TrimEnd('/'), TimeoutMilliseconds = 30_000 } },
                 ],
-                AccessRules = [new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = TypedService, Subject = ClientSubsystem }],
+                AccessRules =
+                [
+                    new AccessRule { Service = Service, Subject = ClientSubsystem }, new AccessRule { Service = TypedService, Subject = ClientSubsystem },
+                    new AccessRule { Service = RestService, Subject = ClientSubsystem },
+                ],
             }).Write(provider.Paths.Settings);
             var client = await registry.EnrolApprovedAsync("client", NodeId.Parse(Client + "/ss1"), cancellationToken).ConfigureAwait(false);
             (NodeSettings.Read(client.Paths.Settings) with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(client.Paths.Settings);
@@ -160,13 +184,30 @@ internal static class ExchangeBenchmark
             };
             var typed = new BenchTarget("typed gRPC", async token =>
                 (await busChannel.CreateCallInvoker().AsyncUnaryCall(Forwarder.Echo, host: null, new CallOptions(typedHeaders, cancellationToken: token), payload).ResponseAsync.ConfigureAwait(false)).AsSpan().SequenceEqual(payload));
+            // X-Road REST on the client's node: POST /r1/{service}/echo with X-Road-Client. The
+            // development listener is plaintext HTTP/2 (h2c), so the client asks for exactly that.
+            using var http = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+            var restUrl = new Uri(clientLocal, $"{RestGateway.PathPrefix}/{RestService}{RestPath}");
+            var rest = new BenchTarget("REST", async token =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, restUrl)
+                {
+                    Content = new ByteArrayContent(payload),
+                    Version = HttpVersion.Version20,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                };
+                request.Headers.Add(RestHeaders.Client, ClientSubsystem);
+                request.Headers.Add(RestHeaders.UserId, "bench");
+                using var response = await http.SendAsync(request, token).ConfigureAwait(false);
+                return response.IsSuccessStatusCode && (await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false)).AsSpan().SequenceEqual(payload);
+            });
             var baseline = new BenchTarget("baseline", async token =>
                 (await baselineChannel.CreateCallInvoker().AsyncUnaryCall(Forwarder.Echo, host: null, new CallOptions(cancellationToken: token), payload).ResponseAsync.ConfigureAwait(false)).AsSpan().SequenceEqual(payload));
             var busProcesses = new[] { clientNode, providerNode };
             var baselineProcesses = new[] { forwarder1, forwarder2 };
 
             // One call each way first: a set-up fault should stop the run, not show as errors.
-            foreach (var target in new[] { baseline, bus, typed })
+            foreach (var target in new[] { baseline, bus, typed, rest })
             {
                 var check = await LoadGenerator.BurstsAsync(target, 1, 1, cancellationToken).ConfigureAwait(false);
                 if (check.Errors > 0)
@@ -181,13 +222,15 @@ internal static class ExchangeBenchmark
                 await LoadGenerator.ClosedLoopAsync(baseline, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
                 await LoadGenerator.ClosedLoopAsync(bus, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
                 await LoadGenerator.ClosedLoopAsync(typed, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
+                await LoadGenerator.ClosedLoopAsync(rest, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
             }
 
-            // Each phase runs on every path in turn; a path through the nodes (REST, say) is one more target here and one more field of PhaseSet.
+            // Each phase runs on every path in turn; a path through the nodes is one more target here and one more field of PhaseSet.
             async Task<PhaseSet> PhaseAsync(Func<BenchTarget, Task<PhaseResult>> run) => new(
                 Baseline: await MeasureAsync(baselineProcesses, () => run(baseline)).ConfigureAwait(false),
                 Bus: await MeasureAsync(busProcesses, () => run(bus)).ConfigureAwait(false),
-                TypedGrpc: await MeasureAsync(busProcesses, () => run(typed)).ConfigureAwait(false));
+                TypedGrpc: await MeasureAsync(busProcesses, () => run(typed)).ConfigureAwait(false),
+                Rest: await MeasureAsync(busProcesses, () => run(rest)).ConfigureAwait(false));
 
             progress.WriteLine($"[3/5] Closed loop: {options.Concurrency} callers, {options.Duration.TotalSeconds:0} s each");
             var closed = await PhaseAsync(target => LoadGenerator.ClosedLoopAsync(target, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false);

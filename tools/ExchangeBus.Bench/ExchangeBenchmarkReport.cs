@@ -8,10 +8,10 @@ namespace ExchangeBus.Bench;
 
 /// <summary>
 /// One phase on every path: through the two nodes with the generic <c>LocalGateway.Call</c>
-/// (<see cref="Bus"/>) and with a typed gRPC call of the backend's own method (docs/clients.md),
-/// and through the baseline's two forwarders.
+/// (<see cref="Bus"/>), with a typed gRPC call of the backend's own method (docs/clients.md) and
+/// with X-Road REST (<c>/r1/…</c> to a REST backend), and through the baseline's two forwarders.
 /// </summary>
-internal sealed record PhaseSet(PhaseResult Bus, PhaseResult TypedGrpc, PhaseResult Baseline);
+internal sealed record PhaseSet(PhaseResult Bus, PhaseResult TypedGrpc, PhaseResult Rest, PhaseResult Baseline);
 
 /// <summary>One of issue 4's aims and whether this run met it.</summary>
 internal sealed record AimResult(string Aim, string Measured, bool Met);
@@ -49,11 +49,12 @@ internal sealed record ExchangeBenchmarkReport
 
     public required PhaseSet Bursts { get; init; }
 
-    /// <summary>The paths through the nodes, as the tables' columns (each also divided by the baseline). A REST path joins here.</summary>
+    /// <summary>The paths through the nodes, as the tables' columns (each also divided by the baseline).</summary>
     private static readonly (string Name, Func<PhaseSet, PhaseResult> Of)[] BusPaths =
     [
         ("Bus: LocalGateway.Call", set => set.Bus),
         ("Bus: typed gRPC", set => set.TypedGrpc),
+        ("Bus: REST r1", set => set.Rest),
     ];
 
     /// <summary>The two nodes first (client, provider), then the two forwarders.</summary>
@@ -95,7 +96,7 @@ internal sealed record ExchangeBenchmarkReport
         line($"payload {o.PayloadBytes:N0} B; closed loop {o.Concurrency} callers × {o.Duration.TotalSeconds:0} s after {o.WarmUp.TotalSeconds:0} s warm-up; "
             + $"open loop {o.Rate:N0}/s × {o.Duration.TotalSeconds:0} s; {o.Rounds} × {o.InFlight:N0} calls in flight");
         line(string.Empty);
-        line("Bus: 2 nodes, called with LocalGateway.Call (generic) and with the backend's own method (typed gRPC, docs/clients.md); baseline: 2 plain forwarders.");
+        line("Bus: 2 nodes, called with LocalGateway.Call (generic) and with the backend's own method (typed gRPC, docs/clients.md) and over X-Road REST (POST /r1/…, HTTP/2 to the node, HTTP/1.1 to a REST backend); baseline: 2 plain forwarders.");
         line(string.Empty);
         line($"| Figure | {string.Join(" | ", BusPaths.Select(p => p.Name))} | Baseline: 2 forwarders | {string.Join(" | ", BusPaths.Select(p => p.Name[5..] + " ÷ baseline"))} |");
         line($"|---|{string.Concat(Enumerable.Repeat("---:|", 1 + (2 * BusPaths.Length)))}");

@@ -41,6 +41,9 @@ internal static class DemoCommand
     private const string GetRecord = CitizenRegistry + "/getCriminalRecord/v1";
     private const string CheckLicence = DrivingLicence + "/checkLicence/v1";
 
+    /// <summary>The licence office's REST service (X-Road r1): five parts, no version; the path after it is the backend's own.</summary>
+    private const string LicencesRest = DrivingLicence + "/licenceRegistry";
+
     public static Command Create()
     {
         var keep = new Option<bool>("--keep-running") { Description = "Leave the bus up and print its endpoints until Ctrl+C." };
@@ -55,7 +58,7 @@ internal static class DemoCommand
         var owned = new List<IAsyncDisposable>();
         try
         {
-            output.WriteLine($"[1/8] Central registry for instance VN, data in {root}/registry");
+            output.WriteLine($"[1/9] Central registry for instance VN, data in {root}/registry");
             var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false).ConfigureAwait(false);
             owned.Add(registry);
             var admin = registry.Admin;
@@ -75,11 +78,11 @@ internal static class DemoCommand
             var anchorPath = registry.AnchorPath;
             output.WriteLine($"      registry at {registry.Server.GrpcAddress}, TSA and OCSP at {registry.Server.HttpAddress}; anchor fingerprint {registry.Anchor.FingerprintForReading}");
 
-            output.WriteLine("[2/8] Sample backends: citizen registry (gRPC, its own CitizenRegistry service), driving licences (HTTP)");
+            output.WriteLine("[2/9] Sample backends: citizen registry (gRPC, its own CitizenRegistry service), driving licences (HTTP, and a REST API: GET /licences/{id})");
             var citizenBackend = await StartBackendAsync(owned, grpc: true).ConfigureAwait(false);
             var licenceBackend = await StartBackendAsync(owned, grpc: false).ConfigureAwait(false);
 
-            output.WriteLine("[3/8] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
+            output.WriteLine("[3/9] Three nodes join: keys made, CSRs sent, an administrator approves, certificates fetched");
             var nodes = new Dictionary<string, NodeServer>(StringComparer.Ordinal);
 
             // The client subsystem each node serves, for the ready-to-paste calls of --keep-running.
@@ -113,8 +116,16 @@ internal static class DemoCommand
                     Mot => settings with
                     {
                         Clients = [new ClientSettings { Subsystem = DrivingLicence }],
-                        Services = [new ServiceSettings { Service = CheckLicence, Backend = new BackendSettings { Kind = BackendKind.Http, Address = licenceBackend } }],
-                        AccessRules = [new AccessRule { Service = CheckLicence, Subject = OneStop }, new AccessRule { Service = DrivingLicence + "/" + FileDocuments.ServiceCode, Subject = OneStop }],
+                        Services =
+                        [
+                            new ServiceSettings { Service = CheckLicence, Backend = new BackendSettings { Kind = BackendKind.Http, Address = licenceBackend } },
+                            new ServiceSettings { Service = LicencesRest, Backend = new BackendSettings { Kind = BackendKind.Rest, Address = new Uri(licenceBackend).GetLeftPart(UriPartial.Authority) } },
+                        ],
+                        AccessRules =
+                        [
+                            new AccessRule { Service = CheckLicence, Subject = OneStop }, new AccessRule { Service = DrivingLicence + "/" + FileDocuments.ServiceCode, Subject = OneStop },
+                            new AccessRule { Service = LicencesRest, Subject = OneStop }, new AccessRule { Service = LicencesRest, Subject = DrivingLicence },
+                        ],
                     },
                     _ => settings with { Clients = [new ClientSettings { Subsystem = OneStop }] },
                 };
@@ -137,23 +148,26 @@ internal static class DemoCommand
                 await node.Configuration.RefreshAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            output.WriteLine("[4/8] Calls through the bus (signed, mutual TLS, logged on both nodes)");
+            output.WriteLine("[4/9] Calls through the bus (signed, mutual TLS, logged on both nodes)");
             using var province = BusChannel.Create(new Uri(nodes[Province].LocalAddress), new BusChannelOptions());
             using var transport = BusChannel.Create(new Uri(nodes[Mot].LocalAddress), new BusChannelOptions());
             await ShowCallAsync(output, province, OneStop, GetCitizen, "079201000123", "one-stop shop asks the citizen registry for a citizen").ConfigureAwait(false);
             await ShowCallAsync(output, province, OneStop, CheckLicence, "079201000123", "one-stop shop asks the transport ministry about a driving licence").ConfigureAwait(false);
             await ShowCallAsync(output, transport, DrivingLicence, GetCitizen, "079201000456", "transport ministry checks a licence holder's identity").ConfigureAwait(false);
 
-            output.WriteLine("[5/8] Typed gRPC: the one-stop shop's system calls with the registry's own CitizenRegistry stub (proto/samples/citizen_registry.proto), pointed at its node");
+            output.WriteLine("[5/9] Typed gRPC: the one-stop shop's system calls with the registry's own CitizenRegistry stub (proto/samples/citizen_registry.proto), pointed at its node");
             await new DemoTypedGrpc(output, province, OneStop, CitizenRegistryGrpc).RunAsync(cancellationToken).ConfigureAwait(false);
 
-            output.WriteLine("[6/8] A call the access list refuses (the backend is never reached)");
+            output.WriteLine("[6/9] REST (X-Road r1): the one-stop shop's system asks the licence office's REST API with HttpClient, through its node");
+            await DemoRest.RunAsync(output, nodes[Province].LocalAddress, OneStop, LicencesRest, cancellationToken).ConfigureAwait(false);
+
+            output.WriteLine("[7/9] A call the access list refuses (the backend is never reached)");
             await ShowCallAsync(output, transport, DrivingLicence, GetRecord, "079201000456", "transport ministry asks for a criminal record").ConfigureAwait(false);
 
-            output.WriteLine("[7/8] File sync: the one-stop shop sends dossier HS-2026-0001 (an application and two attachments) to the driving-licence office");
+            output.WriteLine("[8/9] File sync: the one-stop shop sends dossier HS-2026-0001 (an application and two attachments) to the driving-licence office");
             await DemoFileSync.RunAsync(output, province, OneStop, transport, DrivingLicence, "HS-2026-0001", cancellationToken).ConfigureAwait(false);
 
-            output.WriteLine("[8/8] Audit trails");
+            output.WriteLine("[9/9] Audit trails");
             foreach (var (member, node) in nodes)
             {
                 var verification = node.Log.Verify();
@@ -173,6 +187,7 @@ internal static class DemoCommand
                     if (callers.TryGetValue(member, out var caller))
                     {
                         output.WriteLine($"      as {caller}: {GrpcurlLine(node, caller)}");
+                        output.WriteLine($"      as {caller} (REST): {DemoRest.CurlLine(node.LocalAddress, caller, LicencesRest)}");
                     }
                 }
 
@@ -257,6 +272,8 @@ internal static class DemoCommand
             else
             {
                 app.MapGet("/health/live", () => Results.Text("live"));
+                // The licence office's REST API, as its own developers wrote it (the rest backend kind).
+                app.MapGet("/licences/{id}", (string id, HttpRequest request) => Results.Json(new { holder = id, @class = "B2", valid = true, askedBy = request.Headers["X-Road-Client"].ToString() }));
                 app.MapPost("/licence", (HttpRequest request) => Results.Text(
                     $"{{\"holder\":\"{request.Headers["X-Xbus-Subject-Id"]}\",\"class\":\"B2\",\"valid\":true,\"askedBy\":\"{request.Headers["X-Road-Client"]}\"}}", "application/json"));
             }

@@ -25,6 +25,7 @@ internal sealed class DemoTypedGrpc(TextWriter output, GrpcChannel node, string 
         output.WriteLine($"                {TransparentGrpc.ServiceHeader}: {service}");
         await ShowGetCitizenAsync(KnownCitizen, cancellationToken).ConfigureAwait(false);
         await ShowGetCitizenAsync(UnknownCitizen, cancellationToken).ConfigureAwait(false);
+        await ShowListDocumentsAsync(KnownCitizen, cancellationToken).ConfigureAwait(false);
     }
 
     private Metadata Headers() => new()
@@ -33,6 +34,21 @@ internal sealed class DemoTypedGrpc(TextWriter output, GrpcChannel node, string 
         { TransparentGrpc.ServiceHeader, service },
         { TransparentGrpc.UserIdHeader, "officer-042" },
     };
+
+    /// <summary>Server streaming: each document arrives as its own message (its own signed, logged link) and is printed as it comes.</summary>
+    private async Task ShowListDocumentsAsync(string citizenId, CancellationToken cancellationToken)
+    {
+        output.WriteLine($"      CitizenRegistry.ListDocuments(citizen_id {citizenId}), a stream:");
+        using var call = new CitizenRegistry.CitizenRegistryClient(node).ListDocuments(
+            new ListDocumentsRequest { CitizenId = citizenId }, Headers(), DateTime.UtcNow.AddSeconds(30), cancellationToken);
+        var count = 0;
+        await foreach (var document in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            output.WriteLine($"        message {++count}: {document.DocumentId} {document.Kind}, issued {document.IssuedOn}");
+        }
+
+        output.WriteLine($"        stream ended {call.GetStatus().StatusCode} after {count} messages; {TransparentGrpc.MessageIdHeader}: {(await call.ResponseHeadersAsync.ConfigureAwait(false)).GetValue(TransparentGrpc.MessageIdHeader)} (each message and the end record in both nodes' message logs)");
+    }
 
     private async Task ShowGetCitizenAsync(string citizenId, CancellationToken cancellationToken)
     {

@@ -52,6 +52,47 @@ internal sealed class SampleCitizenRegistry : CitizenRegistry.CitizenRegistryBas
         }
     }
 
+    /// <summary>Documents handed in: each one counted, its id kept in order, one receipt at the end.</summary>
+    public override async Task<UploadReceipt> UploadDocuments(IAsyncStreamReader<Document> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var receipt = new UploadReceipt();
+        await foreach (var document in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            receipt.Count++;
+            receipt.DocumentIds.Add(document.DocumentId);
+        }
+
+        return receipt;
+    }
+
+    /// <summary>Each question answered as it arrives, from the registry's record of the citizen it names.</summary>
+    public override async Task Converse(IAsyncStreamReader<Question> requestStream, IServerStreamWriter<Answer> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        await foreach (var question in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            await responseStream.WriteAsync(new Answer { Text = AnswerTo(question) }, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The registry's answer to one question: a known field of the citizen, or the question repeated back.</summary>
+    public static string AnswerTo(Question question)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        var citizen = Find(question.CitizenId).Citizen;
+        return question.Text switch
+        {
+            "name?" => citizen.FullName,
+            "born?" => citizen.DateOfBirth,
+            "province?" => citizen.Province,
+            _ => $"{citizen.FullName}: no answer to '{question.Text}'",
+        };
+    }
+
     /// <summary>An unknown number is the registry's own NOT_FOUND, with a reason in the status details as a careful service gives.</summary>
     private static (Citizen Citizen, Document[] Documents) Find(string citizenId) =>
         People.TryGetValue(citizenId, out var person)

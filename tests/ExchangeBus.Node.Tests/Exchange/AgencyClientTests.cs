@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.Json;
 using ExchangeBus.Cli.Demo;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Tests.Shared;
@@ -52,9 +53,12 @@ public sealed class AgencyClientTests
         }
     }
 
-    private Task<JsonElement> GetCitizenAsync(string citizenId, string service = CitizenService) => NodeScript.RunJsonAsync(
-        "agency-client.js", "--mode", "get-citizen", "--target", new Uri(_bus.ClientNode.LocalAddress).Authority,
-        "--client", BusFixture.ClientSubsystem, "--service", service, "--citizen-id", citizenId, "--user-id", "official-7", "--timeout-ms", "30000");
+    private Task<JsonElement> GetCitizenAsync(string citizenId, string service = CitizenService) =>
+        RunAsync("get-citizen", service, "--citizen-id", citizenId);
+
+    private Task<JsonElement> RunAsync(string mode, string service, params string[] args) => NodeScript.RunJsonAsync(
+        "agency-client.js", ["--mode", mode, "--target", new Uri(_bus.ClientNode.LocalAddress).Authority,
+        "--client", BusFixture.ClientSubsystem, "--service", service, "--user-id", "official-7", "--timeout-ms", "30000", .. args]);
 
     [Test]
     public async Task GetCitizen_FromGrpcJs_AnswersWithTheMessageIdLoggedOnBothNodes()
@@ -97,5 +101,79 @@ public sealed class AgencyClientTests
         Assert.That(result.GetProperty("statusDetailsDecoded").GetBoolean(), Is.True);
         Assert.That(result.GetProperty("errorInfoReason").GetString(), Is.EqualTo(NodeErrors.AccessDenied));
         Assert.That(result.GetProperty("errorSource").ValueKind, Is.EqualTo(JsonValueKind.Null), "a bus refusal is not the provider's");
+    }
+
+    [Test]
+    public async Task ListDocuments_FromGrpcJs_EveryDocumentInOrderAndEveryMessageLoggedOnBothNodes()
+    {
+        var result = await RunAsync("list-documents", CitizenService, "--citizen-id", DemoTypedGrpc.KnownCitizen);
+
+        Assert.That(result.GetProperty("ok").GetBoolean(), Is.True, result.ToString());
+        var documents = result.GetProperty("documents").EnumerateArray().ToList();
+        Assert.That(documents.Select(d => d.GetProperty("document_id").GetString()),
+            Is.EqualTo(new[] { DemoTypedGrpc.KnownCitizen + "-1", DemoTypedGrpc.KnownCitizen + "-2" }));
+        Assert.That(documents[1].GetProperty("kind").GetString(), Is.EqualTo("Giấy phép lái xe (driving licence) B2"));
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+    }
+
+    [Test]
+    public async Task UploadDocuments_FromGrpcJs_OneReceiptCountingEveryDocumentAndEveryMessageLoggedOnBothNodes()
+    {
+        var result = await RunAsync("upload-documents", CitizenService, "--document-ids", "scan-1,scan-2,scan-3");
+
+        Assert.That(result.GetProperty("ok").GetBoolean(), Is.True, result.ToString());
+        var receipt = result.GetProperty("receipt");
+        Assert.That(receipt.GetProperty("count").GetInt32(), Is.EqualTo(3));
+        Assert.That(receipt.GetProperty("document_ids").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "scan-1", "scan-2", "scan-3" }));
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.ResponseEnd]);
+    }
+
+    [Test]
+    public async Task Converse_FromGrpcJs_EachQuestionAnsweredAndEveryMessageLoggedOnBothNodes()
+    {
+        var result = await RunAsync("converse", CitizenService, "--citizen-id", DemoTypedGrpc.KnownCitizen, "--questions", "name?,born?,province?");
+
+        Assert.That(result.GetProperty("ok").GetBoolean(), Is.True, result.ToString());
+        Assert.That(result.GetProperty("answers").EnumerateArray().Select(e => e.GetString()),
+            Is.EqualTo(new[] { "Nguyễn Thị Lan", "1990-05-17", "Thành phố Hồ Chí Minh" }));
+        AssertLoggedOnBothNodes(result,
+            [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd],
+            [MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+    }
+
+    [Test]
+    public async Task ListDocuments_UnknownCitizen_TheBackendsOwnErrorEndsTheStream()
+    {
+        var result = await RunAsync("list-documents", CitizenService, "--citizen-id", DemoTypedGrpc.UnknownCitizen);
+
+        Assert.That(result.GetProperty("ok").GetBoolean(), Is.False, result.ToString());
+        Assert.That(result.GetProperty("code").GetInt32(), Is.EqualTo((int)StatusCode.NotFound));
+        Assert.That(result.GetProperty("errorSource").GetString(), Is.EqualTo("provider"));
+        Assert.That(result.GetProperty("errorInfoReason").GetString(), Is.EqualTo(SampleCitizenRegistry.NotFoundReason));
+        Assert.That(result.GetProperty("documents").GetArrayLength(), Is.Zero);
+    }
+
+    /// <summary>
+    /// Both nodes logged the call's request chain and response chain, one record per streamed
+    /// message and the end record last, each record a link of its chain (StreamPosition 0, 1, …).
+    /// </summary>
+    private void AssertLoggedOnBothNodes(JsonElement result, MessageKind[] request, MessageKind[] response)
+    {
+        var messageId = result.GetProperty("xRoadId").GetString();
+        Assert.That(messageId, Is.Not.Null.And.Not.Empty);
+        foreach (var (node, requestDirection, responseDirection) in new[]
+        {
+            (_bus.ClientNode, MessageDirection.ClientRequest, MessageDirection.ClientResponse),
+            (_bus.ProviderNode, MessageDirection.ProviderRequest, MessageDirection.ProviderResponse),
+        })
+        {
+            var records = node.Log.FindByMessageId(messageId!);
+            foreach (var (direction, kinds) in new[] { (requestDirection, request), (responseDirection, response) })
+            {
+                var headers = records.Where(r => r.Record.Direction == direction).Select(r => MessageHeader.Parser.ParseFrom(r.Record.Header)).ToList();
+                Assert.That(headers.Select(h => h.Kind), Is.EqualTo(kinds), $"{direction}");
+                Assert.That(headers.Select(h => (int)h.StreamPosition), Is.EqualTo(Enumerable.Range(0, kinds.Length)), $"{direction}");
+            }
+        }
     }
 }
