@@ -54,6 +54,7 @@ public sealed record ReconcileReport(int Exchanges, int Matched, int Unanswered,
 /// randomised, so two different messages never share one). An exchange counts when its
 /// request names one node as sender and the other answered it; a call that was never answered
 /// (the provider unreachable, say) need not be on the provider's node, and is only counted.
+/// A streamed call is compared link by link in each direction.
 /// </summary>
 public static class Reconciliation
 {
@@ -110,6 +111,12 @@ public static class Reconciliation
 
             Match(id, Find(client, MessageDirection.ClientRequest), clientName, Find(provider, MessageDirection.ProviderRequest), providerName, ReconcileFindings.RequestDiffers, ReconcileFindings.ResponseMissing, differences);
             Match(id, Find(provider, MessageDirection.ProviderResponse), providerName, Find(client, MessageDirection.ClientResponse), clientName, ReconcileFindings.ResponseDiffers, ReconcileFindings.ResponseMissing, differences);
+            if (differences.Count == before)
+            {
+                MatchLaterLinks(id, client, MessageDirection.ClientRequest, clientName, provider, MessageDirection.ProviderRequest, providerName, ReconcileFindings.RequestDiffers, differences);
+                MatchLaterLinks(id, provider, MessageDirection.ProviderResponse, providerName, client, MessageDirection.ClientResponse, clientName, ReconcileFindings.ResponseDiffers, differences);
+            }
+
             if (differences.Count == before)
             {
                 matched++;
@@ -212,6 +219,40 @@ public static class Reconciliation
                 $"{receiverNode} logged receiving it as record {receiver.Sequence}, {senderNode} has no record of sending it"));
         }
     }
+
+    /// <summary>
+    /// A streamed call's links after the first (docs/design/agency-protocols.md, "The four call
+    /// kinds"): each node logs a direction's links in chain order, the sender before it sends one,
+    /// so the receiver's i-th signed link must be the sender's i-th. The first pair that differs is
+    /// named (a link missing in the middle shifts every one after it). The receiver may hold fewer
+    /// (the call ended before it read the rest, or it refused one), never more.
+    /// </summary>
+    private static void MatchLaterLinks(
+        string id, List<RecordSummary> senderRecords, MessageDirection sent, string senderNode, List<RecordSummary> receiverRecords, MessageDirection received, string receiverNode,
+        string differsCode, List<ReconcileDifference> differences)
+    {
+        var sender = SignedLinks(senderRecords, sent);
+        var receiver = SignedLinks(receiverRecords, received);
+        for (var i = 1; i < receiver.Count; i++)
+        {
+            if (i >= sender.Count)
+            {
+                differences.Add(new ReconcileDifference(id, ReconcileFindings.ResponseMissing, receiverNode, (long)receiver[i].Sequence,
+                    $"{receiverNode} logged receiving link {i} as record {receiver[i].Sequence}, {senderNode} has no record of sending it"));
+                return;
+            }
+
+            if (!sender[i].Signature.Equals(receiver[i].Signature) || !sender[i].BodySha256.Equals(receiver[i].BodySha256))
+            {
+                differences.Add(new ReconcileDifference(id, differsCode, receiverNode, (long)receiver[i].Sequence,
+                    $"link {i}: record {receiver[i].Sequence} on {receiverNode} is not the message {senderNode} logged as record {sender[i].Sequence}"));
+                return;
+            }
+        }
+    }
+
+    private static List<RecordSummary> SignedLinks(List<RecordSummary> records, MessageDirection direction) =>
+        [.. records.Where(r => Is(r, direction) && !r.Signature.IsEmpty && r.Status == MessageLogRecord.StatusOk).OrderBy(r => r.Sequence)];
 
     /// <summary>The record of that direction, a signed accepted one first (a file's manifest may have been refused on earlier attempts).</summary>
     private static RecordSummary? Find(List<RecordSummary> records, MessageDirection direction) =>

@@ -88,7 +88,15 @@ public sealed class BackendInvoker : IDisposable
         {
             using var grpcCall = Channel(backend).CreateCallInvoker().AsyncUnaryCall(method, host: null, Options(call, deadline, cancellationToken), call.Payload.ToArray());
             var reply = await grpcCall.ResponseAsync.ConfigureAwait(false);
-            return new BackendReply(reply, new Dictionary<string, string>(), call.GrpcMethod is null ? null : GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
+            if (call.GrpcMethod is null)
+            {
+                return new BackendReply(reply, new Dictionary<string, string>());
+            }
+
+            // A typed caller gets the backend's response headers too, signed with the answer.
+            var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+            GrpcMetadata.ToSigned(await grpcCall.ResponseHeadersAsync.ConfigureAwait(false), headers);
+            return new BackendReply(reply, headers, GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
         }
         catch (RpcException ex) when (call.GrpcMethod is not null && IsBackendsOwnStatus(ex))
         {
@@ -143,6 +151,13 @@ public sealed class BackendInvoker : IDisposable
         AddOptional(headers, "x-xbus-user-id", call.UserId);
         AddOptional(headers, "x-xbus-subject-id", call.SubjectId);
         AddOptional(headers, "x-xbus-issue", call.Issue);
+
+        // The caller's own headers (a typed call's), filtered again: the client node is not trusted to have.
+        foreach (var entry in GrpcMetadata.FromSigned(call.Metadata))
+        {
+            headers.Add(entry);
+        }
+
         return new CallOptions(headers, deadline.UtcDateTime, cancellationToken);
     }
 
@@ -190,17 +205,15 @@ public sealed class BackendInvoker : IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    // An ASCII metadata value is printable ASCII (gRPC over HTTP/2); a name in another script goes
+    // to HTTP backends (URL-encoded) but not into gRPC metadata.
     private static void AddOptional(Metadata headers, string key, string value)
     {
-        if (!string.IsNullOrEmpty(value) && IsPrintableAscii(value))
+        if (!string.IsNullOrEmpty(value) && GrpcMetadata.IsPrintableAscii(value))
         {
             headers.Add(key, value);
         }
     }
-
-    // An ASCII metadata value is printable ASCII (gRPC over HTTP/2); a name in another script goes
-    // to HTTP backends (URL-encoded) but not into gRPC metadata.
-    private static bool IsPrintableAscii(string value) => value.All(c => c is >= ' ' and <= '~');
 
     private static void AddOptional(HttpRequestMessage request, string name, string value)
     {

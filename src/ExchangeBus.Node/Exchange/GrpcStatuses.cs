@@ -9,6 +9,9 @@ namespace ExchangeBus.Node.Exchange;
 /// <summary>
 /// A backend's gRPC status and trailing metadata as the signed response header carries them
 /// (<see cref="GrpcStatus"/>), and back: binary trailers as their bytes, ASCII ones as their text.
+/// Both ways only the trailers that may cross (<see cref="GrpcMetadata.TrailerCrosses"/>): the provider's
+/// node signs none of <c>grpc-*</c>, the bus's own or keys the caller's library would refuse, and
+/// the client's node drops them again should a provider node have signed one.
 /// </summary>
 internal static class GrpcStatuses
 {
@@ -17,6 +20,11 @@ internal static class GrpcStatuses
         var result = new GrpcStatus { Code = (int)status.StatusCode, Message = status.Detail };
         foreach (var entry in trailers)
         {
+            if (!GrpcMetadata.TrailerCrosses(entry.Key) || (!entry.IsBinary && !GrpcMetadata.IsPrintableAscii(entry.Value)))
+            {
+                continue;
+            }
+
             result.Trailers.Add(new GrpcMetadataEntry
             {
                 Key = entry.Key,
@@ -32,7 +40,13 @@ internal static class GrpcStatuses
         var trailers = new Metadata();
         foreach (var entry in status.Trailers)
         {
-            if (entry.Key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
+            var binary = entry.Key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal);
+            if (!GrpcMetadata.TrailerCrosses(entry.Key) || (!binary && !GrpcMetadata.IsPrintableAscii(Encoding.Latin1.GetString(entry.Value.Span))))
+            {
+                continue;
+            }
+
+            if (binary)
             {
                 trailers.Add(entry.Key, entry.Value.ToByteArray());
             }

@@ -71,13 +71,18 @@ public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kin
             SubjectId = context.RequestHeaders.GetValue(SubjectIdHeader) ?? string.Empty,
             Payload = UnsafeByteOperations.UnsafeWrap(first),
         };
+
+        // The caller's own headers, for its provider's backend: signed with the request.
+        GrpcMetadata.ToSigned(context.RequestHeaders, request.Metadata);
         var caller = LocalGateway.Caller(context);
         GrpcStatus status;
         if (await kinds.IsUnaryAsync(request.Client, request.Service, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false))
         {
             await EnsureNoSecondRequestAsync(requests, context).ConfigureAwait(false);
             var answer = await exchange.CallGrpcAsync(request, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
-            await WriteMessageIdAsync(context, answer.Response.MessageId).ConfigureAwait(false);
+            var headers = GrpcMetadata.FromSigned(answer.Response.Metadata);
+            headers.Add(MessageIdHeader, answer.Response.MessageId);
+            await context.WriteResponseHeadersAsync(headers).ConfigureAwait(false);
             status = answer.Status;
             if ((StatusCode)status.Code == StatusCode.OK)
             {

@@ -30,6 +30,7 @@ public sealed partial class TransparentGrpcTests
 {
     private const string CitizenService = BusFixture.ProviderSubsystem + "/citizenRegistry/v1";
     private const string ClosedService = BusFixture.ProviderSubsystem + "/citizenRegistryClosed";
+    private const string MetadataCitizen = "metadata";
 
     /// <summary>The same backend as a service the provider registered no description for.</summary>
     private const string UndescribedService = BusFixture.ProviderSubsystem + "/citizenRegistryUndescribed";
@@ -155,6 +156,39 @@ public sealed partial class TransparentGrpcTests
     }
 
     [Test]
+    public async Task GetCitizen_OwnHeadersCrossBothWaysSigned_TheBusAndTransportOnesDoNot()
+    {
+        var headers = Headers();
+        headers.Add("x-caller-note", "hello backend");
+        headers.Add("x-xbus-client", "VN/GOV/000.00.00.G01/forged");
+        headers.Add("authorization", "Bearer secret");
+        using var call = new CitizenRegistry.CitizenRegistryClient(_local).GetCitizenAsync(
+            new GetCitizenRequest { CitizenId = MetadataCitizen }, headers, DateTime.UtcNow.AddSeconds(20));
+        var citizen = await call.ResponseAsync;
+
+        Assert.That(citizen.FullName, Is.EqualTo("hello backend"), "the caller's own header reaches the backend");
+        Assert.That(citizen.Province, Is.EqualTo(BusFixture.ClientSubsystem), "a caller cannot add to the bus's headers");
+        Assert.That(citizen.DateOfBirth, Is.EqualTo("(none)"), "credentials do not cross");
+        var responseHeaders = await call.ResponseHeadersAsync;
+        Assert.That(responseHeaders.GetValue("x-backend-header"), Is.EqualTo("from-backend"));
+        var messageIds = responseHeaders.Where(h => h.Key == TransparentGrpc.MessageIdHeader).Select(h => h.Value).ToList();
+        Assert.That(messageIds, Has.Count.EqualTo(1));
+        Assert.That(messageIds[0], Is.Not.EqualTo("forged"), "the backend cannot set the bus's headers");
+        Assert.That(call.GetTrailers().GetValue("x-backend-trailer"), Is.EqualTo("kept"));
+        Assert.That(call.GetTrailers().GetValue(TransparentGrpc.ErrorSourceTrailer), Is.Null, "nor its trailers");
+
+        foreach (var node in new[] { _bus.ClientNode, _bus.ProviderNode })
+        {
+            var records = node.Log.FindByMessageId(messageIds[0]);
+            var request = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest).Record.Header);
+            var response = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientResponse or MessageDirection.ProviderResponse).Record.Header);
+            Assert.That(request.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string> { ["grpc.md.x-caller-note"] = "hello backend" }), "signed with the request");
+            Assert.That(response.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string> { ["grpc.md.x-backend-header"] = "from-backend" }), string.Join(";", response.Metadata));
+            Assert.That(response.GrpcStatus.Trailers.Select(t => t.Key), Is.EqualTo(new[] { "x-backend-trailer" }));
+        }
+    }
+
+    [Test]
     public async Task GetCitizen_NotOnTheAccessList_RefusedWithTheBusCode()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => GetCitizen("001099012345", ClosedService).ResponseAsync);
@@ -199,9 +233,23 @@ public sealed partial class TransparentGrpcTests
     /// <summary>The provider's own CitizenRegistry server: it knows nothing of the bus but the x-xbus-client header.</summary>
     private sealed partial class CitizenRegistryBackend : CitizenRegistry.CitizenRegistryBase
     {
-        public override Task<Citizen> GetCitizen(GetCitizenRequest request, ServerCallContext context)
+        public override async Task<Citizen> GetCitizen(GetCitizenRequest request, ServerCallContext context)
         {
             context.ResponseTrailers.Add("x-backend-trailer", "kept");
+            if (request.CitizenId == MetadataCitizen)
+            {
+                // What the backend saw of the caller's headers, and headers and trailers of its own, the bus's among them.
+                await context.WriteResponseHeadersAsync(new Metadata { { "x-backend-header", "from-backend" }, { TransparentGrpc.MessageIdHeader, "forged" } });
+                context.ResponseTrailers.Add(TransparentGrpc.ErrorSourceTrailer, "forged");
+                return new Citizen
+                {
+                    CitizenId = request.CitizenId,
+                    FullName = context.RequestHeaders.GetValue("x-caller-note") ?? "(none)",
+                    Province = string.Join(",", context.RequestHeaders.Where(h => h.Key == "x-xbus-client").Select(h => h.Value)),
+                    DateOfBirth = context.RequestHeaders.GetValue("authorization") ?? "(none)",
+                };
+            }
+
             if (request.CitizenId == "unknown")
             {
                 throw new Google.Rpc.Status
@@ -212,13 +260,13 @@ public sealed partial class TransparentGrpcTests
                 }.ToRpcException();
             }
 
-            return Task.FromResult(new Citizen
+            return new Citizen
             {
                 CitizenId = request.CitizenId,
                 FullName = "Nguyễn Văn An",
                 DateOfBirth = "1999-01-01",
                 Province = $"asked-by:{context.RequestHeaders.GetValue("x-xbus-client")}",
-            });
+            };
         }
     }
 }

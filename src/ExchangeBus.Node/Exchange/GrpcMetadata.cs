@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Frozen;
+using Grpc.Core;
+
+namespace ExchangeBus.Node.Exchange;
+
+/// <summary>
+/// Which of a typed call's own gRPC metadata crosses the bus (docs/design/agency-protocols.md,
+/// "Metadata"): the caller's request headers to the backend, the backend's response headers and
+/// trailers to the caller. A header travels signed in the message header's <c>metadata</c> under
+/// <see cref="Prefix"/> (apart from REST's <c>rest.*</c>); each node filters what it sends and
+/// what it receives, so a provider node that signed a key the caller's library would refuse
+/// cannot break the call, and neither side can set the bus's own headers or the transport's.
+/// </summary>
+internal static class GrpcMetadata
+{
+    /// <summary>The signed metadata key of gRPC header <c>k</c> is <c>grpc.md.k</c>.</summary>
+    public const string Prefix = "grpc.md.";
+
+    private const string StatusDetailsKey = "grpc-status-details-bin";
+
+    // HTTP/2 connection and transport headers (RFC 9113 8.2.2), those the HTTP and gRPC libraries set
+    // themselves, and credentials, which would be kept in both nodes' logs.
+    private static readonly FrozenSet<string> Reserved = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host",
+        "content-type", "content-length", "content-encoding", "accept-encoding", "user-agent", "date", "server",
+        "authorization", "cookie", "set-cookie");
+
+    /// <summary>
+    /// Whether header <paramref name="key"/> may cross: a valid gRPC key (lower-case letters,
+    /// digits, '-', '_', '.'; Grpc.Core refuses others), not reserved, not the bus's own
+    /// (<c>x-road-*</c>, <c>x-xbus-*</c>) nor gRPC's (<c>grpc-*</c>), and binary only if <paramref name="binary"/>.
+    /// </summary>
+    public static bool Crosses(string key, bool binary) =>
+        key.Length > 0
+        && key.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.')
+        && (binary || !key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
+        && !key.StartsWith("grpc-", StringComparison.Ordinal)
+        && !key.StartsWith("x-road-", StringComparison.Ordinal)
+        && !key.StartsWith("x-xbus-", StringComparison.Ordinal)
+        && !Reserved.Contains(key);
+
+    /// <summary>
+    /// Whether a trailer may cross: as <see cref="Crosses"/>, binary too, and gRPC's rich error
+    /// details (<c>grpc-status-details-bin</c>), which are the backend's own answer.
+    /// </summary>
+    public static bool TrailerCrosses(string key) =>
+        string.Equals(key, StatusDetailsKey, StringComparison.Ordinal) || Crosses(key, binary: true);
+
+    /// <summary>A value HTTP/2 carries as a gRPC ASCII header: printable ASCII.</summary>
+    public static bool IsPrintableAscii(string value) => value.All(c => c is >= ' ' and <= '~');
+
+    /// <summary>
+    /// Adds the ASCII headers of <paramref name="headers"/> that may cross to <paramref name="signed"/>
+    /// under <see cref="Prefix"/>; a key sent twice keeps its values comma-joined, as HTTP combines them.
+    /// Binary (<c>-bin</c>) headers do not cross: the signed map holds text.
+    /// </summary>
+    public static void ToSigned(Metadata headers, IDictionary<string, string> signed)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(signed);
+        foreach (var entry in headers)
+        {
+            if (entry.IsBinary || !Crosses(entry.Key, binary: false) || !IsPrintableAscii(entry.Value))
+            {
+                continue;
+            }
+
+            var key = Prefix + entry.Key;
+            signed[key] = signed.TryGetValue(key, out var earlier) ? $"{earlier}, {entry.Value}" : entry.Value;
+        }
+    }
+
+    /// <summary>The headers signed under <see cref="Prefix"/> in <paramref name="signed"/>, filtered again: the other node's word is not trusted.</summary>
+    public static Metadata FromSigned(IEnumerable<KeyValuePair<string, string>> signed)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        var headers = new Metadata();
+        foreach (var (key, value) in signed)
+        {
+            if (key.StartsWith(Prefix, StringComparison.Ordinal) && Crosses(key[Prefix.Length..], binary: false) && IsPrintableAscii(value))
+            {
+                headers.Add(key[Prefix.Length..], value);
+            }
+        }
+
+        return headers;
+    }
+}
