@@ -133,12 +133,19 @@ internal static class ExchangeBenchmark
 
             var provider = await registry.EnrolApprovedAsync("provider", NodeId.Parse(Provider + "/ss1"), cancellationToken).ConfigureAwait(false);
             var settings = NodeSettings.Read(provider.Paths.Settings);
+
+            // The typed service registers its description, as a provider should: the client node
+            // then learns that Echo is unary and carries it by Exchange.Deliver (two signatures);
+            // without one every typed call goes by Exchange.Stream (four; docs/design/agency-protocols.md).
+            const string echoDescription = "bench-echo.pb";
+            await File.WriteAllBytesAsync(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(provider.Paths.Settings))!, echoDescription),
+                EchoDescriptorSet().ToByteArray(), cancellationToken).ConfigureAwait(false);
             (settings with
             {
                 Services =
                 [
                     new ServiceSettings { Service = Service, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, Method = Forwarder.Echo.FullName, TimeoutMilliseconds = 30_000 } },
-                    new ServiceSettings { Service = TypedService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, GrpcService = Forwarder.Echo.ServiceName, TimeoutMilliseconds = 30_000 } },
+                    new ServiceSettings { Service = TypedService, Backend = new BackendSettings { Kind = BackendKind.Grpc, Address = backendAddress, GrpcService = Forwarder.Echo.ServiceName, TimeoutMilliseconds = 30_000 }, Description = echoDescription },
                     new ServiceSettings { Service = RestService, Backend = new BackendSettings { Kind = BackendKind.Rest, Address = restBackend.Address.ToString().TrimEnd('/'), TimeoutMilliseconds = 30_000 } },
                 ],
                 AccessRules =
@@ -341,4 +348,30 @@ internal static class ExchangeBenchmark
             return double.NaN;
         }
     }
+
+    /// <summary>
+    /// bench.Backend with its one unary method Echo (bytes in, bytes out; the message type is
+    /// empty because the node never parses the body, only the method's kind is read).
+    /// </summary>
+    private static Google.Protobuf.Reflection.FileDescriptorSet EchoDescriptorSet() => new()
+    {
+        File =
+        {
+            new Google.Protobuf.Reflection.FileDescriptorProto
+            {
+                Name = "bench/echo.proto",
+                Package = "bench",
+                Syntax = "proto3",
+                MessageType = { new Google.Protobuf.Reflection.DescriptorProto { Name = "Blob" } },
+                Service =
+                {
+                    new Google.Protobuf.Reflection.ServiceDescriptorProto
+                    {
+                        Name = "Backend",
+                        Method = { new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "Echo", InputType = ".bench.Blob", OutputType = ".bench.Blob" } },
+                    },
+                },
+            },
+        },
+    };
 }
