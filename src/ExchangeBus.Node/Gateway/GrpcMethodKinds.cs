@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using ExchangeBus.Contracts.Node.V1;
@@ -14,46 +13,24 @@ namespace ExchangeBus.Node.Gateway;
 /// behaves): those take the cheaper unary exchange (Exchange.Deliver, two signatures); every
 /// other typed call, known or not, is carried by Exchange.Stream, which is correct for all four
 /// kinds (docs/design/agency-protocols.md, "Which exchange carries a typed call"). The
-/// descriptors are those registered here (<see cref="Add"/>) and the descriptor set the provider
-/// registered as the bus service's description, fetched through <see cref="ServiceDescriptions"/>
-/// and kept as long as it keeps that description, so the answer for a (service, path) does not
+/// descriptor is the descriptor set the provider registered as the bus service's description,
+/// fetched through <see cref="ServiceDescriptions"/> and kept as long as it keeps that description, so the answer for a (service, path) does not
 /// change while the description is cached.
 /// </summary>
 public sealed class GrpcMethodKinds(ServiceDescriptions descriptions)
 {
-    private readonly ConcurrentDictionary<string, bool> _unary = new(StringComparer.Ordinal);
-
     // The unary paths of one fetched description, built once per description object: the
     // description cache hands out the same object while it lives.
     private readonly ConditionalWeakTable<ServiceDescription, FrozenSet<string>> _described = [];
 
-    /// <summary>Learns the kind of every method of <paramref name="service"/>.</summary>
-    public void Add(Google.Protobuf.Reflection.ServiceDescriptor service)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        foreach (var method in service.Methods)
-        {
-            _unary[$"/{service.FullName}/{method.Name}"] = !method.IsClientStreaming && !method.IsServerStreaming;
-        }
-    }
-
-    /// <summary>True only for a method path a registered descriptor says is unary.</summary>
-    public bool IsUnary(string path) => _unary.TryGetValue(path, out var unary) && unary;
-
     /// <summary>
-    /// True when a registered descriptor, or the provider's description of <paramref name="service"/>,
-    /// says <paramref name="path"/> is a unary method of the gRPC service it carries. A service
+    /// True when the provider's description of <paramref name="service"/> says <paramref name="path"/> is a unary method of the gRPC service it carries. A service
     /// without a description, or whose description cannot be fetched, is not known to be unary:
     /// the call goes by Exchange.Stream, which then meets any refusal in the ordinary way.
     /// </summary>
     public async Task<bool> IsUnaryAsync(string client, string service, string path, ClientExchange.Caller caller, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (_unary.TryGetValue(path, out var unary))
-        {
-            return unary;
-        }
-
         ServiceDescription description;
         try
         {
