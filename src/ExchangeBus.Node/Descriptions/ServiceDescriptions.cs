@@ -34,7 +34,14 @@ public sealed class ServiceDescriptions(ClientExchange exchange, NodeSettingsSou
     /// <summary>How long one fetch may take when the caller sets no deadline.</summary>
     public static readonly TimeSpan FetchDeadline = TimeSpan.FromSeconds(30);
 
-    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxEntries });
+    // The cache's expirations follow the node's TimeProvider, as every other clock in the node
+    // does, so a test's fake time moves them too.
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxEntries, Clock = new TimeProviderClock(time) });
+
+    private sealed class TimeProviderClock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => time.GetUtcNow();
+    }
 
     /// <summary>
     /// The description of <paramref name="service"/> for <paramref name="client"/> (a subsystem
