@@ -123,6 +123,25 @@ public sealed class BackendInvoker : IDisposable
     }
 
     /// <summary>
+    /// The backend's response headers on a streamed call, filtered and ready to sign (as a unary
+    /// answer's). They come before its first message or with its end, never later, so awaiting them
+    /// holds nothing back. A trailers-only answer (an end with no message) has no headers of its
+    /// own: what the library shows as its headers are the status and trailers, which cross in the end record.
+    /// </summary>
+    public static async Task<Dictionary<string, string>> ResponseHeadersAsync(AsyncDuplexStreamingCall<byte[], byte[]> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var headers = await call.ResponseHeadersAsync.ConfigureAwait(false);
+        var signed = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (headers.Get("grpc-status") is null)
+        {
+            GrpcMetadata.ToSigned(headers, signed);
+        }
+
+        return signed;
+    }
+
+    /// <summary>
     /// How a backend's stream ended, from what its response reader threw (or null when it ended
     /// normally): the backend's own status, OK or not, or a bus failure for a call it never answered.
     /// </summary>

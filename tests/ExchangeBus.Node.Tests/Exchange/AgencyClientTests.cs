@@ -113,7 +113,7 @@ public sealed class AgencyClientTests
         Assert.That(documents.Select(d => d.GetProperty("document_id").GetString()),
             Is.EqualTo(new[] { DemoTypedGrpc.KnownCitizen + "-1", DemoTypedGrpc.KnownCitizen + "-2" }));
         Assert.That(documents[1].GetProperty("kind").GetString(), Is.EqualTo("Giấy phép lái xe (driving licence) B2"));
-        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -125,7 +125,7 @@ public sealed class AgencyClientTests
         var receipt = result.GetProperty("receipt");
         Assert.That(receipt.GetProperty("count").GetInt32(), Is.EqualTo(3));
         Assert.That(receipt.GetProperty("document_ids").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "scan-1", "scan-2", "scan-3" }));
-        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.ResponseEnd]);
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd], [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -138,7 +138,7 @@ public sealed class AgencyClientTests
             Is.EqualTo(new[] { "Nguyễn Thị Lan", "1990-05-17", "Thành phố Hồ Chí Minh" }));
         AssertLoggedOnBothNodes(result,
             [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd],
-            [MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+            [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
