@@ -40,7 +40,7 @@ public sealed partial class ProviderExchange
                 // Link 0: the backend's response headers, as soon as it sends them (the request
                 // side runs meanwhile, so a backend that answers only after more requests gets them).
                 var headers = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseHeaders);
-                headers.Metadata.Add(await BackendInvoker.ResponseHeadersAsync(backend).ConfigureAwait(false));
+                headers.Metadata.Add(await BackendInvoker.SignedHeadersAsync(backend.ResponseHeadersAsync).ConfigureAwait(false));
                 await SendResponseLinkAsync(call, responseChain, headers, ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
                 while (await backend.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
                 {

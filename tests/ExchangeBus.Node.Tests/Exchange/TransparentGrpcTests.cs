@@ -140,11 +140,13 @@ public sealed partial class TransparentGrpcTests
         });
     }
 
-    [TestCase(CitizenService, Description = "Exchange.Deliver")]
-    [TestCase(UndescribedService, Description = "Exchange.Stream")]
-    public async Task GetCitizen_BackendError_ComesBackWithItsStatusDetailsAndTrailers(string service)
+    [TestCase(CitizenService, "unknown", false, Description = "Exchange.Deliver")]
+    [TestCase(UndescribedService, "unknown", false, Description = "Exchange.Stream")]
+    [TestCase(CitizenService, "headers-then-unknown", true, Description = "Exchange.Deliver, the backend's headers sent before its error")]
+    [TestCase(UndescribedService, "headers-then-unknown", true, Description = "Exchange.Stream, the backend's headers sent before its error")]
+    public async Task GetCitizen_BackendError_ComesBackWithItsStatusDetailsAndTrailers(string service, string citizenId, bool backendSentHeaders)
     {
-        using var call = GetCitizen("unknown", service);
+        using var call = GetCitizen(citizenId, service);
         var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.NotFound));
@@ -154,7 +156,9 @@ public sealed partial class TransparentGrpcTests
         var details = ex.GetRpcStatus();
         Assert.That(details, Is.Not.Null);
         Assert.That(details!.Details.Single().Unpack<ErrorInfo>().Reason, Is.EqualTo("CITIZEN_NOT_FOUND"));
-        var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
+        var headers = await call.ResponseHeadersAsync;
+        Assert.That(headers.GetValue("x-backend-header"), Is.EqualTo(backendSentHeaders ? "from-backend" : null));
+        var messageId = headers.GetValue(TransparentGrpc.MessageIdHeader);
         var logged = _bus.ProviderNode.Log.FindByMessageId(messageId!).Last(r => r.Record.Direction == MessageDirection.ProviderResponse);
         Assert.That(MessageHeader.Parser.ParseFrom(logged.Record.Header).GrpcStatus.Code, Is.EqualTo((int)StatusCode.NotFound), "the backend's error is signed and logged");
     }
@@ -267,8 +271,13 @@ public sealed partial class TransparentGrpcTests
                 };
             }
 
-            if (request.CitizenId == "unknown")
+            if (request.CitizenId is "unknown" or "headers-then-unknown")
             {
+                if (request.CitizenId == "headers-then-unknown")
+                {
+                    await context.WriteResponseHeadersAsync(new Metadata { { "x-backend-header", "from-backend" } });
+                }
+
                 throw new Google.Rpc.Status
                 {
                     Code = (int)Code.NotFound,
