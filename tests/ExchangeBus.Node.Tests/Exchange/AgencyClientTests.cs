@@ -113,6 +113,7 @@ public sealed class AgencyClientTests
         Assert.That(documents.Select(d => d.GetProperty("document_id").GetString()),
             Is.EqualTo(new[] { DemoTypedGrpc.KnownCitizen + "-1", DemoTypedGrpc.KnownCitizen + "-2" }));
         Assert.That(documents[1].GetProperty("kind").GetString(), Is.EqualTo("Giấy phép lái xe (driving licence) B2"));
+        Assert.That(result.GetProperty("documentCount").GetString(), Is.EqualTo("2"), "the registry's own response header, sent before its first document");
         AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
@@ -151,6 +152,7 @@ public sealed class AgencyClientTests
         Assert.That(result.GetProperty("errorSource").GetString(), Is.EqualTo("provider"));
         Assert.That(result.GetProperty("errorInfoReason").GetString(), Is.EqualTo(SampleCitizenRegistry.NotFoundReason));
         Assert.That(result.GetProperty("documents").GetArrayLength(), Is.Zero);
+        Assert.That(result.GetProperty("xRoadId").GetString(), Is.Not.Null.And.Not.Empty, "a stream that ends with no message still has its headers");
     }
 
     /// <summary>
