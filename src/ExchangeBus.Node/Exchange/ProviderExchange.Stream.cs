@@ -13,7 +13,8 @@ namespace ExchangeBus.Node.Exchange;
 /// call of the same method path; the client's further request messages are verified, checked
 /// against the request chain, logged and written to the backend, one at a time; the backend's
 /// response headers (link 0, RESPONSE_HEADERS) and messages are signed as links of the response
-/// chain, logged and sent, one at a time; its status ends the call as a signed RESPONSE_END. Nothing is buffered beyond one message per direction.
+/// chain, logged and sent, one at a time; its status ends the call as a signed RESPONSE_END.
+/// Nothing is buffered beyond one message per direction.
 /// </summary>
 public sealed partial class ProviderExchange
 {
@@ -62,7 +63,8 @@ public sealed partial class ProviderExchange
             var status = BackendInvoker.StreamStatus(backend, ended, context.CancellationToken);
             if (responseChain.Position == 0)
             {
-                // The backend's call failed before its headers (with a status of its own): the chain still starts with them, none.
+                // The backend's call failed before its headers came (with a status of its own):
+                // the chain still starts with a headers link, an empty one.
                 await SendResponseLinkAsync(call, responseChain, ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseHeaders), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
             }
 
