@@ -47,6 +47,8 @@ const SERVICE_HEADER = 'x-road-service';
 const USER_ID_HEADER = 'x-road-userid';
 const MESSAGE_ID_HEADER = 'x-road-id';
 const ERROR_SOURCE_TRAILER = 'x-xbus-error-source';
+// The sample registry's own response header on ListDocuments (not the bus's).
+const DOCUMENT_COUNT_HEADER = 'x-document-count';
 
 let options;
 try {
@@ -113,7 +115,9 @@ const modes = {
       if (!isGrpcError(err)) throw err;
       return { ...failure(err, await headers), documents };
     }
-    return { ok: true, documents, xRoadId: (await headers).get(MESSAGE_ID_HEADER)[0] ?? null };
+    // The registry's own response header, which the bus carries signed beside x-road-id.
+    const documentCount = (await headers).get(DOCUMENT_COUNT_HEADER)[0] ?? null;
+    return { ok: true, documents, documentCount, xRoadId: (await headers).get(MESSAGE_ID_HEADER)[0] ?? null };
   },
   // Client streaming: the documents written one message each, then the half-close; one receipt back.
   'upload-documents': async (client, deadline) => {

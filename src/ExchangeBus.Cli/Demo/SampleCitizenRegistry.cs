@@ -23,6 +23,9 @@ internal sealed class SampleCitizenRegistry : CitizenRegistry.CitizenRegistryBas
 
     public const string ErrorDomain = "citizen-registry.example";
 
+    /// <summary>Response header of ListDocuments: how many documents follow, sent before the first.</summary>
+    public const string DocumentCountHeader = "x-document-count";
+
     private static readonly Dictionary<string, (Citizen Citizen, Document[] Documents)> People = new[]
     {
         Person("079201000123", "Nguyễn Thị Lan", "1990-05-17", "Thành phố Hồ Chí Minh",
@@ -46,7 +49,9 @@ internal sealed class SampleCitizenRegistry : CitizenRegistry.CitizenRegistryBas
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        foreach (var document in Find(request.CitizenId).Documents)
+        var documents = Find(request.CitizenId).Documents;
+        await context.WriteResponseHeadersAsync(new Metadata { { DocumentCountHeader, documents.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) } }).ConfigureAwait(false);
+        foreach (var document in documents)
         {
             await responseStream.WriteAsync(document, context.CancellationToken).ConfigureAwait(false);
         }

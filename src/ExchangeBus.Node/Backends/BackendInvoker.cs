@@ -84,9 +84,9 @@ public sealed class BackendInvoker : IDisposable
         var path = call.GrpcMethod ?? backend.Method
             ?? throw new NodeException(StatusCode.NotFound, NodeErrors.UnknownService, "This service is served to typed gRPC stubs only.");
         var method = _methods.GetOrAdd(path, static path => BytesGrpcMethods.Method(MethodType.Unary, path));
+        using var grpcCall = Channel(backend).CreateCallInvoker().AsyncUnaryCall(method, host: null, Options(call, deadline, cancellationToken), call.Payload.ToArray());
         try
         {
-            using var grpcCall = Channel(backend).CreateCallInvoker().AsyncUnaryCall(method, host: null, Options(call, deadline, cancellationToken), call.Payload.ToArray());
             var reply = await grpcCall.ResponseAsync.ConfigureAwait(false);
             if (call.GrpcMethod is null)
             {
@@ -94,14 +94,13 @@ public sealed class BackendInvoker : IDisposable
             }
 
             // A typed caller gets the backend's response headers too, signed with the answer.
-            var headers = new Dictionary<string, string>(StringComparer.Ordinal);
-            GrpcMetadata.ToSigned(await grpcCall.ResponseHeadersAsync.ConfigureAwait(false), headers);
-            return new BackendReply(reply, headers, GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
+            return new BackendReply(reply, await SignedHeadersAsync(grpcCall.ResponseHeadersAsync).ConfigureAwait(false), GrpcStatuses.From(grpcCall.GetStatus(), grpcCall.GetTrailers()));
         }
         catch (RpcException ex) when (call.GrpcMethod is not null && IsBackendsOwnStatus(ex))
         {
-            // A typed caller gets the backend's error as the backend said it (signed, like an answer).
-            return new BackendReply([], new Dictionary<string, string>(), GrpcStatuses.From(ex.Status, ex.Trailers));
+            // A typed caller gets the backend's error as the backend said it (signed, like an
+            // answer), with the headers it sent before failing.
+            return new BackendReply([], await SignedHeadersAsync(grpcCall.ResponseHeadersAsync).ConfigureAwait(false), GrpcStatuses.From(ex.Status, ex.Trailers));
         }
         catch (RpcException ex)
         {
@@ -120,6 +119,25 @@ public sealed class BackendInvoker : IDisposable
         ArgumentNullException.ThrowIfNull(call);
         var method = _duplexMethods.GetOrAdd(call.GrpcMethod!, static path => BytesGrpcMethods.Method(MethodType.DuplexStreaming, path));
         return Channel(service.Backend).CreateCallInvoker().AsyncDuplexStreamingCall(method, host: null, Options(call, deadline, cancellationToken));
+    }
+
+    /// <summary>
+    /// A backend call's response headers, filtered and ready to sign. They come before its first
+    /// message or with its end, never later, so awaiting them holds nothing back. A trailers-only
+    /// answer (an end with no message) has no headers of its own: what the library shows as its
+    /// headers are the status and trailers, which cross with the status.
+    /// </summary>
+    public static async Task<Dictionary<string, string>> SignedHeadersAsync(Task<Metadata> responseHeaders)
+    {
+        ArgumentNullException.ThrowIfNull(responseHeaders);
+        var headers = await responseHeaders.ConfigureAwait(false);
+        var signed = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (headers.Get("grpc-status") is null)
+        {
+            GrpcMetadata.ToSigned(headers, signed);
+        }
+
+        return signed;
     }
 
     /// <summary>

@@ -19,8 +19,9 @@ namespace ExchangeBus.Node.Exchange;
 /// every kind (unary too) as two chains of signed messages, each logged. The caller's messages
 /// are signed and sent one at a time (each write awaited before the next is read), closed by a
 /// REQUEST_END at its half-close; the provider's are verified one at a time, each as the next
-/// link of the response chain, logged and written to the caller; the call ends only with the
-/// provider's signed RESPONSE_END, whose status the caller gets.
+/// link of the response chain, logged and written to the caller (link 0, RESPONSE_HEADERS, as the
+/// caller's response headers); the call ends only with the provider's signed RESPONSE_END, whose
+/// status the caller gets.
 /// </summary>
 public sealed partial class ClientExchange
 {
@@ -30,12 +31,13 @@ public sealed partial class ClientExchange
     /// <summary>
     /// Runs a typed call whose first request message is <paramref name="request"/>'s payload and
     /// whose further ones come from <paramref name="requests"/>; response messages go to
-    /// <paramref name="responses"/>. <paramref name="opened"/> gets the message id once the
-    /// provider's node has the first message, before any response message is written.
+    /// <paramref name="responses"/>. <paramref name="opened"/> gets the provider's verified
+    /// RESPONSE_HEADERS link (the message id, and the backend's response headers in its
+    /// <c>metadata</c>) before any response message is written.
     /// </summary>
     public Task<StreamAnswer> StreamGrpcAsync(
         CallRequest request, string grpcMethod, Caller caller, IAsyncStreamReader<byte[]> requests, IAsyncStreamWriter<byte[]> responses,
-        Func<string, Task> opened, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
+        Func<MessageHeader, Task> opened, DateTimeOffset? deadline, string correlationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(grpcMethod);
@@ -49,7 +51,7 @@ public sealed partial class ClientExchange
 
     private async Task<StreamAnswer> StreamAsync(
         CallRequest request, Prepared call, ServiceId service, IAsyncStreamReader<byte[]> requests, IAsyncStreamWriter<byte[]> responses,
-        Func<string, Task> opened, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
+        Func<MessageHeader, Task> opened, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
     {
         var header = call.Header;
         var requestChain = new StreamChain();
@@ -74,7 +76,6 @@ public sealed partial class ClientExchange
         using (peer)
         using (var stopRequests = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await opened(header.MessageId).ConfigureAwait(false);
             var sending = SendRequestsAsync(header, requestChain, call.Registered.LogBodies, requests, peer, correlationId, stopRequests.Token);
             try
             {
@@ -84,16 +85,17 @@ public sealed partial class ClientExchange
                     var response = peer.ResponseStream.Current;
                     var verified = verification.Verify(response, call.View, _ => service.Subsystem.Member, EnvelopeVerification.ClientCodes);
                     var link = verified.Header;
-                    if (link.Kind is not (MessageKind.Response or MessageKind.ResponseEnd)
+                    if (link.Kind is not (MessageKind.ResponseHeaders or MessageKind.Response or MessageKind.ResponseEnd)
+                        || (link.Kind == MessageKind.ResponseHeaders) != (responseChain.Position == 0)
                         || !string.Equals(link.MessageId, header.MessageId, StringComparison.Ordinal)
                         || !CryptographicOperations.FixedTimeEquals(link.RequestHash.Span, requestHash)
                         || !string.Equals(link.SenderNode, answered.Id.ToString(), StringComparison.Ordinal)
                         || !responseChain.Follows(link)
                         || (link.Kind == MessageKind.ResponseEnd) != (link.GrpcStatus is not null)
-                        || (link.Kind == MessageKind.ResponseEnd && !response.Body.IsEmpty))
+                        || (link.Kind != MessageKind.Response && !response.Body.IsEmpty))
                     {
                         throw new NodeException(StatusCode.DataLoss, NodeErrors.InvalidResponse,
-                            $"Response message {link.StreamPosition} is not the next link of this call's response chain (message id, request hash, sender, position or previous hash differ).");
+                            $"Response message {link.StreamPosition} is not the next link of this call's response chain (kind, message id, request hash, sender, position or previous hash differ).");
                     }
 
                     responseChain.Advance(verified.ToBeSigned);
@@ -109,6 +111,13 @@ public sealed partial class ClientExchange
 
                     EnsurePayloadSize(response.Body.Length);
                     await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientResponse, link, response, call.Registered.LogBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
+                    if (link.Kind == MessageKind.ResponseHeaders)
+                    {
+                        // The backend's headers reach the caller when the backend sent them, not when the stream opened.
+                        await opened(link).ConfigureAwait(false);
+                        continue;
+                    }
+
                     // Awaited before the next read: a slow caller holds the provider (and its backend) back.
                     await responses.WriteAsync(response.Body.ToByteArray(), cancellationToken).ConfigureAwait(false);
                 }

@@ -30,31 +30,31 @@ internal static class GrpcMetadata
     /// <summary>
     /// Whether header <paramref name="key"/> may cross: a valid gRPC key (lower-case letters,
     /// digits, '-', '_', '.'; Grpc.Core refuses others), not reserved, not the bus's own
-    /// (<c>x-road-*</c>, <c>x-xbus-*</c>) nor gRPC's (<c>grpc-*</c>), and binary only if <paramref name="binary"/>.
+    /// (<c>x-road-*</c>, <c>x-xbus-*</c>) nor gRPC's (<c>grpc-*</c>). Binary (<c>-bin</c>) keys cross too.
     /// </summary>
-    public static bool Crosses(string key, bool binary) =>
+    public static bool Crosses(string key) =>
         key.Length > 0
         && key.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.')
-        && (binary || !key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
         && !key.StartsWith("grpc-", StringComparison.Ordinal)
         && !key.StartsWith("x-road-", StringComparison.Ordinal)
         && !key.StartsWith("x-xbus-", StringComparison.Ordinal)
         && !Reserved.Contains(key);
 
     /// <summary>
-    /// Whether a trailer may cross: as <see cref="Crosses"/>, binary too, and gRPC's rich error
-    /// details (<c>grpc-status-details-bin</c>), which are the backend's own answer.
+    /// Whether a trailer may cross: as <see cref="Crosses"/>, and gRPC's rich error details
+    /// (<c>grpc-status-details-bin</c>), which are the backend's own answer.
     /// </summary>
     public static bool TrailerCrosses(string key) =>
-        string.Equals(key, StatusDetailsKey, StringComparison.Ordinal) || Crosses(key, binary: true);
+        string.Equals(key, StatusDetailsKey, StringComparison.Ordinal) || Crosses(key);
 
     /// <summary>A value HTTP/2 carries as a gRPC ASCII header: printable ASCII.</summary>
     public static bool IsPrintableAscii(string value) => value.All(c => c is >= ' ' and <= '~');
 
     /// <summary>
-    /// Adds the ASCII headers of <paramref name="headers"/> that may cross to <paramref name="signed"/>
+    /// Adds the headers of <paramref name="headers"/> that may cross to <paramref name="signed"/>
     /// under <see cref="Prefix"/>; a key sent twice keeps its values comma-joined, as HTTP combines them.
-    /// Binary (<c>-bin</c>) headers do not cross: the signed map holds text.
+    /// The signed map holds text, so a binary (<c>-bin</c>) value is signed as its base64 (RFC 4648,
+    /// padded), which is how HTTP/2 carries it too.
     /// </summary>
     public static void ToSigned(Metadata headers, IDictionary<string, string> signed)
     {
@@ -62,29 +62,68 @@ internal static class GrpcMetadata
         ArgumentNullException.ThrowIfNull(signed);
         foreach (var entry in headers)
         {
-            if (entry.IsBinary || !Crosses(entry.Key, binary: false) || !IsPrintableAscii(entry.Value))
+            if (!Crosses(entry.Key) || (!entry.IsBinary && !IsPrintableAscii(entry.Value)))
             {
                 continue;
             }
 
             var key = Prefix + entry.Key;
-            signed[key] = signed.TryGetValue(key, out var earlier) ? $"{earlier}, {entry.Value}" : entry.Value;
+            var value = entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value;
+            signed[key] = signed.TryGetValue(key, out var earlier) ? $"{earlier}, {value}" : value;
         }
     }
 
-    /// <summary>The headers signed under <see cref="Prefix"/> in <paramref name="signed"/>, filtered again: the other node's word is not trusted.</summary>
+    /// <summary>
+    /// The headers signed under <see cref="Prefix"/> in <paramref name="signed"/>, filtered again: the
+    /// other node's word is not trusted. A binary key's comma-separated base64 values become one
+    /// entry each; a binary key whose value is not base64 is dropped.
+    /// </summary>
     public static Metadata FromSigned(IEnumerable<KeyValuePair<string, string>> signed)
     {
         ArgumentNullException.ThrowIfNull(signed);
         var headers = new Metadata();
         foreach (var (key, value) in signed)
         {
-            if (key.StartsWith(Prefix, StringComparison.Ordinal) && Crosses(key[Prefix.Length..], binary: false) && IsPrintableAscii(value))
+            if (!key.StartsWith(Prefix, StringComparison.Ordinal) || !Crosses(key[Prefix.Length..]))
             {
-                headers.Add(key[Prefix.Length..], value);
+                continue;
+            }
+
+            var name = key[Prefix.Length..];
+            if (!name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
+            {
+                if (IsPrintableAscii(value))
+                {
+                    headers.Add(name, value);
+                }
+            }
+            else if (Base64Values(value) is { } values)
+            {
+                foreach (var bytes in values)
+                {
+                    headers.Add(name, bytes);
+                }
             }
         }
 
         return headers;
+    }
+
+    /// <summary>The values of a signed binary header (base64, comma-separated), or null if one is not base64.</summary>
+    private static List<byte[]>? Base64Values(string value)
+    {
+        var values = new List<byte[]>();
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var bytes = new byte[part.Length * 3 / 4];
+            if (!Convert.TryFromBase64String(part, bytes, out var written))
+            {
+                return null;
+            }
+
+            values.Add(bytes[..written]);
+        }
+
+        return values;
     }
 }

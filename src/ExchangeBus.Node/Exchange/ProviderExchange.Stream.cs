@@ -12,8 +12,9 @@ namespace ExchangeBus.Node.Exchange;
 /// kinds"): after the first request message was admitted, the backend is called with a duplex
 /// call of the same method path; the client's further request messages are verified, checked
 /// against the request chain, logged and written to the backend, one at a time; the backend's
-/// messages are signed as links of the response chain, logged and sent, one at a time; its
-/// status ends the call as a signed RESPONSE_END. Nothing is buffered beyond one message per direction.
+/// response headers (link 0, RESPONSE_HEADERS) and messages are signed as links of the response
+/// chain, logged and sent, one at a time; its status ends the call as a signed RESPONSE_END.
+/// Nothing is buffered beyond one message per direction.
 /// </summary>
 public sealed partial class ProviderExchange
 {
@@ -37,17 +38,18 @@ public sealed partial class ProviderExchange
             RpcException? ended = null;
             try
             {
+                // Link 0: the backend's response headers, as soon as it sends them (the request
+                // side runs meanwhile, so a backend that answers only after more requests gets them).
+                var headers = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseHeaders);
+                headers.Metadata.Add(await BackendInvoker.SignedHeadersAsync(backend.ResponseHeadersAsync).ConfigureAwait(false));
+                await SendResponseLinkAsync(call, responseChain, headers, ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
                 while (await backend.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
                 {
                     var message = backend.ResponseStream.Current;
                     EnsureSize(settings, message.Length, "response");
                     var link = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.Response);
-                    responseChain.Stamp(link);
-                    var envelope = Sign(link, UnsafeByteOperations.UnsafeWrap(message), out var toBeSigned);
-                    responseChain.Advance(toBeSigned);
-                    await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, link, envelope, call.LogBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
                     // Awaited before the next read: the client node's window holds the backend back.
-                    await responses.WriteAsync(envelope, context.CancellationToken).ConfigureAwait(false);
+                    await SendResponseLinkAsync(call, responseChain, link, UnsafeByteOperations.UnsafeWrap(message), responses, context.CancellationToken).ConfigureAwait(false);
                 }
             }
             catch (RpcException ex)
@@ -59,6 +61,13 @@ public sealed partial class ProviderExchange
             await stopRequests.CancelAsync().ConfigureAwait(false);
             await sending.ConfigureAwait(false);
             var status = BackendInvoker.StreamStatus(backend, ended, context.CancellationToken);
+            if (responseChain.Position == 0)
+            {
+                // The backend's call failed before its headers came (with a status of its own):
+                // the chain still starts with a headers link, an empty one.
+                await SendResponseLinkAsync(call, responseChain, ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseHeaders), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
+            }
+
             var end = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseEnd);
             responseChain.Stamp(end);
             end.GrpcStatus = status;
@@ -79,6 +88,17 @@ public sealed partial class ProviderExchange
 
             throw;
         }
+    }
+
+    /// <summary>The next link of the response chain: stamped, signed, logged, then sent (awaited).</summary>
+    private async Task SendResponseLinkAsync(
+        Admitted call, StreamChain chain, MessageHeader link, ByteString body, IServerStreamWriter<SignedEnvelope> responses, CancellationToken cancellationToken)
+    {
+        chain.Stamp(link);
+        var envelope = Sign(link, body, out var toBeSigned);
+        chain.Advance(toBeSigned);
+        await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, link, envelope, call.LogBody, MessageLogRecord.StatusOk, call.CorrelationId), CancellationToken.None).ConfigureAwait(false);
+        await responses.WriteAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -80,9 +80,7 @@ public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kin
         {
             await EnsureNoSecondRequestAsync(requests, context).ConfigureAwait(false);
             var answer = await exchange.CallGrpcAsync(request, path, caller, context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
-            var headers = GrpcMetadata.FromSigned(answer.Response.Metadata);
-            headers.Add(MessageIdHeader, answer.Response.MessageId);
-            await context.WriteResponseHeadersAsync(headers).ConfigureAwait(false);
+            await WriteResponseHeadersAsync(context, answer.Response.MessageId, answer.Response.Metadata).ConfigureAwait(false);
             status = answer.Status;
             if ((StatusCode)status.Code == StatusCode.OK)
             {
@@ -92,7 +90,7 @@ public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kin
         else
         {
             var answer = await exchange.StreamGrpcAsync(
-                request, path, caller, requests, responses, messageId => WriteMessageIdAsync(context, messageId),
+                request, path, caller, requests, responses, headers => WriteResponseHeadersAsync(context, headers.MessageId, headers.Metadata),
                 context.ClientDeadline, context.CorrelationId, context.CancellationToken).ConfigureAwait(false);
             status = answer.Status;
         }
@@ -110,9 +108,17 @@ public sealed class TransparentGrpc(ClientExchange exchange, GrpcMethodKinds kin
         }
     }
 
-    /// <summary>The bus's message id, as X-Road REST answers it, so the caller can find the exchange in audits.</summary>
-    private static Task WriteMessageIdAsync(ServerCallContext context, string messageId) =>
-        context.WriteResponseHeadersAsync(new Metadata { { MessageIdHeader, messageId } });
+    /// <summary>
+    /// The backend's response headers, as the provider signed them in <paramref name="signed"/> (in
+    /// a unary call's response, or a stream's RESPONSE_HEADERS link), and the bus's message id, as
+    /// X-Road REST answers it, so the caller can find the exchange in audits.
+    /// </summary>
+    private static Task WriteResponseHeadersAsync(ServerCallContext context, string messageId, IEnumerable<KeyValuePair<string, string>> signed)
+    {
+        var headers = GrpcMetadata.FromSigned(signed);
+        headers.Add(MessageIdHeader, messageId);
+        return context.WriteResponseHeadersAsync(headers);
+    }
 
     private static async Task<byte[]> FirstRequestAsync(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
     {

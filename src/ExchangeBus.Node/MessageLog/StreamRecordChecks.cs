@@ -11,7 +11,8 @@ namespace ExchangeBus.Node.MessageLog;
 /// per message id and direction, the links are at positions 0, 1, … with no gap or repeat, each
 /// names the hash of the link before it (SHA-256 of its to-be-signed bytes, rebuilt from the
 /// record's header and body hash, so a record without its body is checked too), and the end
-/// record follows the last message. So a stream whose records were cut, reordered or spliced
+/// record follows the last message; a response-headers link is link 0 of a response chain (a
+/// response chain logged before those links existed starts with a message, and passes). So a stream whose records were cut, reordered or spliced
 /// from another is found even where the log's own chain was recomputed over the change.
 /// </summary>
 /// <remarks>
@@ -82,6 +83,12 @@ internal sealed class StreamRecordChecks(bool fromStart)
         if (!CryptographicOperations.FixedTimeEquals(header.PreviousHash.Span, link.Previous))
         {
             return (MessageLogProblems.StreamBroken, $"record {sequence}, link {header.StreamPosition} of its stream, does not name the hash of the link before it");
+        }
+
+        if (header.Kind == MessageKind.ResponseHeaders && (header.StreamPosition != 0 || record.Direction is not (MessageDirection.ClientResponse or MessageDirection.ProviderResponse)))
+        {
+            // The backend's headers are link 0 of a response chain, and only there (both nodes refuse them elsewhere).
+            return (MessageLogProblems.StreamOutOfOrder, $"record {sequence} is a response-headers link at position {header.StreamPosition} of its stream; they are link 0 of a response chain");
         }
 
         if (header.Kind is MessageKind.RequestEnd or MessageKind.ResponseEnd)

@@ -113,7 +113,8 @@ public sealed class AgencyClientTests
         Assert.That(documents.Select(d => d.GetProperty("document_id").GetString()),
             Is.EqualTo(new[] { DemoTypedGrpc.KnownCitizen + "-1", DemoTypedGrpc.KnownCitizen + "-2" }));
         Assert.That(documents[1].GetProperty("kind").GetString(), Is.EqualTo("Giấy phép lái xe (driving licence) B2"));
-        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+        Assert.That(result.GetProperty("documentCount").GetString(), Is.EqualTo("2"), "the registry's own response header, sent before its first document");
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.RequestEnd], [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -125,7 +126,7 @@ public sealed class AgencyClientTests
         var receipt = result.GetProperty("receipt");
         Assert.That(receipt.GetProperty("count").GetInt32(), Is.EqualTo(3));
         Assert.That(receipt.GetProperty("document_ids").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "scan-1", "scan-2", "scan-3" }));
-        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd], [MessageKind.Response, MessageKind.ResponseEnd]);
+        AssertLoggedOnBothNodes(result, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd], [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -138,7 +139,7 @@ public sealed class AgencyClientTests
             Is.EqualTo(new[] { "Nguyễn Thị Lan", "1990-05-17", "Thành phố Hồ Chí Minh" }));
         AssertLoggedOnBothNodes(result,
             [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd],
-            [MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+            [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -151,6 +152,7 @@ public sealed class AgencyClientTests
         Assert.That(result.GetProperty("errorSource").GetString(), Is.EqualTo("provider"));
         Assert.That(result.GetProperty("errorInfoReason").GetString(), Is.EqualTo(SampleCitizenRegistry.NotFoundReason));
         Assert.That(result.GetProperty("documents").GetArrayLength(), Is.Zero);
+        Assert.That(result.GetProperty("xRoadId").GetString(), Is.Not.Null.And.Not.Empty, "a stream that ends with no message still has its headers");
     }
 
     /// <summary>

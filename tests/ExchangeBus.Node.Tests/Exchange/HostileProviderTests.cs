@@ -38,15 +38,27 @@ public sealed class HostileProviderTests
     private GrpcChannel _local = null!;
     private readonly Misbehaviour _misbehaviour = new();
 
-    /// <summary>What the fake provider does wrong after one good response message.</summary>
+    /// <summary>What the fake provider does wrong: with the backend's headers (link 0), or after them and one good response message.</summary>
     public enum Fault
     {
+        /// <summary>The response chain starts with a message: the backend's headers are missing.</summary>
+        NoHeadersRecord,
+
+        /// <summary>A headers record whose signature does not cover what it carries (edited after signing).</summary>
+        ForgedHeadersRecord,
+
+        /// <summary>A headers record carrying a body, which would reach the caller unchecked by the chain's kinds.</summary>
+        HeadersRecordWithBody,
+
+        /// <summary>A second headers record after a message: headers are link 0 only.</summary>
+        HeadersRecordAfterAMessage,
+
         WrongPreviousHash,
         PositionGap,
         NoEndRecord,
         EndRecordWithBody,
 
-        /// <summary>Not a fault of the chain: a good end record whose signed trailers include keys no node may pass on.</summary>
+        /// <summary>Not a fault of the chain: good headers and end records whose signed headers and trailers include keys no node may pass on.</summary>
         ForbiddenTrailers,
     }
 
@@ -80,6 +92,7 @@ public sealed class HostileProviderTests
     [TestCase(Fault.PositionGap)]
     [TestCase(Fault.NoEndRecord)]
     [TestCase(Fault.EndRecordWithBody)]
+    [TestCase(Fault.HeadersRecordAfterAMessage)]
     public async Task BadResponseChain_CallerGetsInvalidResponse_AndTheClientNodeLogsIt(Fault fault)
     {
         _misbehaviour.Fault = fault;
@@ -101,8 +114,31 @@ public sealed class HostileProviderTests
         var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
         Assert.That(messageId, Is.Not.Null);
         var responses = _bus.ClientNode.Log.FindByMessageId(messageId!).Where(r => r.Record.Direction == MessageDirection.ClientResponse).ToList();
-        Assert.That(responses.Select(r => r.Record.Status), Is.EqualTo(new[] { MessageLogRecord.StatusOk, NodeErrors.InvalidResponse }),
-            "the good link is logged, then the refusal as the call's outcome");
+        Assert.That(responses.Select(r => r.Record.Status), Is.EqualTo(new[] { MessageLogRecord.StatusOk, MessageLogRecord.StatusOk, NodeErrors.InvalidResponse }),
+            "the headers and the good link are logged, then the refusal as the call's outcome");
+        Assert.That(_bus.ClientNode.Log.Verify().IsValid, Is.True);
+    }
+
+    [TestCase(Fault.NoHeadersRecord, StatusCode.DataLoss)]
+    [TestCase(Fault.HeadersRecordWithBody, StatusCode.DataLoss)]
+    [TestCase(Fault.ForgedHeadersRecord, StatusCode.PermissionDenied, Description = "a signature that does not verify is refused as for any response")]
+    public async Task BadHeadersRecord_NothingReachesTheCaller_InvalidResponse(Fault fault, StatusCode code)
+    {
+        _misbehaviour.Fault = fault;
+        using var call = new CitizenRegistry.CitizenRegistryClient(_local).ListDocuments(
+            new ListDocumentsRequest { CitizenId = "001099012345" }, CallerHeaders(), DateTime.UtcNow.AddSeconds(30));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.ReadAllAsync().ToListAsync());
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(code), ex.Status.Detail);
+        Assert.That(ex.ErrorCode, Is.EqualTo(NodeErrors.InvalidResponse));
+        Assert.That((await call.ResponseHeadersAsync).GetValue("x-from-fake"), Is.Null, "no header of the bad record reaches the caller");
+
+        // The refusal is the client node's last record: the call's outcome, with no response link before it.
+        var outcome = _bus.ClientNode.Log.Get(_bus.ClientNode.Log.LastSequence())!.Record;
+        Assert.That((outcome.Direction, outcome.Status), Is.EqualTo((MessageDirection.ClientResponse, NodeErrors.InvalidResponse)));
+        var responses = _bus.ClientNode.Log.FindByMessageId(outcome.MessageId).Where(r => r.Record.Direction == MessageDirection.ClientResponse);
+        Assert.That(responses.Select(r => r.Record.Status), Is.EqualTo(new[] { NodeErrors.InvalidResponse }));
         Assert.That(_bus.ClientNode.Log.Verify().IsValid, Is.True);
     }
 
@@ -117,6 +153,11 @@ public sealed class HostileProviderTests
         Assert.That(documents.Select(d => d.DocumentId), Is.EqualTo(new[] { "doc-1" }));
         Assert.That(call.GetStatus().StatusCode, Is.EqualTo(StatusCode.OK));
         Assert.That(call.GetTrailers().Select(t => t.Key), Is.EqualTo(new[] { "x-ok" }), "only the trailer that may cross");
+        var headers = await call.ResponseHeadersAsync;
+        // date and server are the client node's own HTTP server's.
+        Assert.That(headers.Select(h => h.Key).Except(["date", "server"]), Is.EquivalentTo(new[] { "x-from-fake", "x-ok-bin", TransparentGrpc.MessageIdHeader }), "only the headers that may cross");
+        Assert.That(headers.GetValueBytes("x-ok-bin"), Is.EqualTo(new byte[] { 0, 1, 0xFF }));
+        Assert.That(headers.GetValue(TransparentGrpc.MessageIdHeader), Is.Not.EqualTo("forged"));
     }
 
     private static Metadata CallerHeaders() => new()
@@ -142,7 +183,7 @@ public sealed class HostileProviderTests
         return app;
     }
 
-    /// <summary>Answers Exchange.Stream with one good response link, then the fault asked for.</summary>
+    /// <summary>Answers Exchange.Stream with a good headers link and a good message link, then the fault asked for (or a bad headers link).</summary>
     internal sealed class FakeProvider(NodeKeys keys, byte[] ocsp, BusFixture.EnrolledNode node, Misbehaviour misbehaviour) : ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeBase
     {
         private readonly string _nodeId = NodeSettings.Read(node.Paths.Settings).Node;
@@ -158,29 +199,63 @@ public sealed class HostileProviderTests
             var header = MessageHeader.Parser.ParseFrom(request.Header);
             var requestHash = SHA256.HashData(EnvelopeDigest.Compute(request.Header.Span, request.Body.Span));
 
-            var first = Link(header, requestHash, MessageKind.Response, position: 0, previous: []);
+            var headers = Link(header, requestHash, MessageKind.ResponseHeaders, position: 0, previous: []);
+            headers.Metadata["grpc.md.x-from-fake"] = "yes";
+            if (misbehaviour.Fault == Fault.ForbiddenTrailers)
+            {
+                foreach (var key in new[] { "Not A Key", "x-xbus-error-source", "x-road-id", "grpc-status", "te", "authorization" })
+                {
+                    headers.Metadata["grpc.md." + key] = "forged";
+                }
+
+                headers.Metadata["grpc.md.x-ascii"] = "\r\n";
+                headers.Metadata["grpc.md.x-not-base64-bin"] = "*not base64*";
+                headers.Metadata["grpc.md.x-ok-bin"] = Convert.ToBase64String([0, 1, 0xFF]);
+            }
+
+            var headersEnvelope = Sign(headers, ByteString.Empty, out var headersSigned);
+            switch (misbehaviour.Fault)
+            {
+                case Fault.NoHeadersRecord:
+                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.Response, 0, []), new Document { DocumentId = "doc-1" }.ToByteString(), out _));
+                    return;
+                case Fault.ForgedHeadersRecord:
+                    headers.Metadata["grpc.md.x-from-fake"] = "edited after signing";
+                    headersEnvelope.Header = headers.ToByteString();
+                    await responseStream.WriteAsync(headersEnvelope);
+                    return;
+                case Fault.HeadersRecordWithBody:
+                    await responseStream.WriteAsync(Sign(headers, new Document { DocumentId = "smuggled" }.ToByteString(), out _));
+                    return;
+            }
+
+            await responseStream.WriteAsync(headersEnvelope);
+            var first = Link(header, requestHash, MessageKind.Response, position: 1, previous: SHA256.HashData(headersSigned));
             var firstEnvelope = Sign(first, new Document { DocumentId = "doc-1" }.ToByteString(), out var firstSigned);
             await responseStream.WriteAsync(firstEnvelope);
             var previous = SHA256.HashData(firstSigned);
 
             switch (misbehaviour.Fault)
             {
+                case Fault.HeadersRecordAfterAMessage:
+                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.ResponseHeaders, 2, previous), ByteString.Empty, out _));
+                    break;
                 case Fault.WrongPreviousHash:
-                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.Response, 1, SHA256.HashData("spliced"u8)), new Document { DocumentId = "doc-2" }.ToByteString(), out _));
+                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.Response, 2, SHA256.HashData("spliced"u8)), new Document { DocumentId = "doc-2" }.ToByteString(), out _));
                     break;
                 case Fault.PositionGap:
-                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.Response, 2, previous), new Document { DocumentId = "doc-3" }.ToByteString(), out _));
+                    await responseStream.WriteAsync(Sign(Link(header, requestHash, MessageKind.Response, 3, previous), new Document { DocumentId = "doc-3" }.ToByteString(), out _));
                     break;
                 case Fault.NoEndRecord:
                     // The call ends with an OK status but no signed end record: a truncated answer.
                     break;
                 case Fault.EndRecordWithBody:
-                    var end = Link(header, requestHash, MessageKind.ResponseEnd, 1, previous);
+                    var end = Link(header, requestHash, MessageKind.ResponseEnd, 2, previous);
                     end.GrpcStatus = new GrpcStatus { Code = 0 };
                     await responseStream.WriteAsync(Sign(end, new Document { DocumentId = "smuggled" }.ToByteString(), out _));
                     break;
                 case Fault.ForbiddenTrailers:
-                    var ended = Link(header, requestHash, MessageKind.ResponseEnd, 1, previous);
+                    var ended = Link(header, requestHash, MessageKind.ResponseEnd, 2, previous);
                     ended.GrpcStatus = new GrpcStatus { Code = 0 };
                     foreach (var key in new[] { "Not A Key", "x-xbus-error-source", "grpc-status", "te", "x-ok" })
                     {

@@ -23,6 +23,9 @@ public sealed partial class TransparentGrpcTests
     private const int FlowMessageBytes = 64 * 1024;
     private const string Citizen = "001099012345";
 
+    /// <summary>A binary header's value: bytes that are not text.</summary>
+    private static readonly byte[] BackendBytes = [0xFF, 0, (byte)',', 7];
+
     private CitizenRegistry.CitizenRegistryClient Stub => new(_local);
 
     private static DateTime Deadline => DateTime.UtcNow.AddSeconds(60);
@@ -45,7 +48,7 @@ public sealed partial class TransparentGrpcTests
         {
             var records = node.Log.FindByMessageId(messageId);
             AssertChain(records, request, [MessageKind.Request, MessageKind.RequestEnd]);
-            var ended = AssertChain(records, response, [MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+            var ended = AssertChain(records, response, [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
             Assert.That(ended.GrpcStatus.Code, Is.Zero);
             Assert.That(node.Log.Verify().IsValid, Is.True);
         }
@@ -67,7 +70,7 @@ public sealed partial class TransparentGrpcTests
 
             var page = log.Query(new MessageLogQuery { MessageId = messageId });
             var kinds = page.Records.Select(r => MessageHeader.Parser.ParseFrom(r.Header).Kind).ToList();
-            Assert.That(kinds, Is.EqualTo(new[] { MessageKind.Request, MessageKind.RequestEnd, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd }));
+            Assert.That(kinds, Is.EqualTo(new[] { MessageKind.Request, MessageKind.RequestEnd, MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd }));
             Assert.That(page.Records.All(r => r.Signature.Length > 0), Is.True, "every link is signed");
         }
     }
@@ -111,7 +114,7 @@ public sealed partial class TransparentGrpcTests
         var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader)!;
         var records = _bus.ProviderNode.Log.FindByMessageId(messageId);
         AssertChain(records, MessageDirection.ProviderRequest, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd]);
-        AssertChain(records, MessageDirection.ProviderResponse, [MessageKind.Response, MessageKind.ResponseEnd]);
+        AssertChain(records, MessageDirection.ProviderResponse, [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -134,7 +137,7 @@ public sealed partial class TransparentGrpcTests
         var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader)!;
         var records = _bus.ClientNode.Log.FindByMessageId(messageId);
         AssertChain(records, MessageDirection.ClientRequest, [MessageKind.Request, MessageKind.Request, MessageKind.Request, MessageKind.RequestEnd]);
-        AssertChain(records, MessageDirection.ClientResponse, [MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+        AssertChain(records, MessageDirection.ClientResponse, [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
     }
 
     [Test]
@@ -155,8 +158,90 @@ public sealed partial class TransparentGrpcTests
         Assert.That(ex.Status.Detail, Is.EqualTo("Archive went away."));
         Assert.That(ex.Trailers.GetValue(TransparentGrpc.ErrorSourceTrailer), Is.EqualTo("provider"));
         var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader)!;
-        var ended = AssertChain(_bus.ClientNode.Log.FindByMessageId(messageId), MessageDirection.ClientResponse, [MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+        var ended = AssertChain(_bus.ClientNode.Log.FindByMessageId(messageId), MessageDirection.ClientResponse, [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
         Assert.That(ended.GrpcStatus.Code, Is.EqualTo((int)StatusCode.Unavailable), "the backend's error is the signed end of the stream");
+    }
+
+    [Test]
+    public async Task ListDocuments_BackendHeadersBeforeAnyMessage_ReachTheCallerFirst_TextAndBinarySigned()
+    {
+        var afterHeaders = CitizenRegistryBackend.HoldAfterHeaders();
+        using var call = Stub.ListDocuments(new ListDocumentsRequest { CitizenId = "headers-first" }, Headers(), Deadline);
+
+        // The backend sends no message until the caller has its headers: they cross on their own.
+        var headers = await call.ResponseHeadersAsync;
+        afterHeaders.SetResult();
+        var documents = await call.ResponseStream.ReadAllAsync().ToListAsync();
+
+        Assert.That(documents, Has.Count.EqualTo(3));
+        Assert.That(headers.GetValue("x-backend-header"), Is.EqualTo("from-backend"));
+        Assert.That(headers.GetValueBytes("x-backend-id-bin"), Is.EqualTo(BackendBytes));
+        var messageIds = headers.Where(h => h.Key == TransparentGrpc.MessageIdHeader).Select(h => h.Value).ToList();
+        Assert.That(messageIds, Has.Count.EqualTo(1));
+        Assert.That(messageIds[0], Is.Not.EqualTo("forged"), "the backend cannot set the bus's headers");
+        foreach (var (node, direction) in new[] { (_bus.ClientNode, MessageDirection.ClientResponse), (_bus.ProviderNode, MessageDirection.ProviderResponse) })
+        {
+            var signed = AssertChain(node.Log.FindByMessageId(messageIds[0]), direction,
+                [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+            var first = MessageHeader.Parser.ParseFrom(node.Log.FindByMessageId(messageIds[0]).First(r => r.Record.Direction == direction).Record.Header);
+            Assert.That(first.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string>
+            {
+                ["grpc.md.x-backend-header"] = "from-backend",
+                ["grpc.md.x-backend-id-bin"] = Convert.ToBase64String(BackendBytes),
+            }), "the headers link signs the backend's headers, a binary one as its base64");
+            Assert.That(signed.GrpcStatus.Code, Is.Zero);
+            Assert.That(node.Log.Verify().IsValid, Is.True);
+        }
+    }
+
+    [Test]
+    public async Task Converse_BinaryHeadersAndTrailersBothWays_PingPongStillAnswered()
+    {
+        var headers = Headers();
+        headers.Add("x-caller-bin", BackendBytes);
+        using var call = Stub.Converse(headers, Deadline);
+        foreach (var text in new[] { "name?", "born?" })
+        {
+            await call.RequestStream.WriteAsync(new Question { CitizenId = Citizen, Text = text });
+            Assert.That(await call.ResponseStream.MoveNext(), Is.True);
+            Assert.That(call.ResponseStream.Current.Text, Is.EqualTo("answer to " + text));
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.That(await call.ResponseStream.MoveNext(), Is.False);
+
+        var responseHeaders = await call.ResponseHeadersAsync;
+        Assert.That(responseHeaders.GetValueBytes("x-echo-bin"), Is.EqualTo(BackendBytes), "the caller's binary header reached the backend, whose own came back");
+        Assert.That(call.GetTrailers().GetValueBytes("x-echo-trailer-bin"), Is.EqualTo(BackendBytes));
+        var messageId = responseHeaders.GetValue(TransparentGrpc.MessageIdHeader)!;
+        var request = MessageHeader.Parser.ParseFrom(_bus.ProviderNode.Log.FindByMessageId(messageId).First(r => r.Record.Direction == MessageDirection.ProviderRequest).Record.Header);
+        Assert.That(request.Metadata["grpc.md.x-caller-bin"], Is.EqualTo(Convert.ToBase64String(BackendBytes)));
+        AssertChain(_bus.ClientNode.Log.FindByMessageId(messageId), MessageDirection.ClientResponse,
+            [MessageKind.ResponseHeaders, MessageKind.Response, MessageKind.Response, MessageKind.ResponseEnd]);
+    }
+
+    [TestCase("fails-at-once", false, Description = "trailers-only: the backend sent no headers")]
+    [TestCase("headers-then-fails", true)]
+    public async Task ListDocuments_BackendFailsBeforeAnyMessage_HeadersThenItsStatusDetailsAndTrailers(string citizenId, bool backendSentHeaders)
+    {
+        using var call = Stub.ListDocuments(new ListDocumentsRequest { CitizenId = citizenId }, Headers(), Deadline);
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.ReadAllAsync().ToListAsync());
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.NotFound));
+        Assert.That(ex.Status.Detail, Is.EqualTo("No documents for that number."));
+        Assert.That(ex.GetRpcStatus()!.Details.Single().Unpack<Google.Rpc.ErrorInfo>().Reason, Is.EqualTo("DOCUMENTS_NOT_FOUND"), "the backend's status details, unchanged");
+        Assert.That(ex.Trailers.GetValue("x-backend-trailer"), Is.EqualTo("kept"));
+        Assert.That(ex.Trailers.GetValueBytes("x-backend-trailer-bin"), Is.EqualTo(BackendBytes));
+        Assert.That(ex.Trailers.GetValue(TransparentGrpc.ErrorSourceTrailer), Is.EqualTo("provider"));
+        var headers = await call.ResponseHeadersAsync;
+        Assert.That(headers.GetValue("x-backend-header"), Is.EqualTo(backendSentHeaders ? "from-backend" : null));
+        var messageId = headers.GetValue(TransparentGrpc.MessageIdHeader)!;
+        Assert.That(messageId, Is.Not.Null, "a call that ends with no message still has its headers");
+        foreach (var (node, direction) in new[] { (_bus.ClientNode, MessageDirection.ClientResponse), (_bus.ProviderNode, MessageDirection.ProviderResponse) })
+        {
+            var ended = AssertChain(node.Log.FindByMessageId(messageId), direction, [MessageKind.ResponseHeaders, MessageKind.ResponseEnd]);
+            Assert.That(ended.GrpcStatus.Code, Is.EqualTo((int)StatusCode.NotFound));
+        }
     }
 
     [Test]
@@ -264,6 +349,7 @@ public sealed partial class TransparentGrpcTests
     {
         private static TaskCompletionSource<bool> _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private static FlowProbe _flow = new();
+        private static TaskCompletionSource _afterHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public static Task<bool> ExpectCancellation()
         {
@@ -272,6 +358,27 @@ public sealed partial class TransparentGrpcTests
         }
 
         public static FlowProbe StartFlow() => _flow = new FlowProbe();
+
+        /// <summary>For "headers-first": the backend writes no message until this is set.</summary>
+        public static TaskCompletionSource HoldAfterHeaders() => _afterHeaders = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private static Metadata BackendHeaders() => new()
+        {
+            { "x-backend-header", "from-backend" },
+            { "x-backend-id-bin", BackendBytes },
+            { TransparentGrpc.MessageIdHeader, "forged" },
+        };
+
+        private static RpcException NoDocuments(ServerCallContext context)
+        {
+            context.ResponseTrailers.Add("x-backend-trailer-bin", BackendBytes);
+            return new Google.Rpc.Status
+            {
+                Code = (int)Google.Rpc.Code.NotFound,
+                Message = "No documents for that number.",
+                Details = { Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.ErrorInfo { Reason = "DOCUMENTS_NOT_FOUND", Domain = "citizen.example" }) },
+            }.ToRpcException();
+        }
 
         public override async Task ListDocuments(ListDocumentsRequest request, IServerStreamWriter<Document> responseStream, ServerCallContext context)
         {
@@ -297,6 +404,15 @@ public sealed partial class TransparentGrpcTests
                 case "flow":
                     await _flow.WriteAsync(responseStream, context.CancellationToken);
                     return;
+                case "headers-first":
+                    await context.WriteResponseHeadersAsync(BackendHeaders());
+                    await _afterHeaders.Task.WaitAsync(context.CancellationToken);
+                    goto default;
+                case "fails-at-once":
+                    throw NoDocuments(context);
+                case "headers-then-fails":
+                    await context.WriteResponseHeadersAsync(BackendHeaders());
+                    throw NoDocuments(context);
                 case "fails-after-2":
                     await responseStream.WriteAsync(new Document { DocumentId = "doc-1" });
                     await responseStream.WriteAsync(new Document { DocumentId = "doc-2" });
@@ -325,6 +441,13 @@ public sealed partial class TransparentGrpcTests
 
         public override async Task Converse(IAsyncStreamReader<Question> requestStream, IServerStreamWriter<Answer> responseStream, ServerCallContext context)
         {
+            if (context.RequestHeaders.GetValueBytes("x-caller-bin") is { } echo)
+            {
+                // Headers before any answer, trailers at the end: the caller's bytes back both ways.
+                await context.WriteResponseHeadersAsync(new Metadata { { "x-echo-bin", echo } });
+                context.ResponseTrailers.Add("x-echo-trailer-bin", echo);
+            }
+
             await foreach (var question in requestStream.ReadAllAsync(context.CancellationToken))
             {
                 await responseStream.WriteAsync(new Answer { Text = "answer to " + question.Text }, context.CancellationToken);

@@ -32,6 +32,9 @@ public sealed partial class TransparentGrpcTests
     private const string ClosedService = BusFixture.ProviderSubsystem + "/citizenRegistryClosed";
     private const string MetadataCitizen = "metadata";
 
+    /// <summary>A binary header's value: bytes that are not text (a zero, a comma, 0xFF).</summary>
+    private static readonly byte[] CallerBytes = [0, 1, (byte)',', 0xFE, 0xFF];
+
     /// <summary>The same backend as a service the provider registered no description for.</summary>
     private const string UndescribedService = BusFixture.ProviderSubsystem + "/citizenRegistryUndescribed";
 
@@ -121,7 +124,7 @@ public sealed partial class TransparentGrpcTests
     }
 
     [TestCase(CitizenService, 2, Description = "described: Exchange.Deliver, request and response")]
-    [TestCase(UndescribedService, 4, Description = "no description: Exchange.Stream, request, request end, response, response end")]
+    [TestCase(UndescribedService, 5, Description = "no description: Exchange.Stream, request, request end, response headers, response, response end")]
     public async Task GetCitizen_ExchangeChosenFromTheProvidersDescription_BothSucceed(string service, int recordsPerNode)
     {
         using var call = GetCitizen("001099012345", service);
@@ -137,10 +140,13 @@ public sealed partial class TransparentGrpcTests
         });
     }
 
-    [Test]
-    public async Task GetCitizen_BackendError_ComesBackWithItsStatusDetailsAndTrailers()
+    [TestCase(CitizenService, "unknown", false, Description = "Exchange.Deliver")]
+    [TestCase(UndescribedService, "unknown", false, Description = "Exchange.Stream")]
+    [TestCase(CitizenService, "headers-then-unknown", true, Description = "Exchange.Deliver, the backend's headers sent before its error")]
+    [TestCase(UndescribedService, "headers-then-unknown", true, Description = "Exchange.Stream, the backend's headers sent before its error")]
+    public async Task GetCitizen_BackendError_ComesBackWithItsStatusDetailsAndTrailers(string service, string citizenId, bool backendSentHeaders)
     {
-        using var call = GetCitizen("unknown");
+        using var call = GetCitizen(citizenId, service);
         var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
 
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.NotFound));
@@ -150,8 +156,10 @@ public sealed partial class TransparentGrpcTests
         var details = ex.GetRpcStatus();
         Assert.That(details, Is.Not.Null);
         Assert.That(details!.Details.Single().Unpack<ErrorInfo>().Reason, Is.EqualTo("CITIZEN_NOT_FOUND"));
-        var messageId = (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader);
-        var logged = _bus.ProviderNode.Log.FindByMessageId(messageId!).Single(r => r.Record.Direction == MessageDirection.ProviderResponse);
+        var headers = await call.ResponseHeadersAsync;
+        Assert.That(headers.GetValue("x-backend-header"), Is.EqualTo(backendSentHeaders ? "from-backend" : null));
+        var messageId = headers.GetValue(TransparentGrpc.MessageIdHeader);
+        var logged = _bus.ProviderNode.Log.FindByMessageId(messageId!).Last(r => r.Record.Direction == MessageDirection.ProviderResponse);
         Assert.That(MessageHeader.Parser.ParseFrom(logged.Record.Header).GrpcStatus.Code, Is.EqualTo((int)StatusCode.NotFound), "the backend's error is signed and logged");
     }
 
@@ -162,6 +170,7 @@ public sealed partial class TransparentGrpcTests
         headers.Add("x-caller-note", "hello backend");
         headers.Add("x-xbus-client", "VN/GOV/000.00.00.G01/forged");
         headers.Add("authorization", "Bearer secret");
+        headers.Add("x-caller-bin", CallerBytes);
         using var call = new CitizenRegistry.CitizenRegistryClient(_local).GetCitizenAsync(
             new GetCitizenRequest { CitizenId = MetadataCitizen }, headers, DateTime.UtcNow.AddSeconds(20));
         var citizen = await call.ResponseAsync;
@@ -171,6 +180,8 @@ public sealed partial class TransparentGrpcTests
         Assert.That(citizen.DateOfBirth, Is.EqualTo("(none)"), "credentials do not cross");
         var responseHeaders = await call.ResponseHeadersAsync;
         Assert.That(responseHeaders.GetValue("x-backend-header"), Is.EqualTo("from-backend"));
+        Assert.That(responseHeaders.GetValueBytes("x-echo-bin"), Is.EqualTo(CallerBytes), "binary headers cross both ways, bytes as they were");
+        Assert.That(call.GetTrailers().GetValueBytes("x-echo-trailer-bin"), Is.EqualTo(CallerBytes));
         var messageIds = responseHeaders.Where(h => h.Key == TransparentGrpc.MessageIdHeader).Select(h => h.Value).ToList();
         Assert.That(messageIds, Has.Count.EqualTo(1));
         Assert.That(messageIds[0], Is.Not.EqualTo("forged"), "the backend cannot set the bus's headers");
@@ -182,9 +193,17 @@ public sealed partial class TransparentGrpcTests
             var records = node.Log.FindByMessageId(messageIds[0]);
             var request = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest).Record.Header);
             var response = MessageHeader.Parser.ParseFrom(records.Single(r => r.Record.Direction is MessageDirection.ClientResponse or MessageDirection.ProviderResponse).Record.Header);
-            Assert.That(request.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string> { ["grpc.md.x-caller-note"] = "hello backend" }), "signed with the request");
-            Assert.That(response.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string> { ["grpc.md.x-backend-header"] = "from-backend" }), string.Join(";", response.Metadata));
-            Assert.That(response.GrpcStatus.Trailers.Select(t => t.Key), Is.EqualTo(new[] { "x-backend-trailer" }));
+            Assert.That(request.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string>
+            {
+                ["grpc.md.x-caller-note"] = "hello backend",
+                ["grpc.md.x-caller-bin"] = Convert.ToBase64String(CallerBytes),
+            }), "signed with the request, a binary value as its base64");
+            Assert.That(response.Metadata.ToDictionary(), Is.EqualTo(new Dictionary<string, string>
+            {
+                ["grpc.md.x-backend-header"] = "from-backend",
+                ["grpc.md.x-echo-bin"] = Convert.ToBase64String(CallerBytes),
+            }), string.Join(";", response.Metadata));
+            Assert.That(response.GrpcStatus.Trailers.Select(t => t.Key), Is.EqualTo(new[] { "x-backend-trailer", "x-echo-trailer-bin" }));
         }
     }
 
@@ -239,8 +258,10 @@ public sealed partial class TransparentGrpcTests
             if (request.CitizenId == MetadataCitizen)
             {
                 // What the backend saw of the caller's headers, and headers and trailers of its own, the bus's among them.
-                await context.WriteResponseHeadersAsync(new Metadata { { "x-backend-header", "from-backend" }, { TransparentGrpc.MessageIdHeader, "forged" } });
+                var echo = context.RequestHeaders.GetValueBytes("x-caller-bin") ?? [];
+                await context.WriteResponseHeadersAsync(new Metadata { { "x-backend-header", "from-backend" }, { "x-echo-bin", echo }, { TransparentGrpc.MessageIdHeader, "forged" } });
                 context.ResponseTrailers.Add(TransparentGrpc.ErrorSourceTrailer, "forged");
+                context.ResponseTrailers.Add("x-echo-trailer-bin", echo);
                 return new Citizen
                 {
                     CitizenId = request.CitizenId,
@@ -250,8 +271,13 @@ public sealed partial class TransparentGrpcTests
                 };
             }
 
-            if (request.CitizenId == "unknown")
+            if (request.CitizenId is "unknown" or "headers-then-unknown")
             {
+                if (request.CitizenId == "headers-then-unknown")
+                {
+                    await context.WriteResponseHeadersAsync(new Metadata { { "x-backend-header", "from-backend" } });
+                }
+
                 throw new Google.Rpc.Status
                 {
                     Code = (int)Code.NotFound,

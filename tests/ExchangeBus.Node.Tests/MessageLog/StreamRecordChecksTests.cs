@@ -36,6 +36,25 @@ public sealed class StreamRecordChecksTests
     }
 
     [Test]
+    public async Task ResponseChainStartingWithItsHeadersLink_Verifies()
+    {
+        var requests = Stream("call-1", MessageDirection.ProviderRequest, messages: 1);
+        var responses = Stream("call-1", MessageDirection.ProviderResponse, messages: 3, headersAt: 0);
+        await WriteAsync([.. requests, .. responses]);
+
+        Assert.That(Verify().IsValid, Is.True, Verify().Detail);
+    }
+
+    [Test]
+    public async Task HeadersLinkAfterAMessage_Found()
+    {
+        var responses = Stream("call-1", MessageDirection.ClientResponse, messages: 3, headersAt: 1);
+        await WriteAsync([.. responses]);
+
+        AssertProblem(MessageLogProblems.StreamOutOfOrder, 2);
+    }
+
+    [Test]
     public async Task ResponseEndedBeforeTheRequestChain_Verifies()
     {
         var requests = Stream("call-1", MessageDirection.ClientRequest, messages: 2, ended: false);
@@ -102,9 +121,10 @@ public sealed class StreamRecordChecksTests
 
     /// <summary>
     /// One chain of a streamed call as the node logs it: <paramref name="messages"/> links then,
-    /// if <paramref name="ended"/>, the end record; each names the hash of the one before.
+    /// if <paramref name="ended"/>, the end record; each names the hash of the one before. The link
+    /// at <paramref name="headersAt"/> (if any) is a response-headers link.
     /// </summary>
-    private static List<MessageLogRecord> Stream(string messageId, MessageDirection direction, int messages, bool ended = true, string seed = "")
+    private static List<MessageLogRecord> Stream(string messageId, MessageDirection direction, int messages, bool ended = true, string seed = "", int headersAt = -1)
     {
         var request = direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest;
         var records = new List<MessageLogRecord>();
@@ -114,7 +134,9 @@ public sealed class StreamRecordChecksTests
             var end = position == messages;
             var header = new MessageHeader
             {
-                Kind = end ? (request ? MessageKind.RequestEnd : MessageKind.ResponseEnd) : (request ? MessageKind.Request : MessageKind.Response),
+                Kind = end ? (request ? MessageKind.RequestEnd : MessageKind.ResponseEnd)
+                    : position == headersAt ? MessageKind.ResponseHeaders
+                    : (request ? MessageKind.Request : MessageKind.Response),
                 MessageId = messageId,
                 Client = "VN/GOV/000.00.00.G01/dossier",
                 Service = "VN/GOV/000.00.00.H01/registry/citizenRegistry",
@@ -127,7 +149,7 @@ public sealed class StreamRecordChecksTests
                 header.GrpcStatus = new GrpcStatus();
             }
 
-            var body = end ? [] : System.Text.Encoding.UTF8.GetBytes($"{seed}message {position}");
+            var body = end || position == headersAt ? [] : System.Text.Encoding.UTF8.GetBytes($"{seed}message {position}");
             var headerBytes = header.ToByteArray();
             records.Add(Records.Make(messageId, direction) with { Header = headerBytes, Body = body, BodySha256 = SHA256.HashData(body) });
             previous = SHA256.HashData(EnvelopeDigest.FromHashes(SHA256.HashData(headerBytes), SHA256.HashData(body)));
