@@ -43,13 +43,13 @@ public sealed partial class ClientExchange
         ArgumentNullException.ThrowIfNull(responses);
         ArgumentNullException.ThrowIfNull(opened);
         return MeasuredAsync(request.Service, correlationId, service => StreamAsync(
-            request, Prepare(request, grpcMethod, service, caller), service, requests, responses, opened,
+            request, Prepare(request, grpcMethod, service, caller), service, requests, responses, (messageId, _) => opened(messageId),
             deadline ?? time.GetUtcNow() + DefaultDeadline, correlationId, cancellationToken));
     }
 
     private async Task<StreamAnswer> StreamAsync(
         CallRequest request, Prepared call, ServiceId service, IAsyncStreamReader<byte[]> requests, IAsyncStreamWriter<byte[]> responses,
-        Func<string, Task> opened, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
+        Func<string, byte[], Task> opened, DateTimeOffset deadline, string correlationId, CancellationToken cancellationToken)
     {
         var header = call.Header;
         var requestChain = new StreamChain();
@@ -74,7 +74,7 @@ public sealed partial class ClientExchange
         using (peer)
         using (var stopRequests = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await opened(header.MessageId).ConfigureAwait(false);
+            await opened(header.MessageId, requestHash).ConfigureAwait(false);
             var sending = SendRequestsAsync(header, requestChain, call.Registered.LogBodies, requests, peer, correlationId, stopRequests.Token);
             try
             {
