@@ -37,6 +37,15 @@ public sealed record NodeSettings
     /// </summary>
     public int? MaxRestBodyBytes { get; init; }
 
+    /// <summary>
+    /// False (the default): an r1 request declaring a body of at most one chunk (64 KiB) goes
+    /// whole by Exchange.Deliver, two signatures, and its answer must then fit one envelope
+    /// (4 MiB); longer or undeclared bodies stream. True: every r1 call streams, so an answer of
+    /// any size up to the provider's cap comes back (a GET of a large document), at four or
+    /// more signatures a call. Either way the choice depends on the request alone.
+    /// </summary>
+    public bool RestStreamAllCalls { get; init; }
+
     /// <summary>The client-side REST body cap in force (<see cref="MaxRestBodyBytes"/> or its default).</summary>
     [JsonIgnore]
     public int RestBodyLimit => MaxRestBodyBytes ?? NodeLimits.MaxPayloadBytes;

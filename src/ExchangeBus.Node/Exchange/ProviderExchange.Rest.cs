@@ -197,7 +197,10 @@ public sealed partial class ProviderExchange
             return content;
         }
 
-        public void ReadWithoutBody() => _ = Start(_ => throw new NodeException(StatusCode.InvalidArgument, NodeErrors.BadRequest, "The request declared no body but carried one."));
+        /// <summary>For a request that declared no body: the chain must end at once.</summary>
+        public void ReadWithoutBody() => _ = Start(chunk => chunk.IsEmpty
+            ? Task.CompletedTask
+            : throw new NodeException(StatusCode.InvalidArgument, NodeErrors.BadRequest, "The request declared no body but carried one."));
 
         private async Task ForwardAsync(Func<ReadOnlyMemory<byte>, Task> write)
         {

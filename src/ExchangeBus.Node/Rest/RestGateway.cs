@@ -63,7 +63,8 @@ public sealed partial class RestGateway(ClientExchange exchange, NodeSettingsSou
 
         // The choice of Deliver or Stream depends on the request alone: a declared body of at
         // most one chunk goes whole (two signatures); a longer or undeclared one streams.
-        var maxBodyBytes = settings.Current.RestBodyLimit;
+        var current = settings.Current;
+        var maxBodyBytes = current.RestBodyLimit;
         long? declared = httpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false ? 0 : request.ContentLength;
         if (declared > maxBodyBytes)
         {
@@ -71,7 +72,7 @@ public sealed partial class RestGateway(ClientExchange exchange, NodeSettingsSou
             return;
         }
 
-        if (declared is not { } length || length > NodeLimits.RestChunkBytes)
+        if (current.RestStreamAllCalls || declared is not { } length || length > NodeLimits.RestChunkBytes)
         {
             await StreamAsync(httpContext, rest, declared, maxBodyBytes, correlationId).ConfigureAwait(false);
             return;

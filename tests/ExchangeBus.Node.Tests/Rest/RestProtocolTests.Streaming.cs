@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
+using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Node.Tests.MessageLog;
@@ -60,6 +61,40 @@ public sealed partial class RestProtocolTests
         Assert.That(links.Select(l => Convert.ToBase64String(l.RequestHash.ToByteArray())).Distinct(), Is.EqualTo(new[] { answer.Header("X-Road-Request-Hash") }));
         File.Delete(file);
         File.Delete(run.BodyPath);
+    }
+
+    [Test]
+    public async Task LargeAnswerToASmallRequest_StreamsWhenTheClientNodeStreamsAllCalls_ElseDoesNotFitOneEnvelope()
+    {
+        const long size = (6L * 1024 * 1024) + 1;
+        var url = $"{_node}/r1/{Streamed}/stream/exchange?size={size}";
+
+        // A GET declares no body: by default it goes by Deliver, whose answer is one envelope.
+        var delivered = await CurlAsync(url, "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
+        AssertRefusal(delivered, 500, NodeErrors.ServiceFailed);
+
+        SetStreamAllCalls(true);
+        try
+        {
+            var run = await RunCurlAsync(true, url, "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}");
+
+            Assert.That(run.ExitCode, Is.Zero, run.Error);
+            var answer = run.Answer("");
+            Assert.Multiple(() =>
+            {
+                Assert.That(answer.Version, Is.EqualTo("2"));
+                Assert.That(answer.Status, Is.EqualTo(200));
+                Assert.That(Sha256(run.BodyPath), Is.EqualTo(PatternSha256(size)));
+            });
+
+            // No body: request message 0 and the end record; the head, 97 chunks, the end record.
+            AssertChains(answer.Header("X-Road-Request-Id")!, requestLinks: 2, responseLinks: 1 + (int)((size + Chunk - 1) / Chunk) + 1);
+            File.Delete(run.BodyPath);
+        }
+        finally
+        {
+            SetStreamAllCalls(false);
+        }
     }
 
     [Test]
@@ -178,6 +213,14 @@ public sealed partial class RestProtocolTests
             Assert.That(result.IsValid, Is.False);
             Assert.That(result.FirstBadSequence, Is.EqualTo(chunk.Sequence), result.Detail);
         });
+    }
+
+    private void SetStreamAllCalls(bool streamAll)
+    {
+        var path = _bus.ClientData.Paths.Settings;
+        (NodeSettings.Read(path) with { RestStreamAllCalls = streamAll }).Write(path);
+        var reload = _bus.ClientNode.Settings.Reload();
+        Assert.That(reload.ErrorCode, Is.Null, reload.Message);
     }
 
     /// <summary>Both nodes logged both chains whole (each link at its position), and each log verifies.</summary>
