@@ -74,7 +74,8 @@ public sealed class BackendInvoker : IDisposable
         return service.Backend.Kind switch
         {
             BackendKind.Grpc => await InvokeGrpcAsync(service.Backend, call, deadline, cancellationToken).ConfigureAwait(false),
-            BackendKind.Rest => await _rest.InvokeAsync(service.Backend.Address, call, deadline, service.BodyLimit, cancellationToken).ConfigureAwait(false),
+            // One envelope carries a Deliver call's reply, however far maxBodyBytes lets a streamed one go.
+            BackendKind.Rest => await _rest.InvokeAsync(service.Backend.Address, call, deadline, Math.Min(service.BodyLimit, NodeLimits.MaxPayloadBytes), cancellationToken).ConfigureAwait(false),
             _ => await InvokeHttpAsync(service.Backend, call, deadline, service.BodyLimit, cancellationToken).ConfigureAwait(false),
         };
     }
@@ -106,6 +107,18 @@ public sealed class BackendInvoker : IDisposable
         {
             throw Failure(ex, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A streamed r1 call (Exchange.Stream) to a REST backend: <paramref name="body"/> is sent as
+    /// it is produced; returns with the backend's head, its body unread (<see cref="RestBackend.OpenAsync"/>).
+    /// <paramref name="cancellationToken"/> carries the caller's timeout (ServiceTimeout when it fires and the caller's call is still on).
+    /// </summary>
+    public Task<(HttpRequestMessage Request, HttpResponseMessage Response)> OpenRestAsync(
+        ServiceSettings service, BackendCall call, HttpContent? body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return _rest.OpenAsync(service.Backend.Address, call, body, cancellationToken);
     }
 
     /// <summary>

@@ -17,9 +17,7 @@ internal static class HttpBackendCalls
     public static async Task<T> SendAsync<T>(
         HttpClient http, HttpRequestMessage request, int maxReplyBytes, DateTimeOffset deadline, Func<HttpResponseMessage, byte[], T> answer, CancellationToken cancellationToken)
     {
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        using var timeout = Timeout(deadline, cancellationToken);
         try
         {
             // Headers first, then a bounded read: a reply past the cap is abandoned, not buffered.
@@ -28,22 +26,41 @@ internal static class HttpBackendCalls
             await using (stream.ConfigureAwait(false))
             {
                 var body = await BoundedBody.ReadAsync(stream, response.Content.Headers.ContentLength, maxReplyBytes, timeout.Token).ConfigureAwait(false)
-                    ?? throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service answered more than {maxReplyBytes} bytes.");
+                    ?? throw TooLarge(maxReplyBytes);
                 return answer(response, body);
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (Failure(ex, cancellationToken) is { } failure)
         {
-            throw new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time.");
+            throw failure;
         }
-        catch (HttpRequestException ex) when (ex.StatusCode is null && ex.HttpRequestError != HttpRequestError.ConfigurationLimitExceeded)
-        {
-            throw new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable.");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            // Headers past the handler's limits, or a connection torn in the middle of the reply.
-            throw new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, "The service's answer was refused (malformed or cut off).");
-        }
+    }
+
+    public static NodeException TooLarge(long maxReplyBytes) =>
+        new(StatusCode.Unknown, NodeErrors.ServiceFailed, $"The service answered more than {maxReplyBytes} bytes.");
+
+    /// <summary>
+    /// A backend call's fault as the provider's code; null for the caller's own cancellation (and
+    /// anything that is no backend fault), which passes on unchanged.
+    /// </summary>
+    public static NodeException? Failure(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+            new NodeException(StatusCode.DeadlineExceeded, NodeErrors.ServiceTimeout, "The service did not answer in time."),
+        HttpRequestException { StatusCode: null } request when request.HttpRequestError != HttpRequestError.ConfigurationLimitExceeded =>
+            new NodeException(StatusCode.Unavailable, NodeErrors.ServiceUnavailable, "The service is unreachable."),
+
+        // Headers past the handler's limits, or a connection torn in the middle of the reply.
+        HttpRequestException or IOException =>
+            new NodeException(StatusCode.Unknown, NodeErrors.ServiceFailed, "The service's answer was refused (malformed or cut off)."),
+        _ => null,
+    };
+
+    private static CancellationTokenSource Timeout(DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var remaining = deadline - DateTimeOffset.UtcNow;
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        return timeout;
     }
 }

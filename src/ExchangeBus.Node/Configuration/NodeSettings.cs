@@ -31,6 +31,26 @@ public sealed record NodeSettings
     public IReadOnlyList<AccessRule> AccessRules { get; init; } = [];
 
     /// <summary>
+    /// The largest REST (r1) request body this node takes from its agency systems, streamed to
+    /// the provider in signed chunks (docs/design/rest-protocol.md, "Bodies"); past it
+    /// <c>Client.PayloadTooLarge</c>. Null: <see cref="NodeLimits.MaxPayloadBytes"/>.
+    /// </summary>
+    public int? MaxRestBodyBytes { get; init; }
+
+    /// <summary>
+    /// False (the default): an r1 request declaring a body of at most one chunk (64 KiB) goes
+    /// whole by Exchange.Deliver, two signatures, and its answer must then fit one envelope
+    /// (4 MiB); longer or undeclared bodies stream. True: every r1 call streams, so an answer of
+    /// any size up to the provider's cap comes back (a GET of a large document), at four or
+    /// more signatures a call. Either way the choice depends on the request alone.
+    /// </summary>
+    public bool RestStreamAllCalls { get; init; }
+
+    /// <summary>The client-side REST body cap in force (<see cref="MaxRestBodyBytes"/> or its default).</summary>
+    [JsonIgnore]
+    public int RestBodyLimit => MaxRestBodyBytes ?? NodeLimits.MaxPayloadBytes;
+
+    /// <summary>
     /// The services' descriptions (<see cref="ServiceSettings.Description"/>) as <see cref="Read"/>
     /// found and checked them, by service id: read with this version of node.json, never later.
     /// </summary>
@@ -102,6 +122,11 @@ public sealed record NodeSettings
         if (!NodeId.TryParse(Node, out var node, out var nodeError))
         {
             yield return $"node: {nodeError!.Message}";
+        }
+
+        if (MaxRestBodyBytes is < 1 or > NodeLimits.MaxStreamedBodyBytes)
+        {
+            yield return $"MaxRestBodyBytes must be 1–{NodeLimits.MaxStreamedBodyBytes} (1 GiB)";
         }
 
         foreach (var client in Clients)
@@ -186,9 +211,13 @@ public sealed record NodeSettings
 
     private static IEnumerable<string> ValidateRestAndBody(ServiceSettings service, ServiceId id)
     {
-        if (service.MaxBodyBytes is { } max && (max < 1 || max > NodeLimits.MaxPayloadBytes))
+        // A rest body streams in chunks; an http body is still one envelope.
+        var most = service.Backend.Kind == BackendKind.Rest ? NodeLimits.MaxStreamedBodyBytes : NodeLimits.MaxPayloadBytes;
+        if (service.MaxBodyBytes is { } max && (max < 1 || max > most))
         {
-            yield return $"service '{service.Service}': MaxBodyBytes must be 1–{NodeLimits.MaxPayloadBytes} (one call carries at most that)";
+            yield return service.Backend.Kind == BackendKind.Rest
+                ? $"service '{service.Service}': MaxBodyBytes must be 1–{most} (1 GiB) for a rest backend"
+                : $"service '{service.Service}': MaxBodyBytes must be 1–{most} for an http backend (one call carries at most that)";
         }
 
         if (service.MaxBodyBytes is not null && service.Backend.Kind == BackendKind.Grpc)

@@ -110,25 +110,13 @@ public sealed partial class ProviderExchange
         Admitted call, StreamChain chain, AsyncDuplexStreamingCall<byte[], byte[]> backend, IAsyncStreamReader<SignedEnvelope> requests,
         CancellationTokenSource backendCancel, CancellationToken stop)
     {
-        var (first, settings) = (call.Header, call.Settings!);
         try
         {
             await backend.RequestStream.WriteAsync(call.Envelope.Body.ToByteArray(), stop).ConfigureAwait(false);
             while (await requests.MoveNext(stop).ConfigureAwait(false))
             {
                 var envelope = requests.Current;
-                var verified = verification.Verify(envelope, call.View, _ => call.Client.Member, Trust.EnvelopeVerification.ProviderCodes);
-                var link = verified.Header;
-                if (link.Kind is not (MessageKind.Request or MessageKind.RequestEnd) || !SameCall(link, first) || !chain.Follows(link)
-                    || (link.Kind == MessageKind.RequestEnd && !envelope.Body.IsEmpty))
-                {
-                    throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage,
-                        $"Request message {link.StreamPosition} is not the next link of this call's request chain.");
-                }
-
-                EnsureSize(settings, envelope.Body.Length, "request");
-                chain.Advance(verified.ToBeSigned);
-                await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderRequest, link, envelope, call.LogBody, MessageLogRecord.StatusOk, call.CorrelationId), CancellationToken.None).ConfigureAwait(false);
+                var link = await NextRequestLinkAsync(call, chain, envelope).ConfigureAwait(false);
                 if (link.Kind == MessageKind.RequestEnd)
                 {
                     await backend.RequestStream.CompleteAsync().ConfigureAwait(false);

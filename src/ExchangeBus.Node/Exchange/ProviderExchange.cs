@@ -68,7 +68,9 @@ public sealed partial class ProviderExchange(
             }
 
             return await AdmitAsync(requestStream.Current, context, streamed: true,
-                call => StreamAsync(call, requestStream, responseStream, context)).ConfigureAwait(false);
+                call => IsRestStream(call.Header)
+                    ? RestStreamAsync(call, requestStream, responseStream, context)
+                    : StreamAsync(call, requestStream, responseStream, context)).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
@@ -115,10 +117,10 @@ public sealed partial class ProviderExchange(
         var verified = verification.Verify(envelope, view, header => ClientId.TryParse(header.Client, out var c, out _) ? c!.Member : null, Trust.EnvelopeVerification.ProviderCodes);
         var header = verified.Header;
         var (client, service) = CheckHeader(header, peer.Id, view);
-        if (header.Streamed != streamed || (streamed && (header.StreamPosition != 0 || !header.PreviousHash.IsEmpty || header.GrpcMethod.Length == 0)))
+        if (header.Streamed != streamed || (streamed && (header.StreamPosition != 0 || !header.PreviousHash.IsEmpty || (header.GrpcMethod.Length == 0 && !IsRestStream(header)))))
         {
             throw new NodeException(StatusCode.InvalidArgument, NodeErrors.MalformedMessage,
-                streamed ? "A stream starts with link 0 of a typed call." : "A streamed message came by Deliver.");
+                streamed ? "A stream starts with link 0 of a typed or an r1 call." : "A streamed message came by Deliver.");
         }
 
         // From here the request is authentic: what happens to it goes into the message log.

@@ -19,47 +19,67 @@ public sealed class RestBackend : IDisposable
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>Calls the backend at <paramref name="baseAddress"/>; a reply body over <paramref name="maxBodyBytes"/> is <see cref="NodeErrors.ServiceFailed"/>.</summary>
-    public Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, int maxBodyBytes, CancellationToken cancellationToken)
+    public async Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, int maxBodyBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
         ArgumentNullException.ThrowIfNull(call);
-        var request = Request(baseAddress, call);
-        return SendAsync(request, call, deadline, maxBodyBytes, cancellationToken);
+        using var request = Request(baseAddress, call, call.Payload.IsEmpty ? null : new ReadOnlyMemoryContent(call.Payload));
+        return await HttpBackendCalls.SendAsync(_http, request, maxBodyBytes, deadline, (response, body) => new BackendReply(body, Head(response, call)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>With the node's one-call limit as the cap.</summary>
     public Task<BackendReply> InvokeAsync(string baseAddress, BackendCall call, DateTimeOffset deadline, CancellationToken cancellationToken) =>
         InvokeAsync(baseAddress, call, deadline, NodeLimits.MaxPayloadBytes, cancellationToken);
 
-    private async Task<BackendReply> SendAsync(HttpRequestMessage request, BackendCall call, DateTimeOffset deadline, int maxBodyBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// A streamed call (docs/design/rest-protocol.md, "Bodies"): the request body is
+    /// <paramref name="body"/>, sent as it is produced; returns once the backend's head has come
+    /// (the caller's <paramref name="cancellationToken"/> carries its timeout), its body unread.
+    /// The caller disposes the request and the response, and maps faults with <see cref="HttpBackendCalls.Failure"/>.
+    /// </summary>
+    public async Task<(HttpRequestMessage Request, HttpResponseMessage Response)> OpenAsync(
+        string baseAddress, BackendCall call, HttpContent? body, CancellationToken cancellationToken)
     {
-        using (request)
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        ArgumentNullException.ThrowIfNull(call);
+        var request = Request(baseAddress, call, body);
+        try
         {
-            return await HttpBackendCalls.SendAsync(_http, request, maxBodyBytes, deadline, (response, body) =>
-            {
-                var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-                {
-                    [RestMetadata.Status] = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                };
-
-                // The caller's X-Road-Id, echoed under the provider's signature (4.3).
-                if (call.Metadata.TryGetValue(RestMetadata.XRoadId, out var xroadId))
-                {
-                    metadata[RestMetadata.XRoadId] = xroadId;
-                }
-
-                // NonValidated: the values as the backend wrote them (4.3: Content-Type passes unmodified), not re-formatted by a parser.
-                foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
-                {
-                    if (RestHeaders.IsForwardable(name))
-                    {
-                        metadata[RestMetadata.HeaderPrefix + name.ToLowerInvariant()] = string.Join(RestMetadata.ValueSeparator, values);
-                    }
-                }
-
-                return new BackendReply(body, metadata);
-            }, cancellationToken).ConfigureAwait(false);
+            return (request, await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false));
         }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The backend's status, its forwardable headers and the caller's X-Road-Id, as the provider signs them.</summary>
+    public static Dictionary<string, string> Head(HttpResponseMessage response, BackendCall call)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(call);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [RestMetadata.Status] = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        // The caller's X-Road-Id, echoed under the provider's signature (4.3).
+        if (call.Metadata.TryGetValue(RestMetadata.XRoadId, out var xroadId))
+        {
+            metadata[RestMetadata.XRoadId] = xroadId;
+        }
+
+        // NonValidated: the values as the backend wrote them (4.3: Content-Type passes unmodified), not re-formatted by a parser.
+        foreach (var (name, values) in response.Headers.NonValidated.Concat(response.Content.Headers.NonValidated))
+        {
+            if (RestHeaders.IsForwardable(name))
+            {
+                metadata[RestMetadata.HeaderPrefix + name.ToLowerInvariant()] = string.Join(RestMetadata.ValueSeparator, values);
+            }
+        }
+
+        return metadata;
     }
 
     /// <summary>
@@ -67,7 +87,7 @@ public sealed class RestBackend : IDisposable
     /// client's node: a path that could leave the base URL, or a query with a fragment or
     /// whitespace, is refused before any connection is made.
     /// </summary>
-    private static HttpRequestMessage Request(string baseAddress, BackendCall call)
+    private static HttpRequestMessage Request(string baseAddress, BackendCall call, HttpContent? body)
     {
         var method = call.Metadata.GetValueOrDefault(RestMetadata.Method);
         var path = call.Metadata.GetValueOrDefault(RestMetadata.Path, "");
@@ -78,11 +98,7 @@ public sealed class RestBackend : IDisposable
         }
 
         var url = (path.Length == 0 ? baseAddress : baseAddress.TrimEnd('/') + path) + (query.Length == 0 ? "" : "?" + query);
-        var request = new HttpRequestMessage(new HttpMethod(method), new Uri(url, UriKind.Absolute));
-        if (!call.Payload.IsEmpty)
-        {
-            request.Content = new ReadOnlyMemoryContent(call.Payload);
-        }
+        var request = new HttpRequestMessage(new HttpMethod(method), new Uri(url, UriKind.Absolute)) { Content = body };
 
         foreach (var (key, value) in call.Metadata)
         {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Frozen;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.Internal;
@@ -19,7 +20,7 @@ namespace ExchangeBus.Node.Rest;
 /// response verification); the answer comes back with the backend's status and headers and the
 /// X-Road headers, a refusal as X-Road's error JSON.
 /// </summary>
-public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGateway> logger)
+public sealed partial class RestGateway(ClientExchange exchange, NodeSettingsSource settings, ILogger<RestGateway> logger)
 {
     /// <summary>The route, on the local listeners only; every method.</summary>
     public const string Route = PathPrefix + "/{**rest}";
@@ -60,15 +61,32 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
             return;
         }
 
-        var body = await BoundedBody.ReadAsync(request.Body, request.ContentLength, NodeLimits.MaxPayloadBytes, cancellationToken).ConfigureAwait(false);
-        if (body is null)
+        // The choice of Deliver or Stream depends on the request alone: a declared body of at
+        // most one chunk goes whole (two signatures); a longer or undeclared one streams.
+        var current = settings.Current;
+        var maxBodyBytes = current.RestBodyLimit;
+        long? declared = httpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false ? 0 : request.ContentLength;
+        if (declared > maxBodyBytes)
         {
-            await RefuseAsync(httpContext, new RestRefusal(NodeErrors.PayloadTooLarge, RestReasons.BodyTooLarge,
-                $"The body is longer than {NodeLimits.MaxPayloadBytes} bytes, the most one call carries."), correlationId).ConfigureAwait(false);
+            await RefuseAsync(httpContext, BodyTooLarge(maxBodyBytes), correlationId).ConfigureAwait(false);
             return;
         }
 
-        if (await ExchangeAsync(httpContext, rest.ToCallRequest(UnsafeByteOperations.UnsafeWrap(body)), correlationId).ConfigureAwait(false) is not { } answer)
+        if (current.RestStreamAllCalls || declared is not { } length || length > NodeLimits.RestChunkBytes)
+        {
+            await StreamAsync(httpContext, rest, declared, maxBodyBytes, correlationId).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await BoundedBody.ReadAsync(request.Body, declared, maxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            await RefuseAsync(httpContext, BodyTooLarge(maxBodyBytes), correlationId).ConfigureAwait(false);
+            return;
+        }
+
+        var call = rest.ToCallRequest(UnsafeByteOperations.UnsafeWrap(body));
+        if (await ExchangeAsync(httpContext, () => exchange.CallAsync(call, LocalGateway.Caller(httpContext), deadline: null, correlationId, cancellationToken), correlationId).ConfigureAwait(false) is not { } answer)
         {
             return;
         }
@@ -113,7 +131,7 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
             call.Payload = new Contracts.Node.V1.GetServiceDescriptionRequest { Service = described }.ToByteString();
         }
 
-        if (await ExchangeAsync(httpContext, call, correlationId).ConfigureAwait(false) is not { } answer)
+        if (await ExchangeAsync(httpContext, () => exchange.CallAsync(call, LocalGateway.Caller(httpContext), deadline: null, correlationId, httpContext.RequestAborted), correlationId).ConfigureAwait(false) is not { } answer)
         {
             return;
         }
@@ -167,13 +185,23 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
         }
     }
 
-    /// <summary>One call through <see cref="ClientExchange"/>; null when it was refused, the refusal already written in X-Road's form.</summary>
-    private async Task<Contracts.Node.V1.CallResponse?> ExchangeAsync(HttpContext httpContext, Contracts.Node.V1.CallRequest call, string correlationId)
+    /// <summary>
+    /// One call through <see cref="ClientExchange"/>; null when it failed, the refusal already
+    /// written in X-Road's form, or, once the answer's head has gone out, the connection aborted:
+    /// a failure after the head must not look like a complete (shorter) body.
+    /// </summary>
+    private async Task<T?> ExchangeAsync<T>(HttpContext httpContext, Func<Task<T>> call, string correlationId)
+        where T : class
     {
         var cancellationToken = httpContext.RequestAborted;
         try
         {
-            return await exchange.CallAsync(call, LocalGateway.Caller(httpContext), deadline: null, correlationId, cancellationToken).ConfigureAwait(false);
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && httpContext.Response.HasStarted)
+        {
+            Log.Broken(logger, (ex as RpcException)?.ErrorCode ?? RichStatus.InternalErrorCode, correlationId);
+            httpContext.Abort();
         }
         catch (RpcException ex) when (ex.ErrorCode is { } code)
         {
@@ -190,6 +218,9 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
         return null;
     }
 
+    private static RestRefusal BodyTooLarge(int maxBodyBytes) =>
+        new(NodeErrors.PayloadTooLarge, RestReasons.BodyTooLarge, $"The body is longer than {maxBodyBytes} bytes, the most this node takes (node.json maxRestBodyBytes).");
+
     private Task RefuseAsync(HttpContext httpContext, RestRefusal refusal, string correlationId)
     {
         Log.Refused(logger, refusal.Reason, refusal.Type, correlationId);
@@ -203,5 +234,8 @@ public sealed partial class RestGateway(ClientExchange exchange, ILogger<RestGat
 
         [LoggerMessage(4421, LogLevel.Error, "REST call failed on this node (correlation id {CorrelationId})")]
         public static partial void Failed(ILogger logger, Exception exception, string correlationId);
+
+        [LoggerMessage(4422, LogLevel.Warning, "REST call failed after its answer had begun: {Code}; the connection is aborted (correlation id {CorrelationId})")]
+        public static partial void Broken(ILogger logger, string code, string correlationId);
     }
 }

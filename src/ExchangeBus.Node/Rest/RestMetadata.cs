@@ -14,6 +14,12 @@ public static class RestMetadata
     public const string XRoadId = "rest.x-road-id";
     public const string RepresentedParty = "rest.represented-party";
 
+    /// <summary>
+    /// A streamed body's declared length (the caller's or the backend's <c>Content-Length</c>),
+    /// when it had one: the far side refuses one over its cap before reading, and passes it on.
+    /// </summary>
+    public const string ContentLength = "rest.content-length";
+
     /// <summary>Followed by the header's lower-case name; several values are joined by <see cref="ValueSeparator"/>.</summary>
     public const string HeaderPrefix = "rest.h.";
 

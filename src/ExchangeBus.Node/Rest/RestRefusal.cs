@@ -21,7 +21,7 @@ public static class RestReasons
     public const string InvalidHeader = "Rest.InvalidHeader";
     public const string InvalidMethod = "Rest.InvalidMethod";
 
-    /// <summary>The body is longer than the node carries in one call (<see cref="NodeLimits.MaxPayloadBytes"/>).</summary>
+    /// <summary>The body is longer than the client node takes (node.json <c>maxRestBodyBytes</c>, <see cref="Configuration.NodeSettings.RestBodyLimit"/>).</summary>
     public const string BodyTooLarge = "Rest.BodyTooLarge";
 
     /// <summary><c>getOpenAPI</c> without exactly one <c>serviceCode</c> query parameter.</summary>

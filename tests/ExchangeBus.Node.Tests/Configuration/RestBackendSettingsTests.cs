@@ -35,7 +35,9 @@ public sealed class RestBackendSettingsTests
 
     [TestCase(1)]
     [TestCase(NodeLimits.MaxPayloadBytes)]
-    public void MaxBodyBytes_WithinWhatOneCallCarries_Valid(int max)
+    [TestCase(NodeLimits.MaxPayloadBytes + 1)]
+    [TestCase(NodeLimits.MaxStreamedBodyBytes)]
+    public void MaxBodyBytes_OfARestService_UpToAGigabyte_Valid(int max)
     {
         var service = Rest(maxBodyBytes: max);
 
@@ -45,9 +47,34 @@ public sealed class RestBackendSettingsTests
 
     [TestCase(0)]
     [TestCase(-1)]
-    [TestCase(NodeLimits.MaxPayloadBytes + 1)]
-    public void MaxBodyBytes_OutOfRange_Refused(int max) =>
-        Assert.That(Problems(Rest(maxBodyBytes: max)).Single(), Does.Contain("MaxBodyBytes must be"));
+    [TestCase(NodeLimits.MaxStreamedBodyBytes + 1)]
+    public void MaxBodyBytes_OfARestService_OutOfRange_Refused(int max) =>
+        Assert.That(Problems(Rest(maxBodyBytes: max)).Single(), Does.Contain("MaxBodyBytes must be 1–1073741824 (1 GiB) for a rest backend"));
+
+    [Test]
+    public void MaxBodyBytes_OfAnHttpService_OverWhatOneCallCarries_Refused() =>
+        Assert.That(Problems(new ServiceSettings
+        {
+            Service = Petstore,
+            Backend = new BackendSettings { Kind = BackendKind.Http, Address = "http://127.0.0.1:9000/call" },
+            MaxBodyBytes = NodeLimits.MaxPayloadBytes + 1,
+        }).Single(), Does.Contain($"MaxBodyBytes must be 1–{NodeLimits.MaxPayloadBytes} for an http backend"));
+
+    [TestCase(null, NodeLimits.MaxPayloadBytes)]
+    [TestCase(NodeLimits.MaxStreamedBodyBytes, NodeLimits.MaxStreamedBodyBytes)]
+    public void MaxRestBodyBytes_OfTheClientNode_DefaultsToWhatOneCallCarries(int? max, int limit)
+    {
+        var settings = new NodeSettings { Node = "VN/GOV/000.00.00.H01/ss1", Address = "127.0.0.1:5500", MaxRestBodyBytes = max };
+
+        Assert.That(settings.Validate(), Is.Empty);
+        Assert.That(settings.RestBodyLimit, Is.EqualTo(limit));
+    }
+
+    [TestCase(0)]
+    [TestCase(NodeLimits.MaxStreamedBodyBytes + 1)]
+    public void MaxRestBodyBytes_OutOfRange_Refused(int max) =>
+        Assert.That(new NodeSettings { Node = "VN/GOV/000.00.00.H01/ss1", Address = "127.0.0.1:5500", MaxRestBodyBytes = max }.Validate().Single(),
+            Does.Contain("MaxRestBodyBytes must be 1–1073741824"));
 
     [Test]
     public void MaxBodyBytes_Unset_IsTheNodesCallLimit() => Assert.That(Rest().BodyLimit, Is.EqualTo(NodeLimits.MaxPayloadBytes));

@@ -30,7 +30,7 @@ namespace ExchangeBus.Node.Tests.Rest;
 /// answers. The requests are PR-REST 1.0.4's examples (section 6) with the service id ours.
 /// </summary>
 [NonParallelizable]
-public sealed class RestProtocolTests
+public sealed partial class RestProtocolTests
 {
     private const string Petstore = BusFixture.ProviderSubsystem + "/petstore";
     private const string ClosedPetstore = BusFixture.ProviderSubsystem + "/petstoreClosed";
@@ -85,12 +85,16 @@ public sealed class RestProtocolTests
                     new ServiceSettings { Service = Petstore, Backend = backend, Description = "petstore.yaml" },
                     new ServiceSettings { Service = ClosedPetstore, Backend = backend, Description = "petstore.yaml" },
                     new ServiceSettings { Service = SmallPetstore, Backend = backend, MaxBodyBytes = SmallBodyBytes },
+                    new ServiceSettings { Service = Streamed, Backend = backend, MaxBodyBytes = StreamedBodyBytes },
+                    new ServiceSettings { Service = StreamedCapped, Backend = backend, MaxBodyBytes = CappedBodyBytes },
                 ],
                 AccessRules =
                 [
                     .. settings.AccessRules,
                     new AccessRule { Service = Petstore, Subject = BusFixture.ClientSubsystem },
                     new AccessRule { Service = SmallPetstore, Subject = BusFixture.ClientSubsystem },
+                    new AccessRule { Service = Streamed, Subject = BusFixture.ClientSubsystem },
+                    new AccessRule { Service = StreamedCapped, Subject = BusFixture.ClientSubsystem },
                 ],
             }).Write(paths.Settings);
             return Task.CompletedTask;
@@ -111,6 +115,7 @@ public sealed class RestProtocolTests
         (NodeSettings.Read(clientPaths.Settings) with
         {
             Clients = [new ClientSettings { Subsystem = BusFixture.ClientSubsystem, TlsCertificateSha256 = InternalTlsCertificate.Fingerprint(_system) }],
+            MaxRestBodyBytes = StreamedBodyBytes,
         }).Write(clientPaths.Settings);
         var reload = _bus.ClientNode.Settings.Reload();
         Assert.That(reload.ErrorCode, Is.Null, reload.Message);
@@ -127,7 +132,11 @@ public sealed class RestProtocolTests
     }
 
     [SetUp]
-    public void Forget() => _seen.Clear();
+    public void Forget()
+    {
+        _seen.Clear();
+        _received.Clear();
+    }
 
     [Test]
     public async Task Section62Get_OverHttp11_WithQuery_AnswersWithTheXRoadHeaders_AndBothNodesLogIt()
@@ -288,13 +297,16 @@ public sealed class RestProtocolTests
     }
 
     [Test]
-    public async Task BodyOverWhatOneCallCarries_RefusedOnTheClientNode_FromItsDeclaredLength()
+    public async Task BodyOverTheClientNodesCap_RefusedOnTheClientNode_FromItsDeclaredLength()
     {
         var big = Path.Combine(_files, "big.json");
-        await File.WriteAllBytesAsync(big, new byte[NodeLimits.MaxPayloadBytes + 1]);
+        using (var sparse = File.Create(big))
+        {
+            sparse.SetLength(StreamedBodyBytes + 1L);
+        }
 
         var answer = await CurlAsync("--http1.1", "-X", "POST", $"{_node}/r1/{Petstore}/v2/pets", "-H", "Content-Type: application/octet-stream",
-            "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}", "--data-binary", $"@{big}");
+            "-H", $"X-Road-Client: {BusFixture.ClientSubsystem}", "-T", big);
 
         AssertRefusal(answer, 400, NodeErrors.PayloadTooLarge);
         Assert.That(_seen, Is.Empty);
@@ -397,6 +409,14 @@ public sealed class RestProtocolTests
     /// <summary>Runs curl as an agency's developer would, with the node's certificate pinned and, unless told not to, the system's own.</summary>
     private async Task<Answer> CurlAsync(bool certificate, params string[] arguments)
     {
+        var run = await RunCurlAsync(certificate, arguments);
+        Assert.That(run.ExitCode, Is.Zero, run.Error);
+        return run.Answer(File.Exists(run.BodyPath) ? await File.ReadAllTextAsync(run.BodyPath) : "");
+    }
+
+    /// <summary>curl's run, its exit code not judged, the body left in a file (it may be large).</summary>
+    private async Task<CurlRun> RunCurlAsync(bool certificate, params string[] arguments)
+    {
         var headers = Path.Combine(_files, Guid.NewGuid().ToString("N") + ".headers");
         var body = Path.Combine(_files, Guid.NewGuid().ToString("N") + ".body");
         string[] pins = certificate
@@ -413,10 +433,9 @@ public sealed class RestProtocolTests
         var output = await curl.StandardOutput.ReadToEndAsync();
         var error = await curl.StandardError.ReadToEndAsync();
         await curl.WaitForExitAsync();
-        Assert.That(curl.ExitCode, Is.Zero, error);
         var parts = output.Split(' ');
-        return new Answer(int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), parts[1],
-            await File.ReadAllLinesAsync(headers), File.Exists(body) ? await File.ReadAllTextAsync(body) : "");
+        return new CurlRun(curl.ExitCode, error, int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), parts[1],
+            File.Exists(headers) ? await File.ReadAllLinesAsync(headers) : [], body);
     }
 
     private static bool Which(string tool) =>
@@ -435,10 +454,20 @@ public sealed class RestProtocolTests
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            k.Limits.MaxRequestBodySize = null;
+        });
         var app = builder.Build();
         app.Map("/{**rest}", async context =>
         {
+            if (context.Request.Path.StartsWithSegments("/stream", StringComparison.Ordinal))
+            {
+                await StreamingBackendAsync(context);
+                return;
+            }
+
             using var copy = new MemoryStream();
             await context.Request.Body.CopyToAsync(copy);
             _seen.Enqueue(new Seen(
@@ -482,6 +511,11 @@ public sealed class RestProtocolTests
     }
 
     private sealed record Seen(string Method, string Target, Dictionary<string, string> Headers, byte[] Body);
+
+    private sealed record CurlRun(int ExitCode, string Error, int Status, string Version, string[] HeaderLines, string BodyPath)
+    {
+        public Answer Answer(string body) => new(Status, Version, HeaderLines, body);
+    }
 
     private sealed record Answer(int Status, string Version, string[] HeaderLines, string Body)
     {
