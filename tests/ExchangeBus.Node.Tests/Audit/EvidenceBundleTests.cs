@@ -10,10 +10,8 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
@@ -453,51 +451,15 @@ public sealed partial class EvidenceBundleTests
         edit(files);
         if (updateManifest)
         {
-            var manifest = JsonNode.Parse(files["manifest.json"])!;
-            var digests = new JsonObject();
-            foreach (var (name, content) in files.Where(f => f.Key != "manifest.json"))
-            {
-                digests[name] = Convert.ToHexStringLower(SHA256.HashData(content));
-            }
-
-            manifest["sha256"] = digests;
-            files["manifest.json"] = Encoding.UTF8.GetBytes(manifest.ToJsonString());
+            BundleTestFiles.RewriteManifest(files);
         }
 
         return [.. Verify(Zip(files)).Problems.Select(p => (p.Code, p.File))];
     }
 
-    private async Task<byte[]> ExportAsync(string messageId)
-    {
-        using var channel = BusChannel.Create(new Uri("https://" + _bus.ProviderNode.PeerAddress), new BusChannelOptions
-        {
-            ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = _auditor,
-        });
-        var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { MessageId = messageId }).ResponseAsync;
-        var records = new List<RecordEvidence>();
-        foreach (var summary in page.Records)
-        {
-            records.Add(await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = summary.Sequence }).ResponseAsync);
-        }
+    private Task<byte[]> ExportAsync(string messageId) => BundleTestFiles.ExportAsync(_bus, _bus.ProviderNode, _auditor, messageId);
 
-        return EvidenceBundle.Build(records, [_bus.Registry.Keys.RootCertificate]);
-    }
-
-    private static byte[] Zip(SortedDictionary<string, byte[]> files)
-    {
-        using var output = new MemoryStream();
-        using (var archive = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, content) in files)
-            {
-                using var stream = archive.CreateEntry(name).Open();
-                stream.Write(content);
-            }
-        }
-
-        return output.ToArray();
-    }
+    private static byte[] Zip(SortedDictionary<string, byte[]> files) => BundleTestFiles.Zip(files);
 
     private static Task<CallResponse> Call(GrpcChannel local, string payload) =>
         new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest
