@@ -6,11 +6,15 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Tests.TrustServices;
+using Google.Protobuf;
 using Grpc.Net.Client;
 
 namespace ExchangeBus.Node.Tests.Audit;
@@ -32,6 +36,28 @@ internal static class BundleTestFiles
         }
 
         return files;
+    }
+
+    /// <summary>
+    /// An auditor folder as `xbus audit keygen` makes it, with the certificate the registry issued
+    /// for the provider's member, and the bus root as a file: what the xbus processes' --auditor and --trust-root take.
+    /// </summary>
+    public static async Task<(string Auditor, string Root)> AuditorFolderAsync(BusFixture bus, string work)
+    {
+        var auditor = Path.Combine(work, "auditor");
+        var keygen = await XbusProcess.RunAsync("audit", "keygen", "--out", auditor, "--name", "Nguyễn Văn An");
+        Assert.That(keygen.Exit, Is.Zero, keygen.ToString());
+        using (var admin = bus.AdminChannel())
+        {
+            var csr = CertificateSigningRequests.ReadFile(Path.Combine(auditor, "auditor.csr.pem"));
+            var issued = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr.Csr!.Der.Span), Member = BusFixture.Provider, Name = "Nguyễn Văn An" }).ResponseAsync;
+            using var certificate = X509CertificateLoader.LoadCertificate(issued.Certificate.Span);
+            PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), certificate);
+        }
+
+        var root = Path.Combine(work, "root.pem");
+        await File.WriteAllTextAsync(root, bus.Registry.Keys.RootCertificate.ExportCertificatePem());
+        return (auditor, root);
     }
 
     /// <summary>The audit API of <paramref name="node"/>, called as <paramref name="auditor"/>.</summary>

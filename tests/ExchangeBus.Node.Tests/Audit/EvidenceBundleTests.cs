@@ -8,7 +8,6 @@ using System.Text.Json.Nodes;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
-using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -391,19 +390,7 @@ public sealed partial class EvidenceBundleTests
     [Test]
     public async Task XbusProcesses_QueryExportAndVerifyBundle_AndRefuseWhatIsNotYetTimeStamped()
     {
-        var auditor = Path.Combine(_work, "auditor");
-        var keygen = await XbusProcess.RunAsync("audit", "keygen", "--out", auditor, "--name", "Nguyễn Văn An");
-        Assert.That(keygen.Exit, Is.Zero, keygen.ToString());
-        using (var admin = _bus.AdminChannel())
-        {
-            var csr = CertificateSigningRequests.ReadFile(Path.Combine(auditor, "auditor.csr.pem"));
-            var issued = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr.Csr!.Der.Span), Member = BusFixture.Provider, Name = "Nguyễn Văn An" }).ResponseAsync;
-            using var certificate = X509CertificateLoader.LoadCertificate(issued.Certificate.Span);
-            PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), certificate);
-        }
-
-        var root = Path.Combine(_work, "root.pem");
-        await File.WriteAllTextAsync(root, _bus.Registry.Keys.RootCertificate.ExportCertificatePem());
+        var (auditor, root) = await BundleTestFiles.AuditorFolderAsync(_bus, _work);
         string[] node = ["--node", "https://" + _bus.ProviderNode.PeerAddress, "--auditor", auditor, "--trust-root", root];
         var bundle = Path.Combine(_work, "bundle.zip");
 

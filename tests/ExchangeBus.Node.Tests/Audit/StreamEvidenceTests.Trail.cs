@@ -2,6 +2,7 @@
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.Node.Tests.Cli;
 
 namespace ExchangeBus.Node.Tests.Audit;
 
@@ -41,6 +42,24 @@ public sealed partial class StreamEvidenceTests
         var entry = CitizenTrail.Merge([new NodeRecords("node", [new RecordSummary { MessageId = "unary-1", Direction = (uint)MessageDirection.ClientRequest, Status = MessageLogRecord.StatusOk, At = new() }])]).Single();
 
         Assert.That(entry.Stream, Is.Null);
+    }
+
+    [Test]
+    public async Task XbusProcesses_TrailPrintsOneStreamedLine_AndExportOfOneLinkHoldsTheWholeCall()
+    {
+        var (auditor, root) = await BundleTestFiles.AuditorFolderAsync(_bus, _work);
+        string[] trust = ["--auditor", auditor, "--trust-root", root];
+        var link = _bus.ProviderNode.Log.FindByMessageId(_messageId).First(e => e.Record.Direction == MessageDirection.ProviderResponse).Sequence;
+        var bundle = Path.Combine(_work, "link.zip");
+
+        var trail = await XbusProcess.RunAsync(["audit", "trail", "--subject-id", Citizen, "--node", "https://" + _bus.ClientNode.PeerAddress, "--node", "https://" + _bus.ProviderNode.PeerAddress, .. trust]);
+        var export = await XbusProcess.RunAsync(["audit", "export", "--sequence", link.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", bundle, "--node", "https://" + _bus.ProviderNode.PeerAddress, .. trust]);
+
+        Assert.That(trail.Exit, Is.Zero, trail.ToString());
+        Assert.That(trail.Output, Does.Contain($"citizen {Citizen}: 1 exchanges"));
+        Assert.That(trail.Output, Does.Contain($"answered, streamed: 1 request and 3 response message(s), ended OK, chain verifies  [message {_messageId}"));
+        Assert.That(export.Exit, Is.Zero, export.ToString());
+        Assert.That(await File.ReadAllBytesAsync(bundle), Is.EqualTo(_bundle), "one link's export is the whole call's");
     }
 
     /// <summary>Both nodes' records of the citizen, as `xbus audit trail --subject-id` reads them through the audit API.</summary>
