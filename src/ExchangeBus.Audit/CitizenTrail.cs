@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Audit;
@@ -18,7 +19,20 @@ public sealed record NodeRecords(string Node, IReadOnlyList<RecordSummary> Recor
 /// <see cref="Service"/> is the recipient's receive service and <see cref="Outcome"/> the latest
 /// state logged (accepted, sending, delivered, acknowledged, superseded) or the refusal's code.
 /// </summary>
-public sealed record TrailEntry(DateTimeOffset At, string MessageId, string Client, string Service, string UserId, string Issue, string Outcome, IReadOnlyList<string> SeenOn, string Kind);
+public sealed record TrailEntry(DateTimeOffset At, string MessageId, string Client, string Service, string UserId, string Issue, string Outcome, IReadOnlyList<string> SeenOn, string Kind)
+{
+    /// <summary>For a streamed call, what its links say; null for a unary exchange or a file.</summary>
+    public StreamTrail? Stream { get; init; }
+}
+
+/// <summary>
+/// A streamed call on a trail: how many messages went each way (end records and the response
+/// headers link not counted; as the node that logged the most of them saw it), how it ended
+/// ("OK", the backend's gRPC status code, a failed call's refusal code, or "not ended"), and
+/// whether every node's chains of it verify (every link in order, none missing or foreign, each
+/// chain closed).
+/// </summary>
+public sealed record StreamTrail(int RequestMessages, int ResponseMessages, string End, bool ChainVerifies);
 
 /// <summary>
 /// The citizen's trail (design.md: "the subject id index lets a citizen see which agencies read
@@ -44,7 +58,10 @@ public static class CitizenTrail
             return new TrailEntry(first.At.ToDateTimeOffset(), first.MessageId, first.Client, first.Service, first.UserId, first.Issue,
                 file ? FileOutcome(records) : ExchangeOutcome(records),
                 group.Select(x => x.Node).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-                file ? FileKind : ExchangeKind);
+                file ? FileKind : ExchangeKind)
+            {
+                Stream = file ? null : Stream(group.GroupBy(x => x.Node, x => x.Record, StringComparer.Ordinal)),
+            };
         }).OrderBy(e => e.At).ThenBy(e => e.MessageId, StringComparer.Ordinal).ToList();
     }
 
@@ -59,6 +76,29 @@ public static class CitizenTrail
         var response = records.FirstOrDefault(r => r.Direction is (uint)MessageDirection.ClientResponse or (uint)MessageDirection.ProviderResponse);
         var refused = records.FirstOrDefault(r => r.Status != MessageLogRecord.StatusOk);
         return refused?.Status ?? (response is null ? "no answer logged" : "answered");
+    }
+
+    /// <summary>The streamed call's summary from each node's records of it, or null when no record is a link.</summary>
+    private static StreamTrail? Stream(IEnumerable<IGrouping<string, RecordSummary>> nodes)
+    {
+        var logs = nodes
+            .Select(node => node.OrderBy(r => r.Sequence)
+                .Select(r => StreamChains.Read(r, (MessageDirection)r.Direction, r.Header.ToByteArray(), r.BodySha256.ToByteArray(), r.Status))
+                .OfType<StreamRecord<RecordSummary>>().ToList())
+            .Where(links => links.Any(l => l.Header is not null))
+            .ToList();
+        if (logs.Count == 0)
+        {
+            return null;
+        }
+
+        var links = logs.SelectMany(l => l).ToList();
+        int Messages(bool request) => logs.Max(log => log.Count(l => l.Header is { } h && !StreamLink.Ends(h) && h.Kind != MessageKind.ResponseHeaders
+            && (l.Direction is MessageDirection.ClientRequest or MessageDirection.ProviderRequest) == request));
+        var end = links.Select(l => l.Header).FirstOrDefault(h => h?.Kind == MessageKind.ResponseEnd)?.GrpcStatus is { } status
+            ? status.Code == 0 ? "OK" : $"gRPC status {status.Code}"
+            : links.FirstOrDefault(l => l.Header is null)?.Source.Status ?? "not ended";
+        return new StreamTrail(Messages(request: true), Messages(request: false), end, logs.All(log => StreamChains.Check(log).Count == 0));
     }
 
     private static string FileOutcome(List<RecordSummary> records)

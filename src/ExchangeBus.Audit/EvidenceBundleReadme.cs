@@ -108,7 +108,7 @@ internal static class EvidenceBundleReadme
             | `manifest.json` | `format`, `message_id`, `node`, and `sha256`: the SHA-256 (hex) of every other file |
             | `root.pem` | the root CA certificate(s) the exporter trusted: compare, never trust (above) |
             | `check.sh` | the checks below as a POSIX sh script: `sh check.sh ROOT.pem` |
-            | `{EvidenceBundle.CheckRecordFile}` | the record hash and the inclusion proof, recomputed (python3, standard library only) |
+            | `{EvidenceBundle.CheckRecordFile}` | the record hash, the inclusion proof and the stream chains, recomputed (python3, standard library only) |
             | `records/SEQ/record.json` | every field of the record with sequence number SEQ (below) |
             | `records/SEQ/header.bin` | the signed header, bytes exactly as sent (protobuf `MessageHeader`) |
             | `records/SEQ/body.bin` | the body, exactly as sent; absent when the service logs body hashes only |
@@ -184,7 +184,7 @@ internal static class EvidenceBundleReadme
               profile of its use (a member signing certificate: digitalSignature and nonRepudiation, no
               extended key usage); openssl's `ts -verify` checks the TSA's (timeStamping, critical).
 
-            ## How {EvidenceBundle.CheckRecordFile} computes the record hash and the inclusion proof
+            ## How {EvidenceBundle.CheckRecordFile} computes the record hash, the inclusion proof and the stream chains
 
             **The record hash** (`hash` in record.json) is SHA-256 of `prev_hash` (32 bytes) followed
             by this encoding, where an integer is 8 bytes big-endian, a text is its UTF-8 length as
@@ -204,6 +204,21 @@ internal static class EvidenceBundleReadme
             Then halve `fn` and `sn`. At the end `sn` must be 0 and `r` must equal `root_hash` in
             head.bin (field 3 of the TreeHead, 32 bytes), and `tree_size` must equal head.bin's field 2
             (and the head's folder name). `leaf_index` must be the record's sequence − 1.
+
+            **The stream chains** (docs/design/agency-protocols.md): a record of a streamed call has a
+            header.bin whose field 20 (`streamed`) is true, field 21 its `stream_position` and field 22
+            its `previous_hash`; field 1 is its kind (6 REQUEST_END, 7 RESPONSE_END close a chain).
+            The records of one node's side (directions 1 and 2, or 3 and 4) form two chains, one per
+            direction; in sequence order a chain's links must be at positions 0, 1, 2, … and each
+            must name, as previous_hash, the link hash of the one before (empty for link 0):
+            SHA-256(SHA-256(header.bin) ‖ body_sha256), the SHA-256 of its tbs.bin. A chain ends with
+            its end record, nothing after it; the request chain may instead be closed by the response
+            chain's RESPONSE_END (the provider ended the call first), and both by the call's outcome
+            record (no header, a status other than `OK`) when it failed. A link whose position is
+            ahead of the next is `MessageLog.StreamGap` if the missing one is not in the bundle,
+            `MessageLog.StreamOutOfOrder` if it is (later); one behind is `MessageLog.StreamOutOfOrder`;
+            a wrong previous_hash is `MessageLog.StreamBroken`; a chain without its end is
+            `MessageLog.StreamGap` (truncated). A kind the rule does not name is chained like a message.
 
             """);
         return text.ToString();
@@ -291,6 +306,14 @@ internal static class EvidenceBundleReadme
         {
             yield return RecordSection(record);
         }
+
+        // Every bundle has this line, a unary exchange's too (it has no chain, and says so): a bundle
+        // whose streamed records were removed must not lose the check along with them.
+        yield return new Section("Streamed calls", null, [
+            new($"the streamed records, if any, are whole chains: per side and direction every link in order, each naming the hash of the one before, closed by its end record ({EvidenceBundle.CheckRecordFile})",
+                $"python3 {EvidenceBundle.CheckRecordFile} streams",
+                "a streamed call's messages are its records, one each, chained by their signed headers: this says none was removed, reordered, taken from another stream, or cut off after the last, and it fails with the code verify-bundle gives (`MessageLog.StreamGap`, `MessageLog.StreamOutOfOrder`, `MessageLog.StreamBroken`, naming the link's header.bin). The rule is below."),
+        ]);
 
         foreach (var size in bundle.HeadSizes)
         {

@@ -60,7 +60,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
     /// <summary>A bundle holds a few records of at most 64 MiB of body each; far larger is not one.</summary>
     public const long MaxBundleBytes = 512L * 1024 * 1024;
 
-    public const int MaxEntries = 1_000;
+    /// <summary>A streamed exchange's bundle holds each message as a record of its own (up to 8 files each), so a long stream makes thousands.</summary>
+    public const int MaxEntries = 20_000;
 
     /// <summary>The largest body the message log keeps, and a margin.</summary>
     public const long MaxEntryBytes = MessageLogOptions.DefaultMaxBodyBytes + (1024 * 1024);
@@ -109,6 +110,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             run.CheckRecord(files, folder);
         }
 
+        run.CheckStreams();
         return run.Result();
     }
 
@@ -138,7 +140,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
     }
 
     /// <summary>One verification's state.</summary>
-    private sealed class Run(EvidenceBundleVerifier verifier)
+    private sealed partial class Run(EvidenceBundleVerifier verifier)
     {
         private readonly List<EvidenceBundleProblem> problems = [];
         private readonly List<ulong> records = [];
@@ -486,6 +488,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                     CheckSignature(files, d, record, WholeSeconds(DateTimeOffset.FromUnixTimeMilliseconds(atMs)));
                 }
             }
+
+            AddLink(d, record);
 
             CheckInclusion(files, d, sequence, hash);
         }

@@ -7,9 +7,11 @@
     python3 check-record.py signer FOLDER SUBJECT   the signer is the member that sent the record (records/SEQ)
                                                     or whose node the head names (heads/SIZE); SUBJECT is
                                                     openssl x509 -noout -subject -nameopt RFC2253 of its signer.pem
+    python3 check-record.py streams                 the chains of a streamed exchange: every link, in order, each
+                                                    naming the hash of the one before, closed by an end record
 
 Run from the unzipped bundle (check.sh does). Exits 0 when the part holds, 1 with the reason when it
-does not. The rules are README.md's (and docs/design/message-log.md's, docs/design/merkle.md's).
+does not (for streams, each problem with the code xbus audit verify-bundle gives it). The rules are README.md's (and docs/design/message-log.md's, docs/design/merkle.md's).
 """
 import hashlib
 import json
@@ -83,8 +85,10 @@ def varint(data, i):
             return value, i
 
 
-def tree_head_fields(data):
-    """The fields of an exchangebus.audit.v1.TreeHead by number; 1 node (text), 2 tree_size, 3 root_hash, 4 created_at."""
+def proto_fields(data):
+    """The fields of a protobuf message by number (the last of a repeated one): for an exchangebus.audit.v1.TreeHead
+    1 node (text), 2 tree_size, 3 root_hash, 4 created_at; for an exchangebus.exchange.v1.MessageHeader 1 kind,
+    20 streamed, 21 stream_position, 22 previous_hash."""
     fields, i = {}, 0
     while i < len(data):
         key, i = varint(data, i)
@@ -107,7 +111,7 @@ def tree_head_fields(data):
 
 
 def tree_head(data):
-    fields = tree_head_fields(data)
+    fields = proto_fields(data)
     return fields.get(2, 0), fields.get(3, b"")
 
 
@@ -166,7 +170,7 @@ def check_signer(folder, subject):
     if folder.startswith("heads/"):
         head_file = os.path.join(folder, "head.bin")
         try:
-            owner, what = tree_head_fields(read(head_file)).get(1, b"").decode("utf-8"), "the member whose node head.bin names"
+            owner, what = proto_fields(read(head_file)).get(1, b"").decode("utf-8"), "the member whose node head.bin names"
         except ValueError as e:
             fail(f"{head_file}: not a serialized TreeHead ({e})")
     else:
@@ -182,12 +186,86 @@ def check_signer(folder, subject):
     print(f"{folder}/signer.pem: {subject}, {'/'.join(parts[:3])}")
 
 
+DIRECTIONS = {1: "ClientRequest", 2: "ClientResponse", 3: "ProviderRequest", 4: "ProviderResponse"}
+END_KINDS = {6, 7}  # REQUEST_END, RESPONSE_END
+
+
+def check_chain(side, direction, failed, ended_by_response, side_file, problems):
+    """One chain of a streamed call; True when its own end record closed it. The same rule as verify-bundle's."""
+    name = DIRECTIONS[direction]
+    chain = [link for link in side if link[1]["direction"] == direction and link[2] is not None]
+    next_position, previous, last = 0, b"", side_file
+    for i, (folder, record, fields, header) in enumerate(chain):
+        file = f"{folder}/header.bin"
+        position = fields.get(21, 0)
+        code = None
+        if position > next_position:
+            in_bundle = any(link[2].get(21, 0) == next_position for link in chain)
+            code = "MessageLog.StreamOutOfOrder" if in_bundle else "MessageLog.StreamGap"
+        elif position < next_position:
+            code = "MessageLog.StreamOutOfOrder"
+        elif fields.get(22, b"") != previous:
+            code = "MessageLog.StreamBroken"
+        if code is not None:
+            problems.append(f"{code} {file}: " + {
+                "MessageLog.StreamGap": f"Link {position} of the {name} chain, but link {next_position} is missing: a message of the stream was removed, or never logged.",
+                "MessageLog.StreamOutOfOrder": f"Link {position} of the {name} chain comes where link {next_position} should: the links are not in the order they were sent.",
+                "MessageLog.StreamBroken": f"Link {position} of the {name} chain does not name the hash of the link before it: it is not of this stream.",
+            }[code])
+            return True
+        if fields.get(1, 0) in END_KINDS:
+            if i != len(chain) - 1:
+                problems.append(f"MessageLog.StreamOutOfOrder {chain[i + 1][0]}/header.bin: A link of the {name} chain after its end record (link {position}).")
+            else:
+                print(f"{file}: the {name} chain of {position} message(s) is closed by its end record")
+            return True
+        next_position, previous, last = next_position + 1, hashlib.sha256(hashlib.sha256(header).digest() + unhex(record["body_sha256"])).digest(), file
+    if failed or ended_by_response:
+        print(f"{last}: the {name} chain of {next_position} message(s) is closed by " + ("the outcome record of the failed call" if failed else "the RESPONSE_END"))
+    elif not chain:
+        problems.append(f"MessageLog.StreamGap {last}: The streamed exchange has no {name} link: that direction is missing.")
+    else:
+        problems.append(f"MessageLog.StreamGap {last}: The {name} chain ends at link {next_position - 1} without its end record: the stream is truncated (or was still open when these records were read).")
+    return False
+
+
+def check_streams():
+    links = []  # (folder, record, header fields or None for an outcome record, header bytes), in sequence order
+    for sequence in sorted(int(n) for n in os.listdir("records") if n.isdigit()):
+        folder = f"records/{sequence}"
+        record = load_record(folder)
+        if record["direction"] not in DIRECTIONS:
+            continue
+        header = read(os.path.join(folder, "header.bin"))
+        if header:
+            fields = proto_fields(header)
+            if fields.get(20, 0):
+                links.append((folder, record, fields, header))
+        elif record["status"] != "OK":
+            links.append((folder, record, None, header))
+    problems, streamed = [], False
+    for request, response in ((1, 2), (3, 4)):
+        side = [link for link in links if link[1]["direction"] in (request, response)]
+        if not any(link[2] is not None for link in side):
+            continue
+        streamed = True
+        failed = any(link[2] is None for link in side)
+        first = next(link[0] for link in side if link[2] is not None) + "/header.bin"
+        ended = check_chain(side, response, failed, False, first, problems)
+        check_chain(side, request, failed, ended, first, problems)
+    if problems:
+        fail("\n".join(problems))
+    if not streamed:
+        print("no streamed record: a unary exchange has no chain")
+
+
 if __name__ == "__main__":
-    checks = {"hash": check_hash, "inclusion": check_inclusion, "signer": check_signer}
-    if len(sys.argv) != (4 if sys.argv[1:2] == ["signer"] else 3) or sys.argv[1] not in checks:
+    checks = {"hash": check_hash, "inclusion": check_inclusion, "signer": check_signer, "streams": check_streams}
+    arguments = {"signer": 4, "streams": 2}
+    if sys.argv[1:2] == [] or sys.argv[1] not in checks or len(sys.argv) != arguments.get(sys.argv[1], 3):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     try:
         checks[sys.argv[1]](*sys.argv[2:])
     except (OSError, ValueError, KeyError, TypeError, struct.error) as e:
-        fail(f"{sys.argv[2]}: cannot check ({type(e).__name__}: {e})")
+        fail(f"{(sys.argv[2:] or ['records'])[0]}: cannot check ({type(e).__name__}: {e})")

@@ -34,6 +34,9 @@ internal sealed record ExchangeBenchmarkOptions
 
     public int Rounds { get; init; } = 5;
 
+    /// <summary>Messages on the streamed side(s) of each streaming call.</summary>
+    public int StreamMessages { get; init; } = 10;
+
     public bool Keep { get; init; }
 }
 
@@ -72,11 +75,12 @@ internal static class ExchangeBenchmark
         var payload = new Option<int>("--payload-bytes") { Description = "Size of each request (the backend echoes it).", DefaultValueFactory = _ => 1_024 };
         var inFlight = new Option<int>("--in-flight") { Description = "Calls started at once in the burst phase.", DefaultValueFactory = _ => 1_000 };
         var rounds = new Option<int>("--rounds") { Description = "Bursts in the burst phase.", DefaultValueFactory = _ => 5 };
+        var streamMessages = new Option<int>("--stream-messages") { Description = "Messages on the streamed side(s) of each streaming call (server, client, bidirectional).", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of tables." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (data, message logs, the processes' output)." };
-        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes (generic and typed gRPC calls, X-Road REST), beside a plain two-hop gRPC forward.")
+        var command = new Command("exchange", "Exchanges/s, p50/p99 latency and memory through two nodes (generic and typed gRPC calls, the three streaming kinds, X-Road REST), beside a plain two-hop gRPC forward.")
         {
-            duration, warmUp, concurrency, rate, payload, inFlight, rounds, json, keep,
+            duration, warmUp, concurrency, rate, payload, inFlight, rounds, streamMessages, json, keep,
         };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
         {
@@ -89,6 +93,7 @@ internal static class ExchangeBenchmark
                 PayloadBytes = Math.Max(0, parse.GetValue(payload)),
                 InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
                 Rounds = Positive(parse.GetValue(rounds), "--rounds"),
+                StreamMessages = Positive(parse.GetValue(streamMessages), "--stream-messages"),
                 Keep = parse.GetValue(keep),
             };
             var report = await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
@@ -113,12 +118,13 @@ internal static class ExchangeBenchmark
         var loadBefore = LoadAverage();
         try
         {
-            progress.WriteLine($"[1/5] Registry, backend and two enrolled nodes in {root}");
+            progress.WriteLine($"[1/6] Registry, backend and two enrolled nodes in {root}");
             var registry = await LoopbackRegistry.StartAsync(root, autoApprove: true).ConfigureAwait(false);
             owned.Add(registry);
             await registry.AddMemberAsync(Provider, "Ministry of Public Security", ProviderSubsystem).ConfigureAwait(false);
             await registry.AddMemberAsync(Client, "Ministry of Transport", ClientSubsystem).ConfigureAwait(false);
-            var backend = await LoopbackHost.StartAsync(0, grpc: true, app => Forwarder.MapEcho(app, (request, _) => Task.FromResult(request))).ConfigureAwait(false);
+            var backend = await LoopbackHost.StartAsync(0, grpc: true, app => Forwarder.MapEcho(app, (request, _) => Task.FromResult(request),
+                methods => StreamingEcho.MapBackend(methods, options.StreamMessages))).ConfigureAwait(false);
             owned.Add(backend);
             var backendAddress = backend.Address.ToString().TrimEnd('/');
 
@@ -157,7 +163,7 @@ internal static class ExchangeBenchmark
             var client = await registry.EnrolApprovedAsync("client", NodeId.Parse(Client + "/ss1"), cancellationToken).ConfigureAwait(false);
             (NodeSettings.Read(client.Paths.Settings) with { Clients = [new ClientSettings { Subsystem = ClientSubsystem }] }).Write(client.Paths.Settings);
 
-            progress.WriteLine("[2/5] Node processes (xbus node serve) and forwarder processes (xbus bench forwarder)");
+            progress.WriteLine("[2/6] Node processes (xbus node serve) and forwarder processes (xbus bench forwarder)");
             var (providerNode, _) = await StartNodeAsync("provider-node", provider.Paths, provider.PeerPort, logs, owned, cancellationToken).ConfigureAwait(false);
             var (clientNode, clientLocal) = await StartNodeAsync("client-node", client.Paths, client.PeerPort, logs, owned, cancellationToken).ConfigureAwait(false);
             var (forwarder2, forwarder2Address) = await StartForwarderAsync("forwarder-2", new Uri(backendAddress), logs, owned, cancellationToken).ConfigureAwait(false);
@@ -239,14 +245,41 @@ internal static class ExchangeBenchmark
                 TypedGrpc: await MeasureAsync(busProcesses, () => run(typed)).ConfigureAwait(false),
                 Rest: await MeasureAsync(busProcesses, () => run(rest)).ConfigureAwait(false));
 
-            progress.WriteLine($"[3/5] Closed loop: {options.Concurrency} callers, {options.Duration.TotalSeconds:0} s each");
+            progress.WriteLine($"[3/6] Closed loop: {options.Concurrency} callers, {options.Duration.TotalSeconds:0} s each");
             var closed = await PhaseAsync(target => LoadGenerator.ClosedLoopAsync(target, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false);
 
-            progress.WriteLine($"[4/5] Open loop: {options.Rate:N0} calls/s, {options.Duration.TotalSeconds:0} s each; then {options.Rounds} × {options.InFlight:N0} calls in flight at once");
+            progress.WriteLine($"[4/6] Open loop: {options.Rate:N0} calls/s, {options.Duration.TotalSeconds:0} s each; then {options.Rounds} × {options.InFlight:N0} calls in flight at once");
             var open = await PhaseAsync(target => LoadGenerator.OpenLoopAsync(target, options.Rate, options.Duration, cancellationToken)).ConfigureAwait(false);
             var bursts = await PhaseAsync(target => LoadGenerator.BurstsAsync(target, options.InFlight, options.Rounds, cancellationToken)).ConfigureAwait(false);
 
-            progress.WriteLine("[5/5] Memory read, processes stopped with SIGTERM");
+            // The streaming kinds by the typed path (Exchange.Stream: each message its own signed,
+            // logged link) and through the forwarders; closed loop, per message beside unary's.
+            progress.WriteLine($"[5/6] Streaming kinds, {options.StreamMessages} messages streamed a call: closed loop, {options.Concurrency} callers, {options.Duration.TotalSeconds:0} s each");
+            var streams = new List<StreamingResult>();
+            foreach (var kind in StreamingEcho.Kinds(options.StreamMessages))
+            {
+                var busKind = new BenchTarget($"typed gRPC {kind.Name}", token => StreamingEcho.CallAsync(busChannel.CreateCallInvoker(), kind, typedHeaders, payload, options.StreamMessages, token));
+                var baselineKind = new BenchTarget($"baseline {kind.Name}", token => StreamingEcho.CallAsync(baselineChannel.CreateCallInvoker(), kind, null, payload, options.StreamMessages, token));
+                foreach (var target in new[] { baselineKind, busKind })
+                {
+                    var check = await LoadGenerator.BurstsAsync(target, 1, 1, cancellationToken).ConfigureAwait(false);
+                    if (check.Errors > 0)
+                    {
+                        throw new CliException("Bench.FirstCallFailed", $"The first {target.Name} call failed: {check.FirstError}");
+                    }
+
+                    if (options.WarmUp > TimeSpan.Zero)
+                    {
+                        await LoadGenerator.ClosedLoopAsync(target, options.Concurrency, options.WarmUp, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                streams.Add(new StreamingResult(kind.Name, kind.MessagesPerCall,
+                    Bus: await MeasureAsync(busProcesses, () => LoadGenerator.ClosedLoopAsync(busKind, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false),
+                    Baseline: await MeasureAsync(baselineProcesses, () => LoadGenerator.ClosedLoopAsync(baselineKind, options.Concurrency, options.Duration, cancellationToken)).ConfigureAwait(false)));
+            }
+
+            progress.WriteLine("[6/6] Memory read, processes stopped with SIGTERM");
             var memory = busProcesses.Concat(baselineProcesses).Select(p => p.Memory()).ToArray();
             var exits = new List<string>();
             foreach (var process in busProcesses.Concat(baselineProcesses))
@@ -269,6 +302,7 @@ internal static class ExchangeBenchmark
                 ClosedLoop = closed,
                 OpenLoop = open,
                 Bursts = bursts,
+                Streams = streams,
                 Memory = memory,
                 StopProblems = exits,
             };
@@ -350,8 +384,8 @@ internal static class ExchangeBenchmark
     }
 
     /// <summary>
-    /// bench.Backend with its one unary method Echo (bytes in, bytes out; the message type is
-    /// empty because the node never parses the body, only the method's kind is read).
+    /// bench.Backend with its unary method Echo and its three streaming ones (bytes in, bytes out;
+    /// the message type is empty because the node never parses the body, only the method's kind is read).
     /// </summary>
     private static Google.Protobuf.Reflection.FileDescriptorSet EchoDescriptorSet() => new()
     {
@@ -368,7 +402,13 @@ internal static class ExchangeBenchmark
                     new Google.Protobuf.Reflection.ServiceDescriptorProto
                     {
                         Name = "Backend",
-                        Method = { new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "Echo", InputType = ".bench.Blob", OutputType = ".bench.Blob" } },
+                        Method =
+                        {
+                            new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "Echo", InputType = ".bench.Blob", OutputType = ".bench.Blob" },
+                            new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "ServerStream", InputType = ".bench.Blob", OutputType = ".bench.Blob", ServerStreaming = true },
+                            new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "ClientStream", InputType = ".bench.Blob", OutputType = ".bench.Blob", ClientStreaming = true },
+                            new Google.Protobuf.Reflection.MethodDescriptorProto { Name = "Bidi", InputType = ".bench.Blob", OutputType = ".bench.Blob", ClientStreaming = true, ServerStreaming = true },
+                        },
                     },
                 },
             },

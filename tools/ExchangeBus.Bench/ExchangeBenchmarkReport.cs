@@ -13,6 +13,19 @@ namespace ExchangeBus.Bench;
 /// </summary>
 internal sealed record PhaseSet(PhaseResult Bus, PhaseResult TypedGrpc, PhaseResult Rest, PhaseResult Baseline);
 
+/// <summary>
+/// One streaming call kind on the typed path through the two nodes (each message its own signed,
+/// logged link of a chain) and through the forwarders; <paramref name="MessagesPerCall"/> counts
+/// the payload messages of one call, both ways, so that per-message figures compare with a unary
+/// call's (two messages: the request and the answer).
+/// </summary>
+internal sealed record StreamingResult(string Kind, int MessagesPerCall, PhaseResult Bus, PhaseResult Baseline)
+{
+    public double BusMessagesPerSecond => Bus.PerSecond * MessagesPerCall;
+
+    public double BaselineMessagesPerSecond => Baseline.PerSecond * MessagesPerCall;
+}
+
 /// <summary>One of issue 4's aims and whether this run met it.</summary>
 internal sealed record AimResult(string Aim, string Measured, bool Met);
 
@@ -48,6 +61,9 @@ internal sealed record ExchangeBenchmarkReport
     public required PhaseSet OpenLoop { get; init; }
 
     public required PhaseSet Bursts { get; init; }
+
+    /// <summary>The streaming kinds, closed loop (docs/performance.md, "Streaming calls").</summary>
+    public required IReadOnlyList<StreamingResult> Streams { get; init; }
 
     /// <summary>The paths through the nodes, as the tables' columns (each also divided by the baseline).</summary>
     private static readonly (string Name, Func<PhaseSet, PhaseResult> Of)[] BusPaths =
@@ -119,6 +135,8 @@ internal sealed record ExchangeBenchmarkReport
         line($"| Peak memory (VmHWM) MB | {MemoryOf(0, m => m.PeakMB)} |{filler} {MemoryOf(2, m => m.PeakMB)} |{filler} |");
         line($"| Resident at the end (VmRSS) MB | {MemoryOf(0, m => m.ResidentMB)} |{filler} {MemoryOf(2, m => m.ResidentMB)} |{filler} |");
         line(string.Empty);
+        StreamTable(line);
+        line(string.Empty);
         line("| Aim (issue 4) | Measured | Met |");
         line("|---|---|---|");
         foreach (var aim in Aims)
@@ -126,13 +144,11 @@ internal sealed record ExchangeBenchmarkReport
             line($"| {aim.Aim} | {aim.Measured} | {(aim.Met ? "yes" : "no")} |");
         }
 
-        foreach (var pair in new[] { ClosedLoop, OpenLoop, Bursts })
+        foreach (var result in new[] { ClosedLoop, OpenLoop, Bursts }.SelectMany(pair => BusPaths.Select(p => p.Of(pair)).Append(pair.Baseline))
+            .Concat(Streams.SelectMany(s => new[] { s.Bus, s.Baseline })).Where(r => r.FirstError is not null))
         {
-            foreach (var result in BusPaths.Select(p => p.Of(pair)).Append(pair.Baseline).Where(r => r.FirstError is not null))
-            {
-                line(string.Empty);
-                line($"First {result.Target} error: {result.FirstError}");
-            }
+            line(string.Empty);
+            line($"First {result.Target} error: {result.FirstError}");
         }
 
         foreach (var problem in StopProblems)
@@ -141,6 +157,26 @@ internal sealed record ExchangeBenchmarkReport
         }
 
         return text.ToString().TrimEnd();
+    }
+
+    /// <summary>
+    /// Per message, the streaming kinds beside the unary typed call of the closed loop (its two
+    /// messages) and the baseline's same kind: what a message costs when it is a link of a chain.
+    /// </summary>
+    private void StreamTable(Action<string> line)
+    {
+        line($"Streaming kinds, closed loop ({Options.Concurrency} callers), {Options.StreamMessages} messages streamed a call; a message is a payload either way (unary: 2 a call).");
+        line(string.Empty);
+        line("| Kind | Messages a call | Bus: calls/s | Bus: messages/s | Bus: CPU ms per message (2 nodes) | Bus: p50 ms a call | Baseline: messages/s | Baseline: CPU ms per message | Bus ÷ baseline, messages/s | Bus ÷ baseline, CPU per message | Errors (bus, baseline) |");
+        line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        var rows = Streams.Prepend(new StreamingResult("unary (typed gRPC)", 2, ClosedLoop.TypedGrpc, ClosedLoop.Baseline));
+        foreach (var s in rows)
+        {
+            var (busCpu, baseCpu) = (s.Bus.CpuMsPerCall / s.MessagesPerCall, s.Baseline.CpuMsPerCall / s.MessagesPerCall);
+            line(string.Create(CultureInfo.InvariantCulture,
+                $"| {s.Kind} | {s.MessagesPerCall} | {s.Bus.PerSecond:N0} | {s.BusMessagesPerSecond:N0} | {busCpu:0.000} | {s.Bus.P50Ms:0.0} | {s.BaselineMessagesPerSecond:N0} | {baseCpu:0.000} | "
+                + $"{s.BusMessagesPerSecond / s.BaselineMessagesPerSecond:0.00} | {busCpu / baseCpu:0.0} | {s.Bus.Errors:N0} of {s.Bus.Calls:N0}, {s.Baseline.Errors:N0} of {s.Baseline.Calls:N0} |"));
+        }
     }
 
     private string MemoryOf(int first, Func<ProcessMemory, double> value) =>

@@ -9,7 +9,7 @@ namespace ExchangeBus.Bench;
 
 /// <summary>
 /// <c>xbus bench forwarder</c> (hidden): one hop of the benchmark's baseline. It passes the bytes
-/// of a unary call on to the next hop and the answer back, with the same gRPC transport the
+/// of a call (unary, or streamed either way) on to the next hop and the answers back, with the same gRPC transport the
 /// nodes use, over plaintext loopback: no signing, no checks, no message log, no logging.
 /// </summary>
 internal static class Forwarder
@@ -30,15 +30,16 @@ internal static class Forwarder
         return command;
     }
 
-    /// <summary>Maps <see cref="Echo"/>, answered by <paramref name="handler"/>.</summary>
-    public static void MapEcho(WebApplication app, UnaryServerMethod<byte[], byte[]> handler) =>
-        app.MapBytesGrpcService(methods => methods.AddUnary(Echo, handler));
+    /// <summary>Maps <see cref="Echo"/>, answered by <paramref name="handler"/>, and the streaming methods <paramref name="streaming"/> adds.</summary>
+    public static void MapEcho(WebApplication app, UnaryServerMethod<byte[], byte[]> handler, Action<BytesGrpcMethods> streaming) =>
+        app.MapBytesGrpcService(methods => streaming(methods.AddUnary(Echo, handler)));
 
     private static async Task RunAsync(int port, Uri next, TextWriter output, CancellationToken cancellationToken)
     {
         using var channel = BusChannel.Create(next, new BusChannelOptions());
         await using var host = await LoopbackHost.StartAsync(port, grpc: true, app => MapEcho(app, (request, context) =>
-            channel.CreateCallInvoker().AsyncUnaryCall(Echo, host: null, new CallOptions(deadline: context.Deadline, cancellationToken: context.CancellationToken), request).ResponseAsync)).ConfigureAwait(false);
+            channel.CreateCallInvoker().AsyncUnaryCall(Echo, host: null, new CallOptions(deadline: context.Deadline, cancellationToken: context.CancellationToken), request).ResponseAsync,
+            methods => StreamingEcho.MapForwarder(methods, channel.CreateCallInvoker()))).ConfigureAwait(false);
         output.WriteLine($"{ReadyText} on {host.Address}, next hop {next}");
         try
         {

@@ -114,11 +114,15 @@ internal static class AuditAcrossNodesCommands
                     ? string.Create(CultureInfo.InvariantCulture,
                         $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} sent a file of dossier {entry.Issue} to {entry.Service}: {entry.Outcome}  [file {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]")
                     : string.Create(CultureInfo.InvariantCulture,
-                        $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} asked {entry.Service} (user {entry.UserId}, issue {entry.Issue}): {entry.Outcome}  [message {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]"));
+                        $"  {entry.At:yyyy-MM-dd HH:mm:ss}Z  {entry.Client} asked {entry.Service} (user {entry.UserId}, issue {entry.Issue}): {entry.Outcome}{StreamText(entry.Stream)}  [message {entry.MessageId}, seen on {string.Join(", ", entry.SeenOn)}]"));
             }
         }));
         return command;
     }
+
+    /// <summary>A streamed call's line: one exchange, with its messages each way, its end and its chains (docs/audit.md, "Streamed calls").</summary>
+    private static string StreamText(StreamTrail? stream) => stream is null ? string.Empty : string.Create(CultureInfo.InvariantCulture,
+        $", streamed: {stream.RequestMessages} request and {stream.ResponseMessages} response message(s), ended {stream.End}, chain {(stream.ChainVerifies ? "verifies" : "DOES NOT VERIFY")}");
 
     /// <summary>Every record matching <paramref name="query"/> on each node, with the node's own name (from its TLS certificate).</summary>
     private static async Task<List<NodeRecords>> ReadAsync(ParseResult parse, string[] addresses, QueryRequest query, CancellationToken cancellationToken)

@@ -6,8 +6,10 @@ using System.Text.Json;
 using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.Pki;
+using Google.Protobuf;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
 
@@ -25,7 +27,7 @@ internal static class AuditBundleCommands
     public static Command CreateExport()
     {
         var messageId = new Option<string?>("--message-id") { Description = "Every record of this exchange the node holds (request and response)." };
-        var sequence = new Option<ulong?>("--sequence") { Description = "One record, by its sequence number." };
+        var sequence = new Option<ulong?>("--sequence") { Description = "One record, by its sequence number (a message of a streamed call: every record of the call, the chain that proves it)." };
         var output = new Option<string>("--out") { Description = "The bundle file to write (a zip).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the output file if it exists." };
         var wait = new Option<uint>("--wait") { Description = "Seconds to wait for the records to be covered by a time-stamped tree head (default 0: refuse at once)." };
@@ -106,12 +108,15 @@ internal static class AuditBundleCommands
     private static async Task<List<RecordEvidence>> FetchAsync(GrpcChannel channel, string? messageId, ulong? sequence, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         List<ulong> sequences;
-        if (sequence is { } one)
+        var streamed = sequence is { } asked ? await StreamedMessageIdAsync(channel, asked, cancellationToken).ConfigureAwait(false) : null;
+        if (sequence is { } one && streamed is null)
         {
             sequences = [one];
         }
         else
         {
+            // A streamed message proves its place in the stream only with the whole chain: a record of one exports them all.
+            messageId ??= streamed;
             var page = await AuditRemoteCommands.QueryAllAsync(channel, new QueryRequest { MessageId = messageId ?? string.Empty, PageSize = 1_000 }, cancellationToken).ConfigureAwait(false);
             sequences = [.. page.Records.Select(r => r.Sequence).Order()];
             if (sequences.Count == 0)
@@ -143,6 +148,20 @@ internal static class AuditBundleCommands
         }
 
         return evidence;
+    }
+
+    /// <summary>The message id of record <paramref name="sequence"/> when it is a link of a streamed call, else null.</summary>
+    private static async Task<string?> StreamedMessageIdAsync(GrpcChannel channel, ulong sequence, CancellationToken cancellationToken)
+    {
+        var evidence = await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = sequence }, AuditorConnection.Call(cancellationToken)).ResponseAsync.ConfigureAwait(false);
+        try
+        {
+            return evidence.Record.Header.IsEmpty || !MessageHeader.Parser.ParseFrom(evidence.Record.Header).Streamed ? null : evidence.Record.MessageId;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
     }
 
     private static Dictionary<string, object> Head(EvidenceBundleVerification result, ulong size, string at)

@@ -245,6 +245,7 @@ public sealed partial class NodeAuditService(
             BodySha256 = ByteString.CopyFrom(r.BodySha256),
             Signature = ByteString.CopyFrom(r.Signature),
             SenderNode = SenderNode(r),
+            Header = ByteString.CopyFrom(r.Header),
         }));
         return response;
     }

@@ -115,7 +115,7 @@ public sealed partial class ProviderExchange
     }
 
     /// <summary>The RESPONSE_END of an r1 stream: no gRPC status but an empty one (the HTTP status is in the headers link).</summary>
-    private static MessageHeader End(MessageHeader request, byte[] requestToBeSigned)
+    private MessageHeader End(MessageHeader request, byte[] requestToBeSigned)
     {
         var link = ResponseHeader(request, requestToBeSigned, MessageKind.ResponseEnd);
         link.GrpcStatus = new GrpcStatus();

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
-using ExchangeBus.Core.Signing;
 using Google.Protobuf;
 
 namespace ExchangeBus.Node.MessageLog;
@@ -22,7 +20,7 @@ namespace ExchangeBus.Node.MessageLog;
 /// </remarks>
 internal sealed class StreamRecordChecks(bool fromStart)
 {
-    private readonly Dictionary<(string MessageId, MessageDirection Direction), (ulong Next, byte[] Previous)> _open = [];
+    private readonly Dictionary<(string MessageId, MessageDirection Direction), StreamLink> _open = [];
 
     /// <summary>The problem with <paramref name="entry"/> as a link, or null (also for a record that is no link).</summary>
     public (string Problem, string Detail)? Check(MessageLogEntry entry)
@@ -70,19 +68,17 @@ internal sealed class StreamRecordChecks(bool fromStart)
                     : null;
             }
 
-            link = (0, []);
+            link = StreamLink.Start;
         }
 
-        if (header.StreamPosition != link.Next)
+        switch (link.Problem(header))
         {
-            return header.StreamPosition > link.Next
-                ? (MessageLogProblems.StreamGap, $"record {sequence} is link {header.StreamPosition} of its stream, but link {link.Next} is missing before it")
-                : (MessageLogProblems.StreamOutOfOrder, $"record {sequence} is link {header.StreamPosition} of its stream, after link {link.Next - 1}");
-        }
-
-        if (!CryptographicOperations.FixedTimeEquals(header.PreviousHash.Span, link.Previous))
-        {
-            return (MessageLogProblems.StreamBroken, $"record {sequence}, link {header.StreamPosition} of its stream, does not name the hash of the link before it");
+            case MessageLogProblems.StreamGap:
+                return (MessageLogProblems.StreamGap, $"record {sequence} is link {header.StreamPosition} of its stream, but link {link.Next} is missing before it");
+            case MessageLogProblems.StreamOutOfOrder:
+                return (MessageLogProblems.StreamOutOfOrder, $"record {sequence} is link {header.StreamPosition} of its stream, after link {link.Next - 1}");
+            case MessageLogProblems.StreamBroken:
+                return (MessageLogProblems.StreamBroken, $"record {sequence}, link {header.StreamPosition} of its stream, does not name the hash of the link before it");
         }
 
         if (header.Kind == MessageKind.ResponseHeaders && (header.StreamPosition != 0 || record.Direction is not (MessageDirection.ClientResponse or MessageDirection.ProviderResponse)))
@@ -91,7 +87,7 @@ internal sealed class StreamRecordChecks(bool fromStart)
             return (MessageLogProblems.StreamOutOfOrder, $"record {sequence} is a response-headers link at position {header.StreamPosition} of its stream; they are link 0 of a response chain");
         }
 
-        if (header.Kind is MessageKind.RequestEnd or MessageKind.ResponseEnd)
+        if (StreamLink.Ends(header))
         {
             _open.Remove(key);
             if (header.Kind == MessageKind.ResponseEnd)
@@ -103,7 +99,7 @@ internal sealed class StreamRecordChecks(bool fromStart)
             return null;
         }
 
-        _open[key] = (link.Next + 1, SHA256.HashData(EnvelopeDigest.FromHashes(SHA256.HashData(record.Header), record.BodySha256)));
+        _open[key] = link.After(record.Header, record.BodySha256);
         return null;
     }
 

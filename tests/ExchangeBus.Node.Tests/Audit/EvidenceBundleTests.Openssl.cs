@@ -22,8 +22,8 @@ namespace ExchangeBus.Node.Tests.Audit;
 /// </summary>
 public sealed partial class EvidenceBundleTests
 {
-    /// <summary>What check.sh prints for this bundle: 2 lines for the bundle, 12 per signed record with a body, 8 per head (the last for renewals, none here).</summary>
-    private const int CheckLines = 2 + (2 * 12) + 8;
+    /// <summary>What check.sh prints for this bundle: 2 lines for the bundle, 12 per signed record with a body, 1 for streamed calls (none here), 8 per head (the last for renewals, none here).</summary>
+    private const int CheckLines = 2 + (2 * 12) + 1 + 8;
 
     [Test]
     public async Task CheckScript_WithTheAnchorsRoot_PassesEveryCheck_AndLeavesTheFolderAsItsManifestSays()
@@ -186,7 +186,9 @@ public sealed partial class EvidenceBundleTests
             $"FAILED  records/{s}: the record hash, recomputed from record.json, header.bin and signature.der (check-record.py)",
             $"FAILED  records/{s}: the inclusion proof leads from the record hash to the root of its head (check-record.py)",
             $"FAILED  records/{s}: signer.pem is a certificate of the member that sent the message (check-record.py)",
-        }).Append($"FAILED  heads/{_headSize}: signer.pem is a certificate of the member whose node head.bin names (check-record.py)")));
+        })
+            .Append("FAILED  the streamed records, if any, are whole chains: per side and direction every link in order, each naming the hash of the one before, closed by its end record (check-record.py)")
+            .Append($"FAILED  heads/{_headSize}: signer.pem is a certificate of the member whose node head.bin names (check-record.py)")));
         Assert.That(check.Output, Does.Contain("python3: not found"));
     }
 

@@ -8,12 +8,9 @@ using System.Text.Json.Nodes;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
-using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
@@ -393,19 +390,7 @@ public sealed partial class EvidenceBundleTests
     [Test]
     public async Task XbusProcesses_QueryExportAndVerifyBundle_AndRefuseWhatIsNotYetTimeStamped()
     {
-        var auditor = Path.Combine(_work, "auditor");
-        var keygen = await XbusProcess.RunAsync("audit", "keygen", "--out", auditor, "--name", "Nguyễn Văn An");
-        Assert.That(keygen.Exit, Is.Zero, keygen.ToString());
-        using (var admin = _bus.AdminChannel())
-        {
-            var csr = CertificateSigningRequests.ReadFile(Path.Combine(auditor, "auditor.csr.pem"));
-            var issued = await new RegistryManagement.RegistryManagementClient(admin).IssueAuditorCertificateAsync(new IssueAuditorCertificateRequest { Csr = ByteString.CopyFrom(csr.Csr!.Der.Span), Member = BusFixture.Provider, Name = "Nguyễn Văn An" }).ResponseAsync;
-            using var certificate = X509CertificateLoader.LoadCertificate(issued.Certificate.Span);
-            PemFiles.WriteCertificate(Path.Combine(auditor, "auditor.pem"), certificate);
-        }
-
-        var root = Path.Combine(_work, "root.pem");
-        await File.WriteAllTextAsync(root, _bus.Registry.Keys.RootCertificate.ExportCertificatePem());
+        var (auditor, root) = await BundleTestFiles.AuditorFolderAsync(_bus, _work);
         string[] node = ["--node", "https://" + _bus.ProviderNode.PeerAddress, "--auditor", auditor, "--trust-root", root];
         var bundle = Path.Combine(_work, "bundle.zip");
 
@@ -453,51 +438,15 @@ public sealed partial class EvidenceBundleTests
         edit(files);
         if (updateManifest)
         {
-            var manifest = JsonNode.Parse(files["manifest.json"])!;
-            var digests = new JsonObject();
-            foreach (var (name, content) in files.Where(f => f.Key != "manifest.json"))
-            {
-                digests[name] = Convert.ToHexStringLower(SHA256.HashData(content));
-            }
-
-            manifest["sha256"] = digests;
-            files["manifest.json"] = Encoding.UTF8.GetBytes(manifest.ToJsonString());
+            BundleTestFiles.RewriteManifest(files);
         }
 
         return [.. Verify(Zip(files)).Problems.Select(p => (p.Code, p.File))];
     }
 
-    private async Task<byte[]> ExportAsync(string messageId)
-    {
-        using var channel = BusChannel.Create(new Uri("https://" + _bus.ProviderNode.PeerAddress), new BusChannelOptions
-        {
-            ServerTrust = new CertificateTrust([_bus.Registry.Keys.RootCertificate], TimeProvider.System),
-            ClientCertificate = _auditor,
-        });
-        var page = await new AuditService.AuditServiceClient(channel).QueryAsync(new QueryRequest { MessageId = messageId }).ResponseAsync;
-        var records = new List<RecordEvidence>();
-        foreach (var summary in page.Records)
-        {
-            records.Add(await new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = summary.Sequence }).ResponseAsync);
-        }
+    private Task<byte[]> ExportAsync(string messageId) => BundleTestFiles.ExportAsync(_bus, _bus.ProviderNode, _auditor, messageId);
 
-        return EvidenceBundle.Build(records, [_bus.Registry.Keys.RootCertificate]);
-    }
-
-    private static byte[] Zip(SortedDictionary<string, byte[]> files)
-    {
-        using var output = new MemoryStream();
-        using (var archive = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, content) in files)
-            {
-                using var stream = archive.CreateEntry(name).Open();
-                stream.Write(content);
-            }
-        }
-
-        return output.ToArray();
-    }
+    private static byte[] Zip(SortedDictionary<string, byte[]> files) => BundleTestFiles.Zip(files);
 
     private static Task<CallResponse> Call(GrpcChannel local, string payload) =>
         new LocalGateway.LocalGatewayClient(local).CallAsync(new CallRequest

@@ -73,6 +73,34 @@ public sealed class StreamReconciliationTests
         Assert.That(report.Differences.Select(d => (d.Code, d.Node, d.Sequence)), Is.EqualTo(new[] { (ReconcileFindings.ResponseMissing, ProviderNode, 20L) }));
     }
 
+    [Test]
+    public void AResponseLinkMissingInTheMiddleOnTheClient_TheClientsNextLinkDiffers()
+    {
+        // The receiver's log lost response link 1: its link 1 is now the provider's link 2.
+        var client = Client();
+        var lost = client.Where(r => r.Direction == (uint)MessageDirection.ClientResponse).ElementAt(1);
+        client.Remove(lost);
+
+        var report = Compare(client, Provider());
+
+        var next = client.Where(r => r.Direction == (uint)MessageDirection.ClientResponse).ElementAt(1);
+        Assert.That(report.Differences.Select(d => (d.Code, d.Node, d.Sequence)), Is.EqualTo(new[] { (ReconcileFindings.ResponseDiffers, ClientNode, (long)next.Sequence) }));
+        Assert.That(report.Matched, Is.Zero);
+    }
+
+    [Test]
+    public void AResponseLinkMissingOnTheProvider_TheClientsLinkThereIsNotTheProviders()
+    {
+        // The sender's log lost response link 2: the client's link 2 is not what the provider logged as link 2.
+        var provider = Provider();
+        provider.Remove(provider.Where(r => r.Direction == (uint)MessageDirection.ProviderResponse).ElementAt(2));
+
+        var report = Compare(Client(), provider);
+
+        var clientLink2 = Client().Where(r => r.Direction == (uint)MessageDirection.ClientResponse).ElementAt(2);
+        Assert.That(report.Differences.Select(d => (d.Code, d.Node, d.Sequence)), Is.EqualTo(new[] { (ReconcileFindings.ResponseDiffers, ClientNode, (long)clientLink2.Sequence) }));
+    }
+
     private static ReconcileReport Compare(List<RecordSummary> client, List<RecordSummary> provider) =>
         Reconciliation.Compare(ClientNode, client, ProviderNode, provider, At.AddMinutes(-1), At.AddMinutes(1));
 
