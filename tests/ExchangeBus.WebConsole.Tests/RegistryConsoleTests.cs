@@ -53,6 +53,7 @@ public sealed class RegistryConsoleTests
         var page = await _person.NewPageAsync();
         var response = await page.GotoAsync("/");
         Assert.That(page.Url, Does.Contain("/Login"), "a person not signed in is sent to the login page");
+        await Screenshots.TakeAsync(page, "login");
         Assert.That(response!.Headers["content-security-policy"], Does.Contain("default-src 'none'"));
 
         await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
@@ -63,6 +64,7 @@ public sealed class RegistryConsoleTests
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "vi");
         // Times in Viet Nam's zone, UTC on hover.
         await Expect(page.Locator(".tile time")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex(" UTC$"));
+        await Screenshots.TakeAsync(page, "dashboard");
 
         var cookie = (await _person.CookiesAsync()).Single(c => c.Name == "__Host-xbus-console");
         Assert.That((cookie.Secure, cookie.HttpOnly, cookie.SameSite, cookie.Expires), Is.EqualTo((true, true, SameSiteAttribute.Strict, -1f)),
@@ -117,6 +119,7 @@ public sealed class RegistryConsoleTests
         await Browser.SignInAsync(page, "locked", ConsoleRegistry.Password);
         await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.LockedOut");
         await Expect(page.Locator("#login-error")).ToContainTextAsync("The account is locked");
+        await Screenshots.TakeAsync(page, "lockout-en");
 
         var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:locked", "--data", _registry.Data);
         Assert.That(log, Does.Contain("Console.LockedOut").And.Contain("Console.LoginFailed"));
@@ -130,16 +133,19 @@ public sealed class RegistryConsoleTests
         await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
 
         await page.ClickAsync("#nav-registrations");
+        await Screenshots.TakeAsync(page, "registrations");
         var row = page.Locator("#registrations tr", new PageLocatorOptions { HasText = ConsoleRegistry.Member + "/ss1" });
         await row.GetByRole(AriaRole.Link).ClickAsync();
         await Expect(page.Locator("#node")).ToHaveTextAsync(ConsoleRegistry.Member + "/ss1");
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Pending");
         await Expect(page.Locator("dl.facts dd.mono").First).ToContainTextAsync("CN=");
+        await Screenshots.TakeAsync(page, "registration");
 
         await page.ClickAsync("#approve");
 
         await Expect(page.Locator("#outcome")).ToHaveTextAsync("Đã phê duyệt đăng ký.");
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Approved");
+        await Screenshots.TakeAsync(page, "registration-approved");
 
         // The node fetches its certificates: it has joined.
         var registered = await Xbus.MustAsync(_registry.Root, "node", "register", "--data", node);
