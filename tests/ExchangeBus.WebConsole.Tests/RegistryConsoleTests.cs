@@ -157,6 +157,28 @@ public sealed class RegistryConsoleTests
     }
 
     [Test]
+    public async Task RegistrationOfficer_AWrongFingerprint_IsRefusedWithTheStoresCode_ThenRefusesWithAReason()
+    {
+        await _registry.RegisterNodeAsync("ss3");
+        var page = await _person.NewPageAsync();
+        await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
+        await page.ClickAsync("#nav-registrations");
+        await page.Locator("#registrations tr", new PageLocatorOptions { HasText = ConsoleRegistry.Member + "/ss3" }).GetByRole(AriaRole.Link).ClickAsync();
+
+        await page.FillAsync("#fingerprint", new string('A', 64));
+        await page.ClickAsync("#approve");
+        await Expect(page.Locator("#decision-error")).ToHaveAttributeAsync("data-code", "Registry.FingerprintMismatch");
+        await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Pending");
+
+        await page.FillAsync("#refuse-reason", "Không phải nút của Bộ");
+        await page.ClickAsync("#refuse");
+        await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Refused");
+        await Expect(page.Locator("#registration")).ToContainTextAsync("Không phải nút của Bộ");
+        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--data", _registry.Data);
+        Assert.That(log, Does.Contain("Registry.FingerprintMismatch").And.Contain("registration.refuse"));
+    }
+
+    [Test]
     public async Task Auditor_CannotApprove_EvenByPostingTheFormThemselves()
     {
         await _registry.RegisterNodeAsync("ss2");

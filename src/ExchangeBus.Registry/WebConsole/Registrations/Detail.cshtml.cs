@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Text.RegularExpressions;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Registry.Storage;
 using Microsoft.AspNetCore.Authorization;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ExchangeBus.Registry.WebConsole.Pages;
 
 /// <summary>What a node asked for: its identity, address, the two CSRs' subjects and key fingerprints; and, for an officer, the decision forms.</summary>
-public sealed class RegistrationDetailModel(RegistryStore store, IAuthorizationService authorization) : PageModel
+public sealed partial class RegistrationDetailModel(RegistryStore store, IAuthorizationService authorization) : PageModel
 {
     /// <summary>The page's own code for a refusal without a reason (the store's codes come as they are).</summary>
     public const string ReasonRequired = "Console.ReasonRequired";
@@ -27,11 +28,15 @@ public sealed class RegistrationDetailModel(RegistryStore store, IAuthorizationS
 
     public string? Error { get; private set; }
 
+    [GeneratedRegex("^[A-Za-z]+\\.[A-Za-z]+$")]
+    private static partial Regex ErrorCode();
+
     public async Task OnGetAsync(string id, string? done, string? error)
     {
         Id = id ?? string.Empty;
         Done = done;
-        Error = error is { Length: <= 64 } ? error : null;
+        // Only something shaped like an error code is shown: the query string is anyone's to write.
+        Error = error is { Length: <= 64 } && ErrorCode().IsMatch(error) ? error : null;
         Detail = store.FindRegistration(Id);
         Authentication = CsrSummary.Of(Detail?.AuthenticationCsr);
         Signing = CsrSummary.Of(Detail?.SigningCsr);
