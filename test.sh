@@ -27,6 +27,16 @@ if ! command -v curl >/dev/null; then
   command -v curl >/dev/null || { echo "test.sh: 'curl' is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
 
+# The web console's browser tests (tests/ExchangeBus.WebConsole.Tests) drive the system's Chromium
+# through Playwright, which cannot download its own browser here.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (apt-get)"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || true
+  fi
+  [ -x /usr/bin/chromium ] || { echo "test.sh: /usr/bin/chromium (Debian package chromium) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
+fi
+
 echo "== installing the grpc-js interop peer (npm ci)"
 (cd tests/interop-node && npm ci --no-audit --no-fund --loglevel=error)
 

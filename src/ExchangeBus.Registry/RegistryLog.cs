@@ -10,6 +10,9 @@ internal static partial class RegistryLog
     [LoggerMessage(2001, LogLevel.Information, "Registry for instance {Instance} serving gRPC on {GrpcAddress} and HTTP on {HttpAddress}")]
     public static partial void Serving(ILogger logger, string instance, string grpcAddress, string httpAddress);
 
+    [LoggerMessage(2020, LogLevel.Information, "Registry web console serving on {ConsoleAddress}")]
+    public static partial void ServingConsole(ILogger logger, string consoleAddress);
+
     [LoggerMessage(2002, LogLevel.Information, "Published global configuration version {Version}")]
     public static partial void Published(ILogger logger, ulong version);
 

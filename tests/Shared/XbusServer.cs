@@ -27,6 +27,23 @@ internal static class Xbus
         return new XbusResult(process.ExitCode, await output, await error);
     }
 
+    /// <summary>Runs one command with <paramref name="input"/> on its standard input (a password), and fails the test unless it exits 0.</summary>
+    public static async Task<string> MustWithInputAsync(string folder, string input, params string[] arguments)
+    {
+        var info = Info(folder, arguments);
+        info.RedirectStandardInput = true;
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync(input);
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        var result = new XbusResult(process.ExitCode, await output, await error);
+        Assert.That(result.Exit, Is.Zero, $"xbus {string.Join(' ', arguments)}\n{result}");
+        return result.Output;
+    }
+
     /// <summary>Runs one command and fails the test unless it exits 0.</summary>
     public static async Task<string> MustAsync(string folder, params string[] arguments)
     {

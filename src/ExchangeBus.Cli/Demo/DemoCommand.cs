@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Node.V1;
@@ -12,6 +13,7 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using TransparentGrpc = ExchangeBus.Node.Gateway.TransparentGrpc;
 using ExchangeBus.Node.Hosting;
+using ExchangeBus.WebConsole.Accounts;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -43,6 +45,7 @@ internal static class DemoCommand
 
     /// <summary>The licence office's REST service (X-Road r1): five parts, no version; the path after it is the backend's own.</summary>
     private const string LicencesRest = DrivingLicence + "/licenceRegistry";
+    private const string DemoConsoleAccount = "officer";
 
     public static Command Create()
     {
@@ -59,8 +62,17 @@ internal static class DemoCommand
         try
         {
             output.WriteLine($"[1/9] Central registry for instance VN, data in {root}/registry");
-            var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false).ConfigureAwait(false);
+            var registry = await LoopbackRegistry.StartAsync(root, autoApprove: false, console: keepRunning).ConfigureAwait(false);
             owned.Add(registry);
+
+            // A throwaway account for the console, made only when someone can use it.
+            var consolePassword = keepRunning ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)) : string.Empty;
+            if (keepRunning)
+            {
+                registry.Server.Store.Add("xbus demo", new ConsoleAccount(DemoConsoleAccount,
+                    new HashSet<ConsoleRole> { ConsoleRole.RegistrationOfficer, ConsoleRole.Auditor }, ConsolePasswords.Hash(consolePassword), 0, null));
+            }
+
             var admin = registry.Admin;
             foreach (var (member, name, subsystem) in new[]
             {
@@ -181,6 +193,7 @@ internal static class DemoCommand
             {
                 output.WriteLine("The bus stays up; Ctrl+C stops it.");
                 output.WriteLine($"  registry  {registry.Server.GrpcAddress}  (TSA/OCSP {registry.Server.HttpAddress})");
+                output.WriteLine($"  registry console {registry.Server.ConsoleAddress}  (self-signed certificate)  login {DemoConsoleAccount} / {consolePassword}");
                 foreach (var (member, node) in nodes)
                 {
                     output.WriteLine($"  {member,-22} local gRPC {node.LocalAddress} (plaintext, development)  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");

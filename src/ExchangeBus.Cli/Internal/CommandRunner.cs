@@ -52,6 +52,10 @@ internal static class CommandRunner
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");
         }
+        catch (ExchangeBus.WebConsole.Accounts.ConsoleAccountException ex)
+        {
+            error.WriteLine($"error {ex.Code}: {ex.Message}");
+        }
         catch (CliException ex)
         {
             error.WriteLine($"error {ex.Code}: {ex.Message}");

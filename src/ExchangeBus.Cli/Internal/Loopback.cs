@@ -12,6 +12,7 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -65,7 +66,8 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
 
     /// <param name="root">The folder the registry's data and the anchor go in.</param>
     /// <param name="autoApprove">Approve node registrations as they arrive (the demo shows an administrator doing it instead).</param>
-    public static async Task<LoopbackRegistry> StartAsync(string root, bool autoApprove)
+    /// <param name="console">Serve the web console too, on a free loopback port.</param>
+    public static async Task<LoopbackRegistry> StartAsync(string root, bool autoApprove, bool console = false)
     {
         var data = Path.Combine(root, "registry");
         var keysDirectory = Path.Combine(data, RegistryKeys.Folder);
@@ -80,7 +82,13 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
             }
         }
 
-        var server = await RegistryServer.StartAsync(new RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" }).ConfigureAwait(false);
+        var server = await RegistryServer.StartAsync(new RegistryServerOptions
+        {
+            DataDirectory = data,
+            GrpcListen = "127.0.0.1:0",
+            HttpListen = "127.0.0.1:0",
+            Console = new ConsoleOptions { Listen = console ? "127.0.0.1:0" : null },
+        }).ConfigureAwait(false);
         var admin = AdministratorChannel.Open(server.GrpcAddress, keysDirectory, TimeProvider.System);
         await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV", Description = "Government bodies" }, Loopback.AdminCall()).ResponseAsync.ConfigureAwait(false);
         var anchorPath = Path.Combine(root, "anchor.json");

@@ -7,6 +7,7 @@ using ExchangeBus.Core.Pki;
 using Grpc.Core;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.Registry.WebConsole;
 using Google.Protobuf;
 using Serilog;
 
@@ -22,6 +23,11 @@ internal static class RegistryCommands
         var registry = new Command("registry", "The central registry: members, nodes, certificates, global configuration, TSA and OCSP.");
         registry.Subcommands.Add(CreateInit(timeProvider));
         registry.Subcommands.Add(CreateServe());
+        registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (data, actor, account) =>
+        {
+            using var keys = RegistryKeys.Load(Path.Combine(data, RegistryKeys.Folder), timeProvider);
+            new RegistryStore(RegistryDatabase.Open(data), keys, timeProvider).Add(actor, account);
+        }));
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
             Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", (c, r, o) => c.AddMemberClassAsync(r, o),
                 [Arg("code")], [Opt("--description", "What the class is.")], (a, o) => new AddMemberClassRequest { Code = a[0], Description = o[0] ?? string.Empty }, PrintChange)));
@@ -175,6 +181,7 @@ internal static class RegistryCommands
             using var registryKeys = RegistryKeys.Load(keysDirectory, timeProvider);
             var database = RegistryDatabase.Open(directory);
             RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, parameters);
+            RegistryConsoleCertificate.EnsureCreated(directory, instanceCode, timeProvider);
             if (parse.GetValue(autoApprove))
             {
                 new RegistryStore(database, registryKeys, timeProvider).SetAutoApprove("registry", true);
@@ -227,7 +234,7 @@ internal static class RegistryCommands
                 configuration, new RegistryServerOptions { DataDirectory = RegistryConnection.DefaultDataDirectory }, new RegistryServerOptionsValidator());
             using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
             await using var server = await RegistryServer.StartAsync(options, builder => builder.AddSerilog(logger)).ConfigureAwait(false);
-            parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}");
+            parse.InvocationConfiguration.Output.WriteLine($"registry serving: grpc {server.GrpcAddress}  http {server.HttpAddress}{(server.ConsoleAddress is { } console ? "  console " + console : string.Empty)}");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@
 using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.TrustServices;
+using ExchangeBus.WebConsole.Hosting;
 
 namespace ExchangeBus.Registry.Hosting;
 
@@ -10,7 +11,7 @@ public static class RegistryEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps a registry's endpoints, each on its own listener (<see cref="RegistryListeners"/>):
     /// the gRPC services, gRPC health and reflection on the TLS listener only; time-stamping,
-    /// OCSP and <c>/health/*</c> on the HTTP/1.1 one. The gRPC services go through the
+    /// OCSP and <c>/health/*</c> on the HTTP/1.1 one; the web console's pages on its own HTTPS listener. The gRPC services go through the
     /// anonymous-call rate limiter (<see cref="RegistryRateLimiting"/>).
     /// </summary>
     public static WebApplication MapExchangeBusRegistry(this WebApplication app)
@@ -26,6 +27,7 @@ public static class RegistryEndpointRouteBuilderExtensions
         app.MapGet("/health/ready", (RegistryReadiness readiness) => readiness.IsReady
             ? Results.Text("ready")
             : Results.Text(RegistryReadiness.NotReady, statusCode: StatusCodes.Status503ServiceUnavailable)).OnListeners(RegistryListeners.Http);
+        app.MapWebConsole(RegistryListeners.Console);
         return app;
     }
 }

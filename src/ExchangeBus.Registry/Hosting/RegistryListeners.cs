@@ -3,6 +3,7 @@ using System.Net;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.Registry.WebConsole;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -13,17 +14,24 @@ namespace ExchangeBus.Registry.Hosting;
 /// (configuration, registration, management; a client certificate is optional and checked per
 /// management call) and plain HTTP/1.1 (time-stamping, OCSP, HTTP health), which serves no gRPC.
 /// </summary>
-internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options, RegistryKeys keys, TimeProvider time) : IConfigureOptions<KestrelServerOptions>
+internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options, RegistryKeys keys, RegistryStore store, TimeProvider time) : IConfigureOptions<KestrelServerOptions>
 {
     public const string Grpc = "grpc";
     public const string Http = "http";
 
+    /// <summary>The web console's HTTPS listener, bound only when <c>console.listen</c> is set.</summary>
+    public const string Console = "console";
+
     private ListenOptions? _grpc;
     private ListenOptions? _http;
+    private ListenOptions? _console;
 
     public IPEndPoint GrpcEndpoint => Bound(_grpc);
 
     public IPEndPoint HttpEndpoint => Bound(_http);
+
+    /// <summary>The console's bound endpoint, or null when the console is off.</summary>
+    public IPEndPoint? ConsoleEndpoint => _console is null ? null : Bound(_console);
 
     public void Configure(KestrelServerOptions kestrel)
     {
@@ -44,6 +52,17 @@ internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options,
             _http = listen.Named(Http);
             listen.Protocols = HttpProtocols.Http1;
         });
+
+        if (o.Console.Listen is { } console)
+        {
+            var certificate = RegistryConsoleCertificate.LoadOrCreate(o.DataDirectory, store.Instance, time);
+            kestrel.Listen(ListenSetting.Parse(console)!, listen =>
+            {
+                _console = listen.Named(Console);
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(certificate);
+            });
+        }
     }
 
     // Kestrel puts the bound endpoint (the port it picked for port 0) back on the listen options.

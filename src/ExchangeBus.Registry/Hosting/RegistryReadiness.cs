@@ -26,6 +26,9 @@ internal sealed class RegistryReadiness(
     /// <summary>"http://host:port" of the time-stamping and OCSP listener.</summary>
     public string? HttpAddress { get; private set; }
 
+    /// <summary>"https://host:port" of the web console, or null when it is off.</summary>
+    public string? ConsoleAddress { get; private set; }
+
     public bool IsReady => _started && store.HasConfigurationInDate();
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
@@ -61,6 +64,11 @@ internal sealed class RegistryReadiness(
         File.Move(endpoints + ".tmp", endpoints, overwrite: true);
         _started = true;
         RegistryLog.Serving(logger, store.Instance, GrpcAddress, HttpAddress);
+        if (listeners.ConsoleEndpoint is { } console)
+        {
+            ConsoleAddress = $"https://{Host(console)}";
+            RegistryLog.ServingConsole(logger, ConsoleAddress);
+        }
         return Task.CompletedTask;
     }
 

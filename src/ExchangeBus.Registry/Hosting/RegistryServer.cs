@@ -20,6 +20,7 @@ public sealed class RegistryServer : IAsyncDisposable
         var readiness = app.Services.GetRequiredService<RegistryReadiness>();
         GrpcAddress = readiness.GrpcAddress!;
         HttpAddress = readiness.HttpAddress!;
+        ConsoleAddress = readiness.ConsoleAddress;
     }
 
     public RegistryStore Store => Services.GetRequiredService<RegistryStore>();
@@ -31,6 +32,9 @@ public sealed class RegistryServer : IAsyncDisposable
 
     /// <summary>"http://host:port" of the time-stamping and OCSP listener.</summary>
     public string HttpAddress { get; }
+
+    /// <summary>"https://host:port" of the web console, or null when it is off.</summary>
+    public string? ConsoleAddress { get; }
 
     public IServiceProvider Services => _app.Services;
 

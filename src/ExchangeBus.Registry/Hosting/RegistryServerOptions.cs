@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Grpc;
+using ExchangeBus.WebConsole.Hosting;
 
 namespace ExchangeBus.Registry.Hosting;
 
@@ -67,4 +68,7 @@ public sealed record RegistryServerOptions
     /// anyone who can connect could otherwise hold a connection open with pings alone.
     /// </summary>
     public ConnectionLimits Limits { get; init; } = new();
+
+    /// <summary>The central authority's web console (docs/registry.md, "Console"): off unless <c>console.listen</c> is set.</summary>
+    public ConsoleOptions Console { get; init; } = new();
 }

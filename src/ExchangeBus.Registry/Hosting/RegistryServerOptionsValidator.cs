@@ -21,6 +21,7 @@ public sealed class RegistryServerOptionsValidator : IValidateOptions<RegistrySe
 
         ListenSetting.Check(problems, "listen", options.GrpcListen);
         ListenSetting.Check(problems, "httpListen", options.HttpListen);
+        options.Console.Check(problems);
         CheckAddress(problems, "publicGrpcAddress", options.PublicGrpcAddress, Uri.UriSchemeHttps);
         CheckAddress(problems, "publicHttpAddress", options.PublicHttpAddress, Uri.UriSchemeHttp);
         DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);

@@ -4,6 +4,10 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Management;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.TrustServices;
+using ExchangeBus.Registry.WebConsole;
+using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
+using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,6 +41,10 @@ public static class RegistryServiceCollectionExtensions
         {
             RegistrationLimits = new RegistrationLimits(Options(provider).PendingRegistrationMaxAge, Options(provider).MaxPendingRegistrations),
         });
+        services.AddSingleton<IConsoleAccountStore>(provider => provider.GetRequiredService<RegistryStore>());
+        services.AddWebConsole(typeof(RegistryConsolePolicies).Assembly, provider => Options(provider).Console,
+                provider => Path.Combine(Options(provider).DataDirectory, RegistryConsoleCertificate.KeysFolder))
+            .AddRolePolicy(RegistryConsolePolicies.DecideRegistrations, ConsoleRole.RegistrationOfficer);
         services.AddSingleton<RegistryMetrics>();
         services.AddSingleton(provider => new CertificateChainValidator([provider.GetRequiredService<RegistryKeys>().RootCertificate], provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RegistryCalls>();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.Storage;
+using ExchangeBus.WebConsole.Accounts;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Registry.Storage;
@@ -123,6 +124,9 @@ public sealed class RegistryDatabase
             received_at INTEGER NOT NULL);
         CREATE INDEX tree_head_conflicts_by_node ON tree_head_conflicts(node);
         """,
+
+        // 3: the web console's accounts (docs/design/console.md), the table every component's console shares.
+        ConsoleAccountTable.Schema,
     ];
 
     /// <summary>

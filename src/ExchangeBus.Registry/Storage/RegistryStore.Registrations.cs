@@ -442,41 +442,56 @@ public sealed partial class RegistryStore
     public IReadOnlyList<RegistrationInfo> ListRegistrations(IReadOnlyCollection<RegistrationState> states)
     {
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null,
-            "SELECT id, class, member_code, node_code, address, state, submitted_at, reason, auth_csr FROM registrations ORDER BY submitted_at, id");
+        using var command = Command(connection, null, RegistrationColumns + " ORDER BY submitted_at, id");
         using var reader = command.ExecuteReader();
         var list = new List<RegistrationInfo>();
         while (reader.Read())
         {
-            var submittedAt = reader.GetInt64(6);
-            var state = EffectiveState((RegistrationState)reader.GetInt32(5), submittedAt);
-            if (states.Count > 0 && !states.Contains(state))
+            var info = ReadRegistration(connection, reader);
+            if (states.Count == 0 || states.Contains(info.State))
             {
-                continue;
+                list.Add(info);
             }
-
-            var (memberClass, memberCode, nodeCode) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
-            var info = new RegistrationInfo
-            {
-                RegistrationId = reader.GetString(0),
-                Member = $"{Instance}/{memberClass}/{memberCode}",
-                NodeCode = nodeCode,
-                Address = reader.GetString(4),
-                State = state,
-                SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt)),
-                Reason = reader.GetString(7),
-                AuthKeySha256 = Fingerprint((byte[])reader[8]),
-            };
-            if (state == RegistrationState.Pending)
-            {
-                info.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt) + RegistrationLimits.PendingMaxAge);
-                info.ReplacesNode = IsListed(connection, null, memberClass, memberCode, nodeCode) ? $"{info.Member}/{nodeCode}" : string.Empty;
-            }
-
-            list.Add(info);
         }
 
         return list;
+    }
+
+    /// <summary>One registration as <see cref="ListRegistrations"/> shows it, with its two CSRs (empty once dropped); null if unknown.</summary>
+    public RegistrationRequestDetail? FindRegistration(string registrationId)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = Command(connection, null, RegistrationColumns + " WHERE id = $a", registrationId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new RegistrationRequestDetail(ReadRegistration(connection, reader), (byte[])reader[8], (byte[])reader[9]) : null;
+    }
+
+    private const string RegistrationColumns =
+        "SELECT id, class, member_code, node_code, address, state, submitted_at, reason, auth_csr, signing_csr FROM registrations";
+
+    private RegistrationInfo ReadRegistration(SqliteConnection connection, SqliteDataReader reader)
+    {
+        var submittedAt = reader.GetInt64(6);
+        var state = EffectiveState((RegistrationState)reader.GetInt32(5), submittedAt);
+        var (memberClass, memberCode, nodeCode) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
+        var info = new RegistrationInfo
+        {
+            RegistrationId = reader.GetString(0),
+            Member = $"{Instance}/{memberClass}/{memberCode}",
+            NodeCode = nodeCode,
+            Address = reader.GetString(4),
+            State = state,
+            SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt)),
+            Reason = reader.GetString(7),
+            AuthKeySha256 = Fingerprint((byte[])reader[8]),
+        };
+        if (state == RegistrationState.Pending)
+        {
+            info.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt) + RegistrationLimits.PendingMaxAge);
+            info.ReplacesNode = IsListed(connection, null, memberClass, memberCode, nodeCode) ? $"{info.Member}/{nodeCode}" : string.Empty;
+        }
+
+        return info;
     }
 
     public IReadOnlyList<MemberInfo> ListMembers()

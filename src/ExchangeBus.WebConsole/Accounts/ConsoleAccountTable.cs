@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+using Microsoft.Data.Sqlite;
+using static ExchangeBus.Core.Storage.Sql;
+
+namespace ExchangeBus.WebConsole.Accounts;
+
+/// <summary>
+/// The <c>console_accounts</c> table: its schema (a migration of each database that holds
+/// accounts) and its statements, one copy for the registry and the nodes. Each method runs in
+/// the caller's transaction, so the caller writes its audit entry in the same one.
+/// </summary>
+public static class ConsoleAccountTable
+{
+    /// <summary>The migration that adds the table.</summary>
+    public const string Schema = """
+        CREATE TABLE console_accounts (
+            name TEXT PRIMARY KEY,
+            roles TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER,
+            created_at INTEGER NOT NULL);
+        """;
+
+    public static ConsoleAccount? Find(SqliteConnection connection, SqliteTransaction? transaction, string name)
+    {
+        using var command = Command(connection, transaction,
+            "SELECT name, roles, password_hash, failed_logins, locked_until FROM console_accounts WHERE name = $a", name);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new ConsoleAccount(
+                reader.GetString(0),
+                ConsoleRoles.ParseList(reader.GetString(1)),
+                reader.GetString(2),
+                reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)))
+            : null;
+    }
+
+    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, ConsoleAccount account, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        if (Find(connection, transaction, account.Name) is not null)
+        {
+            throw new ConsoleAccountException(ConsoleErrors.DuplicateAccount, $"An account named '{account.Name}' already exists.");
+        }
+
+        Execute(connection, transaction,
+            "INSERT INTO console_accounts (name, roles, password_hash, failed_logins, locked_until, created_at) VALUES ($a, $b, $c, 0, NULL, $d)",
+            account.Name, ConsoleRoles.Format(account.Roles), account.PasswordHash, now.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>
+    /// Counts a failed login in one statement (two at once both count) and locks the account
+    /// when the count reaches <paramref name="maxFailures"/>. Returns the account after it, or
+    /// null when no account has that name.
+    /// </summary>
+    public static ConsoleAccount? RecordFailure(SqliteConnection connection, SqliteTransaction transaction, string name, int maxFailures, DateTimeOffset lockUntil)
+    {
+        Execute(connection, transaction, """
+            UPDATE console_accounts SET
+                failed_logins = failed_logins + 1,
+                locked_until = CASE WHEN failed_logins + 1 >= $b THEN $c ELSE locked_until END
+            WHERE name = $a
+            """, name, maxFailures, lockUntil.ToUnixTimeMilliseconds());
+        return Find(connection, transaction, name);
+    }
+
+    /// <summary>A successful login: the failure count starts again; a re-hashed password (newer parameters) is stored.</summary>
+    public static void RecordSuccess(SqliteConnection connection, SqliteTransaction transaction, string name, string? newPasswordHash)
+    {
+        Execute(connection, transaction,
+            "UPDATE console_accounts SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE($b, password_hash) WHERE name = $a",
+            name, newPasswordHash);
+    }
+}
