@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Node.Internal;
+using ExchangeBus.Core.IO;
 using Grpc.Core;
 
 namespace ExchangeBus.Node.Backends;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Frozen;
+using ExchangeBus.Node.Internal;
 using Grpc.Core;
 
 namespace ExchangeBus.Node.Exchange;
@@ -20,12 +21,26 @@ internal static class GrpcMetadata
     private const string StatusDetailsKey = "grpc-status-details-bin";
 
     // HTTP/2 connection and transport headers (RFC 9113 8.2.2), those the HTTP and gRPC libraries set
-    // themselves, and credentials, which would be kept in both nodes' logs.
+    // themselves, and credentials, which would be kept in both nodes' logs. The transport headers
+    // both paths drop are TransportHeaders'; the rest are gRPC's own (REST forwards them, PR-REST 4.3):
+    // - proxy-connection: connection-specific by RFC 9113 8.2.2 (HTTP/1.1 had no standard for it,
+    //   and 4.3 does not filter it).
+    // - content-type, content-encoding, accept-encoding, date: set by the gRPC and HTTP/2 libraries
+    //   on every call (application/grpc; message compression is grpc-encoding's, already dropped
+    //   as grpc-*); on REST they describe the body the backend gets, so they pass.
+    // - authorization, cookie, set-cookie: a gRPC caller's credentials are for its own node, not
+    //   for both nodes' logs; REST forwards them because 4.3 does (an API's own credentials).
+    // REST's own extras (proxy-authenticate, proxy-authorization, trailer, expect) are not here:
+    // see RestHeaders.NotForwarded.
+    // Keys here are lower case, as Crosses only lets lower-case keys through.
     private static readonly FrozenSet<string> Reserved = FrozenSet.Create(
         StringComparer.Ordinal,
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host",
-        "content-type", "content-length", "content-encoding", "accept-encoding", "user-agent", "date", "server",
-        "authorization", "cookie", "set-cookie");
+        [
+            .. TransportHeaders.NeverCross,
+            "proxy-connection",
+            "content-type", "content-encoding", "accept-encoding", "date",
+            "authorization", "cookie", "set-cookie",
+        ]);
 
     /// <summary>
     /// Whether header <paramref name="key"/> may cross: a valid gRPC key (lower-case letters,

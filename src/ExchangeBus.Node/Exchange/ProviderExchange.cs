@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
@@ -14,7 +13,6 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.Trust;
 using ExchangeBus.Node.Audit;
@@ -366,19 +364,8 @@ public sealed partial class ProviderExchange(
     }
 
     /// <summary>A response-side header for <paramref name="request"/>: kind, the request's identity, and its hash.</summary>
-    private MessageHeader ResponseHeader(MessageHeader request, byte[] requestToBeSigned, MessageKind kind) => new()
-    {
-        Kind = kind,
-        MessageId = request.MessageId,
-        Client = request.Client,
-        Service = request.Service,
-        UserId = request.UserId,
-        SubjectId = request.SubjectId,
-        Issue = request.Issue,
-        CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-        SenderNode = nodeId.ToString(),
-        RequestHash = ByteString.CopyFrom(SHA256.HashData(requestToBeSigned)),
-    };
+    private MessageHeader ResponseHeader(MessageHeader request, byte[] requestToBeSigned, MessageKind kind) =>
+        AnswerHeader.For(request, requestToBeSigned, kind, nodeId.ToString(), time.GetUtcNow(), withUserId: true);
 
     private SignedEnvelope Sign(MessageHeader header, ByteString body, out byte[] toBeSigned) =>
         EnvelopeBuilder.Build(header, body, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out toBeSigned);

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Globalization;
-using System.Security.Cryptography;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Signing;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Trust;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Node.Files;
@@ -35,18 +34,9 @@ public sealed class FileSigner(NodeId node, NodeKeys keys, OwnCertificateStatus 
     /// <summary>The recipient's receipt: binds the manifest's to-be-signed value and the file's hash.</summary>
     public (MessageHeader Header, SignedEnvelope Envelope) Receipt(MessageHeader manifest, byte[] manifestToBeSigned, FileDescription file)
     {
-        var header = new MessageHeader
-        {
-            Kind = MessageKind.FileReceipt,
-            MessageId = manifest.MessageId,
-            Client = manifest.Client,
-            Service = manifest.Service,
-            SubjectId = manifest.SubjectId,
-            Issue = manifest.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-            SenderNode = node.ToString(),
-            RequestHash = ByteString.CopyFrom(SHA256.HashData(manifestToBeSigned)),
-        };
+        // The only difference from an exchange's response: no user id. File documents name none
+        // (Header below sets none), so a receipt does not repeat one a manifest may carry.
+        var header = AnswerHeader.For(manifest, manifestToBeSigned, MessageKind.FileReceipt, node.ToString(), time.GetUtcNow(), withUserId: false);
         header.Metadata[FileDocuments.SizeKey] = file.Size.ToString(CultureInfo.InvariantCulture);
         header.Metadata[FileDocuments.Sha256Key] = Convert.ToHexStringLower(file.Sha256);
         return (header, Sign(header, file.Sha256));
@@ -74,7 +64,6 @@ public sealed class FileSigner(NodeId node, NodeKeys keys, OwnCertificateStatus 
         return header;
     }
 
-    /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
     /// <summary>Signs SHA-256(header) ‖ SHA-256(file); the body is left out of the envelope (the file travels in chunks).</summary>
     private SignedEnvelope Sign(MessageHeader header, byte[] fileSha256) =>
         EnvelopeBuilder.BuildDetached(header, fileSha256, keys.Signer, keys.SigningCertificateDer, ownStatus.Current());

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Frozen;
+using ExchangeBus.Core.IO;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Gateway;
-using ExchangeBus.Node.Internal;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Buffers;
 using System.Net.Http.Headers;
+using ExchangeBus.Core.IO;
 using ExchangeBus.Core.TrustServices;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -65,30 +65,22 @@ public static class TrustServicesEndpoints
             return;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
-        try
+        var request = await ReadBoundedAsync(context, limit);
+        byte[] reply;
+        if (request is null)
         {
-            var length = await ReadBoundedAsync(context, buffer, limit);
-            byte[] reply;
-            if (length > limit)
-            {
-                TrustServicesLog.BodyTooLarge(logger, context.Request.Path, limit);
+            TrustServicesLog.BodyTooLarge(logger, context.Request.Path, limit);
 
-                // The rest of the body stays unread; closing the connection is cheaper than draining it.
-                context.Response.Headers.Connection = "close";
-                reply = refuseOversized();
-            }
-            else
-            {
-                reply = respond(buffer.AsSpan(0, length));
-            }
-
-            await WriteReplyAsync(context, replyType, reply);
+            // The rest of the body stays unread; closing the connection is cheaper than draining it.
+            context.Response.Headers.Connection = "close";
+            reply = refuseOversized();
         }
-        finally
+        else
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            reply = respond(request);
         }
+
+        await WriteReplyAsync(context, replyType, reply);
     }
 
     /// <summary>RFC 6960 appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}.</summary>
@@ -121,10 +113,10 @@ public static class TrustServicesEndpoints
         && string.Equals(parsed.MediaType, mediaType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Reads at most <paramref name="limit"/> + 1 bytes: a result over the limit means "too big",
-    /// found out without reading the rest. A declared Content-Length over the limit is refused unread.
+    /// The body, or null when it is over <paramref name="limit"/>: <see cref="BoundedBody"/> reads at
+    /// most one byte past the limit and refuses a declared Content-Length over it unread.
     /// </summary>
-    private static async Task<int> ReadBoundedAsync(HttpContext context, byte[] buffer, int limit)
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContext context, int limit)
     {
         // Kestrel then refuses to read (or drain) more than this, whatever the client sends.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -132,27 +124,14 @@ public static class TrustServicesEndpoints
             sizeFeature.MaxRequestBodySize = limit + 1;
         }
 
-        if (context.Request.ContentLength > limit)
-        {
-            return limit + 1;
-        }
-
-        var total = 0;
         try
         {
-            int read;
-            while (total <= limit
-                && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(total, limit + 1 - total), context.RequestAborted)) > 0)
-            {
-                total += read;
-            }
+            return await BoundedBody.ReadAsync(context.Request.Body, context.Request.ContentLength, limit, context.RequestAborted);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return limit + 1;
+            return null;
         }
-
-        return total;
     }
 
     private static async Task WriteReplyAsync(HttpContext context, string mediaType, byte[] reply)

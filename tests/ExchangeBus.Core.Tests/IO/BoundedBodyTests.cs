@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Node.Internal;
+using ExchangeBus.Core.IO;
 
-namespace ExchangeBus.Node.Tests.Internal;
+namespace ExchangeBus.Core.Tests.IO;
 
-/// <summary>The capped body read of the REST endpoint and the HTTP backends.</summary>
+/// <summary>The capped body read of the node's REST endpoint and HTTP backends and the registry's trust services.</summary>
 public sealed class BoundedBodyTests
 {
     [TestCase(0, 10)]

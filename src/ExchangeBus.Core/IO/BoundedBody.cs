@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Buffers;
 
-namespace ExchangeBus.Node.Internal;
+namespace ExchangeBus.Core.IO;
 
 /// <summary>
 /// Reads an HTTP body whole, but never more than a cap: a declared length over the cap is
 /// refused before a byte is read, and an undeclared one is read up to one byte past the cap and
 /// then abandoned, so an oversized body costs at most the cap in memory.
 /// </summary>
-internal static class BoundedBody
+/// <remarks>
+/// One copy for every capped body read: the node's REST endpoint and HTTP backends and the
+/// registry's trust-service endpoints. It knows only streams (Core has no ASP.NET Core); each
+/// caller maps "too long" (null) to its own error and does its own server-side limits.
+/// </remarks>
+public static class BoundedBody
 {
     /// <summary>The body, or null when it is longer than <paramref name="maxBytes"/> (the rest is left unread).</summary>
     public static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, int maxBytes, CancellationToken cancellationToken)
