@@ -30,8 +30,6 @@ internal static class GrpcMetadata
     //   as grpc-*); on REST they describe the body the backend gets, so they pass.
     // - authorization, cookie, set-cookie: a gRPC caller's credentials are for its own node, not
     //   for both nodes' logs; REST forwards them because 4.3 does (an API's own credentials).
-    // REST's own extras (proxy-authenticate, proxy-authorization, trailer, expect) are not here:
-    // see RestHeaders.NotForwarded.
     // Keys here are lower case, as Crosses only lets lower-case keys through.
     private static readonly FrozenSet<string> Reserved = FrozenSet.Create(
         StringComparer.Ordinal,

@@ -18,5 +18,11 @@ internal static class TransportHeaders
         // Set by each hop's own HTTP stack: the host it talks to, the software at either end, the
         // framing of the body it sends (content-length is recomputed when the body is re-sent).
         "host", "user-agent", "server", "content-length",
+
+        // Also hop-by-hop (RFC 9110 7.6.1, PR-REST 4.3's filtered list): a proxy's credentials or
+        // challenge, a trailer announcement, an Expect between a client and its own node. The
+        // typed gRPC path once let them cross; a proxy credential would then have been signed
+        // into both nodes' logs.
+        "proxy-authenticate", "proxy-authorization", "trailer", "expect",
     ];
 }

@@ -27,11 +27,6 @@ public static class RestHeaders
     // "Specially handled headers" (Expect, Content-Length), plus the X-Road headers the
     // nodes themselves set: a caller or backend must not be able to forge or steer them.
     // The transport headers both paths drop are TransportHeaders'; the rest are REST's own:
-    // - Proxy-Authenticate, Proxy-Authorization, Trailer: on 4.3's filtered (hop-by-hop) list.
-    //   GrpcMetadata does not name them: a gRPC client talks to its node with no proxy between,
-    //   and HTTP/2 sends trailers as a frame, not announced by a header.
-    // - Expect: 4.3 handles it specially (100-continue is between a client and its own node);
-    //   HTTP/2 gRPC calls do not use it.
     // - The X-Road headers, by name: GrpcMetadata drops the whole x-road-* prefix instead.
     // What only GrpcMetadata drops (Proxy-Connection, Content-Type, Content-Encoding,
     // Accept-Encoding, Date, Authorization, Cookie, Set-Cookie) crosses here because 4.3 does not
@@ -39,8 +34,6 @@ public static class RestHeaders
     private static readonly HashSet<string> NotForwarded = new(
         [
             .. TransportHeaders.NeverCross,
-            "Proxy-Authenticate", "Proxy-Authorization", "Trailer",
-            "Expect",
             Client, Id, UserId, Issue, RepresentedParty, SecurityServer, Service, RequestId, RequestHash, Error,
         ],
         StringComparer.OrdinalIgnoreCase);

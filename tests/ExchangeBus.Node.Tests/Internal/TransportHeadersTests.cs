@@ -21,12 +21,10 @@ public sealed class TransportHeadersTests
     [TestCase("Server", false, false)]
     [TestCase("Content-Length", false, false)]
     [TestCase("X-Road-Client", false, false)]
-
-    // REST only.
-    [TestCase("Proxy-Authenticate", false, true)]
-    [TestCase("Proxy-Authorization", false, true)]
-    [TestCase("Trailer", false, true)]
-    [TestCase("Expect", false, true)]
+    [TestCase("Proxy-Authenticate", false, false)]
+    [TestCase("Proxy-Authorization", false, false)]
+    [TestCase("Trailer", false, false)]
+    [TestCase("Expect", false, false)]
 
     // gRPC only.
     [TestCase("Proxy-Connection", true, false)]
