@@ -39,7 +39,7 @@ internal static class AuditAcrossNodesCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             ReconcileReport? report = null;
-            var exit = await CommandRunner.RunAsync(parse, async () =>
+            var exit = await CommandRunner.RunAsync(parse, cancellationToken, async () =>
             {
                 var addresses = parse.GetValue(nodes)!;
                 var window = (From: parse.GetValue(from), To: parse.GetValue(to));
@@ -85,7 +85,7 @@ internal static class AuditAcrossNodesCommands
             nodes, subject, from, to, AuditorConnection.AuditorOption,
         };
         AuditorConnection.AddTrustOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var query = new QueryRequest { SubjectId = parse.GetValue(subject)! };
             if (parse.GetValue(from) is { } start)

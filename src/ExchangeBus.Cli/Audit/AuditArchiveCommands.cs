@@ -32,7 +32,7 @@ internal static class AuditArchiveCommands
         {
             data, before, output, json, renewWithin,
         };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var paths = new NodePaths(parse.GetValue(data)!);
             var node = NodeSettings.Read(paths.Settings).Node;

@@ -36,7 +36,7 @@ internal static class AuditBundleCommands
             messageId, sequence, output, force, wait,
         };
         AuditorConnection.AddRemoteOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var id = parse.GetValue(messageId);
             var seq = parse.GetValue(sequence);

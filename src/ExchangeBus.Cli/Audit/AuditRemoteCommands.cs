@@ -37,7 +37,7 @@ internal static class AuditRemoteCommands
             from, to, client, service, messageId, userId, subjectId, status, pageSize, pageToken, all,
         };
         AuditorConnection.AddRemoteOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             if (parse.GetValue(all) && parse.GetValue(pageToken) is not null)
             {
@@ -87,7 +87,7 @@ internal static class AuditRemoteCommands
         var sequence = new Argument<ulong>("SEQ") { Description = "The record's sequence number in the node's log." };
         var command = new Command("record", "One record with its evidence: signer certificate, OCSP response, tree head and inclusion proof.") { sequence };
         AuditorConnection.AddRemoteOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var evidence = await WithChannel(parse, channel =>
                 new AuditService.AuditServiceClient(channel).GetRecordAsync(new GetRecordRequest { Sequence = parse.GetValue(sequence) }, AuditorConnection.Call(cancellationToken)).ResponseAsync).ConfigureAwait(false);

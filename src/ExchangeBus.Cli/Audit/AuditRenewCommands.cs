@@ -35,7 +35,7 @@ internal static class AuditRenewCommands
             files, tsaUrl, data, hash,
         };
         AuditorConnection.AddTrustOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var roots = AuditorConnection.Roots(parse);
             try

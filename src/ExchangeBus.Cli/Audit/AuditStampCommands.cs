@@ -36,7 +36,7 @@ internal static class AuditStampCommands
         var command = new Command("stamp",
             "Ask a node to time-stamp its message log now: it signs a tree head over every record written so far, has the registry's TSA stamp it, and returns it.");
         AuditorConnection.AddRemoteOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var roots = AuditorConnection.Roots(parse);
             try

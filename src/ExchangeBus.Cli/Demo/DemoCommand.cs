@@ -51,7 +51,7 @@ internal static class DemoCommand
     {
         var keep = new Option<bool>("--keep-running") { Description = "Leave the bus up and print its endpoints until Ctrl+C." };
         var command = new Command("demo", "Run a registry and three agency nodes on loopback, make calls, show a refusal, sync a dossier, verify the trails.") { keep };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, () => RunAsync(parse.InvocationConfiguration.Output, parse.GetValue(keep), cancellationToken)));
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, () => RunAsync(parse.InvocationConfiguration.Output, parse.GetValue(keep), cancellationToken)));
         return command;
     }
 

@@ -16,7 +16,7 @@ internal static class SampleBackendCommand
         var port = new Option<int>("--port") { Description = "Loopback port to listen on.", DefaultValueFactory = _ => 8080 };
         var grpc = new Option<bool>("--grpc") { Description = "Serve the sample citizen registry over gRPC (samples.citizen.v1.CitizenRegistry, proto/samples/citizen_registry.proto) instead." };
         var command = new Command("sample-backend", "Run a sample agency service on 127.0.0.1 until stopped: HTTP POST /licence answering JSON, or with --grpc the CitizenRegistry gRPC service.") { port, grpc };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var owned = new List<IAsyncDisposable>();
             try

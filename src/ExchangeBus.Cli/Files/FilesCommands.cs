@@ -51,7 +51,7 @@ internal static class FilesCommands
         var type = new Option<string>("--content-type") { Description = "Media type.", DefaultValueFactory = _ => "application/octet-stream" };
         var name = new Option<string?>("--name") { Description = "File name the recipient sees [default: the file's own name]." };
         var command = new Command("send", "Send a file; the node answers with its signed acceptance and delivers it.") { path, NodeOption, client, to, id, dossier, version, subject, type, name, JsonOption };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var file = parse.GetValue(path)!;
             if (!File.Exists(file))
@@ -116,7 +116,7 @@ internal static class FilesCommands
         var client = new Option<string>("--client") { Description = "The sending or receiving subsystem.", Required = true };
         var id = new Option<string>("--file-id") { Description = "The file's id.", Required = true };
         var command = new Command("status", "A file's state per recipient: accepted, sending, delivered, acknowledged, failed (with the reason).") { NodeOption, client, id, JsonOption };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var channel = Channel(parse);
             var status = await new FilesClient(channel).StatusAsync(new StatusRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)! }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
@@ -146,7 +146,7 @@ internal static class FilesCommands
         var ack = new Option<bool>("--ack") { Description = "Acknowledge each file once saved and its SHA-256 checked (unacknowledged files come again)." };
         var follow = new Option<bool>("--follow") { Description = "After the waiting files, keep receiving each new file as it arrives, until interrupted." };
         var command = new Command("receive", "Save the files delivered to a subsystem and not yet acknowledged.") { NodeOption, recipient, output, ack, follow, JsonOption };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var folder = parse.GetValue(output)!;
             var subsystem = parse.GetValue(recipient)!;
@@ -305,7 +305,7 @@ internal static class FilesCommands
                 result.AddError("--limit must be at least 1.");
             }
         });
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var channel = Channel(parse);
             var request = new ListRequest

@@ -16,6 +16,9 @@ internal static class CommandRunner
 {
     public const int FailureExitCode = 2;
 
+    /// <summary>The command was stopped by SIGTERM or Ctrl+C before it finished.</summary>
+    public const string StoppedCode = "Cli.Stopped";
+
     public static int Run(ParseResult parseResult, Action action) =>
         RunAsync(parseResult, () =>
         {
@@ -23,13 +26,28 @@ internal static class CommandRunner
             return Task.CompletedTask;
         }).GetAwaiter().GetResult();
 
-    public static async Task<int> RunAsync(ParseResult parseResult, Func<Task> action)
+    public static Task<int> RunAsync(ParseResult parseResult, Func<Task> action) =>
+        RunAsync(parseResult, CancellationToken.None, action);
+
+    /// <summary>
+    /// As <see cref="RunAsync(ParseResult, Func{Task})"/> for a command given System.CommandLine's
+    /// token, which it cancels on SIGTERM or Ctrl+C. A command cut short that way fails with a
+    /// cancellation: a gRPC call in flight ends CANCELLED "Call canceled by the client.", which
+    /// read as <c>error Rpc.Cancelled</c> like a fault of the bus, and a cancelled wait (a host
+    /// starting) ended the process with exit code 1 and no word at all (System.CommandLine prints
+    /// nothing for an OperationCanceledException). Both are said as what they are.
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parseResult, CancellationToken stopping, Func<Task> action)
     {
         var error = parseResult.InvocationConfiguration.Error;
         try
         {
             await action().ConfigureAwait(false);
             return 0;
+        }
+        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            error.WriteLine($"error {StoppedCode}: Stopped by SIGTERM or Ctrl+C before it finished.");
         }
         catch (PkiException ex)
         {

@@ -41,7 +41,7 @@ internal static class NodeCommands
         var id = new Option<string>("--node") { Description = "This node: INSTANCE/CLASS/MEMBER/NODECODE.", Required = true };
         var address = new Option<string>("--address") { Description = "host:port other nodes reach this node's peer listener at.", Required = true };
         var command = new Command("init", "Make the node's keys and send its registration to the registry.") { DataOption, anchor, id, address };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var nodeId = NodeId.TryParse(parse.GetValue(id), out var parsed, out var error)
                 ? parsed!
@@ -58,7 +58,7 @@ internal static class NodeCommands
     {
         var wait = new Option<bool>("--wait") { Description = "Poll until the registration is decided." };
         var command = new Command("register", "Check the registration; fetch the certificates once approved.") { DataOption, wait };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var paths = new NodePaths(parse.GetValue(DataOption)!);
             var status = await NodeEnrollment.FetchAsync(paths, timeProvider, cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ internal static class NodeCommands
         var keepContentDays = new Option<double?>("--file-keep-content-days") { Description = "File sync: content is removed from the store this many days after every file naming it is final (acknowledged, superseded or failed); records and hashes stay [default: kept]." };
         var config = ServeConfiguration.FileOption("node");
         var command = new Command("serve", "Run the node until stopped (Ctrl+C or SIGTERM).") { data, peer, local, localTls, metrics, development, production, jsonLogs, maxFile, retryBase, attempts, parallelDeliveries, freeReserve, stalePartHours, keepContentDays, config };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
             [
@@ -272,7 +272,7 @@ internal static class NodeCommands
         var payloadFile = new Option<string?>("--payload-file") { Description = "Request payload from a file." };
         var json = new Option<bool>("--json") { Description = "Print the answer as JSON." };
         var command = new Command("call", "Call a service through a node, as an agency system would.") { node, client, service, user, subject, issue, payload, payloadFile, json };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var body = parse.GetValue(payloadFile) is { } file ? await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)
                 : System.Text.Encoding.UTF8.GetBytes(parse.GetValue(payload) ?? string.Empty);

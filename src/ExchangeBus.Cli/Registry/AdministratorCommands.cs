@@ -25,7 +25,7 @@ internal static class AdministratorCommands
             csr, name, days, output, force,
         };
         RegistryConnection.AddOptions(issue);
-        issue.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        issue.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var outPath = parse.GetValue(output)!;
             var csrBytes = CertificateRequestFiles.ReadCsr(parse.GetValue(csr)!, outPath, parse.GetValue(force));

@@ -24,7 +24,7 @@ internal static class AuditorCommands
             csr, name, member, national, days, output, force,
         };
         RegistryConnection.AddOptions(issue);
-        issue.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        issue.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var memberId = parse.GetValue(member);
             if ((memberId is null) == !parse.GetValue(national))

@@ -226,7 +226,7 @@ internal static class RegistryCommands
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
         var config = ServeConfiguration.FileOption("registry");
         var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, config };
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
                 [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (jsonLogs, ServeConfiguration.JsonLogs)]));
@@ -295,7 +295,7 @@ internal static class RegistryCommands
         }
 
         RegistryConnection.AddOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async () =>
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var values = args.Select(a => parse.GetValue(a)!).ToArray();
             var optionValues = opts.Select(o => o is Option<bool> flag
