@@ -3,6 +3,7 @@ using System.Globalization;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Node.Backends;
 using ExchangeBus.Node.Configuration;
+using ExchangeBus.Node.Internal;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Rest;
 using Google.Protobuf;
@@ -75,7 +76,7 @@ public sealed partial class ProviderExchange
                 await using (stream.ConfigureAwait(false))
                 {
                     long total = 0;
-                    while (await ReadChunkAsync(stream, cancel.Token).ConfigureAwait(false) is { Length: > 0 } chunk)
+                    while (await BodyChunks.ReadAsync(stream, cancel.Token).ConfigureAwait(false) is { Length: > 0 } chunk)
                     {
                         total += chunk.Length;
                         if (total > settings.BodyLimit)
@@ -92,7 +93,7 @@ public sealed partial class ProviderExchange
                 // log; a backend that answered without reading all of it stops it here.
                 await stopRequests.CancelAsync().ConfigureAwait(false);
                 await body.Finished.ConfigureAwait(false);
-                await SendResponseLinkAsync(call, chain, End(header, call.Request.ToBeSigned), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
+                await SendResponseLinkAsync(call, chain, End(header, call.Request.ToBeSigned, new GrpcStatus()), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
                 return true;
             }
         }
@@ -112,22 +113,6 @@ public sealed partial class ProviderExchange
 
             throw;
         }
-    }
-
-    /// <summary>The RESPONSE_END of an r1 stream: no gRPC status but an empty one (the HTTP status is in the headers link).</summary>
-    private MessageHeader End(MessageHeader request, byte[] requestToBeSigned)
-    {
-        var link = ResponseHeader(request, requestToBeSigned, MessageKind.ResponseEnd);
-        link.GrpcStatus = new GrpcStatus();
-        return link;
-    }
-
-    /// <summary>The next chunk of a body (<see cref="NodeLimits.RestChunkBytes"/>, fewer only at its end; empty at the end), so chunking never depends on timing.</summary>
-    internal static async Task<byte[]> ReadChunkAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var chunk = new byte[NodeLimits.RestChunkBytes];
-        var length = await body.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return length == chunk.Length ? chunk : chunk[..length];
     }
 
     /// <summary>

@@ -68,12 +68,7 @@ public sealed partial class ProviderExchange
                 await SendResponseLinkAsync(call, responseChain, ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseHeaders), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
             }
 
-            var end = ResponseHeader(header, call.Request.ToBeSigned, MessageKind.ResponseEnd);
-            responseChain.Stamp(end);
-            end.GrpcStatus = status;
-            var endEnvelope = Sign(end, ByteString.Empty, out _);
-            await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, end, endEnvelope, call.LogBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
-            await responses.WriteAsync(endEnvelope, context.CancellationToken).ConfigureAwait(false);
+            await SendResponseLinkAsync(call, responseChain, End(header, call.Request.ToBeSigned, status), ByteString.Empty, responses, context.CancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)
@@ -88,6 +83,14 @@ public sealed partial class ProviderExchange
 
             throw;
         }
+    }
+
+    /// <summary>A call's RESPONSE_END: the backend's gRPC status (an empty one, OK, for an r1 call, whose HTTP status is in the headers link).</summary>
+    private MessageHeader End(MessageHeader request, byte[] requestToBeSigned, GrpcStatus status)
+    {
+        var link = ResponseHeader(request, requestToBeSigned, MessageKind.ResponseEnd);
+        link.GrpcStatus = status;
+        return link;
     }
 
     /// <summary>The next link of the response chain: stamped, signed, logged, then sent (awaited).</summary>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Globalization;
 using ExchangeBus.Contracts.Exchange.V1;
-using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Gateway;
+using ExchangeBus.Node.Internal;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
@@ -69,7 +69,7 @@ public sealed partial class RestGateway
             byte[] chunk;
             try
             {
-                chunk = await ProviderExchange.ReadChunkAsync(body, cancellationToken).ConfigureAwait(false);
+                chunk = await BodyChunks.ReadAsync(body, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException)
             {
