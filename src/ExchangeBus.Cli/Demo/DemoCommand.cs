@@ -13,6 +13,8 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using TransparentGrpc = ExchangeBus.Node.Gateway.TransparentGrpc;
 using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.WebConsole;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Accounts;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
@@ -46,6 +48,8 @@ internal static class DemoCommand
     /// <summary>The licence office's REST service (X-Road r1): five parts, no version; the path after it is the backend's own.</summary>
     private const string LicencesRest = DrivingLicence + "/licenceRegistry";
     private const string DemoConsoleAccount = "officer";
+    private const string DemoNodeOperator = "operator";
+    private const string DemoNodeAuditor = "auditor";
 
     public static Command Create()
     {
@@ -142,6 +146,15 @@ internal static class DemoCommand
                     _ => settings with { Clients = [new ClientSettings { Subsystem = OneStop }] },
                 };
                 settings.Write(paths.Settings);
+                if (keepRunning)
+                {
+                    var accounts = NodeAdminDatabase.Open(paths).Accounts(TimeProvider.System);
+                    accounts.Add("xbus demo", new ConsoleAccount(DemoNodeOperator,
+                        new HashSet<ConsoleRole> { ConsoleRole.SystemAdministrator, ConsoleRole.ServiceAdministrator, ConsoleRole.SecurityOfficer },
+                        ConsolePasswords.Hash(consolePassword), 0, null));
+                    accounts.Add("xbus demo", new ConsoleAccount(DemoNodeAuditor, new HashSet<ConsoleRole> { ConsoleRole.Auditor }, ConsolePasswords.Hash(consolePassword), 0, null));
+                }
+
                 nodes[member] = await NodeServer.StartAsync(new NodeServerOptions
                 {
                     DataDirectory = paths.DataDirectory,
@@ -150,6 +163,7 @@ internal static class DemoCommand
                     Development = true,
                     LocalListen = "127.0.0.1:0",
                     MetricsListen = "127.0.0.1:0",
+                    Console = new ConsoleOptions { Listen = keepRunning ? "127.0.0.1:0" : null },
                 }).ConfigureAwait(false);
                 owned.Insert(0, nodes[member]);
             }
@@ -197,6 +211,7 @@ internal static class DemoCommand
                 foreach (var (member, node) in nodes)
                 {
                     output.WriteLine($"  {member,-22} local gRPC {node.LocalAddress} (plaintext, development)  peer {node.PeerAddress}  metrics {node.MetricsAddress}/metrics");
+                    output.WriteLine($"      console {node.ConsoleAddress}  (self-signed certificate)  login {DemoNodeOperator} or {DemoNodeAuditor} / {consolePassword}");
                     if (callers.TryGetValue(member, out var caller))
                     {
                         output.WriteLine($"      as {caller}: {GrpcurlLine(node, caller)}");

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Configuration;
 using ExchangeBus.Node;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
+using ExchangeBus.Node.WebConsole;
 using Google.Protobuf;
 using Serilog;
 
@@ -32,6 +33,14 @@ internal static class NodeCommands
         node.Subcommands.Add(CreateClient());
         node.Subcommands.Add(CreateService());
         node.Subcommands.Add(CreateAcl());
+
+        // The node must have been made (node init): the accounts go into its folder's admin.db.
+        node.Subcommands.Add(ConsoleUserCommands.Create("node", "The node's data folder.", "node-data", (data, actor, account) =>
+        {
+            var paths = new NodePaths(data);
+            _ = NodeSettings.Read(paths.Settings);
+            NodeAdminDatabase.Open(paths).Accounts(timeProvider).Add(actor, account);
+        }));
         return node;
     }
 
@@ -139,10 +148,10 @@ internal static class NodeCommands
             File.WriteAllText(new NodePaths(options.DataDirectory).Endpoints, JsonSerializer.Serialize(new
             {
                 peer = server.PeerAddress, local = localAddress, localTls = server.LocalTlsAddress, localTlsCertificateSha256 = tlsFingerprint,
-                metrics = server.MetricsAddress, processId = Environment.ProcessId,
+                metrics = server.MetricsAddress, console = server.ConsoleAddress, processId = Environment.ProcessId,
             }));
             parse.InvocationConfiguration.Output.WriteLine(
-                $"node {server.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}");
+                $"node {server.Node} serving: peer {server.PeerAddress}  local {localAddress ?? "off"}  local TLS {server.LocalTlsAddress ?? "off"}  metrics {server.MetricsAddress}  console {server.ConsoleAddress ?? "off"}");
             if (tlsFingerprint is not null)
             {
                 parse.InvocationConfiguration.Output.WriteLine($"local TLS certificate {new NodePaths(options.DataDirectory).InternalTlsCertificate} (SHA-256 {tlsFingerprint}): systems pin this one");

@@ -23,6 +23,17 @@ public sealed record NodePaths(string DataDirectory)
 
     public string InternalTlsCertificate => Path.Combine(Keys, "internal-tls.pem");
 
+    /// <summary>The web console's HTTPS key and certificate (self-signed on first start with a console; an operator may replace both files).</summary>
+    public string ConsoleTlsKey => Path.Combine(Keys, "console-tls.key.pem");
+
+    public string ConsoleTlsCertificate => Path.Combine(Keys, "console-tls.pem");
+
+    /// <summary>The console's cookie-protection keys, so sessions survive a restart.</summary>
+    public string ConsoleKeys => Path.Combine(DataDirectory, "console-keys");
+
+    /// <summary>The web console's accounts and the node's admin audit log (docs/design/console.md).</summary>
+    public string AdminDatabase => Path.Combine(DataDirectory, "admin.db");
+
     public string GlobalConfigurationCache => Path.Combine(DataDirectory, "globalconf.bin");
 
     public string OcspCache => Path.Combine(DataDirectory, "ocsp");

@@ -6,6 +6,8 @@ using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.Rest;
+using ExchangeBus.WebConsole.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace ExchangeBus.Node.Hosting;
 
@@ -47,6 +49,11 @@ public static class NodeEndpointRouteBuilderExtensions
         // X-Road's REST protocol (r1) for agency systems that speak REST, every method.
         app.Map(RestGateway.Route, app.Services.GetRequiredService<RestGateway>().HandleAsync).OnListeners(NodeListeners.Local);
         MapMetrics(app);
+        if (app.Services.GetRequiredService<IOptions<NodeServerOptions>>().Value.Console.Enabled)
+        {
+            app.MapWebConsole(NodeListeners.Console);
+        }
+
         return app;
     }
 

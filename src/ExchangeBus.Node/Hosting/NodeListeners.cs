@@ -2,6 +2,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Identifiers;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
@@ -29,11 +30,15 @@ internal sealed class NodeListeners(
     /// <summary>Prometheus and HTTP health probes.</summary>
     public const string Metrics = "metrics";
 
+    /// <summary>The operators' and auditors' web console (HTTPS, its own self-signed certificate).</summary>
+    public const string Console = "console";
+
     private readonly Lazy<X509Certificate2?> _localTlsCertificate = new(() => options.Value.LocalTlsListen is null ? null : InternalTlsCertificate.LoadOrCreate(paths, node, time));
     private ListenOptions? _peer;
     private ListenOptions? _local;
     private ListenOptions? _localTlsListen;
     private ListenOptions? _metrics;
+    private ListenOptions? _console;
 
     /// <summary>The certificate the local TLS listener presents (systems pin it), or null when that listener is off.</summary>
     public X509Certificate2? LocalTlsCertificate => _localTlsCertificate.Value;
@@ -46,6 +51,8 @@ internal sealed class NodeListeners(
     public IPEndPoint? LocalTlsEndpoint => _localTlsListen is null ? null : Bound(_localTlsListen);
 
     public IPEndPoint MetricsEndpoint => Bound(_metrics);
+
+    public IPEndPoint? ConsoleEndpoint => _console is null ? null : Bound(_console);
 
     public void Configure(KestrelServerOptions kestrel)
     {
@@ -93,6 +100,20 @@ internal sealed class NodeListeners(
             _metrics = listen.Named(Metrics);
             listen.Protocols = HttpProtocols.Http1;
         });
+
+        if (o.Console.Listen is { } console)
+        {
+            // People's browsers meet this certificate, not peers: self-signed like the local TLS one.
+            SelfSignedTlsCertificate.EnsureCreated(paths.ConsoleTlsCertificate, paths.ConsoleTlsKey, "ExchangeBus node console", node.ToString(), time);
+            var certificate = SelfSignedTlsCertificate.Load(paths.ConsoleTlsCertificate, paths.ConsoleTlsKey)
+                ?? throw new NodeConfigurationException(NodeErrors.SettingsInvalid, $"{paths.ConsoleTlsCertificate} does not match {paths.ConsoleTlsKey}.");
+            kestrel.Listen(Endpoint(console), listen =>
+            {
+                _console = listen.Named(Console);
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(certificate);
+            });
+        }
     }
 
     public void Dispose()

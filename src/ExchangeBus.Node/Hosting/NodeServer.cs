@@ -32,6 +32,7 @@ public sealed class NodeServer : IAsyncDisposable
         PeerAddress = Address(_listeners.PeerEndpoint);
         LocalTlsAddress = _listeners.LocalTlsEndpoint is { } tls ? $"https://{Address(tls)}" : null;
         MetricsAddress = $"http://{Address(_listeners.MetricsEndpoint)}";
+        ConsoleAddress = _listeners.ConsoleEndpoint is { } console ? $"https://{Address(console)}" : null;
     }
 
     /// <summary>The host's services: every part of the node.</summary>
@@ -71,6 +72,9 @@ public sealed class NodeServer : IAsyncDisposable
     public X509Certificate2? LocalTlsCertificate => _listeners.LocalTlsCertificate;
 
     public string MetricsAddress { get; }
+
+    /// <summary>https://host:port of the web console, or null when it is off.</summary>
+    public string? ConsoleAddress { get; }
 
     /// <summary>
     /// Builds the node's host and starts it: the loops first (the node waits once for a

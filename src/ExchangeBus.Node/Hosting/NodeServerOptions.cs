@@ -3,6 +3,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
+using ExchangeBus.WebConsole.Hosting;
 
 namespace ExchangeBus.Node.Hosting;
 
@@ -79,4 +80,7 @@ public sealed record NodeServerOptions
     /// the slowest request body, calls at once (docs/reliability.md, "Hostile peers").
     /// </summary>
     public ConnectionLimits PeerLimits { get; init; } = new();
+
+    /// <summary>The operators' and auditors' web console (docs/node.md, "Console"): off unless <c>console.listen</c> is set.</summary>
+    public ConsoleOptions Console { get; init; } = new();
 }

@@ -27,6 +27,7 @@ public sealed class NodeServerOptionsValidator : IValidateOptions<NodeServerOpti
         ListenSetting.Check(problems, "localTlsListen", options.LocalTlsListen);
         ListenSetting.Check(problems, "metricsListen", options.MetricsListen);
         CheckLocalListeners(problems, options);
+        options.Console.Check(problems);
 
         DurationSetting.CheckSeconds(problems, "shutdownTimeoutSeconds", options.ShutdownTimeout, 0, 600);
         DurationSetting.CheckSeconds(problems, "settingsPollSeconds", options.SettingsPollInterval, 0.1, 3600);

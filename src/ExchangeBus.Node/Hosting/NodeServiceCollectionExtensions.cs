@@ -14,6 +14,9 @@ using ExchangeBus.Node.Rest;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
+using ExchangeBus.Node.WebConsole;
+using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -100,6 +103,14 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<NodeAuditService>();
         services.AddRateLimiter(o => o.AddPolicy<string, AuditCallerRateLimit>(AuditCallerRateLimit.PolicyName));
         services.AddSingleton<FileReceiver>();
+
+        // The operators' and auditors' web console (mapped only when console.listen is set).
+        services.AddSingleton(provider => NodeAdminDatabase.Open(provider.GetRequiredService<NodePaths>()));
+        services.AddSingleton(provider => provider.GetRequiredService<NodeAdminDatabase>().Accounts(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IConsoleAccountStore>(provider => provider.GetRequiredService<AuditedAccountStore>());
+        services.AddWebConsole(typeof(NodeConsolePolicies).Assembly, provider => Options(provider).Console,
+                provider => provider.GetRequiredService<NodePaths>().ConsoleKeys)
+            .AddNodePolicies();
 
         // The loops, started in this order before the listeners (the configuration first: the
         // OCSP status needs its responder) and stopped in the reverse order after them, before

@@ -35,6 +35,9 @@ public sealed partial class OwnCertificateStatus : BackgroundService
         LoadCache();
     }
 
+    /// <summary>What the CA's responder last said of the signing certificate, and when; null before any answer (the console's status page).</summary>
+    public (OcspCertificateStatus Status, DateTimeOffset ThisUpdate)? Latest => _current is { } snapshot ? (snapshot.Status, snapshot.ThisUpdate) : null;
+
     /// <summary>The response to send now, or a refusal if there is no fresh good one.</summary>
     public byte[] Current()
     {

@@ -5,7 +5,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
 using Grpc.Core;
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf.WellKnownTypes;
 

@@ -2,7 +2,7 @@
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;

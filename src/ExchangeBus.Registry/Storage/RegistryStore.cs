@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
 using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 

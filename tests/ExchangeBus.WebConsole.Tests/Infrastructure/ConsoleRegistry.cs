@@ -37,11 +37,14 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
     public XbusServer Server { get; }
 
     /// <summary>Starts a registry with one account per name, each with its role (X-Road's names).</summary>
-    public static async Task<ConsoleRegistry> StartAsync(params (string Name, string Role)[] accounts)
+    public static Task<ConsoleRegistry> StartAsync(params (string Name, string Role)[] accounts) => StartAsync(autoApprove: false, accounts);
+
+    /// <summary>Starts a registry that approves node registrations by itself when <paramref name="autoApprove"/> (for tests of a node's console).</summary>
+    public static async Task<ConsoleRegistry> StartAsync(bool autoApprove, params (string Name, string Role)[] accounts)
     {
         var root = Directory.CreateTempSubdirectory("xbus-console-").FullName;
         var data = Path.Combine(root, "registry");
-        await Xbus.MustAsync(root, "registry", "init", "--data", data, "--instance", "VN");
+        await Xbus.MustAsync(root, ["registry", "init", "--data", data, "--instance", "VN", .. autoApprove ? new[] { "--auto-approve" } : []]);
         foreach (var (name, role) in accounts)
         {
             await Xbus.MustWithInputAsync(root, Password, "registry", "user", "add", name, "--role", role, "--data", data);

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace ExchangeBus.Registry.Audit;
+namespace ExchangeBus.Core.AdminAudit;
 
 /// <summary>One entry of the admin audit log.</summary>
 public sealed record AdminAuditEntry(
@@ -21,17 +21,33 @@ public sealed record AdminAuditEntry(
 public sealed record AuditVerification(bool Valid, long Entries, long FirstBadSequence, string Problem);
 
 /// <summary>
-/// The central authority's record of every change, accepted or refused: who, what, when, the
-/// state before and after. Each entry's hash covers the previous entry's hash and its own
+/// The record of every change people make, accepted or refused: who, what, when, the state
+/// before and after. The registry keeps one (the central authority's) and every node keeps one
+/// (its operators' and auditors', in admin.db). Each entry's hash covers the previous entry's hash and its own
 /// content, so deleting, reordering or editing an entry breaks every hash after it.
 /// Entries are appended inside the transaction of the change they record: no change without
 /// its entry, no entry for a change that did not happen.
 /// </summary>
 public static class AdminAuditLog
 {
+    /// <summary>The table, as a migration of each database that keeps an admin audit log (a node's admin.db; registry.db has it from its first schema).</summary>
+    public const string Schema = """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            accepted INTEGER NOT NULL,
+            error_code TEXT NOT NULL,
+            before TEXT NOT NULL,
+            after TEXT NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL);
+        """;
+
     private static readonly byte[] Genesis = new byte[32];
 
-    internal static AdminAuditEntry Append(
+    public static AdminAuditEntry Append(
         SqliteConnection connection,
         SqliteTransaction transaction,
         DateTimeOffset at,
@@ -153,7 +169,7 @@ public static class AdminAuditLog
         (byte[])reader[9]);
 
     /// <summary>SHA-256 over the previous hash and a JSON array of the fields: unambiguous, and easy to recompute anywhere.</summary>
-    internal static byte[] ComputeHash(
+    public static byte[] ComputeHash(
         byte[] previousHash, long sequence, long atMs, string actor, string action, bool accepted, string errorCode, string before, string after)
     {
         var content = JsonSerializer.SerializeToUtf8Bytes(new object[] { sequence, atMs, actor, action, accepted, errorCode, before, after });
@@ -165,7 +181,7 @@ public static class AdminAuditLog
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    internal static string Describe(object? state) =>
+    public static string Describe(object? state) =>
         state is null ? string.Empty : JsonSerializer.Serialize(state, StateJson);
 
     private static readonly JsonSerializerOptions StateJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

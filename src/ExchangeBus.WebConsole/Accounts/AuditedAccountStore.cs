@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.AdminAudit;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBus.WebConsole.Accounts;
+
+/// <summary>
+/// Console accounts in a database that also holds an admin audit log (<see cref="AdminAuditLog"/>):
+/// each login, failure, lockout, account change and console action is an entry, written in the
+/// same transaction as the change it records and under one writer lock, so the log's chain has
+/// one writer per process. A node keeps both tables in its admin.db.
+/// </summary>
+public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvider time) : IConsoleAccountStore
+{
+    private readonly Lock _writer = new();
+
+    public ConsoleAccount? FindAccount(string name)
+    {
+        using var connection = open();
+        return ConsoleAccountTable.Find(connection, null, name);
+    }
+
+    /// <summary>Adds an account (<c>xbus node user add</c>); a refusal is audited too.</summary>
+    public void Add(string actor, ConsoleAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var details = new { name = account.Name, roles = ConsoleRoles.Format(account.Roles) };
+        try
+        {
+            if (!ConsoleAccount.IsValidName(account.Name) || account.Roles.Count == 0)
+            {
+                throw new ConsoleAccountException(ConsoleErrors.InvalidAccount,
+                    $"An account name is 1-{ConsoleAccount.MaxNameLength} letters, digits, '.', '_' or '-', and an account needs at least one role.");
+            }
+
+            Audited(actor, "console.user.add", true, string.Empty, string.Empty, details, (c, t) => ConsoleAccountTable.Insert(c, t, account, time.GetUtcNow()));
+        }
+        catch (ConsoleAccountException ex)
+        {
+            RecordEvent(actor, "console.user.add", false, ex.Code, details);
+            throw;
+        }
+    }
+
+    public ConsoleAccount? RecordFailedLogin(string name, string errorCode, int maxFailures, DateTimeOffset lockUntil)
+    {
+        ConsoleAccount? after = null;
+        Audited(ConsoleAccount.Actor(name), "console.login", false, errorCode, string.Empty, null,
+            (c, t) => after = ConsoleAccountTable.RecordFailure(c, t, name, maxFailures, lockUntil),
+            () => new { failedLogins = after?.FailedLogins, lockedUntil = after?.LockedUntil });
+        return after;
+    }
+
+    public void RecordLogin(string name, string? newPasswordHash) =>
+        Audited(ConsoleAccount.Actor(name), "console.login", true, string.Empty, string.Empty, null,
+            (c, t) => ConsoleAccountTable.RecordSuccess(c, t, name, newPasswordHash));
+
+    public void RecordEvent(string actor, string action, bool accepted, string errorCode, object? details) =>
+        Audited(actor, action, accepted, errorCode, string.Empty, details, (_, _) => { });
+
+    /// <summary>
+    /// A change made outside this database (a settings file) by <paramref name="actor"/>: the entry
+    /// with the state before and after, committed only after <paramref name="apply"/> returns, so a
+    /// change that throws leaves no entry claiming it happened.
+    /// </summary>
+    public AdminAuditEntry RecordChange(string actor, string action, object? before, object? after, Action apply)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        return Audited(actor, action, true, string.Empty, AdminAuditLog.Describe(before), after, (_, _) => apply());
+    }
+
+    /// <summary>The log's entries after <paramref name="afterSequence"/>, oldest first.</summary>
+    public IReadOnlyList<AdminAuditEntry> Query(long afterSequence, int limit, string? actor = null, string? action = null)
+    {
+        using var connection = open();
+        return AdminAuditLog.Query(connection, afterSequence, limit, actor, action);
+    }
+
+    public AuditVerification Verify()
+    {
+        using var connection = open();
+        return AdminAuditLog.Verify(connection);
+    }
+
+    private AdminAuditEntry Audited(string actor, string action, bool accepted, string errorCode, string before, object? details,
+        Action<SqliteConnection, SqliteTransaction> apply, Func<object?>? afterwards = null)
+    {
+        lock (_writer)
+        {
+            using var connection = open();
+            using var transaction = connection.BeginTransaction();
+            apply(connection, transaction);
+            var entry = AdminAuditLog.Append(connection, transaction, time.GetUtcNow(), actor, action, accepted, errorCode,
+                before, AdminAuditLog.Describe(afterwards?.Invoke() ?? details));
+            transaction.Commit();
+            return entry;
+        }
+    }
+}

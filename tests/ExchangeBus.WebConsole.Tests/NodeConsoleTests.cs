@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.WebConsole.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ExchangeBus.WebConsole.Tests;
+
+/// <summary>
+/// A node's console in Chromium against a real <c>xbus node serve</c> joined to a real registry:
+/// accounts made with <c>xbus node user add</c>, the operator's status page.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class NodeConsoleTests
+{
+    private ConsoleRegistry _registry = null!;
+    private ConsoleNode _node = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private IBrowserContext _person = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _registry = await ConsoleRegistry.StartAsync(autoApprove: true);
+        _node = await ConsoleNode.StartAsync(_registry, "ss-console",
+            ("admin", "system-administrator"), ("services", "service-administrator"), ("auditor", "auditor"));
+        (_playwright, _browser) = await Browser.LaunchAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+
+        if (_registry is not null)
+        {
+            await _registry.DisposeAsync();
+        }
+    }
+
+    [SetUp]
+    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _node.ConsoleAddress);
+
+    [TearDown]
+    public async Task ClosePersonAsync() => await _person.DisposeAsync();
+
+    [Test]
+    public async Task Status_AfterLogin_ShowsTheNodeReadyWithItsConfigurationAndOcsp()
+    {
+        var page = await _person.NewPageAsync();
+        await page.GotoAsync("/");
+        Assert.That(page.Url, Does.Contain("/Login"), "a person not signed in is sent to the login page");
+
+        await Browser.SignInAsync(page, "admin", ConsoleRegistry.Password);
+
+        await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("admin");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Trạng thái");
+        await Expect(page.Locator("#node-id")).ToHaveTextAsync(_node.Node);
+        await Expect(page.Locator("#ready .notice")).ToHaveTextAsync("Sẵn sàng");
+        await Expect(page.Locator("#configuration-version")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9]*$"));
+        await Expect(page.Locator("#ocsp-status")).ToHaveTextAsync("Hợp lệ");
+        await Screenshots.TakeAsync(page, "node-status");
+    }
+
+    [Test]
+    public async Task Login_WithTheWrongPassword_IsRefusedWithItsCode()
+    {
+        var page = await _person.NewPageAsync();
+        await Browser.SignInAsync(page, "services", "not the password");
+
+        await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.LoginFailed");
+        Assert.That((await _person.CookiesAsync()).Any(c => c.Name == "__Host-xbus-console"), Is.False);
+    }
+}
