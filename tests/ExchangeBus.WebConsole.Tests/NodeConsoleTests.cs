@@ -6,15 +6,15 @@ using static Microsoft.Playwright.Assertions;
 namespace ExchangeBus.WebConsole.Tests;
 
 /// <summary>
-/// A node's console in Chromium against a real <c>xbus node serve</c> joined to a real registry:
-/// accounts made with <c>xbus node user add</c>, the operator's status page.
+/// A node's console in Chromium against real <c>xbus node serve</c> processes joined to a real
+/// registry (<see cref="ConsoleBus"/>): accounts made with <c>xbus node user add</c>, the
+/// operator's status page.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class NodeConsoleTests
 {
-    private ConsoleRegistry _registry = null!;
-    private ConsoleNode _node = null!;
+    private ConsoleBus _bus = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
     private IBrowserContext _person = null!;
@@ -22,9 +22,7 @@ public sealed class NodeConsoleTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _registry = await ConsoleRegistry.StartAsync(autoApprove: true);
-        _node = await ConsoleNode.StartAsync(_registry, "ss-console",
-            ("admin", "system-administrator"), ("services", "service-administrator"), ("auditor", "auditor"));
+        _bus = await ConsoleBus.StartAsync();
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 
@@ -37,26 +35,23 @@ public sealed class NodeConsoleTests
         }
 
         _playwright?.Dispose();
-        if (_node is not null)
+        if (_bus is not null)
         {
-            await _node.DisposeAsync();
-        }
-
-        if (_registry is not null)
-        {
-            await _registry.DisposeAsync();
+            await _bus.DisposeAsync();
         }
     }
 
     [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _node.ConsoleAddress);
+    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _bus.Provider.ConsoleAddress);
 
     [TearDown]
     public async Task ClosePersonAsync() => await _person.DisposeAsync();
 
     [Test]
-    public async Task Status_AfterLogin_ShowsTheNodeReadyWithItsConfigurationAndOcsp()
+    public async Task Status_AfterLogin_ShowsTheNodeReadyWithItsConfigurationOcspAndLog()
     {
+        var call = await _bus.CallAsync("079204001234");
+        Assert.That(call.Exit, Is.Zero, call.ToString());
         var page = await _person.NewPageAsync();
         await page.GotoAsync("/");
         Assert.That(page.Url, Does.Contain("/Login"), "a person not signed in is sent to the login page");
@@ -65,10 +60,12 @@ public sealed class NodeConsoleTests
 
         await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("admin");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Trạng thái");
-        await Expect(page.Locator("#node-id")).ToHaveTextAsync(_node.Node);
+        await Expect(page.Locator("#node-id")).ToHaveTextAsync(_bus.Provider.Node);
         await Expect(page.Locator("#ready .notice")).ToHaveTextAsync("Sẵn sàng");
         await Expect(page.Locator("#configuration-version")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9]*$"));
         await Expect(page.Locator("#ocsp-status")).ToHaveTextAsync("Hợp lệ");
+        Assert.That(int.Parse(await page.Locator("#log-records").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2),
+            "the call's request and response records");
         await Screenshots.TakeAsync(page, "node-status");
     }
 

@@ -45,14 +45,27 @@ internal sealed class ConsoleNode : IAsyncDisposable
     /// with one account per name (X-Road's role names). The registry must approve by itself
     /// (a <see cref="ConsoleRegistry"/> started with auto-approval).
     /// </summary>
-    public static async Task<ConsoleNode> StartAsync(ConsoleRegistry registry, string nodeCode, params (string Name, string Role)[] accounts)
+    public static async Task<ConsoleNode> StartAsync(ConsoleRegistry registry, string nodeCode, params (string Name, string Role)[] accounts) =>
+        await (await JoinAsync(registry, ConsoleRegistry.Member, nodeCode, _ => Task.CompletedTask, accounts)).StartAsync();
+
+    /// <summary>
+    /// Makes node <paramref name="nodeCode"/> of <paramref name="member"/> and has it join;
+    /// <paramref name="prepare"/> is given the data folder after it joined, to add clients,
+    /// services and access rules with <c>xbus node</c> commands. Start it with
+    /// <see cref="Joined.StartAsync"/> once every node of the bus has joined, so that each reads a
+    /// configuration listing the others at its start.
+    /// </summary>
+    public static async Task<Joined> JoinAsync(
+        ConsoleRegistry registry, string member, string nodeCode, Func<string, Task> prepare, params (string Name, string Role)[] accounts)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(prepare);
         var data = Path.Combine(registry.Root, nodeCode);
         var (peer, metrics, local, console) = (LoopbackPort.PickFree(), LoopbackPort.PickFree(), LoopbackPort.PickFree(), LoopbackPort.PickFree());
-        var node = $"{ConsoleRegistry.Member}/{nodeCode}";
+        var node = $"{member}/{nodeCode}";
         await Xbus.MustAsync(registry.Root, "node", "init", "--data", data, "--anchor", registry.Anchor, "--node", node, "--address", Loopback(peer));
         await Xbus.MustAsync(registry.Root, "node", "register", "--data", data);
+        await prepare(data);
         foreach (var (name, role) in accounts)
         {
             await Xbus.MustWithInputAsync(registry.Root, ConsoleRegistry.Password, "node", "user", "add", name, "--role", role, "--data", data);
@@ -68,10 +81,28 @@ internal sealed class ConsoleNode : IAsyncDisposable
             localListen = Loopback(local),
             console = new { listen = Loopback(console) },
         }));
-        var server = XbusServer.Start(nodeCode, registry.Root, $"http://{Loopback(metrics)}/health/ready", "node", "serve", "--config", config);
-        await server.WaitUntilReadyAsync(Patience);
-        var endpoints = JsonSerializer.Deserialize<Endpoints>(await File.ReadAllTextAsync(Path.Combine(data, "endpoints.json")), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-        return new ConsoleNode(data, node, server, endpoints with { Local = "http://" + endpoints.Local });
+        return new Joined(registry.Root, data, node, nodeCode, config, $"http://{Loopback(metrics)}/health/ready");
+    }
+
+    /// <summary>A node that has joined the bus and has its settings file, not yet started.</summary>
+    internal sealed record Joined(string Root, string Data, string Node, string Name, string Config, string ReadyUrl)
+    {
+        public async Task<ConsoleNode> StartAsync()
+        {
+            var server = XbusServer.Start(Name, Root, ReadyUrl, "node", "serve", "--config", Config);
+            try
+            {
+                await server.WaitUntilReadyAsync(Patience);
+                var endpoints = JsonSerializer.Deserialize<Endpoints>(
+                    await File.ReadAllTextAsync(Path.Combine(Data, "endpoints.json")), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+                return new ConsoleNode(Data, Node, server, endpoints);
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
     }
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
