@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ExchangeBus.Registry.Audit;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole;
@@ -45,8 +48,27 @@ public sealed class AuditLogModel(RegistryStore store, IAuthorizationService aut
         MayVerify = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.VerifyAuditLog)).Succeeded;
     }
 
-    /// <summary>A state as the table shows it: long ones cut, the whole stays in the log (and <c>xbus registry audit-log query</c>).</summary>
-    public static string Shorten(string state) => state.Length <= 300 ? state : state[..300] + "…";
+    /// <summary>
+    /// A state as the table shows it: Vietnamese as letters, not the \u escapes the log stores
+    /// (the page encodes it as HTML all the same), and long ones cut; the whole stays in the log
+    /// (and <c>xbus registry audit-log query</c>).
+    /// </summary>
+    public static string Shorten(string state)
+    {
+        var readable = state;
+        try
+        {
+            readable = JsonNode.Parse(state)?.ToJsonString(Readable) ?? state;
+        }
+        catch (JsonException)
+        {
+            // Not JSON (an empty state): shown as it is.
+        }
+
+        return readable.Length <= 300 ? readable : readable[..300] + "…";
+    }
+
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A datetime-local value, in Viet Nam time, as an instant; null when empty or not one.</summary>
     private static DateTimeOffset? Instant(string? local) =>
