@@ -118,6 +118,47 @@ public static class AdminAuditLog
         return entries;
     }
 
+    /// <summary>
+    /// Entries newest first that pass the filter (each part null for any; <paramref name="to"/>
+    /// exclusive), <paramref name="limit"/> of them from <paramref name="offset"/>, with how many pass.
+    /// </summary>
+    public static Storage.StoreSlice<AdminAuditEntry> Search(
+        SqliteConnection connection, string? actor, string? action, bool? accepted, DateTimeOffset? from, DateTimeOffset? to, int offset, int limit)
+    {
+        const string Where = """
+            WHERE ($actor IS NULL OR actor = $actor) AND ($action IS NULL OR action = $action)
+            AND ($accepted IS NULL OR accepted = $accepted) AND ($from IS NULL OR at >= $from) AND ($to IS NULL OR at < $to)
+            """;
+        void Bind(SqliteCommand command)
+        {
+            command.Parameters.AddWithValue("$actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
+            command.Parameters.AddWithValue("$action", (object?)NullIfEmpty(action) ?? DBNull.Value);
+            command.Parameters.AddWithValue("$accepted", accepted is { } a ? (a ? 1 : 0) : DBNull.Value);
+            command.Parameters.AddWithValue("$from", from is { } f ? f.ToUnixTimeMilliseconds() : DBNull.Value);
+            command.Parameters.AddWithValue("$to", to is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value);
+        }
+
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM audit_log " + Where;
+        Bind(count);
+        var total = Convert.ToInt32(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log "
+            + Where + " ORDER BY seq DESC LIMIT $limit OFFSET $offset";
+        Bind(command);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
+        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
+        var entries = new List<AdminAuditEntry>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            entries.Add(Read(reader));
+        }
+
+        return new Storage.StoreSlice<AdminAuditEntry>(entries, total);
+    }
+
     /// <summary>Recomputes every hash from the first entry; names the first entry that does not match.</summary>
     public static AuditVerification Verify(SqliteConnection connection)
     {

@@ -44,7 +44,12 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<IConsoleAccountStore>(provider => provider.GetRequiredService<RegistryStore>());
         services.AddWebConsole(typeof(RegistryConsolePolicies).Assembly, provider => Options(provider).Console,
                 provider => Path.Combine(Options(provider).DataDirectory, RegistryConsoleCertificate.KeysFolder))
-            .AddRolePolicy(RegistryConsolePolicies.DecideRegistrations, ConsoleRole.RegistrationOfficer);
+            .AddRolePolicy(RegistryConsolePolicies.DecideRegistrations, ConsoleRole.RegistrationOfficer)
+            .AddRolePolicy(RegistryConsolePolicies.ManageMembers, ConsoleRole.RegistrationOfficer)
+            .AddRolePolicy(RegistryConsolePolicies.ManageMemberClasses, ConsoleRole.SystemAdministrator)
+            .AddRolePolicy(RegistryConsolePolicies.ManageGlobalGroups, ConsoleRole.RegistrationOfficer)
+            .AddRolePolicy(RegistryConsolePolicies.RevokeCertificates, ConsoleRole.SecurityOfficer)
+            .AddRolePolicy(RegistryConsolePolicies.VerifyAuditLog, ConsoleRole.Auditor, ConsoleRole.SecurityOfficer, ConsoleRole.SystemAdministrator);
         services.AddSingleton<RegistryMetrics>();
         services.AddSingleton(provider => new CertificateChainValidator([provider.GetRequiredService<RegistryKeys>().RootCertificate], provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RegistryCalls>();

@@ -553,29 +553,8 @@ public sealed partial class RegistryStore
     public IReadOnlyList<CertificateInfo> ListCertificates()
     {
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, "SELECT serial, subject, profile, not_after, revoked_at, revocation_reason FROM certificates ORDER BY issued_at, serial");
-        using var reader = command.ExecuteReader();
-        var list = new List<CertificateInfo>();
-        while (reader.Read())
-        {
-            var info = new CertificateInfo
-            {
-                SerialNumber = reader.GetString(0),
-                Subject = reader.GetString(1),
-                Profile = reader.GetString(2),
-                NotAfter = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))),
-                Revoked = !reader.IsDBNull(4),
-            };
-            if (info.Revoked)
-            {
-                info.RevokedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
-                info.RevocationReason = RevocationReasons.Name(reader.GetInt32(5));
-            }
-
-            list.Add(info);
-        }
-
-        return list;
+        using var command = Command(connection, null, $"SELECT {CertificateColumns} FROM certificates ORDER BY issued_at, serial");
+        return ReadAll(command, r => ReadCertificate(r).Info);
     }
 
     /// <summary>What OCSP answers: null = never issued here; otherwise good, or revoked at a time for a reason.</summary>

@@ -46,6 +46,86 @@ public sealed record RegistryConsoleText
     public required string Expired { get; init; }
     public required string StateApproved { get; init; }
     public required string StateRefused { get; init; }
+    public required string MemberClasses { get; init; }
+    public required string MemberClass { get; init; }
+    public required string Code { get; init; }
+    public required string Description { get; init; }
+    public required string AddMemberClass { get; init; }
+    public required string Search { get; init; }
+    public required string SearchMembersHint { get; init; }
+    public required string Name { get; init; }
+    public required string Enabled { get; init; }
+    public required string Disabled { get; init; }
+    public required string AddMember { get; init; }
+    public required string MemberIdentifier { get; init; }
+    public required string NoMembers { get; init; }
+    public required string Subsystems { get; init; }
+    public required string Subsystem { get; init; }
+    public required string AddSubsystem { get; init; }
+    public required string SubsystemCode { get; init; }
+    public required string NoSubsystems { get; init; }
+    public required string Disable { get; init; }
+    public required string Enable { get; init; }
+    public required string DisabledEffect { get; init; }
+    public required string ChangeSaved { get; init; }
+    public required string NotDone { get; init; }
+    public required string MemberNotFound { get; init; }
+    public required string Certificates { get; init; }
+    public required string Certificate { get; init; }
+    public required string SerialNumber { get; init; }
+    public required string Profile { get; init; }
+    public required string Owner { get; init; }
+    public required string Issuer { get; init; }
+    public required string ValidFrom { get; init; }
+    public required string ValidUntil { get; init; }
+    public required string Issued { get; init; }
+    public required string CertificateFingerprint { get; init; }
+    public required string Good { get; init; }
+    public required string RevokedState { get; init; }
+    public required string RevokedAt { get; init; }
+    public required string Revoke { get; init; }
+    public required string RevocationReason { get; init; }
+    public required string RevokeWarning { get; init; }
+    public required string CertificateRevoked { get; init; }
+    public required string NoCertificates { get; init; }
+    public required string CertificateNotFound { get; init; }
+    public required string NoNodes { get; init; }
+    public required string AuthCertFingerprint { get; init; }
+    public required string GlobalGroups { get; init; }
+    public required string GlobalGroup { get; init; }
+    public required string NoGroups { get; init; }
+    public required string NoGroupMembers { get; init; }
+    public required string GroupNotFound { get; init; }
+    public required string AddToGroup { get; init; }
+    public required string GroupMemberHint { get; init; }
+    public required string RemoveFromGroup { get; init; }
+    public required string Configuration { get; init; }
+    public required string Version { get; init; }
+    public required string Created { get; init; }
+    public required string Size { get; init; }
+    public required string Download { get; init; }
+    public required string AnchorFingerprint { get; init; }
+    public required string AnchorHint { get; init; }
+    public required string RegistryAddress { get; init; }
+    public required string KeptVersions { get; init; }
+    public required string AuditLog { get; init; }
+    public required string Sequence { get; init; }
+    public required string At { get; init; }
+    public required string Actor { get; init; }
+    public required string Action { get; init; }
+    public required string Result { get; init; }
+    public required string Accepted { get; init; }
+    public required string RefusedResult { get; init; }
+    public required string Any { get; init; }
+    public required string From { get; init; }
+    public required string To { get; init; }
+    public required string Filter { get; init; }
+    public required string ErrorCode { get; init; }
+    public required string BeforeAfter { get; init; }
+    public required string NoEntries { get; init; }
+    public required string VerifyChain { get; init; }
+    public required string ChainIntact { get; init; }
+    public required string ChainBroken { get; init; }
 
     public static readonly RegistryConsoleText Vietnamese = new()
     {
@@ -88,6 +168,86 @@ public sealed record RegistryConsoleText
         Expired = "Hết hạn",
         StateApproved = "Đã duyệt",
         StateRefused = "Đã từ chối",
+        MemberClasses = "Lớp thành viên",
+        MemberClass = "Lớp thành viên",
+        Code = "Mã",
+        Description = "Mô tả",
+        AddMemberClass = "Thêm lớp thành viên",
+        Search = "Tìm",
+        SearchMembersHint = "Mã hoặc tên",
+        Name = "Tên",
+        Enabled = "Đang hoạt động",
+        Disabled = "Đã vô hiệu hóa",
+        AddMember = "Thêm thành viên",
+        MemberIdentifier = "Mã định danh (LỚP/MÃ, ví dụ GOV/000.00.00.G01)",
+        NoMembers = "Không có thành viên nào.",
+        Subsystems = "Hệ thống con",
+        Subsystem = "Hệ thống con",
+        AddSubsystem = "Thêm hệ thống con",
+        SubsystemCode = "Mã hệ thống con",
+        NoSubsystems = "Thành viên này chưa có hệ thống con nào.",
+        Disable = "Vô hiệu hóa",
+        Enable = "Kích hoạt lại",
+        DisabledEffect = "Thành viên hoặc hệ thống con bị vô hiệu hóa không có trong cấu hình chung kế tiếp: các nút không phục vụ và không gọi nó nữa; nút của một thành viên bị vô hiệu hóa cũng bị bỏ khỏi cấu hình.",
+        ChangeSaved = "Đã lưu thay đổi; phiên bản cấu hình mới đã được công bố.",
+        NotDone = "Không thực hiện được:",
+        MemberNotFound = "Không tìm thấy thành viên này.",
+        Certificates = "Chứng thư số",
+        Certificate = "Chứng thư số",
+        SerialNumber = "Số sê-ri",
+        Profile = "Loại",
+        Owner = "Thành viên hoặc nút (VN/LỚP/MÃ[/NÚT])",
+        Issuer = "Bên cấp",
+        ValidFrom = "Hiệu lực từ",
+        ValidUntil = "Hiệu lực đến",
+        Issued = "Cấp lúc",
+        CertificateFingerprint = "Dấu vân tay chứng thư (SHA-256)",
+        Good = "Còn hiệu lực",
+        RevokedState = "Đã thu hồi",
+        RevokedAt = "Thu hồi lúc",
+        Revoke = "Thu hồi",
+        RevocationReason = "Lý do thu hồi (RFC 5280)",
+        RevokeWarning = "Không thể hoàn tác: OCSP trả lời “đã thu hồi” ngay lập tức, và cấu hình kế tiếp bỏ nút, OCSP hay TSA mang chứng thư này.",
+        CertificateRevoked = "Đã thu hồi chứng thư.",
+        NoCertificates = "Không có chứng thư nào khớp.",
+        CertificateNotFound = "Không tìm thấy chứng thư này.",
+        NoNodes = "Chưa có nút nào.",
+        AuthCertFingerprint = "Dấu vân tay chứng thư xác thực (SHA-256)",
+        GlobalGroups = "Nhóm toàn cục",
+        GlobalGroup = "Nhóm toàn cục",
+        NoGroups = "Chưa có nhóm toàn cục nào.",
+        NoGroupMembers = "Nhóm chưa có thành viên.",
+        GroupNotFound = "Không tìm thấy nhóm này.",
+        AddToGroup = "Thêm vào nhóm",
+        GroupMemberHint = "Thành viên hoặc hệ thống con (VN/LỚP/MÃ hoặc VN/LỚP/MÃ/HỆ_THỐNG_CON)",
+        RemoveFromGroup = "Gỡ khỏi nhóm",
+        Configuration = "Cấu hình chung",
+        Version = "Phiên bản",
+        Created = "Tạo lúc",
+        Size = "Kích thước (byte)",
+        Download = "Tải xuống",
+        AnchorFingerprint = "Dấu vân tay neo cấu hình (SHA-256)",
+        AnchorHint = "Như lệnh xbus registry anchor export in ra: đọc cho người vận hành nút để đối chiếu với neo họ cài đặt.",
+        RegistryAddress = "Địa chỉ gRPC của registry",
+        KeptVersions = "Các phiên bản được lưu (100 bản mới nhất), mới nhất trước",
+        AuditLog = "Nhật ký quản trị",
+        Sequence = "STT",
+        At = "Thời điểm",
+        Actor = "Người thực hiện",
+        Action = "Thao tác",
+        Result = "Kết quả",
+        Accepted = "Chấp nhận",
+        RefusedResult = "Bị từ chối",
+        Any = "Tất cả",
+        From = "Từ (giờ Việt Nam)",
+        To = "Đến (giờ Việt Nam, không gồm)",
+        Filter = "Lọc",
+        ErrorCode = "Mã lỗi",
+        BeforeAfter = "Trước → sau",
+        NoEntries = "Không có mục nào khớp.",
+        VerifyChain = "Kiểm tra chuỗi băm",
+        ChainIntact = "Chuỗi băm nguyên vẹn. Số mục:",
+        ChainBroken = "Chuỗi băm bị hỏng tại mục",
     };
 
     public static readonly RegistryConsoleText English = new()
@@ -131,6 +291,86 @@ public sealed record RegistryConsoleText
         Expired = "Expired",
         StateApproved = "Approved",
         StateRefused = "Refused",
+        MemberClasses = "Member classes",
+        MemberClass = "Member class",
+        Code = "Code",
+        Description = "Description",
+        AddMemberClass = "Add a member class",
+        Search = "Search",
+        SearchMembersHint = "Code or name",
+        Name = "Name",
+        Enabled = "Enabled",
+        Disabled = "Disabled",
+        AddMember = "Add a member",
+        MemberIdentifier = "Identifier (CLASS/CODE, e.g. GOV/000.00.00.G01)",
+        NoMembers = "No members.",
+        Subsystems = "Subsystems",
+        Subsystem = "Subsystem",
+        AddSubsystem = "Add a subsystem",
+        SubsystemCode = "Subsystem code",
+        NoSubsystems = "This member has no subsystems.",
+        Disable = "Disable",
+        Enable = "Enable",
+        DisabledEffect = "A disabled member or subsystem is left out of the next global configuration: nodes no longer serve or call it; a disabled member's nodes are left out too.",
+        ChangeSaved = "The change is saved; a new configuration version is published.",
+        NotDone = "Not done:",
+        MemberNotFound = "No such member.",
+        Certificates = "Certificates",
+        Certificate = "Certificate",
+        SerialNumber = "Serial number",
+        Profile = "Profile",
+        Owner = "Member or node (VN/CLASS/CODE[/NODE])",
+        Issuer = "Issuer",
+        ValidFrom = "Valid from",
+        ValidUntil = "Valid until",
+        Issued = "Issued",
+        CertificateFingerprint = "Certificate fingerprint (SHA-256)",
+        Good = "Good",
+        RevokedState = "Revoked",
+        RevokedAt = "Revoked at",
+        Revoke = "Revoke",
+        RevocationReason = "Revocation reason (RFC 5280)",
+        RevokeWarning = "This cannot be undone: OCSP answers revoked at once, and the next configuration leaves out a node, OCSP responder or TSA holding this certificate.",
+        CertificateRevoked = "The certificate is revoked.",
+        NoCertificates = "No certificate matches.",
+        CertificateNotFound = "No such certificate.",
+        NoNodes = "No nodes yet.",
+        AuthCertFingerprint = "Authentication certificate fingerprint (SHA-256)",
+        GlobalGroups = "Global groups",
+        GlobalGroup = "Global group",
+        NoGroups = "No global groups.",
+        NoGroupMembers = "The group has no members.",
+        GroupNotFound = "No such group.",
+        AddToGroup = "Add to the group",
+        GroupMemberHint = "Member or subsystem (VN/CLASS/CODE or VN/CLASS/CODE/SUBSYSTEM)",
+        RemoveFromGroup = "Remove",
+        Configuration = "Global configuration",
+        Version = "Version",
+        Created = "Created",
+        Size = "Size (bytes)",
+        Download = "Download",
+        AnchorFingerprint = "Configuration anchor fingerprint (SHA-256)",
+        AnchorHint = "As xbus registry anchor export prints it: read it to a node's operator to compare with the anchor they install.",
+        RegistryAddress = "Registry gRPC address",
+        KeptVersions = "Kept versions (the newest 100), newest first",
+        AuditLog = "Admin audit log",
+        Sequence = "No.",
+        At = "Time",
+        Actor = "Actor",
+        Action = "Action",
+        Result = "Result",
+        Accepted = "Accepted",
+        RefusedResult = "Refused",
+        Any = "Any",
+        From = "From (Viet Nam time)",
+        To = "To (Viet Nam time, exclusive)",
+        Filter = "Filter",
+        ErrorCode = "Error code",
+        BeforeAfter = "Before → after",
+        NoEntries = "No entry matches.",
+        VerifyChain = "Verify the chain",
+        ChainIntact = "The hash chain is intact. Entries:",
+        ChainBroken = "The hash chain is broken at entry",
     };
 
     public static RegistryConsoleText For(HttpContext context) => ConsoleLanguages.Pick(ConsoleLanguages.Of(context), Vietnamese, English);

@@ -6,7 +6,6 @@ using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace ExchangeBus.Registry.WebConsole.Pages;
 
@@ -42,7 +41,6 @@ public sealed class DecideModel(RegistryStore store) : PageModel
         return Back(id, done: approve ? "approved" : "refused");
     }
 
-    private LocalRedirectResult Back(string? id, string? done = null, string? error = null) =>
-        LocalRedirect(QueryHelpers.AddQueryString("/Registrations/Detail", new Dictionary<string, string?> { ["id"] = id ?? string.Empty, ["done"] = done, ["error"] = error }
-            .Where(p => p.Value is not null)));
+    private static LocalRedirectResult Back(string? id, string? done = null, string? error = null) =>
+        ConsoleOutcome.Back("/Registrations/Detail", new Dictionary<string, string?> { ["id"] = id ?? string.Empty, ["done"] = done, ["error"] = error });
 }

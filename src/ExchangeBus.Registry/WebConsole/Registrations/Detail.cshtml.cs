@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Text.RegularExpressions;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Registry.Storage;
 using Microsoft.AspNetCore.Authorization;
@@ -8,10 +7,10 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ExchangeBus.Registry.WebConsole.Pages;
 
 /// <summary>What a node asked for: its identity, address, the two CSRs' subjects and key fingerprints; and, for an officer, the decision forms.</summary>
-public sealed partial class RegistrationDetailModel(RegistryStore store, IAuthorizationService authorization) : PageModel
+public sealed class RegistrationDetailModel(RegistryStore store, IAuthorizationService authorization) : PageModel
 {
     /// <summary>The page's own code for a refusal without a reason (the store's codes come as they are).</summary>
-    public const string ReasonRequired = "Console.ReasonRequired";
+    public const string ReasonRequired = ConsoleOutcome.ReasonRequired;
 
     public string Id { get; private set; } = string.Empty;
 
@@ -28,15 +27,11 @@ public sealed partial class RegistrationDetailModel(RegistryStore store, IAuthor
 
     public string? Error { get; private set; }
 
-    [GeneratedRegex("^[A-Za-z]+\\.[A-Za-z]+$")]
-    private static partial Regex ErrorCode();
-
     public async Task OnGetAsync(string id, string? done, string? error)
     {
         Id = id ?? string.Empty;
         Done = done;
-        // Only something shaped like an error code is shown: the query string is anyone's to write.
-        Error = error is { Length: <= 64 } && ErrorCode().IsMatch(error) ? error : null;
+        Error = ConsoleOutcome.Error(error);
         Detail = store.FindRegistration(Id);
         Authentication = CsrSummary.Of(Detail?.AuthenticationCsr);
         Signing = CsrSummary.Of(Detail?.SigningCsr);

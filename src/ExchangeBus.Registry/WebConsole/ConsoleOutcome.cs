@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Text.RegularExpressions;
+using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace ExchangeBus.Registry.WebConsole;
+
+/// <summary>
+/// How an action page answers (post, redirect, get): back to the page it came from with what
+/// was done or the error code; and how that page reads them back from its query string, which
+/// is anyone's to write, so only something shaped like a code is shown.
+/// </summary>
+public static partial class ConsoleOutcome
+{
+    /// <summary>The page's own code for a required reason left empty (the store's codes come as they are).</summary>
+    public const string ReasonRequired = "Console.ReasonRequired";
+
+    [GeneratedRegex("^[A-Za-z]+\\.[A-Za-z]+$")]
+    private static partial Regex CodeShape();
+
+    [GeneratedRegex("^[a-z][a-zA-Z]*$")]
+    private static partial Regex DoneShape();
+
+    /// <summary>An error code from the query string, or null when it is not shaped like one.</summary>
+    public static string? Error(string? error) => error is { Length: <= 64 } && CodeShape().IsMatch(error) ? error : null;
+
+    /// <summary>A "done" word from the query string, or null when it is not shaped like one.</summary>
+    public static string? Done(string? done) => done is { Length: <= 32 } && DoneShape().IsMatch(done) ? done : null;
+
+    /// <summary>A redirect to <paramref name="path"/> (a console path) with the values given; null values are left out.</summary>
+    public static LocalRedirectResult Back(string path, IReadOnlyDictionary<string, string?> values) =>
+        new(QueryHelpers.AddQueryString(path, values.Where(p => p.Value is not null)));
+
+    /// <summary>
+    /// Page <paramref name="number"/> (from 1, clamped) of a list the store reads a slice at a
+    /// time: the slice asked for, and again the last page's when the number is past the end.
+    /// </summary>
+    public static ConsolePage<T> Page<T>(int number, Func<int, int, StoreSlice<T>> read, int size = ConsolePage<T>.DefaultSize)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        number = Math.Clamp(number, 1, 1_000_000);
+        var slice = read((number - 1) * size, size);
+        var pages = Math.Max(1, (slice.Total + size - 1) / size);
+        if (number > pages)
+        {
+            number = pages;
+            slice = read((number - 1) * size, size);
+        }
+
+        return new ConsolePage<T>(slice.Items, number, size, slice.Total);
+    }
+}
