@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
 using System.Text.Json;
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Core.AdminAudit;
@@ -122,7 +123,7 @@ public static class AdminAuditLog
     /// Entries newest first that pass the filter (each part null for any; <paramref name="to"/>
     /// exclusive), <paramref name="limit"/> of them from <paramref name="offset"/>, with how many pass.
     /// </summary>
-    public static Storage.StoreSlice<AdminAuditEntry> Search(
+    public static StoreSlice<AdminAuditEntry> Search(
         SqliteConnection connection, string? actor, string? action, bool? accepted, DateTimeOffset? from, DateTimeOffset? to, int offset, int limit)
     {
         const string Where = """
@@ -156,7 +157,7 @@ public static class AdminAuditLog
             entries.Add(Read(reader));
         }
 
-        return new Storage.StoreSlice<AdminAuditEntry>(entries, total);
+        return new StoreSlice<AdminAuditEntry>(entries, total);
     }
 
     /// <summary>Recomputes every hash from the first entry; names the first entry that does not match.</summary>

@@ -2,7 +2,8 @@
 using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
+using ExchangeBus.Core.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;

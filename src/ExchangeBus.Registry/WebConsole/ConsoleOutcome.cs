@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.RegularExpressions;
-using ExchangeBus.Registry.Storage;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.WebConsole;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole;
 using ExchangeBus.WebConsole.Localization;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Registry.Audit;
+using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Registry.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
