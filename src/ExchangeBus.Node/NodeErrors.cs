@@ -69,6 +69,9 @@ public static class NodeErrors
     public const string SettingsMissing = "Node.SettingsMissing";
     public const string SettingsInvalid = "Node.SettingsInvalid";
 
+    /// <summary>Another edit of node.json (a command or the console) held its lock for too long.</summary>
+    public const string SettingsBusy = "Node.SettingsBusy";
+
     /// <summary>A service's description (node.json <c>Description</c>) is missing, unreadable, or not what its backend needs.</summary>
     public const string DescriptionInvalid = "Node.ServiceDescriptionInvalid";
 }

@@ -30,9 +30,9 @@ internal static class NodeCommands
         node.Subcommands.Add(CreateInit(timeProvider));
         node.Subcommands.Add(CreateRegister(timeProvider));
         node.Subcommands.Add(CreateServe());
-        node.Subcommands.Add(CreateClient());
-        node.Subcommands.Add(CreateService());
-        node.Subcommands.Add(CreateAcl());
+        node.Subcommands.Add(CreateClient(timeProvider));
+        node.Subcommands.Add(CreateService(timeProvider));
+        node.Subcommands.Add(CreateAcl(timeProvider));
 
         // The node must have been made (node init): the accounts go into its folder's admin.db.
         node.Subcommands.Add(ConsoleUserCommands.Create("node", "The node's data folder.", "node-data", (data, actor, account) =>
@@ -168,14 +168,14 @@ internal static class NodeCommands
         return command;
     }
 
-    private static Command CreateClient()
+    private static Command CreateClient(TimeProvider timeProvider)
     {
         var subsystem = new Argument<string>("subsystem") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM of the calling system." };
         var tls = new Option<string?>("--tls-cert-sha256") { Description = "SHA-256 (hex) of the TLS certificate the system must present on the local TLS listener." };
         var tlsFile = new Option<string?>("--tls-cert") { Description = "The system's TLS certificate (PEM or DER); its SHA-256 is registered." };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this client." };
         var add = new Command("add", "Register one of the owner's subsystems as a client of this node.") { subsystem, DataOption, tls, tlsFile, noBodies };
-        add.SetAction(parse => Edit(parse, s =>
+        add.SetAction(parse => Edit(parse, timeProvider, "node.client.add", s =>
         {
             var pin = parse.GetValue(tls);
             if (parse.GetValue(tlsFile) is { } file)
@@ -186,22 +186,23 @@ internal static class NodeCommands
                     : throw new NodeConfigurationException(NodeErrors.SettingsInvalid, "--tls-cert and --tls-cert-sha256 name different certificates.");
             }
 
-            return s with
+            return s.WithClient(new ClientSettings
             {
-                Clients = [.. s.Clients.Where(c => c.Subsystem != parse.GetValue(subsystem)), new ClientSettings
-                {
-                    Subsystem = parse.GetValue(subsystem)!,
-                    TlsCertificateSha256 = pin?.ToUpperInvariant(),
-                    LogBodies = !parse.GetValue(noBodies),
-                }],
-            };
+                Subsystem = parse.GetValue(subsystem)!,
+                TlsCertificateSha256 = pin?.ToUpperInvariant(),
+                LogBodies = !parse.GetValue(noBodies),
+            });
         }));
+        var removed = new Argument<string>("subsystem") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM of the calling system." };
+        var remove = new Command("remove", "Stop a subsystem calling through this node.") { removed, DataOption };
+        remove.SetAction(parse => Edit(parse, timeProvider, "node.client.remove", s => s.WithoutClient(parse.GetValue(removed)!)));
         var client = new Command("client", "The agency systems that call through this node.");
         client.Subcommands.Add(add);
+        client.Subcommands.Add(remove);
         return client;
     }
 
-    private static Command CreateService()
+    private static Command CreateService(TimeProvider timeProvider)
     {
         var service = new Argument<string>("service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]." };
         var kind = new Option<string>("--backend") { Description = "grpc, http or rest.", Required = true };
@@ -210,30 +211,31 @@ internal static class NodeCommands
         var timeout = new Option<int>("--timeout-ms") { Description = "Backend deadline.", DefaultValueFactory = _ => 30_000 };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this service." };
         var add = new Command("add", "Provide a service through this node.") { service, DataOption, kind, address, method, timeout, noBodies };
-        add.SetAction(parse => Edit(parse, s => s with
+        add.SetAction(parse => Edit(parse, timeProvider, "node.service.add", s => s.WithService(new ServiceSettings
         {
-            Services = [.. s.Services.Where(x => x.Service != parse.GetValue(service)), new ServiceSettings
+            Service = parse.GetValue(service)!,
+            LogBodies = !parse.GetValue(noBodies),
+            Backend = new BackendSettings
             {
-                Service = parse.GetValue(service)!,
-                LogBodies = !parse.GetValue(noBodies),
-                Backend = new BackendSettings
-                {
-                    Kind = string.Equals(parse.GetValue(kind), "grpc", StringComparison.OrdinalIgnoreCase) ? BackendKind.Grpc
-                        : string.Equals(parse.GetValue(kind), "http", StringComparison.OrdinalIgnoreCase) ? BackendKind.Http
-                        : string.Equals(parse.GetValue(kind), "rest", StringComparison.OrdinalIgnoreCase) ? BackendKind.Rest
-                        : throw new CliException(NodeErrors.SettingsInvalid, "--backend must be grpc, http or rest."),
-                    Address = parse.GetValue(address)!,
-                    Method = parse.GetValue(method),
-                    TimeoutMilliseconds = parse.GetValue(timeout),
-                },
-            }],
-        }));
+                Kind = string.Equals(parse.GetValue(kind), "grpc", StringComparison.OrdinalIgnoreCase) ? BackendKind.Grpc
+                    : string.Equals(parse.GetValue(kind), "http", StringComparison.OrdinalIgnoreCase) ? BackendKind.Http
+                    : string.Equals(parse.GetValue(kind), "rest", StringComparison.OrdinalIgnoreCase) ? BackendKind.Rest
+                    : throw new CliException(NodeErrors.SettingsInvalid, "--backend must be grpc, http or rest."),
+                Address = parse.GetValue(address)!,
+                Method = parse.GetValue(method),
+                TimeoutMilliseconds = parse.GetValue(timeout),
+            },
+        })));
+        var removed = new Argument<string>("service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]." };
+        var remove = new Command("remove", "Stop providing a service through this node (its access rules stay until denied).") { removed, DataOption };
+        remove.SetAction(parse => Edit(parse, timeProvider, "node.service.remove", s => s.WithoutService(parse.GetValue(removed)!)));
         var command = new Command("service", "The services this node provides.");
         command.Subcommands.Add(add);
+        command.Subcommands.Add(remove);
         return command;
     }
 
-    private static Command CreateAcl()
+    private static Command CreateAcl(TimeProvider timeProvider)
     {
         var acl = new Command("acl", "Who may call this node's services (deny by default).");
         foreach (var allow in new[] { true, false })
@@ -241,10 +243,10 @@ internal static class NodeCommands
             var service = new Argument<string>("service");
             var subject = new Argument<string>("subject") { Description = "A member, a subsystem, or group:INSTANCE/GROUP." };
             var command = new Command(allow ? "allow" : "deny", allow ? "Allow a subject to call a service." : "Remove an allow rule.") { service, subject, DataOption };
-            command.SetAction(parse => Edit(parse, s =>
+            command.SetAction(parse => Edit(parse, timeProvider, allow ? "node.acl.allow" : "node.acl.deny", s =>
             {
                 var rule = new AccessRule { Service = parse.GetValue(service)!, Subject = parse.GetValue(subject)! };
-                return s with { AccessRules = allow ? [.. s.AccessRules.Where(r => r != rule), rule] : [.. s.AccessRules.Where(r => r != rule)] };
+                return allow ? s.WithRule(rule) : s.WithoutRule(rule);
             }));
             acl.Subcommands.Add(command);
         }
@@ -261,12 +263,22 @@ internal static class NodeCommands
         return acl;
     }
 
-    /// <summary>Reads node.json, applies the change, validates and writes it back atomically.</summary>
-    private static int Edit(ParseResult parse, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
+    /// <summary>
+    /// Changes node.json through <see cref="NodeSettingsEditor"/> (locked against the console's
+    /// edits, validated, written atomically) and records it in the node's admin audit log with
+    /// the operating-system account as the actor, as the console records its people.
+    /// </summary>
+    private static int Edit(ParseResult parse, TimeProvider timeProvider, string action, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
     {
-        var path = new NodePaths(parse.GetValue(DataOption)!).Settings;
-        change(NodeSettings.Read(path)).Write(path);
-        parse.InvocationConfiguration.Output.WriteLine($"{path} updated (a running node applies it within seconds).");
+        var paths = new NodePaths(parse.GetValue(DataOption)!);
+
+        // Read first: a folder without node.json gets the "run node init" answer, not a fresh admin.db.
+        _ = NodeSettings.Read(paths.Settings);
+        var editor = new NodeSettingsEditor(paths, NodeAdminDatabase.Open(paths).Accounts(timeProvider));
+        var changed = editor.Edit("cli:" + Environment.UserName, action, change);
+        parse.InvocationConfiguration.Output.WriteLine(changed
+            ? $"{paths.Settings} updated (a running node applies it within seconds)."
+            : $"{paths.Settings} unchanged: it already said so.");
     });
 
     public static Command CreateCall()

@@ -116,6 +116,25 @@ public sealed record NodeSettings
         AtomicFile.WriteOwnerOnly(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
     }
 
+    /// <summary>These settings with <paramref name="client"/> in place of any entry for its subsystem.</summary>
+    public NodeSettings WithClient(ClientSettings client) =>
+        this with { Clients = [.. Clients.Where(c => c.Subsystem != client.Subsystem), client] };
+
+    public NodeSettings WithoutClient(string subsystem) => this with { Clients = [.. Clients.Where(c => c.Subsystem != subsystem)] };
+
+    /// <summary>These settings with <paramref name="service"/> in place of any entry for its id.</summary>
+    public NodeSettings WithService(ServiceSettings service) =>
+        this with { Services = [.. Services.Where(s => s.Service != service.Service), service] };
+
+    public NodeSettings WithoutService(string service) => this with { Services = [.. Services.Where(s => s.Service != service)] };
+
+    public NodeSettings WithRule(AccessRule rule) => this with { AccessRules = [.. AccessRules.Where(r => r != rule), rule] };
+
+    public NodeSettings WithoutRule(AccessRule rule) => this with { AccessRules = [.. AccessRules.Where(r => r != rule)] };
+
+    /// <summary>The settings as node.json holds them.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() => JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+
     /// <summary>Every problem, not the first.</summary>
     public IEnumerable<string> Validate()
     {

@@ -432,7 +432,7 @@ public sealed partial class LocalFiles(NodeSettingsSource settingsSource, Global
         return response;
     }
 
-    private static ListPosition Position(FileDescription file, DateTimeOffset at) =>
+    internal static ListPosition Position(FileDescription file, DateTimeOffset at) =>
         new(file.DossierId, file.DossierVersion, at.ToUnixTimeMilliseconds(), file.Sender.ToString(), file.FileId);
 
     private static ReceivedFile Describe(InboxEntry entry) => new()

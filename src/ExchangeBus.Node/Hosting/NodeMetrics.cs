@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using ExchangeBus.Node.MessageLog;
 
@@ -23,6 +24,10 @@ public sealed class NodeMetrics
     private readonly Counter<long> _statusRequests;
     private readonly Counter<long> _auditRefusals;
 
+    // The same counts as xbus.calls' refused outcomes, kept for the console's status page, which
+    // cannot read an instrument back. Keys are (side, error code): a small, fixed set.
+    private readonly ConcurrentDictionary<(string Side, string Code), long> _refusals = new();
+
     public NodeMetrics(IMeterFactory meterFactory, SqliteMessageLog log)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -45,8 +50,17 @@ public sealed class NodeMetrics
 
     public void AuditRefused(string code) => _auditRefusals.Add(1, new KeyValuePair<string, object?>("code", code));
 
+    /// <summary>Exchanges refused since the node started, by side and code, most first.</summary>
+    public IReadOnlyList<(string Side, string Code, long Count)> Refusals =>
+        [.. _refusals.Select(r => (r.Key.Side, r.Key.Code, r.Value)).OrderByDescending(r => r.Value).ThenBy(r => r.Code, StringComparer.Ordinal)];
+
     public void Record(string side, string service, string outcome, TimeSpan elapsed)
     {
+        if (!string.Equals(outcome, MessageLogRecord.StatusOk, StringComparison.Ordinal))
+        {
+            _refusals.AddOrUpdate((side, outcome), 1, (_, count) => count + 1);
+        }
+
         _calls.Add(1, new KeyValuePair<string, object?>("side", side), new("service", service), new("outcome", outcome));
         _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("side", side));
     }

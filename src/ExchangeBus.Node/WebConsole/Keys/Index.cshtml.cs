@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Globalization;
+using ExchangeBus.Core.Pki;
+using ExchangeBus.Node.Configuration;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace ExchangeBus.Node.WebConsole.Pages;
+
+/// <summary>
+/// The node's certificates as its data folder holds them: the authentication and signing
+/// certificates the registry issued, the local TLS certificate its systems pin, and the console's
+/// own. Read-only: re-keying is built neither here nor in the <c>xbus node</c> commands yet.
+/// </summary>
+public sealed class KeysModel(NodePaths paths, TimeProvider time) : PageModel
+{
+    /// <summary>Under this many days left, the expiry is shown as a warning.</summary>
+    public const int WarnDays = 30;
+
+    public IReadOnlyList<CertificateFacts> Certificates { get; private set; } = [];
+
+    public void OnGet()
+    {
+        var now = time.GetUtcNow();
+        Certificates =
+        [
+            CertificateFacts.Read("authentication", paths.AuthenticationCertificate, now),
+            CertificateFacts.Read("signing", paths.SigningCertificate, now),
+            CertificateFacts.Read("local-tls", paths.InternalTlsCertificate, now),
+            CertificateFacts.Read("console", paths.ConsoleTlsCertificate, now),
+        ];
+    }
+}
+
+/// <summary>What the keys page shows of one certificate; <see cref="Present"/> false when its file is not there (yet).</summary>
+public sealed record CertificateFacts(
+    string Name, bool Present, string Subject, string Issuer, string Serial, DateTimeOffset NotBefore, DateTimeOffset NotAfter, int DaysLeft, string Sha256)
+{
+    public static CertificateFacts Read(string name, string path, DateTimeOffset now)
+    {
+        if (!File.Exists(path))
+        {
+            return new CertificateFacts(name, false, string.Empty, string.Empty, string.Empty, default, default, 0, string.Empty);
+        }
+
+        using var certificate = PemFiles.ReadCertificate(path);
+        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        return new CertificateFacts(
+            name, true, certificate.Subject, certificate.Issuer, certificate.SerialNumber,
+            new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), notAfter,
+            (int)Math.Floor((notAfter - now).TotalDays), InternalTlsCertificate.Fingerprint(certificate));
+    }
+
+    public string DaysLeftText => DaysLeft.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Node.Configuration;
+using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Security;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace ExchangeBus.Node.WebConsole;
+
+/// <summary>
+/// What every console edit of node.json does after its page's policy let the person through:
+/// the change through <see cref="NodeSettingsEditor"/> (locked against the <c>xbus node</c>
+/// commands, validated, audited with <c>console:NAME</c>), then back to the list with the
+/// outcome (post, redirect, get): <c>done=saved|unchanged</c> or the refusal's code.
+/// </summary>
+internal static class SettingsChange
+{
+    public const string Saved = "saved";
+    public const string Unchanged = "unchanged";
+
+    public static LocalRedirectResult Apply(PageModel page, NodeSettingsEditor editor, string back, string action, Func<NodeSettings, NodeSettings> change)
+    {
+        Dictionary<string, string?> outcome;
+        try
+        {
+            var changed = editor.Edit(ConsoleAccount.Actor(ConsoleAuthentication.Name(page.User)), action, change);
+            outcome = new() { ["done"] = changed ? Saved : Unchanged };
+        }
+        catch (NodeConfigurationException ex)
+        {
+            // The validator's own words (which field, why): no secret is in node.json.
+            outcome = new() { ["error"] = ex.Code, ["message"] = ex.Message.Length > 500 ? ex.Message[..500] : ex.Message };
+        }
+
+        return page.LocalRedirect(QueryHelpers.AddQueryString(back, outcome));
+    }
+
+    /// <summary>Trimmed form text; null for an empty field.</summary>
+    public static string? Field(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
