@@ -80,6 +80,7 @@ public static class WebConsoleExtensions
             cookie.Events.OnValidatePrincipal = ConsoleAuthentication.ValidateAsync;
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ConsoleAuthorizationResultHandler>();
+        services.AddRateLimiter(o => o.AddPolicy<string, ConsoleLoginRateLimit>(ConsoleLoginRateLimit.Policy));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "__Host-xbus-antiforgery";
@@ -99,7 +100,10 @@ public static class WebConsoleExtensions
 
     /// <summary>
     /// Maps the console's pages and stylesheet on <paramref name="listener"/> only, with the
-    /// security headers, authentication and authorization on that listener's requests.
+    /// security headers, authentication and authorization on that listener's requests. The
+    /// login's rate limit (<see cref="ConsoleLoginRateLimit"/>) needs the component's
+    /// <c>UseRateLimiter()</c> before this, as the registry and the node have for their own limits:
+    /// a second rate-limiting middleware here would count each attempt twice.
     /// </summary>
     public static WebApplication MapWebConsole(this WebApplication app, string listener)
     {

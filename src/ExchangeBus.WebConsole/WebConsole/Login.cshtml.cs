@@ -3,9 +3,11 @@ using ExchangeBus.WebConsole.Accounts;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace ExchangeBus.WebConsole.Pages;
 
+[EnableRateLimiting(ConsoleLoginRateLimit.Policy)]
 public sealed class LoginModel(ConsoleSignIn signIn) : PageModel
 {
     [BindProperty(SupportsGet = true)]
