@@ -18,11 +18,17 @@ public sealed partial class RegistryStore : IConsoleAccountStore
         return ConsoleAccountTable.Find(connection, null, name);
     }
 
+    public ConsoleAccount? FindAccountByCertificate(string certificateSha256)
+    {
+        using var connection = _database.OpenConnection();
+        return ConsoleAccountTable.FindByCertificate(connection, null, certificateSha256);
+    }
+
     /// <summary>Adds an account (<c>xbus registry user add</c>); a refusal is audited too.</summary>
     public void Add(string actor, ConsoleAccount account)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var details = new { name = account.Name, roles = ConsoleRoles.Format(account.Roles) };
+        var details = new { name = account.Name, roles = ConsoleRoles.Format(account.Roles), certificateSha256 = account.CertificateSha256 };
         try
         {
             if (!ConsoleAccount.IsValidName(account.Name) || account.Roles.Count == 0)

@@ -28,6 +28,9 @@ public static class ConsoleErrors
     /// <summary>The account's roles do not allow the action.</summary>
     public const string Forbidden = "Console.Forbidden";
 
+    /// <summary>A certificate already bound to another account.</summary>
+    public const string CertificateInUse = "Console.CertificateInUse";
+
     /// <summary>An account name already taken.</summary>
     public const string DuplicateAccount = "Console.DuplicateAccount";
 
