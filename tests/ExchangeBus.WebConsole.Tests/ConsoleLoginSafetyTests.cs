@@ -37,8 +37,7 @@ public sealed class ConsoleLoginSafetyTests
         _revoked = await IssueAdministratorAsync("revoked");
         await AddBoundAccountAsync("hung", "security-officer", _bound.Cert);
         await AddBoundAccountAsync("former", "security-officer", _revoked.Cert);
-        using var revoked = X509CertificateLoader.LoadCertificateFromFile(_revoked.Cert);
-        await Xbus.MustAsync(_registry.Root, "registry", "cert", "revoke", revoked.SerialNumber, "--reason", "keyCompromise", "--data", _registry.Data);
+        await RevokeAsync(_revoked.Cert);
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 
@@ -73,6 +72,23 @@ public sealed class ConsoleLoginSafetyTests
         // The account's role, not the certificate's: a security officer may not decide registrations.
         var forbidden = await page.GotoAsync("/Registrations/Decide");
         Assert.That(forbidden!.Status, Is.EqualTo(403));
+    }
+
+    [Test]
+    public async Task CertificateSession_EndsAtOnce_WhenTheCertificateIsRevoked()
+    {
+        var certificate = await IssueAdministratorAsync("session");
+        await AddBoundAccountAsync("thu", "auditor", certificate.Cert);
+        await using var person = await PersonWithAsync(certificate);
+        var page = await person.NewPageAsync();
+        await page.GotoAsync("/Login");
+        await page.ClickAsync("#sign-in-certificate");
+        await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("thu");
+
+        await RevokeAsync(certificate.Cert);
+
+        await page.GotoAsync("/");
+        Assert.That(page.Url, Does.Contain("/Login"), "the next request after the revocation is no longer signed in");
     }
 
     [Test]
@@ -162,6 +178,12 @@ public sealed class ConsoleLoginSafetyTests
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
         await Xbus.MustAsync(_registry.Root, "registry", "admin", "issue", "--csr", csr, "--name", "Administrator " + name, "--out", cert, "--data", _registry.Data);
         return (cert, keyFile);
+    }
+
+    private async Task RevokeAsync(string certificateFile)
+    {
+        using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
+        await Xbus.MustAsync(_registry.Root, "registry", "cert", "revoke", certificate.SerialNumber, "--reason", "keyCompromise", "--data", _registry.Data);
     }
 
     private Task AddBoundAccountAsync(string name, string role, string certificate) =>

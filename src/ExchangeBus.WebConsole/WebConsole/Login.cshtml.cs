@@ -36,10 +36,10 @@ public sealed class LoginModel(ConsoleSignIn signIn, ConsoleCertificateSignIn ce
     {
         var certificate = await HttpContext.Connection.GetClientCertificateAsync(HttpContext.RequestAborted);
         CertificateSubject = certificate?.Subject;
-        return await CompleteAsync(certificateSignIn.SignIn(certificate, HttpContext.TraceIdentifier));
+        return await CompleteAsync(certificateSignIn.SignIn(certificate, HttpContext.TraceIdentifier), certificate is null ? null : ConsoleAccount.Fingerprint(certificate));
     }
 
-    private async Task<IActionResult> CompleteAsync(Accounts.SignInResult result)
+    private async Task<IActionResult> CompleteAsync(Accounts.SignInResult result, string? certificateSha256 = null)
     {
         if (!result.Succeeded)
         {
@@ -48,7 +48,7 @@ public sealed class LoginModel(ConsoleSignIn signIn, ConsoleCertificateSignIn ce
             return Page();
         }
 
-        await HttpContext.SignInAsync(ConsoleAuthentication.Scheme, ConsoleAuthentication.Principal(result.Account!));
+        await HttpContext.SignInAsync(ConsoleAuthentication.Scheme, ConsoleAuthentication.Principal(result.Account!, certificateSha256));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
     }
 }
