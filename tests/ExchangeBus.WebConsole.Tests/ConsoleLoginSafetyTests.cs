@@ -147,6 +147,7 @@ public sealed class ConsoleLoginSafetyTests
         var refused = await page.RunAndWaitForResponseAsync(() => Browser.SignInAsync(page, "officer", ConsoleRegistry.Password),
             r => r.Request.Method == "POST");
         Assert.That(refused.Status, Is.EqualTo(429));
+        Assert.That(refused.Headers["content-security-policy"], Does.Contain("default-src 'none'"), "the console's headers on the limiter's answer too");
         await Expect(page.Locator("#error")).ToHaveAttributeAsync("data-code", "Console.TooManyAttempts");
         await Expect(page.Locator("#error")).ToContainTextAsync("Có quá nhiều lần đăng nhập");
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "vi");

@@ -6,12 +6,14 @@ namespace ExchangeBus.WebConsole.Security;
 
 /// <summary>
 /// A refusal answered before any page runs (a 403 from a policy, a 429 from the login limit):
-/// a minimal page in the person's language with the stable code, in the layout's stylesheet.
+/// a minimal page in the person's language with the stable code, in the layout's stylesheet,
+/// with the console's security headers (the rate limiter answers before the console's middleware).
 /// </summary>
 internal static class ConsoleErrorPage
 {
     public static Task WriteAsync(HttpContext context, int statusCode, string code)
     {
+        ConsoleSecurityHeaders.Set(context.Response);
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "text/html; charset=utf-8";
         var text = ConsoleText.For(context);
