@@ -27,8 +27,8 @@ public sealed class RegistryDatabaseTests
         var database = RegistryDatabase.Open(_folder);
 
         using var connection = database.OpenConnection();
-        Assert.That(Sql.Scalar(connection, null, "SELECT group_concat(version) FROM schema_version;"), Is.EqualTo("1,2,3"));
-        Assert.That(RegistryDatabase.CurrentSchemaVersion, Is.EqualTo(3));
+        Assert.That(Sql.Scalar(connection, null, "SELECT group_concat(version) FROM schema_version;"), Is.EqualTo("1,2,3,4"));
+        Assert.That(RegistryDatabase.CurrentSchemaVersion, Is.EqualTo(4));
         Assert.That(Sql.Scalar(connection, null, "PRAGMA journal_mode;"), Is.EqualTo("wal"));
         Assert.That(Sql.ScalarInt64(connection, null, "PRAGMA synchronous;"), Is.EqualTo(2), "FULL");
         Assert.That(Sql.ScalarInt64(connection, null, "PRAGMA foreign_keys;"), Is.EqualTo(1));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.WebConsole.Accounts;
 
 namespace ExchangeBus.Cli.Internal;
@@ -23,7 +25,11 @@ internal static class ConsoleUserCommands
             Required = true,
             AllowMultipleArgumentsPerToken = false,
         };
-        var addCommand = new Command("add", $"Add a web console account to the {component}; the password is read from standard input or prompted for.") { name, data, roles };
+        var certificate = new Option<string?>("--certificate")
+        {
+            Description = "Bind the account to this administrator or auditor certificate (PEM) the bus issued: it then signs the person in too. Its SHA-256 is stored.",
+        };
+        var addCommand = new Command("add", $"Add a web console account to the {component}; the password is read from standard input or prompted for.") { name, data, roles, certificate };
         addCommand.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var parsed = new HashSet<ConsoleRole>();
@@ -43,6 +49,8 @@ internal static class ConsoleUserCommands
                 throw new CliException(ConsoleErrors.InvalidAccount, $"An account name is 1-{ConsoleAccount.MaxNameLength} letters, digits, '.', '_' or '-'.");
             }
 
+            // Read before the password, so a wrong path is said before anyone types.
+            var fingerprint = parse.GetValue(certificate) is { } file ? Fingerprint(file) : null;
             var password = ReadPassword(parse.InvocationConfiguration.Output);
             if (ConsolePasswords.Check(password).ToArray() is { Length: > 0 } problems)
             {
@@ -50,10 +58,29 @@ internal static class ConsoleUserCommands
             }
 
             // The operating-system account that ran the command is the audit log's actor, as a certificate's subject is for management calls.
-            add(parse.GetValue(data)!, "cli:" + Environment.UserName, new ConsoleAccount(accountName, parsed, ConsolePasswords.Hash(password), 0, null));
+            add(parse.GetValue(data)!, "cli:" + Environment.UserName, new ConsoleAccount(accountName, parsed, ConsolePasswords.Hash(password), 0, null, fingerprint));
             parse.InvocationConfiguration.Output.WriteLine($"Added console account {accountName} ({ConsoleRoles.Format(parsed)}).");
+            if (fingerprint is not null)
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"  bound to the certificate with SHA-256 {fingerprint}");
+            }
         }));
         return new Command("user", $"Web console accounts of the {component} (docs/design/console.md).") { addCommand };
+    }
+
+    // Whether the certificate is one the bus issued, and not revoked, is checked at each login, not
+    // here: a certificate revoked later must stop signing in anyway.
+    private static string Fingerprint(string file)
+    {
+        try
+        {
+            using var certificate = PemFiles.ReadCertificate(file);
+            return ConsoleAccount.Fingerprint(certificate);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or PkiException)
+        {
+            throw new CliException(ConsoleErrors.InvalidAccount, $"Cannot read the certificate {file}: {ex.Message}");
+        }
     }
 
     private static string ReadPassword(TextWriter output)

@@ -19,6 +19,9 @@ public sealed class NodeAdminDatabase
     [
         // 1: the admin audit log and the console's accounts, the tables the registry has too.
         AdminAuditLog.Schema + ConsoleAccountTable.Schema,
+
+        // 2: an account may be bound to a client certificate (docs/design/console.md).
+        ConsoleAccountTable.CertificateBinding,
     ];
 
     /// <summary>Rare writes, each a person's act: every commit reaches the disk.</summary>

@@ -5,6 +5,7 @@ using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.WebConsole;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeBus.Registry.Hosting;
@@ -60,7 +61,17 @@ internal sealed class RegistryListeners(IOptions<RegistryServerOptions> options,
             {
                 _console = listen.Named(Console);
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(certificate);
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+
+                    // Asked for, never required: the password login works without one. Any
+                    // certificate passes the handshake; the login page checks it (chain,
+                    // validity, revocation, the account bound to it) and refuses with a code,
+                    // which a failed handshake could not say.
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
             });
         }
     }

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Errors;
@@ -34,7 +32,7 @@ internal static class RegistryRateLimiting
         {
             var perMinute = registry.Value.AnonymousCallsPerMinute;
             limiter.AddPolicy(Policy, httpContext => IsLimited(httpContext)
-                ? RateLimitPartition.GetTokenBucketLimiter(Source(httpContext.Connection.RemoteIpAddress), _ => Bucket(perMinute))
+                ? RateLimitPartition.GetTokenBucketLimiter(ClientRateLimit.SourceOf(httpContext.Connection.RemoteIpAddress), _ => ClientRateLimit.PerMinute(perMinute))
                 : RateLimitPartition.GetNoLimiter(string.Empty));
             limiter.OnRejected = (rejected, _) =>
             {
@@ -52,41 +50,5 @@ internal static class RegistryRateLimiting
         var path = httpContext.Request.Path.Value ?? string.Empty;
         return string.Equals(path, SubmitRegistrationPath, StringComparison.Ordinal)
             || (httpContext.Connection.ClientCertificate is null && path.StartsWith(ManagementPrefix, StringComparison.Ordinal));
-    }
-
-    /// <summary>IPv4 by address; IPv6 by its /64, since one host can use any address in it.</summary>
-    internal static string Source(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        return address.AddressFamily == AddressFamily.InterNetworkV6
-            ? Convert.ToHexString(address.GetAddressBytes(), 0, 8) + "/64"
-            : address.ToString();
-    }
-
-    /// <summary>
-    /// A bucket of <paramref name="perMinute"/> tokens refilled evenly, but no more often than once a
-    /// second (the limiter's replenishing timer is coarse): 2 a minute is a token every 30 s,
-    /// 6,000 a minute 100 tokens a second.
-    /// </summary>
-    private static TokenBucketRateLimiterOptions Bucket(int perMinute)
-    {
-        var period = TimeSpan.FromSeconds(Math.Max(1, 60.0 / perMinute));
-        return new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perMinute,
-            TokensPerPeriod = Math.Max(1, (int)Math.Round(perMinute * period.TotalSeconds / 60)),
-            ReplenishmentPeriod = period,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
     }
 }

@@ -127,6 +127,9 @@ public sealed class RegistryDatabase
 
         // 3: the web console's accounts (docs/design/console.md), the table every component's console shares.
         ConsoleAccountTable.Schema,
+
+        // 4: a console account may be bound to an administrator's or auditor's client certificate.
+        ConsoleAccountTable.CertificateBinding,
     ];
 
     /// <summary>

@@ -8,11 +8,12 @@ namespace ExchangeBus.WebConsole.Accounts;
 /// Console accounts in a database that also holds an admin audit log (<see cref="AdminAuditLog"/>):
 /// each login, failure, lockout, account change and console action is an entry, written in the
 /// same transaction as the change it records and under one writer lock, so the log's chain has
-/// one writer per process. A node keeps both tables in its admin.db.
+/// one writer per process. A node keeps both tables in its admin.db; the registry in registry.db,
+/// where it passes the lock its other changes take, so that the log's chain has one writer.
 /// </summary>
-public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvider time) : IConsoleAccountStore
+public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvider time, Lock? writer = null) : IConsoleAccountStore
 {
-    private readonly Lock _writer = new();
+    private readonly Lock _writer = writer ?? new();
 
     public ConsoleAccount? FindAccount(string name)
     {
@@ -20,11 +21,17 @@ public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvide
         return ConsoleAccountTable.Find(connection, null, name);
     }
 
-    /// <summary>Adds an account (<c>xbus node user add</c>); a refusal is audited too.</summary>
+    public ConsoleAccount? FindAccountByCertificate(string certificateSha256)
+    {
+        using var connection = open();
+        return ConsoleAccountTable.FindByCertificate(connection, null, certificateSha256);
+    }
+
+    /// <summary>Adds an account (<c>xbus registry|node user add</c>); a refusal is audited too.</summary>
     public void Add(string actor, ConsoleAccount account)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var details = new { name = account.Name, roles = ConsoleRoles.Format(account.Roles) };
+        var details = new { name = account.Name, roles = ConsoleRoles.Format(account.Roles), certificateSha256 = account.CertificateSha256 };
         try
         {
             if (!ConsoleAccount.IsValidName(account.Name) || account.Roles.Count == 0)

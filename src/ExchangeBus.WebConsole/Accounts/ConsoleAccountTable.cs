@@ -11,7 +11,7 @@ namespace ExchangeBus.WebConsole.Accounts;
 /// </summary>
 public static class ConsoleAccountTable
 {
-    /// <summary>The migration that adds the table.</summary>
+    /// <summary>The migration that adds the table (the first of two: apply <see cref="CertificateBinding"/> after it).</summary>
     public const string Schema = """
         CREATE TABLE console_accounts (
             name TEXT PRIMARY KEY,
@@ -22,10 +22,28 @@ public static class ConsoleAccountTable
             created_at INTEGER NOT NULL);
         """;
 
-    public static ConsoleAccount? Find(SqliteConnection connection, SqliteTransaction? transaction, string name)
+    /// <summary>
+    /// The migration after <see cref="Schema"/>: an account may be bound to one client
+    /// certificate by its SHA-256 (<see cref="ConsoleAccount.Fingerprint"/>), and a certificate to
+    /// at most one account. A separate migration, since databases already hold the first.
+    /// </summary>
+    public const string CertificateBinding = """
+        ALTER TABLE console_accounts ADD COLUMN certificate_sha256 TEXT;
+        CREATE UNIQUE INDEX console_accounts_by_certificate ON console_accounts(certificate_sha256);
+        """;
+
+    private const string Columns = "name, roles, password_hash, failed_logins, locked_until, certificate_sha256";
+
+    public static ConsoleAccount? Find(SqliteConnection connection, SqliteTransaction? transaction, string name) =>
+        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE name = $a", name);
+
+    /// <summary>The account bound to the certificate whose <see cref="ConsoleAccount.Fingerprint"/> this is.</summary>
+    public static ConsoleAccount? FindByCertificate(SqliteConnection connection, SqliteTransaction? transaction, string certificateSha256) =>
+        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE certificate_sha256 = $a", certificateSha256);
+
+    private static ConsoleAccount? Read(SqliteConnection connection, SqliteTransaction? transaction, string sql, string key)
     {
-        using var command = Command(connection, transaction,
-            "SELECT name, roles, password_hash, failed_logins, locked_until FROM console_accounts WHERE name = $a", name);
+        using var command = Command(connection, transaction, sql, key);
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new ConsoleAccount(
@@ -33,7 +51,8 @@ public static class ConsoleAccountTable
                 ConsoleRoles.ParseList(reader.GetString(1)),
                 reader.GetString(2),
                 reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)))
+                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : reader.GetString(5))
             : null;
     }
 
@@ -45,9 +64,14 @@ public static class ConsoleAccountTable
             throw new ConsoleAccountException(ConsoleErrors.DuplicateAccount, $"An account named '{account.Name}' already exists.");
         }
 
+        if (account.CertificateSha256 is { } certificate && FindByCertificate(connection, transaction, certificate) is { } holder)
+        {
+            throw new ConsoleAccountException(ConsoleErrors.CertificateInUse, $"The certificate is already bound to the account '{holder.Name}'.");
+        }
+
         Execute(connection, transaction,
-            "INSERT INTO console_accounts (name, roles, password_hash, failed_logins, locked_until, created_at) VALUES ($a, $b, $c, 0, NULL, $d)",
-            account.Name, ConsoleRoles.Format(account.Roles), account.PasswordHash, now.ToUnixTimeMilliseconds());
+            "INSERT INTO console_accounts (name, roles, password_hash, failed_logins, locked_until, created_at, certificate_sha256) VALUES ($a, $b, $c, 0, NULL, $d, $e)",
+            account.Name, ConsoleRoles.Format(account.Roles), account.PasswordHash, now.ToUnixTimeMilliseconds(), account.CertificateSha256);
     }
 
     /// <summary>

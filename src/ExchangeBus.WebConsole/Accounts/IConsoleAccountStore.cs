@@ -10,6 +10,9 @@ public interface IConsoleAccountStore
 {
     ConsoleAccount? FindAccount(string name);
 
+    /// <summary>The account bound to the client certificate with this <see cref="ConsoleAccount.Fingerprint"/>, if any (<see cref="ConsoleAccountTable.FindByCertificate"/>).</summary>
+    ConsoleAccount? FindAccountByCertificate(string certificateSha256);
+
     /// <summary>Adds an account; <see cref="ConsoleAccountException"/> if the name is taken.</summary>
     void Add(string actor, ConsoleAccount account);
 

@@ -27,6 +27,15 @@ public sealed record ConsoleOptions
     /// <summary><see cref="IdleTimeout"/> as the settings file gives it.</summary>
     public double IdleTimeoutSeconds { get => IdleTimeout.TotalSeconds; init => IdleTimeout = DurationSetting.FromSeconds(value); }
 
+    /// <summary>
+    /// Login attempts (each a password hash, PBKDF2) one client address may make a minute
+    /// (IPv6 by its /64); the rest are answered 429 before any password is checked.
+    /// </summary>
+    public int LoginAttemptsPerMinute { get; init; } = 10;
+
+    /// <summary>Login attempts from all addresses together a minute: bounds the work of many addresses at once.</summary>
+    public int LoginAttemptsPerMinuteTotal { get; init; } = 60;
+
     public bool Enabled => Listen is not null;
 
     /// <summary>Adds every problem with these settings, each under its key, for the component's validator.</summary>
@@ -37,6 +46,16 @@ public sealed record ConsoleOptions
         if (MaxFailedLogins is < 1 or > 100)
         {
             problems.Add("console.maxFailedLogins must be 1-100");
+        }
+
+        if (LoginAttemptsPerMinute is < 1 or > 10_000)
+        {
+            problems.Add("console.loginAttemptsPerMinute must be 1-10000");
+        }
+
+        if (LoginAttemptsPerMinuteTotal is < 1 or > 10_000 || LoginAttemptsPerMinuteTotal < LoginAttemptsPerMinute)
+        {
+            problems.Add("console.loginAttemptsPerMinuteTotal must be 1-10000 and at least console.loginAttemptsPerMinute");
         }
 
         DurationSetting.CheckSeconds(problems, "console.lockoutSeconds", LockoutDuration, 1, 7 * 24 * 3600);

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.WebEncoders;
 
@@ -25,7 +26,8 @@ public static class WebConsoleExtensions
 
     /// <summary>
     /// Registers a component's console: sign-in and lockout over the component's
-    /// <see cref="IConsoleAccountStore"/> (register it too), the session cookie, antiforgery,
+    /// <see cref="IConsoleAccountStore"/> (register it too), login by client certificate when the
+    /// component registers its <see cref="IConsoleCertificateCheck"/>, the session cookie, antiforgery,
     /// the 403 answer, and Razor Pages from this library and <paramref name="pages"/> only.
     /// Add the component's policies to the returned builder
     /// (<see cref="ConsolePolicies.AddRolePolicy"/>); map with <see cref="MapWebConsole"/>.
@@ -40,6 +42,8 @@ public static class WebConsoleExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton(options);
         services.AddSingleton<ConsoleSignIn>();
+        services.AddSingleton<ConsoleCertificateSignIn>();
+        services.TryAddSingleton<IConsoleCertificateCheck, NoConsoleCertificates>();
         services.AddRazorPages(o =>
             {
                 o.RootDirectory = PagesRoot;
@@ -80,6 +84,7 @@ public static class WebConsoleExtensions
             cookie.Events.OnValidatePrincipal = ConsoleAuthentication.ValidateAsync;
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ConsoleAuthorizationResultHandler>();
+        services.AddRateLimiter(o => o.AddPolicy<string, ConsoleLoginRateLimit>(ConsoleLoginRateLimit.Policy));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "__Host-xbus-antiforgery";
@@ -99,7 +104,10 @@ public static class WebConsoleExtensions
 
     /// <summary>
     /// Maps the console's pages and stylesheet on <paramref name="listener"/> only, with the
-    /// security headers, authentication and authorization on that listener's requests.
+    /// security headers, authentication and authorization on that listener's requests. The
+    /// login's rate limit (<see cref="ConsoleLoginRateLimit"/>) needs the component's
+    /// <c>UseRateLimiter()</c> before this, as the registry and the node have for their own limits:
+    /// a second rate-limiting middleware here would count each attempt twice.
     /// </summary>
     public static WebApplication MapWebConsole(this WebApplication app, string listener)
     {

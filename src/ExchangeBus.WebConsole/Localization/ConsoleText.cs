@@ -25,6 +25,12 @@ public sealed record ConsoleText
     public required string LoginFailed { get; init; }
     public required string LockedOut { get; init; }
     public required string Forbidden { get; init; }
+    public required string TooManyAttempts { get; init; }
+    public required string SignInWithCertificate { get; init; }
+    public required string CertificatePresented { get; init; }
+    public required string CertificateRefused { get; init; }
+    public required string CertificateRevoked { get; init; }
+    public required string CertificateNotBound { get; init; }
     public required string RegistrationOfficer { get; init; }
     public required string SecurityOfficer { get; init; }
     public required string SystemAdministrator { get; init; }
@@ -47,6 +53,12 @@ public sealed record ConsoleText
         LoginFailed = "Sai tên tài khoản hoặc mật khẩu.",
         LockedOut = "Tài khoản tạm thời bị khóa vì đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.",
         Forbidden = "Vai trò của bạn không cho phép thao tác này.",
+        TooManyAttempts = "Có quá nhiều lần đăng nhập trong thời gian ngắn. Vui lòng chờ một phút rồi thử lại.",
+        SignInWithCertificate = "Đăng nhập bằng chứng thư số của bạn",
+        CertificatePresented = "Trình duyệt đã xuất trình chứng thư số:",
+        CertificateRefused = "Chứng thư số này không phải chứng thư quản trị viên hoặc kiểm toán viên còn hiệu lực do hệ thống cấp.",
+        CertificateRevoked = "Chứng thư số này đã bị thu hồi.",
+        CertificateNotBound = "Chứng thư số này chưa được gắn với tài khoản nào.",
         RegistrationOfficer = "Cán bộ đăng ký",
         SecurityOfficer = "Cán bộ an ninh",
         SystemAdministrator = "Quản trị hệ thống",
@@ -70,6 +82,12 @@ public sealed record ConsoleText
         LoginFailed = "Wrong account name or password.",
         LockedOut = "The account is locked for a while after too many failed logins. Try again later.",
         Forbidden = "Your roles do not allow this action.",
+        TooManyAttempts = "Too many login attempts in a short time. Wait a minute and try again.",
+        SignInWithCertificate = "Sign in with your certificate",
+        CertificatePresented = "Your browser presented the certificate:",
+        CertificateRefused = "This certificate is not a valid administrator or auditor certificate issued by the bus.",
+        CertificateRevoked = "This certificate is revoked.",
+        CertificateNotBound = "No account is bound to this certificate.",
         RegistrationOfficer = "Registration officer",
         SecurityOfficer = "Security officer",
         SystemAdministrator = "System administrator",
@@ -85,6 +103,10 @@ public sealed record ConsoleText
         ConsoleErrors.LoginFailed => LoginFailed,
         ConsoleErrors.LockedOut => LockedOut,
         ConsoleErrors.Forbidden => Forbidden,
+        ConsoleErrors.TooManyAttempts => TooManyAttempts,
+        ConsoleErrors.CertificateRefused => CertificateRefused,
+        ConsoleErrors.CertificateRevoked => CertificateRevoked,
+        ConsoleErrors.CertificateNotBound => CertificateNotBound,
         _ => code,
     };
 

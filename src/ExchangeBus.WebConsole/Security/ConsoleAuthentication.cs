@@ -13,11 +13,21 @@ public static class ConsoleAuthentication
     /// <summary><c>__Host-</c>: the browser keeps it only if Secure, for this origin and path "/".</summary>
     public const string CookieName = "__Host-xbus-console";
 
-    public static ClaimsPrincipal Principal(ConsoleAccount account)
+    /// <summary>On a session begun with a client certificate: the certificate's <see cref="ConsoleAccount.Fingerprint"/>.</summary>
+    public const string CertificateClaim = "xbus:certificate-sha256";
+
+    /// <param name="account">The account signed in.</param>
+    /// <param name="certificateSha256">The certificate it signed in with, if it did: the session then lasts only while that certificate does.</param>
+    public static ClaimsPrincipal Principal(ConsoleAccount account, string? certificateSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(account);
         var identity = new ClaimsIdentity(Scheme, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.Name, account.Name));
+        if (certificateSha256 is not null)
+        {
+            identity.AddClaim(new Claim(CertificateClaim, certificateSha256));
+        }
+
         foreach (var role in account.Roles)
         {
             identity.AddClaim(new Claim(ClaimTypes.Role, ConsoleRoles.Name(role)));
@@ -35,7 +45,10 @@ public static class ConsoleAuthentication
 
     /// <summary>
     /// On every request the account is read again: a deleted or locked account loses its session
-    /// at once, and changed roles apply to the next request, not at the next login.
+    /// at once, and changed roles apply to the next request, not at the next login. A session
+    /// begun with a certificate also needs, on every request, that certificate on the connection,
+    /// still bound to the account and still accepted by the component (a revocation ends it at
+    /// once, as the management API checks a certificate on every call).
     /// </summary>
     internal static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
@@ -43,7 +56,8 @@ public static class ConsoleAuthentication
         var time = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
         var name = context.Principal?.Identity?.Name;
         var account = name is null ? null : store.FindAccount(name);
-        if (account is null || account.IsLockedAt(time.GetUtcNow()))
+        var certificate = context.Principal!.FindFirst(CertificateClaim)?.Value;
+        if (account is null || account.IsLockedAt(time.GetUtcNow()) || (certificate is not null && !CertificateStillHolds(context.HttpContext, account, certificate)))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(Scheme).ConfigureAwait(false);
@@ -54,8 +68,17 @@ public static class ConsoleAuthentication
         var current = account.Roles.Select(ConsoleRoles.Name).Order(StringComparer.Ordinal);
         if (!held.SequenceEqual(current))
         {
-            context.ReplacePrincipal(Principal(account));
+            context.ReplacePrincipal(Principal(account, certificate));
             context.ShouldRenew = true;
         }
+    }
+
+    private static bool CertificateStillHolds(HttpContext http, ConsoleAccount account, string fingerprint)
+    {
+        var presented = http.Connection.ClientCertificate;
+        return presented is not null
+            && string.Equals(account.CertificateSha256, fingerprint, StringComparison.Ordinal)
+            && string.Equals(ConsoleAccount.Fingerprint(presented), fingerprint, StringComparison.Ordinal)
+            && http.RequestServices.GetRequiredService<IConsoleCertificateCheck>().Check(presented) == ConsoleCertificateStatus.Accepted;
     }
 }

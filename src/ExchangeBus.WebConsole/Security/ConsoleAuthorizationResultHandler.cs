@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Text.Encodings.Web;
 using ExchangeBus.WebConsole.Accounts;
-using ExchangeBus.WebConsole.Localization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 
@@ -28,17 +26,6 @@ internal sealed class ConsoleAuthorizationResultHandler(IConsoleAccountStore sto
         var page = context.GetEndpoint()?.DisplayName ?? context.Request.Path.Value ?? string.Empty;
         store.RecordEvent(ConsoleAccount.Actor(ConsoleAuthentication.Name(context.User)), "console.forbidden", false, ConsoleErrors.Forbidden,
             new { page, method = context.Request.Method });
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        context.Response.ContentType = "text/html; charset=utf-8";
-        var text = ConsoleText.For(context);
-        var encoder = HtmlEncoder.Default;
-        await context.Response.WriteAsync($"""
-            <!DOCTYPE html>
-            <html lang="{ConsoleLanguages.Code(ConsoleLanguages.Of(context))}">
-            <head><meta charset="utf-8"><title>{encoder.Encode(text.Product)}</title><link rel="stylesheet" href="{ConsoleAssets.StylesheetPath}"></head>
-            <body><main><p class="error" id="error" data-code="{ConsoleErrors.Forbidden}">{encoder.Encode(text.Forbidden)} ({ConsoleErrors.Forbidden})</p>
-            <p><a href="/">{encoder.Encode(text.Product)}</a></p></main></body>
-            </html>
-            """, context.RequestAborted).ConfigureAwait(false);
+        await ConsoleErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, ConsoleErrors.Forbidden).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,14 @@ internal static class ConsoleSecurityHeaders
 
     public static Task Apply(HttpContext context, Func<Task> next)
     {
-        var headers = context.Response.Headers;
+        Set(context.Response);
+        return next();
+    }
+
+    /// <summary>Sets the headers; for an answer made before the console's own middleware runs (the login's 429).</summary>
+    public static void Set(HttpResponse response)
+    {
+        var headers = response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
@@ -24,6 +31,5 @@ internal static class ConsoleSecurityHeaders
         // (Antiforgery sets the same on pages with a form; set here for every page.)
         headers.CacheControl = "no-cache, no-store";
         headers.Pragma = "no-cache";
-        return next();
     }
 }

@@ -3,10 +3,16 @@ using ExchangeBus.WebConsole.Accounts;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace ExchangeBus.WebConsole.Pages;
 
-public sealed class LoginModel(ConsoleSignIn signIn) : PageModel
+/// <summary>
+/// Login by password, or by the client certificate the browser presented on this TLS connection
+/// (the listener asks for one without requiring it). Both posts count against the login rate limit.
+/// </summary>
+[EnableRateLimiting(ConsoleLoginRateLimit.Policy)]
+public sealed class LoginModel(ConsoleSignIn signIn, ConsoleCertificateSignIn certificateSignIn) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -15,21 +21,34 @@ public sealed class LoginModel(ConsoleSignIn signIn) : PageModel
 
     public string? ErrorCode { get; private set; }
 
-    public void OnGet()
-    {
-    }
+    /// <summary>The subject of the certificate the browser presented, if it did: the page then offers to sign in with it.</summary>
+    public string? CertificateSubject { get; private set; }
+
+    public async Task OnGetAsync() => CertificateSubject = (await HttpContext.Connection.GetClientCertificateAsync(HttpContext.RequestAborted))?.Subject;
 
     public async Task<IActionResult> OnPostAsync(string? name, string? password)
     {
-        var result = signIn.SignIn(name, password);
+        Name = name;
+        return await CompleteAsync(signIn.SignIn(name, password));
+    }
+
+    public async Task<IActionResult> OnPostCertificateAsync()
+    {
+        var certificate = await HttpContext.Connection.GetClientCertificateAsync(HttpContext.RequestAborted);
+        CertificateSubject = certificate?.Subject;
+        return await CompleteAsync(certificateSignIn.SignIn(certificate, HttpContext.TraceIdentifier), certificate is null ? null : ConsoleAccount.Fingerprint(certificate));
+    }
+
+    private async Task<IActionResult> CompleteAsync(Accounts.SignInResult result, string? certificateSha256 = null)
+    {
         if (!result.Succeeded)
         {
-            Name = name;
             ErrorCode = result.ErrorCode;
+            CertificateSubject ??= HttpContext.Connection.ClientCertificate?.Subject;
             return Page();
         }
 
-        await HttpContext.SignInAsync(ConsoleAuthentication.Scheme, ConsoleAuthentication.Principal(result.Account!));
+        await HttpContext.SignInAsync(ConsoleAuthentication.Scheme, ConsoleAuthentication.Principal(result.Account!, certificateSha256));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
     }
 }

@@ -37,10 +37,15 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
     public XbusServer Server { get; }
 
     /// <summary>Starts a registry with one account per name, each with its role (X-Road's names).</summary>
-    public static Task<ConsoleRegistry> StartAsync(params (string Name, string Role)[] accounts) => StartAsync(autoApprove: false, accounts);
+    public static Task<ConsoleRegistry> StartAsync(params (string Name, string Role)[] accounts) =>
+        StartAsync(new Dictionary<string, object>(), autoApprove: false, accounts);
 
     /// <summary>Starts a registry that approves node registrations by itself when <paramref name="autoApprove"/> (for tests of a node's console).</summary>
-    public static async Task<ConsoleRegistry> StartAsync(bool autoApprove, params (string Name, string Role)[] accounts)
+    public static Task<ConsoleRegistry> StartAsync(bool autoApprove, params (string Name, string Role)[] accounts) =>
+        StartAsync(new Dictionary<string, object>(), autoApprove, accounts);
+
+    /// <summary>Starts a registry with <paramref name="console"/> added to its <c>console</c> settings (its listener is always set here).</summary>
+    public static async Task<ConsoleRegistry> StartAsync(IReadOnlyDictionary<string, object> console, bool autoApprove, params (string Name, string Role)[] accounts)
     {
         var root = Directory.CreateTempSubdirectory("xbus-console-").FullName;
         var data = Path.Combine(root, "registry");
@@ -50,14 +55,14 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
             await Xbus.MustWithInputAsync(root, Password, "registry", "user", "add", name, "--role", role, "--data", data);
         }
 
-        var (grpc, http, console) = (LoopbackPort.PickFree(), LoopbackPort.PickFree(), LoopbackPort.PickFree());
+        var (grpc, http, consolePort) = (LoopbackPort.PickFree(), LoopbackPort.PickFree(), LoopbackPort.PickFree());
         var config = Path.Combine(root, "registry.json");
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
         {
             data,
             listen = Loopback(grpc),
             httpListen = Loopback(http),
-            console = new { listen = Loopback(console) },
+            console = new Dictionary<string, object>(console) { ["listen"] = Loopback(consolePort) },
         }));
         var server = XbusServer.Start("registry", root, $"http://{Loopback(http)}/health/ready", "registry", "serve", "--config", config);
         await server.WaitUntilReadyAsync(Patience);
@@ -65,7 +70,7 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
         await Xbus.MustAsync(root, "registry", "member", "add", Member, "--name", "Bộ Giao thông vận tải", "--data", data);
         var anchor = Path.Combine(root, "anchor.json");
         await Xbus.MustAsync(root, "registry", "anchor", "export", "--data", data, "--out", anchor);
-        return new ConsoleRegistry(root, server, $"https://{Loopback(console)}", anchor);
+        return new ConsoleRegistry(root, server, $"https://{Loopback(consolePort)}", anchor);
     }
 
     /// <summary>Makes a node's keys and sends its registration (pending: this registry does not auto-approve); returns the node's data folder.</summary>
