@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Tests.Shared;
 using ExchangeBus.WebConsole.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
