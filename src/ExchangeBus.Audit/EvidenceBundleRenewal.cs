@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Audit;
 

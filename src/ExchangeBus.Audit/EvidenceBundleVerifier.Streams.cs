@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Audit;

@@ -9,6 +9,7 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Node.Audit;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeBus.Cli.Audit;

@@ -11,6 +11,7 @@ using ExchangeBus.Core;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Configuration;
 
 namespace ExchangeBus.Cli.Audit;

@@ -229,24 +229,7 @@ public sealed partial class NodeAuditService(
             After = after,
         });
         var response = new QueryResponse { NextPageToken = page.Next?.Format() ?? string.Empty };
-        response.Records.AddRange(page.Records.Select(r => new RecordSummary
-        {
-            Sequence = (ulong)r.Sequence,
-            At = Timestamp.FromDateTimeOffset(r.At),
-            MessageId = r.MessageId,
-            Direction = (uint)r.Direction,
-            Client = r.Client,
-            Service = r.Service,
-            UserId = r.UserId,
-            SubjectId = r.SubjectId ?? string.Empty,
-            Issue = r.Issue,
-            Status = r.Status,
-            Hash = ByteString.CopyFrom(r.Hash),
-            BodySha256 = ByteString.CopyFrom(r.BodySha256),
-            Signature = ByteString.CopyFrom(r.Signature),
-            SenderNode = SenderNode(r),
-            Header = ByteString.CopyFrom(r.Header),
-        }));
+        response.Records.AddRange(page.Records.Select(AuditEvidence.ToProto));
         return response;
     }
 
@@ -348,6 +331,40 @@ public sealed partial class NodeAuditService(
 
     private static string? Optional(string value) => value.Length == 0 ? null : value;
 
+    private static partial class Log
+    {
+        [LoggerMessage(4700, LogLevel.Warning, "Audit {Method} refused: {Code} (correlation id {CorrelationId})")]
+        public static partial void Refused(ILogger logger, string method, string code, string correlationId);
+    }
+}
+
+/// <summary>Log entries and tree heads as the audit protocol carries them.</summary>
+public static class AuditEvidence
+{
+    /// <summary>A record's searchable columns as the audit protocol carries them (the audit API's query, the console's trail).</summary>
+    public static RecordSummary ToProto(MessageLogSummary r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new RecordSummary
+        {
+            Sequence = (ulong)r.Sequence,
+            At = Timestamp.FromDateTimeOffset(r.At),
+            MessageId = r.MessageId,
+            Direction = (uint)r.Direction,
+            Client = r.Client,
+            Service = r.Service,
+            UserId = r.UserId,
+            SubjectId = r.SubjectId ?? string.Empty,
+            Issue = r.Issue,
+            Status = r.Status,
+            Hash = ByteString.CopyFrom(r.Hash),
+            BodySha256 = ByteString.CopyFrom(r.BodySha256),
+            Signature = ByteString.CopyFrom(r.Signature),
+            SenderNode = SenderNode(r),
+            Header = ByteString.CopyFrom(r.Header),
+        };
+    }
+
     private static string SenderNode(MessageLogSummary record)
     {
         if (record.Direction == MessageDirection.AuditQuery || record.Header.Length == 0)
@@ -365,16 +382,6 @@ public sealed partial class NodeAuditService(
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(4700, LogLevel.Warning, "Audit {Method} refused: {Code} (correlation id {CorrelationId})")]
-        public static partial void Refused(ILogger logger, string method, string code, string correlationId);
-    }
-}
-
-/// <summary>Log entries and tree heads as the audit protocol carries them.</summary>
-public static class AuditEvidence
-{
     public static Record ToProto(MessageLogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);

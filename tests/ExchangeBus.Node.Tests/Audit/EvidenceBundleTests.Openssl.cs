@@ -9,6 +9,7 @@ using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Registry.Tests.TrustServices;
 using Microsoft.Extensions.Time.Testing;

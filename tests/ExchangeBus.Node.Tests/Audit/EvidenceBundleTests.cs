@@ -9,6 +9,7 @@ using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Node.Audit;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ExchangeBus.Node.MessageLog;

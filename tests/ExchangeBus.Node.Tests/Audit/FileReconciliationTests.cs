@@ -4,6 +4,7 @@ using FilesClient = ExchangeBus.Contracts.Files.V1.Files.FilesClient;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Files.V1;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Files;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Cli;
 

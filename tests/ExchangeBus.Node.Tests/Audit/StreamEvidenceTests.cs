@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using ExchangeBus.Audit;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;

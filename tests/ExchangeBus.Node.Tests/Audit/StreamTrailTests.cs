@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
-using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Signing;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

@@ -3,7 +3,7 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>One record of an exchange as the chain check sees it: a link (its header streamed) or the unsigned outcome of a failed call (no header).</summary>
 internal sealed record StreamRecord<T>(T Source, MessageDirection Direction, MessageHeader? Header, byte[] HeaderBytes, byte[] BodySha256);

@@ -3,7 +3,7 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>One node's records as its audit API returned them.</summary>
 public sealed record NodeRecords(string Node, IReadOnlyList<RecordSummary> Records)

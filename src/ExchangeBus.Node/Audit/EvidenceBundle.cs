@@ -9,7 +9,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ExchangeBus.Contracts.Audit.V1;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>Stable codes of evidence bundles: one per kind of failure, each naming the file at fault.</summary>
 public static class EvidenceBundleErrors
@@ -64,7 +64,7 @@ public static class EvidenceBundleErrors
 /// An evidence bundle: a zip proving, offline, the records of one exchange a node holds
 /// (docs/audit.md, "The bundle"). Every file is plain (DER, PEM, raw bytes, JSON with hex), so an
 /// auditor can check the signatures, certificates, OCSP responses and the time-stamp with openssl
-/// alone; <see cref="EvidenceBundleVerifier"/> checks everything, the record hash and the inclusion
+/// alone; EvidenceBundleVerifier (ExchangeBus.Audit) checks everything, the record hash and the inclusion
 /// proof too. The zip is deterministic — entries sorted, fixed times and modes, no creation time
 /// anywhere — so the same evidence always gives the same bytes, and two exports can be compared
 /// with a hash.

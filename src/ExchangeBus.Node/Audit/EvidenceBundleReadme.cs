@@ -4,7 +4,7 @@ using System.Text;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>
 /// The README.md and check.sh of a bundle. Both are made from one list of steps (<see cref="Sections"/>),
@@ -12,7 +12,7 @@ namespace ExchangeBus.Audit;
 /// script with the real openssl. Every step judges the evidence at the time it fixes (the record's
 /// time, the token's time), never at today's: a bundle checks the same years later, after its
 /// certificates and OCSP responses have expired. The script trusts only the root its reader
-/// passes; <see cref="EvidenceBundleVerifier"/> judges the same things at the same times.
+/// passes; EvidenceBundleVerifier (ExchangeBus.Audit) judges the same things at the same times.
 /// </summary>
 internal static class EvidenceBundleReadme
 {
