@@ -61,6 +61,12 @@ public sealed class RegistryConsoleTests
         await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("officer");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Tổng quan");
         await Expect(page.Locator("#members")).ToHaveTextAsync("1");
+        // The registry's own TSA and OCSP responder, each by the certificate it signs with, valid for years.
+        await Expect(page.Locator("#trust-services tbody tr")).ToHaveCountAsync(2);
+        foreach (var service in new[] { "TSA (RFC 3161)", "OCSP (RFC 6960)" })
+        {
+            await Expect(page.Locator($"#trust-services tr[data-service='{service}'] .days-left")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9]{2,}$"));
+        }
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "vi");
         // Times in Viet Nam's zone, UTC on hover.
         await Expect(page.Locator(".tile time")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex(" UTC$"));

@@ -63,6 +63,12 @@ public sealed class OcspResponder : IDisposable
     private readonly BcCertificate[] includedCertificates;
     private readonly EcdsaSignatureFactory signatureFactory;
 
+    /// <summary>The subject of the certificate the responses are signed with (the dashboard shows it).</summary>
+    public string ResponderSubject { get; }
+
+    /// <summary>When that certificate expires: past it, nodes refuse every answer.</summary>
+    public DateTimeOffset ResponderNotAfter { get; }
+
     /// <summary>
     /// A responder for <paramref name="caCertificate"/>, signing with <paramref name="responderKey"/>:
     /// either the CA's own key (<paramref name="responderCertificate"/> is then the CA certificate)
@@ -90,6 +96,8 @@ public sealed class OcspResponder : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "The window and the limits must be positive.");
         }
 
+        ResponderSubject = responderCertificate.Subject;
+        ResponderNotAfter = new DateTimeOffset(responderCertificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         var delegated = !caCertificate.RawData.AsSpan().SequenceEqual(responderCertificate.RawData);
         var parser = new X509CertificateParser();
         var bcResponder = parser.ReadCertificate(responderCertificate.RawData);

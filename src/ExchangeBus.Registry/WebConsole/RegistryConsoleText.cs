@@ -78,6 +78,8 @@ public sealed record RegistryConsoleText
     public required string Issuer { get; init; }
     public required string ValidFrom { get; init; }
     public required string ValidUntil { get; init; }
+    public required string TrustServices { get; init; }
+    public required string DaysLeft { get; init; }
     public required string Issued { get; init; }
     public required string CertificateFingerprint { get; init; }
     public required string Good { get; init; }
@@ -200,6 +202,8 @@ public sealed record RegistryConsoleText
         Issuer = "Bên cấp",
         ValidFrom = "Hiệu lực từ",
         ValidUntil = "Hiệu lực đến",
+        TrustServices = "Dịch vụ tin cậy: dấu thời gian và OCSP",
+        DaysLeft = "ngày còn lại",
         Issued = "Cấp lúc",
         CertificateFingerprint = "Dấu vân tay chứng thư (SHA-256)",
         Good = "Còn hiệu lực",
@@ -323,6 +327,8 @@ public sealed record RegistryConsoleText
         Issuer = "Issuer",
         ValidFrom = "Valid from",
         ValidUntil = "Valid until",
+        TrustServices = "Trust services: time-stamping and OCSP",
+        DaysLeft = "days left",
         Issued = "Issued",
         CertificateFingerprint = "Certificate fingerprint (SHA-256)",
         Good = "Good",
