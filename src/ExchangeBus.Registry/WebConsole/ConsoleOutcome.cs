@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Text.RegularExpressions;
 using ExchangeBus.Core.Storage;
 using ExchangeBus.WebConsole;
+using ExchangeBus.WebConsole.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -12,22 +12,16 @@ namespace ExchangeBus.Registry.WebConsole;
 /// was done or the error code; and how that page reads them back from its query string, which
 /// is anyone's to write, so only something shaped like a code is shown.
 /// </summary>
-public static partial class ConsoleOutcome
+public static class ConsoleOutcome
 {
     /// <summary>The page's own code for a required reason left empty (the store's codes come as they are).</summary>
     public const string ReasonRequired = "Console.ReasonRequired";
 
-    [GeneratedRegex("^[A-Za-z]+\\.[A-Za-z]+$")]
-    private static partial Regex CodeShape();
+    /// <inheritdoc cref="OutcomeQuery.Error"/>
+    public static string? Error(string? error) => OutcomeQuery.Error(error);
 
-    [GeneratedRegex("^[a-z][a-zA-Z]*$")]
-    private static partial Regex DoneShape();
-
-    /// <summary>An error code from the query string, or null when it is not shaped like one.</summary>
-    public static string? Error(string? error) => error is { Length: <= 64 } && CodeShape().IsMatch(error) ? error : null;
-
-    /// <summary>A "done" word from the query string, or null when it is not shaped like one.</summary>
-    public static string? Done(string? done) => done is { Length: <= 32 } && DoneShape().IsMatch(done) ? done : null;
+    /// <inheritdoc cref="OutcomeQuery.Done"/>
+    public static string? Done(string? done) => OutcomeQuery.Done(done);
 
     /// <summary>A redirect to <paramref name="path"/> (a console path) with the values given; null values are left out.</summary>
     public static LocalRedirectResult Back(string path, IReadOnlyDictionary<string, string?> values) =>
