@@ -15,45 +15,25 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class ConsoleLoginSafetyTests
+public sealed class ConsoleLoginSafetyTests : ConsoleRegistryFixture
 {
-    private ConsoleRegistry _registry = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
     // Each a certificate and its key, PEM files: the administrator certificate `registry init` made (bound to an
     // account), one `registry admin issue` made and nobody bound, and one bound and then revoked.
     private (string Cert, string Key) _bound;
     private (string Cert, string Key) _unbound;
     private (string Cert, string Key) _revoked;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override Task<ConsoleRegistry> StartRegistryAsync() => ConsoleRegistry.StartAsync(("officer", "registration-officer"));
+
+    private protected override async Task PrepareAsync()
     {
-        _registry = await ConsoleRegistry.StartAsync(("officer", "registration-officer"));
-        var keys = Path.Combine(_registry.Data, "keys");
+        var keys = Path.Combine(Registry.Data, "keys");
         _bound = (Path.Combine(keys, "admin.pem"), Path.Combine(keys, "admin.key.pem"));
         _unbound = await IssueAdministratorAsync("unbound");
         _revoked = await IssueAdministratorAsync("revoked");
         await AddBoundAccountAsync("hung", "security-officer", _bound.Cert);
         await AddBoundAccountAsync("former", "security-officer", _revoked.Cert);
         await RevokeAsync(_revoked.Cert);
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_registry is not null)
-        {
-            await _registry.DisposeAsync();
-        }
     }
 
     [Test]
@@ -114,14 +94,14 @@ public sealed class ConsoleLoginSafetyTests
         await page.ClickAsync("#sign-in-certificate");
 
         await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.CertificateRevoked");
-        var audit = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:former", "--action", "console.login", "--data", _registry.Data);
+        var audit = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:former", "--action", "console.login", "--data", Registry.Data);
         Assert.That(audit, Does.Contain("Console.CertificateRevoked"), "the refusal is in the admin audit log");
     }
 
     [Test]
     public async Task PasswordLogin_WithoutACertificate_StillWorks_AndNoCertificateLoginIsOffered()
     {
-        await using var person = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
+        await using var person = await PersonAsync(Registry.ConsoleAddress);
         var page = await person.NewPageAsync();
         await page.GotoAsync("/Login");
         await Expect(page.Locator("#certificate-login")).ToHaveCountAsync(0);
@@ -138,7 +118,7 @@ public sealed class ConsoleLoginSafetyTests
         await using var registry = await ConsoleRegistry.StartAsync(
             new Dictionary<string, object> { ["loginAttemptsPerMinute"] = 1, ["loginAttemptsPerMinuteTotal"] = 1 }, autoApprove: false,
             ("officer", "registration-officer"));
-        await using var person = await Browser.PersonAsync(_browser, registry.ConsoleAddress);
+        await using var person = await PersonAsync(registry.ConsoleAddress);
         var page = await person.NewPageAsync();
 
         await Browser.SignInAsync(page, "officer", "not the password at all");
@@ -162,31 +142,31 @@ public sealed class ConsoleLoginSafetyTests
     }
 
     private Task<IBrowserContext> PersonWithAsync((string Cert, string Key) certificate) =>
-        _browser.NewContextAsync(new BrowserNewContextOptions
+        Chromium.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = _registry.ConsoleAddress,
+            BaseURL = Registry.ConsoleAddress,
             IgnoreHTTPSErrors = true,
-            ClientCertificates = [new ClientCertificate { Origin = _registry.ConsoleAddress, CertPath = certificate.Cert, KeyPath = certificate.Key }],
+            ClientCertificates = [new ClientCertificate { Origin = Registry.ConsoleAddress, CertPath = certificate.Cert, KeyPath = certificate.Key }],
         });
 
     /// <summary>An administrator certificate issued by the registry from a CSR made here (as `openssl req` would).</summary>
     private async Task<(string Cert, string Key)> IssueAdministratorAsync(string name)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = Path.Combine(_registry.Root, name + ".csr.pem");
-        var (cert, keyFile) = (Path.Combine(_registry.Root, name + ".pem"), Path.Combine(_registry.Root, name + ".key.pem"));
+        var csr = Path.Combine(Registry.Root, name + ".csr.pem");
+        var (cert, keyFile) = (Path.Combine(Registry.Root, name + ".pem"), Path.Combine(Registry.Root, name + ".key.pem"));
         await File.WriteAllTextAsync(csr, new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
-        await Xbus.MustAsync(_registry.Root, "registry", "admin", "issue", "--csr", csr, "--name", "Administrator " + name, "--out", cert, "--data", _registry.Data);
+        await Xbus.MustAsync(Registry.Root, "registry", "admin", "issue", "--csr", csr, "--name", "Administrator " + name, "--out", cert, "--data", Registry.Data);
         return (cert, keyFile);
     }
 
     private async Task RevokeAsync(string certificateFile)
     {
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
-        await Xbus.MustAsync(_registry.Root, "registry", "cert", "revoke", certificate.SerialNumber, "--reason", "keyCompromise", "--data", _registry.Data);
+        await Xbus.MustAsync(Registry.Root, "registry", "cert", "revoke", certificate.SerialNumber, "--reason", "keyCompromise", "--data", Registry.Data);
     }
 
     private Task AddBoundAccountAsync(string name, string role, string certificate) =>
-        Xbus.MustWithInputAsync(_registry.Root, ConsoleRegistry.Password, "registry", "user", "add", name, "--role", role, "--certificate", certificate, "--data", _registry.Data);
+        Xbus.MustWithInputAsync(Registry.Root, ConsoleRegistry.Password, "registry", "user", "add", name, "--role", role, "--certificate", certificate, "--data", Registry.Data);
 }

@@ -14,48 +14,19 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class NodeAuditorConsoleTests
+public sealed class NodeAuditorConsoleTests : ConsoleBusFixture
 {
     private const string Citizen = "079204001234";
     private const string OtherCitizen = "001099000777";
 
-    private ConsoleBus _bus = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IBrowserContext _person = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override async Task PrepareAsync()
     {
-        _bus = await ConsoleBus.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
         foreach (var subject in new[] { Citizen, OtherCitizen, Citizen })
         {
-            var call = await _bus.CallAsync(subject);
+            var call = await Bus.CallAsync(subject);
             Assert.That(call.Exit, Is.Zero, call.ToString());
         }
     }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _bus.Provider.ConsoleAddress);
-
-    [TearDown]
-    public async Task ClosePersonAsync() => await _person.DisposeAsync();
 
     [Test]
     public async Task Trail_OfOneCitizen_ShowsOnlyThatCitizensExchanges()
@@ -102,9 +73,9 @@ public sealed class NodeAuditorConsoleTests
         await Screenshots.TakeAsync(page, "node-audit-record");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-bundle"));
-        var file = Path.Combine(_bus.Registry.Root, "bundle-" + Guid.NewGuid().ToString("N") + ".zip");
+        var file = Path.Combine(Bus.Registry.Root, "bundle-" + Guid.NewGuid().ToString("N") + ".zip");
         await download.SaveAsAsync(file);
-        var verified = await Xbus.RunAsync(_bus.Registry.Root, "audit", "verify-bundle", file, "--anchor", Path.Combine(_bus.Provider.Data, "anchor.json"));
+        var verified = await Xbus.RunAsync(Bus.Registry.Root, "audit", "verify-bundle", file, "--anchor", Path.Combine(Bus.Provider.Data, "anchor.json"));
         Assert.That(verified.Exit, Is.Zero, verified.ToString());
         Assert.That(verified.Output, Does.Contain(messageId).And.Contain("verified: every check passed"));
     }
@@ -163,20 +134,12 @@ public sealed class NodeAuditorConsoleTests
     {
         var page = await SignedInAsync("auditor");
         await page.ClickAsync("#nav-audit-reconcile");
-        await page.FillAsync("#other", _bus.Client.PeerAddress);
+        await page.FillAsync("#other", Bus.Client.PeerAddress);
         await page.ClickAsync("#make-command");
 
         await Expect(page.Locator("#command")).ToContainTextAsync("xbus audit reconcile --node");
-        await Expect(page.Locator("#command")).ToContainTextAsync(_bus.Client.PeerAddress);
+        await Expect(page.Locator("#command")).ToContainTextAsync(Bus.Client.PeerAddress);
         await Screenshots.TakeAsync(page, "node-audit-reconcile");
-    }
-
-    private async Task<IPage> SignedInAsync(string name)
-    {
-        var page = await _person.NewPageAsync();
-        await Browser.SignInAsync(page, name, ConsoleRegistry.Password);
-        await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync(name);
-        return page;
     }
 
     private static async Task<string> MessageIdAsync(IPage page, string subject)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.WebConsole.Tests.Infrastructure;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace ExchangeBus.WebConsole.Tests;
@@ -12,47 +11,14 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class NodeConsoleTests
+public sealed class NodeConsoleTests : ConsoleBusFixture
 {
-    private ConsoleBus _bus = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IBrowserContext _person = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _bus = await ConsoleBus.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _bus.Provider.ConsoleAddress);
-
-    [TearDown]
-    public async Task ClosePersonAsync() => await _person.DisposeAsync();
-
     [Test]
     public async Task Status_AfterLogin_ShowsTheNodeReadyWithItsConfigurationOcspAndLog()
     {
-        var call = await _bus.CallAsync("079204001234");
+        var call = await Bus.CallAsync("079204001234");
         Assert.That(call.Exit, Is.Zero, call.ToString());
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await page.GotoAsync("/");
         Assert.That(page.Url, Does.Contain("/Login"), "a person not signed in is sent to the login page");
 
@@ -60,7 +26,7 @@ public sealed class NodeConsoleTests
 
         await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("admin");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Trạng thái");
-        await Expect(page.Locator("#node-id")).ToHaveTextAsync(_bus.Provider.Node);
+        await Expect(page.Locator("#node-id")).ToHaveTextAsync(Bus.Provider.Node);
         await Expect(page.Locator("#ready .notice")).ToHaveTextAsync("Sẵn sàng");
         await Expect(page.Locator("#configuration-version")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9]*$"));
         await Expect(page.Locator("#ocsp-status")).ToHaveTextAsync("Hợp lệ");
@@ -72,10 +38,10 @@ public sealed class NodeConsoleTests
     [Test]
     public async Task Login_WithTheWrongPassword_IsRefusedWithItsCode()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "services", "not the password");
 
         await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.LoginFailed");
-        Assert.That((await _person.CookiesAsync()).Any(c => c.Name == "__Host-xbus-console"), Is.False);
+        Assert.That((await Person.CookiesAsync()).Any(c => c.Name == "__Host-xbus-console"), Is.False);
     }
 }

@@ -16,50 +16,17 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class NodeOperatorConsoleTests
+public sealed class NodeOperatorConsoleTests : ConsoleBusFixture
 {
     private const string AccessDenied = "Server.ServerProxy.AccessDenied";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private ConsoleBus _bus = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IBrowserContext _person = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _bus = await ConsoleBus.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _bus.Provider.ConsoleAddress);
-
-    [TearDown]
-    public async Task ClosePersonAsync() => await _person.DisposeAsync();
-
     [Test]
     public async Task ServiceAdministrator_RemovesTheRule_TheNextCallIsRefused_ThenAddsItBack_AndTheNextCallSucceeds()
     {
-        var before = await _bus.CallAsync("079204001234");
+        var before = await Bus.CallAsync("079204001234");
         Assert.That(before.Exit, Is.Zero, before.ToString());
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "services", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-access-rules");
         var rule = page.Locator($"#access-rules tr[data-subject='{ConsoleBus.CallingSystem}']");
@@ -82,7 +49,7 @@ public sealed class NodeOperatorConsoleTests
         var allowed = await CallUntilAsync(r => r.Exit == 0);
         Assert.That(allowed.Output, Does.Contain("message"));
 
-        var entries = AdminLog(_bus.Provider, "console:services");
+        var entries = AdminLog(Bus.Provider, "console:services");
         Assert.That(entries.Select(e => (e.Action, e.Accepted)), Is.SupersetOf(new[] { ("node.acl.deny", true), ("node.acl.allow", true) }));
         Assert.That(entries.Single(e => e.Action == "node.acl.deny").Before, Does.Contain(ConsoleBus.CallingSystem));
 
@@ -95,7 +62,7 @@ public sealed class NodeOperatorConsoleTests
     [TestCase("auditor")]
     public async Task ARuleChange_PostedByAnotherRole_IsForbiddenAndChangesNothing(string account)
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, account, ConsoleRegistry.Password);
         await page.ClickAsync("#nav-access-rules");
         await Expect(page.Locator("#access-rules")).ToBeVisibleAsync();
@@ -104,18 +71,18 @@ public sealed class NodeOperatorConsoleTests
 
         // Their own, valid antiforgery token (from the sign-out form): only the role stops this.
         var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-        var form = _person.APIRequest.CreateFormData();
+        var form = Person.APIRequest.CreateFormData();
         form.Set("__RequestVerificationToken", token!);
         form.Set("operation", "remove");
         form.Set("service", ConsoleBus.Service);
         form.Set("subject", ConsoleBus.CallingSystem);
-        var forged = await _person.APIRequest.PostAsync("/AccessRules/Change", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
+        var forged = await Person.APIRequest.PostAsync("/AccessRules/Change", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
 
         Assert.That(forged.Status, Is.EqualTo(403));
         Assert.That(await forged.TextAsync(), Does.Contain("Console.Forbidden"));
         var rule = new AccessRule { Service = ConsoleBus.Service, Subject = ConsoleBus.CallingSystem };
-        Assert.That(NodeSettings.Read(new NodePaths(_bus.Provider.Data).Settings).AccessRules, Does.Contain(rule));
-        Assert.That(AdminLog(_bus.Provider, "console:" + account).Select(e => (e.Action, e.ErrorCode)), Does.Contain(("console.forbidden", "Console.Forbidden")));
+        Assert.That(NodeSettings.Read(new NodePaths(Bus.Provider.Data).Settings).AccessRules, Does.Contain(rule));
+        Assert.That(AdminLog(Bus.Provider, "console:" + account).Select(e => (e.Action, e.ErrorCode)), Does.Contain(("console.forbidden", "Console.Forbidden")));
     }
 
     [Test]
@@ -123,7 +90,7 @@ public sealed class NodeOperatorConsoleTests
     {
         const string archive = ConsoleBus.Transport + "/archive";
         var pin = new string('a', 64);
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "services", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-clients");
 
@@ -144,14 +111,14 @@ public sealed class NodeOperatorConsoleTests
 
         await row.Locator(".remove-client").ClickAsync();
         await Expect(row).ToHaveCountAsync(0);
-        Assert.That(AdminLog(_bus.Provider, "console:services").Select(e => (e.Action, e.Accepted)),
+        Assert.That(AdminLog(Bus.Provider, "console:services").Select(e => (e.Action, e.Accepted)),
             Is.SupersetOf(new[] { ("node.client.add", true), ("node.client.add", false), ("node.client.remove", true) }));
     }
 
     [Test]
     public async Task Services_AServiceAdministratorChangesTheBackendTimeout_AndTheCallStillWorks()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "services", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-services");
         var row = page.Locator($"#services tr[data-service='{ConsoleBus.Service}']");
@@ -166,14 +133,14 @@ public sealed class NodeOperatorConsoleTests
         await Expect(row.Locator(".backend-timeout")).ToHaveTextAsync("20000");
         await Expect(row.Locator(".backend-kind")).ToHaveTextAsync("http");
         await Screenshots.TakeAsync(page, "node-services");
-        var call = await _bus.CallAsync("079204001234");
+        var call = await Bus.CallAsync("079204001234");
         Assert.That(call.Exit, Is.Zero, call.ToString());
     }
 
     [Test]
     public async Task Keys_ShowTheCertificatesWithTheirExpiryAndFingerprints()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "security", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-keys");
 
@@ -192,7 +159,7 @@ public sealed class NodeOperatorConsoleTests
     [Test]
     public async Task FileSync_ShowsTheOutboxAndInboxOfEachClientSubsystem()
     {
-        var person = await Browser.PersonAsync(_browser, _bus.Client.ConsoleAddress);
+        var person = await PersonAsync(Bus.Client.ConsoleAddress);
         try
         {
             var page = await person.NewPageAsync();
@@ -219,7 +186,7 @@ public sealed class NodeOperatorConsoleTests
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var result = await _bus.CallAsync("079204001234");
+            var result = await Bus.CallAsync("079204001234");
             if (until(result) || DateTime.UtcNow > deadline)
             {
                 return result;

@@ -19,44 +19,15 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class RegistryConsoleAdminTests
+public sealed partial class RegistryConsoleAdminTests : ConsoleRegistryFixture
 {
     private const string Group = "VN/one-stop-shops";
 
-    private ConsoleRegistry _registry = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IBrowserContext _person = null!;
+    private protected override Task<ConsoleRegistry> StartRegistryAsync() =>
+        ConsoleRegistry.StartAsync(("officer", "registration-officer"), ("security", "security-officer"), ("sysadmin", "system-administrator"), ("auditor", "auditor"));
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _registry = await ConsoleRegistry.StartAsync(
-            ("officer", "registration-officer"), ("security", "security-officer"), ("sysadmin", "system-administrator"), ("auditor", "auditor"));
-        await Xbus.MustAsync(_registry.Root, "registry", "group", "add", Group, "--description", "Bộ phận một cửa", "--data", _registry.Data);
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_registry is not null)
-        {
-            await _registry.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
-
-    [TearDown]
-    public async Task ClosePersonAsync() => await _person.DisposeAsync();
+    private protected override Task PrepareAsync() =>
+        Xbus.MustAsync(Registry.Root, "registry", "group", "add", Group, "--description", "Bộ phận một cửa", "--data", Registry.Data);
 
     [Test]
     public async Task RegistrationOfficer_AddsAMemberAndASubsystem_ThenDisablesTheMember_AndTheCliAgrees()
@@ -73,12 +44,12 @@ public sealed partial class RegistryConsoleAdminTests
         await Expect(page.Locator("#subsystems")).ToContainTextAsync("VN/GOV/000.00.00.G02/thue");
         await Screenshots.TakeAsync(page, "member");
 
-        var members = await Xbus.MustAsync(_registry.Root, "registry", "member", "list", "--data", _registry.Data);
+        var members = await Xbus.MustAsync(Registry.Root, "registry", "member", "list", "--data", Registry.Data);
         Assert.That(members, Does.Contain("VN/GOV/000.00.00.G02").And.Contain("Bộ Tài chính").And.Contain("thue"));
 
         await page.ClickAsync("#member-toggle");
         await Expect(page.Locator("#member-state")).ToHaveAttributeAsync("data-enabled", "false");
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--data", Registry.Data);
         Assert.That(log, Does.Contain("member.add").And.Contain("subsystem.add").And.Contain("member.disable"));
 
         // The store's refusal comes back with its code: the member exists.
@@ -104,7 +75,7 @@ public sealed partial class RegistryConsoleAdminTests
         await Expect(page.Locator("#member-classes-table tr[data-class=COM]")).ToContainTextAsync("Doanh nghiệp");
         await Screenshots.TakeAsync(page, "member-classes");
 
-        await using var officer = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
+        await using var officer = await PersonAsync(Registry.ConsoleAddress);
         var officerPage = await officer.NewPageAsync();
         await Browser.SignInAsync(officerPage, "officer", ConsoleRegistry.Password);
         await officerPage.GotoAsync("/Members/Classes");
@@ -137,7 +108,7 @@ public sealed partial class RegistryConsoleAdminTests
     public async Task SecurityOfficer_RevokesANodesCertificate_AndTheRegistryListsItRevoked()
     {
         var node = ConsoleRegistry.Member + "/ss9";
-        await _registry.RegisterNodeAsync("ss9");
+        await Registry.RegisterNodeAsync("ss9");
         var officer = await SignedInAsync("officer");
         await officer.ClickAsync("#nav-registrations");
         await officer.Locator("#registrations tr", new PageLocatorOptions { HasText = node }).GetByRole(AriaRole.Link).ClickAsync();
@@ -147,7 +118,7 @@ public sealed partial class RegistryConsoleAdminTests
         await Expect(officer.Locator("#nodes-table")).ToContainTextAsync(node);
         await Screenshots.TakeAsync(officer, "nodes");
 
-        await using var security = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
+        await using var security = await PersonAsync(Registry.ConsoleAddress);
         var page = await security.NewPageAsync();
         await Browser.SignInAsync(page, "security", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-certificates");
@@ -166,9 +137,9 @@ public sealed partial class RegistryConsoleAdminTests
         await Expect(page.Locator("#outcome")).ToHaveAttributeAsync("data-done", "revoked");
         await Expect(page.Locator("#certificate-state")).ToHaveAttributeAsync("data-revoked", "true");
         await Expect(page.Locator("#revocation-reason")).ToHaveTextAsync("keyCompromise");
-        var listed = await Xbus.MustAsync(_registry.Root, "registry", "cert", "list", "--data", _registry.Data);
+        var listed = await Xbus.MustAsync(Registry.Root, "registry", "cert", "list", "--data", Registry.Data);
         Assert.That(listed.Split('\n').Single(l => l.StartsWith(serial + " ", StringComparison.Ordinal)), Does.Contain("REVOKED keyCompromise"));
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:security", "--action", "certificate.revoke", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:security", "--action", "certificate.revoke", "--data", Registry.Data);
         Assert.That(log, Does.Contain("accepted"));
     }
 
@@ -183,15 +154,15 @@ public sealed partial class RegistryConsoleAdminTests
         await Expect(page.Locator("#certificate-state")).ToHaveAttributeAsync("data-revoked", "false");
         await Expect(page.Locator("#revoke-form")).ToHaveCountAsync(0);
 
-        var forged = await ForgedPostAsync(_person, page, "/Certificates/Revoke", ("serial", serial!), ("reason", "keyCompromise"));
+        var forged = await ForgedPostAsync(Person, page, "/Certificates/Revoke", ("serial", serial!), ("reason", "keyCompromise"));
 
         Assert.That(forged.Status, Is.EqualTo(403));
         Assert.That(await forged.TextAsync(), Does.Contain("Console.Forbidden"));
         await page.ReloadAsync();
         await Expect(page.Locator("#certificate-state")).ToHaveAttributeAsync("data-revoked", "false");
-        var members = await ForgedPostAsync(_person, page, "/Members/Change", ("op", "addMember"), ("member", "GOV/AUDITOR1"), ("name", "forged"));
+        var members = await ForgedPostAsync(Person, page, "/Members/Change", ("op", "addMember"), ("member", "GOV/AUDITOR1"), ("name", "forged"));
         Assert.That(members.Status, Is.EqualTo(403));
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:auditor", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:auditor", "--data", Registry.Data);
         Assert.That(log, Does.Contain("console.forbidden"));
     }
 
@@ -216,7 +187,7 @@ public sealed partial class RegistryConsoleAdminTests
         await page.Locator("#groups tr", new() { HasText = Group }).GetByRole(AriaRole.Link).ClickAsync();
         await page.Locator("#group-members tr", new() { HasText = ConsoleRegistry.Member }).GetByRole(AriaRole.Button).ClickAsync();
         await Expect(page.Locator("#no-group-members")).ToBeVisibleAsync();
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--action", "group.removeMember", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--action", "group.removeMember", "--data", Registry.Data);
         Assert.That(log, Does.Contain("accepted"));
     }
 
@@ -226,7 +197,7 @@ public sealed partial class RegistryConsoleAdminTests
         var page = await SignedInAsync("auditor");
         await page.ClickAsync("#nav-configuration");
         await Screenshots.TakeAsync(page, "configuration");
-        var exported = await Xbus.MustAsync(_registry.Root, "registry", "anchor", "export", "--data", _registry.Data, "--out", Path.Combine(_registry.Root, "anchor-check.json"), "--force");
+        var exported = await Xbus.MustAsync(Registry.Root, "registry", "anchor", "export", "--data", Registry.Data, "--out", Path.Combine(Registry.Root, "anchor-check.json"), "--force");
         var fingerprint = FingerprintLine().Match(exported).Groups[1].Value.Trim();
         await Expect(page.Locator("#anchor-fingerprint")).ToHaveTextAsync(fingerprint);
 
@@ -235,17 +206,17 @@ public sealed partial class RegistryConsoleAdminTests
         var download = await page.RunAndWaitForDownloadAsync(() => newest.GetByRole(AriaRole.Link).ClickAsync());
         var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
 
-        var result = new GlobalConfigurationVerifier(ConfigurationAnchor.Read(_registry.Anchor), TimeProvider.System).Verify(bytes, installed: null);
+        var result = new GlobalConfigurationVerifier(ConfigurationAnchor.Read(Registry.Anchor), TimeProvider.System).Verify(bytes, installed: null);
         Assert.That(result.IsValid, Is.True, result.ToString());
         Assert.That(result.View!.Version, Is.EqualTo(version));
         Assert.That(download.SuggestedFilename, Is.EqualTo($"globalconf-VN-{version}.bin"));
 
         // Byte for byte what the registry serves nodes (RegistryService.GetGlobalConfiguration over its TLS, as a node asks).
-        using var channel = RegistryChannel.Create(ConfigurationAnchor.Read(_registry.Anchor), TimeProvider.System);
+        using var channel = RegistryChannel.Create(ConfigurationAnchor.Read(Registry.Anchor), TimeProvider.System);
         var served = await new RegistryService.RegistryServiceClient(channel).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest());
-        var response = await _person.APIRequest.GetAsync($"/Configuration/Download?version={served.Version}");
+        var response = await Person.APIRequest.GetAsync($"/Configuration/Download?version={served.Version}");
         Assert.That(await response.BodyAsync(), Is.EqualTo(served.Configuration.ToByteArray()));
-        var unknown = await _person.APIRequest.GetAsync($"/Configuration/Download?version={served.Version + 1000}");
+        var unknown = await Person.APIRequest.GetAsync($"/Configuration/Download?version={served.Version + 1000}");
         Assert.That(unknown.Status, Is.EqualTo(404));
     }
 
@@ -257,7 +228,7 @@ public sealed partial class RegistryConsoleAdminTests
         await AddMemberAsync(officer, "GOV/000.00.00.A01", "Sở Tư pháp");
         await Expect(officer.Locator("#outcome")).ToBeVisibleAsync();
 
-        await using var auditor = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
+        await using var auditor = await PersonAsync(Registry.ConsoleAddress);
         var page = await auditor.NewPageAsync();
         await Browser.SignInAsync(page, "auditor", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-audit");
@@ -277,16 +248,8 @@ public sealed partial class RegistryConsoleAdminTests
         await page.ClickAsync("#verify");
         await Expect(page.Locator("#verify-result")).ToHaveAttributeAsync("data-valid", "true");
         await Screenshots.TakeAsync(page, "audit-verify");
-        var cli = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "verify", "--data", _registry.Data);
+        var cli = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "verify", "--data", Registry.Data);
         Assert.That(cli, Does.Contain((await page.Locator("#verify-entries").TextContentAsync())!.Trim()));
-    }
-
-    private async Task<IPage> SignedInAsync(string name)
-    {
-        var page = await _person.NewPageAsync();
-        await Browser.SignInAsync(page, name, ConsoleRegistry.Password);
-        await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync(name);
-        return page;
     }
 
     private static async Task AddMemberAsync(IPage page, string member, string name)

@@ -12,45 +12,15 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class RegistryConsoleTests
+public sealed class RegistryConsoleTests : ConsoleRegistryFixture
 {
-    private ConsoleRegistry _registry = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private IBrowserContext _person = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _registry = await ConsoleRegistry.StartAsync(("officer", "registration-officer"), ("auditor", "auditor"), ("locked", "registration-officer"));
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_registry is not null)
-        {
-            await _registry.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public async Task NewPersonAsync() => _person = await Browser.PersonAsync(_browser, _registry.ConsoleAddress);
-
-    [TearDown]
-    public async Task ClosePersonAsync() => await _person.DisposeAsync();
+    private protected override Task<ConsoleRegistry> StartRegistryAsync() =>
+        ConsoleRegistry.StartAsync(("officer", "registration-officer"), ("auditor", "auditor"), ("locked", "registration-officer"));
 
     [Test]
     public async Task Login_WithThePassword_ShowsTheDashboardInVietnamese()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         var response = await page.GotoAsync("/");
         Assert.That(page.Url, Does.Contain("/Login"), "a person not signed in is sent to the login page");
         await Screenshots.TakeAsync(page, "login");
@@ -72,7 +42,7 @@ public sealed class RegistryConsoleTests
         await Expect(page.Locator(".tile time")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex(" UTC$"));
         await Screenshots.TakeAsync(page, "dashboard");
 
-        var cookie = (await _person.CookiesAsync()).Single(c => c.Name == "__Host-xbus-console");
+        var cookie = (await Person.CookiesAsync()).Single(c => c.Name == "__Host-xbus-console");
         Assert.That((cookie.Secure, cookie.HttpOnly, cookie.SameSite, cookie.Expires), Is.EqualTo((true, true, SameSiteAttribute.Strict, -1f)),
             "secure, HttpOnly, SameSite=Strict, a session cookie");
     }
@@ -80,7 +50,7 @@ public sealed class RegistryConsoleTests
     [Test]
     public async Task LanguageSwitch_ToEnglish_IsKeptForThePerson()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await page.GotoAsync("/Login");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Đăng nhập");
 
@@ -95,13 +65,13 @@ public sealed class RegistryConsoleTests
     [Test]
     public async Task Login_WithAWrongPassword_IsRefusedWithItsCode()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
 
         await Browser.SignInAsync(page, "officer", "not the password");
 
         await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.LoginFailed");
         await Expect(page.Locator("#login-error")).ToContainTextAsync("Sai tên tài khoản hoặc mật khẩu.");
-        Assert.That((await _person.CookiesAsync()).Any(c => c.Name == "__Host-xbus-console"), Is.False);
+        Assert.That((await Person.CookiesAsync()).Any(c => c.Name == "__Host-xbus-console"), Is.False);
 
         // An unknown name gets the same answer: names are not revealed.
         await Browser.SignInAsync(page, "nobody", "not the password");
@@ -111,7 +81,7 @@ public sealed class RegistryConsoleTests
     [Test]
     public async Task Login_AfterFiveFailures_IsLockedEvenWithThePassword()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         for (var attempt = 1; attempt <= 4; attempt++)
         {
             await Browser.SignInAsync(page, "locked", "wrong password " + attempt);
@@ -127,15 +97,15 @@ public sealed class RegistryConsoleTests
         await Expect(page.Locator("#login-error")).ToContainTextAsync("The account is locked");
         await Screenshots.TakeAsync(page, "lockout-en");
 
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:locked", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:locked", "--data", Registry.Data);
         Assert.That(log, Does.Contain("Console.LockedOut").And.Contain("Console.LoginFailed"));
     }
 
     [Test]
     public async Task RegistrationOfficer_ApprovesAPendingRegistration_AndTheNodeJoins()
     {
-        var node = await _registry.RegisterNodeAsync("ss1");
-        var page = await _person.NewPageAsync();
+        var node = await Registry.RegisterNodeAsync("ss1");
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
 
         await page.ClickAsync("#nav-registrations");
@@ -154,19 +124,19 @@ public sealed class RegistryConsoleTests
         await Screenshots.TakeAsync(page, "registration-approved");
 
         // The node fetches its certificates: it has joined.
-        var registered = await Xbus.MustAsync(_registry.Root, "node", "register", "--data", node);
+        var registered = await Xbus.MustAsync(Registry.Root, "node", "register", "--data", node);
         Assert.That(registered, Does.Contain("approved; certificates saved"));
-        var nodes = await Xbus.MustAsync(_registry.Root, "registry", "node", "list", "--data", _registry.Data);
+        var nodes = await Xbus.MustAsync(Registry.Root, "registry", "node", "list", "--data", Registry.Data);
         Assert.That(nodes, Does.Contain(ConsoleRegistry.Member + "/ss1"));
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--action", "registration.approve", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--action", "registration.approve", "--data", Registry.Data);
         Assert.That(log, Does.Contain("accepted"));
     }
 
     [Test]
     public async Task RegistrationOfficer_AWrongFingerprint_IsRefusedWithTheStoresCode_ThenRefusesWithAReason()
     {
-        await _registry.RegisterNodeAsync("ss3");
-        var page = await _person.NewPageAsync();
+        await Registry.RegisterNodeAsync("ss3");
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-registrations");
         await page.Locator("#registrations tr", new PageLocatorOptions { HasText = ConsoleRegistry.Member + "/ss3" }).GetByRole(AriaRole.Link).ClickAsync();
@@ -180,15 +150,15 @@ public sealed class RegistryConsoleTests
         await page.ClickAsync("#refuse");
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Refused");
         await Expect(page.Locator("#registration")).ToContainTextAsync("Không phải nút của Bộ");
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:officer", "--data", Registry.Data);
         Assert.That(log, Does.Contain("Registry.FingerprintMismatch").And.Contain("registration.refuse"));
     }
 
     [Test]
     public async Task Auditor_CannotApprove_EvenByPostingTheFormThemselves()
     {
-        await _registry.RegisterNodeAsync("ss2");
-        var page = await _person.NewPageAsync();
+        await Registry.RegisterNodeAsync("ss2");
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "auditor", ConsoleRegistry.Password);
         await page.ClickAsync("#nav-registrations");
         await page.Locator("#registrations tr", new PageLocatorOptions { HasText = ConsoleRegistry.Member + "/ss2" }).GetByRole(AriaRole.Link).ClickAsync();
@@ -198,32 +168,32 @@ public sealed class RegistryConsoleTests
 
         // The auditor's own, valid antiforgery token (from the sign-out form): only the role stops this.
         var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-        var form = _person.APIRequest.CreateFormData();
+        var form = Person.APIRequest.CreateFormData();
         form.Set("__RequestVerificationToken", token!);
         form.Set("id", Uri.UnescapeDataString(id));
         form.Set("decision", "approve");
-        var forged = await _person.APIRequest.PostAsync("/Registrations/Decide", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
+        var forged = await Person.APIRequest.PostAsync("/Registrations/Decide", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
 
         Assert.That(forged.Status, Is.EqualTo(403));
         Assert.That(await forged.TextAsync(), Does.Contain("Console.Forbidden"));
         await page.ReloadAsync();
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "Pending");
-        var log = await Xbus.MustAsync(_registry.Root, "registry", "audit-log", "query", "--actor", "console:auditor", "--data", _registry.Data);
+        var log = await Xbus.MustAsync(Registry.Root, "registry", "audit-log", "query", "--actor", "console:auditor", "--data", Registry.Data);
         Assert.That(log, Does.Contain("console.forbidden").And.Contain("Console.Forbidden"));
     }
 
     [Test]
     public async Task Post_WithoutTheAntiforgeryToken_IsRefused()
     {
-        var page = await _person.NewPageAsync();
+        var page = await Person.NewPageAsync();
         await Browser.SignInAsync(page, "officer", ConsoleRegistry.Password);
         await Expect(page.Locator("#signed-in-as")).ToHaveTextAsync("officer");
-        var form = _person.APIRequest.CreateFormData();
+        var form = Person.APIRequest.CreateFormData();
         form.Set("id", "anything");
         form.Set("decision", "refuse");
         form.Set("reason", "no token");
 
-        var response = await _person.APIRequest.PostAsync("/Registrations/Decide", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
+        var response = await Person.APIRequest.PostAsync("/Registrations/Decide", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
 
         Assert.That(response.Status, Is.EqualTo(400));
     }
