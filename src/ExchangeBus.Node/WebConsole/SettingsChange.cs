@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace ExchangeBus.Node.WebConsole;
 
@@ -12,9 +12,10 @@ namespace ExchangeBus.Node.WebConsole;
 /// What every console edit of node.json does after its page's policy let the person through:
 /// the change through <see cref="NodeSettingsEditor"/> (locked against the <c>xbus node</c>
 /// commands, validated, audited with <c>console:NAME</c>), then back to the list with the
-/// outcome (post, redirect, get): <c>done=saved|unchanged</c> or the refusal's code in the
-/// query string, the validator's words in TempData (<see cref="Message"/>): the query string is
-/// anyone's to write, so no free text is read back from it.
+/// outcome (post, redirect, get, by the consoles' shared <see cref="OutcomeQuery"/>):
+/// <c>done=saved|unchanged</c> or the refusal's code in the query string, the validator's words
+/// in TempData (<see cref="Message"/>): the query string is anyone's to write, so no free text
+/// is read back from it.
 /// </summary>
 internal static class SettingsChange
 {
@@ -40,7 +41,7 @@ internal static class SettingsChange
             outcome = new() { ["error"] = ex.Code };
         }
 
-        return page.LocalRedirect(QueryHelpers.AddQueryString(back, outcome));
+        return OutcomeQuery.Back(back, outcome);
     }
 
     /// <summary>Trimmed form text; null for an empty field.</summary>
