@@ -25,12 +25,12 @@ internal static class SettingsChange
     /// <summary>The TempData key of a refusal's message (one read, then gone).</summary>
     public const string Message = "settings-message";
 
-    public static LocalRedirectResult Apply(PageModel page, NodeSettingsEditor editor, string back, string action, Func<NodeSettings, NodeSettings> change)
+    public static async Task<IActionResult> ApplyAsync(PageModel page, NodeSettingsEditor editor, string back, string action, Func<NodeSettings, NodeSettings> change)
     {
         Dictionary<string, string?> outcome;
         try
         {
-            var changed = editor.Edit(ConsoleAccount.Actor(ConsoleAuthentication.Name(page.User)), action, change);
+            var changed = await editor.EditAsync(ConsoleAccount.Actor(ConsoleAuthentication.Name(page.User)), action, change, page.HttpContext.RequestAborted);
             outcome = new() { ["done"] = changed ? Saved : Unchanged };
         }
         catch (NodeConfigurationException ex)
