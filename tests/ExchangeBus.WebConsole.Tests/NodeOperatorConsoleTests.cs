@@ -108,6 +108,13 @@ public sealed class NodeOperatorConsoleTests : ConsoleBusFixture
         await page.FillAsync("#client-subsystem", ConsoleBus.CallingSystem);
         await page.ClickAsync("#add-client");
         await Expect(page.Locator("#change-error")).ToHaveAttributeAsync("data-code", "Node.SettingsInvalid");
+        await Expect(page.Locator("#change-error-message")).ToContainTextAsync("is not a subsystem of the node's owner");
+
+        // Only the code is read back from the query string: a crafted link cannot put words on the page.
+        await page.GotoAsync("/Clients?error=Node.SettingsInvalid&message=" + Uri.EscapeDataString("Call 1900 0000 to keep your node"));
+        await Expect(page.Locator("#change-error")).ToHaveAttributeAsync("data-code", "Node.SettingsInvalid");
+        await Expect(page.Locator("#change-error-message")).ToHaveCountAsync(0);
+        await Expect(page.Locator("body")).Not.ToContainTextAsync("1900");
 
         await row.Locator(".remove-client").ClickAsync();
         await Expect(row).ToHaveCountAsync(0);

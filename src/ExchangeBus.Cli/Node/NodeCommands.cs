@@ -175,7 +175,7 @@ internal static class NodeCommands
         var tlsFile = new Option<string?>("--tls-cert") { Description = "The system's TLS certificate (PEM or DER); its SHA-256 is registered." };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this client." };
         var add = new Command("add", "Register one of the owner's subsystems as a client of this node.") { subsystem, DataOption, tls, tlsFile, noBodies };
-        add.SetAction(parse => Edit(parse, timeProvider, "node.client.add", s =>
+        add.SetAction((parse, cancellationToken) => EditAsync(parse, cancellationToken, timeProvider, "node.client.add", s =>
         {
             var pin = parse.GetValue(tls);
             if (parse.GetValue(tlsFile) is { } file)
@@ -195,7 +195,7 @@ internal static class NodeCommands
         }));
         var removed = new Argument<string>("subsystem") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM of the calling system." };
         var remove = new Command("remove", "Stop a subsystem calling through this node.") { removed, DataOption };
-        remove.SetAction(parse => Edit(parse, timeProvider, "node.client.remove", s => s.WithoutClient(parse.GetValue(removed)!)));
+        remove.SetAction((parse, cancellationToken) => EditAsync(parse, cancellationToken, timeProvider, "node.client.remove", s => s.WithoutClient(parse.GetValue(removed)!)));
         var client = new Command("client", "The agency systems that call through this node.");
         client.Subcommands.Add(add);
         client.Subcommands.Add(remove);
@@ -211,7 +211,7 @@ internal static class NodeCommands
         var timeout = new Option<int>("--timeout-ms") { Description = "Backend deadline.", DefaultValueFactory = _ => 30_000 };
         var noBodies = new Option<bool>("--no-body-log") { Description = "Keep only body hashes in the message log for this service." };
         var add = new Command("add", "Provide a service through this node.") { service, DataOption, kind, address, method, timeout, noBodies };
-        add.SetAction(parse => Edit(parse, timeProvider, "node.service.add", s => s.WithService(new ServiceSettings
+        add.SetAction((parse, cancellationToken) => EditAsync(parse, cancellationToken, timeProvider, "node.service.add", s => s.WithService(new ServiceSettings
         {
             Service = parse.GetValue(service)!,
             LogBodies = !parse.GetValue(noBodies),
@@ -228,7 +228,7 @@ internal static class NodeCommands
         })));
         var removed = new Argument<string>("service") { Description = "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/VERSION]." };
         var remove = new Command("remove", "Stop providing a service through this node (its access rules stay until denied).") { removed, DataOption };
-        remove.SetAction(parse => Edit(parse, timeProvider, "node.service.remove", s => s.WithoutService(parse.GetValue(removed)!)));
+        remove.SetAction((parse, cancellationToken) => EditAsync(parse, cancellationToken, timeProvider, "node.service.remove", s => s.WithoutService(parse.GetValue(removed)!)));
         var command = new Command("service", "The services this node provides.");
         command.Subcommands.Add(add);
         command.Subcommands.Add(remove);
@@ -243,7 +243,7 @@ internal static class NodeCommands
             var service = new Argument<string>("service");
             var subject = new Argument<string>("subject") { Description = "A member, a subsystem, or group:INSTANCE/GROUP." };
             var command = new Command(allow ? "allow" : "deny", allow ? "Allow a subject to call a service." : "Remove an allow rule.") { service, subject, DataOption };
-            command.SetAction(parse => Edit(parse, timeProvider, allow ? "node.acl.allow" : "node.acl.deny", s =>
+            command.SetAction((parse, cancellationToken) => EditAsync(parse, cancellationToken, timeProvider, allow ? "node.acl.allow" : "node.acl.deny", s =>
             {
                 var rule = new AccessRule { Service = parse.GetValue(service)!, Subject = parse.GetValue(subject)! };
                 return allow ? s.WithRule(rule) : s.WithoutRule(rule);
@@ -268,14 +268,16 @@ internal static class NodeCommands
     /// edits, validated, written atomically) and records it in the node's admin audit log with
     /// the operating-system account as the actor, as the console records its people.
     /// </summary>
-    private static int Edit(ParseResult parse, TimeProvider timeProvider, string action, Func<NodeSettings, NodeSettings> change) => CommandRunner.Run(parse, () =>
+    private static Task<int> EditAsync(
+        ParseResult parse, CancellationToken cancellationToken, TimeProvider timeProvider, string action, Func<NodeSettings, NodeSettings> change) =>
+        CommandRunner.RunAsync(parse, cancellationToken, async () =>
     {
         var paths = new NodePaths(parse.GetValue(DataOption)!);
 
         // Read first: a folder without node.json gets the "run node init" answer, not a fresh admin.db.
         _ = NodeSettings.Read(paths.Settings);
-        var editor = new NodeSettingsEditor(paths, NodeAdminDatabase.Open(paths).Accounts(timeProvider));
-        var changed = editor.Edit("cli:" + Environment.UserName, action, change);
+        var editor = new NodeSettingsEditor(paths, NodeAdminDatabase.Open(paths).Accounts(timeProvider), timeProvider);
+        var changed = await editor.EditAsync("cli:" + Environment.UserName, action, change, cancellationToken).ConfigureAwait(false);
         parse.InvocationConfiguration.Output.WriteLine(changed
             ? $"{paths.Settings} updated (a running node applies it within seconds)."
             : $"{paths.Settings} unchanged: it already said so.");

@@ -12,8 +12,11 @@ namespace ExchangeBus.Node.Configuration;
 /// store the change is recorded in the node's admin audit log (<c>admin.db</c>) with its actor
 /// and what it changed, before and after; a refused change is recorded as refused.
 /// </summary>
-public sealed class NodeSettingsEditor(NodePaths paths, AuditedAccountStore? audit)
+public sealed class NodeSettingsEditor(NodePaths paths, AuditedAccountStore? audit, TimeProvider timeProvider)
 {
+    /// <summary>How long an edit waits between two tries at the lock: another edit takes milliseconds.</summary>
+    private static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(25);
+
     /// <summary>How long an edit waits for another one to finish before it gives up.</summary>
     public static readonly TimeSpan LockPatience = TimeSpan.FromSeconds(10);
 
@@ -29,11 +32,14 @@ public sealed class NodeSettingsEditor(NodePaths paths, AuditedAccountStore? aud
     /// A change that leaves the file as it was writes nothing and records nothing.
     /// </summary>
     /// <returns>Whether node.json changed.</returns>
-    /// <exception cref="NodeConfigurationException">The file is missing or the changed settings do not validate (nothing is written).</exception>
-    public bool Edit(string actor, string action, Func<NodeSettings, NodeSettings> change)
+    /// <exception cref="NodeConfigurationException">
+    /// The file is missing, the changed settings do not validate (nothing is written), or another
+    /// edit held the lock for <see cref="LockPatience"/>.
+    /// </exception>
+    public async Task<bool> EditAsync(string actor, string action, Func<NodeSettings, NodeSettings> change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
-        using var held = Lock();
+        using var held = await LockAsync(cancellationToken).ConfigureAwait(false);
         NodeSettings before;
         NodeSettings after;
         try
@@ -120,10 +126,13 @@ public sealed class NodeSettingsEditor(NodePaths paths, AuditedAccountStore? aud
     /// <summary>
     /// The exclusive lock: a file opened with no sharing, which .NET takes as an advisory
     /// <c>flock</c> on Unix, held by this process or the other until disposed (or the process ends).
+    /// The open does not block when the lock is held (it fails at once), so waiting for it is a
+    /// timer between tries, on <paramref name="cancellationToken"/> and the injected clock: no
+    /// thread is held while a console request or a command waits for another edit.
     /// </summary>
-    private FileStream Lock()
+    private async Task<FileStream> LockAsync(CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + LockPatience;
+        var deadline = timeProvider.GetUtcNow() + LockPatience;
         while (true)
         {
             try
@@ -135,15 +144,16 @@ public sealed class NodeSettingsEditor(NodePaths paths, AuditedAccountStore? aud
             {
                 throw new NodeConfigurationException(NodeErrors.SettingsMissing, $"{paths.Settings} does not exist: run `xbus node init` first.");
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                // Another edit holds it: they take milliseconds.
-                Thread.Sleep(25);
-            }
-            catch (IOException ex)
+            catch (IOException ex) when (timeProvider.GetUtcNow() >= deadline)
             {
                 throw new NodeConfigurationException(NodeErrors.SettingsBusy, $"{LockPath} stayed held by another edit of node.json for {LockPatience.TotalSeconds:0} s: {ex.Message}");
             }
+            catch (IOException)
+            {
+                // Another edit holds it: try again shortly.
+            }
+
+            await Task.Delay(LockRetry, timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 }

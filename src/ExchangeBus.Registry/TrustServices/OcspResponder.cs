@@ -97,7 +97,7 @@ public sealed class OcspResponder : IDisposable
         }
 
         ResponderSubject = responderCertificate.Subject;
-        ResponderNotAfter = new DateTimeOffset(responderCertificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        ResponderNotAfter = CertificateExpiry.NotAfter(responderCertificate);
         var delegated = !caCertificate.RawData.AsSpan().SequenceEqual(responderCertificate.RawData);
         var parser = new X509CertificateParser();
         var bcResponder = parser.ReadCertificate(responderCertificate.RawData);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
+using ExchangeBus.Core.Pki;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.TrustServices;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -29,10 +30,10 @@ public sealed class DashboardModel(RegistryStore store, TimeStampAuthority tsa, 
         Configuration = store.CurrentView();
         var now = time.GetUtcNow();
         (string, string, DateTimeOffset, int) Service(string name, string subject, DateTimeOffset notAfter) =>
-            (name, subject, notAfter, (int)Math.Floor((notAfter - now).TotalDays));
+            (name, subject, notAfter, CertificateExpiry.DaysLeft(notAfter, now));
         TrustServices =
         [
-            Service("TSA (RFC 3161)", tsa.Certificate.Subject, new DateTimeOffset(tsa.Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero)),
+            Service("TSA (RFC 3161)", tsa.Certificate.Subject, CertificateExpiry.NotAfter(tsa.Certificate)),
             Service("OCSP (RFC 6960)", ocsp.ResponderSubject, ocsp.ResponderNotAfter),
         ];
     }

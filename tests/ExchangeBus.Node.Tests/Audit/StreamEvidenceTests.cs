@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.IO.Compression;
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using ExchangeBus.Audit;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Registry.Storage;
-using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Hosting;
 using ExchangeBus.Node.Gateway;
@@ -18,12 +15,6 @@ using ExchangeBus.Registry.Tests.TrustServices;
 using ExchangeBus.Samples.Citizen.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ExchangeBus.Node.Tests.Audit;
 
@@ -40,7 +31,7 @@ public sealed partial class StreamEvidenceTests
     private const string Service = BusFixture.ProviderSubsystem + "/citizenRegistry/v1";
     private const string Citizen = "citizen-077";
 
-    private WebApplication _backend = null!;
+    private GrpcBackend _backend = null!;
     private BusFixture _bus = null!;
     private X509Certificate2 _auditor = null!;
     private string _messageId = null!;
@@ -52,8 +43,8 @@ public sealed partial class StreamEvidenceTests
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        _backend = await StartBackendAsync();
-        var address = new Uri(_backend.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).ToString().TrimEnd('/');
+        _backend = await GrpcBackend.StartAsync<DocumentsBackend>();
+        var address = _backend.Address;
         _bus = await BusFixture.StartAsync(parameters: new ConfigurationParameters { TimeStampingIntervalSeconds = 3600 }, prepared: bus =>
         {
             var paths = bus.ProviderData[0].Paths;
@@ -85,7 +76,6 @@ public sealed partial class StreamEvidenceTests
     {
         _auditor.Dispose();
         await _bus.DisposeAsync();
-        await _backend.StopAsync();
         await _backend.DisposeAsync();
     }
 
@@ -287,18 +277,6 @@ public sealed partial class StreamEvidenceTests
         var documents = await call.ResponseStream.ReadAllAsync().ToListAsync();
         Assert.That(documents, Has.Count.EqualTo(3));
         return (await call.ResponseHeadersAsync).GetValue(TransparentGrpc.MessageIdHeader)!;
-    }
-
-    private static async Task<WebApplication> StartBackendAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(null)));
-        builder.Services.AddBusGrpc();
-        var app = builder.Build();
-        app.MapGrpcService<DocumentsBackend>();
-        await app.StartAsync();
-        return app;
     }
 
     /// <summary>The provider's own server: three documents for any citizen.</summary>

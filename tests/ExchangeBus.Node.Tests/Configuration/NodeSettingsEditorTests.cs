@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.WebConsole;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeBus.Node.Tests.Configuration;
 
 /// <summary>
 /// The one read-modify-write of node.json that the <c>xbus node</c> commands and the console
 /// share: concurrent editors do not lose each other's change, each change is audited in admin.db
-/// with what it removed and added, and a refused change writes nothing and is audited as refused.
+/// with what it removed and added, a refused change writes nothing and is audited as refused, and
+/// an edit waits for a held lock on its clock, not a thread, then gives up.
 /// </summary>
 public sealed class NodeSettingsEditorTests
 {
@@ -32,25 +34,25 @@ public sealed class NodeSettingsEditorTests
     public async Task ConcurrentEditors_EachRuleAddedByAnyOfThem_IsInTheFile()
     {
         // Two editors, as a command and the console would be, each with its own lock handle.
-        var editors = new[] { new NodeSettingsEditor(_paths, null), new NodeSettingsEditor(_paths, null) };
+        var editors = new[] { new NodeSettingsEditor(_paths, null, TimeProvider.System), new NodeSettingsEditor(_paths, null, TimeProvider.System) };
         var subjects = Enumerable.Range(1, 40).Select(i => $"{Member}/system{i}").ToArray();
 
         await Task.WhenAll(subjects.Select((subject, i) => Task.Run(() =>
-            editors[i % 2].Edit("cli:test", "node.acl.allow", s => s.WithRule(new AccessRule { Service = Service, Subject = subject })))));
+            editors[i % 2].EditAsync("cli:test", "node.acl.allow", s => s.WithRule(new AccessRule { Service = Service, Subject = subject })))));
 
         Assert.That(NodeSettings.Read(_paths.Settings).AccessRules.Select(r => r.Subject), Is.EquivalentTo(subjects));
     }
 
     [Test]
-    public void AChange_IsAuditedWithWhatWentAndCame_AnUnchangedOneIsNot()
+    public async Task AChange_IsAuditedWithWhatWentAndCame_AnUnchangedOneIsNot()
     {
         var audit = NodeAdminDatabase.Open(_paths).Accounts(TimeProvider.System);
-        var editor = new NodeSettingsEditor(_paths, audit);
+        var editor = new NodeSettingsEditor(_paths, audit, TimeProvider.System);
         var rule = new AccessRule { Service = Service, Subject = Member + "/one-stop" };
 
-        Assert.That(editor.Edit("console:services", "node.acl.allow", s => s.WithRule(rule)), Is.True);
-        Assert.That(editor.Edit("console:services", "node.acl.allow", s => s.WithRule(rule)), Is.False, "already allowed: nothing to write");
-        Assert.That(editor.Edit("cli:root", "node.acl.deny", s => s.WithoutRule(rule)), Is.True);
+        Assert.That(await editor.EditAsync("console:services", "node.acl.allow", s => s.WithRule(rule)), Is.True);
+        Assert.That(await editor.EditAsync("console:services", "node.acl.allow", s => s.WithRule(rule)), Is.False, "already allowed: nothing to write");
+        Assert.That(await editor.EditAsync("cli:root", "node.acl.deny", s => s.WithoutRule(rule)), Is.True);
 
         var entries = audit.Query(0, 10);
         Assert.That(entries.Select(e => (e.Actor, e.Action, e.Accepted)), Is.EqualTo(new[]
@@ -66,14 +68,14 @@ public sealed class NodeSettingsEditorTests
     }
 
     [Test]
-    public void AnInvalidChange_WritesNothing_AndIsAuditedAsRefused()
+    public async Task AnInvalidChange_WritesNothing_AndIsAuditedAsRefused()
     {
         var audit = NodeAdminDatabase.Open(_paths).Accounts(TimeProvider.System);
-        var editor = new NodeSettingsEditor(_paths, audit);
+        var editor = new NodeSettingsEditor(_paths, audit, TimeProvider.System);
         var before = File.ReadAllBytes(_paths.Settings);
 
-        var refused = Assert.Throws<NodeConfigurationException>(() =>
-            editor.Edit("console:services", "node.acl.allow", s => s.WithRule(new AccessRule { Service = Service, Subject = "not a subject" })));
+        var refused = await Assert.ThrowsAsync<NodeConfigurationException>(() =>
+            editor.EditAsync("console:services", "node.acl.allow", s => s.WithRule(new AccessRule { Service = Service, Subject = "not a subject" })));
 
         Assert.That(refused!.Code, Is.EqualTo(NodeErrors.SettingsInvalid));
         Assert.That(File.ReadAllBytes(_paths.Settings), Is.EqualTo(before));
@@ -82,12 +84,29 @@ public sealed class NodeSettingsEditorTests
     }
 
     [Test]
-    public void AFolderWithoutNodeJson_IsAnsweredSettingsMissing()
+    public async Task AFolderWithoutNodeJson_IsAnsweredSettingsMissing()
     {
-        var editor = new NodeSettingsEditor(new NodePaths(Path.Combine(_folder, "absent")), null);
+        var editor = new NodeSettingsEditor(new NodePaths(Path.Combine(_folder, "absent")), null, TimeProvider.System);
 
-        var missing = Assert.Throws<NodeConfigurationException>(() => editor.Edit("cli:test", "node.acl.allow", s => s));
+        var missing = await Assert.ThrowsAsync<NodeConfigurationException>(() => editor.EditAsync("cli:test", "node.acl.allow", s => s));
 
         Assert.That(missing!.Code, Is.EqualTo(NodeErrors.SettingsMissing));
+    }
+
+    [Test]
+    public async Task AnEditWaitingForAHeldLock_GivesUpSettingsBusy_OnceItsClockPassesThePatience_WritingNothing()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero));
+        var editor = new NodeSettingsEditor(_paths, null, clock);
+        var before = await File.ReadAllBytesAsync(_paths.Settings);
+        await using var held = new FileStream(editor.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var edit = editor.EditAsync("cli:test", "node.acl.allow", s => s.WithRule(new AccessRule { Service = Service, Subject = Member + "/late" }));
+
+        Assert.That(edit.IsCompleted, Is.False, "it waits on its clock while the lock is held");
+        clock.Advance(NodeSettingsEditor.LockPatience + TimeSpan.FromSeconds(1));
+        var busy = await Assert.ThrowsAsync<NodeConfigurationException>(() => edit);
+        Assert.That(busy!.Code, Is.EqualTo(NodeErrors.SettingsBusy));
+        Assert.That(await File.ReadAllBytesAsync(_paths.Settings), Is.EqualTo(before));
     }
 }

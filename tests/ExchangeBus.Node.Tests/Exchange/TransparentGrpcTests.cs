@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Net;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Grpc;
-using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Gateway;
 using ExchangeBus.Node.MessageLog;
@@ -10,12 +8,6 @@ using ExchangeBus.Samples.Citizen.V1;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ExchangeBus.Node.Tests.Exchange;
 
@@ -38,15 +30,15 @@ public sealed partial class TransparentGrpcTests
     /// <summary>The same backend as a service the provider registered no description for.</summary>
     private const string UndescribedService = BusFixture.ProviderSubsystem + "/citizenRegistryUndescribed";
 
-    private WebApplication _backend = null!;
+    private GrpcBackend _backend = null!;
     private BusFixture _bus = null!;
     private GrpcChannel _local = null!;
 
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        _backend = await StartBackendAsync();
-        var address = new Uri(_backend.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).ToString().TrimEnd('/');
+        _backend = await GrpcBackend.StartAsync<CitizenRegistryBackend>();
+        var address = _backend.Address;
         _bus = await BusFixture.StartAsync(prepared: bus =>
         {
             var paths = bus.ProviderData[0].Paths;
@@ -85,7 +77,6 @@ public sealed partial class TransparentGrpcTests
     {
         _local.Dispose();
         await _bus.DisposeAsync();
-        await _backend.StopAsync();
         await _backend.DisposeAsync();
     }
 
@@ -235,18 +226,6 @@ public sealed partial class TransparentGrpcTests
             new GetCitizenRequest { CitizenId = "001099012345" }, headers, DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
 
         Assert.That(ex!.ErrorCode, Is.EqualTo(NodeErrors.InvalidIdentifier));
-    }
-
-    private static async Task<WebApplication> StartBackendAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseBusGrpc(null)));
-        builder.Services.AddBusGrpc();
-        var app = builder.Build();
-        app.MapGrpcService<CitizenRegistryBackend>();
-        await app.StartAsync();
-        return app;
     }
 
     /// <summary>The provider's own CitizenRegistry server: it knows nothing of the bus but the x-xbus-client header.</summary>

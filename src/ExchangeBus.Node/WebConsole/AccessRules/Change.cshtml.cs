@@ -16,11 +16,11 @@ public sealed class AccessRuleChangeModel(NodeSettingsEditor settings) : PageMod
 {
     public IActionResult OnGet() => LocalRedirect("/AccessRules");
 
-    public IActionResult OnPost(string? operation, string? service, string? subject)
+    public Task<IActionResult> OnPostAsync(string? operation, string? service, string? subject)
     {
         var rule = new AccessRule { Service = SettingsChange.Field(service) ?? string.Empty, Subject = SettingsChange.Field(subject) ?? string.Empty };
         return operation == "remove"
-            ? SettingsChange.Apply(this, settings, "/AccessRules", "node.acl.deny", s => s.WithoutRule(rule))
-            : SettingsChange.Apply(this, settings, "/AccessRules", "node.acl.allow", s => s.WithRule(rule));
+            ? SettingsChange.ApplyAsync(this, settings, "/AccessRules", "node.acl.deny", s => s.WithoutRule(rule))
+            : SettingsChange.ApplyAsync(this, settings, "/AccessRules", "node.acl.allow", s => s.WithRule(rule));
     }
 }

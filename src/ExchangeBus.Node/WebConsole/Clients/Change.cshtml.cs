@@ -16,12 +16,12 @@ public sealed class ClientChangeModel(NodeSettingsEditor settings) : PageModel
 {
     public IActionResult OnGet() => LocalRedirect("/Clients");
 
-    public IActionResult OnPost(string? operation, string? subsystem, string? tlsPin, bool logBodies)
+    public Task<IActionResult> OnPostAsync(string? operation, string? subsystem, string? tlsPin, bool logBodies)
     {
         var id = SettingsChange.Field(subsystem) ?? string.Empty;
         return operation == "remove"
-            ? SettingsChange.Apply(this, settings, "/Clients", "node.client.remove", s => s.WithoutClient(id))
-            : SettingsChange.Apply(this, settings, "/Clients", "node.client.add", s => s.WithClient(new ClientSettings
+            ? SettingsChange.ApplyAsync(this, settings, "/Clients", "node.client.remove", s => s.WithoutClient(id))
+            : SettingsChange.ApplyAsync(this, settings, "/Clients", "node.client.add", s => s.WithClient(new ClientSettings
             {
                 Subsystem = id,
                 TlsCertificateSha256 = SettingsChange.Field(tlsPin)?.ToUpperInvariant(),

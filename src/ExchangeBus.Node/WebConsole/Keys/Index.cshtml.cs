@@ -13,9 +13,6 @@ namespace ExchangeBus.Node.WebConsole.Pages;
 /// </summary>
 public sealed class KeysModel(NodePaths paths, TimeProvider time) : PageModel
 {
-    /// <summary>Under this many days left, the expiry is shown as a warning.</summary>
-    public const int WarnDays = 30;
-
     public IReadOnlyList<CertificateFacts> Certificates { get; private set; } = [];
 
     public void OnGet()
@@ -43,12 +40,15 @@ public sealed record CertificateFacts(
         }
 
         using var certificate = PemFiles.ReadCertificate(path);
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        var notAfter = CertificateExpiry.NotAfter(certificate);
         return new CertificateFacts(
             name, true, certificate.Subject, certificate.Issuer, certificate.SerialNumber,
             new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), notAfter,
-            (int)Math.Floor((notAfter - now).TotalDays), InternalTlsCertificate.Fingerprint(certificate));
+            CertificateExpiry.DaysLeft(notAfter, now), InternalTlsCertificate.Fingerprint(certificate));
     }
 
     public string DaysLeftText => DaysLeft.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether the expiry is shown as a warning (<see cref="CertificateExpiry.WarnDays"/>).</summary>
+    public bool ExpiresSoon => CertificateExpiry.IsSoon(DaysLeft);
 }

@@ -17,15 +17,15 @@ public sealed class ServiceChangeModel(NodeSettingsEditor settings) : PageModel
 {
     public IActionResult OnGet() => LocalRedirect("/Services");
 
-    public IActionResult OnPost(string? operation, string? service, string? kind, string? address, string? method, int timeoutMs, bool logBodies)
+    public Task<IActionResult> OnPostAsync(string? operation, string? service, string? kind, string? address, string? method, int timeoutMs, bool logBodies)
     {
         var id = SettingsChange.Field(service) ?? string.Empty;
         if (operation == "remove")
         {
-            return SettingsChange.Apply(this, settings, "/Services", "node.service.remove", s => s.WithoutService(id));
+            return SettingsChange.ApplyAsync(this, settings, "/Services", "node.service.remove", s => s.WithoutService(id));
         }
 
-        return SettingsChange.Apply(this, settings, "/Services", "node.service.add", s =>
+        return SettingsChange.ApplyAsync(this, settings, "/Services", "node.service.add", s =>
         {
             var backendKind = Enum.TryParse<BackendKind>(kind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
                 ? parsed

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.WebConsole.Hosting;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Registry.Storage;
@@ -39,7 +40,7 @@ public sealed class CertificateDetailModel(RegistryStore store, IAuthorizationSe
             Fingerprint = Convert.ToHexStringLower(SHA256.HashData(Certificate.Der));
         }
 
-        (Done, Error) = (ConsoleOutcome.Done(done), ConsoleOutcome.Error(error));
+        (Done, Error) = (OutcomeQuery.Done(done), OutcomeQuery.Error(error));
         MayRevoke = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.RevokeCertificates)).Succeeded;
     }
 }

@@ -2,6 +2,7 @@
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -36,5 +37,5 @@ public sealed class RevokeModel(RegistryStore store) : PageModel
     }
 
     private static LocalRedirectResult Back(string serial, string? done = null, string? error = null) =>
-        ConsoleOutcome.Back("/Certificates/Detail", new Dictionary<string, string?> { ["serial"] = serial, ["done"] = done, ["error"] = error });
+        OutcomeQuery.Back("/Certificates/Detail", new Dictionary<string, string?> { ["serial"] = serial, ["done"] = done, ["error"] = error });
 }

@@ -2,6 +2,7 @@
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -34,5 +35,5 @@ public sealed class GroupChangeModel(RegistryStore store) : PageModel
     }
 
     private static LocalRedirectResult Back(string group, string? done = null, string? error = null) =>
-        ConsoleOutcome.Back("/Groups/Detail", new Dictionary<string, string?> { ["group"] = group, ["done"] = done, ["error"] = error });
+        OutcomeQuery.Back("/Groups/Detail", new Dictionary<string, string?> { ["group"] = group, ["done"] = done, ["error"] = error });
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -23,7 +24,7 @@ public sealed class GroupDetailModel(RegistryStore store, IAuthorizationService 
     {
         Group = group ?? string.Empty;
         Members = store.GlobalGroupMembers(Group) is { } members ? ConsolePage<string>.Of(members, page) : null;
-        (Done, Error) = (ConsoleOutcome.Done(done), ConsoleOutcome.Error(error));
+        (Done, Error) = (OutcomeQuery.Done(done), OutcomeQuery.Error(error));
         MayManage = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.ManageGlobalGroups)).Succeeded;
     }
 }

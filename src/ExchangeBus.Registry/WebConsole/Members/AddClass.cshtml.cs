@@ -2,6 +2,7 @@
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -26,9 +27,9 @@ public sealed class AddMemberClassModel(RegistryStore store) : PageModel
         }
         catch (RegistryException ex)
         {
-            return ConsoleOutcome.Back("/Members/Classes", new Dictionary<string, string?> { ["error"] = ex.Code });
+            return OutcomeQuery.Back("/Members/Classes", new Dictionary<string, string?> { ["error"] = ex.Code });
         }
 
-        return ConsoleOutcome.Back("/Members/Classes", new Dictionary<string, string?> { ["done"] = "added" });
+        return OutcomeQuery.Back("/Members/Classes", new Dictionary<string, string?> { ["done"] = "added" });
     }
 }

@@ -2,6 +2,7 @@
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -47,6 +48,6 @@ public sealed class MemberChangeModel(RegistryStore store) : PageModel
     }
 
     private static LocalRedirectResult Back(string op, string member, string? done = null, string? error = null) => op == "addMember" && error is not null
-        ? ConsoleOutcome.Back("/Members", new Dictionary<string, string?> { ["error"] = error })
-        : ConsoleOutcome.Back("/Members/Detail", new Dictionary<string, string?> { ["member"] = member, ["done"] = done, ["error"] = error });
+        ? OutcomeQuery.Back("/Members", new Dictionary<string, string?> { ["error"] = error })
+        : OutcomeQuery.Back("/Members/Detail", new Dictionary<string, string?> { ["member"] = member, ["done"] = done, ["error"] = error });
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -20,7 +21,7 @@ public sealed class MemberClassesModel(RegistryStore store, IAuthorizationServic
     public async Task OnGetAsync(int page = 1, string? done = null, string? error = null)
     {
         Classes = ConsolePage<MemberClassView>.Of(store.ListMemberClasses(), page);
-        (Done, Error) = (ConsoleOutcome.Done(done), ConsoleOutcome.Error(error));
+        (Done, Error) = (OutcomeQuery.Done(done), OutcomeQuery.Error(error));
         MayManage = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.ManageMemberClasses)).Succeeded;
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -27,7 +28,7 @@ public sealed class MemberDetailModel(RegistryStore store, IAuthorizationService
         Id = member ?? string.Empty;
         Member = store.FindMember(Id);
         Subsystems = ConsolePage<SubsystemInfo>.Of((IReadOnlyList<SubsystemInfo>?)Member?.Subsystems ?? [], page);
-        (Done, Error) = (ConsoleOutcome.Done(done), ConsoleOutcome.Error(error));
+        (Done, Error) = (OutcomeQuery.Done(done), OutcomeQuery.Error(error));
         MayManage = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.ManageMembers)).Succeeded;
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -24,7 +25,7 @@ public sealed class MembersModel(RegistryStore store, IAuthorizationService auth
     {
         Query = q?.Trim() is { Length: <= 255 } query ? query : string.Empty;
         Members = ConsoleOutcome.Page(page, (offset, limit) => store.SearchMembers(Query, offset, limit));
-        (Done, Error) = (ConsoleOutcome.Done(done), ConsoleOutcome.Error(error));
+        (Done, Error) = (OutcomeQuery.Done(done), OutcomeQuery.Error(error));
         MayManage = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.ManageMembers)).Succeeded;
     }
 }

@@ -2,6 +2,7 @@
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -42,5 +43,5 @@ public sealed class DecideModel(RegistryStore store) : PageModel
     }
 
     private static LocalRedirectResult Back(string? id, string? done = null, string? error = null) =>
-        ConsoleOutcome.Back("/Registrations/Detail", new Dictionary<string, string?> { ["id"] = id ?? string.Empty, ["done"] = done, ["error"] = error });
+        OutcomeQuery.Back("/Registrations/Detail", new Dictionary<string, string?> { ["id"] = id ?? string.Empty, ["done"] = done, ["error"] = error });
 }

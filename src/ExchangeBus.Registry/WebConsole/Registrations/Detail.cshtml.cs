@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Registry.Storage;
+using ExchangeBus.WebConsole.Hosting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -31,7 +32,7 @@ public sealed class RegistrationDetailModel(RegistryStore store, IAuthorizationS
     {
         Id = id ?? string.Empty;
         Done = done;
-        Error = ConsoleOutcome.Error(error);
+        Error = OutcomeQuery.Error(error);
         Detail = store.FindRegistration(Id);
         Authentication = CsrSummary.Of(Detail?.AuthenticationCsr);
         Signing = CsrSummary.Of(Detail?.SigningCsr);
