@@ -24,6 +24,7 @@ public sealed partial class LocalFiles(NodeSettingsSource settingsSource, Global
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private const int DefaultListPage = 1_000;
+    private const string ConsoleActorPrefix = "console:";
     private const int MaxListPage = 10_000;
     private const int ReceivePage = 64;
     private static readonly TimeSpan StatusRefreshDeadline = TimeSpan.FromSeconds(5);
@@ -56,6 +57,14 @@ public sealed partial class LocalFiles(NodeSettingsSource settingsSource, Global
         {
             var client = Authenticate(request.Client, context).ToString();
             var recipient = ParseSubsystem(request.Recipient, "recipient").ToString();
+
+            // Console accounts are named only by the console, which checked who they are: a
+            // system calling here may not have the message log say a console user asked.
+            if (request.RequestedBy.StartsWith(ConsoleActorPrefix, StringComparison.Ordinal))
+            {
+                throw new NodeException(StatusCode.InvalidArgument, FileErrors.BadMetadata, "requested_by may not name a console account.");
+            }
+
             var entry = await retry.RetryAsync(client, request.FileId, recipient, request.RequestedBy, context.CorrelationId).ConfigureAwait(false);
             return new RetryResponse
             {

@@ -40,6 +40,7 @@ public sealed class DeliveryRetryTests
         await AssertRefused(() => RetryAsync(local, "no-such-file"), FileErrors.NotFound);
         await AssertRefused(() => RetryAsync(local, "retry-1", recipient: BusFixture.ClientSubsystem), FileErrors.NotFound);
         await AssertRefused(() => RetryAsync(local, "retry-1", requestedBy: " "), FileErrors.BadMetadata);
+        await AssertRefused(() => RetryAsync(local, "retry-1", requestedBy: "console:admin"), FileErrors.BadMetadata);
 
         await using var provider = await BusFixture.StartNodeAsync(bus.ProviderData[0], files: options);
 
@@ -115,7 +116,7 @@ public sealed class DeliveryRetryRefusalTests
     {
         await SendDeniedAsync("denied-retry", RandomContent(4000));
 
-        var retried = await DeliveryRetryTests.RetryAsync(_local, "denied-retry", requestedBy: "console:operator");
+        var retried = await DeliveryRetryTests.RetryAsync(_local, "denied-retry", requestedBy: "cli:operator");
         Assert.That(retried.Delivery.State, Is.EqualTo(DeliveryState.Accepted));
         var again = await SettledAsync(_local, "denied-retry");
         Assert.That((again.State, again.Reason, again.Attempts), Is.EqualTo((DeliveryState.Failed, NodeErrors.AccessDenied, 1u)));
