@@ -174,8 +174,6 @@ public sealed class NodeOperatorConsoleTests : ConsoleBusFixture
             await page.ClickAsync("#nav-file-sync");
             await Expect(page.Locator("#box")).ToHaveAttributeAsync("data-subsystem", ConsoleBus.CallingSystem);
             await Expect(page.Locator("#no-files")).ToBeVisibleAsync();
-            await Expect(page.Locator("#no-retry")).ToBeVisibleAsync();
-            await Screenshots.TakeAsync(page, "node-file-sync");
 
             await page.ClickAsync("#show-inbox");
             await Expect(page.Locator("#box")).ToContainTextAsync("Hộp thư đến");

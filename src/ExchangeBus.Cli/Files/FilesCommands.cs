@@ -15,7 +15,8 @@ namespace ExchangeBus.Cli.Files;
 
 /// <summary>
 /// <c>xbus files send|status|receive|list</c>: file sync as an agency system uses it, through its
-/// node's local listener (docs/files.md). Refusals print the node's stable code: <c>error CODE: …</c>.
+/// node's local listener (docs/files.md); <c>xbus files retry</c>, the operator's retry of a failed
+/// delivery, the same way. Refusals print the node's stable code: <c>error CODE: …</c>.
 /// </summary>
 internal static class FilesCommands
 {
@@ -36,6 +37,7 @@ internal static class FilesCommands
         files.Subcommands.Add(CreateStatus());
         files.Subcommands.Add(CreateReceive());
         files.Subcommands.Add(CreateList());
+        files.Subcommands.Add(CreateRetry());
         return files;
     }
 
@@ -368,6 +370,54 @@ internal static class FilesCommands
 
             request.PageToken = page.NextPageToken;
         }
+    }
+
+    /// <summary>
+    /// The node's <c>Files.Retry</c> as the sending subsystem, naming <c>cli:USER</c> as who asked;
+    /// the request, done or refused, goes into the node's admin audit log (admin.db in
+    /// <c>--data</c>) with that actor, as <c>xbus node</c>'s edits and the console's retries do.
+    /// </summary>
+    private static Command CreateRetry()
+    {
+        var data = new Option<string>("--data") { Description = "The node's data folder, whose admin audit log records the retry.", DefaultValueFactory = _ => "node-data" };
+        var client = new Option<string>("--client") { Description = "The sending subsystem, registered on the node.", Required = true };
+        var id = new Option<string>("--file-id") { Description = "The file's id.", Required = true };
+        var to = new Option<string>("--to") { Description = "The recipient subsystem whose delivery failed.", Required = true };
+        var command = new Command("retry", "Put a failed delivery back in the queue with a fresh attempt budget (the failure stays in the message log; the retry is recorded after it).") { NodeOption, data, client, id, to, JsonOption };
+        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
+        {
+            var paths = new ExchangeBus.Node.Configuration.NodePaths(parse.GetValue(data)!);
+
+            // Read first: a folder without node.json gets the "run node init" answer, not a fresh admin.db.
+            _ = ExchangeBus.Node.Configuration.NodeSettings.Read(paths.Settings);
+            var accounts = ExchangeBus.Node.WebConsole.NodeAdminDatabase.Open(paths).Accounts(TimeProvider.System);
+            var actor = "cli:" + Environment.UserName;
+            var request = new RetryRequest { Client = parse.GetValue(client)!, FileId = parse.GetValue(id)!, Recipient = parse.GetValue(to)!, RequestedBy = actor };
+            var details = new { sender = request.Client, fileId = request.FileId, recipient = request.Recipient };
+            RetryResponse response;
+            try
+            {
+                using var channel = Channel(parse);
+                response = await new FilesClient(channel).RetryAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                // Unanswered too (the node down, say): the log shows the attempt and that it was not done.
+                accounts.RecordEvent(actor, DeliveryRetry.AuditAction, false, ex.ErrorCode ?? "Rpc." + ex.StatusCode, details);
+                throw;
+            }
+
+            accounts.RecordEvent(actor, DeliveryRetry.AuditAction, true, string.Empty, details);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(JsonOption))
+            {
+                output.WriteLine(JsonFormatter.Default.Format(response));
+                return;
+            }
+
+            output.WriteLine($"retrying file {request.FileId} for {response.Delivery.Recipient}: {DeliveryStates.Name(response.Delivery.State)}, due now");
+        }));
+        return command;
     }
 
     private static GrpcChannel Channel(ParseResult parse) => BusChannel.Create(new Uri(parse.GetValue(NodeOption)!), new BusChannelOptions());

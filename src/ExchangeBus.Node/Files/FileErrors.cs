@@ -68,8 +68,24 @@ public static class FileErrors
     /// <summary>The delivery failed as many times as the node allows.</summary>
     public const string AttemptsExhausted = "Files.AttemptsExhausted";
 
-    /// <summary>No such file for this subsystem.</summary>
+    /// <summary>No such file for this subsystem (or, for a retry, no delivery of it to that recipient).</summary>
     public const string NotFound = "Files.NotFound";
+
+    /// <summary>A retry of a delivery that is not failed: it is still pending (accepted, sending) or it was delivered.</summary>
+    public const string NotRetryable = "Files.NotRetryable";
+
+    /// <summary>
+    /// A retry of a delivery whose content is no longer in the store: housekeeping removed it
+    /// after <see cref="FileSyncOptions.KeepContent"/>, or someone did by hand. The file must be sent again.
+    /// </summary>
+    public const string ContentGone = "Files.ContentGone";
+
+    /// <summary>
+    /// A retry of a delivery whose recipient refused the signed manifest itself (see
+    /// <see cref="RetryCannotHelp"/>): a retry pushes that same manifest and can only be refused
+    /// the same way. The file must be sent again, under a new file id.
+    /// </summary>
+    public const string FinalRefusal = "Files.FinalRefusal";
 
     /// <summary>A <c>List</c> page token that is not one the node gave out, or was given for another client or dossier.</summary>
     public const string BadPageToken = "Files.BadPageToken";
@@ -80,6 +96,25 @@ public static class FileErrors
     /// this code instead of blocking the files after it.
     /// </summary>
     public const string ContentMissing = "Files.ContentMissing";
+
+    /// <summary>
+    /// Failure reasons an operator's retry cannot cure, because a retry pushes the very manifest
+    /// the sender's node signed when it accepted the file and the recipient judged that document,
+    /// not anything around it: a file id the recipient already holds for other content
+    /// (<see cref="FileIdConflict"/>), a manifest it found incomplete (<see cref="InvalidManifest"/>)
+    /// or whose chunk list does not hash to what it signs (<see cref="ChunkListMismatch"/>).
+    /// Every other final reason is left to the operator's judgement, since its cause can be put
+    /// right outside the signed document: the recipient's access list (<c>AccessDenied</c>), its
+    /// limits (<see cref="TooLarge"/>), the global configuration (<see cref="UnknownRecipient"/>,
+    /// <see cref="NoRecipientNode"/>), either side's certificates and OCSP (the signature codes,
+    /// <see cref="InvalidReceipt"/>), an outage that outlasted the attempts
+    /// (<see cref="AttemptsExhausted"/>), and also content the recipient found different from the
+    /// manifest (<see cref="HashMismatch"/>, <see cref="SizeMismatch"/>, <see cref="ChunkMismatch"/>):
+    /// the manifest was signed over the bytes the node received and checked, so those mean the
+    /// bytes in <c>objects/</c> or on the way were damaged, which an operator can restore from a
+    /// backup before retrying. The earlier failure stays in the message log either way.
+    /// </summary>
+    public static bool RetryCannotHelp(string reason) => reason is FileIdConflict or InvalidManifest or ChunkListMismatch;
 
     /// <summary>
     /// Codes worth retrying; every other coded answer is final. Besides what a recipient may

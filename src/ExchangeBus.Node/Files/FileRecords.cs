@@ -50,6 +50,16 @@ internal static class FileRecords
         CorrelationId = correlationId,
     };
 
+    /// <summary>The status of the record of an operator's retry of a failed delivery (<see cref="Retry"/>).</summary>
+    public const string RetryStatus = "retry";
+
+    /// <summary>
+    /// An operator's retry of a failed delivery: a state change like the others (the failure
+    /// before it stays), with who asked as the record's user (<c>console:NAME</c>, <c>cli:USER</c>).
+    /// </summary>
+    public static MessageLogRecord Retry(FileDescription file, string service, string requestedBy, string correlationId) =>
+        State(file, service, RetryStatus, correlationId) with { UserId = requestedBy };
+
     /// <summary>A refused manifest that did verify: unsigned, with the code, like a refused request.</summary>
     public static MessageLogRecord Refused(MessageHeader header, byte[] fileSha256, string code, string correlationId) =>
         ExchangeRecords.Outcome(MessageDirection.FileManifestReceived, header, code, correlationId) with { BodySha256 = fileSha256 };

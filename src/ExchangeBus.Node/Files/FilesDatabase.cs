@@ -271,6 +271,27 @@ public sealed class FilesDatabase : IDisposable
         return command.ExecuteNonQuery();
     }, _ => log);
 
+    /// <summary>
+    /// Puts a failed delivery back in the queue, due at <paramref name="now"/>, with a fresh
+    /// attempt budget (no attempts, no reason: the failure is in the message log, not lost), and
+    /// writes <paramref name="log"/> in the same transaction. Only a row still failed changes:
+    /// false (nothing logged) when it was not, or is no longer, in that state.
+    /// </summary>
+    public Task<bool> RetryFailedAsync(string sender, string fileId, string recipient, DateTimeOffset now, MessageLogRecord log) => WriteAsync(transaction =>
+    {
+        using var command = Command(transaction, """
+            UPDATE outbox SET state = $accepted, attempts = 0, next_attempt_at = $now, reason = '', updated_at = $now
+            WHERE sender = $s AND file_id = $f AND recipient = $r AND state = $failed;
+            """);
+        command.Parameters.AddWithValue("$accepted", (long)DeliveryState.Accepted);
+        command.Parameters.AddWithValue("$failed", (long)DeliveryState.Failed);
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$s", sender);
+        command.Parameters.AddWithValue("$f", fileId);
+        command.Parameters.AddWithValue("$r", recipient);
+        return command.ExecuteNonQuery() > 0;
+    }, changed => changed ? [log] : NoRecords);
+
     public InboxEntry? GetReceived(string recipient, string sender, string fileId)
     {
         lock (_readGate)

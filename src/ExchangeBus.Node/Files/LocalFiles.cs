@@ -20,10 +20,11 @@ namespace ExchangeBus.Node.Files;
 /// File sync for the node's own systems, on the local listener: each call acts as a subsystem
 /// registered on this node, authenticated as for exchanges (<see cref="ClientExchange.Authenticate"/>).
 /// </summary>
-public sealed partial class LocalFiles(NodeSettingsSource settingsSource, GlobalConfigurationProvider configuration, TimeProvider time, FileSync files, FileSigner signer, DeliveryWorker worker, ILogger<LocalFiles> logger) : Contracts.Files.V1.Files.FilesBase
+public sealed partial class LocalFiles(NodeSettingsSource settingsSource, GlobalConfigurationProvider configuration, TimeProvider time, FileSync files, FileSigner signer, DeliveryWorker worker, DeliveryRetry retry, ILogger<LocalFiles> logger) : Contracts.Files.V1.Files.FilesBase
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private const int DefaultListPage = 1_000;
+    private const string ConsoleActorPrefix = "console:";
     private const int MaxListPage = 10_000;
     private const int ReceivePage = 64;
     private static readonly TimeSpan StatusRefreshDeadline = TimeSpan.FromSeconds(5);
@@ -46,6 +47,34 @@ public sealed partial class LocalFiles(NodeSettingsSource settingsSource, Global
 
     public override Task<ListResponse> List(ListRequest request, ServerCallContext context) =>
         Guarded(context, () => Task.FromResult(ListPage(request, context)));
+
+    /// <summary>
+    /// <see cref="DeliveryRetry"/> for a file the calling subsystem sent: the caller is
+    /// authenticated as for every other call, and the record names whom it says asked.
+    /// </summary>
+    public override Task<RetryResponse> Retry(RetryRequest request, ServerCallContext context) =>
+        Guarded(context, async () =>
+        {
+            var client = Authenticate(request.Client, context).ToString();
+            var recipient = ParseSubsystem(request.Recipient, "recipient").ToString();
+
+            // Console accounts are named only by the console, which checked who they are: a
+            // system calling here may not have the message log say a console user asked.
+            if (request.RequestedBy.StartsWith(ConsoleActorPrefix, StringComparison.Ordinal))
+            {
+                throw new NodeException(StatusCode.InvalidArgument, FileErrors.BadMetadata, "requested_by may not name a console account.");
+            }
+
+            var entry = await retry.RetryAsync(client, request.FileId, recipient, request.RequestedBy, context.CorrelationId).ConfigureAwait(false);
+            return new RetryResponse
+            {
+                Delivery = new RecipientState
+                {
+                    Recipient = entry.Recipient, State = entry.State, Reason = entry.Reason, Attempts = (uint)entry.Attempts,
+                    ResumedFrom = (ulong)entry.ResumedFrom, UpdatedAt = Timestamp.FromDateTimeOffset(entry.UpdatedAt), Sender = client,
+                },
+            };
+        });
 
     private Task<T> Guarded<T>(ServerCallContext context, Func<Task<T>> call) =>
         FileCalls.GuardedAsync(context, call, (code, correlationId) => Log.Refused(logger, code, correlationId));

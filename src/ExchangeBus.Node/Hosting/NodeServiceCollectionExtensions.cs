@@ -82,6 +82,7 @@ public static class NodeServiceCollectionExtensions
         });
         services.AddSingleton<FileSigner>();
         services.AddSingleton<DeliveryWorker>();
+        services.AddSingleton<DeliveryRetry>();
         services.AddSingleton<FileHousekeeping>();
 
         // The gRPC services.

@@ -74,7 +74,6 @@ public sealed record NodeOperatorText
     public required string Attempts { get; init; }
     public required string Reason { get; init; }
     public required string Updated { get; init; }
-    public required string NoRetry { get; init; }
     public required string Accepted { get; init; }
     public required string Sending { get; init; }
     public required string Delivered { get; init; }
@@ -170,7 +169,6 @@ public sealed record NodeOperatorText
         Attempts = "Số lần thử",
         Reason = "Lý do",
         Updated = "Cập nhật",
-        NoRetry = "Chưa thể gửi lại một lần chuyển thất bại từ giao diện: trạng thái của nó là bằng chứng trong nhật ký thông điệp, và thao tác gửi lại chưa được xây dựng.",
         Accepted = "Đã nhận gửi",
         Sending = "Đang gửi",
         Delivered = "Đã chuyển",
@@ -253,7 +251,6 @@ public sealed record NodeOperatorText
         Attempts = "Attempts",
         Reason = "Reason",
         Updated = "Updated",
-        NoRetry = "A failed delivery cannot be retried from the console yet: its state is evidence in the message log, and a retry operation is not built.",
         Accepted = "Accepted",
         Sending = "Sending",
         Delivered = "Delivered",

@@ -2,6 +2,7 @@
 using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.Files;
 using ExchangeBus.WebConsole;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using FileSyncService = ExchangeBus.Node.Files.FileSync;
 
@@ -11,12 +12,15 @@ namespace ExchangeBus.Node.WebConsole.Pages;
 /// File sync for one of the node's client subsystems: its outbox (each file it sent, one row per
 /// recipient's delivery with its state, attempts and last reason) or its inbox (each file it
 /// received and its state), a page at a time in files.db's listing order, with the listing's own
-/// page token for the next page. No file names or subject ids: those are for auditors. Showing
-/// only: a failed delivery is final in files.db and in the message log, and a retry operation
-/// that would log a new attempt is not built.
+/// page token for the next page. No file names or subject ids: those are for auditors. A failed
+/// delivery has a retry button for those who may retry (<see cref="FileSyncRetryModel"/>, which
+/// checks again on the server).
 /// </summary>
-public sealed class FileSyncModel(NodeSettingsEditor settings, FileSyncService files) : PageModel
+public sealed class FileSyncModel(NodeSettingsEditor settings, FileSyncService files, IAuthorizationService authorization) : PageModel
 {
+    /// <summary>Whether this person may retry a failed delivery: the button is shown only then.</summary>
+    public bool MayRetry { get; private set; }
+
     public IReadOnlyList<string> Subsystems { get; private set; } = [];
 
     public string? Subsystem { get; private set; }
@@ -30,8 +34,9 @@ public sealed class FileSyncModel(NodeSettingsEditor settings, FileSyncService f
     /// <summary>The token of the next page, when there is one.</summary>
     public string? Next { get; private set; }
 
-    public void OnGet(string? subsystem, string? box, string? after)
+    public async Task OnGetAsync(string? subsystem, string? box, string? after)
     {
+        MayRetry = (await authorization.AuthorizeAsync(User, NodeConsolePolicies.ManageSystem)).Succeeded;
         Subsystems = [.. settings.Read().Clients.Select(c => c.Subsystem).Order(StringComparer.Ordinal)];
         Subsystem = Subsystems.FirstOrDefault(s => s == subsystem) ?? Subsystems.FirstOrDefault();
         Inbox = box == "inbox";
