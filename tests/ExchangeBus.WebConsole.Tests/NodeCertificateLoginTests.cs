@@ -12,46 +12,16 @@ namespace ExchangeBus.WebConsole.Tests;
 
 /// <summary>
 /// Login to a node's console by an auditor certificate the registry issued, in Chromium
-/// presenting it against a real <c>xbus node serve</c>: the node checks it against the
-/// configuration's CAs and asks the registry's OCSP responder; the account it signs in is the
-/// one <c>xbus node user add --certificate</c> bound it to.
+/// presenting it against a real <c>xbus node serve</c> (the provider node of a
+/// <see cref="ConsoleBus"/>): the node checks it against the configuration's CAs and asks the
+/// registry's OCSP responder; the account it signs in is the one
+/// <c>xbus node user add --certificate</c> bound it to.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class NodeCertificateLoginTests
+public sealed class NodeCertificateLoginTests : ConsoleBusFixture
 {
-    private ConsoleRegistry _registry = null!;
-    private ConsoleNode _node = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _registry = await ConsoleRegistry.StartAsync(autoApprove: true);
-        _node = await ConsoleNode.StartAsync(_registry, "ss-certificates", ("admin", "system-administrator"));
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_node is not null)
-        {
-            await _node.DisposeAsync();
-        }
-
-        if (_registry is not null)
-        {
-            await _registry.DisposeAsync();
-        }
-    }
+    private ConsoleNode Node => Bus.Provider;
 
     [Test]
     public async Task CertificateLogin_BoundAuditorCertificate_SignsInAsItsAccount_WithTheAccountsRole()
@@ -72,8 +42,7 @@ public sealed class NodeCertificateLoginTests
         // The account's roles, not the certificate's: an auditor changes no access rule.
         var forbidden = await page.GotoAsync("/AccessRules/Change");
         Assert.That(forbidden!.Status, Is.EqualTo(403));
-        var logins = NodeAdminDatabase.Open(new NodePaths(_node.Data)).Accounts(TimeProvider.System).Query(0, 1000, actor: "console:thu", action: "console.login");
-        Assert.That(logins.Select(e => e.Accepted), Is.EqualTo(new[] { true }), "the login is in the node's admin audit log");
+        Assert.That(Logins("thu").Select(e => e.Accepted), Is.EqualTo(new[] { true }), "the login is in the node's admin audit log");
     }
 
     [Test]
@@ -83,7 +52,7 @@ public sealed class NodeCertificateLoginTests
         await BindAsync("former", "auditor", certificate.Cert);
         using (var issued = X509CertificateLoader.LoadCertificateFromFile(certificate.Cert))
         {
-            await Xbus.MustAsync(_registry.Root, "registry", "cert", "revoke", issued.SerialNumber, "--reason", "keyCompromise", "--data", _registry.Data);
+            await Xbus.MustAsync(Bus.Registry.Root, "registry", "cert", "revoke", issued.SerialNumber, "--reason", "keyCompromise", "--data", Bus.Registry.Data);
         }
 
         await using var person = await PersonWithAsync(certificate);
@@ -93,30 +62,26 @@ public sealed class NodeCertificateLoginTests
 
         await Expect(page.Locator("#login-error")).ToHaveAttributeAsync("data-code", "Console.CertificateRevoked");
         Assert.That(page.Url, Does.Contain("/Login"));
-        var refusals = NodeAdminDatabase.Open(new NodePaths(_node.Data)).Accounts(TimeProvider.System).Query(0, 1000, actor: "console:former", action: "console.login");
-        Assert.That(refusals.Select(e => e.ErrorCode), Is.EqualTo(new[] { "Console.CertificateRevoked" }), "the refusal is in the node's admin audit log");
+        Assert.That(Logins("former").Select(e => e.ErrorCode), Is.EqualTo(new[] { "Console.CertificateRevoked" }), "the refusal is in the node's admin audit log");
     }
 
-    private Task<IBrowserContext> PersonWithAsync((string Cert, string Key) certificate) =>
-        _browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = _node.ConsoleAddress,
-            IgnoreHTTPSErrors = true,
-            ClientCertificates = [new ClientCertificate { Origin = _node.ConsoleAddress, CertPath = certificate.Cert, KeyPath = certificate.Key }],
-        });
+    private Task<IBrowserContext> PersonWithAsync((string Cert, string Key) certificate) => Browser.PersonWithCertificateAsync(Chromium, Node.ConsoleAddress, certificate);
 
     /// <summary>An auditor certificate of the node's member, issued by the registry from a CSR made here (as `xbus audit keygen` would).</summary>
     private async Task<(string Cert, string Key)> IssueAuditorAsync(string name)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = Path.Combine(_registry.Root, name + ".csr.pem");
-        var (cert, keyFile) = (Path.Combine(_registry.Root, name + ".pem"), Path.Combine(_registry.Root, name + ".key.pem"));
+        var csr = Path.Combine(Bus.Registry.Root, name + ".csr.pem");
+        var (cert, keyFile) = (Path.Combine(Bus.Registry.Root, name + ".pem"), Path.Combine(Bus.Registry.Root, name + ".key.pem"));
         await File.WriteAllTextAsync(csr, new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
-        await Xbus.MustAsync(_registry.Root, "registry", "auditor", "issue", "--csr", csr, "--name", name, "--member", ConsoleRegistry.Member, "--out", cert, "--data", _registry.Data);
+        await Xbus.MustAsync(Bus.Registry.Root, "registry", "auditor", "issue", "--csr", csr, "--name", name, "--member", ConsoleBus.Transport, "--out", cert, "--data", Bus.Registry.Data);
         return (cert, keyFile);
     }
 
     private Task BindAsync(string name, string role, string certificate) =>
-        Xbus.MustWithInputAsync(_registry.Root, ConsoleRegistry.Password, "node", "user", "add", name, "--role", role, "--certificate", certificate, "--data", _node.Data);
+        Xbus.MustWithInputAsync(Bus.Registry.Root, ConsoleRegistry.Password, "node", "user", "add", name, "--role", role, "--certificate", certificate, "--data", Node.Data);
+
+    private IReadOnlyList<ExchangeBus.Core.AdminAudit.AdminAuditEntry> Logins(string account) =>
+        NodeAdminDatabase.Open(new NodePaths(Node.Data)).Accounts(TimeProvider.System).Query(0, 1000, actor: "console:" + account, action: "console.login");
 }
