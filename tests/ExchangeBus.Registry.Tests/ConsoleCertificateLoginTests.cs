@@ -35,21 +35,21 @@ public sealed class ConsoleCertificateLoginTests
         Assert.That(registry.Store.FindAccount("hung")!.CertificateSha256, Is.EqualTo(fingerprint));
         Assert.That(registry.Store.FindAccountByCertificate(new string('0', 64)), Is.Null);
 
-        var accepted = signIn.SignIn(admin, "t1");
+        var accepted = await signIn.SignInAsync(admin, "t1", CancellationToken.None);
         Assert.That(accepted.Account?.Name, Is.EqualTo("hung"));
         Assert.That(accepted.Account!.Roles, Is.EquivalentTo(new[] { ConsoleRole.SecurityOfficer }), "the role comes from the account");
 
         using var stranger = SelfSigned();
-        Assert.That(signIn.SignIn(stranger, "t2").ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
-        Assert.That(signIn.SignIn(null, "t3").ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
+        Assert.That((await signIn.SignInAsync(stranger, "t2", CancellationToken.None)).ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
+        Assert.That((await signIn.SignInAsync(null, "t3", CancellationToken.None)).ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
 
         var locked = registry.Store.RecordFailedLogin("hung", ConsoleErrors.LoginFailed, 1, clock.GetUtcNow().AddMinutes(15));
         Assert.That(locked!.IsLockedAt(clock.GetUtcNow()), Is.True);
-        Assert.That(signIn.SignIn(admin, "t4").ErrorCode, Is.EqualTo(ConsoleErrors.LockedOut), "lockout applies to a certificate too");
+        Assert.That((await signIn.SignInAsync(admin, "t4", CancellationToken.None)).ErrorCode, Is.EqualTo(ConsoleErrors.LockedOut), "lockout applies to a certificate too");
         clock.Advance(TimeSpan.FromMinutes(16));
 
         registry.Store.RevokeCertificate("test", admin.SerialNumber, "keyCompromise");
-        Assert.That(signIn.SignIn(admin, "t5").ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRevoked));
+        Assert.That((await signIn.SignInAsync(admin, "t5", CancellationToken.None)).ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRevoked));
 
         var entries = registry.Store.QueryAuditLog(0, 100, "console:hung", "console.login");
         Assert.That(entries.Select(e => (e.Accepted, e.ErrorCode)), Is.EqualTo(new[]
@@ -74,7 +74,7 @@ public sealed class ConsoleCertificateLoginTests
         var signIn = new ConsoleCertificateSignIn(registry.Store, new RegistryConsoleCertificates(validator, registry.Store), later,
             NullLogger<ConsoleCertificateSignIn>.Instance);
 
-        Assert.That(signIn.SignIn(admin, "t1").ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
+        Assert.That((await signIn.SignInAsync(admin, "t1", CancellationToken.None)).ErrorCode, Is.EqualTo(ConsoleErrors.CertificateRefused));
     }
 
     [Test]

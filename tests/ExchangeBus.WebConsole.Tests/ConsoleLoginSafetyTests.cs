@@ -141,13 +141,7 @@ public sealed class ConsoleLoginSafetyTests : ConsoleRegistryFixture
         Assert.That(page.Url, Does.Contain("/Login"), "the right password did not get through the limit");
     }
 
-    private Task<IBrowserContext> PersonWithAsync((string Cert, string Key) certificate) =>
-        Chromium.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = Registry.ConsoleAddress,
-            IgnoreHTTPSErrors = true,
-            ClientCertificates = [new ClientCertificate { Origin = Registry.ConsoleAddress, CertPath = certificate.Cert, KeyPath = certificate.Key }],
-        });
+    private Task<IBrowserContext> PersonWithAsync((string Cert, string Key) certificate) => Browser.PersonWithCertificateAsync(Chromium, Registry.ConsoleAddress, certificate);
 
     /// <summary>An administrator certificate issued by the registry from a CSR made here (as `openssl req` would).</summary>
     private async Task<(string Cert, string Key)> IssueAdministratorAsync(string name)

@@ -82,11 +82,11 @@ public sealed partial class NodeAuditService(
     {
         var correlationId = context.CorrelationId;
         var certificate = context.ClientCertificate;
-        var auditor = certificate is null ? null : AuditorIdentity.TryRead(certificate);
+        var auditor = certificate is null ? null : AuditorOf(certificate, nodeId);
 
         // Who the caller is, before anything about what it asked: a stranger's request, however
         // large, is neither read further nor kept.
-        if (certificate is null || auditor is null || !string.Equals(auditor.Instance, nodeId.Owner.Instance, StringComparison.Ordinal))
+        if (certificate is null || auditor is null)
         {
             throw await RefuseUnauthorizedAsync(method, certificate, null, new NodeException(StatusCode.PermissionDenied, AuditErrors.NotAuditor,
                 "The audit API answers holders of an auditor certificate of this instance only."), correlationId).ConfigureAwait(false);
@@ -118,6 +118,14 @@ public sealed partial class NodeAuditService(
         await LogQueryAsync(method, request, auditor, certificate, MessageLogRecord.StatusOk, correlationId).ConfigureAwait(false);
         return response;
     }
+
+    /// <summary>
+    /// The auditor a certificate names when it is an auditor certificate of <paramref name="node"/>'s
+    /// instance, else null: whom this API answers, once the chain (the TLS layer) and the OCSP status
+    /// are good too. The console's certificate login asks the same (<c>NodeConsoleCertificates</c>).
+    /// </summary>
+    internal static AuditorIdentity? AuditorOf(X509Certificate2 certificate, NodeId node) =>
+        AuditorIdentity.TryRead(certificate) is { } auditor && string.Equals(auditor.Instance, node.Owner.Instance, StringComparison.Ordinal) ? auditor : null;
 
     /// <summary>Null when the auditor certificate is good by its CA's responder; otherwise the refusal.</summary>
     private async Task<NodeException?> StatusRefusalAsync(X509Certificate2 certificate, CancellationToken cancellationToken) =>

@@ -7,6 +7,7 @@ using ExchangeBus.Grpc;
 using ExchangeBus.Grpc.Tls;
 using ExchangeBus.Node.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeBus.Node.Hosting;
@@ -111,7 +112,17 @@ internal sealed class NodeListeners(
             {
                 _console = listen.Named(Console);
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(certificate);
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+
+                    // As the registry's console: asked for, never required, so the password login
+                    // works without one. Any certificate passes the handshake; the login page checks
+                    // it (NodeConsoleCertificates, then the account bound to it) and refuses with a
+                    // code, which a failed handshake could not say.
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
             });
         }
     }

@@ -109,6 +109,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton(provider => NodeAdminDatabase.Open(provider.GetRequiredService<NodePaths>()));
         services.AddSingleton(provider => provider.GetRequiredService<NodeAdminDatabase>().Accounts(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IConsoleAccountStore>(provider => provider.GetRequiredService<AuditedAccountStore>());
+        services.AddSingleton<IConsoleCertificateCheck, NodeConsoleCertificates>();
         services.AddSingleton(provider => new NodeSettingsEditor(
             provider.GetRequiredService<NodePaths>(), provider.GetRequiredService<AuditedAccountStore>(), provider.GetRequiredService<TimeProvider>()));
         services.AddWebConsole(typeof(NodeConsolePolicies).Assembly, provider => Options(provider).Console,

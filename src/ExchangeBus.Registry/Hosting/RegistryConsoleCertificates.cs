@@ -15,7 +15,9 @@ namespace ExchangeBus.Registry.Hosting;
 /// </summary>
 internal sealed class RegistryConsoleCertificates(CertificateChainValidator validator, RegistryStore store) : IConsoleCertificateCheck
 {
-    public ConsoleCertificateStatus Check(X509Certificate2 certificate)
+    public ValueTask<ConsoleCertificateStatus> CheckAsync(X509Certificate2 certificate, CancellationToken cancellationToken) => ValueTask.FromResult(Check(certificate));
+
+    private ConsoleCertificateStatus Check(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         var profile = AuditorIdentity.TryRead(certificate) is { } auditor

@@ -17,9 +17,9 @@ namespace ExchangeBus.WebConsole.Accounts;
 /// </summary>
 public sealed class ConsoleCertificateSignIn(IConsoleAccountStore store, IConsoleCertificateCheck check, TimeProvider time, ILogger<ConsoleCertificateSignIn> logger)
 {
-    public SignInResult SignIn(X509Certificate2? certificate, string correlationId)
+    public async Task<SignInResult> SignInAsync(X509Certificate2? certificate, string correlationId, CancellationToken cancellationToken)
     {
-        var status = certificate is null ? ConsoleCertificateStatus.Untrusted : check.Check(certificate);
+        var status = certificate is null ? ConsoleCertificateStatus.Untrusted : await check.CheckAsync(certificate, cancellationToken).ConfigureAwait(false);
         if (status == ConsoleCertificateStatus.Untrusted)
         {
             ConsoleLog.CertificateRefused(logger, ConsoleErrors.CertificateRefused, correlationId);

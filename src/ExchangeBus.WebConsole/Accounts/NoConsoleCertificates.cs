@@ -6,5 +6,5 @@ namespace ExchangeBus.WebConsole.Accounts;
 /// <summary>The check of a component that has not said how its certificates are checked: none is accepted.</summary>
 internal sealed class NoConsoleCertificates : IConsoleCertificateCheck
 {
-    public ConsoleCertificateStatus Check(X509Certificate2 certificate) => ConsoleCertificateStatus.Untrusted;
+    public ValueTask<ConsoleCertificateStatus> CheckAsync(X509Certificate2 certificate, CancellationToken cancellationToken) => ValueTask.FromResult(ConsoleCertificateStatus.Untrusted);
 }

@@ -57,7 +57,8 @@ public static class ConsoleAuthentication
         var name = context.Principal?.Identity?.Name;
         var account = name is null ? null : store.FindAccount(name);
         var certificate = context.Principal!.FindFirst(CertificateClaim)?.Value;
-        if (account is null || account.IsLockedAt(time.GetUtcNow()) || (certificate is not null && !CertificateStillHolds(context.HttpContext, account, certificate)))
+        if (account is null || account.IsLockedAt(time.GetUtcNow())
+            || (certificate is not null && !await CertificateStillHoldsAsync(context.HttpContext, account, certificate).ConfigureAwait(false)))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(Scheme).ConfigureAwait(false);
@@ -73,12 +74,13 @@ public static class ConsoleAuthentication
         }
     }
 
-    private static bool CertificateStillHolds(HttpContext http, ConsoleAccount account, string fingerprint)
+    private static async Task<bool> CertificateStillHoldsAsync(HttpContext http, ConsoleAccount account, string fingerprint)
     {
         var presented = http.Connection.ClientCertificate;
         return presented is not null
             && string.Equals(account.CertificateSha256, fingerprint, StringComparison.Ordinal)
             && string.Equals(ConsoleAccount.Fingerprint(presented), fingerprint, StringComparison.Ordinal)
-            && http.RequestServices.GetRequiredService<IConsoleCertificateCheck>().Check(presented) == ConsoleCertificateStatus.Accepted;
+            && await http.RequestServices.GetRequiredService<IConsoleCertificateCheck>().CheckAsync(presented, http.RequestAborted).ConfigureAwait(false)
+                == ConsoleCertificateStatus.Accepted;
     }
 }

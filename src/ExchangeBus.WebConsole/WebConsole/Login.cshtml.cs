@@ -36,7 +36,8 @@ public sealed class LoginModel(ConsoleSignIn signIn, ConsoleCertificateSignIn ce
     {
         var certificate = await HttpContext.Connection.GetClientCertificateAsync(HttpContext.RequestAborted);
         CertificateSubject = certificate?.Subject;
-        return await CompleteAsync(certificateSignIn.SignIn(certificate, HttpContext.TraceIdentifier), certificate is null ? null : ConsoleAccount.Fingerprint(certificate));
+        return await CompleteAsync(
+            await certificateSignIn.SignInAsync(certificate, HttpContext.TraceIdentifier, HttpContext.RequestAborted), certificate is null ? null : ConsoleAccount.Fingerprint(certificate));
     }
 
     private async Task<IActionResult> CompleteAsync(Accounts.SignInResult result, string? certificateSha256 = null)

@@ -27,6 +27,15 @@ internal static class Browser
     public static Task<IBrowserContext> PersonAsync(IBrowser browser, string consoleAddress) =>
         browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = consoleAddress, IgnoreHTTPSErrors = true });
 
+    /// <summary>A fresh person whose browser presents <paramref name="certificate"/> (PEM files) to the console at <paramref name="consoleAddress"/>.</summary>
+    public static Task<IBrowserContext> PersonWithCertificateAsync(IBrowser browser, string consoleAddress, (string Cert, string Key) certificate) =>
+        browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = consoleAddress,
+            IgnoreHTTPSErrors = true,
+            ClientCertificates = [new ClientCertificate { Origin = consoleAddress, CertPath = certificate.Cert, KeyPath = certificate.Key }],
+        });
+
     public static async Task SignInAsync(IPage page, string name, string password)
     {
         await page.GotoAsync("/Login");
