@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;

@@ -33,6 +33,7 @@ internal static class NodeCommands
         node.Subcommands.Add(CreateClient(timeProvider));
         node.Subcommands.Add(CreateService(timeProvider));
         node.Subcommands.Add(CreateAcl(timeProvider));
+        node.Subcommands.Add(NodeAuditLogCommands.Create(timeProvider));
 
         // The node must have been made (node init): the accounts go into its folder's admin.db.
         node.Subcommands.Add(ConsoleUserCommands.Create("node", "The node's data folder.", "node-data", (data, actor, account) =>

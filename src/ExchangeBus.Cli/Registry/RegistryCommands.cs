@@ -122,7 +122,7 @@ internal static class RegistryCommands
                 {
                     foreach (var e in r.Entries)
                     {
-                        o.WriteLine($"{e.Sequence,6}  {e.At.ToDateTimeOffset():u}  {(e.Accepted ? "accepted" : "REFUSED ")}  {e.Action,-24} {e.Actor}  {e.ErrorCode}  {e.After}");
+                        o.WriteLine(AdminAuditLines.Line((long)e.Sequence, e.At.ToDateTimeOffset(), e.Accepted, e.Action, e.Actor, e.ErrorCode, e.After));
                     }
                 }),
             Management<VerifyAuditLogRequest, VerifyAuditLogResponse>("verify", "Recompute the hash chain of the whole log.", (c, r, o) => c.VerifyAuditLogAsync(r, o),

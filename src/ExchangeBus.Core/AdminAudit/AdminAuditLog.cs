@@ -120,12 +120,13 @@ public static class AdminAuditLog
     }
 
     /// <summary>
-    /// Entries newest first that pass the filter (each part null for any; <paramref name="to"/>
-    /// exclusive), <paramref name="limit"/> of them from <paramref name="offset"/>, with how many pass.
+    /// Entries newest first that pass <paramref name="filter"/>, <paramref name="limit"/> of them
+    /// from <paramref name="offset"/>, with how many pass.
     /// </summary>
-    public static StoreSlice<AdminAuditEntry> Search(
-        SqliteConnection connection, string? actor, string? action, bool? accepted, DateTimeOffset? from, DateTimeOffset? to, int offset, int limit)
+    public static StoreSlice<AdminAuditEntry> Search(SqliteConnection connection, AuditLogFilter filter, int offset, int limit)
     {
+        ArgumentNullException.ThrowIfNull(filter);
+        var (actor, action, accepted, from, to) = (filter.Actor, filter.Action, filter.Accepted, filter.From, filter.To);
         const string Where = """
             WHERE ($actor IS NULL OR actor = $actor) AND ($action IS NULL OR action = $action)
             AND ($accepted IS NULL OR accepted = $accepted) AND ($from IS NULL OR at >= $from) AND ($to IS NULL OR at < $to)
@@ -161,9 +162,10 @@ public static class AdminAuditLog
     }
 
     /// <summary>Recomputes every hash from the first entry; names the first entry that does not match.</summary>
-    public static AuditVerification Verify(SqliteConnection connection)
+    public static AuditVerification Verify(SqliteConnection connection, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log ORDER BY seq;";
         using var reader = command.ExecuteReader();
         var expectedPrevious = Genesis;

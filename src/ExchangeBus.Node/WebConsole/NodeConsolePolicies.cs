@@ -9,7 +9,8 @@ namespace ExchangeBus.Node.WebConsole;
 /// What a node's console lets each role do, as authorization policies on the pages that act
 /// (<c>[Authorize(Policy = …)]</c>), after X-Road's security server roles. Any signed-in account
 /// reads the operator's pages (status, clients, services, keys, file sync); only auditors read
-/// the message log, which names citizens, and they change nothing.
+/// the message log, which names citizens, and they change nothing; auditors and system
+/// administrators read the admin audit log.
 /// </summary>
 public static class NodeConsolePolicies
 {
@@ -25,9 +26,17 @@ public static class NodeConsolePolicies
     /// <summary>The message log: its trail, queries, records, verification, bundles, reconciliation.</summary>
     public const string Audit = "Node.Audit";
 
+    /// <summary>
+    /// The node's admin audit log (admin.db), read and verified: auditors, whose work it is, and
+    /// system administrators, who answer for the node. Not every account, as on the registry:
+    /// it names every account, its logins and lockouts, and what each person changed.
+    /// </summary>
+    public const string AdminAuditLog = "Node.AdminAuditLog";
+
     public static AuthorizationBuilder AddNodePolicies(this AuthorizationBuilder builder) => builder
         .AddRolePolicy(ManageServices, ConsoleRole.ServiceAdministrator)
         .AddRolePolicy(ManageKeys, ConsoleRole.SecurityOfficer)
         .AddRolePolicy(ManageSystem, ConsoleRole.SystemAdministrator)
-        .AddRolePolicy(Audit, ConsoleRole.Auditor);
+        .AddRolePolicy(Audit, ConsoleRole.Auditor)
+        .AddRolePolicy(AdminAuditLog, ConsoleRole.Auditor, ConsoleRole.SystemAdministrator);
 }

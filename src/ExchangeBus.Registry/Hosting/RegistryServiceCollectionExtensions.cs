@@ -42,6 +42,7 @@ public static class RegistryServiceCollectionExtensions
             RegistrationLimits = new RegistrationLimits(Options(provider).PendingRegistrationMaxAge, Options(provider).MaxPendingRegistrations),
         });
         services.AddSingleton<IConsoleAccountStore>(provider => provider.GetRequiredService<RegistryStore>());
+        services.AddSingleton(provider => provider.GetRequiredService<RegistryStore>().Accounts);
         services.AddSingleton<IConsoleCertificateCheck, RegistryConsoleCertificates>();
         services.AddWebConsole(typeof(RegistryConsolePolicies).Assembly, provider => Options(provider).Console,
                 provider => Path.Combine(Options(provider).DataDirectory, RegistryConsoleCertificate.KeysFolder))

@@ -158,7 +158,7 @@ public sealed partial class RegistryStore
     {
         ArgumentNullException.ThrowIfNull(filter);
         using var connection = _database.OpenConnection();
-        return AdminAuditLog.Search(connection, filter.Actor, filter.Action, filter.Accepted, filter.From, filter.To, Math.Max(0, offset), Clamp(limit));
+        return AdminAuditLog.Search(connection, filter, Math.Max(0, offset), Clamp(limit));
     }
 
     private const string CertificateColumns = "serial, subject, profile, not_after, revoked_at, revocation_reason, issued_at, der";

@@ -110,24 +110,6 @@ public sealed record RegistryConsoleText
     public required string AnchorHint { get; init; }
     public required string RegistryAddress { get; init; }
     public required string KeptVersions { get; init; }
-    public required string AuditLog { get; init; }
-    public required string Sequence { get; init; }
-    public required string At { get; init; }
-    public required string Actor { get; init; }
-    public required string Action { get; init; }
-    public required string Result { get; init; }
-    public required string Accepted { get; init; }
-    public required string RefusedResult { get; init; }
-    public required string Any { get; init; }
-    public required string From { get; init; }
-    public required string To { get; init; }
-    public required string Filter { get; init; }
-    public required string ErrorCode { get; init; }
-    public required string BeforeAfter { get; init; }
-    public required string NoEntries { get; init; }
-    public required string VerifyChain { get; init; }
-    public required string ChainIntact { get; init; }
-    public required string ChainBroken { get; init; }
 
     public static readonly RegistryConsoleText Vietnamese = new()
     {
@@ -234,24 +216,6 @@ public sealed record RegistryConsoleText
         AnchorHint = "Như lệnh xbus registry anchor export in ra: đọc cho người vận hành nút để đối chiếu với neo họ cài đặt.",
         RegistryAddress = "Địa chỉ gRPC của registry",
         KeptVersions = "Các phiên bản được lưu (100 bản mới nhất), mới nhất trước",
-        AuditLog = "Nhật ký quản trị",
-        Sequence = "STT",
-        At = "Thời điểm",
-        Actor = "Người thực hiện",
-        Action = "Thao tác",
-        Result = "Kết quả",
-        Accepted = "Chấp nhận",
-        RefusedResult = "Bị từ chối",
-        Any = "Tất cả",
-        From = "Từ (giờ Việt Nam)",
-        To = "Đến (giờ Việt Nam, không gồm)",
-        Filter = "Lọc",
-        ErrorCode = "Mã lỗi",
-        BeforeAfter = "Trước → sau",
-        NoEntries = "Không có mục nào khớp.",
-        VerifyChain = "Kiểm tra chuỗi băm",
-        ChainIntact = "Chuỗi băm nguyên vẹn. Số mục:",
-        ChainBroken = "Chuỗi băm bị hỏng tại mục",
     };
 
     public static readonly RegistryConsoleText English = new()
@@ -359,24 +323,6 @@ public sealed record RegistryConsoleText
         AnchorHint = "As xbus registry anchor export prints it: read it to a node's operator to compare with the anchor they install.",
         RegistryAddress = "Registry gRPC address",
         KeptVersions = "Kept versions (the newest 100), newest first",
-        AuditLog = "Admin audit log",
-        Sequence = "No.",
-        At = "Time",
-        Actor = "Actor",
-        Action = "Action",
-        Result = "Result",
-        Accepted = "Accepted",
-        RefusedResult = "Refused",
-        Any = "Any",
-        From = "From (Viet Nam time)",
-        To = "To (Viet Nam time, exclusive)",
-        Filter = "Filter",
-        ErrorCode = "Error code",
-        BeforeAfter = "Before → after",
-        NoEntries = "No entry matches.",
-        VerifyChain = "Verify the chain",
-        ChainIntact = "The hash chain is intact. Entries:",
-        ChainBroken = "The hash chain is broken at entry",
     };
 
     public static RegistryConsoleText For(HttpContext context) => ConsoleLanguages.Pick(ConsoleLanguages.Of(context), Vietnamese, English);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.AdminAudit;
+using ExchangeBus.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.WebConsole.Accounts;
@@ -83,10 +84,30 @@ public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvide
         return AdminAuditLog.Query(connection, afterSequence, limit, actor, action);
     }
 
+    /// <summary>The entries that pass <paramref name="filter"/>, newest first, a slice at a time with their total (the console's audit log page).</summary>
+    public StoreSlice<AdminAuditEntry> Search(AuditLogFilter filter, int offset, int limit)
+    {
+        using var connection = open();
+        return AdminAuditLog.Search(connection, filter, offset, limit);
+    }
+
     public AuditVerification Verify()
     {
         using var connection = open();
         return AdminAuditLog.Verify(connection);
+    }
+
+    /// <summary>
+    /// Verifies the chain and records that <paramref name="actor"/> did, with the outcome, in one
+    /// transaction under the writer lock: the entry links to the tip just verified, nothing can
+    /// come between, so an intact chain's count includes it (and matches a check run right after).
+    /// </summary>
+    public AuditVerification VerifyRecorded(string actor, string action)
+    {
+        AuditVerification? result = null;
+        Audited(actor, action, true, string.Empty, string.Empty, null, (c, t) => result = AdminAuditLog.Verify(c, t),
+            () => new { valid = result!.Valid, entries = result.Entries, firstBadSequence = result.FirstBadSequence, problem = result.Problem });
+        return result!.Valid ? result with { Entries = result.Entries + 1 } : result;
     }
 
     private AdminAuditEntry Audited(string actor, string action, bool accepted, string errorCode, string before, object? details,

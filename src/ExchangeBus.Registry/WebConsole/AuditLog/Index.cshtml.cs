@@ -1,78 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using ExchangeBus.Core.AdminAudit;
-using ExchangeBus.Registry.Storage;
-using ExchangeBus.WebConsole;
-using ExchangeBus.WebConsole.Localization;
+using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.AdminAudit;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace ExchangeBus.Registry.WebConsole.Pages;
 
 /// <summary>
-/// The admin audit log, newest first, filtered by actor, action, accepted or refused, and a time
-/// range given in Viet Nam time; a page at a time. For an auditor, security officer or system
-/// administrator, the button that verifies the hash chain.
+/// The central authority's admin audit log (registry.db), the page every console shares
+/// (<see cref="AdminAuditLogPageModel"/>): any signed-in account reads it, as every registry
+/// page; the verify button is for <see cref="RegistryConsolePolicies.VerifyAuditLog"/>.
 /// </summary>
-public sealed class AuditLogModel(RegistryStore store, IAuthorizationService authorization) : PageModel
+public sealed class AuditLogModel(AuditedAccountStore log, IAuthorizationService authorization) : AdminAuditLogPageModel(log, authorization)
 {
-    private const string LocalFormat = "yyyy-MM-dd'T'HH:mm";
-
-    public ConsolePage<AdminAuditEntry> Entries { get; private set; } = ConsolePage<AdminAuditEntry>.Of([], 1);
-
-    public string Actor { get; private set; } = string.Empty;
-
-    public string Action { get; private set; } = string.Empty;
-
-    public bool? Result { get; private set; }
-
-    public string FromText { get; private set; } = string.Empty;
-
-    public string ToText { get; private set; } = string.Empty;
-
-    public bool MayVerify { get; private set; }
-
-    public async Task OnGetAsync(string? actor, string? action, string? result, string? from, string? to, int page = 1)
-    {
-        Actor = actor?.Trim() is { Length: <= 255 } a ? a : string.Empty;
-        Action = action?.Trim() is { Length: <= 255 } b ? b : string.Empty;
-        Result = result switch { "accepted" => true, "refused" => false, _ => null };
-        var (fromAt, toAt) = (Instant(from), Instant(to));
-        FromText = fromAt is null ? string.Empty : from!;
-        ToText = toAt is null ? string.Empty : to!;
-        var filter = new AuditLogFilter(Actor, Action, Result, fromAt, toAt);
-        Entries = ConsoleOutcome.Page(page, (offset, limit) => store.SearchAuditLog(filter, offset, limit));
-        MayVerify = (await authorization.AuthorizeAsync(User, RegistryConsolePolicies.VerifyAuditLog)).Succeeded;
-    }
-
-    /// <summary>
-    /// A state as the table shows it: Vietnamese as letters, not the \u escapes the log stores
-    /// (the page encodes it as HTML all the same), and long ones cut; the whole stays in the log
-    /// (and <c>xbus registry audit-log query</c>).
-    /// </summary>
-    public static string Shorten(string state)
-    {
-        var readable = state;
-        try
-        {
-            readable = JsonNode.Parse(state)?.ToJsonString(Readable) ?? state;
-        }
-        catch (JsonException)
-        {
-            // Not JSON (an empty state): shown as it is.
-        }
-
-        return readable.Length <= 300 ? readable : readable[..300] + "…";
-    }
-
-    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>A datetime-local value, in Viet Nam time, as an instant; null when empty or not one.</summary>
-    private static DateTimeOffset? Instant(string? local) =>
-        DateTime.TryParseExact(local, LocalFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
-            ? new DateTimeOffset(time, ConsoleTime.Zone.GetUtcOffset(time))
-            : null;
+    protected override string VerifyPolicy => RegistryConsolePolicies.VerifyAuditLog;
 }
