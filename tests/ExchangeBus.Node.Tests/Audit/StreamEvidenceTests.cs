@@ -4,7 +4,6 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using ExchangeBus.Audit;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Grpc;
