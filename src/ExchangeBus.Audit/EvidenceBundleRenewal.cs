@@ -2,7 +2,6 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Audit;
@@ -72,7 +71,7 @@ public static class EvidenceBundleRenewal
         {
             var folder = head[..^EvidenceBundle.HeadFile.Length];
             var size = ulong.Parse(folder["heads/".Length..^1], CultureInfo.InvariantCulture);
-            var earlier = RenewalsIn(files, folder);
+            var earlier = EvidenceBundle.RenewalsIn(files, folder);
             byte[] data = [.. files[head], .. files[folder + EvidenceBundle.HeadTokenFile], .. earlier.SelectMany(r => r.Token)];
             pending.Add(new BundleRenewal(size, earlier.Count + 1, data));
         }
@@ -95,26 +94,12 @@ public static class EvidenceBundleRenewal
             files[folder + EvidenceRenewal.TsaName(renewal.Number)] = EvidenceRenewal.Pem(EvidenceBundle.TokenSigner(token));
         }
 
-        string messageId;
-        string node;
-        using (var manifest = JsonDocument.Parse(files[EvidenceBundle.ManifestFile]))
-        {
-            messageId = manifest.RootElement.GetProperty("message_id").GetString()!;
-            node = manifest.RootElement.GetProperty("node").GetString()!;
-        }
-
+        // Everything the manifest said stays (a window's bundle keeps its window); only the list of files grows.
+        var manifest = EvidenceBundle.ReadManifest(files[EvidenceBundle.ManifestFile]);
         files.Remove(EvidenceBundle.ManifestFile);
-        files[EvidenceBundle.ManifestFile] = EvidenceBundle.Manifest(messageId, node, files);
+        files[EvidenceBundle.ManifestFile] = EvidenceBundle.Manifest(manifest, files);
         return EvidenceBundle.Zip(files);
     }
-
-    /// <summary>The renewals in head folder <paramref name="folder"/>, in the order of their numbers.</summary>
-    internal static List<RenewalToken> RenewalsIn(IReadOnlyDictionary<string, byte[]> files, string folder) =>
-        [.. files.Keys
-            .Where(k => k.StartsWith(folder + "renewal-", StringComparison.Ordinal) && k.EndsWith(".tst", StringComparison.Ordinal))
-            .Select(k => (Name: k, Number: int.Parse(k.AsSpan(folder.Length + "renewal-".Length, k.Length - folder.Length - "renewal-".Length - ".tst".Length), CultureInfo.InvariantCulture)))
-            .OrderBy(r => r.Number)
-            .Select(r => new RenewalToken(r.Name, files[r.Name], folder + EvidenceRenewal.TsaName(r.Number), files.GetValueOrDefault(folder + EvidenceRenewal.TsaName(r.Number)) ?? []))];
 
     private static SortedDictionary<string, byte[]> Unzip(byte[] bundle)
     {

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using ExchangeBus.Core;
 using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Node.Audit;
 
 namespace ExchangeBus.Audit;
 

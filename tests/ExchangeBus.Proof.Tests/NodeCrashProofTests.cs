@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Audit;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Audit;
 using Grpc.Core;
 using ExchangeBus.Node;
 using ExchangeBus.Node.MessageLog;

@@ -129,19 +129,6 @@ public sealed class NodeAuditorConsoleTests : ConsoleBusFixture
         await Screenshots.TakeAsync(page, "node-audit-verify");
     }
 
-    [Test]
-    public async Task Reconcile_WritesTheCommandWithBothNodes()
-    {
-        var page = await SignedInAsync("auditor");
-        await page.ClickAsync("#nav-audit-reconcile");
-        await page.FillAsync("#other", Bus.Client.PeerAddress);
-        await page.ClickAsync("#make-command");
-
-        await Expect(page.Locator("#command")).ToContainTextAsync("xbus audit reconcile --node");
-        await Expect(page.Locator("#command")).ToContainTextAsync(Bus.Client.PeerAddress);
-        await Screenshots.TakeAsync(page, "node-audit-reconcile");
-    }
-
     private static async Task<string> MessageIdAsync(IPage page, string subject)
     {
         await page.GotoAsync("/Audit/Trail?subject=" + subject);

@@ -3,12 +3,14 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using ExchangeBus.Audit;
 using ExchangeBus.Cli.Internal;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core;
+using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Node.MessageLog;
+using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using ExchangeBus.Node.Audit;
@@ -31,18 +33,22 @@ internal static class AuditBundleCommands
         var output = new Option<string>("--out") { Description = "The bundle file to write (a zip).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace the output file if it exists." };
         var wait = new Option<uint>("--wait") { Description = "Seconds to wait for the records to be covered by a time-stamped tree head (default 0: refuse at once)." };
-        var command = new Command("export", "Export the evidence of one exchange as a bundle that verifies offline, with xbus or openssl.")
+        var from = new Option<DateTimeOffset?>("--from") { Description = "A window's bundle, for reconciling on another node's console: the exchanges that began at or after this time (ISO 8601), without bodies." };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "… and before this time (with --from)." };
+        var peer = new Option<string?>("--peer") { Description = "With --from and --to: only the exchanges with this node (INSTANCE/CLASS/MEMBER/NODE)." };
+        var command = new Command("export", "Export the evidence of one exchange, or of a window of exchanges, as a bundle that verifies offline, with xbus or openssl.")
         {
-            messageId, sequence, output, force, wait,
+            messageId, sequence, output, force, wait, from, to, peer,
         };
         AuditorConnection.AddRemoteOptions(command);
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             var id = parse.GetValue(messageId);
             var seq = parse.GetValue(sequence);
-            if ((id is null) == (seq is null))
+            var window = parse.GetValue(from) is { } start && parse.GetValue(to) is { } end ? new BundleWindow(start.ToUniversalTime(), end.ToUniversalTime(), parse.GetValue(peer)) : null;
+            if ((id is null ? 0 : 1) + (seq is null ? 0 : 1) + (window is null ? 0 : 1) != 1 || (window is null && (parse.GetValue(from) ?? parse.GetValue(to)) is not null))
             {
-                throw new CliException("Cli.InvalidArguments", "Give exactly one of --message-id ID and --sequence N.");
+                throw new CliException("Cli.InvalidArguments", "Give exactly one of --message-id ID, --sequence N, and --from TIME --to TIME.");
             }
 
             var outPath = parse.GetValue(output)!;
@@ -56,8 +62,8 @@ internal static class AuditBundleCommands
             {
                 var deadline = DateTimeOffset.UtcNow.AddSeconds(parse.GetValue(wait));
                 var evidence = await AuditRemoteCommands.WithChannel(
-                    parse, channel => FetchAsync(channel, id, seq, deadline, cancellationToken), roots).ConfigureAwait(false);
-                var bundle = EvidenceBundle.Build(evidence, roots);
+                    parse, channel => window is null ? FetchAsync(channel, id, seq, deadline, cancellationToken) : FetchWindowAsync(channel, window, deadline, cancellationToken), roots).ConfigureAwait(false);
+                var bundle = window is null ? EvidenceBundle.Build(evidence, roots) : EvidenceBundle.BuildWindow(evidence, roots, window);
                 // Owner-only: a bundle holds the exchange's bodies, personal data.
                 AtomicFile.WriteOwnerOnly(outPath, bundle);
 
@@ -104,6 +110,33 @@ internal static class AuditBundleCommands
         return command;
     }
 
+    /// <summary>
+    /// The records a window's bundle holds, as the node console's export reads them (<see cref="LogWindow"/>):
+    /// requests, responses, file manifests and receipts with the peer's member (or anyone), the margin either side.
+    /// </summary>
+    private static async Task<List<RecordEvidence>> FetchWindowAsync(GrpcChannel channel, BundleWindow window, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        string? member = null;
+        if (window.Peer is { } peer)
+        {
+            member = NodeId.TryParse(peer, out var node) ? node.Owner.ToString() : throw new CliException(ReconcileErrors.InvalidPeer, $"'{peer}' is not a node identifier (INSTANCE/CLASS/MEMBER/NODE).");
+        }
+
+        var query = new QueryRequest
+        {
+            From = Timestamp.FromDateTimeOffset(window.From - LogWindow.Margin),
+            To = Timestamp.FromDateTimeOffset(window.To + LogWindow.Margin),
+            PageSize = 1_000,
+        };
+        var page = await AuditRemoteCommands.QueryAllAsync(channel, query, cancellationToken).ConfigureAwait(false);
+        var sequences = page.Records
+            .Where(r => LogWindow.Compared((MessageDirection)r.Direction) && (member is null || MessageLogQuery.BelongsTo(r.Client, member) || MessageLogQuery.BelongsTo(r.Service, member)))
+            .Select(r => r.Sequence).Order().ToList();
+        return sequences.Count == 0
+            ? throw new CliException(ReconcileErrors.WindowEmpty, "The node holds no record of an exchange in the window that this auditor may see.")
+            : await EvidenceAsync(channel, sequences, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The evidence of every record asked for, once each is covered by a time-stamped head (or the deadline has passed).</summary>
     private static async Task<List<RecordEvidence>> FetchAsync(GrpcChannel channel, string? messageId, ulong? sequence, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -125,6 +158,11 @@ internal static class AuditBundleCommands
             }
         }
 
+        return await EvidenceAsync(channel, sequences, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<RecordEvidence>> EvidenceAsync(GrpcChannel channel, List<ulong> sequences, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
         var evidence = new List<RecordEvidence>();
         foreach (var s in sequences)
         {

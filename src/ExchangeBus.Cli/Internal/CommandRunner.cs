@@ -4,6 +4,7 @@ using ExchangeBus.Audit;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Grpc;
+using ExchangeBus.Node.Audit;
 using Grpc.Core;
 
 namespace ExchangeBus.Cli.Internal;

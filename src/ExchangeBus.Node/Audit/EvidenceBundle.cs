@@ -122,7 +122,22 @@ public static class EvidenceBundle
     /// The bundle of <paramref name="records"/> (as the audit API's GetRecord gave them), with
     /// <paramref name="roots"/> as root.pem. Every record must be covered by a time-stamped head.
     /// </summary>
-    public static byte[] Build(IReadOnlyList<RecordEvidence> records, IReadOnlyList<X509Certificate2> roots)
+    public static byte[] Build(IReadOnlyList<RecordEvidence> records, IReadOnlyList<X509Certificate2> roots) => Write(records, roots, window: null);
+
+    /// <summary>
+    /// The bundle of a node's records over a time window (<paramref name="window"/> not null): the
+    /// records of many messages, for reconciling with another node's log (docs/audit.md,
+    /// "Reconciling from a bundle"). Such a bundle carries no body.bin (bodies are known by
+    /// body_sha256, which the record hash and the signature cover): what the comparison needs,
+    /// without the citizens' data. Its manifest says so (<c>window</c>, <c>"bodies": false</c>).
+    /// </summary>
+    public static byte[] BuildWindow(IReadOnlyList<RecordEvidence> records, IReadOnlyList<X509Certificate2> roots, BundleWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        return Write(records, roots, window);
+    }
+
+    private static byte[] Write(IReadOnlyList<RecordEvidence> records, IReadOnlyList<X509Certificate2> roots, BundleWindow? window)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(roots);
@@ -144,7 +159,7 @@ public static class EvidenceBundle
             var head = TreeHead.Parser.ParseFrom(evidence.TreeHead.TreeHead);
             node ??= head.Node;
             heads[head.TreeSize] = evidence.TreeHead;
-            AddRecord(files, evidence, head.TreeSize);
+            AddRecord(files, evidence, head.TreeSize, withBody: window is null);
         }
 
         foreach (var (size, head) in heads)
@@ -153,15 +168,18 @@ public static class EvidenceBundle
         }
 
         files[RootFile] = Encoding.ASCII.GetBytes(string.Concat(roots.Select(r => r.ExportCertificatePem() + "\n")));
-        var summary = new EvidenceBundleSummary(records[0].Record.MessageId, node!, [.. records.Select(r => r.Record).OrderBy(r => r.Sequence)], [.. heads.Keys]);
+        var summary = new EvidenceBundleSummary(window is null ? records[0].Record.MessageId : null, node!, [.. records.Select(r => r.Record).OrderBy(r => r.Sequence)], [.. heads.Keys])
+        {
+            Window = window,
+        };
         files[ReadmeFile] = Encoding.UTF8.GetBytes(EvidenceBundleReadme.Readme(summary));
         files[CheckScriptFile] = Encoding.UTF8.GetBytes(EvidenceBundleReadme.CheckScript(summary));
         files[CheckRecordFile] = CheckRecordScript.Value;
-        files[ManifestFile] = Manifest(summary.MessageId, summary.Node, files);
+        files[ManifestFile] = Manifest(new BundleManifest(summary.MessageId, summary.Node, window), files);
         return Zip(files);
     }
 
-    private static void AddRecord(SortedDictionary<string, byte[]> files, RecordEvidence evidence, ulong headSize)
+    private static void AddRecord(SortedDictionary<string, byte[]> files, RecordEvidence evidence, ulong headSize, bool withBody)
     {
         var r = evidence.Record;
         var folder = RecordFolder(r.Sequence);
@@ -202,7 +220,7 @@ public static class EvidenceBundle
             w.WriteString("hash", Hex(r.Hash.Span));
         });
         files[folder + HeaderFile] = r.Header.ToByteArray();
-        if (r.BodyLogged)
+        if (r.BodyLogged && withBody)
         {
             files[folder + BodyFile] = r.Body.ToByteArray();
         }
@@ -256,11 +274,46 @@ public static class EvidenceBundle
         return signer?.RawData ?? throw new ArgumentException("The time-stamp token does not carry its TSA certificate.", nameof(token));
     }
 
-    internal static byte[] Manifest(string messageId, string node, SortedDictionary<string, byte[]> files) => Json(w =>
+    /// <summary>The renewals in head folder <paramref name="folder"/>, in the order of their numbers.</summary>
+    internal static List<RenewalToken> RenewalsIn(IReadOnlyDictionary<string, byte[]> files, string folder) =>
+        [.. files.Keys
+            .Where(k => k.StartsWith(folder + "renewal-", StringComparison.Ordinal) && k.EndsWith(".tst", StringComparison.Ordinal))
+            .Select(k => (Name: k, Number: int.Parse(k.AsSpan(folder.Length + "renewal-".Length, k.Length - folder.Length - "renewal-".Length - ".tst".Length), CultureInfo.InvariantCulture)))
+            .OrderBy(r => r.Number)
+            .Select(r => new RenewalToken(r.Name, files[r.Name], folder + EvidenceRenewal.TsaName(r.Number), files.GetValueOrDefault(folder + EvidenceRenewal.TsaName(r.Number)) ?? []))];
+
+    internal static byte[] Manifest(BundleManifest manifest, SortedDictionary<string, byte[]> files) => Json(w =>
     {
         w.WriteString("format", Format);
-        w.WriteString("message_id", messageId);
-        w.WriteString("node", node);
+        if (manifest.MessageId is null)
+        {
+            w.WriteNull("message_id");
+        }
+        else
+        {
+            w.WriteString("message_id", manifest.MessageId);
+        }
+
+        w.WriteString("node", manifest.Node);
+        if (manifest.Window is { } window)
+        {
+            // Written only in a window's bundle, so a bundle of one message keeps its bytes (and its hash) as before.
+            w.WriteStartObject("window");
+            w.WriteString("from", window.From.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            w.WriteString("to", window.To.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            if (window.Peer is null)
+            {
+                w.WriteNull("peer");
+            }
+            else
+            {
+                w.WriteString("peer", window.Peer);
+            }
+
+            w.WriteEndObject();
+            w.WriteBoolean("bodies", false);
+        }
+
         w.WriteStartObject("sha256");
         foreach (var (name, content) in files)
         {
@@ -269,6 +322,30 @@ public static class EvidenceBundle
 
         w.WriteEndObject();
     });
+
+    /// <summary>What a manifest says besides its files' hashes, as <paramref name="json"/> holds it (older bundles: no window).</summary>
+    internal static BundleManifest ReadManifest(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        BundleWindow? window = null;
+        if (root.TryGetProperty("window", out var w) && w.ValueKind != JsonValueKind.Null)
+        {
+            var peer = w.GetProperty("peer");
+            window = new BundleWindow(
+                DateTimeOffset.Parse(w.GetProperty("from").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                DateTimeOffset.Parse(w.GetProperty("to").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                peer.ValueKind == JsonValueKind.Null ? null : peer.GetString());
+        }
+
+        var bodies = !root.TryGetProperty("bodies", out var b) || b.GetBoolean();
+        if (window is not null && bodies)
+        {
+            throw new FormatException("A window's bundle carries no bodies.");
+        }
+
+        return new BundleManifest(root.GetProperty("message_id").GetString(), root.GetProperty("node").GetString() ?? throw new FormatException("node is null."), window);
+    }
 
     internal static byte[] Zip(SortedDictionary<string, byte[]> files)
     {
@@ -309,4 +386,11 @@ public static class EvidenceBundle
 }
 
 /// <summary>What the README and the script of a bundle describe.</summary>
-internal sealed record EvidenceBundleSummary(string MessageId, string Node, IReadOnlyList<Record> Records, IReadOnlyList<ulong> HeadSizes);
+internal sealed record EvidenceBundleSummary(string? MessageId, string Node, IReadOnlyList<Record> Records, IReadOnlyList<ulong> HeadSizes)
+{
+    /// <summary>Set for a window's bundle: many messages, no bodies.</summary>
+    public BundleWindow? Window { get; init; }
+}
+
+/// <summary>What manifest.json says besides the hashes: the message (one message's bundle) or the window (a window's bundle, without bodies), and the node.</summary>
+internal sealed record BundleManifest(string? MessageId, string Node, BundleWindow? Window);

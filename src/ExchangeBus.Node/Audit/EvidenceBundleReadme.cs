@@ -70,10 +70,11 @@ internal static class EvidenceBundleReadme
     public static string Readme(EvidenceBundleSummary bundle)
     {
         var text = new StringBuilder();
+        text.Append(bundle.Window is { } window ? WindowReadme(bundle.Node, window) : string.Empty);
         text.Append(CultureInfo.InvariantCulture, $"""
-            # Evidence bundle: message {bundle.MessageId}
+            # Evidence bundle: {(bundle.Window is null ? "message " + bundle.MessageId : "a window of node " + bundle.Node)}
 
-            The records node `{bundle.Node}` holds of message `{bundle.MessageId}`, with what proves
+            The records node `{bundle.Node}` holds of {(bundle.Window is null ? $"message `{bundle.MessageId}`" : "the messages below")}, with what proves
             them to anyone, offline: the sender's signature and certificate, the OCSP response that
             travelled with the message, an inclusion proof into a tree head the node signed, and the
             RFC 3161 time-stamp of that head. Check it with `xbus audit verify-bundle bundle.zip
@@ -224,6 +225,22 @@ internal static class EvidenceBundleReadme
         return text.ToString();
     }
 
+    /// <summary>What a window's bundle is, before the README every bundle has.</summary>
+    private static string WindowReadme(string node, BundleWindow window) => string.Create(CultureInfo.InvariantCulture, $"""
+        # A window of node {node}'s message log
+
+        The records of the exchanges and file deliveries node `{node}` logged with
+        {(window.Peer is null ? "any node" : $"node `{window.Peer}`")} that began at or after {window.From.UtcDateTime:O} and before
+        {window.To.UtcDateTime:O} (UTC; the records a few minutes either side come along, so that an
+        exchange that began inside is whole). It is made for reconciling with the other node's log
+        (`manifest.json` states the window), so it carries **no bodies**: each body is known by its
+        `body_sha256`, which the record hash and the signature cover. Every record below is checked
+        as in any bundle; what this bundle cannot prove is that it holds every record of the window:
+        a record left out shows as missing on this node when the other node reconciles against it.
+
+
+        """);
+
     public static string CheckScript(EvidenceBundleSummary bundle)
     {
         var script = new StringBuilder();
@@ -304,7 +321,7 @@ internal static class EvidenceBundleReadme
         ]);
         foreach (var record in bundle.Records)
         {
-            yield return RecordSection(record);
+            yield return RecordSection(record, withBody: bundle.Window is null);
         }
 
         // Every bundle has this line, a unary exchange's too (it has no chain, and says so): a bundle
@@ -322,7 +339,7 @@ internal static class EvidenceBundleReadme
         }
     }
 
-    private static Section RecordSection(Record record)
+    private static Section RecordSection(Record record, bool withBody)
     {
         var d = EvidenceBundle.RecordFolder(record.Sequence);
         var title = $"Record {record.Sequence} ({(MessageDirection)record.Direction}, {record.Status})";
@@ -362,7 +379,7 @@ internal static class EvidenceBundleReadme
             new("signature.der is valid over tbs.bin with the key of signer.pem",
                 $"openssl dgst -sha256 -binary {d}tbs.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}signature.der",
                 "the holder of the sender's signing key signed these 64 bytes."),
-            record.BodyLogged
+            record.BodyLogged && withBody
                 ? new("tbs.bin is SHA-256(header.bin) then SHA-256(body.bin)",
                     $"(openssl dgst -sha256 -binary {d}header.bin; openssl dgst -sha256 -binary {d}body.bin) | cmp - {d}tbs.bin",
                     "the signature covers exactly this header and this body.")
@@ -370,7 +387,7 @@ internal static class EvidenceBundleReadme
                     $"openssl dgst -sha256 -binary {d}header.bin | cmp -n 32 - {d}tbs.bin",
                     "the signature covers this header; the body is known only by its hash, body_sha256."),
         ]);
-        if (record.BodyLogged)
+        if (record.BodyLogged && withBody)
         {
             steps.Add(new("body.bin hashes to body_sha256 of record.json",
                 $"grep -q \"\\\"body_sha256\\\": \\\"$(openssl dgst -sha256 -r {d}body.bin | cut -c1-64)\\\"\" {d}record.json",

@@ -73,11 +73,6 @@ public sealed record NodeAuditorText
     public required string FirstBadSequence { get; init; }
     public required string RecordsChecked { get; init; }
     public required string ContinueFrom { get; init; }
-    public required string ReconcileHint { get; init; }
-    public required string OtherNode { get; init; }
-    public required string ShowCommand { get; init; }
-    public required string Command { get; init; }
-    public required string RecentTreeHeads { get; init; }
     public required string Error { get; init; }
 
     public static readonly NodeAuditorText Vietnamese = new()
@@ -149,11 +144,6 @@ public sealed record NodeAuditorText
         FirstBadSequence = "Bản ghi sai đầu tiên",
         RecordsChecked = "Số bản ghi đã kiểm tra",
         ContinueFrom = "Kiểm tra tiếp từ bản ghi",
-        ReconcileHint = "Đối chiếu hai nút cần chứng thư và khóa kiểm toán viên của chính bạn để gọi API kiểm toán của cả hai nút; nút không giữ khóa đó nên không tự đối chiếu được. Hãy chạy lệnh dưới đây trên máy của bạn; các đầu cây đã ký của nút này ở bên dưới để so sánh.",
-        OtherNode = "Địa chỉ nút kia (https://máy:cổng)",
-        ShowCommand = "Soạn lệnh",
-        Command = "Lệnh",
-        RecentTreeHeads = "Các đầu cây đã ký gần nhất",
         Error = "Lỗi",
     };
 
@@ -226,11 +216,6 @@ public sealed record NodeAuditorText
         FirstBadSequence = "First bad record",
         RecordsChecked = "Records checked",
         ContinueFrom = "Continue from record",
-        ReconcileHint = "Reconciling two nodes takes your own auditor certificate and key to call both nodes' audit APIs; the node does not hold them, so it cannot reconcile by itself. Run the command below on your own machine; this node's signed tree heads are below to compare.",
-        OtherNode = "The other node's address (https://host:port)",
-        ShowCommand = "Make the command",
-        Command = "Command",
-        RecentTreeHeads = "Latest signed tree heads",
         Error = "Error",
     };
 

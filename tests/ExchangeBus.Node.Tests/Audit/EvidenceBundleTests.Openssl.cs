@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;

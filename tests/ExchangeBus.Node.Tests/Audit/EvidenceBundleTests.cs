@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.Pki;

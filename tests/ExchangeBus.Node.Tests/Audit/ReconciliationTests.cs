@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Node.V1;
+using ExchangeBus.Node.Audit;
 using Grpc.Core;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Exchange;

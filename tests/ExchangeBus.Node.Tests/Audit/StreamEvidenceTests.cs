@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using ExchangeBus.Audit;
 using ExchangeBus.Node.Audit;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Node.Configuration;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

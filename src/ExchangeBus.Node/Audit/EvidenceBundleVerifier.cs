@@ -9,11 +9,10 @@ using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>One thing wrong with a bundle: a code of <see cref="EvidenceBundleErrors"/> and the file at fault.</summary>
 public sealed record EvidenceBundleProblem(string Code, string File, string Message)
@@ -42,6 +41,15 @@ public sealed record EvidenceBundleVerification(
 
     /// <summary>What does not make the bundle invalid but needs doing: evidence due, or soon due, for renewal.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>A window's bundle: the window its manifest states (null for a bundle of one message).</summary>
+    public BundleWindow? Window { get; init; }
+
+    /// <summary>
+    /// The records as the audit API's Query gives them (<see cref="AuditEvidence.ToProto(MessageLogSummary)"/>),
+    /// read from the bundle's files: what <see cref="Reconciliation.Compare"/> takes. Proven only when <see cref="IsValid"/>.
+    /// </summary>
+    public IReadOnlyList<RecordSummary> Summaries { get; init; } = [];
 }
 
 /// <summary>
@@ -149,8 +157,10 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
         private readonly Dictionary<ulong, DateTimeOffset> headTimes = [];
         private readonly Dictionary<ulong, StampLink> lastStamps = [];
         private readonly Dictionary<ulong, int> renewals = [];
+        private readonly List<RecordSummary> summaries = [];
         private string? messageId;
         private string? node;
+        private BundleWindow? window;
 
         public void Problem(string code, string file, string message) => problems.Add(new EvidenceBundleProblem(code, file, message));
 
@@ -161,6 +171,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             {
                 LastStamps = lastStamps,
                 Renewals = renewals,
+                Window = window,
+                Summaries = summaries,
                 Warnings = [.. lastStamps.OrderBy(s => s.Key)
                     .Select(s => EvidenceRenewal.Warning(EvidenceBundle.HeadFolder(s.Key).TrimEnd('/'), s.Value, now))
                     .OfType<string>()],
@@ -272,8 +284,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                     return;
                 }
 
-                messageId = root.GetProperty("message_id").GetString();
-                node = root.GetProperty("node").GetString();
+                var manifest = EvidenceBundle.ReadManifest(json);
+                (messageId, node, window) = (manifest.MessageId, manifest.Node, manifest.Window);
                 listed = root.GetProperty("sha256").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? throw new FormatException(), StringComparer.Ordinal);
             }
             catch (Exception ex) when (IsFormatError(ex))
@@ -425,7 +437,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
         /// <summary>renewal-1.tst, renewal-2.tst, …: each over head.bin ‖ head.tst ‖ the renewals before it, made before the previous TSA certificate expired.</summary>
         private void CheckRenewals(SortedDictionary<string, byte[]> files, string d, ulong size, byte[] headBytes, StampLink first, TimeStampTokenVerifier tokens)
         {
-            var found = EvidenceBundleRenewal.RenewalsIn(files, d);
+            var found = EvidenceBundle.RenewalsIn(files, d);
             var expected = Enumerable.Range(1, found.Count).Select(k => d + EvidenceRenewal.TokenName(k));
             if (!found.Select(r => r.File).SequenceEqual(expected, StringComparer.Ordinal))
             {
@@ -472,7 +484,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 }
             }
 
-            if (record.Body is { } body && !CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), record.BodySha256))
+            if (files.TryGetValue(d + EvidenceBundle.BodyFile, out var body) && !CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), record.BodySha256))
             {
                 Problem(EvidenceBundleErrors.BodyHashMismatch, d + EvidenceBundle.BodyFile, "Does not hash to body_sha256.");
             }
@@ -491,6 +503,7 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
             }
 
             AddLink(d, record);
+            summaries.Add(Summary(sequence, atMs, record, hash));
 
             CheckInclusion(files, d, sequence, hash);
         }
@@ -510,7 +523,13 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
 
                 var bodyLogged = r.GetProperty("body_logged").GetBoolean();
                 files.TryGetValue(d + EvidenceBundle.BodyFile, out var body);
-                if (bodyLogged != body is not null)
+                if (window is not null && body is not null)
+                {
+                    Problem(EvidenceBundleErrors.Malformed, d + EvidenceBundle.BodyFile, "A window's bundle carries no bodies; body.bin is there.");
+                    return null;
+                }
+
+                if (window is null && bodyLogged != body is not null)
                 {
                     Problem(EvidenceBundleErrors.Malformed, d + EvidenceBundle.BodyFile, bodyLogged ? "The record says its body is logged; body.bin is missing." : "The record says its body is not logged; body.bin is there.");
                     return null;
@@ -527,7 +546,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                     Issue = Text(r, "issue"),
                     Status = Text(r, "status"),
                     Header = files[d + EvidenceBundle.HeaderFile],
-                    Body = body,
+                    // A window's bundle leaves logged bodies out: the record hash takes only whether one is stored.
+                    Body = body ?? (bodyLogged ? [] : null),
                     BodySha256 = HexBytes(r, "body_sha256"),
                     Signature = files.GetValueOrDefault(d + EvidenceBundle.SignatureFile) ?? [],
                     SignerCertificateSha256 = r.GetProperty("signer_certificate_sha256").ValueKind == JsonValueKind.Null ? null : HexBytes(r, "signer_certificate_sha256"),
@@ -546,6 +566,13 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 return null;
             }
         }
+
+        /// <summary>The record as the audit API's Query carries it; a time out of range is already a problem (and the summary's time then the epoch).</summary>
+        private static RecordSummary Summary(ulong sequence, long atMs, MessageLogRecord record, byte[] hash) => AuditEvidence.ToProto(new MessageLogSummary(
+            (long)sequence,
+            atMs is < MinUnixMs or > MaxUnixMs ? DateTimeOffset.UnixEpoch : DateTimeOffset.FromUnixTimeMilliseconds(atMs),
+            record.MessageId, record.Direction, record.Client, record.Service, record.UserId, record.SubjectId, record.Issue, record.Status,
+            hash, record.BodySha256, record.Signature, record.Header));
 
         private void CheckSignature(SortedDictionary<string, byte[]> files, string d, MessageLogRecord record, DateTimeOffset at)
         {

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.TrustServices;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 /// <summary>
 /// One verified time-stamp of a chain: the file it is in, its genTime, and the notAfter of the

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.MessageLog;
 
-namespace ExchangeBus.Audit;
+namespace ExchangeBus.Node.Audit;
 
 public sealed partial class EvidenceBundleVerifier
 {
