@@ -148,6 +148,9 @@ public sealed class LogVerifier
         private readonly byte[] _leaf = new byte[MerkleHash.Size];
         private readonly byte[] _root = new byte[MerkleHash.Size];
         private readonly Lock _gate = new();
+
+        // Shared by the signature workers: a batch's root signature is verified once per pass.
+        private readonly BatchRootCache _roots = new();
         private MerkleTreeBuilder _tree = new();
         private List<PendingSignature> _pending = new(SignatureBatch);
         private Finding? _first;
@@ -642,7 +645,7 @@ public sealed class LogVerifier
 
                     SHA256.HashData(item.Header, headerHash);
                     var toBeSigned = EnvelopeDigest.FromHashes(headerHash, item.BodySha256);
-                    if (!EnvelopeVerifier.VerifyDigestWithCheckedKey(toBeSigned, item.Signature, key))
+                    if (!EnvelopeVerifier.Check(toBeSigned, item.Signature, key, item.Signer.PublicKey, _roots).IsValid)
                     {
                         Found(new Finding(item.Sequence, 0, MessageLogProblems.RecordSignatureInvalid, item.Sequence, null,
                             $"the signature of record {item.Sequence} does not verify over its header and body hash"));

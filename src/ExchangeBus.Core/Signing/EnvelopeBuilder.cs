@@ -42,17 +42,30 @@ public static class EnvelopeBuilder
         return Assemble(headerBytes, ByteString.Empty, toBeSigned, signer, signerCertificate, ocspResponse);
     }
 
-    private static SignedEnvelope Assemble(
-        byte[] headerBytes, ByteString body, byte[] toBeSigned, EnvelopeSigner signer, ReadOnlySpan<byte> signerCertificate, ReadOnlySpan<byte> ocspResponse)
+    /// <summary>
+    /// The envelope of a header serialized once (<paramref name="headerBytes"/>) and a body,
+    /// with a signature made elsewhere over their tbs: the node's batching signer.
+    /// </summary>
+    public static SignedEnvelope WithSignature(
+        byte[] headerBytes, ByteString body, byte[] signature, ReadOnlySpan<byte> signerCertificate, ReadOnlySpan<byte> ocspResponse)
     {
-        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(headerBytes);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(signature);
         return new SignedEnvelope
         {
             Header = UnsafeByteOperations.UnsafeWrap(headerBytes),
             Body = body,
-            Signature = UnsafeByteOperations.UnsafeWrap(signer.SignDigest(toBeSigned)),
+            Signature = UnsafeByteOperations.UnsafeWrap(signature),
             SignerCertificate = ByteString.CopyFrom(signerCertificate),
             SignerOcspResponse = ByteString.CopyFrom(ocspResponse),
         };
+    }
+
+    private static SignedEnvelope Assemble(
+        byte[] headerBytes, ByteString body, byte[] toBeSigned, EnvelopeSigner signer, ReadOnlySpan<byte> signerCertificate, ReadOnlySpan<byte> ocspResponse)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        return WithSignature(headerBytes, body, signer.SignDigest(toBeSigned), signerCertificate, ocspResponse);
     }
 }

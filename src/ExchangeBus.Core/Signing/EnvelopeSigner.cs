@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Security.Cryptography;
+using ExchangeBus.Core.Merkle;
 
 namespace ExchangeBus.Core.Signing;
 
@@ -43,7 +44,7 @@ public sealed class EnvelopeSigner
     /// </summary>
     public byte[] SignTreeHead(ReadOnlySpan<byte> treeHead)
     {
-        if (treeHead.IsEmpty || treeHead.Length == EnvelopeDigest.Size)
+        if (treeHead.IsEmpty || treeHead.Length == EnvelopeDigest.Size || treeHead.StartsWith(BatchSignature.RootLabel))
         {
             throw new ArgumentException("Not a serialized tree head.", nameof(treeHead));
         }
@@ -63,5 +64,42 @@ public sealed class EnvelopeSigner
         }
 
         return _key.SignData(toBeSigned, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    }
+
+    /// <summary>
+    /// Signs several to-be-signed values with one ECDSA signature (docs/design/envelope-signature.md,
+    /// "Batch form"): a hash tree over them, its root signed once over
+    /// <see cref="BatchSignature.RootLabel"/> ‖ size ‖ root, and for each value, in order, its
+    /// batch-form signature. One value makes a tree of one leaf (an empty path); the node's
+    /// signer signs a lone envelope with <see cref="SignDigest"/> instead.
+    /// </summary>
+    /// <exception cref="ArgumentException">No values, more than <see cref="BatchSignature.MaxTreeSize"/>, or one not <see cref="EnvelopeDigest.Size"/> bytes.</exception>
+    public byte[][] SignBatch(IReadOnlyList<byte[]> toBeSigned)
+    {
+        ArgumentNullException.ThrowIfNull(toBeSigned);
+        if (toBeSigned.Count is 0 or > BatchSignature.MaxTreeSize || toBeSigned.Any(t => t is null || t.Length != EnvelopeDigest.Size))
+        {
+            throw new ArgumentException($"A batch is 1 to {BatchSignature.MaxTreeSize} to-be-signed values of {EnvelopeDigest.Size} bytes.", nameof(toBeSigned));
+        }
+
+        var nodes = new BatchTreeNodes();
+        var tree = new MerkleTreeBuilder();
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        foreach (var value in toBeSigned)
+        {
+            MerkleHash.HashLeaf(value, leaf);
+            tree.Append(leaf, nodes);
+        }
+
+        var size = toBeSigned.Count;
+        var root = MerkleProofs.Root(nodes, size);
+        var rootSignature = _key.SignData(BatchSignature.RootToBeSigned(size, root), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        var signatures = new byte[size][];
+        for (var i = 0; i < size; i++)
+        {
+            signatures[i] = BatchSignature.Encode(size, i, root, MerkleProofs.InclusionProof(nodes, i, size), rootSignature);
+        }
+
+        return signatures;
     }
 }

@@ -34,27 +34,19 @@ public static class EnvelopeVerifier
         VerifyDigest(EnvelopeDigest.Compute(header, body), signature, certificate);
 
     /// <summary>
-    /// True when <paramref name="signature"/> is a valid signature of a to-be-signed value from
-    /// <see cref="EnvelopeDigest"/>. A value of the wrong length is never valid.
+    /// True when <paramref name="signature"/>, in either form, is a valid signature of a
+    /// to-be-signed value from <see cref="EnvelopeDigest"/>. A value of the wrong length is never valid.
     /// </summary>
     public static bool VerifyDigest(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa publicKey)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
-        if (toBeSigned.Length != EnvelopeDigest.Size || signature.IsEmpty)
-        {
-            return false;
-        }
-
         try
         {
-            return EnvelopeKeys.IsP256(publicKey)
-                && publicKey.VerifyData(toBeSigned, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            return EnvelopeKeys.IsP256(publicKey) && Check(toBeSigned, signature, publicKey, [], cache: null).IsValid;
         }
         catch (CryptographicException)
         {
-            // .NET on Linux answers false for every malformed signature we have tried; this
-            // keeps the "never throws on peer input" promise on providers that throw instead,
-            // or that cannot export a key's curve.
+            // A provider that cannot export a key's curve: the key cannot vouch for anything.
             return false;
         }
     }
@@ -64,17 +56,71 @@ public static class EnvelopeVerifier
     /// check, which exports the key's parameters (a fifth of a verification's cost): for a key
     /// the caller already checked once and verifies many signatures with.
     /// </summary>
-    public static bool VerifyDigestWithCheckedKey(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa checkedP256Key)
+    public static bool VerifyDigestWithCheckedKey(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa checkedP256Key) =>
+        Check(toBeSigned, signature, checkedP256Key, [], cache: null).IsValid;
+
+    /// <summary>
+    /// Checks a signature of either form under a key the caller has already found to be P-256,
+    /// with the reason when it is refused. A batch-form signature's root signature is verified
+    /// once per (key, root, root signature) while <paramref name="cache"/> remembers it; every
+    /// envelope's path to the root is checked every time. <paramref name="keyId"/> is the key's
+    /// SubjectPublicKeyInfo DER, naming it in the cache; unused without one.
+    /// </summary>
+    public static EnvelopeSignatureResult Check(
+        ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, ECDsa checkedP256Key, ReadOnlySpan<byte> keyId, BatchRootCache? cache)
     {
         ArgumentNullException.ThrowIfNull(checkedP256Key);
+        if (toBeSigned.Length != EnvelopeDigest.Size || signature.IsEmpty)
+        {
+            return EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.Invalid);
+        }
+
+        if (!BatchSignature.IsBatchForm(signature))
+        {
+            return VerifyData(toBeSigned, signature, checkedP256Key)
+                ? EnvelopeSignatureResult.Valid
+                : EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.Invalid);
+        }
+
+        var decoded = BatchSignature.TryDecode(signature, out var parts);
+        if (!decoded.IsValid)
+        {
+            return decoded;
+        }
+
+        var path = BatchSignature.CheckPath(toBeSigned, signature, parts);
+        if (!path.IsValid)
+        {
+            return path;
+        }
+
+        // The cache holds what was signed (size and root), so a hit means exactly what a check would.
+        var rootToBeSigned = BatchSignature.RootToBeSigned(parts.TreeSize, BatchSignature.Root(signature));
+        var rootSignature = BatchSignature.RootSignature(signature, parts);
+        if (cache is not null && cache.Contains(keyId, rootToBeSigned, rootSignature))
+        {
+            return EnvelopeSignatureResult.Valid;
+        }
+
+        if (!VerifyData(rootToBeSigned, rootSignature, checkedP256Key))
+        {
+            return EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.Invalid);
+        }
+
+        cache?.Add(keyId, rootToBeSigned, rootSignature);
+        return EnvelopeSignatureResult.Valid;
+    }
+
+    private static bool VerifyData(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, ECDsa key)
+    {
         try
         {
-            return toBeSigned.Length == EnvelopeDigest.Size && !signature.IsEmpty
-                && checkedP256Key.VerifyData(toBeSigned, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         }
         catch (CryptographicException)
         {
-            // Peer input never makes verification throw.
+            // .NET on Linux answers false for every malformed signature we have tried; this
+            // keeps the "never throws on peer input" promise on providers that throw instead.
             return false;
         }
     }

@@ -2,6 +2,7 @@
 using System.Globalization;
 using System.Text;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Node.MessageLog;
 
 namespace ExchangeBus.Node.Audit;
@@ -114,7 +115,7 @@ internal static class EvidenceBundleReadme
             | `records/SEQ/header.bin` | the signed header, bytes exactly as sent (protobuf `MessageHeader`) |
             | `records/SEQ/body.bin` | the body, exactly as sent; absent when the service logs body hashes only |
             | `records/SEQ/tbs.bin` | the 64 signed bytes: SHA-256(header.bin) ‖ SHA-256(body) |
-            | `records/SEQ/signature.der` | ECDSA P-256 SHA-256 signature over tbs.bin, DER; absent for unsigned records |
+            | `records/SEQ/signature.der` | ECDSA P-256 SHA-256 signature over tbs.bin, DER; or, when its first byte is `b1`, the batch form: the signature of a hash-tree root over several messages' tbs and this one's path to it (docs/design/envelope-signature.md, "Batch form"); absent for unsigned records |
             | `records/SEQ/signer.pem` | the sending member's signing certificate |
             | `records/SEQ/ocsp.der` | the OCSP response (DER) that travelled with the message |
             | `records/SEQ/inclusion-proof.json` | `leaf_index` (SEQ − 1), `tree_size`, `head` (its folder), `hashes` (hex, nearest the leaf first) |
@@ -339,6 +340,25 @@ internal static class EvidenceBundleReadme
         }
     }
 
+    /// <summary>
+    /// The signature over tbs.bin: directly, or for the batch form (first byte 0xB1) the path
+    /// from tbs.bin to the batch root by check-record.py, then the root's signature by openssl.
+    /// </summary>
+    private static Step SignatureStep(Record record, string d, string py)
+    {
+        if (!BatchSignature.IsBatchForm(record.Signature.Span))
+        {
+            return new("signature.der is valid over tbs.bin with the key of signer.pem",
+                $"openssl dgst -sha256 -binary {d}tbs.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}signature.der",
+                "the holder of the sender's signing key signed these 64 bytes.");
+        }
+
+        var o = $"batch-root-{record.Sequence}";
+        return new($"signature.der (batch form) leads from tbs.bin to a root signed with the key of signer.pem ({py})",
+            $"o=\"${{scratch:-${{TMPDIR:-/tmp}}}}\"; python3 {py} batch {d.TrimEnd('/')} \"$o\" && openssl dgst -sha256 -binary \"$o/{o}.tbs\" | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile \"$o/{o}.sig\"",
+            "the holder of the sender's signing key signed, once for a batch of messages, a hash-tree root that these 64 bytes are a leaf of: as good as a signature of them alone.");
+    }
+
     private static Section RecordSection(Record record, bool withBody)
     {
         var d = EvidenceBundle.RecordFolder(record.Sequence);
@@ -376,9 +396,7 @@ internal static class EvidenceBundleReadme
             new($"signer.pem is a certificate of the member that sent the message ({py})",
                 $"python3 {py} signer {d.TrimEnd('/')} \"$(openssl x509 -in {d}signer.pem -noout -subject -nameopt RFC2253)\"",
                 "its subject names the member that signs this direction: the client's for a request, the service's for a response (record.json's client or service)."),
-            new("signature.der is valid over tbs.bin with the key of signer.pem",
-                $"openssl dgst -sha256 -binary {d}tbs.bin | openssl pkeyutl -verify -certin -inkey {d}signer.pem -sigfile {d}signature.der",
-                "the holder of the sender's signing key signed these 64 bytes."),
+            SignatureStep(record, d, py),
             record.BodyLogged && withBody
                 ? new("tbs.bin is SHA-256(header.bin) then SHA-256(body.bin)",
                     $"(openssl dgst -sha256 -binary {d}header.bin; openssl dgst -sha256 -binary {d}body.bin) | cmp - {d}tbs.bin",

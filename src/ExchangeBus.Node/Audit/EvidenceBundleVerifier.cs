@@ -8,6 +8,7 @@ using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Signing;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.MessageLog;
 using Google.Protobuf;
@@ -604,7 +605,8 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
                 Problem(EvidenceBundleErrors.SignerMismatch, signerFile, $"Not a signing certificate of the member that sent a {record.Direction} ({SenderOf(record)?.ToString() ?? "unknown"}).");
             }
 
-            if (!SignatureHolds(signer, tbs, record.Signature))
+            // Either form: a batch-form signature carries its path to the signed root (docs/design/envelope-signature.md).
+            if (!EnvelopeVerifier.VerifyDigest(tbs, record.Signature, signer))
             {
                 Problem(EvidenceBundleErrors.SignatureInvalid, d + EvidenceBundle.SignatureFile, "Does not verify over tbs.bin with signer.pem's key.");
             }

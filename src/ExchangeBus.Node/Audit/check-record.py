@@ -9,6 +9,9 @@
                                                     openssl x509 -noout -subject -nameopt RFC2253 of its signer.pem
     python3 check-record.py streams                 the chains of a streamed exchange: every link, in order, each
                                                     naming the hash of the one before, closed by an end record
+    python3 check-record.py batch records/SEQ OUT   a batch-form signature.der: its path leads from tbs.bin to the root
+                                                    it carries; writes OUT/batch-root-SEQ.tbs (what the root signature
+                                                    is over) and OUT/batch-root-SEQ.sig (that signature, DER) for openssl
 
 Run from the unzipped bundle (check.sh does). Exits 0 when the part holds, 1 with the reason when it
 does not (for streams, each problem with the code xbus audit verify-bundle gives it). The rules are README.md's (and docs/design/message-log.md's, docs/design/merkle.md's).
@@ -157,6 +160,28 @@ def check_inclusion(folder):
     print(f"{folder}: leaf {proof['leaf_index']} of the tree of size {size}, root {root.hex()}")
 
 
+BATCH_LABEL = b"ExchangeBus.EnvelopeBatch.v1"
+
+
+def check_batch(folder, out):
+    """docs/design/envelope-signature.md, "Batch form"."""
+    tbs, s = read(os.path.join(folder, "tbs.bin")), read(os.path.join(folder, "signature.der"))
+    if len(tbs) != 64 or len(s) < 43 or s[0] != 0xB1:
+        fail(f"{folder}/signature.der: not a batch-form signature (first byte 0xB1) over a 64-byte tbs.bin")
+    size, index, p = struct.unpack(">IIB", s[1:10])
+    if not 1 <= size <= 65536 or index >= size or len(s) <= 42 + 32 * p:
+        fail(f"{folder}/signature.der: leaf {index} of tree size {size}, {p} path hashes: not a well-formed batch signature")
+    root, path, root_sig = s[10:42], [s[42 + 32 * i:74 + 32 * i] for i in range(p)], s[42 + 32 * p:]
+    if root_from_inclusion(index, size, tbs, path) != root:
+        fail(f"{folder}/signature.der: the path does not lead from tbs.bin (leaf {index} of {size}) to the root {root.hex()}")
+    name = folder.rstrip("/").split("/")[-1]
+    with open(os.path.join(out, f"batch-root-{name}.tbs"), "wb") as f:
+        f.write(BATCH_LABEL + size.to_bytes(8, "big") + root)
+    with open(os.path.join(out, f"batch-root-{name}.sig"), "wb") as f:
+        f.write(root_sig)
+    print(f"{folder}: leaf {index} of a batch of {size}, root {root.hex()}")
+
+
 # Requests (and file manifests) are signed by the client's member, responses (and receipts) by the service's.
 SIGNED_BY_CLIENT = {1, 3, 6, 7, 8}
 SIGNED_BY_SERVICE = {2, 4, 9, 10}
@@ -260,8 +285,8 @@ def check_streams():
 
 
 if __name__ == "__main__":
-    checks = {"hash": check_hash, "inclusion": check_inclusion, "signer": check_signer, "streams": check_streams}
-    arguments = {"signer": 4, "streams": 2}
+    checks = {"hash": check_hash, "inclusion": check_inclusion, "signer": check_signer, "streams": check_streams, "batch": check_batch}
+    arguments = {"signer": 4, "streams": 2, "batch": 4}
     if sys.argv[1:2] == [] or sys.argv[1] not in checks or len(sys.argv) != arguments.get(sys.argv[1], 3):
         print(__doc__, file=sys.stderr)
         sys.exit(2)

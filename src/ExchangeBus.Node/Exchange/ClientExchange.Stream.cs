@@ -4,7 +4,6 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Trust;
@@ -56,7 +55,7 @@ public sealed partial class ClientExchange
         var header = call.Header;
         var requestChain = new StreamChain();
         requestChain.Stamp(header);
-        var envelope = Sign(header, request.Payload, out var toBeSigned);
+        var (envelope, toBeSigned) = await signing.BuildAsync(header, request.Payload, cancellationToken).ConfigureAwait(false);
         var requestHash = SHA256.HashData(toBeSigned);
         requestChain.Advance(toBeSigned);
         await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientRequest, header, envelope, call.Registered.LogBodies, MessageLogRecord.StatusOk, correlationId), cancellationToken).ConfigureAwait(false);
@@ -171,7 +170,7 @@ public sealed partial class ClientExchange
                 chain.Stamp(link);
                 var payload = more ? requests.Current : [];
                 EnsurePayloadSize(payload.Length);
-                var envelope = Sign(link, UnsafeByteOperations.UnsafeWrap(payload), out var toBeSigned);
+                var (envelope, toBeSigned) = await signing.BuildAsync(link, UnsafeByteOperations.UnsafeWrap(payload), CancellationToken.None).ConfigureAwait(false);
                 chain.Advance(toBeSigned);
                 await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ClientRequest, link, envelope, logBodies, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
                 await peer.RequestStream.WriteAsync(envelope, stop).ConfigureAwait(false);
@@ -227,7 +226,4 @@ public sealed partial class ClientExchange
 
         throw new NodeException(StatusCode.Unavailable, NodeErrors.ProviderUnreachable, "None of the provider's nodes could be reached.");
     }
-
-    private SignedEnvelope Sign(MessageHeader header, ByteString body, out byte[] toBeSigned) =>
-        EnvelopeBuilder.Build(header, body, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out toBeSigned);
 }

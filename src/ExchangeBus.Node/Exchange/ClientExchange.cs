@@ -5,7 +5,6 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeClient = ExchangeBus.Contracts.Exchange.V1.Exchange.ExchangeClient;
@@ -27,8 +26,8 @@ namespace ExchangeBus.Node.Exchange;
 /// hash; it is logged before the caller gets it.
 /// </summary>
 public sealed partial class ClientExchange(
-    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
-    OwnCertificateStatus ownStatus, EnvelopeVerification verification, PeerChannels peers, SqliteMessageLog messageLog,
+    NodeId nodeId, NodeSettingsSource settingsSource, EnvelopeSigningQueue signing, GlobalConfigurationProvider configuration,
+    EnvelopeVerification verification, PeerChannels peers, SqliteMessageLog messageLog,
     TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ClientExchange> logger)
 {
     /// <summary>Used when the caller sets no deadline of its own.</summary>
@@ -152,7 +151,7 @@ public sealed partial class ClientExchange(
         var (registered, view, providers, header) = Prepare(request, grpcMethod, service, caller);
 
         // Hashed once: the digest is both what is signed and what the response must bind to.
-        var envelope = EnvelopeBuilder.Build(header, request.Payload, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out var toBeSigned);
+        var (envelope, toBeSigned) = await signing.BuildAsync(header, request.Payload, cancellationToken).ConfigureAwait(false);
         var requestHash = SHA256.HashData(toBeSigned);
 
         // The request's record commits while the request travels: the caller is answered only

@@ -98,7 +98,7 @@ public sealed partial class ProviderExchange
         Admitted call, StreamChain chain, MessageHeader link, ByteString body, IServerStreamWriter<SignedEnvelope> responses, CancellationToken cancellationToken)
     {
         chain.Stamp(link);
-        var envelope = Sign(link, body, out var toBeSigned);
+        var (envelope, toBeSigned) = await signing.BuildAsync(link, body, CancellationToken.None).ConfigureAwait(false);
         chain.Advance(toBeSigned);
         await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, link, envelope, call.LogBody, MessageLogRecord.StatusOk, call.CorrelationId), CancellationToken.None).ConfigureAwait(false);
         await responses.WriteAsync(envelope, cancellationToken).ConfigureAwait(false);

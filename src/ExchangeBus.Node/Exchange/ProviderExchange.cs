@@ -5,7 +5,6 @@ using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
-using ExchangeBus.Core.Signing;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Node.Backends;
@@ -29,8 +28,8 @@ namespace ExchangeBus.Node.Exchange;
 /// request's hash), logged, and returned. Refusals of authentic requests are logged too.
 /// </summary>
 public sealed partial class ProviderExchange(
-    NodeId nodeId, NodeSettingsSource settingsSource, NodeKeys keys, GlobalConfigurationProvider configuration,
-    OwnCertificateStatus ownStatus, EnvelopeVerification verification, BackendInvoker backends, SqliteMessageLog messageLog,
+    NodeId nodeId, NodeSettingsSource settingsSource, EnvelopeSigningQueue signing, GlobalConfigurationProvider configuration,
+    EnvelopeVerification verification, BackendInvoker backends, SqliteMessageLog messageLog,
     TreeHeadStamper stamper, NodeMetrics metrics, TimeProvider time, ILogger<ProviderExchange> logger) : Contracts.Exchange.V1.Exchange.ExchangeBase
 {
     /// <summary>How old a request may be; older ones are refused, which bounds what replay checks must remember.</summary>
@@ -243,7 +242,7 @@ public sealed partial class ProviderExchange(
             responseHeader.GrpcStatus = grpcStatus;
         }
 
-        var response = Sign(responseHeader, ByteString.CopyFrom(reply.Payload), out _);
+        var (response, _) = await signing.BuildAsync(responseHeader, ByteString.CopyFrom(reply.Payload), CancellationToken.None).ConfigureAwait(false);
         await messageLog.AppendAsync(ExchangeRecords.From(MessageDirection.ProviderResponse, responseHeader, response, call.LogBody, MessageLogRecord.StatusOk, correlationId), CancellationToken.None).ConfigureAwait(false);
         return response;
     }
@@ -366,9 +365,6 @@ public sealed partial class ProviderExchange(
     /// <summary>A response-side header for <paramref name="request"/>: kind, the request's identity, and its hash.</summary>
     private MessageHeader ResponseHeader(MessageHeader request, byte[] requestToBeSigned, MessageKind kind) =>
         AnswerHeader.For(request, requestToBeSigned, kind, nodeId.ToString(), time.GetUtcNow(), withUserId: true);
-
-    private SignedEnvelope Sign(MessageHeader header, ByteString body, out byte[] toBeSigned) =>
-        EnvelopeBuilder.Build(header, body, keys.Signer, keys.SigningCertificateDer, ownStatus.Current(), out toBeSigned);
 
     private static NodeException Tagged(NodeException ex, string service)
     {

@@ -60,6 +60,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<PeerCertificateStatus>();
         services.AddSingleton<EnvelopeVerification>();
         services.AddSingleton<PeerChannels>();
+        services.AddSingleton<EnvelopeSigningQueue>();
         services.AddSingleton<BackendInvoker>();
         services.AddNodeMetrics();
 
@@ -121,6 +122,7 @@ public static class NodeServiceCollectionExtensions
         // the message log they write to is disposed with the container.
         services.AddHostedService(provider => provider.GetRequiredService<GlobalConfigurationProvider>());
         services.AddHostedService(provider => provider.GetRequiredService<OwnCertificateStatus>());
+        services.AddHostedService(provider => provider.GetRequiredService<EnvelopeSigningQueue>());
         services.AddHostedService(provider => provider.GetRequiredService<TreeHeadStamper>());
         services.AddHostedService(provider => provider.GetRequiredService<DeliveryWorker>());
         services.AddHostedService(provider => provider.GetRequiredService<FileHousekeeping>());

@@ -34,6 +34,9 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
     private const int MaxCheckedSigners = 1_024;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, CheckedSigner> _checked = new(StringComparer.Ordinal);
+
+    // A peer's batch costs one ECDSA verification: the rest of its envelopes check their path.
+    private readonly BatchRootCache _roots = new();
     private (ulong Version, CertificateChainValidator Validator)? _validator;
 
     /// <summary>Codes to answer with, so the same checks serve the provider (request) and the client (response).</summary>
@@ -135,7 +138,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
 
         var signatureHolds = known is not null
             // A remembered key comes from a certificate whose signature already verified through the P-256 check.
-            ? EnvelopeVerifier.VerifyDigestWithCheckedKey(toBeSigned, envelope.Signature.Span, known.Key)
+            ? EnvelopeVerifier.Check(toBeSigned, envelope.Signature.Span, known.Key, known.KeyId, _roots).IsValid
             : EnvelopeVerifier.VerifyDigest(toBeSigned, envelope.Signature.Span, signer);
         if (!signatureHolds)
         {
@@ -207,7 +210,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
         }
 
         _checked[key] = new CheckedSigner(
-            view.Version, envelope.SignerCertificate.ToByteArray(), envelope.SignerOcspResponse.ToByteArray(), signer, key256, named, now, until);
+            view.Version, envelope.SignerCertificate.ToByteArray(), envelope.SignerOcspResponse.ToByteArray(), signer, key256, key256.ExportSubjectPublicKeyInfo(), named, now, until);
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
@@ -227,6 +230,7 @@ public sealed class EnvelopeVerification(TimeProvider timeProvider)
         byte[] OcspResponse,
         X509Certificate2 Certificate,
         ECDsa Key,
+        byte[] KeyId,
         MemberSubject Named,
         DateTimeOffset CheckedAt,
         DateTimeOffset ReuseUntil)

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using ExchangeBus.Core.Signing;
 
 namespace ExchangeBus.Core.Tests.Signing;
@@ -12,7 +13,7 @@ namespace ExchangeBus.Core.Tests.Signing;
 /// <c>openssl</c> on the PATH and fail (not skip) without it: the interop promise is part of
 /// the design.
 /// </summary>
-public sealed class OpenSslInteropTests
+public sealed partial class OpenSslInteropTests
 {
     private static readonly byte[] Header = "\n\u0013VN/GOV/H01/registry\u0012\ngetCitizen"u8.ToArray();
     private static readonly byte[] Body = "{\"id\":\"001099012345\",\"fields\":[\"name\",\"birthDate\"]}"u8.ToArray();
@@ -136,6 +137,55 @@ public sealed class OpenSslInteropTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task BatchFormCheckFromTheDocs_RunAsWritten_VerifiesOurSignature_AndRefusesAnotherLeaf(bool tampered)
+    {
+        // The commands of docs/design/envelope-signature.md, "Checking a batch-form signature with openssl", verbatim.
+        var doc = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "design", "envelope-signature.md"));
+        var commands = BatchCheckBlock().Match(doc);
+        Assert.That(commands.Success, Is.True, "the doc's batch check block");
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var tbs = Enumerable.Range(0, 11).Select(i => EnvelopeDigest.Compute(Header, [.. Body, (byte)i])).ToList();
+        var signatures = new EnvelopeSigner(key).SignBatch(tbs);
+        await File.WriteAllBytesAsync(PathOf("tbs.bin"), tampered ? tbs[5] : tbs[6]);
+        await File.WriteAllBytesAsync(PathOf("sig.bin"), signatures[6]);
+        await File.WriteAllTextAsync(PathOf("pub.pem"), key.ExportSubjectPublicKeyInfoPem());
+
+        var result = await Run("sh", "-c", "set -e\n" + commands.Groups[1].Value);
+
+        using (Assert.EnterMultipleScope())
+        {
+            if (tampered)
+            {
+                Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
+                Assert.That(result.StdErr, Does.Contain("the path does not lead from tbs to the root"));
+            }
+            else
+            {
+                Assert.That(result.ExitCode, Is.Zero, result.ToString());
+                Assert.That(result.StdOut, Does.Contain("leaf 6 of 11").And.Contain("Verified OK"));
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^<!-- run-by-test: batch -->\n```sh\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex BatchCheckBlock();
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ExchangeBus.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("ExchangeBus.sln not found above " + AppContext.BaseDirectory);
+    }
+
     private string PathOf(string name) => Path.Combine(_folder, name);
 
     private async Task RunOk(params string[] arguments)
@@ -144,9 +194,11 @@ public sealed class OpenSslInteropTests
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
     }
 
-    private async Task<ProcessResult> OpenSsl(params string[] arguments)
+    private Task<ProcessResult> OpenSsl(params string[] arguments) => Run("openssl", arguments);
+
+    private async Task<ProcessResult> Run(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo("openssl")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = _folder,
             RedirectStandardOutput = true,
@@ -165,7 +217,7 @@ public sealed class OpenSslInteropTests
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            Assert.Fail($"These interop tests need the openssl command on the PATH: {e.Message}");
+            Assert.Fail($"These interop tests need the {program} command on the PATH: {e.Message}");
             throw;
         }
 
