@@ -4,6 +4,7 @@ using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Core.Signing;
+using ExchangeBus.Node.Audit;
 using ExchangeBus.Node.Exchange;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.Tests.Audit;
