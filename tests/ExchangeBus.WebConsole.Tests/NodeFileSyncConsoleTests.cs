@@ -18,49 +18,25 @@ namespace ExchangeBus.WebConsole.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class NodeFileSyncConsoleTests
+public sealed class NodeFileSyncConsoleTests : ConsoleBusFixture
 {
     private const string Recipient = ConsoleBus.Transport + "/driving-licence";
     private const string FileId = "licence-scan-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    private ConsoleBus _bus = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _bus = await ConsoleBus.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-    }
+    private protected override string ConsoleAddress => Bus.Client.ConsoleAddress;
 
     [Test]
     public async Task AFailedDelivery_RetriedFromThePage_IsDelivered_AndAnAuditorsForgedRetryIsForbidden()
     {
-        var root = _bus.Registry.Root;
+        var root = Bus.Registry.Root;
         var scan = Path.Combine(root, "licence-scan.pdf");
         await File.WriteAllBytesAsync(scan, System.Security.Cryptography.RandomNumberGenerator.GetBytes(20_000));
-        await Xbus.MustAsync(root, "files", "send", scan, "--node", _bus.Client.LocalAddress, "--client", ConsoleBus.CallingSystem,
+        await Xbus.MustAsync(root, "files", "send", scan, "--node", Bus.Client.LocalAddress, "--client", ConsoleBus.CallingSystem,
             "--to", Recipient, "--file-id", FileId, "--dossier", "HS-2026-0042");
 
-        var admin = await Browser.PersonAsync(_browser, _bus.Client.ConsoleAddress);
-        var auditor = await Browser.PersonAsync(_browser, _bus.Client.ConsoleAddress);
+        var admin = await PersonAsync(Bus.Client.ConsoleAddress);
+        var auditor = await PersonAsync(Bus.Client.ConsoleAddress);
         try
         {
             var page = await admin.NewPageAsync();
@@ -94,7 +70,7 @@ public sealed class NodeFileSyncConsoleTests
             await Expect(row).ToHaveAttributeAsync("data-state", "Failed");
 
             // The ministry's operator puts the cause right: the subsystem receives files on its node, from the province's system.
-            var ministry = _bus.Provider.Data;
+            var ministry = Bus.Provider.Data;
             await Xbus.MustAsync(root, "node", "client", "add", Recipient, "--data", ministry);
             await Xbus.MustAsync(root, "node", "acl", "allow", Recipient + "/receiveFiles", ConsoleBus.CallingSystem, "--data", ministry);
 
@@ -120,7 +96,7 @@ public sealed class NodeFileSyncConsoleTests
             await page.GotoAsync(again.Url);
             await Expect(page.Locator("#retry-error")).ToHaveAttributeAsync("data-code", "Files.NotRetryable");
 
-            var entries = NodeAdminDatabase.Open(new NodePaths(_bus.Client.Data)).Accounts(TimeProvider.System).Query(0, 1000);
+            var entries = NodeAdminDatabase.Open(new NodePaths(Bus.Client.Data)).Accounts(TimeProvider.System).Query(0, 1000);
             Assert.That(entries.Where(e => e.Actor == "console:admin" && e.Action == "node.files.retry").Select(e => e.Accepted), Does.Contain(true).And.Contain(false));
             Assert.That(entries.Where(e => e.Actor == "console:auditor").Select(e => (e.Action, e.ErrorCode)), Does.Contain(("console.forbidden", "Console.Forbidden")));
         }
