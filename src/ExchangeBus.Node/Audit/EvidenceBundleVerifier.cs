@@ -70,8 +70,12 @@ public sealed partial class EvidenceBundleVerifier(IReadOnlyList<X509Certificate
     /// <summary>A bundle holds a few records of at most 64 MiB of body each; far larger is not one.</summary>
     public const long MaxBundleBytes = 512L * 1024 * 1024;
 
-    /// <summary>A streamed exchange's bundle holds each message as a record of its own (up to 8 files each), so a long stream makes thousands.</summary>
-    public const int MaxEntries = 20_000;
+    /// <summary>
+    /// A streamed exchange's bundle holds each message as a record of its own (up to 8 files each),
+    /// and a window's bundle up to 5,000 records (the console's AuditorWindow.MaxRecords) with
+    /// 7 files each and their heads' 5; the total size stays bounded by <see cref="MaxTotalBytes"/>.
+    /// </summary>
+    public const int MaxEntries = 64_000;
 
     /// <summary>The largest body the message log keeps, and a margin.</summary>
     public const long MaxEntryBytes = MessageLogOptions.DefaultMaxBodyBytes + (1024 * 1024);
