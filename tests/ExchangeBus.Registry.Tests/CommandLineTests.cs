@@ -57,7 +57,26 @@ public sealed class CommandLineTests
             var entries = JsonDocument.Parse(audit.Output).RootElement.GetProperty("entries");
             Assert.That(entries.EnumerateArray().Count(e => !e.GetProperty("accepted").GetBoolean()), Is.EqualTo(1));
             var verify = await Xbus.RunAsync("registry", "audit-log", "verify", "--data", _data);
+            Assert.That(verify.ExitCode, Is.Zero, verify.Error);
             Assert.That(verify.Output, Does.StartWith("audit log intact"));
+
+            // Someone edits an entry behind the registry's back: the check runs and finds it, which
+            // a script must see in the exit code (3, as `xbus audit verify`), not only in the words.
+            using (var connection = new SqliteConnection($"Data Source={Path.Combine(_data, "registry.db")};Pooling=False"))
+            {
+                connection.Open();
+                using var edit = connection.CreateCommand();
+                edit.CommandText = "UPDATE audit_log SET after = replace(after, 'Ministry of Transport', 'Ministry of Tourism') WHERE action = 'member.add' AND after LIKE '%Ministry of Transport%'";
+                Assert.That(edit.ExecuteNonQuery(), Is.EqualTo(1));
+            }
+
+            var broken = await Xbus.RunAsync("registry", "audit-log", "verify", "--data", _data);
+            Assert.That(broken.ExitCode, Is.EqualTo(3), broken.Output);
+            Assert.That(broken.Output, Does.StartWith("AUDIT LOG BROKEN at entry "));
+            Assert.That(broken.Error, Does.StartWith("error AdminAudit.ChainBroken: "));
+            var brokenJson = await Xbus.RunAsync("registry", "audit-log", "verify", "--data", _data, "--json");
+            Assert.That(brokenJson.ExitCode, Is.EqualTo(3), brokenJson.Output);
+            Assert.That(JsonDocument.Parse(brokenJson.Output).RootElement.TryGetProperty("valid", out var valid) && valid.GetBoolean(), Is.False);
         }
         finally
         {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using ExchangeBus.Cli.Internal;
+using ExchangeBus.Cli.Audit;
 using ExchangeBus.Contracts.Registry.V1;
+using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using Grpc.Core;
@@ -127,7 +129,8 @@ internal static class RegistryCommands
                 }),
             Management<VerifyAuditLogRequest, VerifyAuditLogResponse>("verify", "Recompute the hash chain of the whole log.", (c, r, o) => c.VerifyAuditLogAsync(r, o),
                 [], [], (_, _) => new VerifyAuditLogRequest(), (o, r) =>
-                    o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}")));
+                    o.WriteLine(r.Valid ? $"audit log intact: {r.Entries} entries" : $"AUDIT LOG BROKEN at entry {r.FirstBadSequence}: {r.Problem}"),
+                r => r.Valid ? null : $"error {AdminAuditErrors.ChainBroken}: the admin audit log is broken at entry {r.FirstBadSequence}: {r.Problem}"));
         registry.Subcommands.Add(auditLog);
         registry.Subcommands.Add(AuditorCommands.Create());
         registry.Subcommands.Add(AdministratorCommands.Create());
@@ -276,7 +279,8 @@ internal static class RegistryCommands
         string[] arguments,
         OptionSpec[] options,
         Func<string[], string?[], TRequest> build,
-        Action<TextWriter, TResponse> print)
+        Action<TextWriter, TResponse> print,
+        Func<TResponse, string?>? problem = null)
         where TResponse : IMessage
     {
         var command = new Command(name, description);
@@ -295,24 +299,40 @@ internal static class RegistryCommands
         }
 
         RegistryConnection.AddOptions(command);
-        command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            var values = args.Select(a => parse.GetValue(a)!).ToArray();
-            var optionValues = opts.Select(o => o is Option<bool> flag
-                ? (parse.GetValue(flag) ? "true" : null)
-                : parse.GetValue((Option<string?>)o)).ToArray();
-            using var channel = RegistryConnection.Open(parse);
-            var response = await method(new RegistryManagement.RegistryManagementClient(channel), build(values, optionValues), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(RegistryConnection.JsonOption))
+            string? found = null;
+            var exit = await CommandRunner.RunAsync(parse, cancellationToken, async () =>
             {
-                output.WriteLine(Json.Format(response));
-            }
-            else
+                var values = args.Select(a => parse.GetValue(a)!).ToArray();
+                var optionValues = opts.Select(o => o is Option<bool> flag
+                    ? (parse.GetValue(flag) ? "true" : null)
+                    : parse.GetValue((Option<string?>)o)).ToArray();
+                using var channel = RegistryConnection.Open(parse);
+                var response = await method(new RegistryManagement.RegistryManagementClient(channel), build(values, optionValues), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                var output = parse.InvocationConfiguration.Output;
+                if (parse.GetValue(RegistryConnection.JsonOption))
+                {
+                    output.WriteLine(Json.Format(response));
+                }
+                else
+                {
+                    print(output, response);
+                }
+
+                found = problem?.Invoke(response);
+            }).ConfigureAwait(false);
+
+            // A check that ran and found a problem (a broken chain) is not a failure to run: a
+            // script tells the two apart by the exit code, as with `xbus audit verify`.
+            if (found is not null)
             {
-                print(output, response);
+                parse.InvocationConfiguration.Error.WriteLine(found);
+                return AuditVerifyCommands.ProblemFoundExitCode;
             }
-        }));
+
+            return exit;
+        });
         return command;
     }
 
