@@ -46,7 +46,7 @@ public sealed class BundleModel(SqliteMessageLog log, NodePaths paths, AuditedAc
         var bundle = EvidenceBundle.Build(evidence, roots);
         accounts.RecordEvent(actor, Action, true, string.Empty, new { messageId, records = sequences });
         Response.Headers.CacheControl = "no-store";
-        return File(bundle, "application/zip", "evidence-" + FileName(messageId) + ".zip");
+        return File(bundle, "application/zip", "evidence-" + BundleFileName.Of(messageId) + ".zip");
     }
 
     /// <summary>Every record of the exchange, as <c>xbus audit export --message-id</c> asks for them.</summary>
@@ -69,6 +69,4 @@ public sealed class BundleModel(SqliteMessageLog log, NodePaths paths, AuditedAc
         sequences.Sort();
         return sequences;
     }
-
-    private static string FileName(string messageId) => new([.. messageId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
 }

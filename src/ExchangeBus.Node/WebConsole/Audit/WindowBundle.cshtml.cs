@@ -59,7 +59,7 @@ public sealed class WindowBundleModel(
             var bundle = EvidenceBundle.BuildWindow(evidence, ConfigurationAnchor.Read(paths.Anchor).RegistryTlsTrustRoots, window);
             accounts.RecordEvent(actor, Action, true, string.Empty, new { details.from, details.to, details.peer, records = records.Count });
             Response.Headers.CacheControl = "no-store";
-            var name = string.Create(CultureInfo.InvariantCulture, $"evidence-{FileName(node.ToString())}-{days.From:yyyyMMdd}-{days.To:yyyyMMdd}.zip");
+            var name = string.Create(CultureInfo.InvariantCulture, $"evidence-{BundleFileName.Of(node.ToString())}-{days.From:yyyyMMdd}-{days.To:yyyyMMdd}.zip");
             return File(bundle, "application/zip", name);
         }
         catch (ReconcileRefusedException ex)
@@ -69,6 +69,4 @@ public sealed class WindowBundleModel(
                 $"/Audit/Reconcile?from={days.From:yyyy-MM-dd}&to={days.To:yyyy-MM-dd}&error={Uri.EscapeDataString(ex.Code)}"));
         }
     }
-
-    private static string FileName(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
 }
