@@ -120,16 +120,21 @@ public sealed partial class ClientExchange(
             throw new NodeException(StatusCode.Unavailable, NodeErrors.NoProviderNode, $"{service.Subsystem.Member} has no node in the global configuration.");
         }
 
+        // A version 7 id begins with its creation time, so ids made one after another sort
+        // together: each node's message-id index then grows at its end, where a random id
+        // would dirty a different page of it for every record written (docs/performance.md,
+        // issue 19). The rest of the id is random, so it stays unguessable and unique.
+        var now = time.GetUtcNow();
         var header = new MessageHeader
         {
             Kind = MessageKind.Request,
-            MessageId = Guid.NewGuid().ToString("N"),
+            MessageId = Guid.CreateVersion7(now).ToString("N"),
             Client = client.ToString(),
             Service = service.ToString(),
             UserId = request.UserId,
             SubjectId = request.SubjectId,
             Issue = request.Issue,
-            CreatedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            CreatedAt = Timestamp.FromDateTimeOffset(now),
             SenderNode = nodeId.ToString(),
             GrpcMethod = grpcMethod,
         };
