@@ -7,6 +7,7 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.MessageLog;
 using ExchangeBus.Node.WebConsole.Audit;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -65,8 +66,12 @@ public sealed class WindowBundleModel(
         catch (ReconcileRefusedException ex)
         {
             accounts.RecordEvent(actor, Action, false, ex.Code, details);
-            return LocalRedirect(string.Create(CultureInfo.InvariantCulture,
-                $"/Audit/Reconcile?from={days.From:yyyy-MM-dd}&to={days.To:yyyy-MM-dd}&error={Uri.EscapeDataString(ex.Code)}"));
+            return OutcomeQuery.Back("/Audit/Reconcile", new Dictionary<string, string?>
+            {
+                ["from"] = days.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["to"] = days.To.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["error"] = ex.Code,
+            });
         }
     }
 }

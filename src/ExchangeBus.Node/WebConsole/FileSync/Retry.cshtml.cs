@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Node.Files;
 using ExchangeBus.WebConsole.Accounts;
+using ExchangeBus.WebConsole.Hosting;
 using ExchangeBus.WebConsole.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace ExchangeBus.Node.WebConsole.Pages;
 
@@ -46,6 +46,6 @@ public sealed class FileSyncRetryModel(DeliveryRetry retry, AuditedAccountStore 
             outcome["error"] = ex.Code;
         }
 
-        return LocalRedirect(QueryHelpers.AddQueryString("/FileSync", outcome));
+        return OutcomeQuery.Back("/FileSync", outcome);
     }
 }
