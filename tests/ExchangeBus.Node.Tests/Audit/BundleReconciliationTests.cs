@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Node.V1;
 using ExchangeBus.Node.Audit;
+using ExchangeBus.Node.Tests.Cli;
 using ExchangeBus.Node.Tests.Exchange;
 using ExchangeBus.Registry.Storage;
 using Google.Protobuf;
@@ -110,6 +111,38 @@ public sealed class BundleReconciliationTests
     {
         var refused = Assert.Throws<ReconcileRefusedException>(() => LogWindow.Read(_bus.ProviderNode.Log.Reader, _window, maxRecords: 5));
         Assert.That(refused!.Code, Is.EqualTo(ReconcileErrors.WindowTooLarge));
+    }
+
+    [Test]
+    public async Task XbusAuditExport_FromTo_WritesTheWindowsBundle_ThatReconciles_AndRefusesABadPeer()
+    {
+        var work = Directory.CreateTempSubdirectory("xbus-window-").FullName;
+        try
+        {
+            var (auditor, root) = await BundleTestFiles.AuditorFolderAsync(_bus, work);
+            string[] node = ["--node", "https://" + _bus.ProviderNode.PeerAddress, "--auditor", auditor, "--trust-root", root];
+            string[] window = ["--from", _window.From.ToString("O"), "--to", _window.To.ToString("O")];
+            var bundle = Path.Combine(work, "window.zip");
+
+            var export = await XbusProcess.RunAsync(["audit", "export", .. window, "--peer", _window.Peer!, "--out", bundle, .. node]);
+            var badPeer = await XbusProcess.RunAsync(["audit", "export", .. window, "--peer", "not-a-node", "--out", Path.Combine(work, "bad.zip"), .. node]);
+            var halfWindow = await XbusProcess.RunAsync(["audit", "export", "--from", _window.From.ToString("O"), "--out", Path.Combine(work, "half.zip"), .. node]);
+
+            Assert.That(export.Exit, Is.Zero, export.ToString());
+            Assert.That(export.Output, Does.Contain("verified: every check passed"));
+            var result = Reconcile(await File.ReadAllBytesAsync(bundle));
+            Assert.That(result.Report.Differences, Is.Empty);
+            Assert.That((result.Report.Exchanges, result.Report.Matched, result.BundleRecords), Is.EqualTo((3, 3, 6)));
+            Assert.That(badPeer.Exit, Is.EqualTo(2), badPeer.ToString());
+            Assert.That(badPeer.Error, Does.StartWith($"error {ReconcileErrors.InvalidPeer}: "));
+            Assert.That(halfWindow.Exit, Is.EqualTo(2), halfWindow.ToString());
+            Assert.That(halfWindow.Error, Does.StartWith("error Cli.InvalidArguments: "));
+            Assert.That(File.Exists(Path.Combine(work, "bad.zip")) || File.Exists(Path.Combine(work, "half.zip")), Is.False, "a refused export writes nothing");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     private byte[] Export(string? except = null)
