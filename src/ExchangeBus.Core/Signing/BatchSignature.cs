@@ -151,22 +151,32 @@ public static class BatchSignature
         return EnvelopeSignatureResult.Valid;
     }
 
+    /// <summary>
+    /// Decodes a batch-form signature and checks that the tbs and its audit path lead to the root
+    /// it carries: everything but the root signature, for a verifier that checks each root once
+    /// itself (<see cref="RootToBeSigned"/>, <see cref="Root"/>, <see cref="RootSignature"/>).
+    /// </summary>
+    public static EnvelopeSignatureResult VerifyPath(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, out BatchSignatureParts parts)
+    {
+        var decoded = TryDecode(signature, out parts);
+        return decoded.IsValid ? CheckPath(toBeSigned, signature, parts) : decoded;
+    }
+
     /// <summary>Do the tbs and the audit path lead to the root the signature carries?</summary>
     internal static EnvelopeSignatureResult CheckPath(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, BatchSignatureParts parts)
     {
-        var path = new byte[parts.PathLength][];
-        for (var i = 0; i < path.Length; i++)
-        {
-            path[i] = signature.Slice(FixedPart + (i * MerkleHash.Size), MerkleHash.Size).ToArray();
-        }
-
-        var inclusion = MerkleVerifier.VerifyInclusion(parts.LeafIndex, parts.TreeSize, MerkleHash.HashLeaf(toBeSigned), path, Root(signature));
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        MerkleHash.HashLeaf(toBeSigned, leaf);
+        var path = signature.Slice(FixedPart, parts.PathLength * MerkleHash.Size);
+        var inclusion = MerkleVerifier.VerifyInclusion(parts.LeafIndex, parts.TreeSize, leaf, path, Root(signature));
         return inclusion.IsValid ? EnvelopeSignatureResult.Valid : EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.PathMismatch);
     }
 
-    internal static ReadOnlySpan<byte> Root(ReadOnlySpan<byte> signature) => signature.Slice(10, MerkleHash.Size);
+    /// <summary>The root a decoded batch-form signature carries.</summary>
+    public static ReadOnlySpan<byte> Root(ReadOnlySpan<byte> signature) => signature.Slice(10, MerkleHash.Size);
 
-    internal static ReadOnlySpan<byte> RootSignature(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
+    /// <summary>The root signature (DER) of a decoded batch-form signature.</summary>
+    public static ReadOnlySpan<byte> RootSignature(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
         signature[(FixedPart + (parts.PathLength * MerkleHash.Size))..];
 }
 
