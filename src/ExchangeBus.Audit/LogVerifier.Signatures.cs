@@ -97,7 +97,7 @@ public sealed partial class LogVerifier
             Span<byte> toBeSigned = stackalloc byte[EnvelopeDigest.Size];
             SHA256.HashData(record.Header, toBeSigned);
             record.BodySha256.CopyTo(toBeSigned[SHA256.HashSizeInBytes..]);
-            return BatchSignature.VerifyPath(toBeSigned, signature, out _).IsValid ? PathLeadsToRoot : PathRefused;
+            return BatchPaths.ForThisThread().LeadsToRoot(toBeSigned, signature) ? PathLeadsToRoot : PathRefused;
         }
 
         /// <summary>The record's signer certificate (present, unaltered, trusted at the record's time, the right member); then its signature.</summary>

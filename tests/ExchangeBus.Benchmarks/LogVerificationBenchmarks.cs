@@ -105,6 +105,62 @@ public class LogVerificationBenchmarks
     [Benchmark(Description = "full: + every record signature and certificate")]
     public long Full() => Check(new LogVerifier(_log, _trust).Verify());
 
+    /// <summary>
+    /// Each case <paramref name="runs"/> times per form, printing wall time, this process's CPU
+    /// time (all threads) and records per second of each, then the medians. CPU time is what the
+    /// verification costs whatever else the machine runs; wall time on an idle machine of two
+    /// cores is about CPU time / 2 where both cores are kept busy.
+    /// </summary>
+    public static void MeasureCpu(int runs)
+    {
+        (string Name, Func<LogVerificationBenchmarks, long> Run)[] cases =
+        [
+            ("read the rows only (baseline)", b => b.ReadRows()),
+            ("hash chain only", b => b.ChainOnly()),
+            ("chain + Merkle + heads", b => b.ChainMerkleHeads()),
+            ("full", b => b.Full()),
+        ];
+        var only = Environment.GetEnvironmentVariable("XBUS_VERIFY_BENCH_CASES");
+        foreach (var form in Forms())
+        {
+            var bench = new LogVerificationBenchmarks { Form = form };
+            bench.SetUp();
+            try
+            {
+                foreach (var (name, run) in cases.Where(c => only is null || only.Contains(c.Name, StringComparison.Ordinal)))
+                {
+                    var walls = new List<double>();
+                    var cpus = new List<double>();
+                    for (var i = 0; i < runs; i++)
+                    {
+                        var process = Process.GetCurrentProcess();
+                        var cpu = process.TotalProcessorTime;
+                        var wall = Stopwatch.StartNew();
+                        var records = run(bench);
+                        wall.Stop();
+                        process.Refresh();
+                        var used = (process.TotalProcessorTime - cpu).TotalSeconds;
+                        walls.Add(wall.Elapsed.TotalSeconds);
+                        cpus.Add(used);
+                        Console.WriteLine($"{form,-6} | {name,-30} | run {i + 1} | {records:N0} records | wall {wall.Elapsed.TotalSeconds,7:F2} s | CPU {used,7:F2} s | {records / wall.Elapsed.TotalSeconds,9:N0}/s wall | {records / used,9:N0}/CPU-s | load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                    }
+
+                    Console.WriteLine($"{form,-6} | {name,-30} | MEDIAN | wall {Median(walls),7:F2} s | CPU {Median(cpus),7:F2} s | {Records / Median(walls),9:N0}/s wall | {Records / Median(cpus),9:N0}/CPU-s");
+                }
+            }
+            finally
+            {
+                bench.CleanUp();
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+
     private static long Check(LogVerificationReport report) =>
         report.IsValid ? report.RecordsChecked : throw new InvalidOperationException($"{report.Problem}: {report.Detail}");
 

@@ -44,7 +44,7 @@ public static class MerkleVerifier
             proof[i].CopyTo(packed[(i * MerkleHash.Size)..]);
         }
 
-        return VerifyInclusion(leafIndex, treeSize, leafHash, packed[..(proof.Count * MerkleHash.Size)], rootHash);
+        return VerifyPackedInclusion(leafIndex, treeSize, leafHash, packed[..(proof.Count * MerkleHash.Size)], rootHash);
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public static class MerkleVerifier
     /// with the proof's hashes back to back in one span (as a batch signature carries them), so
     /// a check allocates nothing.
     /// </summary>
-    public static MerkleProofResult VerifyInclusion(
+    public static MerkleProofResult VerifyPackedInclusion(
         long leafIndex, long treeSize, ReadOnlySpan<byte> leafHash, ReadOnlySpan<byte> proofHashes, ReadOnlySpan<byte> rootHash)
     {
         if (leafIndex < 0 || treeSize < 0 || leafIndex >= treeSize)

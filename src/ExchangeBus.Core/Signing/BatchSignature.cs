@@ -151,26 +151,18 @@ public static class BatchSignature
         return EnvelopeSignatureResult.Valid;
     }
 
-    /// <summary>
-    /// Decodes a batch-form signature and checks that the tbs and its audit path lead to the root
-    /// it carries: everything but the root signature, for a verifier that checks each root once
-    /// itself (<see cref="RootToBeSigned"/>, <see cref="Root"/>, <see cref="RootSignature"/>).
-    /// </summary>
-    public static EnvelopeSignatureResult VerifyPath(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, out BatchSignatureParts parts)
-    {
-        var decoded = TryDecode(signature, out parts);
-        return decoded.IsValid ? CheckPath(toBeSigned, signature, parts) : decoded;
-    }
-
     /// <summary>Do the tbs and the audit path lead to the root the signature carries?</summary>
     internal static EnvelopeSignatureResult CheckPath(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, BatchSignatureParts parts)
     {
         Span<byte> leaf = stackalloc byte[MerkleHash.Size];
         MerkleHash.HashLeaf(toBeSigned, leaf);
-        var path = signature.Slice(FixedPart, parts.PathLength * MerkleHash.Size);
-        var inclusion = MerkleVerifier.VerifyInclusion(parts.LeafIndex, parts.TreeSize, leaf, path, Root(signature));
+        var inclusion = MerkleVerifier.VerifyPackedInclusion(parts.LeafIndex, parts.TreeSize, leaf, Path(signature, parts), Root(signature));
         return inclusion.IsValid ? EnvelopeSignatureResult.Valid : EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.PathMismatch);
     }
+
+    /// <summary>The audit path of a decoded batch-form signature: its hashes back to back, nearest the leaf first.</summary>
+    public static ReadOnlySpan<byte> Path(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
+        signature.Slice(FixedPart, parts.PathLength * MerkleHash.Size);
 
     /// <summary>The root a decoded batch-form signature carries.</summary>
     public static ReadOnlySpan<byte> Root(ReadOnlySpan<byte> signature) => signature.Slice(10, MerkleHash.Size);
