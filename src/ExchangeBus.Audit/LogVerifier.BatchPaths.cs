@@ -59,22 +59,7 @@ public sealed partial class LogVerifier
                     return false;
                 }
 
-                if ((fn & 1) == 1 || fn == sn)
-                {
-                    MerkleHash.HashChildren(p, r, r);
-                    while ((fn & 1) == 0 && fn != 0)
-                    {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-                else
-                {
-                    MerkleHash.HashChildren(r, p, r);
-                }
-
-                fn >>= 1;
-                sn >>= 1;
+                MerkleVerifier.InclusionStep(ref fn, ref sn, p, r);
                 walked.Record(t, fn, sn, r);
 
                 if (known is not null)

@@ -23,7 +23,7 @@ namespace ExchangeBus.Benchmarks;
 /// <summary>
 /// Full verification of a message log (issues 5 and 19) on a log of <see cref="Records"/> records
 /// as a provider's node writes them: requests signed by the client's member and responses by the
-/// provider's, 1 KiB bodies kept, real ~250-byte <c>MessageHeader</c>s (each record its own message
+/// provider's, 1 KiB bodies kept, real ~200-byte <c>MessageHeader</c>s (each record its own message
 /// id and time), a signed head with a real RFC 3161 token every 10,000 records. Every signature is
 /// real and verifies. <see cref="Form"/> picks how envelopes were signed: <c>batch</c> as a node's
 /// signing queue does under load (issue 19: batches of 64 to 256 envelopes per member, one root

@@ -76,25 +76,7 @@ public static class MerkleVerifier
             {
                 return MerkleProofResult.Refused(MerkleErrors.WrongProofLength);
             }
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                MerkleHash.HashChildren(p, r, r);
-                if ((fn & 1) == 0)
-                {
-                    while ((fn & 1) == 0 && fn != 0)
-                    {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            }
-            else
-            {
-                MerkleHash.HashChildren(r, p, r);
-            }
-
-            fn >>= 1;
-            sn >>= 1;
+            InclusionStep(ref fn, ref sn, p, r);
         }
 
         if (sn != 0)
@@ -105,6 +87,31 @@ public static class MerkleVerifier
         return CryptographicOperations.FixedTimeEquals(r, rootHash)
             ? MerkleProofResult.Valid
             : MerkleProofResult.Refused(MerkleErrors.InclusionMismatch);
+    }
+
+    /// <summary>
+    /// One step of §2.1.3.2's walk (steps 5.2–5.3): folds the next proof hash into
+    /// <paramref name="hash"/> and moves (fn, sn) up. For a caller that walks a path itself; the
+    /// caller refuses the proof first when sn is 0.
+    /// </summary>
+    public static void InclusionStep(ref long fn, ref long sn, ReadOnlySpan<byte> proofHash, Span<byte> hash)
+    {
+        if ((fn & 1) == 1 || fn == sn)
+        {
+            MerkleHash.HashChildren(proofHash, hash, hash);
+            while ((fn & 1) == 0 && fn != 0)
+            {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        }
+        else
+        {
+            MerkleHash.HashChildren(hash, proofHash, hash);
+        }
+
+        fn >>= 1;
+        sn >>= 1;
     }
 
     /// <summary>Is the tree with head (<paramref name="newSize"/>, <paramref name="newRoot"/>) an append-only extension of the one with head (<paramref name="oldSize"/>, <paramref name="oldRoot"/>)?</summary>

@@ -292,35 +292,23 @@ internal sealed class RecordChunk : IDisposable
     private static bool IsInteger(sqlite3_stmt statement, int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_INTEGER;
 
     /// <summary>A TEXT value's UTF-8 (the message log's encoding, checked when the walk starts), refused when it is not valid UTF-8.</summary>
-    private bool Text(sqlite3_stmt statement, int column, ref Segment segment, bool required)
+    private bool Text(sqlite3_stmt statement, int column, ref Segment segment, bool required) =>
+        Value(statement, column, raw.SQLITE_TEXT, ref segment, required) && Utf8.IsValid(Span(segment));
+
+    private bool Blob(sqlite3_stmt statement, int column, ref Segment segment, bool required) =>
+        Value(statement, column, raw.SQLITE_BLOB, ref segment, required);
+
+    /// <summary>The value copied into the chunk, if it has the column's type (or is a NULL the column allows).</summary>
+    private bool Value(sqlite3_stmt statement, int column, int type, ref Segment segment, bool required)
     {
-        var type = raw.sqlite3_column_type(statement, column);
-        if (type == raw.SQLITE_NULL && !required)
+        var actual = raw.sqlite3_column_type(statement, column);
+        if (actual == raw.SQLITE_NULL && !required)
         {
             segment = Segment.None;
             return true;
         }
 
-        if (type != raw.SQLITE_TEXT)
-        {
-            return false;
-        }
-
-        var text = raw.sqlite3_column_blob(statement, column);
-        segment = Copy(text);
-        return Utf8.IsValid(text);
-    }
-
-    private bool Blob(sqlite3_stmt statement, int column, ref Segment segment, bool required)
-    {
-        var type = raw.sqlite3_column_type(statement, column);
-        if (type == raw.SQLITE_NULL && !required)
-        {
-            segment = Segment.None;
-            return true;
-        }
-
-        if (type != raw.SQLITE_BLOB)
+        if (actual != type)
         {
             return false;
         }
