@@ -4,10 +4,8 @@ using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Core.Errors;
-using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
-using ExchangeBus.Core.Signing;
 using ExchangeBus.Core.TreeHeads;
 using ExchangeBus.Core.TrustServices;
 using ExchangeBus.Node.MessageLog;
@@ -94,7 +92,7 @@ public sealed record LogVerificationReport
 /// one at the lowest position, whichever thread found it: the pass stops reading once it has
 /// passed a problem, and waits for every batch before it.
 /// </remarks>
-public sealed class LogVerifier
+public sealed partial class LogVerifier
 {
     private const int SignatureBatch = 512;
     private const int HeadPage = 256;
@@ -128,9 +126,8 @@ public sealed class LogVerifier
     /// <summary>A signer certificate checked once: its key, the member it names, and when its chain holds.</summary>
     private sealed record Signer(byte[] PublicKey, MemberSubject? Named, DateTimeOffset ValidFrom, DateTimeOffset ValidUntil, X509Certificate2 Certificate);
 
-    private readonly record struct PendingSignature(long Sequence, byte[] Header, byte[] BodySha256, byte[] Signature, Signer Signer);
 
-    private sealed class Pass : IDisposable
+    private sealed partial class Pass : IDisposable
     {
         private readonly MessageLogReader _log;
         private readonly LogVerifierTrust _trust;
@@ -139,26 +136,16 @@ public sealed class LogVerifier
         private readonly InstantClock _clock = new(DateTimeOffset.UnixEpoch);
         private readonly CertificateChainValidator _chains;
         private readonly TimeStampTokenVerifier _timeStamps;
-        private readonly Dictionary<string, Signer?> _signers = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, MemberSubject?> _members = new(StringComparer.Ordinal);
         private readonly Queue<CheckedHead> _heads = new();
-        private readonly List<Task> _batches = [];
-        private readonly HashSet<string> _namedOnly = new(StringComparer.Ordinal);
         private readonly IMerkleNodeSink _discard = new DiscardNodes();
-        private readonly byte[] _leaf = new byte[MerkleHash.Size];
         private readonly byte[] _root = new byte[MerkleHash.Size];
         private readonly Lock _gate = new();
-
-        // Shared by the signature workers: a batch's root signature is verified once per pass.
-        private readonly BatchRootCache _roots = new();
         private MerkleTreeBuilder _tree = new();
-        private List<PendingSignature> _pending = new(SignatureBatch);
         private Finding? _first;
         private long _to;
         private long _headsLoadedTo;
         private DateTimeOffset? _previousGenTime;
         private long _headsChecked;
-        private long _signaturesChecked;
 
         public Pass(MessageLogReader log, LogVerifierTrust trust, LogVerifierOptions options, CancellationToken cancellation)
         {
@@ -204,7 +191,7 @@ public sealed class LogVerifier
             LoadHeads();
             var chain = _first is { Position: var stopAt } && stopAt < from
                 ? MessageLogVerification.Valid(0)
-                : _log.VerifyChain(from, _to, OnRecord);
+                : _log.VerifyChain(from, _to, _options.CheckRecordSignatures ? CheckOnWorker : null, OnRecord);
             if (!chain.IsValid)
             {
                 Found(new Finding(chain.FirstBadSequence!.Value, 0, chain.Problem!, chain.FirstBadSequence, null, chain.Detail!));
@@ -247,13 +234,12 @@ public sealed class LogVerifier
             }
         }
 
-        /// <summary>One record that passed the chain checks: into the tree, its signature queued, the heads at its size compared.</summary>
-        private bool OnRecord(MessageLogEntry entry)
+        /// <summary>One record that passed the chain checks: into the tree, its signature checked or queued, the heads at its size compared.</summary>
+        private bool OnRecord(ScannedRecord entry)
         {
             _cancellation.ThrowIfCancellationRequested();
             var sequence = entry.Sequence;
-            MerkleHash.HashLeaf(entry.Hash, _leaf);
-            _tree.Append(_leaf, _discard);
+            _tree.Append(entry.Leaf, _discard);
             if (_options.CheckRecordSignatures)
             {
                 CheckRecordSigner(entry);
@@ -431,236 +417,6 @@ public sealed class LogVerifier
             catch (CryptographicException)
             {
                 return false;
-            }
-        }
-
-        /// <summary>The record's signer certificate (present, unaltered, trusted at the record's time, the right member); the signature itself is queued.</summary>
-        private void CheckRecordSigner(MessageLogEntry entry)
-        {
-            var record = entry.Record;
-            var sequence = entry.Sequence;
-            if (record.Signature.Length == 0)
-            {
-                // Refusals and audit queries are logged unsigned; a certificate they name (an
-                // auditor's TLS certificate) must still be there, unaltered.
-                if (record.SignerCertificateSha256 is { } named && _namedOnly.Add(Convert.ToHexString(named)))
-                {
-                    ReadCertificate(named, sequence);
-                }
-
-                return;
-            }
-
-            if (record.SignerCertificateSha256 is null)
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.CertificateMissing, sequence, null,
-                    $"record {sequence} is signed but names no signer certificate"));
-                return;
-            }
-
-            var signer = LoadSigner(record.SignerCertificateSha256, sequence, record.At);
-            if (signer is null)
-            {
-                return;
-            }
-
-            if (record.At < signer.ValidFrom || record.At > signer.ValidUntil)
-            {
-                _clock.Instant = record.At;
-                var validation = _chains.Validate(signer.Certificate, CertificateProfile.MemberSigning);
-                if (!validation.IsValid)
-                {
-                    Found(new Finding(sequence, 0, MessageLogProblems.CertificateUntrusted, sequence, null,
-                        $"the signer certificate of record {sequence} was not valid when the record was written ({validation.Code})"));
-                    return;
-                }
-            }
-
-            var expected = ExpectedSigner(record);
-            if (expected is null || signer.Named != expected)
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.WrongSigner, sequence, null,
-                    $"record {sequence} is not signed by the member that sent it"));
-                return;
-            }
-
-            _pending.Add(new PendingSignature(sequence, record.Header, record.BodySha256, record.Signature, signer));
-            if (_pending.Count == SignatureBatch)
-            {
-                Flush();
-            }
-        }
-
-        /// <summary>A request is signed by its client's member; a response by the member providing the service.</summary>
-        private MemberSubject? ExpectedSigner(MessageLogRecord record)
-        {
-            var request = MessageDirections.SignedByClient(record.Direction);
-            var response = MessageDirections.SignedByService(record.Direction);
-            var text = request ? record.Client : response ? record.Service : null;
-            if (text is null)
-            {
-                return null;
-            }
-
-            if (!_members.TryGetValue(text, out var member))
-            {
-                MemberId? id = request
-                    ? ClientId.TryParse(text, out var client) ? client.Member : null
-                    : ServiceId.TryParse(text, out var service) ? service.Subsystem.Member : null;
-                member = id is null ? null : new MemberSubject(id.Instance, id.MemberClass, id.MemberCode, null);
-                if (_members.Count < 100_000)
-                {
-                    _members[text] = member;
-                }
-            }
-
-            return member;
-        }
-
-        /// <summary>Reads and checks a certificate the first time a record names it; null (with the problem found) when it does not pass.</summary>
-        private Signer? LoadSigner(byte[] sha256, long sequence, DateTimeOffset at)
-        {
-            var key = Convert.ToHexString(sha256);
-            if (_signers.TryGetValue(key, out var known))
-            {
-                if (known is null)
-                {
-                    Found(new Finding(sequence, 0, MessageLogProblems.CertificateUntrusted, sequence, null,
-                        $"the signer certificate of record {sequence} did not pass its checks for an earlier record"));
-                }
-
-                return known;
-            }
-
-            var der = ReadCertificate(sha256, sequence);
-            if (der is null)
-            {
-                return null;
-            }
-
-            X509Certificate2 certificate;
-            try
-            {
-                certificate = DerCertificate.Load(der);
-            }
-            catch (CryptographicException)
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.CertificateUntrusted, sequence, null,
-                    $"the signer certificate of record {sequence} does not parse"));
-                _signers[key] = null;
-                return null;
-            }
-
-            _clock.Instant = at;
-            var validation = _chains.Validate(certificate, CertificateProfile.MemberSigning);
-            using var publicKey = certificate.GetECDsaPublicKey();
-            if (!validation.IsValid || publicKey is null || !EcKeys.IsP256(publicKey))
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.CertificateUntrusted, sequence, null,
-                    $"the signer certificate of record {sequence} does not chain to a trusted CA as a member signing certificate ({validation.Code ?? "not a P-256 key"})"));
-                certificate.Dispose();
-                _signers[key] = null;
-                return null;
-            }
-
-            var issuer = _trust.CertificateAuthorities.First(ca => ca.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData));
-            var signer = new Signer(
-                publicKey.ExportSubjectPublicKeyInfo(),
-                CertificateNames.ReadMemberSigning(certificate.SubjectName),
-                Max(certificate.NotBefore, issuer.NotBefore),
-                Min(certificate.NotAfter, issuer.NotAfter),
-                certificate);
-            _signers[key] = signer;
-            return signer;
-        }
-
-        /// <summary>The certificate stored under <paramref name="sha256"/>, if it is there and hashes to it (otherwise the finding is made).</summary>
-        private byte[]? ReadCertificate(byte[] sha256, long sequence)
-        {
-            var der = _log.GetBlob(sha256);
-            if (der is null)
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.CertificateMissing, sequence, null,
-                    $"the certificate record {sequence} names is not in the log"));
-                return null;
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(der), sha256))
-            {
-                Found(new Finding(sequence, 0, MessageLogProblems.CertificateMismatch, sequence, null,
-                    $"the certificate stored for record {sequence} does not hash to the SHA-256 the record names"));
-                return null;
-            }
-
-            return der;
-        }
-
-        private static DateTimeOffset Max(DateTime a, DateTime b) => new(a > b ? a.ToUniversalTime() : b.ToUniversalTime(), TimeSpan.Zero);
-
-        private static DateTimeOffset Min(DateTime a, DateTime b) => new(a < b ? a.ToUniversalTime() : b.ToUniversalTime(), TimeSpan.Zero);
-
-        /// <summary>Hands the queued signatures to a worker (or checks them here with no workers), keeping at most one batch per worker in flight.</summary>
-        private void Flush()
-        {
-            if (_pending.Count == 0)
-            {
-                return;
-            }
-
-            var batch = _pending;
-            _pending = new List<PendingSignature>(SignatureBatch);
-            if (_options.SignatureWorkers == 0)
-            {
-                CheckSignatures(batch);
-                return;
-            }
-
-            _batches.RemoveAll(done => done.IsCompleted);
-            while (_batches.Count >= _options.SignatureWorkers)
-            {
-                _batches.RemoveAt(Task.WaitAny([.. _batches], _cancellation));
-            }
-
-            _batches.Add(Task.Run(() => CheckSignatures(batch), _cancellation));
-        }
-
-        /// <summary>
-        /// Verifies a batch up to its first bad signature, which is a finding. Keys are imported per batch rather
-        /// than shared: .NET does not promise an <see cref="ECDsa"/> is safe to use from two threads.
-        /// </summary>
-        private void CheckSignatures(List<PendingSignature> batch)
-        {
-            var keys = new Dictionary<Signer, ECDsa>(ReferenceEqualityComparer.Instance);
-            try
-            {
-                Span<byte> headerHash = stackalloc byte[SHA256.HashSizeInBytes];
-                foreach (var item in batch)
-                {
-                    if (!keys.TryGetValue(item.Signer, out var key))
-                    {
-                        key = ECDsa.Create();
-                        key.ImportSubjectPublicKeyInfo(item.Signer.PublicKey, out _);
-                        keys[item.Signer] = key;
-                    }
-
-                    SHA256.HashData(item.Header, headerHash);
-                    var toBeSigned = EnvelopeDigest.FromHashes(headerHash, item.BodySha256);
-                    if (!EnvelopeVerifier.Check(toBeSigned, item.Signature, key, item.Signer.PublicKey, _roots).IsValid)
-                    {
-                        Found(new Finding(item.Sequence, 0, MessageLogProblems.RecordSignatureInvalid, item.Sequence, null,
-                            $"the signature of record {item.Sequence} does not verify over its header and body hash"));
-                        return;
-                    }
-
-                    Interlocked.Increment(ref _signaturesChecked);
-                }
-            }
-            finally
-            {
-                foreach (var key in keys.Values)
-                {
-                    key.Dispose();
-                }
             }
         }
 

@@ -3,11 +3,10 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExchangeBus.Audit;
 using ExchangeBus.Contracts.Audit.V1;
+using ExchangeBus.Contracts.Exchange.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Signing;
@@ -22,31 +21,40 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ExchangeBus.Benchmarks;
 
 /// <summary>
-/// Full verification of a message log (issue 5) on a log of <see cref="Records"/> records as a
-/// provider's node writes them: requests signed by the client's member and responses by the
-/// provider's, 1 KiB bodies kept, ~300-byte headers, a signed head with a real RFC 3161 token every
-/// 10,000 records. Every record's signature is real and verifies; 1,000 distinct signed messages
-/// are cycled so the log is made in minutes, not hours (each record still has its own sequence,
-/// time, chain hash and leaf, and the verifier checks every signature: it caches nothing per
-/// signature). Time per operation is per record: records/s = 1 s / Mean.
+/// Full verification of a message log (issues 5 and 19) on a log of <see cref="Records"/> records
+/// as a provider's node writes them: requests signed by the client's member and responses by the
+/// provider's, 1 KiB bodies kept, real ~200-byte <c>MessageHeader</c>s (each record its own message
+/// id and time), a signed head with a real RFC 3161 token every 10,000 records. Every signature is
+/// real and verifies. <see cref="Form"/> picks how envelopes were signed: <c>batch</c> as a node's
+/// signing queue does under load (issue 19: batches of 64 to 256 envelopes per member, one root
+/// signature each, a request batch and its responses' batch interleaved in the log as the calls
+/// were answered), or <c>single</c> (one ECDSA signature per envelope, as an idle node signs).
+/// Time per operation is per log: records/s = <see cref="Records"/> / Mean.
 /// </summary>
 /// <remarks>
-/// The log is made once and kept in the temp folder (<c>xbus-verify-bench-N</c>, ~1.8 GB per
+/// Each log is made once and kept in the temp folder (<c>xbus-verify-bench-FORM-N</c>, ~1.8 GB per
 /// million records) for later runs; delete it to make a new one. Records: environment variable
-/// <c>XBUS_VERIFY_BENCH_RECORDS</c> (default 1,000,000).
+/// <c>XBUS_VERIFY_BENCH_RECORDS</c> (default 1,000,000); forms: <c>XBUS_VERIFY_BENCH_FORMS</c>
+/// (default <c>batch,single</c>).
 /// Run: <c>dotnet run -c Release --project tests/ExchangeBus.Benchmarks -- --filter '*LogVerification*'</c>.
 /// </remarks>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
-[MedianColumn]
 public class LogVerificationBenchmarks
 {
     private const int HeadEvery = 10_000;
-    private const int DistinctMessages = 1_000;
+    private const int DistinctBodies = 1_000;
+    private const int MinBatch = 64;
     private const string Node = "DEV/GOV/PROVIDER/node1";
     private const string ClientSubsystem = "DEV/GOV/CLIENT/licence";
     private const string Service = "DEV/GOV/PROVIDER/registry/getCitizen/v1";
 
     private static readonly int Records = int.TryParse(Environment.GetEnvironmentVariable("XBUS_VERIFY_BENCH_RECORDS"), out var n) ? n : 1_000_000;
+
+    /// <summary><c>batch</c> (batch-form signatures, issue 19) or <c>single</c> (one ECDSA signature per envelope).</summary>
+    [ParamsSource(nameof(Forms))]
+    public string Form { get; set; } = "batch";
+
+    public static IEnumerable<string> Forms() =>
+        (Environment.GetEnvironmentVariable("XBUS_VERIFY_BENCH_FORMS") ?? "batch,single").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private string _folder = null!;
     private LogVerifierTrust _trust = null!;
@@ -55,7 +63,7 @@ public class LogVerificationBenchmarks
     [GlobalSetup]
     public void SetUp()
     {
-        _folder = Path.Combine(Path.GetTempPath(), $"xbus-verify-bench-{Records}");
+        _folder = Path.Combine(Path.GetTempPath(), $"xbus-verify-bench-{Form}-{Records}");
         if (!File.Exists(Path.Combine(_folder, "complete")))
         {
             if (Directory.Exists(_folder))
@@ -96,6 +104,62 @@ public class LogVerificationBenchmarks
 
     [Benchmark(Description = "full: + every record signature and certificate")]
     public long Full() => Check(new LogVerifier(_log, _trust).Verify());
+
+    /// <summary>
+    /// Each case <paramref name="runs"/> times per form, printing wall time, this process's CPU
+    /// time (all threads) and records per second of each, then the medians. CPU time is what the
+    /// verification costs whatever else the machine runs; wall time on an idle machine of two
+    /// cores is about CPU time / 2 where both cores are kept busy.
+    /// </summary>
+    public static void MeasureCpu(int runs)
+    {
+        (string Name, Func<LogVerificationBenchmarks, long> Run)[] cases =
+        [
+            ("read the rows only (baseline)", b => b.ReadRows()),
+            ("hash chain only", b => b.ChainOnly()),
+            ("chain + Merkle + heads", b => b.ChainMerkleHeads()),
+            ("full", b => b.Full()),
+        ];
+        var only = Environment.GetEnvironmentVariable("XBUS_VERIFY_BENCH_CASES");
+        foreach (var form in Forms())
+        {
+            var bench = new LogVerificationBenchmarks { Form = form };
+            bench.SetUp();
+            try
+            {
+                foreach (var (name, run) in cases.Where(c => only is null || only.Contains(c.Name, StringComparison.Ordinal)))
+                {
+                    var walls = new List<double>();
+                    var cpus = new List<double>();
+                    for (var i = 0; i < runs; i++)
+                    {
+                        var process = Process.GetCurrentProcess();
+                        var cpu = process.TotalProcessorTime;
+                        var wall = Stopwatch.StartNew();
+                        var records = run(bench);
+                        wall.Stop();
+                        process.Refresh();
+                        var used = (process.TotalProcessorTime - cpu).TotalSeconds;
+                        walls.Add(wall.Elapsed.TotalSeconds);
+                        cpus.Add(used);
+                        Console.WriteLine($"{form,-6} | {name,-30} | run {i + 1} | {records:N0} records | wall {wall.Elapsed.TotalSeconds,7:F2} s | CPU {used,7:F2} s | {records / wall.Elapsed.TotalSeconds,9:N0}/s wall | {records / used,9:N0}/CPU-s | load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                    }
+
+                    Console.WriteLine($"{form,-6} | {name,-30} | MEDIAN | wall {Median(walls),7:F2} s | CPU {Median(cpus),7:F2} s | {Records / Median(walls),9:N0}/s wall | {Records / Median(cpus),9:N0}/CPU-s");
+                }
+            }
+            finally
+            {
+                bench.CleanUp();
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
 
     private static long Check(LogVerificationReport report) =>
         report.IsValid ? report.RecordsChecked : throw new InvalidOperationException($"{report.Problem}: {report.Detail}");
@@ -157,26 +221,46 @@ public class LogVerificationBenchmarks
         File.WriteAllText(Path.Combine(_folder, "ca.pem"), ca.Certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_folder, "tsa.pem"), tsaCertificate.ExportCertificatePem());
 
-        var messages = new MessageLogRecord[DistinctMessages * 2];
+        var bodies = Enumerable.Range(0, DistinctBodies).Select(_ => RandomNumberGenerator.GetBytes(1024)).ToArray();
+        var bodyHashes = bodies.Select(b => SHA256.HashData(b)).ToArray();
         var clientSigner = new EnvelopeSigner(clientKey);
         var providerSigner = new EnvelopeSigner(providerKey);
-        for (var i = 0; i < DistinctMessages; i++)
-        {
-            messages[2 * i] = Signed(MessageDirection.ProviderRequest, i, clientSigner, client);
-            messages[(2 * i) + 1] = Signed(MessageDirection.ProviderResponse, i, providerSigner, provider);
-        }
-
+        var random = new Random(19);
         var path = Path.Combine(_folder, "messagelog.db");
         var options = new MessageLogOptions { Synchronous = MessageLogSynchronous.Normal, MaxBatchSize = 20_000, QueueCapacity = 40_000 };
         var log = SqliteMessageLog.Open(path, options, clock, NullLogger<SqliteMessageLog>.Instance);
         try
         {
-            const int InFlight = 20_000;
-            var pending = new List<Task<long>>(InFlight);
-            for (var i = 0; i < Records; i++)
+            var pending = new List<Task<long>>(2 * BatchSignature.MaxSignerBatch);
+            for (var written = 0; written < Records;)
             {
-                pending.Add(log.AppendAsync(messages[i % messages.Length]).AsTask());
-                if (pending.Count == InFlight)
+                // One group of calls: the client's node signed their requests in one batch, the
+                // provider's node their responses in another; the log holds request, response, ...
+                var calls = Math.Max(1, Math.Min(random.Next(MinBatch, BatchSignature.MaxSignerBatch + 1), (Records - written + 1) / 2));
+                var requests = new MessageLogRecord[calls];
+                var responses = new MessageLogRecord[calls];
+                for (var i = 0; i < calls; i++)
+                {
+                    var body = (written / 2) + i;
+                    var messageId = Guid.NewGuid().ToString("N");
+                    requests[i] = Unsigned(MessageDirection.ProviderRequest, MessageKind.Request, messageId, bodies[body % DistinctBodies], bodyHashes[body % DistinctBodies], client);
+                    responses[i] = Unsigned(MessageDirection.ProviderResponse, MessageKind.Response, messageId, bodies[(body + 1) % DistinctBodies], bodyHashes[(body + 1) % DistinctBodies], provider);
+                }
+
+                var requestSignatures = Sign(clientSigner, requests);
+                var responseSignatures = Sign(providerSigner, responses);
+                for (var i = 0; i < calls && written < Records; i++)
+                {
+                    pending.Add(log.AppendAsync(requests[i] with { Signature = requestSignatures[i] }).AsTask());
+                    written++;
+                    if (written < Records)
+                    {
+                        pending.Add(log.AppendAsync(responses[i] with { Signature = responseSignatures[i] }).AsTask());
+                        written++;
+                    }
+                }
+
+                if (pending.Count >= 10_000)
                 {
                     Task.WhenAll(pending).GetAwaiter().GetResult();
                     pending.Clear();
@@ -213,11 +297,22 @@ public class LogVerificationBenchmarks
         return new StoredTreeHead(size, root, now, head, signature, signer.RawData, response!.Token!.Value.ToArray(), null);
     }
 
-    private static MessageLogRecord Signed(MessageDirection direction, int index, EnvelopeSigner signer, X509Certificate2 certificate)
+    /// <summary>A record as the provider's node logs it, its signature still to be made.</summary>
+    private static MessageLogRecord Unsigned(MessageDirection direction, MessageKind kind, string messageId, byte[] body, byte[] bodySha256, X509Certificate2 signer)
     {
-        var messageId = $"{index:D8}-{Guid.NewGuid()}";
-        var header = Encoding.UTF8.GetBytes($"header|{messageId}|{ClientSubsystem}|{Service}|{direction}|".PadRight(300, '.'));
-        var body = RandomNumberGenerator.GetBytes(1024);
+        var header = new MessageHeader
+        {
+            Kind = kind,
+            MessageId = messageId,
+            Client = ClientSubsystem,
+            Service = Service,
+            UserId = "officer-42",
+            SubjectId = "VN-CITIZEN-0123456789",
+            Issue = "CASE-2030-0001",
+            CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            SenderNode = kind == MessageKind.Request ? "DEV/GOV/CLIENT/node1" : Node,
+            RequestHash = kind == MessageKind.Response ? ByteString.CopyFrom(bodySha256) : ByteString.Empty,
+        }.ToByteArray();
         return new MessageLogRecord
         {
             MessageId = messageId,
@@ -230,12 +325,19 @@ public class LogVerificationBenchmarks
             Status = MessageLogRecord.StatusOk,
             Header = header,
             Body = body,
-            BodySha256 = SHA256.HashData(body),
-            Signature = signer.Sign(header, body),
-            SignerCertificateSha256 = SHA256.HashData(certificate.RawData),
-            SignerCertificate = certificate.RawData,
+            BodySha256 = bodySha256,
+            Signature = [],
+            SignerCertificateSha256 = SHA256.HashData(signer.RawData),
+            SignerCertificate = signer.RawData,
             CorrelationId = "corr-" + messageId,
         };
+    }
+
+    /// <summary>The envelopes' signatures in the benchmark's form: one batch (as the node's signing queue makes it), or one ECDSA signature each.</summary>
+    private byte[][] Sign(EnvelopeSigner signer, MessageLogRecord[] records)
+    {
+        var toBeSigned = records.Select(r => EnvelopeDigest.FromHashes(SHA256.HashData(r.Header), r.BodySha256)).ToArray();
+        return Form == "batch" ? signer.SignBatch(toBeSigned) : toBeSigned.AsParallel().AsOrdered().Select(t => signer.SignDigest(t)).ToArray();
     }
 
     private static (X509Certificate2 Certificate, ECDsa Key) Issue(CertificateAuthority ca, CertificateProfile profile, X500DistinguishedName subject)

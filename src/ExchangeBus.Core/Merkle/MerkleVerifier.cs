@@ -31,36 +31,52 @@ public static class MerkleVerifier
             return MerkleProofResult.Refused(MerkleErrors.InvalidHashLength);
         }
 
+        // No tree of at most long.MaxValue leaves has a longer path (each step halves sn).
+        const int MaxPath = 63;
+        if (proof.Count > MaxPath)
+        {
+            return MerkleProofResult.Refused(MerkleErrors.WrongProofLength);
+        }
+
+        Span<byte> packed = stackalloc byte[MaxPath * MerkleHash.Size];
+        for (var i = 0; i < proof.Count; i++)
+        {
+            proof[i].CopyTo(packed[(i * MerkleHash.Size)..]);
+        }
+
+        return VerifyPackedInclusion(leafIndex, treeSize, leafHash, packed[..(proof.Count * MerkleHash.Size)], rootHash);
+    }
+
+    /// <summary>
+    /// <see cref="VerifyInclusion(long, long, ReadOnlySpan{byte}, IReadOnlyList{byte[]}, ReadOnlySpan{byte})"/>
+    /// with the proof's hashes back to back in one span (as a batch signature carries them), so
+    /// a check allocates nothing.
+    /// </summary>
+    public static MerkleProofResult VerifyPackedInclusion(
+        long leafIndex, long treeSize, ReadOnlySpan<byte> leafHash, ReadOnlySpan<byte> proofHashes, ReadOnlySpan<byte> rootHash)
+    {
+        if (leafIndex < 0 || treeSize < 0 || leafIndex >= treeSize)
+        {
+            return MerkleProofResult.Refused(MerkleErrors.InvalidSize);
+        }
+
+        if (leafHash.Length != MerkleHash.Size || rootHash.Length != MerkleHash.Size || proofHashes.Length % MerkleHash.Size != 0)
+        {
+            return MerkleProofResult.Refused(MerkleErrors.InvalidHashLength);
+        }
+
         // §2.1.3.2 steps 2–5.
         long fn = leafIndex, sn = treeSize - 1;
         Span<byte> r = stackalloc byte[MerkleHash.Size];
         leafHash.CopyTo(r);
-        foreach (var p in proof)
+        for (var at = 0; at < proofHashes.Length; at += MerkleHash.Size)
         {
+            var p = proofHashes.Slice(at, MerkleHash.Size);
             if (sn == 0)
             {
                 return MerkleProofResult.Refused(MerkleErrors.WrongProofLength);
             }
-
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                MerkleHash.HashChildren(p, r, r);
-                if ((fn & 1) == 0)
-                {
-                    while ((fn & 1) == 0 && fn != 0)
-                    {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            }
-            else
-            {
-                MerkleHash.HashChildren(r, p, r);
-            }
-
-            fn >>= 1;
-            sn >>= 1;
+            InclusionStep(ref fn, ref sn, p, r);
         }
 
         if (sn != 0)
@@ -71,6 +87,31 @@ public static class MerkleVerifier
         return CryptographicOperations.FixedTimeEquals(r, rootHash)
             ? MerkleProofResult.Valid
             : MerkleProofResult.Refused(MerkleErrors.InclusionMismatch);
+    }
+
+    /// <summary>
+    /// One step of §2.1.3.2's walk (steps 5.2–5.3): folds the next proof hash into
+    /// <paramref name="hash"/> and moves (fn, sn) up. For a caller that walks a path itself; the
+    /// caller refuses the proof first when sn is 0.
+    /// </summary>
+    public static void InclusionStep(ref long fn, ref long sn, ReadOnlySpan<byte> proofHash, Span<byte> hash)
+    {
+        if ((fn & 1) == 1 || fn == sn)
+        {
+            MerkleHash.HashChildren(proofHash, hash, hash);
+            while ((fn & 1) == 0 && fn != 0)
+            {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        }
+        else
+        {
+            MerkleHash.HashChildren(hash, proofHash, hash);
+        }
+
+        fn >>= 1;
+        sn >>= 1;
     }
 
     /// <summary>Is the tree with head (<paramref name="newSize"/>, <paramref name="newRoot"/>) an append-only extension of the one with head (<paramref name="oldSize"/>, <paramref name="oldRoot"/>)?</summary>

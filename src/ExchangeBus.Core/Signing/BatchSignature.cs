@@ -154,19 +154,21 @@ public static class BatchSignature
     /// <summary>Do the tbs and the audit path lead to the root the signature carries?</summary>
     internal static EnvelopeSignatureResult CheckPath(ReadOnlySpan<byte> toBeSigned, ReadOnlySpan<byte> signature, BatchSignatureParts parts)
     {
-        var path = new byte[parts.PathLength][];
-        for (var i = 0; i < path.Length; i++)
-        {
-            path[i] = signature.Slice(FixedPart + (i * MerkleHash.Size), MerkleHash.Size).ToArray();
-        }
-
-        var inclusion = MerkleVerifier.VerifyInclusion(parts.LeafIndex, parts.TreeSize, MerkleHash.HashLeaf(toBeSigned), path, Root(signature));
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        MerkleHash.HashLeaf(toBeSigned, leaf);
+        var inclusion = MerkleVerifier.VerifyPackedInclusion(parts.LeafIndex, parts.TreeSize, leaf, Path(signature, parts), Root(signature));
         return inclusion.IsValid ? EnvelopeSignatureResult.Valid : EnvelopeSignatureResult.Refused(EnvelopeSignatureErrors.PathMismatch);
     }
 
-    internal static ReadOnlySpan<byte> Root(ReadOnlySpan<byte> signature) => signature.Slice(10, MerkleHash.Size);
+    /// <summary>The audit path of a decoded batch-form signature: its hashes back to back, nearest the leaf first.</summary>
+    public static ReadOnlySpan<byte> Path(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
+        signature.Slice(FixedPart, parts.PathLength * MerkleHash.Size);
 
-    internal static ReadOnlySpan<byte> RootSignature(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
+    /// <summary>The root a decoded batch-form signature carries.</summary>
+    public static ReadOnlySpan<byte> Root(ReadOnlySpan<byte> signature) => signature.Slice(10, MerkleHash.Size);
+
+    /// <summary>The root signature (DER) of a decoded batch-form signature.</summary>
+    public static ReadOnlySpan<byte> RootSignature(ReadOnlySpan<byte> signature, BatchSignatureParts parts) =>
         signature[(FixedPart + (parts.PathLength * MerkleHash.Size))..];
 }
 

@@ -116,15 +116,23 @@ public sealed partial class MessageLogReader : IDisposable
     /// the edit onwards by someone with write access: that needs the signed, time-stamped tree
     /// heads kept outside the log (see docs/design/message-log.md).
     /// </remarks>
-    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null) => VerifyChain(fromSequence, toSequence, null);
+    public MessageLogVerification Verify(long fromSequence = 1, long? toSequence = null) => VerifyChain(fromSequence, toSequence, null, null);
 
     /// <summary>
-    /// <see cref="Verify"/> with a hook: <paramref name="verified"/> sees every record that passed
-    /// the chain checks, in order, and may stop the walk by answering false (the result then
-    /// counts the records seen so far as valid). One walk serves both the plain chain check and
-    /// the full audit verification, so the two cannot drift apart.
+    /// <see cref="Verify"/> with hooks: <paramref name="check"/> sees every record on the worker
+    /// that read it, in no order, and what it answers comes back with the record; <paramref name="verified"/>
+    /// sees every record that passed the chain checks, in order, and may stop the walk by answering
+    /// false (the result then counts the records seen so far as valid). One walk serves both the
+    /// plain chain check and the full audit verification, so the two cannot drift apart.
     /// </summary>
-    internal MessageLogVerification VerifyChain(long fromSequence, long? toSequence, Func<MessageLogEntry, bool>? verified)
+    /// <remarks>
+    /// Chunks of <see cref="VerifyChunk"/> records are read on up to <paramref name="workers"/>
+    /// connections at once (default: one per core), each with everything that depends on a record
+    /// alone checked where it is read (RecordChunk): the record hash depends only on the row's own
+    /// columns and <c>prev_hash</c>. The links, the missing records and the streams are checked
+    /// here, in order. Each chunk is its own short read, as before: a long verify never pins the WAL.
+    /// </remarks>
+    internal MessageLogVerification VerifyChain(long fromSequence, long? toSequence, RecordCheck? check, RecordVisitor? verified, int workers = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(fromSequence, 1);
         if (toSequence is { } to)
@@ -132,53 +140,67 @@ public sealed partial class MessageLogReader : IDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(to, fromSequence - 1, nameof(toSequence));
         }
 
-        using var connection = OpenConnection();
-        var last = toSequence ?? ReadLastSequence(connection);
         byte[] expectedPrevious;
+        long last;
+        using (var connection = OpenConnection())
+        {
+            last = toSequence ?? ReadLastSequence(connection);
+            CheckTextEncoding(connection);
 
-        // Records archived and pruned from this file: the chain goes on from the last archived hash.
-        var (prunedThrough, prunedHash) = PrunedThrough(connection);
-        if (prunedThrough > 0 && fromSequence <= prunedThrough + 1)
-        {
-            fromSequence = prunedThrough + 1;
-            expectedPrevious = prunedHash!;
-        }
-        else if (fromSequence == 1)
-        {
-            expectedPrevious = MessageLogHash.Genesis();
-        }
-        else
-        {
-            var anchor = StoredHash(connection, fromSequence - 1);
-            if (anchor is null)
+            // Records archived and pruned from this file: the chain goes on from the last archived hash.
+            var (prunedThrough, prunedHash) = PrunedThrough(connection);
+            if (prunedThrough > 0 && fromSequence <= prunedThrough + 1)
             {
-                return MessageLogVerification.Invalid(
-                    0, fromSequence - 1, MessageLogProblems.MissingRecord,
-                    $"record {fromSequence - 1}, the anchor of the range, is missing");
+                fromSequence = prunedThrough + 1;
+                expectedPrevious = prunedHash!;
             }
+            else if (fromSequence == 1)
+            {
+                expectedPrevious = MessageLogHash.Genesis();
+            }
+            else
+            {
+                var anchor = StoredHash(connection, fromSequence - 1);
+                if (anchor is null)
+                {
+                    return MessageLogVerification.Invalid(
+                        0, fromSequence - 1, MessageLogProblems.MissingRecord,
+                        $"record {fromSequence - 1}, the anchor of the range, is missing");
+                }
 
-            expectedPrevious = anchor;
+                expectedPrevious = anchor;
+            }
         }
 
         // Streams are checked from the range's start only if nothing of the log comes before it.
         var streams = new StreamRecordChecks(fromStart: fromSequence == 1);
-        using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {MessageLogDatabase.Columns} FROM records WHERE seq >= $next AND seq <= $last ORDER BY seq LIMIT {VerifyChunk};";
-        var next = command.Parameters.Add("$next", SqliteType.Integer);
-        command.Parameters.AddWithValue("$last", last);
+        using var stop = new CancellationTokenSource();
+        var reads = new Queue<Task<RecordChunk>>();
+        var nextChunk = fromSequence;
+        var inFlight = (workers > 0 ? workers : Environment.ProcessorCount) + 1;
         var expected = fromSequence;
         long passed = 0;
-        while (expected <= last)
+        try
         {
-            next.Value = expected;
-            var rows = 0;
-            using (var reader = command.ExecuteReader())
+            while (true)
             {
-                while (reader.Read())
+                while (reads.Count < inFlight && nextChunk <= last)
                 {
-                    rows++;
-                    var sequence = reader.GetInt64(0);
+                    var (first, end) = (nextChunk, Math.Min(last, nextChunk + VerifyChunk - 1));
+                    reads.Enqueue(Task.Run(() => ReadChunk(first, end, check, stop.Token), stop.Token));
+                    nextChunk = end + 1;
+                }
+
+                if (reads.Count == 0)
+                {
+                    break;
+                }
+
+                using var chunk = reads.Dequeue().GetAwaiter().GetResult();
+                for (var i = 0; i < chunk.Count; i++)
+                {
+                    ref readonly var row = ref chunk.Rows[i];
+                    var sequence = row.Sequence;
                     if (sequence != expected)
                     {
                         return MessageLogVerification.Invalid(
@@ -186,38 +208,69 @@ public sealed partial class MessageLogReader : IDisposable
                             $"record {expected} is missing (the next present is {sequence})");
                     }
 
-                    var problem = Check(reader, hasher, expectedPrevious, out var entry);
+                    var record = new ScannedRecord(chunk, i);
+                    var problem = row.Unreadable ? MessageLogProblems.HashMismatch
+                        : !CryptographicOperations.FixedTimeEquals(chunk.Span(row.PreviousHash), expectedPrevious) ? MessageLogProblems.BrokenLink
+                        : row.Problem;
                     if (problem is not null)
                     {
                         return MessageLogVerification.Invalid(passed, sequence, problem, Describe(problem, sequence));
                     }
 
-                    if (streams.Check(entry!) is { } stream)
+                    if (streams.Check(record) is { } stream)
                     {
                         return MessageLogVerification.Invalid(passed, sequence, stream.Problem, stream.Detail);
                     }
 
-                    var hash = entry!.Hash;
-
-                    expectedPrevious = hash;
+                    record.Hash.CopyTo(expectedPrevious.Length == MessageLogHash.Size ? expectedPrevious : expectedPrevious = new byte[MessageLogHash.Size]);
                     expected++;
                     passed++;
-                    if (verified is not null && !verified(entry!))
+                    if (verified is not null && !verified(record))
                     {
                         return MessageLogVerification.Valid(passed);
                     }
                 }
             }
 
-            if (rows == 0)
-            {
-                return MessageLogVerification.Invalid(
+            return expected > last
+                ? MessageLogVerification.Valid(passed)
+                : MessageLogVerification.Invalid(
                     passed, expected, MessageLogProblems.MissingRecord,
                     $"record {expected} is missing (no record from there to {last})");
+        }
+        finally
+        {
+            // Reads still in flight past a problem or a stop: cancelled, and their buffers returned.
+            stop.Cancel();
+            foreach (var read in reads)
+            {
+                try
+                {
+                    read.GetAwaiter().GetResult().Dispose();
+                }
+                catch (Exception e) when (e is OperationCanceledException or SqliteException)
+                {
+                    // Past the first problem nothing later counts; a read that failed there neither.
+                }
             }
         }
+    }
 
-        return MessageLogVerification.Valid(passed);
+    private RecordChunk ReadChunk(long from, long to, RecordCheck? check, CancellationToken cancellation)
+    {
+        using var connection = OpenConnection();
+        return RecordChunk.Read(connection, from, to, check, cancellation);
+    }
+
+    /// <summary>The walk hashes text as SQLite holds it, which must be the UTF-8 the log hashed: a message log is always made so.</summary>
+    private static void CheckTextEncoding(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA encoding;";
+        if (command.ExecuteScalar() is not "UTF-8")
+        {
+            throw new InvalidOperationException("The message log's text encoding is not UTF-8; this program makes every log in UTF-8.");
+        }
     }
 
     /// <summary>Closes the pooled read connections (they hold the files open).</summary>
@@ -225,37 +278,6 @@ public sealed partial class MessageLogReader : IDisposable
     {
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
-    }
-
-    private static string? Check(SqliteDataReader reader, IncrementalHash hasher, byte[] expectedPrevious, out MessageLogEntry? read)
-    {
-        MessageLogEntry entry;
-        try
-        {
-            entry = ReadEntry(reader);
-        }
-        catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException or SqliteException)
-        {
-            // A value that does not even read back (a NULL where there must be text, say) was not
-            // written by this log: report it as altered content.
-            read = null;
-            return MessageLogProblems.HashMismatch;
-        }
-
-        read = entry;
-        if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, expectedPrevious))
-        {
-            return MessageLogProblems.BrokenLink;
-        }
-
-        var record = entry.Record;
-        if (record.Body is not null && !CryptographicOperations.FixedTimeEquals(SHA256.HashData(record.Body), record.BodySha256))
-        {
-            return MessageLogProblems.BodyHashMismatch;
-        }
-
-        var computed = MessageLogHash.Compute(hasher, entry.PreviousHash, entry.Sequence, record.At.ToUnixTimeMilliseconds(), record);
-        return CryptographicOperations.FixedTimeEquals(computed, entry.Hash) ? null : MessageLogProblems.HashMismatch;
     }
 
     private static string Describe(string problem, long sequence) => problem switch

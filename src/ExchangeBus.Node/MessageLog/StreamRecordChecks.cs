@@ -22,22 +22,28 @@ internal sealed class StreamRecordChecks(bool fromStart)
 {
     private readonly Dictionary<(string MessageId, MessageDirection Direction), StreamLink> _open = [];
 
-    /// <summary>The problem with <paramref name="entry"/> as a link, or null (also for a record that is no link).</summary>
-    public (string Problem, string Detail)? Check(MessageLogEntry entry)
+    /// <summary>The problem with <paramref name="record"/> as a link, or null (also for a record that is no link).</summary>
+    public (string Problem, string Detail)? Check(ScannedRecord record)
     {
-        var record = entry.Record;
         if (!IsExchange(record.Direction))
         {
             return null;
         }
 
-        if (record.Header.Length == 0)
+        if (record.Header.IsEmpty)
         {
-            if (!string.Equals(record.Status, MessageLogRecord.StatusOk, StringComparison.Ordinal))
+            if (!record.StatusIsOk && _open.Count > 0)
             {
-                Close(record.MessageId, record.Direction);
+                Close(record.MessageIdText(), record.Direction);
             }
 
+            return null;
+        }
+
+        // Only a header whose streamed field is set is parsed here; any other, or one that does
+        // not parse, is no link (the record's signature check reports a header it cannot read).
+        if (!record.MaybeStreamed)
+        {
             return null;
         }
 
@@ -48,7 +54,6 @@ internal sealed class StreamRecordChecks(bool fromStart)
         }
         catch (InvalidProtocolBufferException)
         {
-            // Not a header this check can read; the record's signature check reports it.
             return null;
         }
 
@@ -57,8 +62,8 @@ internal sealed class StreamRecordChecks(bool fromStart)
             return null;
         }
 
-        var sequence = entry.Sequence;
-        var key = (record.MessageId, record.Direction);
+        var sequence = record.Sequence;
+        var key = (record.MessageIdText(), record.Direction);
         if (!_open.TryGetValue(key, out var link))
         {
             if (header.StreamPosition != 0)
@@ -93,7 +98,7 @@ internal sealed class StreamRecordChecks(bool fromStart)
             if (header.Kind == MessageKind.ResponseEnd)
             {
                 // The provider may end the call before the client half-closed: that ends both chains.
-                Close(record.MessageId, record.Direction);
+                Close(key.Item1, record.Direction);
             }
 
             return null;

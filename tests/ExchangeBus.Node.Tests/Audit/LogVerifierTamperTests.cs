@@ -424,22 +424,5 @@ public sealed class LogVerifierTamperTests
     private (byte[] Provider, byte[] Client) SignerHashes() =>
         (Records.ReadBlob(LogPath, "signer_cert_sha256", 2), Records.ReadBlob(LogPath, "signer_cert_sha256", 1));
 
-    /// <summary>What a forger with the disk does after an edit: every hash from <paramref name="sequence"/> on made to match.</summary>
-    private void RecomputeChainFrom(long sequence)
-    {
-        byte[] previous;
-        using (var log = MessageLogReader.Open(LogPath))
-        {
-            previous = log.Get(sequence - 1)!.Hash;
-            using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var last = log.LastSequence();
-            for (var seq = sequence; seq <= last; seq++)
-            {
-                var entry = log.Get(seq)!;
-                var hash = MessageLogHash.Compute(hasher, previous, seq, entry.Record.At.ToUnixTimeMilliseconds(), entry.Record);
-                Records.Tamper(LogPath, "UPDATE records SET prev_hash = $p, hash = $h WHERE seq = $seq;", ("$p", previous), ("$h", hash), ("$seq", seq));
-                previous = hash;
-            }
-        }
-    }
+    private void RecomputeChainFrom(long sequence) => Records.RecomputeChainFrom(LogPath, sequence);
 }

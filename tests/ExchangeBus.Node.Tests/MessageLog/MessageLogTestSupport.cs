@@ -125,6 +125,22 @@ internal static class Records
         return (byte[])command.ExecuteScalar()!;
     }
 
+    /// <summary>What a forger with the disk does after an edit: every hash from <paramref name="sequence"/> on made to match.</summary>
+    public static void RecomputeChainFrom(string path, long sequence)
+    {
+        using var log = MessageLogReader.Open(path);
+        var previous = log.Get(sequence - 1)?.Hash ?? MessageLogHash.Genesis();
+        using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var last = log.LastSequence();
+        for (var seq = sequence; seq <= last; seq++)
+        {
+            var entry = log.Get(seq)!;
+            var hash = MessageLogHash.Compute(hasher, previous, seq, entry.Record.At.ToUnixTimeMilliseconds(), entry.Record);
+            Tamper(path, "UPDATE records SET prev_hash = $p, hash = $h WHERE seq = $seq;", ("$p", previous), ("$h", hash), ("$seq", seq));
+            previous = hash;
+        }
+    }
+
     /// <summary>One column of one record as SQLite holds it: long, string, byte[], or null for NULL.</summary>
     public static object? ReadValue(string path, string column, long sequence)
     {
