@@ -257,6 +257,7 @@ public sealed partial class DeliveryWorker(
         // retry may come long after the response the acceptance carried went stale.
         var manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest);
         manifest.SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current());
+        var pushFirst = sent.Description.ChunkCount <= 1 && entry.Attempts == 0 && !DeliveredToSameMember(entry, recipient);
         RpcException? unreachable = null;
         foreach (var target in nodes)
         {
@@ -265,8 +266,9 @@ public sealed partial class DeliveryWorker(
                 var channel = peers.For(target, view);
 
                 // A file of one chunk has nothing to resume: its first push goes without asking
-                // (a file the recipient has already gets its receipt back from the push itself).
-                if (sent.Description.ChunkCount <= 1 && entry.Attempts == 0)
+                // (a file the recipient has already gets its receipt back from the push itself),
+                // unless another subsystem of the recipient's member has it (see DeliveredToSameMember).
+                if (pushFirst)
                 {
                     return (await PushFromAsync(channel, manifest, sent, 0, stopping).ConfigureAwait(false), 0);
                 }
@@ -288,6 +290,18 @@ public sealed partial class DeliveryWorker(
 
         throw unreachable!;
     }
+
+    /// <summary>
+    /// Whether the file was delivered to another subsystem of the recipient's member: that node
+    /// then completes the offer from the content it holds, with its own receipt, so the content
+    /// does not travel again (nor is it written, fsynced and hashed again there). The deliveries
+    /// of a file to one member's subsystems run one after the other, so all but the first find this.
+    /// </summary>
+    private bool DeliveredToSameMember(OutboxEntry entry, SubsystemId recipient) =>
+        _files.Database.Outbox(entry.Sender, entry.FileId).Any(other =>
+            other.State is DeliveryState.Delivered or DeliveryState.Acknowledged
+            && !string.Equals(other.Recipient, entry.Recipient, StringComparison.Ordinal)
+            && SubsystemId.Parse(other.Recipient).Member == recipient.Member);
 
     private async Task<SignedEnvelope> PushFromAsync(GrpcChannel channel, SignedEnvelope manifest, SentFile sent, long offset, CancellationToken stopping)
     {
