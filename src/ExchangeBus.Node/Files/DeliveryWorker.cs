@@ -93,14 +93,14 @@ public sealed partial class DeliveryWorker(
                     // Room for the running ones (still due while their lease is written) and for
                     // entries held back behind a push of the same file, so those do not fill the page.
                     var limit = free + _active.Count + (HeldBackPerSlot * _files.Options.MaxParallelDeliveries);
-                    foreach (var entry in _files.Database.Due(time.GetUtcNow(), limit))
+                    foreach (var due in _files.Database.Due(time.GetUtcNow(), limit))
                     {
-                        var key = (entry.Sender, entry.FileId, entry.Recipient);
-                        var push = (entry.Sender, entry.FileId, SubsystemId.Parse(entry.Recipient).Member.ToString());
+                        var key = (due.Sender, due.FileId, due.Recipient);
+                        var push = (due.Sender, due.FileId, SubsystemId.Parse(due.Recipient).Member.ToString());
                         if (running.Count < _files.Options.MaxParallelDeliveries && !_pushing.ContainsKey(push) && _active.TryAdd(key, 0))
                         {
                             _pushing[push] = 0;
-                            running.Add(DeliverGuardedAsync(entry, key, push, stopping));
+                            running.Add(DeliverGuardedAsync(due, key, push, stopping));
                         }
                     }
                 }
@@ -145,11 +145,11 @@ public sealed partial class DeliveryWorker(
         return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : wait;
     }
 
-    private async Task DeliverGuardedAsync(OutboxEntry entry, (string, string, string) key, (string, string, string) push, CancellationToken stopping)
+    private async Task DeliverGuardedAsync(DueDelivery due, (string, string, string) key, (string, string, string) push, CancellationToken stopping)
     {
         try
         {
-            await DeliverAsync(entry, stopping).ConfigureAwait(false);
+            await DeliverAsync(due, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -158,7 +158,7 @@ public sealed partial class DeliveryWorker(
         catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidProtocolBufferException)
         {
             Log.DeliveryFault(_logger, ex.GetType().Name);
-            await _files.Database.PostponeAsync(entry.Sender, entry.FileId, entry.Recipient, time.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
+            await _files.Database.PostponeAsync(due.Sender, due.FileId, due.Recipient, time.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
         }
         finally
         {
@@ -167,10 +167,13 @@ public sealed partial class DeliveryWorker(
         }
     }
 
-    private async Task DeliverAsync(OutboxEntry entry, CancellationToken stopping)
+    private async Task DeliverAsync(DueDelivery due, CancellationToken stopping)
     {
-        var sent = _files.Database.GetSent(entry.Sender, entry.FileId);
-        if (sent is null)
+        // Read whole only now that it runs; _active keeps any other run of this delivery away,
+        // and a row that stopped being due meanwhile is left alone.
+        var entry = _files.Database.GetOutbox(due.Sender, due.FileId, due.Recipient);
+        var sent = _files.Database.GetSent(due.Sender, due.FileId);
+        if (entry is not { State: DeliveryState.Accepted or DeliveryState.Sending } || sent is null)
         {
             return;
         }

@@ -43,10 +43,10 @@ public sealed class FileBatchSignatureTests
         var sends = contents.Select((content, i) => SendAsync(sender, Metadata($"batch-{i}", content), content)).ToList();
 
         // Each file's acceptance and its one manifest.
-        await UntilAsync(() => senderSigning.WaitingCount == 2 * Files);
+        await WaitUntilAsync(() => Task.FromResult(senderSigning.WaitingCount == 2 * Files));
         accepting.SetResult();
         var accepted = await Task.WhenAll(sends);
-        await UntilAsync(() => recipientSigning.WaitingCount == Files);
+        await WaitUntilAsync(() => Task.FromResult(recipientSigning.WaitingCount == Files));
         receipting.SetResult();
         var states = await Task.WhenAll(Enumerable.Range(0, Files).Select(i => SettledAsync(sender, $"batch-{i}")));
 
@@ -95,7 +95,7 @@ public sealed class FileBatchSignatureTests
 
         var hold = signing.Hold();
         var signed = files.Select((f, i) => signer.ManifestAsync(f, SubsystemId.Parse(BusFixture.ProviderSubsystem), hashes[i], CancellationToken.None)).ToList();
-        await UntilAsync(() => signing.WaitingCount == 2);
+        await WaitUntilAsync(() => Task.FromResult(signing.WaitingCount == 2));
         hold.SetResult();
         var manifests = (await Task.WhenAll(signed)).Select(m => m.Envelope).ToArray();
         Assert.That(manifests.Select(m => BatchSignature.IsBatchForm(m.Signature.Span)), Is.All.True);
@@ -135,7 +135,7 @@ public sealed class FileBatchSignatureTests
             await SendAsync(sender, Metadata($"receipt-{i}", content), content);
         }
 
-        await UntilAsync(() => receipting.WaitingCount == 2);
+        await WaitUntilAsync(() => Task.FromResult(receipting.WaitingCount == 2));
         hold.SetResult();
         var receipt = (await SettledAsync(sender, "receipt-0")).Receipt;
         Assert.That(BatchSignature.IsBatchForm(receipt.Signature.Span), Is.True);
@@ -161,16 +161,5 @@ public sealed class FileBatchSignatureTests
         Assert.That(list.Select(s => BatchSignature.TryDecode(s, out var parts).IsValid ? parts.TreeSize : -1), Is.All.EqualTo(size));
         Assert.That(list.Select(s => BatchSignature.TryDecode(s, out var parts).IsValid ? parts.LeafIndex : -1).Distinct().Count(), Is.EqualTo(count));
         Assert.That(list.Select(s => Convert.ToHexString(s.AsSpan(42 + (32 * s[9])))).Distinct().Count(), Is.EqualTo(1), "one root signature");
-    }
-
-    /// <summary>Waits for the documents to queue up; a bound only so that a broken loop fails instead of hanging.</summary>
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        var giveUp = DateTime.UtcNow.AddMinutes(1);
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(giveUp), "the documents never queued up");
-            await Task.Delay(10);
-        }
     }
 }
