@@ -38,6 +38,7 @@ internal static class FileBenchmark
     // (and it walks List's pages: a page holds at most 10,000 files).
     private const string LargeDossier = "bench-large";
     private const string SmallDossier = "bench-small";
+    private const string WarmUpDossier = "bench-warm-up";
 
     public static Command Create()
     {
@@ -51,18 +52,24 @@ internal static class FileBenchmark
             Description = "Size of a first file sent through each path and not measured (0: none; the figures are then a new process's).",
             DefaultValueFactory = _ => 256,
         };
+        var warmUpFiles = new Option<int>("--warm-up-files")
+        {
+            Description = "Small files sent (to the same three recipients) and delivered before the measured ones, not measured (0: none; the small-file figures then include compiling that path's code).",
+            DefaultValueFactory = _ => 0,
+        };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder." };
         var command = new Command("files", "File sync: a large file node to node beside a plain gRPC copy, then many small files to three recipients.")
         {
-            large, count, small, senders, parallel, warmUp, keep,
+            large, count, small, senders, parallel, warmUp, warmUpFiles, keep,
         };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, () => RunAsync(
-            parse.GetValue(large), parse.GetValue(count), parse.GetValue(small), parse.GetValue(senders), parse.GetValue(parallel), parse.GetValue(warmUp), parse.GetValue(keep),
+            parse.GetValue(large), parse.GetValue(count), parse.GetValue(small), parse.GetValue(senders), parse.GetValue(parallel), parse.GetValue(warmUp), parse.GetValue(warmUpFiles), parse.GetValue(keep),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken)));
         return command;
     }
 
-    private static async Task RunAsync(int largeMib, int files, int smallKib, int senders, int parallel, int warmUpMib, bool keep, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task RunAsync(
+        int largeMib, int files, int smallKib, int senders, int parallel, int warmUpMib, int warmUpFiles, bool keep, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory("xbus-bench-files-").FullName;
         var logs = Directory.CreateDirectory(Path.Combine(root, "logs")).FullName;
@@ -148,14 +155,26 @@ internal static class FileBenchmark
                 report.AppendLine(CultureInfo.InvariantCulture, $"  {m.Name}: peak resident {m.PeakMB:0} MB, now {m.ResidentMB:0} MB");
             }
 
+            if (warmUpFiles > 0)
+            {
+                // As the warm-up file does for the large one: the figures are then a running node's,
+                // not those of a process still compiling the small-file path (docs/performance.md).
+                progress.WriteLine($"[4/4] Warm-up: {warmUpFiles:N0} files of {smallKib} KiB to three recipients, not measured");
+                await SendSmallFilesAsync(local, "warm-", WarmUpDossier, warmUpFiles, smallKib * 1024, senders, cancellationToken).ConfigureAwait(false);
+                if (await WaitAllDeliveredAsync(local, "warm-", WarmUpDossier, warmUpFiles, cancellationToken).ConfigureAwait(false) > 0)
+                {
+                    throw new CliException("Bench.NotDelivered", "The warm-up files were not all delivered.");
+                }
+            }
+
             progress.WriteLine($"[4/4] {files:N0} files of {smallKib} KiB to three recipients, {senders} at once");
             cpuBefore = nodes.Select(n => n.CpuTime).ToArray();
             var smallTime = Stopwatch.StartNew();
-            await SendSmallFilesAsync(local, files, smallKib * 1024, senders, cancellationToken).ConfigureAwait(false);
+            await SendSmallFilesAsync(local, "small-", SmallDossier, files, smallKib * 1024, senders, cancellationToken).ConfigureAwait(false);
             var smallAccepted = smallTime.Elapsed;
-            var pending = await WaitAllDeliveredAsync(local, files, cancellationToken).ConfigureAwait(false);
+            var pending = await WaitAllDeliveredAsync(local, "small-", SmallDossier, files, cancellationToken).ConfigureAwait(false);
             smallTime.Stop();
-            report.AppendLine(CultureInfo.InvariantCulture, $"Small files: {files:N0} × {smallKib} KiB to {Recipients.Length} recipient subsystems on one node ({files * Recipients.Length:N0} deliveries), {parallel} deliveries at once");
+            report.AppendLine(CultureInfo.InvariantCulture, $"Small files: {files:N0} × {smallKib} KiB to {Recipients.Length} recipient subsystems on one node ({files * Recipients.Length:N0} deliveries), {parallel} deliveries at once{(warmUpFiles > 0 ? $", after {warmUpFiles:N0} warm-up files" : string.Empty)}");
             report.AppendLine(CultureInfo.InvariantCulture, $"  all accepted after {smallAccepted.TotalSeconds:0.0} s ({files / smallAccepted.TotalSeconds:0} files/s)");
             report.AppendLine(pending == 0
                 ? string.Create(CultureInfo.InvariantCulture, $"  all delivered to all three after {smallTime.Elapsed.TotalSeconds:0.0} s ({files / smallTime.Elapsed.TotalSeconds:0} files/s, {files * Recipients.Length / smallTime.Elapsed.TotalSeconds:0} deliveries/s)")
@@ -270,7 +289,7 @@ internal static class FileBenchmark
         await call.ResponseAsync.ConfigureAwait(false);
     }
 
-    private static async Task SendSmallFilesAsync(GrpcChannel local, int files, int bytes, int senders, CancellationToken cancellationToken)
+    private static async Task SendSmallFilesAsync(GrpcChannel local, string prefix, string dossier, int files, int bytes, int senders, CancellationToken cancellationToken)
     {
         var seed = RandomNumberGenerator.GetBytes(bytes);
         await Parallel.ForAsync(0, files, new ParallelOptions { MaxDegreeOfParallelism = senders, CancellationToken = cancellationToken }, async (i, token) =>
@@ -279,7 +298,7 @@ internal static class FileBenchmark
             var content = (byte[])seed.Clone();
             BinaryPrimitives.WriteInt32LittleEndian(content, i);
             using var call = new FilesClient(local).Send(new CallOptions(cancellationToken: token));
-            await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata($"small-{i}", SmallDossier, bytes, SHA256.HashData(content), Recipients) }, token).ConfigureAwait(false);
+            await call.WriteOrAnswerAsync(new SendRequest { Metadata = Metadata($"{prefix}{i}", dossier, bytes, SHA256.HashData(content), Recipients) }, token).ConfigureAwait(false);
             await call.WriteOrAnswerAsync(new SendRequest { Chunk = ByteString.CopyFrom(content) }, token).ConfigureAwait(false);
             await call.CompleteOrAnswerAsync().ConfigureAwait(false);
             await call.ResponseAsync.ConfigureAwait(false);
@@ -307,13 +326,13 @@ internal static class FileBenchmark
     }
 
     /// <summary>Polls the sender's list until every small file is delivered to all its recipients; returns how many are not (0).</summary>
-    private static async Task<int> WaitAllDeliveredAsync(GrpcChannel local, int files, CancellationToken cancellationToken)
+    private static async Task<int> WaitAllDeliveredAsync(GrpcChannel local, string prefix, string dossier, int files, CancellationToken cancellationToken)
     {
         var giveUp = DateTimeOffset.UtcNow.AddMinutes(30);
         while (true)
         {
-            var list = await FilesCommands.ListAsync(local, new ListRequest { Client = SenderSubsystem, DossierId = SmallDossier, PageSize = 10_000 }, limit: null, cancellationToken).ConfigureAwait(false);
-            var small = list.Files.Where(f => f.Metadata.FileId.StartsWith("small-", StringComparison.Ordinal)).ToList();
+            var list = await FilesCommands.ListAsync(local, new ListRequest { Client = SenderSubsystem, DossierId = dossier, PageSize = 10_000 }, limit: null, cancellationToken).ConfigureAwait(false);
+            var small = list.Files.Where(f => f.Metadata.FileId.StartsWith(prefix, StringComparison.Ordinal)).ToList();
             if (small.Any(f => f.State == DeliveryState.Failed))
             {
                 throw new CliException("Bench.NotDelivered", "A small file's delivery failed; see the node logs (--keep).");

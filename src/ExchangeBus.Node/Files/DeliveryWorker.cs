@@ -93,14 +93,14 @@ public sealed partial class DeliveryWorker(
                     // Room for the running ones (still due while their lease is written) and for
                     // entries held back behind a push of the same file, so those do not fill the page.
                     var limit = free + _active.Count + (HeldBackPerSlot * _files.Options.MaxParallelDeliveries);
-                    foreach (var entry in _files.Database.Due(time.GetUtcNow(), limit))
+                    foreach (var due in _files.Database.Due(time.GetUtcNow(), limit))
                     {
-                        var key = (entry.Sender, entry.FileId, entry.Recipient);
-                        var push = (entry.Sender, entry.FileId, SubsystemId.Parse(entry.Recipient).Member.ToString());
+                        var key = (due.Sender, due.FileId, due.Recipient);
+                        var push = (due.Sender, due.FileId, SubsystemId.Parse(due.Recipient).Member.ToString());
                         if (running.Count < _files.Options.MaxParallelDeliveries && !_pushing.ContainsKey(push) && _active.TryAdd(key, 0))
                         {
                             _pushing[push] = 0;
-                            running.Add(DeliverGuardedAsync(entry, key, push, stopping));
+                            running.Add(DeliverGuardedAsync(due, key, push, stopping));
                         }
                     }
                 }
@@ -145,11 +145,11 @@ public sealed partial class DeliveryWorker(
         return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait > TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : wait;
     }
 
-    private async Task DeliverGuardedAsync(OutboxEntry entry, (string, string, string) key, (string, string, string) push, CancellationToken stopping)
+    private async Task DeliverGuardedAsync(DueDelivery due, (string, string, string) key, (string, string, string) push, CancellationToken stopping)
     {
         try
         {
-            await DeliverAsync(entry, stopping).ConfigureAwait(false);
+            await DeliverAsync(due, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -158,7 +158,7 @@ public sealed partial class DeliveryWorker(
         catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidProtocolBufferException)
         {
             Log.DeliveryFault(_logger, ex.GetType().Name);
-            await _files.Database.PostponeAsync(entry.Sender, entry.FileId, entry.Recipient, time.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
+            await _files.Database.PostponeAsync(due.Sender, due.FileId, due.Recipient, time.GetUtcNow() + _files.Options.RetryBaseDelay).ConfigureAwait(false);
         }
         finally
         {
@@ -167,10 +167,13 @@ public sealed partial class DeliveryWorker(
         }
     }
 
-    private async Task DeliverAsync(OutboxEntry entry, CancellationToken stopping)
+    private async Task DeliverAsync(DueDelivery due, CancellationToken stopping)
     {
-        var sent = _files.Database.GetSent(entry.Sender, entry.FileId);
-        if (sent is null)
+        // Read whole only now that it runs; _active keeps any other run of this delivery away,
+        // and a row that stopped being due meanwhile is left alone.
+        var entry = _files.Database.GetOutbox(due.Sender, due.FileId, due.Recipient);
+        var sent = _files.Database.GetSent(due.Sender, due.FileId);
+        if (entry is not { State: DeliveryState.Accepted or DeliveryState.Sending } || sent is null)
         {
             return;
         }
@@ -257,6 +260,7 @@ public sealed partial class DeliveryWorker(
         // retry may come long after the response the acceptance carried went stale.
         var manifest = SignedEnvelope.Parser.ParseFrom(entry.Manifest);
         manifest.SignerOcspResponse = ByteString.CopyFrom(ownStatus.Current());
+        var pushFirst = sent.Description.ChunkCount <= 1 && entry.Attempts == 0 && !DeliveredToSameMember(entry, recipient);
         RpcException? unreachable = null;
         foreach (var target in nodes)
         {
@@ -265,8 +269,9 @@ public sealed partial class DeliveryWorker(
                 var channel = peers.For(target, view);
 
                 // A file of one chunk has nothing to resume: its first push goes without asking
-                // (a file the recipient has already gets its receipt back from the push itself).
-                if (sent.Description.ChunkCount <= 1 && entry.Attempts == 0)
+                // (a file the recipient has already gets its receipt back from the push itself),
+                // unless another subsystem of the recipient's member has it (see DeliveredToSameMember).
+                if (pushFirst)
                 {
                     return (await PushFromAsync(channel, manifest, sent, 0, stopping).ConfigureAwait(false), 0);
                 }
@@ -288,6 +293,18 @@ public sealed partial class DeliveryWorker(
 
         throw unreachable!;
     }
+
+    /// <summary>
+    /// Whether the file was delivered to another subsystem of the recipient's member: that node
+    /// then completes the offer from the content it holds, with its own receipt, so the content
+    /// does not travel again (nor is it written, fsynced and hashed again there). The deliveries
+    /// of a file to one member's subsystems run one after the other, so all but the first find this.
+    /// </summary>
+    private bool DeliveredToSameMember(OutboxEntry entry, SubsystemId recipient) =>
+        _files.Database.Outbox(entry.Sender, entry.FileId).Any(other =>
+            other.State is DeliveryState.Delivered or DeliveryState.Acknowledged
+            && !string.Equals(other.Recipient, entry.Recipient, StringComparison.Ordinal)
+            && SubsystemId.Parse(other.Recipient).Member == recipient.Member);
 
     private async Task<SignedEnvelope> PushFromAsync(GrpcChannel channel, SignedEnvelope manifest, SentFile sent, long offset, CancellationToken stopping)
     {

@@ -281,7 +281,7 @@ public sealed partial class FileReceiver(
     private async Task<SignedEnvelope> DeliverAsync(CheckedManifest manifest, SignedEnvelope manifestEnvelope, bool resumed, string correlationId)
     {
         var file = manifest.File;
-        var (receiptHeader, receipt) = signer.Receipt(manifest.Header, manifest.ToBeSigned, file);
+        var (receiptHeader, receipt) = await signer.ReceiptAsync(manifest.Header, manifest.ToBeSigned, file, CancellationToken.None).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var state = await files.Database.InsertReceivedAsync(
             new InboxEntry(manifest.Recipient.ToString(), file, manifest.Peer.ToString(), manifestEnvelope.ToByteArray(), receipt.ToByteArray(), DeliveryState.Delivered, now, now),

@@ -16,6 +16,9 @@ public sealed record OutboxEntry(
     string Sender, string FileId, string Recipient, DeliveryState State, int Attempts, DateTimeOffset NextAttemptAt,
     string Reason, long ResumedFrom, byte[] Manifest, byte[]? Receipt, DateTimeOffset UpdatedAt);
 
+/// <summary>A delivery that is due: its key only, so the worker's frequent look for work reads no manifests.</summary>
+public sealed record DueDelivery(string Sender, string FileId, string Recipient);
+
 /// <summary>A file this node received for one of its subsystems.</summary>
 public sealed record InboxEntry(
     string Recipient, FileDescription Description, string SenderNode, byte[] Manifest, byte[] Receipt,
@@ -218,15 +221,32 @@ public sealed class FilesDatabase : IDisposable
         }
     }
 
-    /// <summary>Deliveries to attempt now: accepted, or interrupted while sending (a restart), and due.</summary>
-    public IReadOnlyList<OutboxEntry> Due(DateTimeOffset now, int limit)
+    /// <summary>
+    /// Deliveries to attempt now: accepted, or interrupted while sending (a restart), and due.
+    /// Keys only: the worker asks after every accepted file and every finished delivery, mostly
+    /// for rows it is already running or holding back, and a row's manifest is kilobytes.
+    /// </summary>
+    public IReadOnlyList<DueDelivery> Due(DateTimeOffset now, int limit)
     {
         lock (_readGate)
         {
-            using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE state IN (1, 2) AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit;");
+            using var command = Command("SELECT sender, file_id, recipient FROM outbox WHERE state IN (1, 2) AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit;");
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$limit", limit);
-            return ReadAll(command, ReadOutbox);
+            return ReadAll(command, r => new DueDelivery(r.GetString(0), r.GetString(1), r.GetString(2)));
+        }
+    }
+
+    /// <summary>One delivery's row, or null when there is none.</summary>
+    public OutboxEntry? GetOutbox(string sender, string fileId, string recipient)
+    {
+        lock (_readGate)
+        {
+            using var command = Command($"SELECT {OutboxColumns} FROM outbox WHERE sender = $s AND file_id = $f AND recipient = $r;");
+            command.Parameters.AddWithValue("$s", sender);
+            command.Parameters.AddWithValue("$f", fileId);
+            command.Parameters.AddWithValue("$r", recipient);
+            return ReadAll(command, ReadOutbox).SingleOrDefault();
         }
     }
 

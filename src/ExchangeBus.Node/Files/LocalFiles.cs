@@ -133,8 +133,13 @@ public sealed partial class LocalFiles(NodeSettingsSource settingsSource, Global
 
         var correlationId = context.CorrelationId;
         var now = time.GetUtcNow();
-        var (acceptanceHeader, acceptance) = signer.Acceptance(file, recipients);
-        var manifests = recipients.Select(r => (Recipient: r, Manifest: signer.Manifest(file, SubsystemId.Parse(r), chunkHashes))).ToList();
+        // Queued together, so the acceptance and the manifests wait in the signer at once and
+        // share one ECDSA signature (with whatever else is waiting there).
+        var acceptanceSigned = signer.AcceptanceAsync(file, recipients, cancellationToken);
+        var manifestsSigned = recipients.Select(r => signer.ManifestAsync(file, SubsystemId.Parse(r), chunkHashes, cancellationToken)).ToList();
+        var (acceptanceHeader, acceptance) = await acceptanceSigned.ConfigureAwait(false);
+        var signedManifests = await Task.WhenAll(manifestsSigned).ConfigureAwait(false);
+        var manifests = recipients.Zip(signedManifests, (r, m) => (Recipient: r, Manifest: m)).ToList();
         var outbox = manifests.Select(m => new OutboxEntry(
             sender.ToString(), file.FileId, m.Recipient, DeliveryState.Accepted, 0, now, string.Empty, 0, m.Manifest.Envelope.ToByteArray(), null, now)).ToList();
         var records = new List<MessageLogRecord>(manifests.Count + 1)

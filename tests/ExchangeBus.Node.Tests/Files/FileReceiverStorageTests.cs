@@ -235,6 +235,37 @@ public sealed class FileReceiverTwoRecipientsTests
     }
 
     [Test]
+    public async Task OneChunkFileToTwoSubsystems_TravelsOnce_TheSecondCompletedAtTheOffer()
+    {
+        using var local = _bus.LocalChannel();
+        var content = RandomContent(100 * 1024);
+        var metadata = Metadata("one-chunk-two", content);
+        metadata.Recipients.Add(Archive);
+        await SendAsync(local, metadata, content);
+
+        StatusResponse status;
+        var giveUp = DateTime.UtcNow.AddMinutes(1);
+        do
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(giveUp), "the deliveries never settled");
+            await Task.Delay(100);
+            status = await new FilesClient(local).StatusAsync(new StatusRequest { Client = BusFixture.ClientSubsystem, FileId = "one-chunk-two" }).ResponseAsync;
+        }
+        while (status.Recipients.Any(r => r.State is DeliveryState.Accepted or DeliveryState.Sending));
+
+        // The deliveries to one member's subsystems run one after the other: the first pushes the
+        // content, the second is offered and completed from what the node holds (the offset it
+        // reports is the whole file), each with a receipt of its own.
+        Assert.That(status.Recipients.Select(r => r.State), Is.All.EqualTo(DeliveryState.Delivered), string.Join("; ", status.Recipients.Select(r => r.Reason)));
+        Assert.That(status.Recipients.Select(r => r.ResumedFrom).Order(), Is.EqualTo(new ulong[] { 0, (ulong)content.Length }));
+        foreach (var recipient in status.Recipients)
+        {
+            var receipt = VerifyDocument(recipient.Receipt, SHA256.HashData(content), _bus.ProviderNode);
+            Assert.That(receipt.Service, Is.EqualTo(recipient.Recipient + "/receiveFiles"));
+        }
+    }
+
+    [Test]
     public async Task FileTheNodeHoldsForAnotherRecipient_ReportedCompleteAtOffer_WithItsOwnReceipt()
     {
         var peer = SenderPeerChannel(_bus);

@@ -87,7 +87,7 @@ internal static class FileSyncSupport
 
     /// <summary>A manifest signed by <paramref name="signer"/>'s member key, saying what <paramref name="file"/> says (true or not).</summary>
     public static SignedEnvelope Manifest(NodeServer signer, FileDescription file, byte[] chunkHashes, string recipient = BusFixture.ProviderSubsystem) =>
-        signer.Services.GetRequiredService<FileSigner>().Manifest(file, SubsystemId.Parse(recipient), chunkHashes).Envelope;
+        signer.Services.GetRequiredService<FileSigner>().ManifestAsync(file, SubsystemId.Parse(recipient), chunkHashes, CancellationToken.None).GetAwaiter().GetResult().Envelope;
 
     public static FileDescription Describe(string fileId, byte[] content, string name = "scan.pdf") => new(
         fileId, SubsystemId.Parse(BusFixture.ClientSubsystem), "dossier-x", 1, "citizen-002", "application/pdf", name, content.Length, SHA256.HashData(content), ChunkBytes);
