@@ -36,7 +36,9 @@ namespace ExchangeBus.Benchmarks;
 /// million records) for later runs; delete it to make a new one. Records: environment variable
 /// <c>XBUS_VERIFY_BENCH_RECORDS</c> (default 1,000,000); forms: <c>XBUS_VERIFY_BENCH_FORMS</c>
 /// (default <c>batch,single</c>).
-/// Run: <c>dotnet run -c Release --project tests/ExchangeBus.Benchmarks -- --filter '*LogVerification*'</c>.
+/// Run: <c>dotnet run -c Release --project tests/ExchangeBus.Benchmarks -- --filter '*LogVerification*'</c>,
+/// or, on a machine shared with other work, <c>... -- verify-cpu [runs]</c> for wall and CPU time
+/// (<see cref="MeasureCpu"/>; <c>XBUS_VERIFY_BENCH_CASES</c> picks cases by name).
 /// </remarks>
 public class LogVerificationBenchmarks
 {
