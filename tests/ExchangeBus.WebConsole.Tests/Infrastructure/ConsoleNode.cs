@@ -79,7 +79,8 @@ internal sealed class ConsoleNode : IAsyncDisposable
             metricsListen = Loopback(metrics),
             development = true,
             localListen = Loopback(local),
-            console = new { listen = Loopback(console) },
+            // The login budget as ConsoleRegistry gives its consoles (WithTestLoginBudget says why).
+            console = new { listen = Loopback(console), loginAttemptsPerMinute = 1_000, loginAttemptsPerMinuteTotal = 1_000 },
         }));
         return new Joined(registry.Root, data, node, nodeCode, config, $"http://{Loopback(metrics)}/health/ready");
     }

@@ -44,6 +44,22 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
     public static Task<ConsoleRegistry> StartAsync(bool autoApprove, params (string Name, string Role)[] accounts) =>
         StartAsync(new Dictionary<string, object>(), autoApprove, accounts);
 
+    /// <summary>
+    /// The console settings of a test registry: <paramref name="console"/> with its listener and,
+    /// unless the test sets its own, a login budget that a fixture's tests cannot spend. Every
+    /// test signs in from 127.0.0.1, and a fixture's dozen sign-ins in under a minute passed the
+    /// default 10 a minute on a fast run (the 13th answered 429, so the page never came), while on
+    /// a slow one the bucket refilled in time: a failure that depended on the machine's speed.
+    /// ConsoleLoginSafetyTests sets the limits it tests.
+    /// </summary>
+    private static Dictionary<string, object> WithTestLoginBudget(IReadOnlyDictionary<string, object> console, string listen)
+    {
+        var settings = new Dictionary<string, object>(console) { ["listen"] = listen };
+        settings.TryAdd("loginAttemptsPerMinute", 1_000);
+        settings.TryAdd("loginAttemptsPerMinuteTotal", 1_000);
+        return settings;
+    }
+
     /// <summary>Starts a registry with <paramref name="console"/> added to its <c>console</c> settings (its listener is always set here).</summary>
     public static async Task<ConsoleRegistry> StartAsync(IReadOnlyDictionary<string, object> console, bool autoApprove, params (string Name, string Role)[] accounts)
     {
@@ -62,7 +78,7 @@ internal sealed class ConsoleRegistry : IAsyncDisposable
             data,
             listen = Loopback(grpc),
             httpListen = Loopback(http),
-            console = new Dictionary<string, object>(console) { ["listen"] = Loopback(consolePort) },
+            console = WithTestLoginBudget(console, Loopback(consolePort)),
         }));
         var server = XbusServer.Start("registry", root, $"http://{Loopback(http)}/health/ready", "registry", "serve", "--config", config);
         await server.WaitUntilReadyAsync(Patience);
