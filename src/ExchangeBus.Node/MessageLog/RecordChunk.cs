@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
@@ -87,8 +86,6 @@ internal sealed class RecordChunk : IDisposable
 {
     // exchange.v1 MessageHeader.streamed: field 20, varint (StreamRecordChecks reads the rest).
     private const uint StreamedTag = (20 << 3) | 0;
-
-    private const uint Absent = uint.MaxValue;
 
     private byte[] _data;
     private int _used;
@@ -239,55 +236,38 @@ internal sealed class RecordChunk : IDisposable
     /// <summary>MessageLogHash's encoding of the row as stored, into one buffer and one SHA-256 (not a call per field).</summary>
     private void ComputeHash(ref Row row, ref byte[] scratch, Span<byte> destination)
     {
-        var length = row.PreviousHash.Length + 1 + 8 + 8 + 8 + 1 + (13 * 4)
-            + row.MessageId.Length + row.Client.Length + row.Service.Length + row.UserId.Length + Math.Max(0, row.SubjectId.Length)
-            + row.Issue.Length + row.Status.Length + row.Header.Length + row.BodySha256.Length + row.Signature.Length
-            + Math.Max(0, row.SignerCertificateSha256.Length) + row.CorrelationId.Length;
+        var fields = new MessageLogHash.Fields
+        {
+            PreviousHash = Span(row.PreviousHash),
+            Sequence = row.Sequence,
+            AtMs = row.AtMs,
+            MessageId = Field(row.MessageId),
+            Direction = row.Direction,
+            Client = Field(row.Client),
+            Service = Field(row.Service),
+            UserId = Field(row.UserId),
+            SubjectId = Field(row.SubjectId),
+            Issue = Field(row.Issue),
+            Status = Field(row.Status),
+            Header = Field(row.Header),
+            HasBody = row.HasBody,
+            BodySha256 = Field(row.BodySha256),
+            Signature = Field(row.Signature),
+            SignerCertificateSha256 = Field(row.SignerCertificateSha256),
+            CorrelationId = Field(row.CorrelationId),
+        };
+        var length = MessageLogHash.EncodedLength(fields);
         if (scratch.Length < length)
         {
             ArrayPool<byte>.Shared.Return(scratch);
             scratch = ArrayPool<byte>.Shared.Rent(length);
         }
 
-        var buffer = scratch.AsSpan();
-        var at = 0;
-        Append(buffer, ref at, Span(row.PreviousHash));
-        buffer[at++] = MessageLogHash.FormatVersion;
-        BinaryPrimitives.WriteInt64BigEndian(buffer[at..], row.Sequence);
-        BinaryPrimitives.WriteInt64BigEndian(buffer[(at + 8)..], row.AtMs);
-        at += 16;
-        Field(buffer, ref at, row.MessageId);
-        BinaryPrimitives.WriteInt64BigEndian(buffer[at..], row.Direction);
-        at += 8;
-        Field(buffer, ref at, row.Client);
-        Field(buffer, ref at, row.Service);
-        Field(buffer, ref at, row.UserId);
-
-        // The log keeps "no subject" as NULL; an empty one hashes as none (MessageLogHash.NormalizeSubject).
-        Field(buffer, ref at, row.SubjectId.Length == 0 ? Segment.None : row.SubjectId);
-        Field(buffer, ref at, row.Issue);
-        Field(buffer, ref at, row.Status);
-        Field(buffer, ref at, row.Header);
-        buffer[at++] = row.HasBody ? (byte)1 : (byte)0;
-        Field(buffer, ref at, row.BodySha256);
-        Field(buffer, ref at, row.Signature);
-        Field(buffer, ref at, row.SignerCertificateSha256);
-        Field(buffer, ref at, row.CorrelationId);
-        SHA256.HashData(buffer[..at], destination);
+        SHA256.HashData(MessageLogHash.Encode(fields, scratch), destination);
     }
 
-    private void Field(Span<byte> buffer, ref int at, Segment value)
-    {
-        BinaryPrimitives.WriteUInt32BigEndian(buffer[at..], value.Length < 0 ? Absent : (uint)value.Length);
-        at += 4;
-        Append(buffer, ref at, Span(value));
-    }
-
-    private static void Append(Span<byte> buffer, ref int at, ReadOnlySpan<byte> value)
-    {
-        value.CopyTo(buffer[at..]);
-        at += value.Length;
-    }
+    /// <summary>A stored value as the hash sees it: a NULL (length -1) is absent, not empty.</summary>
+    private MessageLogHash.Field Field(Segment value) => value.Length < 0 ? MessageLogHash.Field.Absent : new MessageLogHash.Field(Span(value));
 
     private static bool IsInteger(sqlite3_stmt statement, int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_INTEGER;
 

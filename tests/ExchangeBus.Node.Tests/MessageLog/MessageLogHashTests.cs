@@ -55,6 +55,10 @@ public sealed class MessageLogHashTests
             Assert.That(Convert.ToHexStringLower(log.Get(1)!.Hash), Is.EqualTo(Record1Hash));
             Assert.That(Convert.ToHexStringLower(log.Get(2)!.PreviousHash), Is.EqualTo(Record1Hash));
             Assert.That(Convert.ToHexStringLower(log.Get(2)!.Hash), Is.EqualTo(Record2Hash));
+
+            // Verify recomputes each hash from the stored row's bytes (RecordChunk): it must
+            // arrive at the same documented hashes, not merely agree with the writer.
+            Assert.That(log.Verify(), Is.EqualTo(new MessageLogVerification(true, 2, null, null, null)));
         }
     }
 
