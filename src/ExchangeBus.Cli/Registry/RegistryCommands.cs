@@ -148,9 +148,10 @@ internal static class RegistryCommands
         {
             Description = "A JSON file of global configuration parameters (docs/registry.md), e.g. {\"validitySeconds\": 600}; the rest keep X-Road's defaults.",
         };
+        var postgres = PostgresOption();
         var command = new Command("init", "Create a registry: its database and its keys (a development set unless --keys).")
         {
-            data, instance, keys, autoApprove, parametersFile,
+            data, instance, keys, autoApprove, parametersFile, postgres,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -164,6 +165,11 @@ internal static class RegistryCommands
             {
                 throw new CliException("Registry.AlreadyInitialised", $"{directory} already holds a registry.");
             }
+
+            // A PostgreSQL database is reached, and its schema made, before any file is written:
+            // a wrong connection string leaves no half-made registry.
+            var postgresConnection = parse.GetValue(postgres);
+            using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
 
             PemFiles.EnsurePrivateDirectory(directory);
             var output = parse.InvocationConfiguration.Output;
@@ -182,7 +188,8 @@ internal static class RegistryCommands
             }
 
             using var registryKeys = RegistryKeys.Load(keysDirectory, timeProvider);
-            var database = RegistryDatabase.Open(directory);
+            using var sqliteDatabase = postgresDatabase is null ? RegistryDatabase.Open(directory) : null;
+            var database = postgresDatabase ?? sqliteDatabase!;
             RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, parameters);
             RegistryConsoleCertificate.EnsureCreated(directory, instanceCode, timeProvider);
             if (parse.GetValue(autoApprove))
@@ -191,7 +198,9 @@ internal static class RegistryCommands
             }
 
             output.WriteLine($"Registry for instance {instanceCode} initialised in {Path.GetFullPath(directory)}; it publishes its first configuration when served.");
-            output.WriteLine($"Start it with: xbus registry serve --data {directory}");
+            output.WriteLine(postgresDatabase is null
+                ? $"Start it with: xbus registry serve --data {directory}"
+                : $"Start it with: xbus registry serve --data {directory} --postgres \"…\" (the same connection string)");
         }));
         return command;
     }
@@ -202,12 +211,14 @@ internal static class RegistryCommands
         var output = new Option<string>("--out") { Description = "Where to write the anchor (JSON).", Required = true };
         var address = new Option<string?>("--registry-address") { Description = "The gRPC address nodes use, https://host:port (default: where the registry serves now)." };
         var force = new Option<bool>("--force") { Description = "Replace an existing file." };
-        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root, the registry's own TLS certificate (pinned).") { data, output, address, force };
+        var postgres = PostgresOption();
+        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root, the registry's own TLS certificate (pinned).") { data, output, address, force, postgres };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var directory = parse.GetValue(data)!;
             using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
-            var store = new RegistryStore(RegistryDatabase.Open(directory), keys, timeProvider);
+            using var database = RegistryDatabase.Open(directory, parse.GetValue(postgres));
+            var store = new RegistryStore(database, keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
             var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls]);
             var path = parse.GetValue(output)!;
@@ -227,12 +238,13 @@ internal static class RegistryCommands
         var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one [default: 127.0.0.1:4400]." };
         var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port [default: 127.0.0.1:4401]." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
+        var postgres = PostgresOption();
         var config = ServeConfiguration.FileOption("registry");
-        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, config };
+        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, postgres, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
-                [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (jsonLogs, ServeConfiguration.JsonLogs)]));
+                [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (postgres, "Postgres"), (jsonLogs, ServeConfiguration.JsonLogs)]));
             var options = ServeConfiguration.Bind(
                 configuration, new RegistryServerOptions { DataDirectory = RegistryConnection.DefaultDataDirectory }, new RegistryServerOptionsValidator());
             using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
@@ -249,6 +261,12 @@ internal static class RegistryCommands
         }));
         return command;
     }
+
+    /// <summary>The one setting that puts the registry's tables in PostgreSQL (RegistryServerOptions.Postgres).</summary>
+    private static Option<string?> PostgresOption() => new("--postgres")
+    {
+        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data.",
+    };
 
     // ---- building management commands ---------------------------------------------------------
 
