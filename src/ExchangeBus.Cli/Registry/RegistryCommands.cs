@@ -170,6 +170,10 @@ internal static class RegistryCommands
             // a wrong connection string leaves no half-made registry.
             var postgresConnection = parse.GetValue(postgres);
             using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
+            if (postgresDatabase is not null && RegistryStore.IsInitialised(postgresDatabase))
+            {
+                throw new CliException("Registry.AlreadyInitialised", $"{postgresDatabase.Path} already holds a registry.");
+            }
 
             PemFiles.EnsurePrivateDirectory(directory);
             var output = parse.InvocationConfiguration.Output;

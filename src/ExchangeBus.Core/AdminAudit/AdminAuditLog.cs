@@ -92,13 +92,14 @@ public static class AdminAuditLog
         return new AdminAuditEntry(sequence, DateTimeOffset.FromUnixTimeMilliseconds(atMs), actor, action, accepted, errorCode, before, after, previousHash, hash);
     }
 
+    // A filter left out is a NULL parameter, cast where it is tested: PostgreSQL cannot type a bare NULL parameter.
     public static IReadOnlyList<AdminAuditEntry> Query(
         DbConnection connection, long afterSequence, int limit, string? actor = null, string? action = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log
-            WHERE seq > @after AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
+            WHERE seq > @after AND (CAST(@actor AS TEXT) IS NULL OR actor = @actor) AND (CAST(@action AS TEXT) IS NULL OR action = @action)
             ORDER BY seq LIMIT @limit;
             """;
         Sql.Bind(command, "after", afterSequence);
@@ -124,8 +125,9 @@ public static class AdminAuditLog
         ArgumentNullException.ThrowIfNull(filter);
         var (actor, action, accepted, from, to) = (filter.Actor, filter.Action, filter.Accepted, filter.From, filter.To);
         const string Where = """
-            WHERE (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
-            AND (@accepted IS NULL OR accepted = @accepted) AND (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < @to)
+            WHERE (CAST(@actor AS TEXT) IS NULL OR actor = @actor) AND (CAST(@action AS TEXT) IS NULL OR action = @action)
+            AND (CAST(@accepted AS INTEGER) IS NULL OR accepted = @accepted)
+            AND (CAST(@from AS BIGINT) IS NULL OR at >= @from) AND (CAST(@to AS BIGINT) IS NULL OR at < @to)
             """;
         void Bind(DbCommand command)
         {

@@ -35,7 +35,8 @@ public sealed partial class RegistryStore
         var pattern = Pattern(StripInstance(text));
         using var connection = _database.OpenConnection();
         var like = _database.Like;
-        var where = $"WHERE @a IS NULL OR (class || '/' || code) {like} @a ESCAPE '\\' OR name {like} @a ESCAPE '\\'";
+        // A parameter that may be null is cast where it is tested: PostgreSQL cannot type a bare NULL parameter.
+        var where = $"WHERE CAST(@a AS TEXT) IS NULL OR (class || '/' || code) {like} @a ESCAPE '\\' OR name {like} @a ESCAPE '\\'";
         var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM members " + where, pattern);
         using var command = Command(connection, null, $"SELECT class, code, name, enabled FROM members {where} ORDER BY class, code LIMIT @b OFFSET @c",
             pattern, Clamp(limit), Math.Max(0, offset));
@@ -57,13 +58,12 @@ public sealed partial class RegistryStore
 
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, "SELECT name, enabled FROM members WHERE class = @a AND code = @b", id.MemberClass, id.MemberCode);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        var info = ReadAll(command, r => new MemberInfo { Member = id.ToString(), Name = r.GetString(0), Enabled = r.GetInt64(1) != 0 }).SingleOrDefault();
+        if (info is null)
         {
             return null;
         }
 
-        var info = new MemberInfo { Member = id.ToString(), Name = reader.GetString(0), Enabled = reader.GetInt64(1) != 0 };
         using var subsystems = Command(connection, null, "SELECT code, enabled FROM subsystems WHERE class = @a AND member_code = @b ORDER BY code",
             id.MemberClass, id.MemberCode);
         info.Subsystems.AddRange(ReadAll(subsystems, r => new SubsystemInfo { Subsystem = $"{id}/{r.GetString(0)}", Enabled = r.GetInt64(1) != 0 }));
@@ -85,12 +85,12 @@ public sealed partial class RegistryStore
         // A registration's serials are as .NET prints them (leading zeros kept); certificates.serial is normalised.
         var like = _database.Like;
         var where = $"""
-            WHERE (@a IS NULL OR serial {like} @a ESCAPE '\') AND (@b IS NULL OR subject {like} @b ESCAPE '\')
-            AND (@c IS NULL OR serial IN (
+            WHERE (CAST(@a AS TEXT) IS NULL OR serial {like} @a ESCAPE '\') AND (CAST(@b AS TEXT) IS NULL OR subject {like} @b ESCAPE '\')
+            AND (CAST(@c AS TEXT) IS NULL OR serial IN (
                 SELECT ltrim(upper(s), '0') FROM (
                     SELECT auth_cert_serial AS s, class, member_code, node_code FROM registrations
                     UNION ALL SELECT signing_cert_serial, class, member_code, node_code FROM registrations) issued
-                WHERE s IS NOT NULL AND class = @c AND member_code = @d AND (@e IS NULL OR node_code = @e)))
+                WHERE s IS NOT NULL AND class = @c AND member_code = @d AND (CAST(@e AS TEXT) IS NULL OR node_code = @e)))
             """;
         object?[] args = [serialPattern, Pattern(subject), ownerClass, ownerCode, ownerNode];
         var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM certificates " + where, args);

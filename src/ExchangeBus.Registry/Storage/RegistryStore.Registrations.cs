@@ -443,17 +443,8 @@ public sealed partial class RegistryStore
     {
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, RegistrationColumns + " ORDER BY submitted_at, id");
-        using var reader = command.ExecuteReader();
-        var list = new List<RegistrationInfo>();
-        while (reader.Read())
-        {
-            var info = ReadRegistration(connection, reader);
-            if (states.Count == 0 || states.Contains(info.State))
-            {
-                list.Add(info);
-            }
-        }
-
+        var list = ReadAll(command, ReadRegistration).Where(info => states.Count == 0 || states.Contains(info.State)).ToList();
+        AddReplacedNodes(connection, list);
         return list;
     }
 
@@ -462,23 +453,27 @@ public sealed partial class RegistryStore
     {
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, RegistrationColumns + " WHERE id = @a", registrationId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new RegistrationRequestDetail(ReadRegistration(connection, reader), (byte[])reader[8], (byte[])reader[9]) : null;
+        var found = ReadAll(command, r => new RegistrationRequestDetail(ReadRegistration(r), (byte[])r[8], (byte[])r[9])).SingleOrDefault();
+        if (found is not null)
+        {
+            AddReplacedNodes(connection, [found.Info]);
+        }
+
+        return found;
     }
 
     private const string RegistrationColumns =
         "SELECT id, class, member_code, node_code, address, state, submitted_at, reason, auth_csr, signing_csr FROM registrations";
 
-    private RegistrationInfo ReadRegistration(DbConnection connection, DbDataReader reader)
+    private RegistrationInfo ReadRegistration(DbDataReader reader)
     {
         var submittedAt = reader.GetInt64(6);
         var state = EffectiveState((RegistrationState)reader.GetInt32(5), submittedAt);
-        var (memberClass, memberCode, nodeCode) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
         var info = new RegistrationInfo
         {
             RegistrationId = reader.GetString(0),
-            Member = $"{Instance}/{memberClass}/{memberCode}",
-            NodeCode = nodeCode,
+            Member = $"{Instance}/{reader.GetString(1)}/{reader.GetString(2)}",
+            NodeCode = reader.GetString(3),
             Address = reader.GetString(4),
             State = state,
             SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt)),
@@ -488,10 +483,22 @@ public sealed partial class RegistryStore
         if (state == RegistrationState.Pending)
         {
             info.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt) + RegistrationLimits.PendingMaxAge);
-            info.ReplacesNode = IsListed(connection, null, memberClass, memberCode, nodeCode) ? $"{info.Member}/{nodeCode}" : string.Empty;
         }
 
         return info;
+    }
+
+    /// <summary>
+    /// Which listed node approving each pending registration would replace. Asked after the rows
+    /// are read: a PostgreSQL connection runs one command at a time, where SQLite let a reader stay open.
+    /// </summary>
+    private void AddReplacedNodes(DbConnection connection, IEnumerable<RegistrationInfo> registrations)
+    {
+        foreach (var info in registrations.Where(r => r.State == RegistrationState.Pending))
+        {
+            var member = MemberId.Parse(info.Member);
+            info.ReplacesNode = IsListed(connection, null, member.MemberClass, member.MemberCode, info.NodeCode) ? $"{info.Member}/{info.NodeCode}" : string.Empty;
+        }
     }
 
     public IReadOnlyList<MemberInfo> ListMembers()

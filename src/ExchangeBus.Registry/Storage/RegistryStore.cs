@@ -42,6 +42,14 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
 
     public string Instance { get; }
 
+    /// <summary>Whether <paramref name="database"/> holds a registry already (`xbus registry init` has run on it).</summary>
+    public static bool IsInitialised(RegistryDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        using var connection = database.OpenConnection();
+        return GetSetting(connection, null, SettingInstance) is not null;
+    }
+
     /// <summary>Creates the settings of a new registry; `serve` publishes the first configuration.</summary>
     public static void Initialise(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, string instance, ConfigurationParameters parameters)
     {
