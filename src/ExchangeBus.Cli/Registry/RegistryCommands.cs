@@ -25,11 +25,13 @@ internal static class RegistryCommands
         var registry = new Command("registry", "The central registry: members, nodes, certificates, global configuration, TSA and OCSP.");
         registry.Subcommands.Add(CreateInit(timeProvider));
         registry.Subcommands.Add(CreateServe());
-        registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (data, actor, account) =>
+        var usersPostgres = PostgresOption();
+        registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (parse, data, actor, account) =>
         {
             using var keys = RegistryKeys.Load(Path.Combine(data, RegistryKeys.Folder), timeProvider);
-            new RegistryStore(RegistryDatabase.Open(data), keys, timeProvider).Add(actor, account);
-        }));
+            using var database = RegistryDatabase.Open(data, parse.GetValue(usersPostgres));
+            new RegistryStore(database, keys, timeProvider).Add(actor, account);
+        }, usersPostgres));
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
             Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", (c, r, o) => c.AddMemberClassAsync(r, o),
                 [Arg("code")], [Opt("--description", "What the class is.")], (a, o) => new AddMemberClassRequest { Code = a[0], Description = o[0] ?? string.Empty }, PrintChange)));

@@ -2,6 +2,7 @@
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Tests.Shared;
+using ExchangeBus.WebConsole.Accounts;
 using Npgsql;
 
 namespace ExchangeBus.Registry.Tests.Storage;
@@ -38,7 +39,7 @@ public sealed class PostgresCommandLineTests
     }
 
     [Test]
-    public async Task InitThenAnchorExport_OnPostgres_NoRegistryDbInTheDataFolder()
+    public async Task InitAnchorExportUserAdd_OnPostgres_NoRegistryDbInTheDataFolder()
     {
         using var postgres = TempPostgres.StartOrIgnore();
         var database = postgres.CreateDatabase();
@@ -55,7 +56,16 @@ public sealed class PostgresCommandLineTests
         var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", _data, "--postgres", database, "--registry-address", "https://127.0.0.1:4400", "--out", anchor);
         Assert.That(export.ExitCode, Is.Zero, export.Error);
         Assert.That(export.Output, Does.StartWith("anchor for instance VN written to"));
-        Assert.That(File.Exists(Path.Combine(_data, RegistryDatabase.FileName)), Is.False);
+
+        var user = await Xbus.RunWithInputAsync("correct horse battery staple", "registry", "user", "add", "an", "--role", "auditor", "--data", _data, "--postgres", database);
+        Assert.That(user.ExitCode, Is.Zero, user.Error);
+        using (var registry = RegistryDatabase.Open(_data, database))
+        using (var keys = RegistryKeys.Load(Path.Combine(_data, RegistryKeys.Folder), TimeProvider.System))
+        {
+            Assert.That(new RegistryStore(registry, keys, TimeProvider.System).FindAccount("an")?.Roles, Is.EquivalentTo(new[] { ConsoleRole.Auditor }));
+        }
+
+        Assert.That(File.Exists(Path.Combine(_data, RegistryDatabase.FileName)), Is.False, "every command went to PostgreSQL");
         NpgsqlConnection.ClearAllPools();
     }
 }
