@@ -53,6 +53,12 @@ public sealed class PostgresCommandLineTests
         Assert.That(Directory.Exists(_data + "-again"), Is.False, "refused before any key was made");
 
         var anchor = Path.Combine(Path.GetDirectoryName(_data)!, "anchor.json");
+        var withoutPostgres = await Xbus.RunAsync("registry", "anchor", "export", "--data", _data, "--registry-address", "https://127.0.0.1:4400", "--out", anchor);
+        Assert.That(withoutPostgres.ExitCode, Is.Not.Zero);
+        Assert.That(withoutPostgres.Error, Does.StartWith("error Registry.NotInitialised: ").And.Contain("give --postgres"));
+        Assert.That(File.Exists(Path.Combine(_data, RegistryDatabase.FileName)), Is.False, "no empty registry.db made beside the PostgreSQL one");
+
+
         var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", _data, "--postgres", database, "--registry-address", "https://127.0.0.1:4400", "--out", anchor);
         Assert.That(export.ExitCode, Is.Zero, export.Error);
         Assert.That(export.Output, Does.StartWith("anchor for instance VN written to"));
