@@ -15,7 +15,9 @@ public sealed record ChangeOutcome(long AuditSequence, ulong ConfigurationVersio
 /// Everything the registry knows, and every change to it. A change runs in one transaction:
 /// check, apply, publish a new signed global configuration, append the audit entry, commit.
 /// A refusal rolls the change back and records the refusal in its own transaction. One writer
-/// at a time: SQLite has one, and changes are rare.
+/// at a time, and changes are rare: a lock in the process, and the database's own writer lock
+/// (<see cref="RegistryDatabase.BeginWrite"/>: SQLite's, or on PostgreSQL an advisory lock that
+/// every process sharing the database takes).
 /// </summary>
 public sealed partial class RegistryStore : TrustServices.ICertificateStatusSource
 {
