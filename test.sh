@@ -37,6 +37,32 @@ if [ ! -x /usr/bin/chromium ]; then
   [ -x /usr/bin/chromium ] || { echo "test.sh: /usr/bin/chromium (Debian package chromium) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
 
+# The stores' tests run on SQLite and on PostgreSQL; each test class starts its own throwaway
+# cluster with initdb and pg_ctl (tests/Shared/TempPostgres.cs), never a system service. Without
+# them the PostgreSQL tests are ignored, and in CI (CI=true) they fail.
+has_initdb() {
+  [ -x /usr/local/bin/initdb ] && return 0
+  command -v initdb >/dev/null && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+if ! has_initdb; then
+  echo "== installing postgresql (apt-get)"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } || true
+  fi
+  has_initdb || echo "test.sh: PostgreSQL's initdb (Debian package postgresql) could not be installed: the PostgreSQL tests are ignored (and fail in CI)" >&2
+fi
+
+# haproxy: the TCP balancer issue 20's cluster tests will put in front of several instances (no test
+# uses it yet, so a missing one is only said).
+if ! command -v haproxy >/dev/null; then
+  echo "== installing haproxy (apt-get)"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } || true
+  fi
+  command -v haproxy >/dev/null || echo "test.sh: haproxy (Debian package haproxy) could not be installed" >&2
+fi
+
 echo "== installing the grpc-js interop peer (npm ci)"
 (cd tests/interop-node && npm ci --no-audit --no-fund --loglevel=error)
 

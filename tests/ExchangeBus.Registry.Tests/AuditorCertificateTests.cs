@@ -5,6 +5,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TrustServices;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -15,7 +16,9 @@ using Google.Protobuf;
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>IssueAuditorCertificate over real mutual TLS: the registry names the auditor, records it, and answers OCSP for it.</summary>
-public sealed class AuditorCertificateTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class AuditorCertificateTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private const string Member = "VN/GOV/000.00.00.H01";
 
@@ -25,7 +28,7 @@ public sealed class AuditorCertificateTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         _admin = _registry.AdminChannel();
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = Member, Name = "Ministry of Public Security" }).ResponseAsync;

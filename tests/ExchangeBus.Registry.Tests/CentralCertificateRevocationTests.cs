@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
@@ -16,7 +17,9 @@ namespace ExchangeBus.Registry.Tests;
 /// (administrators, the OCSP responder, the TSA) are recorded, revocable, answered for by OCSP
 /// as openssl asks, and a revoked one loses what it was trusted for. Real sockets, a real registry.
 /// </summary>
-public sealed class CentralCertificateRevocationTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class CentralCertificateRevocationTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private RegistryFixture _registry = null!;
     private string _work = null!;
@@ -24,7 +27,7 @@ public sealed class CentralCertificateRevocationTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         _work = Directory.CreateTempSubdirectory("xbus-central-").FullName;
         foreach (var file in new[] { DevelopmentPki.RootCertificateFile, DevelopmentPki.AdministratorCertificateFile, DevelopmentPki.OcspCertificateFile, DevelopmentPki.TimeStampingCertificateFile })
         {
@@ -120,18 +123,15 @@ public sealed class CentralCertificateRevocationTests
     [Test]
     public async Task RegistryFromBefore_KeySetCertificatesRecordedAtStart_OnceAndAudited()
     {
-        // A registry.db made before administrator, OCSP and TSA certificates were recorded.
+        // A registry database made before administrator, OCSP and TSA certificates were recorded.
         var data = _registry.Directory;
         await _registry.Server.DisposeAsync();
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "registry.db")};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM certificates WHERE profile IN ('Administrator', 'OcspSigning', 'TimeStamping')";
-            Assert.That(command.ExecuteNonQuery(), Is.EqualTo(3));
-        }
+        Assert.That(_registry.ExecuteSql("DELETE FROM certificates WHERE profile IN ('Administrator', 'OcspSigning', 'TimeStamping')"), Is.EqualTo(3));
 
-        await using var restarted = await Hosting.RegistryServer.StartAsync(new Hosting.RegistryServerOptions { DataDirectory = data, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0" });
+        await using var restarted = await Hosting.RegistryServer.StartAsync(new Hosting.RegistryServerOptions
+        {
+            DataDirectory = data, Postgres = _registry.Postgres, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0",
+        });
 
         var recorded = restarted.Store.QueryAuditLog(0, 1000, "registry", "certificate.record");
         Assert.That(recorded.Select(e => e.After), Has.Some.Contains("\"Administrator\"").And.Some.Contains("\"OcspSigning\"").And.Some.Contains("\"TimeStamping\""));

@@ -3,11 +3,14 @@ using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.WebConsole.Accounts;
 using ExchangeBus.WebConsole.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using ExchangeBus.Core.Storage;
 
 namespace ExchangeBus.Registry.Tests;
 
-/// <summary>The console's accounts in registry.db: sign-in, lockout on a fake clock, and the admin audit log's entries.</summary>
-public sealed class ConsoleAccountTests
+/// <summary>The console's accounts in the registry's database: sign-in, lockout on a fake clock, and the admin audit log's entries.</summary>
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class ConsoleAccountTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private const string Password = "correct horse battery staple";
 
@@ -15,7 +18,7 @@ public sealed class ConsoleAccountTests
     public async Task SignIn_LockoutEndsAfterItsDuration_AndEveryAttemptIsAudited()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var registry = await RegistryFixture.StartAsync(timeProvider: clock);
+        await using var registry = await StartRegistryAsync(timeProvider: clock);
         registry.Store.Add("cli:test", new ConsoleAccount("lan", new HashSet<ConsoleRole> { ConsoleRole.RegistrationOfficer }, ConsolePasswords.Hash(Password), 0, null));
         var signIn = new ConsoleSignIn(registry.Store, new ConsoleOptions { MaxFailedLogins = 3, LockoutDuration = TimeSpan.FromMinutes(15) }, clock);
 
@@ -45,7 +48,7 @@ public sealed class ConsoleAccountTests
     [Test]
     public async Task Add_TakenNameOrNoRole_IsRefusedWithItsCode_AndAudited()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var account = new ConsoleAccount("mai", new HashSet<ConsoleRole> { ConsoleRole.Auditor }, ConsolePasswords.Hash(Password), 0, null);
         registry.Store.Add("cli:test", account);
 
@@ -60,7 +63,7 @@ public sealed class ConsoleAccountTests
     [Test]
     public async Task SignIn_UnknownName_FailsLikeAWrongPassword()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var signIn = new ConsoleSignIn(registry.Store, new ConsoleOptions(), TimeProvider.System);
 
         Assert.That(signIn.SignIn("nobody", Password).ErrorCode, Is.EqualTo(ConsoleErrors.LoginFailed));

@@ -2,6 +2,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.WebConsole.Accounts;
@@ -11,11 +12,13 @@ using Microsoft.Extensions.Time.Testing;
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>
-/// A console account bound to a client certificate in registry.db, and the registry's check of
+/// A console account bound to a client certificate in the registry's database, and the registry's check of
 /// a certificate offered for a login: bound, unbound, foreign, revoked, expired, locked, each
 /// with its code and audit entry.
 /// </summary>
-public sealed class ConsoleCertificateLoginTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class ConsoleCertificateLoginTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private const string Password = "correct horse battery staple";
 
@@ -23,7 +26,7 @@ public sealed class ConsoleCertificateLoginTests
     public async Task CertificateLogin_EachCaseAnswersItsCode_AndRefusalsOfTheBussCertificatesAreAudited()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var registry = await RegistryFixture.StartAsync(timeProvider: clock);
+        await using var registry = await StartRegistryAsync(timeProvider: clock);
         using var admin = PemFiles.ReadCertificate(Path.Combine(registry.KeysDirectory, DevelopmentPki.AdministratorCertificateFile));
         var fingerprint = ConsoleAccount.Fingerprint(admin);
         registry.Store.Add("cli:test", Account("hung", fingerprint));
@@ -63,7 +66,7 @@ public sealed class ConsoleCertificateLoginTests
     [Test]
     public async Task CertificateLogin_AfterTheCertificateExpires_IsRefused()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         using var admin = PemFiles.ReadCertificate(Path.Combine(registry.KeysDirectory, DevelopmentPki.AdministratorCertificateFile));
         registry.Store.Add("cli:test", Account("hung", ConsoleAccount.Fingerprint(admin)));
 
@@ -80,7 +83,7 @@ public sealed class ConsoleCertificateLoginTests
     [Test]
     public async Task Add_ACertificateAlreadyBound_IsRefusedWithItsCode()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         registry.Store.Add("cli:test", Account("hung", "AB"));
 
         var taken = Assert.Throws<ConsoleAccountException>(() => registry.Store.Add("cli:test", Account("lan", "AB")));

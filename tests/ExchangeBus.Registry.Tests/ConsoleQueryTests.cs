@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Core.Errors;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using Google.Protobuf;
@@ -9,12 +10,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>The store's reads the web console pages through: slices with their totals, filters, and the revocation it calls.</summary>
-public sealed class ConsoleQueryTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class ConsoleQueryTests(StorageEngine engine) : OnEachEngine(engine)
 {
     [Test]
     public async Task SearchMembers_MatchesCodeOrName_ASliceAtATime_WithTheTotal()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var store = registry.Store;
         store.AddMemberClass("test", "GOV", "Government");
         for (var i = 1; i <= 5; i++)
@@ -42,7 +45,7 @@ public sealed class ConsoleQueryTests
     [Test]
     public async Task SearchCertificates_BySerialSubjectAndOwner_ThenRevokeIsRefusedTheSecondTimeWithItsCode()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var store = registry.Store;
         var issued = store.ListCertificates();
         Assert.That(issued, Is.Not.Empty, "the registry's own certificates are recorded at init");
@@ -72,7 +75,7 @@ public sealed class ConsoleQueryTests
     public async Task SearchAuditLog_FiltersByActorResultAndTime_NewestFirst()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var registry = await RegistryFixture.StartAsync(timeProvider: clock);
+        await using var registry = await StartRegistryAsync(timeProvider: clock);
         var store = registry.Store;
         clock.Advance(TimeSpan.FromHours(1));
         var start = clock.GetUtcNow();
@@ -97,7 +100,7 @@ public sealed class ConsoleQueryTests
     [Test]
     public async Task ListConfigurations_NewestFirst_AndTheSignedBytesAreWhatNodesReceive()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var store = registry.Store;
         store.AddMemberClass("test", "GOV", "Government");
 
@@ -114,7 +117,7 @@ public sealed class ConsoleQueryTests
     [Test]
     public async Task GlobalGroups_ListedWithTheirMembers_AndAnUnknownGroupIsNull()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         var store = registry.Store;
         store.AddMemberClass("test", "GOV", "Government");
         store.AddMember("test", "VN/GOV/G01", "Bộ 1");

@@ -3,6 +3,7 @@ using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -11,7 +12,9 @@ using ExchangeBus.Registry.Tests.Infrastructure;
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>The management API over real mutual TLS, against a registry on a real SQLite file.</summary>
-public sealed class ManagementTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class ManagementTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private RegistryFixture _registry = null!;
     private GrpcChannel _admin = null!;
@@ -19,7 +22,7 @@ public sealed class ManagementTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         _admin = _registry.AdminChannel();
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV", Description = "Government" }).ResponseAsync;
     }
@@ -200,14 +203,7 @@ public sealed class ManagementTests
         Assert.That(intact.Entries, Is.GreaterThanOrEqualTo(4UL));
 
         var target = _registry.Store.QueryAuditLog(0, 1000, null, "member.add")[0].Sequence;
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_registry.Directory, "registry.db")}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE audit_log SET after = replace(after, '\"A\"', '\"Z\"') WHERE seq = $s";
-            command.Parameters.AddWithValue("$s", target);
-            Assert.That(command.ExecuteNonQuery(), Is.EqualTo(1));
-        }
+        Assert.That(_registry.ExecuteSql("UPDATE audit_log SET after = replace(after, '\"A\"', '\"Z\"') WHERE seq = @a", target), Is.EqualTo(1));
 
         var broken = await new RegistryManagement.RegistryManagementClient(_admin).VerifyAuditLogAsync(new VerifyAuditLogRequest()).ResponseAsync;
         Assert.That(broken.Valid, Is.False);
@@ -219,13 +215,7 @@ public sealed class ManagementTests
     {
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/A", Name = "A" }).ResponseAsync;
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/B", Name = "B" }).ResponseAsync;
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_registry.Directory, "registry.db")}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM audit_log WHERE seq = 3";
-            command.ExecuteNonQuery();
-        }
+        Assert.That(_registry.ExecuteSql("DELETE FROM audit_log WHERE seq = 3"), Is.EqualTo(1));
 
         var broken = await new RegistryManagement.RegistryManagementClient(_admin).VerifyAuditLogAsync(new VerifyAuditLogRequest()).ResponseAsync;
         Assert.That(broken.Valid, Is.False);

@@ -6,6 +6,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Registration;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Registry.Tests.Infrastructure;
@@ -19,7 +20,9 @@ namespace ExchangeBus.Registry.Tests;
 /// confirms; pending requests expire) and re-registering a listed node (item 4: the approving
 /// administrator is told it replaces the node, and its old certificates are revoked).
 /// </summary>
-public sealed class PendingRegistrationTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class PendingRegistrationTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private const string Member = "VN/GOV/000.00.00.H01";
     private static readonly NodeId Node = NodeId.Parse(Member + "/ss1");
@@ -51,7 +54,7 @@ public sealed class PendingRegistrationTests
     [Test]
     public async Task SquattersPendingRequest_DoesNotBlockTheGenuineOne_ApprovedByFingerprint()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         await AddMemberAsync(registry);
         using var squatterKey = EcKeys.GenerateP256();
         using var genuineKey = EcKeys.GenerateP256();
@@ -87,7 +90,7 @@ public sealed class PendingRegistrationTests
     [Test]
     public async Task SameKeyTwice_StillRefusedAsAlreadyPending()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         await AddMemberAsync(registry);
         using var key = EcKeys.GenerateP256();
         await SubmitAsync(registry, key);
@@ -99,7 +102,7 @@ public sealed class PendingRegistrationTests
     public async Task PendingRequests_ExpireAfterTheConfiguredAge_AndAreCapped()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var registry = await RegistryFixture.StartAsync(timeProvider: clock,
+        await using var registry = await StartRegistryAsync(timeProvider: clock,
             configure: o => o with { PendingRegistrationMaxAge = TimeSpan.FromMinutes(5), MaxPendingRegistrations = 2 });
         await AddMemberAsync(registry);
         using var first = EcKeys.GenerateP256();
@@ -133,7 +136,7 @@ public sealed class PendingRegistrationTests
     [Test]
     public async Task ReRegisteringAListedNode_SaysWhatItReplaces_AndRevokesTheOldCertificatesAsSuperseded()
     {
-        await using var registry = await RegistryFixture.StartAsync();
+        await using var registry = await StartRegistryAsync();
         await AddMemberAsync(registry);
         using var oldKey = EcKeys.GenerateP256();
         var first = await DecideAsync(registry, (await SubmitAsync(registry, oldKey)).RegistrationId);

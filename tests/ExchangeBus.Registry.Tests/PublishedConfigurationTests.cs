@@ -5,13 +5,16 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using Google.Protobuf;
 
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>What the registry publishes, checked by the verifier nodes use, from the anchor the CLI exports.</summary>
-public sealed class PublishedConfigurationTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class PublishedConfigurationTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private RegistryFixture _registry = null!;
     private ConfigurationAnchor _anchor = null!;
@@ -19,15 +22,16 @@ public sealed class PublishedConfigurationTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         using var admin = _registry.AdminChannel();
         await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
         await new RegistryManagement.RegistryManagementClient(admin).AddMemberAsync(new AddMemberRequest { Member = "VN/GOV/000.00.00.H01", Name = "MPS" }).ResponseAsync;
         await new RegistryManagement.RegistryManagementClient(admin).AddSubsystemAsync(new AddSubsystemRequest { Subsystem = "VN/GOV/000.00.00.H01/registry" }).ResponseAsync;
 
         var path = Path.Combine(_registry.Directory, "anchor.json");
-        var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", _registry.Directory, "--out", path,
-            "--registry-address", _registry.Server.GrpcAddress);
+        string[] postgres = _registry.Postgres is { } database ? ["--postgres", database] : [];
+        var export = await Xbus.RunAsync(["registry", "anchor", "export", "--data", _registry.Directory, "--out", path,
+            "--registry-address", _registry.Server.GrpcAddress, .. postgres]);
         Assert.That(export.ExitCode, Is.Zero, export.Error);
         _anchor = ConfigurationAnchor.Read(path);
         Assert.That(export.Output, Does.Contain(_anchor.FingerprintForReading));

@@ -7,6 +7,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Registration;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -17,7 +18,9 @@ using Google.Protobuf;
 namespace ExchangeBus.Registry.Tests;
 
 /// <summary>A node joining: CSRs, proof of possession, the authority's decision, certificates.</summary>
-public sealed class RegistrationTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class RegistrationTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private static readonly NodeId Node = NodeId.Parse("VN/GOV/000.00.00.H01/ss1");
 
@@ -28,7 +31,7 @@ public sealed class RegistrationTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         _admin = _registry.AdminChannel();
         _anonymous = _registry.Channel(null);
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
@@ -81,7 +84,7 @@ public sealed class RegistrationTests
     [Test]
     public async Task AutoApprove_IssuesAtOnce()
     {
-        await using var registry = await RegistryFixture.StartAsync(autoApprove: true);
+        await using var registry = await StartRegistryAsync(autoApprove: true);
         using var admin = registry.AdminChannel();
         using var anonymous = registry.Channel(null);
         await new RegistryManagement.RegistryManagementClient(admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;

@@ -3,6 +3,7 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Registration;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
 using ExchangeBus.Registry.Tests.TrustServices;
 
@@ -12,7 +13,9 @@ namespace ExchangeBus.Registry.Tests;
 /// The registry's own TSA and OCSP endpoints, as openssl sees them: a certificate the registry
 /// issued answers good, then revoked once the operator revokes it with the command line.
 /// </summary>
-public sealed class RegistryTrustServicesTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class RegistryTrustServicesTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private RegistryFixture _registry = null!;
     private string _work = null!;
@@ -20,7 +23,7 @@ public sealed class RegistryTrustServicesTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync(autoApprove: true);
+        _registry = await StartRegistryAsync(autoApprove: true);
         _work = Directory.CreateTempSubdirectory("xbus-trust-").FullName;
         File.Copy(Path.Combine(_registry.KeysDirectory, DevelopmentPki.RootCertificateFile), Path.Combine(_work, "root.pem"));
         File.Copy(Path.Combine(_registry.KeysDirectory, DevelopmentPki.TimeStampingCertificateFile), Path.Combine(_work, "tsa.pem"));

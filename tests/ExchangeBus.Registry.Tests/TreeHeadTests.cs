@@ -7,6 +7,7 @@ using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Merkle;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -20,7 +21,9 @@ namespace ExchangeBus.Registry.Tests;
 /// SubmitTreeHead and GetNodeTreeHeads over real mutual TLS: a real node's certificates from a
 /// real registration, real tokens from the registry's /tsa endpoint, a real SQLite file.
 /// </summary>
-public sealed class TreeHeadTests
+[TestFixture(StorageEngine.Sqlite)]
+[TestFixture(StorageEngine.Postgres)]
+public sealed class TreeHeadTests(StorageEngine engine) : OnEachEngine(engine)
 {
     private static readonly NodeId NodeA = NodeId.Parse("VN/GOV/000.00.00.H01/ss1");
     private static readonly NodeId NodeB = NodeId.Parse("VN/GOV/000.00.00.G01/ss1");
@@ -34,7 +37,7 @@ public sealed class TreeHeadTests
     [SetUp]
     public async Task SetUp()
     {
-        _registry = await RegistryFixture.StartAsync();
+        _registry = await StartRegistryAsync();
         _admin = _registry.AdminChannel();
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberClassAsync(new AddMemberClassRequest { Code = "GOV" }).ResponseAsync;
         await new RegistryManagement.RegistryManagementClient(_admin).AddMemberAsync(new AddMemberRequest { Member = NodeA.Owner.ToString(), Name = "Ministry of Public Security" }).ResponseAsync;

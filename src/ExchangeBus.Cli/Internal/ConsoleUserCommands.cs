@@ -15,7 +15,9 @@ namespace ExchangeBus.Cli.Internal;
 /// </summary>
 internal static class ConsoleUserCommands
 {
-    public static Command Create(string component, string dataDescription, string defaultData, Action<string, string, ConsoleAccount> add)
+    // add is given the parse (for the values of storage: further options naming where the
+    // accounts are, the registry's --postgres), the data folder, the actor and the account.
+    public static Command Create(string component, string dataDescription, string defaultData, Action<ParseResult, string, string, ConsoleAccount> add, params Option[] storage)
     {
         var data = new Option<string>("--data") { Description = dataDescription, DefaultValueFactory = _ => defaultData };
         var name = new Argument<string>("name") { Description = "The account name: letters, digits, '.', '_', '-'." };
@@ -30,6 +32,11 @@ internal static class ConsoleUserCommands
             Description = "Bind the account to this administrator or auditor certificate (PEM) the bus issued: it then signs the person in too. Its SHA-256 is stored.",
         };
         var addCommand = new Command("add", $"Add a web console account to the {component}; the password is read from standard input or prompted for.") { name, data, roles, certificate };
+        foreach (var option in storage)
+        {
+            addCommand.Options.Add(option);
+        }
+
         addCommand.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var parsed = new HashSet<ConsoleRole>();
@@ -58,7 +65,7 @@ internal static class ConsoleUserCommands
             }
 
             // The operating-system account that ran the command is the audit log's actor, as a certificate's subject is for management calls.
-            add(parse.GetValue(data)!, "cli:" + Environment.UserName, new ConsoleAccount(accountName, parsed, ConsolePasswords.Hash(password), 0, null, fingerprint));
+            add(parse, parse.GetValue(data)!, "cli:" + Environment.UserName, new ConsoleAccount(accountName, parsed, ConsolePasswords.Hash(password), 0, null, fingerprint));
             parse.InvocationConfiguration.Output.WriteLine($"Added console account {accountName} ({ConsoleRoles.Format(parsed)}).");
             if (fingerprint is not null)
             {

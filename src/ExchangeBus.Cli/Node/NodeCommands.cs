@@ -36,10 +36,10 @@ internal static class NodeCommands
         node.Subcommands.Add(NodeAuditLogCommands.Create(timeProvider));
 
         // The node must have been made (node init): the accounts go into its folder's admin.db.
-        node.Subcommands.Add(ConsoleUserCommands.Create("node", "The node's data folder.", "node-data", (data, actor, account) =>
+        node.Subcommands.Add(ConsoleUserCommands.Create("node", "The node's data folder.", "node-data", (_, data, actor, account) =>
         {
             var paths = new NodePaths(data);
-            _ = NodeSettings.Read(paths.Settings);
+            NodeSettings.Read(paths.Settings);
             NodeAdminDatabase.Open(paths).Accounts(timeProvider).Add(actor, account);
         }));
         return node;

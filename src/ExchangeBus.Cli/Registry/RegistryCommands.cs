@@ -25,11 +25,13 @@ internal static class RegistryCommands
         var registry = new Command("registry", "The central registry: members, nodes, certificates, global configuration, TSA and OCSP.");
         registry.Subcommands.Add(CreateInit(timeProvider));
         registry.Subcommands.Add(CreateServe());
-        registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (data, actor, account) =>
+        var usersPostgres = PostgresOption();
+        registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (parse, data, actor, account) =>
         {
             using var keys = RegistryKeys.Load(Path.Combine(data, RegistryKeys.Folder), timeProvider);
-            new RegistryStore(RegistryDatabase.Open(data), keys, timeProvider).Add(actor, account);
-        }));
+            using var database = OpenInitialised(data, parse.GetValue(usersPostgres));
+            new RegistryStore(database, keys, timeProvider).Add(actor, account);
+        }, usersPostgres));
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
             Management<AddMemberClassRequest, ChangeResult>("add", "Add a member class.", (c, r, o) => c.AddMemberClassAsync(r, o),
                 [Arg("code")], [Opt("--description", "What the class is.")], (a, o) => new AddMemberClassRequest { Code = a[0], Description = o[0] ?? string.Empty }, PrintChange)));
@@ -148,9 +150,10 @@ internal static class RegistryCommands
         {
             Description = "A JSON file of global configuration parameters (docs/registry.md), e.g. {\"validitySeconds\": 600}; the rest keep X-Road's defaults.",
         };
+        var postgres = PostgresOption();
         var command = new Command("init", "Create a registry: its database and its keys (a development set unless --keys).")
         {
-            data, instance, keys, autoApprove, parametersFile,
+            data, instance, keys, autoApprove, parametersFile, postgres,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -163,6 +166,15 @@ internal static class RegistryCommands
             if (File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
             {
                 throw new CliException("Registry.AlreadyInitialised", $"{directory} already holds a registry.");
+            }
+
+            // A PostgreSQL database is reached, and its schema made, before any file is written:
+            // a wrong connection string leaves no half-made registry.
+            var postgresConnection = parse.GetValue(postgres);
+            using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
+            if (postgresDatabase is not null && RegistryStore.IsInitialised(postgresDatabase))
+            {
+                throw new CliException("Registry.AlreadyInitialised", $"{postgresDatabase.Path} already holds a registry.");
             }
 
             PemFiles.EnsurePrivateDirectory(directory);
@@ -182,7 +194,8 @@ internal static class RegistryCommands
             }
 
             using var registryKeys = RegistryKeys.Load(keysDirectory, timeProvider);
-            var database = RegistryDatabase.Open(directory);
+            using var sqliteDatabase = postgresDatabase is null ? RegistryDatabase.Open(directory) : null;
+            var database = postgresDatabase ?? sqliteDatabase!;
             RegistryStore.Initialise(database, registryKeys, timeProvider, instanceCode, parameters);
             RegistryConsoleCertificate.EnsureCreated(directory, instanceCode, timeProvider);
             if (parse.GetValue(autoApprove))
@@ -191,7 +204,9 @@ internal static class RegistryCommands
             }
 
             output.WriteLine($"Registry for instance {instanceCode} initialised in {Path.GetFullPath(directory)}; it publishes its first configuration when served.");
-            output.WriteLine($"Start it with: xbus registry serve --data {directory}");
+            output.WriteLine(postgresDatabase is null
+                ? $"Start it with: xbus registry serve --data {directory}"
+                : $"Start it with: xbus registry serve --data {directory} --postgres \"…\" (the same connection string)");
         }));
         return command;
     }
@@ -202,12 +217,14 @@ internal static class RegistryCommands
         var output = new Option<string>("--out") { Description = "Where to write the anchor (JSON).", Required = true };
         var address = new Option<string?>("--registry-address") { Description = "The gRPC address nodes use, https://host:port (default: where the registry serves now)." };
         var force = new Option<bool>("--force") { Description = "Replace an existing file." };
-        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root, the registry's own TLS certificate (pinned).") { data, output, address, force };
+        var postgres = PostgresOption();
+        var command = new Command("export", "Write the anchor: instance, registry address, configuration-signing certificate, TLS root, the registry's own TLS certificate (pinned).") { data, output, address, force, postgres };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var directory = parse.GetValue(data)!;
             using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
-            var store = new RegistryStore(RegistryDatabase.Open(directory), keys, timeProvider);
+            using var database = OpenInitialised(directory, parse.GetValue(postgres));
+            var store = new RegistryStore(database, keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
             var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls]);
             var path = parse.GetValue(output)!;
@@ -227,12 +244,13 @@ internal static class RegistryCommands
         var listen = new Option<string>("--listen") { Description = "gRPC (TLS) listener, ip:port; port 0 picks one [default: 127.0.0.1:4400]." };
         var httpListen = new Option<string>("--http-listen") { Description = "HTTP listener for /tsa and /ocsp, ip:port [default: 127.0.0.1:4401]." };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Write logs as JSON lines." };
+        var postgres = PostgresOption();
         var config = ServeConfiguration.FileOption("registry");
-        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, config };
+        var command = new Command("serve", "Run the registry until stopped (Ctrl+C or SIGTERM).") { data, listen, httpListen, jsonLogs, postgres, config };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, cancellationToken, async () =>
         {
             using var configuration = ServeConfiguration.Build(parse.GetValue(config), ServeConfiguration.GivenFlags(parse,
-                [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (jsonLogs, ServeConfiguration.JsonLogs)]));
+                [(data, "Data"), (listen, "Listen"), (httpListen, "HttpListen"), (postgres, "Postgres"), (jsonLogs, ServeConfiguration.JsonLogs)]));
             var options = ServeConfiguration.Bind(
                 configuration, new RegistryServerOptions { DataDirectory = RegistryConnection.DefaultDataDirectory }, new RegistryServerOptionsValidator());
             using var logger = Logging.Create(ServeConfiguration.JsonLogsOf(configuration));
@@ -249,6 +267,38 @@ internal static class RegistryCommands
         }));
         return command;
     }
+
+    /// <summary>
+    /// The database of a registry `init` made, for the commands that read or change it offline.
+    /// Refused, not created, when there is none: without --postgres such a command would
+    /// otherwise make an empty registry.db beside a registry whose tables are in PostgreSQL.
+    /// </summary>
+    private static RegistryDatabase OpenInitialised(string directory, string? postgres)
+    {
+        if (string.IsNullOrEmpty(postgres) && !File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
+        {
+            throw new CliException(NotInitialised,
+                $"{directory} holds no {RegistryDatabase.FileName}: run `xbus registry init` first, or give --postgres for a registry whose tables are in PostgreSQL.");
+        }
+
+        var database = RegistryDatabase.Open(directory, postgres);
+        if (!RegistryStore.IsInitialised(database))
+        {
+            var location = database.Path;
+            database.Dispose();
+            throw new CliException(NotInitialised, $"{location} holds no registry: run `xbus registry init` first.");
+        }
+
+        return database;
+    }
+
+    private const string NotInitialised = "Registry.NotInitialised";
+
+    /// <summary>The one setting that puts the registry's tables in PostgreSQL (RegistryServerOptions.Postgres).</summary>
+    private static Option<string?> PostgresOption() => new("--postgres")
+    {
+        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data.",
+    };
 
     // ---- building management commands ---------------------------------------------------------
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ExchangeBus.Core.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Core.AdminAudit;
 
@@ -49,8 +49,8 @@ public static class AdminAuditLog
     private static readonly byte[] Genesis = new byte[32];
 
     public static AdminAuditEntry Append(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
+        DbConnection connection,
+        DbTransaction transaction,
         DateTimeOffset at,
         string actor,
         string action,
@@ -61,10 +61,8 @@ public static class AdminAuditLog
     {
         long previousSequence = 0;
         var previousHash = Genesis;
-        using (var last = connection.CreateCommand())
+        using (var last = Sql.Command(connection, transaction, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;"))
         {
-            last.Transaction = transaction;
-            last.CommandText = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;";
             using var reader = last.ExecuteReader();
             if (reader.Read())
             {
@@ -76,39 +74,38 @@ public static class AdminAuditLog
         var sequence = previousSequence + 1;
         var atMs = at.ToUnixTimeMilliseconds();
         var hash = ComputeHash(previousHash, sequence, atMs, actor, action, accepted, errorCode, before, after);
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
+        using var insert = Sql.Command(connection, transaction, """
             INSERT INTO audit_log (seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash)
-            VALUES ($seq, $at, $actor, $action, $accepted, $error, $before, $after, $prev, $hash);
-            """;
-        insert.Parameters.AddWithValue("$seq", sequence);
-        insert.Parameters.AddWithValue("$at", atMs);
-        insert.Parameters.AddWithValue("$actor", actor);
-        insert.Parameters.AddWithValue("$action", action);
-        insert.Parameters.AddWithValue("$accepted", accepted ? 1 : 0);
-        insert.Parameters.AddWithValue("$error", errorCode);
-        insert.Parameters.AddWithValue("$before", before);
-        insert.Parameters.AddWithValue("$after", after);
-        insert.Parameters.AddWithValue("$prev", previousHash);
-        insert.Parameters.AddWithValue("$hash", hash);
+            VALUES (@seq, @at, @actor, @action, @accepted, @error, @before, @after, @prev, @hash);
+            """);
+        Sql.Bind(insert, "seq", sequence);
+        Sql.Bind(insert, "at", atMs);
+        Sql.Bind(insert, "actor", actor);
+        Sql.Bind(insert, "action", action);
+        Sql.Bind(insert, "accepted", accepted ? 1 : 0);
+        Sql.Bind(insert, "error", errorCode);
+        Sql.Bind(insert, "before", before);
+        Sql.Bind(insert, "after", after);
+        Sql.Bind(insert, "prev", previousHash);
+        Sql.Bind(insert, "hash", hash);
         insert.ExecuteNonQuery();
         return new AdminAuditEntry(sequence, DateTimeOffset.FromUnixTimeMilliseconds(atMs), actor, action, accepted, errorCode, before, after, previousHash, hash);
     }
 
+    // A filter left out is a NULL parameter, cast where it is tested: PostgreSQL cannot type a bare NULL parameter.
     public static IReadOnlyList<AdminAuditEntry> Query(
-        SqliteConnection connection, long afterSequence, int limit, string? actor = null, string? action = null)
+        DbConnection connection, long afterSequence, int limit, string? actor = null, string? action = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log
-            WHERE seq > $after AND ($actor IS NULL OR actor = $actor) AND ($action IS NULL OR action = $action)
-            ORDER BY seq LIMIT $limit;
+            WHERE seq > @after AND (CAST(@actor AS TEXT) IS NULL OR actor = @actor) AND (CAST(@action AS TEXT) IS NULL OR action = @action)
+            ORDER BY seq LIMIT @limit;
             """;
-        command.Parameters.AddWithValue("$after", afterSequence);
-        command.Parameters.AddWithValue("$actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
-        command.Parameters.AddWithValue("$action", (object?)NullIfEmpty(action) ?? DBNull.Value);
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
+        Sql.Bind(command, "after", afterSequence);
+        Sql.Bind(command, "actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
+        Sql.Bind(command, "action", (object?)NullIfEmpty(action) ?? DBNull.Value);
+        Sql.Bind(command, "limit", Math.Clamp(limit, 1, 1000));
         var entries = new List<AdminAuditEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -123,21 +120,22 @@ public static class AdminAuditLog
     /// Entries newest first that pass <paramref name="filter"/>, <paramref name="limit"/> of them
     /// from <paramref name="offset"/>, with how many pass.
     /// </summary>
-    public static StoreSlice<AdminAuditEntry> Search(SqliteConnection connection, AuditLogFilter filter, int offset, int limit)
+    public static StoreSlice<AdminAuditEntry> Search(DbConnection connection, AuditLogFilter filter, int offset, int limit)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var (actor, action, accepted, from, to) = (filter.Actor, filter.Action, filter.Accepted, filter.From, filter.To);
         const string Where = """
-            WHERE ($actor IS NULL OR actor = $actor) AND ($action IS NULL OR action = $action)
-            AND ($accepted IS NULL OR accepted = $accepted) AND ($from IS NULL OR at >= $from) AND ($to IS NULL OR at < $to)
+            WHERE (CAST(@actor AS TEXT) IS NULL OR actor = @actor) AND (CAST(@action AS TEXT) IS NULL OR action = @action)
+            AND (CAST(@accepted AS INTEGER) IS NULL OR accepted = @accepted)
+            AND (CAST(@from AS BIGINT) IS NULL OR at >= @from) AND (CAST(@to AS BIGINT) IS NULL OR at < @to)
             """;
-        void Bind(SqliteCommand command)
+        void Bind(DbCommand command)
         {
-            command.Parameters.AddWithValue("$actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
-            command.Parameters.AddWithValue("$action", (object?)NullIfEmpty(action) ?? DBNull.Value);
-            command.Parameters.AddWithValue("$accepted", accepted is { } a ? (a ? 1 : 0) : DBNull.Value);
-            command.Parameters.AddWithValue("$from", from is { } f ? f.ToUnixTimeMilliseconds() : DBNull.Value);
-            command.Parameters.AddWithValue("$to", to is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value);
+            Sql.Bind(command, "actor", (object?)NullIfEmpty(actor) ?? DBNull.Value);
+            Sql.Bind(command, "action", (object?)NullIfEmpty(action) ?? DBNull.Value);
+            Sql.Bind(command, "accepted", accepted is { } a ? (a ? 1 : 0) : DBNull.Value);
+            Sql.Bind(command, "from", from is { } f ? f.ToUnixTimeMilliseconds() : DBNull.Value);
+            Sql.Bind(command, "to", to is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value);
         }
 
         using var count = connection.CreateCommand();
@@ -147,10 +145,10 @@ public static class AdminAuditLog
 
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT seq, at, actor, action, accepted, error_code, before, after, prev_hash, hash FROM audit_log "
-            + Where + " ORDER BY seq DESC LIMIT $limit OFFSET $offset";
+            + Where + " ORDER BY seq DESC LIMIT @limit OFFSET @offset";
         Bind(command);
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
-        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
+        Sql.Bind(command, "limit", Math.Clamp(limit, 1, 1000));
+        Sql.Bind(command, "offset", Math.Max(0, offset));
         var entries = new List<AdminAuditEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -162,7 +160,7 @@ public static class AdminAuditLog
     }
 
     /// <summary>Recomputes every hash from the first entry; names the first entry that does not match.</summary>
-    public static AuditVerification Verify(SqliteConnection connection, SqliteTransaction? transaction = null)
+    public static AuditVerification Verify(DbConnection connection, DbTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -200,7 +198,7 @@ public static class AdminAuditLog
         return new AuditVerification(true, count, 0, string.Empty);
     }
 
-    private static AdminAuditEntry Read(SqliteDataReader reader) => new(
+    private static AdminAuditEntry Read(DbDataReader reader) => new(
         reader.GetInt64(0),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
         reader.GetString(2),

@@ -2,7 +2,7 @@
 namespace ExchangeBus.Core.Storage;
 
 /// <summary>
-/// Stable codes for a database the bus refuses to open. Operators' scripts and the CLI's
+/// Stable codes for a database the bus refuses to open, or cannot. Operators' scripts and the CLI's
 /// <c>error CODE: message</c> line match on these strings, so they never change once released.
 /// </summary>
 public static class StorageErrors
@@ -12,4 +12,10 @@ public static class StorageErrors
 
     /// <summary>The file could not be put in WAL mode, which every bus database relies on for readers beside the writer.</summary>
     public const string NotWal = "Storage.NotWal";
+
+    /// <summary>A PostgreSQL connection string that does not parse, or names no host or no database.</summary>
+    public const string InvalidConnectionString = "Storage.InvalidConnectionString";
+
+    /// <summary>The PostgreSQL server the settings name could not be reached.</summary>
+    public const string Unavailable = "Storage.Unavailable";
 }

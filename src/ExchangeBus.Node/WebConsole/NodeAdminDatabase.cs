@@ -35,9 +35,12 @@ public sealed class NodeAdminDatabase
         OwnerOnly = true,
     };
 
+    private readonly StoreDatabase _store;
+
     private NodeAdminDatabase(string path)
     {
         Path = path;
+        _store = StoreDatabase.Sqlite(path, ConnectionOptions);
     }
 
     public string Path { get; }
@@ -56,5 +59,5 @@ public sealed class NodeAdminDatabase
     public SqliteConnection OpenConnection() => SqliteConnections.Open(Path, ConnectionOptions);
 
     /// <summary>The accounts and audit log over this database.</summary>
-    public AuditedAccountStore Accounts(TimeProvider time) => new(OpenConnection, time);
+    public AuditedAccountStore Accounts(TimeProvider time) => new(_store, time);
 }

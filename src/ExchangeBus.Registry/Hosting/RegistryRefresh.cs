@@ -32,7 +32,7 @@ internal sealed class RegistryRefresh(
                         RegistryLog.Published(logger, version);
                     }
                 }
-                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+                catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
                 {
                     // The next tick tries again; nodes keep the version they have until it expires.
                     RegistryLog.RefreshFailed(logger, ex);
@@ -45,7 +45,7 @@ internal sealed class RegistryRefresh(
                         RegistryLog.RegistrationsExpired(logger, expired);
                     }
                 }
-                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+                catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
                 {
                     // Harmless to retry: a pending registration past its age already counts as expired.
                     RegistryLog.ExpiryFailed(logger, ex);

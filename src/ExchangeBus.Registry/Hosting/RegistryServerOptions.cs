@@ -19,6 +19,13 @@ public sealed record RegistryServerOptions
     // checks keys against the properties' own names and would refuse the attribute's name.
     public string Data { get => DataDirectory; init => DataDirectory = value; }
 
+    /// <summary>
+    /// A PostgreSQL connection string (<c>Host=…;Database=…;Username=…</c>): the registry keeps its
+    /// tables in that database instead of registry.db in <see cref="DataDirectory"/>, which still
+    /// holds its keys (docs/deploy.md, "PostgreSQL for the registry"). Unset or empty: SQLite.
+    /// </summary>
+    public string? Postgres { get; init; }
+
     /// <summary>gRPC over TLS: configuration, registration, management. "host:port"; port 0 picks one.</summary>
     public string GrpcListen { get; init; } = "127.0.0.1:4400";
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,12 @@ public sealed class RegistryServerOptionsValidator : IValidateOptions<RegistrySe
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             problems.Add("data must name the registry's data folder");
+        }
+
+        if (!string.IsNullOrEmpty(options.Postgres) && StoreDatabase.CheckPostgres(options.Postgres) is { } postgres)
+        {
+            // The string itself is not repeated: it may hold a password.
+            problems.Add($"postgres is not a usable PostgreSQL connection string ({StorageErrors.InvalidConnectionString}): {postgres}");
         }
 
         ListenSetting.Check(problems, "listen", options.GrpcListen);

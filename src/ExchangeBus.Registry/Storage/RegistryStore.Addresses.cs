@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using ExchangeBus.Core.Errors;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -13,7 +13,7 @@ public sealed partial class RegistryStore
     /// answers there, so no node holds a certificate for someone else's endpoint. The node itself
     /// registering again where it is, is not another node.
     /// </summary>
-    private static void EnsureAddressFree(SqliteConnection c, SqliteTransaction t, string memberClass, string memberCode, string nodeCode, string address)
+    private static void EnsureAddressFree(DbConnection c, DbTransaction t, string memberClass, string memberCode, string nodeCode, string address)
     {
         var wanted = ParseAddress(address);
         if (GetSetting(c, t, SettingGrpcAddress) is { } registry && Uri.TryCreate(registry, UriKind.Absolute, out var uri)
@@ -22,7 +22,7 @@ public sealed partial class RegistryStore
             throw RegistryException.Exists(RegistryErrors.AddressInUse, $"{address} is the registry's own address; no node is certified for it.");
         }
 
-        using var command = Command(c, t, "SELECT address FROM nodes WHERE NOT (class = $a AND member_code = $b AND node_code = $c)", memberClass, memberCode, nodeCode);
+        using var command = Command(c, t, "SELECT address FROM nodes WHERE NOT (class = @a AND member_code = @b AND node_code = @c)", memberClass, memberCode, nodeCode);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

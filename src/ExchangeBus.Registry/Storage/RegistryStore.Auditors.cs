@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 
 namespace ExchangeBus.Registry.Storage;
 
@@ -78,7 +78,7 @@ public sealed partial class RegistryStore
     /// the registry's <paramref name="subject"/>, the CSR's P-256 key, the profile's validity
     /// unless <paramref name="validityDays"/> says otherwise.
     /// </summary>
-    private IssuedPerson IssuePerson(SqliteConnection c, SqliteTransaction t, ByteString csr, string which, CertificateProfile profile, X500DistinguishedName subject, uint validityDays)
+    private IssuedPerson IssuePerson(DbConnection c, DbTransaction t, ByteString csr, string which, CertificateProfile profile, X500DistinguishedName subject, uint validityDays)
     {
         var parsed = ParseCsr(csr, which);
         var request = CertificateIssueRequest.FromCsr(parsed, profile) with

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.AdminAudit;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -37,7 +37,7 @@ public sealed partial class RegistryStore
         lock (_writer)
         {
             using var connection = _database.OpenConnection();
-            using var transaction = connection.BeginTransaction();
+            using var transaction = _database.BeginWrite(connection);
             var recorded = RecordKeySet(connection, transaction, _keys, _timeProvider);
             transaction.Commit();
             return recorded;
@@ -78,7 +78,7 @@ public sealed partial class RegistryStore
         return new IssuedAdministratorCertificate(issued!, outcome.AuditSequence);
     }
 
-    private static int RecordKeySet(SqliteConnection c, SqliteTransaction t, RegistryKeys keys, TimeProvider timeProvider)
+    private static int RecordKeySet(DbConnection c, DbTransaction t, RegistryKeys keys, TimeProvider timeProvider)
     {
         var recorded = 0;
         foreach (var (certificate, profile) in KeySetCertificates(keys))
@@ -86,7 +86,7 @@ public sealed partial class RegistryStore
             // Only what this CA issued: the table answers OCSP for this CA's serial numbers.
             var serial = NormaliseSerial(certificate.SerialNumber);
             if (!certificate.IssuerName.RawData.AsSpan().SequenceEqual(keys.RootCertificate.SubjectName.RawData)
-                || Exists(c, t, "SELECT 1 FROM certificates WHERE serial = $a", serial))
+                || Exists(c, t, "SELECT 1 FROM certificates WHERE serial = @a", serial))
             {
                 continue;
             }
@@ -116,10 +116,10 @@ public sealed partial class RegistryStore
         }
     }
 
-    private static void InsertCertificate(SqliteConnection c, SqliteTransaction t, X509Certificate2 certificate, CertificateProfile profile, long issuedAt) =>
+    private static void InsertCertificate(DbConnection c, DbTransaction t, X509Certificate2 certificate, CertificateProfile profile, long issuedAt) =>
         Execute(c, t, """
             INSERT INTO certificates (serial, subject, profile, not_before, not_after, der, issued_at)
-            VALUES ($a, $b, $c, $d, $e, $f, $g)
+            VALUES (@a, @b, @c, @d, @e, @f, @g)
             """,
             NormaliseSerial(certificate.SerialNumber), certificate.Subject, profile.ToString(),
             new DateTimeOffset(certificate.NotBefore.ToUniversalTime()).ToUnixTimeMilliseconds(),
@@ -127,8 +127,8 @@ public sealed partial class RegistryStore
             certificate.RawData, issuedAt);
 
     /// <summary>True unless the table records <paramref name="certificate"/> as revoked (one it never recorded counts as good).</summary>
-    private static bool NotRevoked(SqliteConnection c, SqliteTransaction t, X509Certificate2 certificate) =>
-        !Exists(c, t, "SELECT 1 FROM certificates WHERE serial = $a AND revoked_at IS NOT NULL", NormaliseSerial(certificate.SerialNumber));
+    private static bool NotRevoked(DbConnection c, DbTransaction t, X509Certificate2 certificate) =>
+        !Exists(c, t, "SELECT 1 FROM certificates WHERE serial = @a AND revoked_at IS NOT NULL", NormaliseSerial(certificate.SerialNumber));
 
     /// <summary>The O of the CA's subject: administrators belong to the organisation that runs the CA.</summary>
     private static string Organisation(X509Certificate2 root)

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Text.Json;
 using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.GlobalConf;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -40,13 +40,13 @@ public sealed partial class RegistryStore
         return ReadParameters(connection, null);
     }
 
-    private static ConfigurationParameters ReadParameters(SqliteConnection c, SqliteTransaction? t) =>
+    private static ConfigurationParameters ReadParameters(DbConnection c, DbTransaction? t) =>
         GetSetting(c, t, SettingParameters) is { } json
             ? JsonSerializer.Deserialize<ConfigurationParameters>(json) ?? new ConfigurationParameters()
             : new ConfigurationParameters();
 
     /// <summary>Builds the configuration from the tables as they are inside the transaction, signs and stores it.</summary>
-    private ulong Publish(SqliteConnection c, SqliteTransaction t)
+    private ulong Publish(DbConnection c, DbTransaction t)
     {
         var (previous, _, _) = LatestConfigurationTimes(c, t);
         var version = previous + 1;
@@ -64,15 +64,15 @@ public sealed partial class RegistryStore
         }
 
         var signed = _keys.ConfigurationSigner.Sign(configuration);
-        Execute(c, t, "INSERT INTO configurations (version, created_at, expires_at, signed) VALUES ($a, $b, $c, $d)",
+        Execute(c, t, "INSERT INTO configurations (version, created_at, expires_at, signed) VALUES (@a, @b, @c, @d)",
             (long)version, now.ToUnixTimeMilliseconds(), expires.ToUnixTimeMilliseconds(), signed.ToByteArray());
 
         // Nodes only ever need the newest; a short history helps diagnose a node stuck on an old one.
-        Execute(c, t, "DELETE FROM configurations WHERE version <= $a", (long)version - 100);
+        Execute(c, t, "DELETE FROM configurations WHERE version <= @a", (long)version - 100);
         return version;
     }
 
-    private GlobalConfiguration Build(SqliteConnection c, SqliteTransaction t, ulong version, DateTimeOffset now, DateTimeOffset expires, ConfigurationParameters parameters)
+    private GlobalConfiguration Build(DbConnection c, DbTransaction t, ulong version, DateTimeOffset now, DateTimeOffset expires, ConfigurationParameters parameters)
     {
         var grpcAddress = GetSetting(c, t, SettingGrpcAddress) ?? string.Empty;
         var httpAddress = GetSetting(c, t, SettingHttpAddress) ?? string.Empty;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using ExchangeBus.Contracts.GlobalConf.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Core.Storage;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -34,9 +34,11 @@ public sealed partial class RegistryStore
     {
         var pattern = Pattern(StripInstance(text));
         using var connection = _database.OpenConnection();
-        const string Where = "WHERE $a IS NULL OR (class || '/' || code) LIKE $a ESCAPE '\\' OR name LIKE $a ESCAPE '\\'";
-        var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM members " + Where, pattern);
-        using var command = Command(connection, null, $"SELECT class, code, name, enabled FROM members {Where} ORDER BY class, code LIMIT $b OFFSET $c",
+        var like = _database.Like;
+        // A parameter that may be null is cast where it is tested: PostgreSQL cannot type a bare NULL parameter.
+        var where = $"WHERE CAST(@a AS TEXT) IS NULL OR (class || '/' || code) {like} @a ESCAPE '\\' OR name {like} @a ESCAPE '\\'";
+        var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM members " + where, pattern);
+        using var command = Command(connection, null, $"SELECT class, code, name, enabled FROM members {where} ORDER BY class, code LIMIT @b OFFSET @c",
             pattern, Clamp(limit), Math.Max(0, offset));
         return new StoreSlice<MemberInfo>(ReadAll(command, r => new MemberInfo
         {
@@ -55,15 +57,14 @@ public sealed partial class RegistryStore
         }
 
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, "SELECT name, enabled FROM members WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        using var command = Command(connection, null, "SELECT name, enabled FROM members WHERE class = @a AND code = @b", id.MemberClass, id.MemberCode);
+        var info = ReadAll(command, r => new MemberInfo { Member = id.ToString(), Name = r.GetString(0), Enabled = r.GetInt64(1) != 0 }).SingleOrDefault();
+        if (info is null)
         {
             return null;
         }
 
-        var info = new MemberInfo { Member = id.ToString(), Name = reader.GetString(0), Enabled = reader.GetInt64(1) != 0 };
-        using var subsystems = Command(connection, null, "SELECT code, enabled FROM subsystems WHERE class = $a AND member_code = $b ORDER BY code",
+        using var subsystems = Command(connection, null, "SELECT code, enabled FROM subsystems WHERE class = @a AND member_code = @b ORDER BY code",
             id.MemberClass, id.MemberCode);
         info.Subsystems.AddRange(ReadAll(subsystems, r => new SubsystemInfo { Subsystem = $"{id}/{r.GetString(0)}", Enabled = r.GetInt64(1) != 0 }));
         return info;
@@ -82,18 +83,19 @@ public sealed partial class RegistryStore
         var (ownerClass, ownerCode, ownerNode) = Owner(owner);
         using var connection = _database.OpenConnection();
         // A registration's serials are as .NET prints them (leading zeros kept); certificates.serial is normalised.
-        const string Where = """
-            WHERE ($a IS NULL OR serial LIKE $a ESCAPE '\') AND ($b IS NULL OR subject LIKE $b ESCAPE '\')
-            AND ($c IS NULL OR serial IN (
+        var like = _database.Like;
+        var where = $"""
+            WHERE (CAST(@a AS TEXT) IS NULL OR serial {like} @a ESCAPE '\') AND (CAST(@b AS TEXT) IS NULL OR subject {like} @b ESCAPE '\')
+            AND (CAST(@c AS TEXT) IS NULL OR serial IN (
                 SELECT ltrim(upper(s), '0') FROM (
                     SELECT auth_cert_serial AS s, class, member_code, node_code FROM registrations
-                    UNION ALL SELECT signing_cert_serial, class, member_code, node_code FROM registrations)
-                WHERE s IS NOT NULL AND class = $c AND member_code = $d AND ($e IS NULL OR node_code = $e)))
+                    UNION ALL SELECT signing_cert_serial, class, member_code, node_code FROM registrations) issued
+                WHERE s IS NOT NULL AND class = @c AND member_code = @d AND (CAST(@e AS TEXT) IS NULL OR node_code = @e)))
             """;
         object?[] args = [serialPattern, Pattern(subject), ownerClass, ownerCode, ownerNode];
-        var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM certificates " + Where, args);
+        var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM certificates " + where, args);
         using var command = Command(connection, null,
-            $"SELECT {CertificateColumns} FROM certificates {Where} ORDER BY issued_at DESC, serial LIMIT $f OFFSET $g",
+            $"SELECT {CertificateColumns} FROM certificates {where} ORDER BY issued_at DESC, serial LIMIT @f OFFSET @g",
             [.. args, Clamp(limit), Math.Max(0, offset)]);
         return new StoreSlice<IssuedCertificateView>(ReadAll(command, ReadCertificate), total);
     }
@@ -101,7 +103,7 @@ public sealed partial class RegistryStore
     public IssuedCertificateView? FindCertificate(string serial)
     {
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, $"SELECT {CertificateColumns} FROM certificates WHERE serial = $a", NormaliseSerial(serial));
+        using var command = Command(connection, null, $"SELECT {CertificateColumns} FROM certificates WHERE serial = @a", NormaliseSerial(serial));
         return ReadAll(command, ReadCertificate).SingleOrDefault();
     }
 
@@ -123,12 +125,12 @@ public sealed partial class RegistryStore
         }
 
         using var connection = _database.OpenConnection();
-        if (!Exists(connection, null, "SELECT 1 FROM global_groups WHERE code = $a", id.GroupCode))
+        if (!Exists(connection, null, "SELECT 1 FROM global_groups WHERE code = @a", id.GroupCode))
         {
             return null;
         }
 
-        using var command = Command(connection, null, "SELECT member FROM global_group_members WHERE group_code = $a ORDER BY member", id.GroupCode);
+        using var command = Command(connection, null, "SELECT member FROM global_group_members WHERE group_code = @a ORDER BY member", id.GroupCode);
         return ReadAll(command, r => r.GetString(0));
     }
 
@@ -138,7 +140,7 @@ public sealed partial class RegistryStore
         using var connection = _database.OpenConnection();
         var total = (int)ScalarInt64(connection, null, "SELECT COUNT(*) FROM configurations");
         using var command = Command(connection, null,
-            "SELECT version, created_at, expires_at, length(signed) FROM configurations ORDER BY version DESC LIMIT $a OFFSET $b", Clamp(limit), Math.Max(0, offset));
+            "SELECT version, created_at, expires_at, length(signed) FROM configurations ORDER BY version DESC LIMIT @a OFFSET @b", Clamp(limit), Math.Max(0, offset));
         return new StoreSlice<ConfigurationVersionView>(ReadAll(command, r => new ConfigurationVersionView(
             (ulong)r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), r.GetInt64(3))), total);
     }
@@ -150,7 +152,7 @@ public sealed partial class RegistryStore
     public byte[]? ReadSignedConfiguration(ulong version)
     {
         using var connection = _database.OpenConnection();
-        return Scalar(connection, null, "SELECT signed FROM configurations WHERE version = $a", (long)Math.Min(version, long.MaxValue)) as byte[];
+        return Scalar(connection, null, "SELECT signed FROM configurations WHERE version = @a", (long)Math.Min(version, long.MaxValue)) as byte[];
     }
 
     /// <summary>Admin audit entries that pass <paramref name="filter"/>, newest first.</summary>
@@ -163,7 +165,7 @@ public sealed partial class RegistryStore
 
     private const string CertificateColumns = "serial, subject, profile, not_after, revoked_at, revocation_reason, issued_at, der";
 
-    private static IssuedCertificateView ReadCertificate(SqliteDataReader r)
+    private static IssuedCertificateView ReadCertificate(DbDataReader r)
     {
         var info = new CertificateInfo
         {

@@ -13,7 +13,7 @@ public sealed partial class RegistryStore : IConsoleAccountStore
     private AuditedAccountStore? _accounts;
 
     /// <summary>The accounts and the admin audit log over registry.db, with the store's writer lock (the console's audit log pages read and verify through it).</summary>
-    public AuditedAccountStore Accounts => _accounts ??= new AuditedAccountStore(_database.OpenConnection, _timeProvider, _writer);
+    public AuditedAccountStore Accounts => _accounts ??= new AuditedAccountStore(_database.Store, _timeProvider, _writer);
 
     public ConsoleAccount? FindAccount(string name) => Accounts.FindAccount(name);
 

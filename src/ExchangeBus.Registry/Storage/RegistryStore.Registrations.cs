@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -10,7 +11,6 @@ using ExchangeBus.Core.Registration;
 using ExchangeBus.Core.AdminAudit;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -62,7 +62,7 @@ public sealed partial class RegistryStore
                 throw RegistryException.Exists(RegistryErrors.RegistrationPending, $"A registration for '{node}' with this authentication key is already pending.");
             }
 
-            var pending = ScalarInt64(c, t, "SELECT COUNT(*) FROM registrations WHERE state = $a AND submitted_at > $b", (int)RegistrationState.Pending, cutoff);
+            var pending = ScalarInt64(c, t, "SELECT COUNT(*) FROM registrations WHERE state = @a AND submitted_at > @b", (int)RegistrationState.Pending, cutoff);
             if (pending >= RegistrationLimits.MaxPending)
             {
                 throw new RegistryException(global::Grpc.Core.StatusCode.ResourceExhausted, RegistryErrors.TooManyPendingRegistrations,
@@ -71,7 +71,7 @@ public sealed partial class RegistryStore
 
             Execute(c, t, """
                 INSERT INTO registrations (id, class, member_code, node_code, address, auth_csr, signing_csr, state, reason, submitted_at)
-                VALUES ($a, $b, $c, $d, $e, $f, $g, $h, '', $i)
+                VALUES (@a, @b, @c, @d, @e, @f, @g, @h, '', @i)
                 """,
                 id, member.MemberClass, member.MemberCode, node.NodeCode, request.Address,
                 request.AuthCsr.ToByteArray(), request.SigningCsr.ToByteArray(), (int)RegistrationState.Pending, Now());
@@ -151,7 +151,7 @@ public sealed partial class RegistryStore
     {
         using (var connection = _database.OpenConnection())
         {
-            if (!Exists(connection, null, "SELECT 1 FROM registrations WHERE state = $a AND submitted_at <= $b LIMIT 1", (int)RegistrationState.Pending, PendingCutoff()))
+            if (!Exists(connection, null, "SELECT 1 FROM registrations WHERE state = @a AND submitted_at <= @b LIMIT 1", (int)RegistrationState.Pending, PendingCutoff()))
             {
                 return 0;
             }
@@ -162,7 +162,7 @@ public sealed partial class RegistryStore
         {
             var cutoff = PendingCutoff();
             var ids = new List<string>();
-            using (var command = Command(c, t, "SELECT id FROM registrations WHERE state = $a AND submitted_at <= $b ORDER BY submitted_at", (int)RegistrationState.Pending, cutoff))
+            using (var command = Command(c, t, "SELECT id FROM registrations WHERE state = @a AND submitted_at <= @b ORDER BY submitted_at", (int)RegistrationState.Pending, cutoff))
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
@@ -172,9 +172,9 @@ public sealed partial class RegistryStore
             }
 
             Execute(c, t, """
-                UPDATE registrations SET state = $c, reason = 'not decided in time', decided_at = $d, auth_csr = x'', signing_csr = x''
-                WHERE state = $a AND submitted_at <= $b
-                """, (int)RegistrationState.Pending, cutoff, (int)RegistrationState.Expired, Now());
+                UPDATE registrations SET state = @c, reason = 'not decided in time', decided_at = @d, auth_csr = @e, signing_csr = @e
+                WHERE state = @a AND submitted_at <= @b
+                """, (int)RegistrationState.Pending, cutoff, (int)RegistrationState.Expired, Now(), Array.Empty<byte>());
             expired = ids.Count;
             return (null, new { registrations = ids, maxAgeSeconds = (long)RegistrationLimits.PendingMaxAge.TotalSeconds });
         }, publish: false);
@@ -196,7 +196,7 @@ public sealed partial class RegistryStore
         Change(actor, approve ? "registration.approve" : "registration.refuse", new { registrationId, reason, authKeySha256 = fingerprint }, (c, t) =>
         {
             using var command = Command(c, t,
-                "SELECT class, member_code, node_code, address, auth_csr, signing_csr, state, submitted_at FROM registrations WHERE id = $a", registrationId);
+                "SELECT class, member_code, node_code, address, auth_csr, signing_csr, state, submitted_at FROM registrations WHERE id = @a", registrationId);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
@@ -221,7 +221,7 @@ public sealed partial class RegistryStore
             var node = $"{Instance}/{memberClass}/{memberCode}/{nodeCode}";
             if (!approve)
             {
-                Execute(c, t, "UPDATE registrations SET state = $b, reason = $c, decided_at = $d WHERE id = $a",
+                Execute(c, t, "UPDATE registrations SET state = @b, reason = @c, decided_at = @d WHERE id = @a",
                     registrationId, (int)RegistrationState.Refused, reason, Now());
                 return (new { registrationId, node, state = "pending" }, new { registrationId, node, state = "refused", reason });
             }
@@ -244,13 +244,13 @@ public sealed partial class RegistryStore
             var version = (long)LatestConfigurationTimes(c, t).Version + 1;
             Execute(c, t, """
                 INSERT INTO nodes (class, member_code, node_code, address, auth_cert_sha256, auth_cert_serial, registered_at)
-                VALUES ($a, $b, $c, $d, $e, $f, $g)
+                VALUES (@a, @b, @c, @d, @e, @f, @g)
                 ON CONFLICT(class, member_code, node_code) DO UPDATE SET
                     address = excluded.address, auth_cert_sha256 = excluded.auth_cert_sha256, auth_cert_serial = excluded.auth_cert_serial
                 """, memberClass, memberCode, nodeCode, address, authHash, authCertificate.SerialNumber, Now());
             Execute(c, t, """
-                UPDATE registrations SET state = $b, reason = $c, decided_at = $d, auth_cert_serial = $e, signing_cert_serial = $f, config_version = $g
-                WHERE id = $a
+                UPDATE registrations SET state = @b, reason = @c, decided_at = @d, auth_cert_serial = @e, signing_cert_serial = @f, config_version = @g
+                WHERE id = @a
                 """, registrationId, (int)RegistrationState.Approved, reason, Now(), authCertificate.SerialNumber, signingCertificate.SerialNumber, version);
 
             // The node's earlier keys are no longer its own: revoked through the same path as an administrator's revocation.
@@ -262,7 +262,7 @@ public sealed partial class RegistryStore
 
             foreach (var other in others)
             {
-                Execute(c, t, "UPDATE registrations SET state = $b, reason = $c, decided_at = $d WHERE id = $a",
+                Execute(c, t, "UPDATE registrations SET state = @b, reason = @c, decided_at = @d WHERE id = @a",
                     other, (int)RegistrationState.Refused, $"superseded by registration {registrationId}", Now());
             }
 
@@ -308,11 +308,11 @@ public sealed partial class RegistryStore
     private RegistrationState EffectiveState(RegistrationState stored, long submittedAt) =>
         stored == RegistrationState.Pending && submittedAt <= PendingCutoff() ? RegistrationState.Expired : stored;
 
-    private static List<(string Id, string Fingerprint)> PendingFor(SqliteConnection c, SqliteTransaction t, string memberClass, string memberCode, string nodeCode, long cutoff)
+    private static List<(string Id, string Fingerprint)> PendingFor(DbConnection c, DbTransaction t, string memberClass, string memberCode, string nodeCode, long cutoff)
     {
         using var command = Command(c, t, """
             SELECT id, auth_csr FROM registrations
-            WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d AND submitted_at > $e
+            WHERE class = @a AND member_code = @b AND node_code = @c AND state = @d AND submitted_at > @e
             """, memberClass, memberCode, nodeCode, (int)RegistrationState.Pending, cutoff);
         using var reader = command.ExecuteReader();
         var list = new List<(string, string)>();
@@ -325,12 +325,12 @@ public sealed partial class RegistryStore
     }
 
     /// <summary>The not yet revoked certificates issued with the node's approved registrations.</summary>
-    private static List<string> IssuedTo(SqliteConnection c, SqliteTransaction t, string memberClass, string memberCode, string nodeCode)
+    private static List<string> IssuedTo(DbConnection c, DbTransaction t, string memberClass, string memberCode, string nodeCode)
     {
         var serials = new List<string>();
         using (var command = Command(c, t, """
             SELECT auth_cert_serial, signing_cert_serial FROM registrations
-            WHERE class = $a AND member_code = $b AND node_code = $c AND state = $d
+            WHERE class = @a AND member_code = @b AND node_code = @c AND state = @d
             """, memberClass, memberCode, nodeCode, (int)RegistrationState.Approved))
         using (var reader = command.ExecuteReader())
         {
@@ -341,11 +341,11 @@ public sealed partial class RegistryStore
             }
         }
 
-        return [.. serials.Where(serial => Exists(c, t, "SELECT 1 FROM certificates WHERE serial = $a AND revoked_at IS NULL", serial))];
+        return [.. serials.Where(serial => Exists(c, t, "SELECT 1 FROM certificates WHERE serial = @a AND revoked_at IS NULL", serial))];
     }
 
-    private static bool IsListed(SqliteConnection c, SqliteTransaction? t, string memberClass, string memberCode, string nodeCode) =>
-        Exists(c, t, "SELECT 1 FROM nodes WHERE class = $a AND member_code = $b AND node_code = $c", memberClass, memberCode, nodeCode);
+    private static bool IsListed(DbConnection c, DbTransaction? t, string memberClass, string memberCode, string nodeCode) =>
+        Exists(c, t, "SELECT 1 FROM nodes WHERE class = @a AND member_code = @b AND node_code = @c", memberClass, memberCode, nodeCode);
 
     /// <summary>The fingerprint of a stored authentication CSR (validated when it was taken); empty once dropped.</summary>
     private static string Fingerprint(byte[] authCsr) =>
@@ -358,7 +358,7 @@ public sealed partial class RegistryStore
             SELECT r.state, r.reason, r.config_version, a.der, s.der, r.submitted_at FROM registrations r
             LEFT JOIN certificates a ON a.serial = r.auth_cert_serial
             LEFT JOIN certificates s ON s.serial = r.signing_cert_serial
-            WHERE r.id = $a
+            WHERE r.id = @a
             """, registrationId);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -377,7 +377,7 @@ public sealed partial class RegistryStore
         };
     }
 
-    private X509Certificate2 Issue(SqliteConnection c, SqliteTransaction t, ParsedCsr csr, CertificateProfile profile, string? host)
+    private X509Certificate2 Issue(DbConnection c, DbTransaction t, ParsedCsr csr, CertificateProfile profile, string? host)
     {
         var request = CertificateIssueRequest.FromCsr(csr, profile);
         if (host is not null)
@@ -391,7 +391,7 @@ public sealed partial class RegistryStore
     }
 
     /// <summary>Issues and records the certificate in the same transaction, so OCSP answers for it once the change commits.</summary>
-    private X509Certificate2 Issue(SqliteConnection c, SqliteTransaction t, CertificateIssueRequest request)
+    private X509Certificate2 Issue(DbConnection c, DbTransaction t, CertificateIssueRequest request)
     {
         var certificate = _keys.Authority.Issue(request);
         InsertCertificate(c, t, certificate, request.Profile, Now());
@@ -443,17 +443,8 @@ public sealed partial class RegistryStore
     {
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, RegistrationColumns + " ORDER BY submitted_at, id");
-        using var reader = command.ExecuteReader();
-        var list = new List<RegistrationInfo>();
-        while (reader.Read())
-        {
-            var info = ReadRegistration(connection, reader);
-            if (states.Count == 0 || states.Contains(info.State))
-            {
-                list.Add(info);
-            }
-        }
-
+        var list = ReadAll(command, ReadRegistration).Where(info => states.Count == 0 || states.Contains(info.State)).ToList();
+        AddReplacedNodes(connection, list);
         return list;
     }
 
@@ -461,24 +452,28 @@ public sealed partial class RegistryStore
     public RegistrationRequestDetail? FindRegistration(string registrationId)
     {
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, RegistrationColumns + " WHERE id = $a", registrationId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new RegistrationRequestDetail(ReadRegistration(connection, reader), (byte[])reader[8], (byte[])reader[9]) : null;
+        using var command = Command(connection, null, RegistrationColumns + " WHERE id = @a", registrationId);
+        var found = ReadAll(command, r => new RegistrationRequestDetail(ReadRegistration(r), (byte[])r[8], (byte[])r[9])).SingleOrDefault();
+        if (found is not null)
+        {
+            AddReplacedNodes(connection, [found.Info]);
+        }
+
+        return found;
     }
 
     private const string RegistrationColumns =
         "SELECT id, class, member_code, node_code, address, state, submitted_at, reason, auth_csr, signing_csr FROM registrations";
 
-    private RegistrationInfo ReadRegistration(SqliteConnection connection, SqliteDataReader reader)
+    private RegistrationInfo ReadRegistration(DbDataReader reader)
     {
         var submittedAt = reader.GetInt64(6);
         var state = EffectiveState((RegistrationState)reader.GetInt32(5), submittedAt);
-        var (memberClass, memberCode, nodeCode) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
         var info = new RegistrationInfo
         {
             RegistrationId = reader.GetString(0),
-            Member = $"{Instance}/{memberClass}/{memberCode}",
-            NodeCode = nodeCode,
+            Member = $"{Instance}/{reader.GetString(1)}/{reader.GetString(2)}",
+            NodeCode = reader.GetString(3),
             Address = reader.GetString(4),
             State = state,
             SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt)),
@@ -488,10 +483,22 @@ public sealed partial class RegistryStore
         if (state == RegistrationState.Pending)
         {
             info.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(submittedAt) + RegistrationLimits.PendingMaxAge);
-            info.ReplacesNode = IsListed(connection, null, memberClass, memberCode, nodeCode) ? $"{info.Member}/{nodeCode}" : string.Empty;
         }
 
         return info;
+    }
+
+    /// <summary>
+    /// Which listed node approving each pending registration would replace. Asked after the rows
+    /// are read: a PostgreSQL connection runs one command at a time, where SQLite let a reader stay open.
+    /// </summary>
+    private void AddReplacedNodes(DbConnection connection, IEnumerable<RegistrationInfo> registrations)
+    {
+        foreach (var info in registrations.Where(r => r.State == RegistrationState.Pending))
+        {
+            var member = MemberId.Parse(info.Member);
+            info.ReplacesNode = IsListed(connection, null, member.MemberClass, member.MemberCode, info.NodeCode) ? $"{info.Member}/{info.NodeCode}" : string.Empty;
+        }
     }
 
     public IReadOnlyList<MemberInfo> ListMembers()
@@ -561,7 +568,7 @@ public sealed partial class RegistryStore
     public (bool Revoked, DateTimeOffset RevokedAt, int Reason)? FindCertificateStatus(string serialNumber)
     {
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, "SELECT revoked_at, revocation_reason FROM certificates WHERE serial = $a", NormaliseSerial(serialNumber));
+        using var command = Command(connection, null, "SELECT revoked_at, revocation_reason FROM certificates WHERE serial = @a", NormaliseSerial(serialNumber));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using ExchangeBus.Contracts.Audit.V1;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.Errors;
@@ -9,7 +10,6 @@ using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.TreeHeads;
 using ExchangeBus.Core.TrustServices;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -78,10 +78,10 @@ public sealed partial class RegistryStore
         {
             using var connection = _database.OpenConnection();
             RegistryException refusal;
-            using (var transaction = connection.BeginTransaction())
+            using (var transaction = _database.BeginWrite(connection))
             {
                 var (latestSize, latestRoot) = LatestTreeHead(connection, transaction, node);
-                var sameSize = Scalar(connection, transaction, "SELECT root_hash FROM tree_heads WHERE node = $a AND tree_size = $b", node, head.TreeSize) as byte[];
+                var sameSize = Scalar(connection, transaction, "SELECT root_hash FROM tree_heads WHERE node = @a AND tree_size = @b", node, head.TreeSize) as byte[];
                 if (sameSize is not null)
                 {
                     if (sameSize.AsSpan().SequenceEqual(head.RootHash))
@@ -113,7 +113,7 @@ public sealed partial class RegistryStore
                 {
                     Execute(connection, transaction, """
                         INSERT INTO tree_heads (node, tree_size, root_hash, tree_head, signature, signer_certificate, time_stamp_token, received_at)
-                        VALUES ($a, $b, $c, $d, $e, $f, $g, $h)
+                        VALUES (@a, @b, @c, @d, @e, @f, @g, @h)
                         """,
                         node, head.TreeSize, head.RootHash, head.Signed.TreeHead.ToByteArray(), head.Signed.Signature.ToByteArray(),
                         head.Signed.SignerCertificate.ToByteArray(), head.Signed.TimeStampToken.ToByteArray(), Now());
@@ -126,7 +126,7 @@ public sealed partial class RegistryStore
                 Execute(connection, transaction, """
                     INSERT INTO tree_head_conflicts (node, error_code, held_size, held_root_hash, tree_size, root_hash, tree_head, signature,
                         signer_certificate, time_stamp_token, consistency_proof, received_at)
-                    VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)
+                    VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l)
                     """,
                     node, refusal.Code, latestSize, latestRoot, head.TreeSize, head.RootHash, head.Signed.TreeHead.ToByteArray(),
                     head.Signed.Signature.ToByteArray(), head.Signed.SignerCertificate.ToByteArray(), head.Signed.TimeStampToken.ToByteArray(),
@@ -145,7 +145,7 @@ public sealed partial class RegistryStore
         using var connection = _database.OpenConnection();
         using var command = Command(connection, null, """
             SELECT tree_head, signature, signer_certificate, time_stamp_token FROM tree_heads
-            WHERE node = $a AND tree_size >= $b ORDER BY tree_size LIMIT $c
+            WHERE node = @a AND tree_size >= @b ORDER BY tree_size LIMIT @c
             """, node.ToString(), fromSize, limit);
         using var reader = command.ExecuteReader();
         var heads = new List<SignedTreeHead>();
@@ -168,7 +168,7 @@ public sealed partial class RegistryStore
     {
         ArgumentNullException.ThrowIfNull(node);
         using var connection = _database.OpenConnection();
-        using var command = Command(connection, null, "SELECT error_code, COUNT(*) FROM tree_head_conflicts WHERE node = $a GROUP BY error_code", node.ToString());
+        using var command = Command(connection, null, "SELECT error_code, COUNT(*) FROM tree_head_conflicts WHERE node = @a GROUP BY error_code", node.ToString());
         using var reader = command.ExecuteReader();
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         while (reader.Read())
@@ -179,9 +179,9 @@ public sealed partial class RegistryStore
         return counts;
     }
 
-    private static (long Size, byte[] Root) LatestTreeHead(SqliteConnection c, SqliteTransaction t, string node)
+    private static (long Size, byte[] Root) LatestTreeHead(DbConnection c, DbTransaction t, string node)
     {
-        using var command = Command(c, t, "SELECT tree_size, root_hash FROM tree_heads WHERE node = $a ORDER BY tree_size DESC LIMIT 1", node);
+        using var command = Command(c, t, "SELECT tree_size, root_hash FROM tree_heads WHERE node = @a ORDER BY tree_size DESC LIMIT 1", node);
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), (byte[])reader[1]) : (0, []);
     }

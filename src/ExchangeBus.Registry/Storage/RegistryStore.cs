@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.AdminAudit;
-using Microsoft.Data.Sqlite;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -15,7 +15,9 @@ public sealed record ChangeOutcome(long AuditSequence, ulong ConfigurationVersio
 /// Everything the registry knows, and every change to it. A change runs in one transaction:
 /// check, apply, publish a new signed global configuration, append the audit entry, commit.
 /// A refusal rolls the change back and records the refusal in its own transaction. One writer
-/// at a time: SQLite has one, and changes are rare.
+/// at a time, and changes are rare: a lock in the process, and the database's own writer lock
+/// (<see cref="RegistryDatabase.BeginWrite"/>: SQLite's, or on PostgreSQL an advisory lock that
+/// every process sharing the database takes).
 /// </summary>
 public sealed partial class RegistryStore : TrustServices.ICertificateStatusSource
 {
@@ -42,11 +44,19 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
 
     public string Instance { get; }
 
+    /// <summary>Whether <paramref name="database"/> holds a registry already (`xbus registry init` has run on it).</summary>
+    public static bool IsInitialised(RegistryDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        using var connection = database.OpenConnection();
+        return GetSetting(connection, null, SettingInstance) is not null;
+    }
+
     /// <summary>Creates the settings of a new registry; `serve` publishes the first configuration.</summary>
     public static void Initialise(RegistryDatabase database, RegistryKeys keys, TimeProvider timeProvider, string instance, ConfigurationParameters parameters)
     {
         using var connection = database.OpenConnection();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = database.BeginWrite(connection);
         if (GetSetting(connection, transaction, SettingInstance) is not null)
         {
             throw RegistryException.Precondition(RegistryErrors.InvalidArgument, $"{database.Path} is already initialised.");
@@ -75,12 +85,12 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         Change(actor, "memberClass.add", new { code, description }, (c, t) =>
         {
             RequireIdentifierPart(code, "member class");
-            if (Exists(c, t, "SELECT 1 FROM member_classes WHERE code = $a", code))
+            if (Exists(c, t, "SELECT 1 FROM member_classes WHERE code = @a", code))
             {
                 throw RegistryException.Exists(RegistryErrors.DuplicateMemberClass, $"Member class '{code}' already exists.");
             }
 
-            Execute(c, t, "INSERT INTO member_classes (code, description) VALUES ($a, $b)", code, description);
+            Execute(c, t, "INSERT INTO member_classes (code, description) VALUES (@a, @b)", code, description);
             return (null, new { code, description });
         });
 
@@ -93,17 +103,17 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
                 throw RegistryException.Invalid(RegistryErrors.InvalidArgument, "A member needs a name of 1–255 characters.");
             }
 
-            if (!Exists(c, t, "SELECT 1 FROM member_classes WHERE code = $a", id.MemberClass))
+            if (!Exists(c, t, "SELECT 1 FROM member_classes WHERE code = @a", id.MemberClass))
             {
                 throw RegistryException.NotFound(RegistryErrors.UnknownMemberClass, $"Member class '{id.MemberClass}' does not exist.");
             }
 
-            if (Exists(c, t, "SELECT 1 FROM members WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode))
+            if (Exists(c, t, "SELECT 1 FROM members WHERE class = @a AND code = @b", id.MemberClass, id.MemberCode))
             {
                 throw RegistryException.Exists(RegistryErrors.DuplicateMember, $"Member '{id}' already exists.");
             }
 
-            Execute(c, t, "INSERT INTO members (class, code, name, enabled, created_at) VALUES ($a, $b, $c, 1, $d)",
+            Execute(c, t, "INSERT INTO members (class, code, name, enabled, created_at) VALUES (@a, @b, @c, 1, @d)",
                 id.MemberClass, id.MemberCode, name, Now());
             return (null, new { member = id.ToString(), name, enabled = true });
         });
@@ -113,7 +123,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         {
             var id = ParseInstanceLocal(member, MemberId.Parse);
             var was = RequireMember(c, t, id);
-            Execute(c, t, "UPDATE members SET enabled = $c WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode, enabled ? 1 : 0);
+            Execute(c, t, "UPDATE members SET enabled = @c WHERE class = @a AND code = @b", id.MemberClass, id.MemberCode, enabled ? 1 : 0);
             return (new { member, enabled = was }, new { member, enabled });
         });
 
@@ -122,13 +132,13 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         {
             var id = ParseInstanceLocal(subsystem, SubsystemId.Parse);
             RequireMember(c, t, id.Member);
-            if (Exists(c, t, "SELECT 1 FROM subsystems WHERE class = $a AND member_code = $b AND code = $c",
+            if (Exists(c, t, "SELECT 1 FROM subsystems WHERE class = @a AND member_code = @b AND code = @c",
                 id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode))
             {
                 throw RegistryException.Exists(RegistryErrors.DuplicateSubsystem, $"Subsystem '{id}' already exists.");
             }
 
-            Execute(c, t, "INSERT INTO subsystems (class, member_code, code, enabled, created_at) VALUES ($a, $b, $c, 1, $d)",
+            Execute(c, t, "INSERT INTO subsystems (class, member_code, code, enabled, created_at) VALUES (@a, @b, @c, 1, @d)",
                 id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode, Now());
             return (null, new { subsystem = id.ToString(), enabled = true });
         });
@@ -137,10 +147,10 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         Change(actor, enabled ? "subsystem.enable" : "subsystem.disable", new { subsystem }, (c, t) =>
         {
             var id = ParseInstanceLocal(subsystem, SubsystemId.Parse);
-            var was = Scalar(c, t, "SELECT enabled FROM subsystems WHERE class = $a AND member_code = $b AND code = $c",
+            var was = Scalar(c, t, "SELECT enabled FROM subsystems WHERE class = @a AND member_code = @b AND code = @c",
                 id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode)
                 ?? throw RegistryException.NotFound(RegistryErrors.UnknownSubsystem, $"Subsystem '{id}' does not exist.");
-            Execute(c, t, "UPDATE subsystems SET enabled = $d WHERE class = $a AND member_code = $b AND code = $c",
+            Execute(c, t, "UPDATE subsystems SET enabled = @d WHERE class = @a AND member_code = @b AND code = @c",
                 id.Member.MemberClass, id.Member.MemberCode, id.SubsystemCode, enabled ? 1 : 0);
             return (new { subsystem, enabled = Convert.ToInt64(was, CultureInfo.InvariantCulture) != 0 }, new { subsystem, enabled });
         });
@@ -149,12 +159,12 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         Change(actor, "group.add", new { group, description }, (c, t) =>
         {
             var id = ParseInstanceLocal(group, GlobalGroupId.Parse);
-            if (Exists(c, t, "SELECT 1 FROM global_groups WHERE code = $a", id.GroupCode))
+            if (Exists(c, t, "SELECT 1 FROM global_groups WHERE code = @a", id.GroupCode))
             {
                 throw RegistryException.Exists(RegistryErrors.DuplicateGroup, $"Global group '{id}' already exists.");
             }
 
-            Execute(c, t, "INSERT INTO global_groups (code, description) VALUES ($a, $b)", id.GroupCode, description);
+            Execute(c, t, "INSERT INTO global_groups (code, description) VALUES (@a, @b)", id.GroupCode, description);
             return (null, new { group = id.ToString(), description });
         });
 
@@ -163,16 +173,16 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         {
             var groupId = ParseInstanceLocal(group, GlobalGroupId.Parse);
             var client = ParseInstanceLocal(member, ClientId.Parse);
-            if (!Exists(c, t, "SELECT 1 FROM global_groups WHERE code = $a", groupId.GroupCode))
+            if (!Exists(c, t, "SELECT 1 FROM global_groups WHERE code = @a", groupId.GroupCode))
             {
                 throw RegistryException.NotFound(RegistryErrors.UnknownGroup, $"Global group '{groupId}' does not exist.");
             }
 
             RequireMember(c, t, client.Member);
-            var was = Exists(c, t, "SELECT 1 FROM global_group_members WHERE group_code = $a AND member = $b", groupId.GroupCode, client.ToString());
+            var was = Exists(c, t, "SELECT 1 FROM global_group_members WHERE group_code = @a AND member = @b", groupId.GroupCode, client.ToString());
             Execute(c, t, present
-                ? "INSERT OR IGNORE INTO global_group_members (group_code, member) VALUES ($a, $b)"
-                : "DELETE FROM global_group_members WHERE group_code = $a AND member = $b", groupId.GroupCode, client.ToString());
+                ? "INSERT INTO global_group_members (group_code, member) VALUES (@a, @b) ON CONFLICT DO NOTHING"
+                : "DELETE FROM global_group_members WHERE group_code = @a AND member = @b", groupId.GroupCode, client.ToString());
             return (new { group, member, present = was }, new { group, member, present });
         });
 
@@ -180,10 +190,10 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         Change(actor, "certificate.revoke", new { serialNumber, reason }, (c, t) => Revoke(c, t, serialNumber, RevocationReasons.Parse(reason)));
 
     /// <summary>Revokes an issued certificate inside a change: an administrator's revocation, or a re-registration superseding a node's certificates.</summary>
-    private (object? Before, object? After) Revoke(SqliteConnection c, SqliteTransaction t, string serialNumber, int code)
+    private (object? Before, object? After) Revoke(DbConnection c, DbTransaction t, string serialNumber, int code)
     {
         var serial = NormaliseSerial(serialNumber);
-        using var command = Command(c, t, "SELECT subject, profile, revoked_at FROM certificates WHERE serial = $a", serial);
+        using var command = Command(c, t, "SELECT subject, profile, revoked_at FROM certificates WHERE serial = @a", serial);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -200,7 +210,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
 
         // The configuration published with this change leaves out a node whose authentication
         // certificate this is, and an OCSP responder or TSA certificate (RegistryStore.Configuration).
-        Execute(c, t, "UPDATE certificates SET revoked_at = $b, revocation_reason = $c WHERE serial = $a", serial, Now(), code);
+        Execute(c, t, "UPDATE certificates SET revoked_at = @b, revocation_reason = @c WHERE serial = @a", serial, Now(), code);
         return (new { serial, subject, profile, revoked = false }, new { serial, subject, profile, revoked = true, reason = RevocationReasons.Name(code) });
     }
 
@@ -246,7 +256,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
 
         lock (_writer)
         {
-            using var transaction = connection.BeginTransaction();
+            using var transaction = _database.BeginWrite(connection);
             var published = Publish(connection, transaction);
             transaction.Commit();
             return published;
@@ -259,7 +269,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         string actor,
         string action,
         object request,
-        Func<SqliteConnection, SqliteTransaction, (object? Before, object? After)> apply,
+        Func<DbConnection, DbTransaction, (object? Before, object? After)> apply,
         bool publish = true,
         bool recordRefusal = true)
     {
@@ -268,7 +278,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
             using var connection = _database.OpenConnection();
             try
             {
-                using var transaction = connection.BeginTransaction();
+                using var transaction = _database.BeginWrite(connection);
                 var (before, after) = apply(connection, transaction);
                 var version = publish ? Publish(connection, transaction) : LatestConfigurationTimes(connection, transaction).Version;
                 var entry = AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, true, string.Empty,
@@ -301,9 +311,9 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
     }
 
     /// <summary>A refused change leaves only its audit entry: what was asked, by whom, and why not.</summary>
-    private void RecordRefusal(SqliteConnection connection, string actor, string action, string code, object request)
+    private void RecordRefusal(DbConnection connection, string actor, string action, string code, object request)
     {
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _database.BeginWrite(connection);
         AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, false, code,
             string.Empty, AdminAuditLog.Describe(request));
         transaction.Commit();
@@ -340,9 +350,9 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         }
     }
 
-    private static bool RequireMember(SqliteConnection c, SqliteTransaction? t, MemberId id)
+    private static bool RequireMember(DbConnection c, DbTransaction? t, MemberId id)
     {
-        var enabled = Scalar(c, t, "SELECT enabled FROM members WHERE class = $a AND code = $b", id.MemberClass, id.MemberCode)
+        var enabled = Scalar(c, t, "SELECT enabled FROM members WHERE class = @a AND code = @b", id.MemberClass, id.MemberCode)
             ?? throw RegistryException.NotFound(RegistryErrors.UnknownMember, $"Member '{id}' does not exist.");
         return Convert.ToInt64(enabled, CultureInfo.InvariantCulture) != 0;
     }
@@ -352,16 +362,16 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
     internal static string NormaliseSerial(string serial) =>
         serial.Replace(":", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant().TrimStart('0') is { Length: > 0 } s ? s : "0";
 
-    private static bool Exists(SqliteConnection c, SqliteTransaction? t, string sql, params object?[] args) =>
+    private static bool Exists(DbConnection c, DbTransaction? t, string sql, params object?[] args) =>
         Scalar(c, t, sql, args) is not null;
 
-    private static string? GetSetting(SqliteConnection c, SqliteTransaction? t, string key) =>
-        Scalar(c, t, "SELECT value FROM settings WHERE key = $a", key) as string;
+    private static string? GetSetting(DbConnection c, DbTransaction? t, string key) =>
+        Scalar(c, t, "SELECT value FROM settings WHERE key = @a", key) as string;
 
-    private static void SetSetting(SqliteConnection c, SqliteTransaction? t, string key, string value) =>
-        Execute(c, t, "INSERT INTO settings (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+    private static void SetSetting(DbConnection c, DbTransaction? t, string key, string value) =>
+        Execute(c, t, "INSERT INTO settings (key, value) VALUES (@a, @b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
 
-    private static (ulong Version, long CreatedAt, long ExpiresAt) LatestConfigurationTimes(SqliteConnection c, SqliteTransaction? t)
+    private static (ulong Version, long CreatedAt, long ExpiresAt) LatestConfigurationTimes(DbConnection c, DbTransaction? t)
     {
         using var command = Command(c, t, "SELECT version, created_at, expires_at FROM configurations ORDER BY version DESC LIMIT 1");
         using var reader = command.ExecuteReader();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.AdminAudit;
 using ExchangeBus.Core.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace ExchangeBus.WebConsole.Accounts;
 
@@ -10,21 +10,22 @@ namespace ExchangeBus.WebConsole.Accounts;
 /// each login, failure, lockout, account change and console action is an entry, written in the
 /// same transaction as the change it records and under one writer lock, so the log's chain has
 /// one writer per process. A node keeps both tables in its admin.db; the registry in registry.db,
-/// where it passes the lock its other changes take, so that the log's chain has one writer.
+/// where it passes the lock its other changes take, so that the log's chain has one writer (and
+/// on PostgreSQL, the database's writer lock: one writer across the registry's instances too).
 /// </summary>
-public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvider time, Lock? writer = null) : IConsoleAccountStore
+public sealed class AuditedAccountStore(StoreDatabase database, TimeProvider time, Lock? writer = null) : IConsoleAccountStore
 {
     private readonly Lock _writer = writer ?? new();
 
     public ConsoleAccount? FindAccount(string name)
     {
-        using var connection = open();
+        using var connection = database.Open();
         return ConsoleAccountTable.Find(connection, null, name);
     }
 
     public ConsoleAccount? FindAccountByCertificate(string certificateSha256)
     {
-        using var connection = open();
+        using var connection = database.Open();
         return ConsoleAccountTable.FindByCertificate(connection, null, certificateSha256);
     }
 
@@ -80,20 +81,20 @@ public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvide
     /// <summary>The log's entries after <paramref name="afterSequence"/>, oldest first.</summary>
     public IReadOnlyList<AdminAuditEntry> Query(long afterSequence, int limit, string? actor = null, string? action = null)
     {
-        using var connection = open();
+        using var connection = database.Open();
         return AdminAuditLog.Query(connection, afterSequence, limit, actor, action);
     }
 
     /// <summary>The entries that pass <paramref name="filter"/>, newest first, a slice at a time with their total (the console's audit log page).</summary>
     public StoreSlice<AdminAuditEntry> Search(AuditLogFilter filter, int offset, int limit)
     {
-        using var connection = open();
+        using var connection = database.Open();
         return AdminAuditLog.Search(connection, filter, offset, limit);
     }
 
     public AuditVerification Verify()
     {
-        using var connection = open();
+        using var connection = database.Open();
         return AdminAuditLog.Verify(connection);
     }
 
@@ -111,12 +112,12 @@ public sealed class AuditedAccountStore(Func<SqliteConnection> open, TimeProvide
     }
 
     private AdminAuditEntry Audited(string actor, string action, bool accepted, string errorCode, string before, object? details,
-        Action<SqliteConnection, SqliteTransaction> apply, Func<object?>? afterwards = null)
+        Action<DbConnection, DbTransaction> apply, Func<object?>? afterwards = null)
     {
         lock (_writer)
         {
-            using var connection = open();
-            using var transaction = connection.BeginTransaction();
+            using var connection = database.Open();
+            using var transaction = database.BeginWrite(connection);
             apply(connection, transaction);
             var entry = AdminAuditLog.Append(connection, transaction, time.GetUtcNow(), actor, action, accepted, errorCode,
                 before, AdminAuditLog.Describe(afterwards?.Invoke() ?? details));

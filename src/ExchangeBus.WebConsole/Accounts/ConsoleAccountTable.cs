@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.WebConsole.Accounts;
@@ -34,14 +34,14 @@ public static class ConsoleAccountTable
 
     private const string Columns = "name, roles, password_hash, failed_logins, locked_until, certificate_sha256";
 
-    public static ConsoleAccount? Find(SqliteConnection connection, SqliteTransaction? transaction, string name) =>
-        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE name = $a", name);
+    public static ConsoleAccount? Find(DbConnection connection, DbTransaction? transaction, string name) =>
+        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE name = @a", name);
 
     /// <summary>The account bound to the certificate whose <see cref="ConsoleAccount.Fingerprint"/> this is.</summary>
-    public static ConsoleAccount? FindByCertificate(SqliteConnection connection, SqliteTransaction? transaction, string certificateSha256) =>
-        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE certificate_sha256 = $a", certificateSha256);
+    public static ConsoleAccount? FindByCertificate(DbConnection connection, DbTransaction? transaction, string certificateSha256) =>
+        Read(connection, transaction, $"SELECT {Columns} FROM console_accounts WHERE certificate_sha256 = @a", certificateSha256);
 
-    private static ConsoleAccount? Read(SqliteConnection connection, SqliteTransaction? transaction, string sql, string key)
+    private static ConsoleAccount? Read(DbConnection connection, DbTransaction? transaction, string sql, string key)
     {
         using var command = Command(connection, transaction, sql, key);
         using var reader = command.ExecuteReader();
@@ -56,7 +56,7 @@ public static class ConsoleAccountTable
             : null;
     }
 
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, ConsoleAccount account, DateTimeOffset now)
+    public static void Insert(DbConnection connection, DbTransaction transaction, ConsoleAccount account, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(account);
         if (Find(connection, transaction, account.Name) is not null)
@@ -70,7 +70,7 @@ public static class ConsoleAccountTable
         }
 
         Execute(connection, transaction,
-            "INSERT INTO console_accounts (name, roles, password_hash, failed_logins, locked_until, created_at, certificate_sha256) VALUES ($a, $b, $c, 0, NULL, $d, $e)",
+            "INSERT INTO console_accounts (name, roles, password_hash, failed_logins, locked_until, created_at, certificate_sha256) VALUES (@a, @b, @c, 0, NULL, @d, @e)",
             account.Name, ConsoleRoles.Format(account.Roles), account.PasswordHash, now.ToUnixTimeMilliseconds(), account.CertificateSha256);
     }
 
@@ -79,22 +79,22 @@ public static class ConsoleAccountTable
     /// when the count reaches <paramref name="maxFailures"/>. Returns the account after it, or
     /// null when no account has that name.
     /// </summary>
-    public static ConsoleAccount? RecordFailure(SqliteConnection connection, SqliteTransaction transaction, string name, int maxFailures, DateTimeOffset lockUntil)
+    public static ConsoleAccount? RecordFailure(DbConnection connection, DbTransaction transaction, string name, int maxFailures, DateTimeOffset lockUntil)
     {
         Execute(connection, transaction, """
             UPDATE console_accounts SET
                 failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= $b THEN $c ELSE locked_until END
-            WHERE name = $a
+                locked_until = CASE WHEN failed_logins + 1 >= @b THEN @c ELSE locked_until END
+            WHERE name = @a
             """, name, maxFailures, lockUntil.ToUnixTimeMilliseconds());
         return Find(connection, transaction, name);
     }
 
     /// <summary>A successful login: the failure count starts again; a re-hashed password (newer parameters) is stored.</summary>
-    public static void RecordSuccess(SqliteConnection connection, SqliteTransaction transaction, string name, string? newPasswordHash)
+    public static void RecordSuccess(DbConnection connection, DbTransaction transaction, string name, string? newPasswordHash)
     {
         Execute(connection, transaction,
-            "UPDATE console_accounts SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE($b, password_hash) WHERE name = $a",
+            "UPDATE console_accounts SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE(@b, password_hash) WHERE name = @a",
             name, newPasswordHash);
     }
 }

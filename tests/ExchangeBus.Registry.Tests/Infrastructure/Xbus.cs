@@ -11,9 +11,17 @@ internal static class Xbus
 
     public sealed record Result(int ExitCode, string Output, string Error);
 
-    public static async Task<Result> RunAsync(params string[] args)
+    public static Task<Result> RunAsync(params string[] args) => RunWithInputAsync(string.Empty, args);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="input"/> (a line, say a password) on standard input.</summary>
+    public static async Task<Result> RunWithInputAsync(string input, params string[] args)
     {
         using var process = Start(args);
+        if (input.Length > 0)
+        {
+            await process.StandardInput.WriteLineAsync(input);
+        }
+
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
