@@ -222,16 +222,22 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
             return (new { autoApprove = was == "true" }, new { autoApprove });
         }, publish: false);
 
-    /// <summary>Records where the registry is reachable; published in the configuration (CA OCSP URL, TSA URL, registry address).</summary>
+    /// <summary>
+    /// Records where the registry is reachable; published in the configuration (CA OCSP URL, TSA
+    /// URL, registry address). Null when they are already recorded. The comparison is made again
+    /// under the writer lock: instances starting together on one database publish one version.
+    /// </summary>
     public ChangeOutcome? SetPublicAddresses(string grpcAddress, string httpAddress)
     {
-        using var connection = _database.OpenConnection();
-        if (GetSetting(connection, null, SettingGrpcAddress) == grpcAddress && GetSetting(connection, null, SettingHttpAddress) == httpAddress)
+        using (var connection = _database.OpenConnection())
         {
-            return null;
+            if (AddressesRecorded(connection, null, grpcAddress, httpAddress))
+            {
+                return null;
+            }
         }
 
-        return Change("registry", "registry.addresses", new { grpcAddress, httpAddress }, (c, t) =>
+        return ChangeUnlessDone("registry", "registry.addresses", new { grpcAddress, httpAddress }, (c, t) => AddressesRecorded(c, t, grpcAddress, httpAddress), (c, t) =>
         {
             var before = new { grpcAddress = GetSetting(c, t, SettingGrpcAddress), httpAddress = GetSetting(c, t, SettingHttpAddress) };
             SetSetting(c, t, SettingGrpcAddress, grpcAddress);
@@ -240,16 +246,22 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         });
     }
 
+    private static bool AddressesRecorded(DbConnection c, DbTransaction? t, string grpcAddress, string httpAddress) =>
+        GetSetting(c, t, SettingGrpcAddress) == grpcAddress && GetSetting(c, t, SettingHttpAddress) == httpAddress;
+
     /// <summary>
     /// Publishes a fresh version when half the current one's validity has passed, so nodes
-    /// polling on their refresh interval always hold one that is far from expiry.
+    /// polling on their refresh interval always hold one that is far from expiry. Whether it is
+    /// due is decided again inside the write transaction, after the writer lock: several
+    /// instances on one database, all finding it due at once, publish one version between them
+    /// (the others find the new one and publish nothing). Null when nothing was published.
     /// </summary>
     public ulong? RefreshConfigurationIfDue()
     {
         using var connection = _database.OpenConnection();
-        var (version, createdAt, expiresAt) = LatestConfigurationTimes(connection, null);
-        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        if (version != 0 && now < createdAt + ((expiresAt - createdAt) / 2))
+
+        // The common case, nothing due, costs a read and no lock.
+        if (!RefreshDue(connection, null))
         {
             return null;
         }
@@ -257,10 +269,21 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         lock (_writer)
         {
             using var transaction = _database.BeginWrite(connection);
+            if (!RefreshDue(connection, transaction))
+            {
+                return null;
+            }
+
             var published = Publish(connection, transaction);
             transaction.Commit();
             return published;
         }
+    }
+
+    private bool RefreshDue(DbConnection c, DbTransaction? t)
+    {
+        var (version, createdAt, expiresAt) = LatestConfigurationTimes(c, t);
+        return version == 0 || Now() >= createdAt + ((expiresAt - createdAt) / 2);
     }
 
     // ---- the change pipeline ------------------------------------------------------------------
@@ -271,6 +294,21 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         object request,
         Func<DbConnection, DbTransaction, (object? Before, object? After)> apply,
         bool publish = true,
+        bool recordRefusal = true) =>
+        ChangeUnlessDone(actor, action, request, done: null, apply, publish, recordRefusal)!;
+
+    /// <summary>
+    /// <see cref="Change"/>, unless <paramref name="done"/> finds, under the writer lock, that
+    /// another writer (this instance or another on the same database) has made it already: then
+    /// nothing is written and the answer is null.
+    /// </summary>
+    private ChangeOutcome? ChangeUnlessDone(
+        string actor,
+        string action,
+        object request,
+        Func<DbConnection, DbTransaction, bool>? done,
+        Func<DbConnection, DbTransaction, (object? Before, object? After)> apply,
+        bool publish = true,
         bool recordRefusal = true)
     {
         lock (_writer)
@@ -279,6 +317,11 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
             try
             {
                 using var transaction = _database.BeginWrite(connection);
+                if (done?.Invoke(connection, transaction) == true)
+                {
+                    return null;
+                }
+
                 var (before, after) = apply(connection, transaction);
                 var version = publish ? Publish(connection, transaction) : LatestConfigurationTimes(connection, transaction).Version;
                 var entry = AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, true, string.Empty,
