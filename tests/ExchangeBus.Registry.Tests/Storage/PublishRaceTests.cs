@@ -67,6 +67,33 @@ public sealed class PublishRaceTests(StorageEngine engine) : OnEachEngine(engine
         Assert.That(shared.Stores[0].VerifyAuditLog().Valid, Is.True);
     }
 
+    [Test]
+    public void SetPublicAddresses_AnotherInstance_SqliteReplaces_PostgresAddsInOrder()
+    {
+        using var shared = new SharedDatabase(this);
+        shared.Stores[0].SetPublicAddresses("https://127.0.0.1:4400", "http://127.0.0.1:4401");
+        shared.Stores[1].SetPublicAddresses("https://127.0.0.1:4410", "http://127.0.0.1:4411");
+        var again = shared.Stores[2].SetPublicAddresses("https://127.0.0.1:4400", "http://127.0.0.1:4401");
+        Assert.That(again is null, Is.EqualTo(Engine == StorageEngine.Postgres), "PostgreSQL: already listed; SQLite: it replaces the second's");
+
+        var listed = shared.Stores[2].CurrentView()!;
+        if (Engine == StorageEngine.Sqlite)
+        {
+            // One registry on one file: the last address recorded is the registry's, as before.
+            Assert.That(shared.Stores[0].RegistryAddresses(), Is.EqualTo(new[] { new RegistryAddress("https://127.0.0.1:4400", "http://127.0.0.1:4401") }));
+            Assert.That(shared.Versions(), Has.Count.EqualTo(3));
+            Assert.That(listed.RegistryAddresses, Is.EqualTo(new[] { "https://127.0.0.1:4400" }));
+        }
+        else
+        {
+            // The first instance restarting where it was changes nothing; the second stays listed after it.
+            Assert.That(shared.Stores[0].RegistryAddresses().Select(a => a.Grpc), Is.EqualTo(new[] { "https://127.0.0.1:4400", "https://127.0.0.1:4410" }));
+            Assert.That(shared.Versions(), Has.Count.EqualTo(2));
+            Assert.That(listed.RegistryAddresses, Is.EqualTo(new[] { "https://127.0.0.1:4400", "https://127.0.0.1:4410" }));
+            Assert.That(listed.TimeStampingAuthorities.Single().Url.ToString(), Does.StartWith("http://127.0.0.1:4401/"), "OCSP and TSA stay at the first instance's HTTP address");
+        }
+    }
+
     /// <summary><see cref="StoreCount"/> stores, each on its own connection pool or file handle, on one registry database.</summary>
     private sealed class SharedDatabase : IDisposable
     {
