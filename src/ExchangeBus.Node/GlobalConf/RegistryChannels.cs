@@ -7,11 +7,13 @@ using Grpc.Net.Client;
 namespace ExchangeBus.Node.GlobalConf;
 
 /// <summary>
-/// The registry's instances as a node sees them: the anchor's address until a configuration
+/// The registry's instances as a node sees them: the anchor's addresses until a configuration
 /// names them all (several registry instances on one database, docs/scale-out.md), then the
 /// configuration's list. A call goes to the instance that last answered; when that one is
-/// unreachable (<see cref="StatusCode.Unavailable"/>: refused, reset, no route; or
-/// <see cref="StatusCode.DeadlineExceeded"/>) the next is tried, each once per call. Any other
+/// unreachable (<see cref="StatusCode.Unavailable"/>: refused, reset, no route;
+/// <see cref="StatusCode.DeadlineExceeded"/>; or its connection closed under the call) the next
+/// is tried, each once per call. Only reads go through here (configuration polls), which any
+/// instance may answer again. Any other
 /// answer is the registry's, given back as it is: another instance would say the same. Every
 /// channel is made by <see cref="RegistryChannel"/>, so each instance must present the pinned
 /// registry certificate, whichever address listed it.
@@ -34,7 +36,7 @@ public sealed class RegistryChannels : IDisposable
         _anchor = anchor;
         _timeProvider = timeProvider;
         _clientCertificate = clientCertificate;
-        _addresses = [anchor.RegistryAddress];
+        _addresses = anchor.RegistryAddresses;
         _lastGood = anchor.RegistryAddress;
     }
 
@@ -63,14 +65,14 @@ public sealed class RegistryChannels : IDisposable
     }
 
     /// <summary>
-    /// Takes the registry addresses of a verified configuration; the anchor's address stays last
-    /// when the configuration does not name it, so a node whose anchor is newer than its cached
-    /// configuration still reaches the registry it was given.
+    /// Takes the registry addresses of a verified configuration; the anchor's addresses stay after
+    /// them when the configuration does not name them, so a node whose anchor is newer than its
+    /// cached configuration still reaches the registry it was given.
     /// </summary>
     public void Learn(IReadOnlyList<string> addresses)
     {
         ArgumentNullException.ThrowIfNull(addresses);
-        var merged = addresses.Append(_anchor.RegistryAddress).Distinct(StringComparer.Ordinal).ToArray();
+        var merged = addresses.Concat(_anchor.RegistryAddresses).Distinct(StringComparer.Ordinal).ToArray();
         lock (_lock)
         {
             _addresses = merged;
@@ -97,7 +99,7 @@ public sealed class RegistryChannels : IDisposable
 
                 return answer;
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+            catch (RpcException ex) when (Unreached(ex) && !cancellationToken.IsCancellationRequested)
             {
                 last = ex;
             }
@@ -105,6 +107,15 @@ public sealed class RegistryChannels : IDisposable
 
         throw last ?? new RpcException(new Status(StatusCode.Unavailable, "No registry address is known."));
     }
+
+    /// <summary>
+    /// No answer from that instance: unreachable, too slow, or its connection closed under the
+    /// call (an instance stopping sends GOAWAY; Grpc.Net.Client says INTERNAL, with the HTTP
+    /// failure as the cause). The calls made here are reads, so asking the next one is safe.
+    /// </summary>
+    private static bool Unreached(RpcException ex) =>
+        ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+        || (ex.StatusCode == StatusCode.Internal && ex.Status.DebugException is HttpRequestException);
 
     /// <summary>The last good instance first, then the ones after it in the list, round to those before it.</summary>
     private List<string> Order()

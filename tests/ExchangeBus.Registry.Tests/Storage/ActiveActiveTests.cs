@@ -56,6 +56,7 @@ public sealed class ActiveActiveTests
             // The node's anchor names the first instance only, as an anchor exported before the second existed does.
             var keys = first.Server.Keys;
             var anchor = ConfigurationAnchor.Create(RegistryFixture.Instance, both[0], [keys.ConfigurationSigning], [keys.RootCertificate], DateTimeOffset.UtcNow, [keys.Tls]);
+            Assert.That(anchor.RegistryAddresses, Is.EqualTo(new[] { both[0] }));
             using var node = new GlobalConfigurationProvider(anchor, new NodePaths(nodeFolder), TimeProvider.System, NullLogger<GlobalConfigurationProvider>.Instance);
             Assert.That(await node.RefreshAsync(CancellationToken.None), Is.True);
             Assert.That(node.Registry.Addresses, Is.EqualTo(both), "learnt from the configuration");
@@ -73,6 +74,48 @@ public sealed class ActiveActiveTests
             using var command = Sql.Command(connection, null, "SELECT version FROM configurations ORDER BY version");
             var versions = Sql.ReadAll(command, r => r.GetInt64(0));
             Assert.That(versions, Is.EqualTo(Enumerable.Range(1, versions.Count).Select(v => (long)v)), "one version after another, none twice");
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+
+            await first.DisposeAsync();
+            Directory.Delete(secondFolder, recursive: true);
+            Directory.Delete(nodeFolder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task AnchorExport_TwoInstances_NamesBoth_ReadsBack_AndANodeStartsOnTheSecondWhenTheFirstIsGone()
+    {
+        var database = _postgres.CreateDatabase();
+        var first = await RegistryFixture.StartAsync(postgres: database);
+        var secondFolder = Directory.CreateTempSubdirectory("xbus-registry-second-").FullName;
+        var nodeFolder = Directory.CreateTempSubdirectory("xbus-node-").FullName;
+        RegistryServer? second = null;
+        try
+        {
+            CopyFolder(first.KeysDirectory, Path.Combine(secondFolder, RegistryKeys.Folder));
+            second = await RegistryServer.StartAsync(new RegistryServerOptions
+            {
+                DataDirectory = secondFolder, Postgres = database, GrpcListen = "127.0.0.1:0", HttpListen = "127.0.0.1:0",
+            });
+
+            var anchorPath = Path.Combine(nodeFolder, "anchor.json");
+            var export = await Xbus.RunAsync("registry", "anchor", "export", "--data", first.Directory, "--postgres", database, "--out", anchorPath);
+            Assert.That(export.ExitCode, Is.Zero, export.Output + export.Error);
+            var anchor = ConfigurationAnchor.Read(anchorPath);
+            Assert.That(anchor.RegistryAddresses, Is.EqualTo(new[] { first.Server.GrpcAddress, second.GrpcAddress }));
+            Assert.That(export.Output, Does.Contain(anchor.FingerprintForReading));
+
+            // A node's first start, nothing cached, the anchor's first instance gone: the second answers.
+            await first.Server.DisposeAsync();
+            using var node = new GlobalConfigurationProvider(anchor, new NodePaths(nodeFolder), TimeProvider.System, NullLogger<GlobalConfigurationProvider>.Instance);
+            Assert.That(await node.RefreshAsync(CancellationToken.None), Is.True);
+            Assert.That(node.Registry.LastGood, Is.EqualTo(second.GrpcAddress));
         }
         finally
         {
