@@ -8,10 +8,8 @@ using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Registry.Hosting;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
-using ExchangeBus.Tests.Shared;
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace ExchangeBus.Registry.Tests.Storage;
 
@@ -22,27 +20,16 @@ namespace ExchangeBus.Registry.Tests.Storage;
 /// refreshing while one registry process is killed with SIGKILL; the node's configuration keeps
 /// advancing from the other, and the database holds each version once, one after another.
 /// </summary>
+[TestFixture]
 [NonParallelizable]
-public sealed class ActiveActiveProcessTests
+public sealed class ActiveActiveProcessTests() : OnEachEngine(StorageEngine.Postgres)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
-
-    private TempPostgres _postgres = null!;
-
-    [OneTimeSetUp]
-    public void StartCluster() => _postgres = TempPostgres.StartOrIgnore();
-
-    [OneTimeTearDown]
-    public void StopCluster()
-    {
-        NpgsqlConnection.ClearAllPools();
-        _postgres?.Dispose();
-    }
 
     [Test]
     public async Task KillOneRegistryProcess_NodeKeepsRefreshingFromTheOther_NoVersionForked()
     {
-        var database = _postgres.CreateDatabase();
+        var database = NewDatabase()!;
         var root = Directory.CreateTempSubdirectory("xbus-active-active-").FullName;
         var (first, second, nodeFolder) = (Path.Combine(root, "registry-1"), Path.Combine(root, "registry-2"), Path.Combine(root, "node"));
         Directory.CreateDirectory(nodeFolder);
@@ -52,7 +39,7 @@ public sealed class ActiveActiveProcessTests
         {
             var init = await Xbus.RunAsync("registry", "init", "--data", first, "--instance", RegistryFixture.Instance, "--postgres", database);
             Assert.That(init.ExitCode, Is.Zero, init.Error);
-            CopyFolder(Path.Combine(first, RegistryKeys.Folder), Path.Combine(second, RegistryKeys.Folder));
+            RegistryInstances.CopyKeys(Path.Combine(first, RegistryKeys.Folder), Path.Combine(second, RegistryKeys.Folder));
             processes.Add(await Xbus.StartRegistryAsync(first, "--postgres", database));
             processes.Add(await Xbus.StartRegistryAsync(second, "--postgres", database));
             string[] both = [Endpoints(first).Grpc, Endpoints(second).Grpc];
@@ -152,13 +139,4 @@ public sealed class ActiveActiveProcessTests
 
     private static RegistryEndpoints Endpoints(string data) =>
         JsonSerializer.Deserialize<RegistryEndpoints>(File.ReadAllText(Path.Combine(data, RegistryEndpoints.FileName)))!;
-
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-    }
 }
