@@ -226,12 +226,17 @@ internal static class RegistryCommands
             using var database = OpenInitialised(directory, parse.GetValue(postgres));
             var store = new RegistryStore(database, keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
-            var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls]);
+
+            // Several instances on one database: the anchor names them all, this one first. One
+            // registry: its anchor as before, whatever --registry-address calls it.
+            var recorded = store.RegistryAddresses();
+            var others = recorded.Count > 1 ? recorded.Select(a => a.Grpc).Where(a => !string.Equals(a, registryAddress, StringComparison.Ordinal)) : [];
+            var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls], others);
             var path = parse.GetValue(output)!;
             anchor.Write(path, parse.GetValue(force));
             var text = parse.InvocationConfiguration.Output;
             text.WriteLine($"anchor for instance {anchor.Instance} written to {path}");
-            text.WriteLine($"registry {anchor.RegistryAddress}");
+            text.WriteLine($"registry {string.Join(' ', anchor.RegistryAddresses)}");
             text.WriteLine($"fingerprint {anchor.FingerprintForReading}  (read it to the node's operator out of band)");
         }));
         return command;

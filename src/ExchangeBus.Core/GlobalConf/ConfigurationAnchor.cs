@@ -39,6 +39,7 @@ public sealed class ConfigurationAnchor
     private const string FormatField = "format";
     private const string InstanceField = "instance";
     private const string RegistryAddressField = "registryAddress";
+    private const string RegistryAddressesField = "registryAddresses";
     private const string CreatedAtField = "createdAt";
     private const string SigningCertificatesField = "configurationSigningCertificates";
     private const string TrustRootsField = "registryTlsTrustRoots";
@@ -47,17 +48,18 @@ public sealed class ConfigurationAnchor
     private const string CertificateLabel = "CERTIFICATE";
 
     private static readonly string[] KnownFields =
-        [FormatField, InstanceField, RegistryAddressField, CreatedAtField, SigningCertificatesField, TrustRootsField, RegistryCertificatesField];
+        [FormatField, InstanceField, RegistryAddressField, RegistryAddressesField, CreatedAtField, SigningCertificatesField, TrustRootsField, RegistryCertificatesField];
 
     private readonly X509Certificate2[] signingCertificates;
     private readonly byte[][] signingCertificateSha256;
     private readonly X509Certificate2[] registryTlsTrustRoots;
     private readonly X509Certificate2[] registryTlsCertificates;
     private readonly byte[][] registryTlsCertificateSha256;
+    private readonly string[] registryAddresses;
 
     private ConfigurationAnchor(
         string instance,
-        string registryAddress,
+        string[] registryAddresses,
         DateTimeOffset createdAt,
         X509Certificate2[] signingCertificates,
         X509Certificate2[] registryTlsTrustRoots,
@@ -66,7 +68,8 @@ public sealed class ConfigurationAnchor
         this.registryTlsCertificates = registryTlsCertificates;
         registryTlsCertificateSha256 = registryTlsCertificates.Select(c => SHA256.HashData(c.RawData)).ToArray();
         Instance = instance;
-        RegistryAddress = registryAddress;
+        this.registryAddresses = registryAddresses;
+        RegistryAddress = registryAddresses[0];
         CreatedAt = createdAt;
         this.signingCertificates = signingCertificates;
         this.registryTlsTrustRoots = registryTlsTrustRoots;
@@ -79,6 +82,13 @@ public sealed class ConfigurationAnchor
 
     /// <summary>The registry, normalized to <c>https://host:port</c>.</summary>
     public string RegistryAddress { get; }
+
+    /// <summary>
+    /// Every registry instance the anchor names, normalized, <see cref="RegistryAddress"/> first
+    /// (several instances on one database, docs/scale-out.md); that one alone in an anchor
+    /// without the <c>registryAddresses</c> field.
+    /// </summary>
+    public IReadOnlyList<string> RegistryAddresses => registryAddresses.AsReadOnly();
 
     /// <summary>When the anchor was made (UTC, whole seconds). Informational; not in the fingerprint.</summary>
     public DateTimeOffset CreatedAt { get; }
@@ -126,7 +136,8 @@ public sealed class ConfigurationAnchor
         IEnumerable<X509Certificate2> signingCertificates,
         IEnumerable<X509Certificate2> registryTlsTrustRoots,
         DateTimeOffset createdAt,
-        IEnumerable<X509Certificate2>? registryTlsCertificates = null)
+        IEnumerable<X509Certificate2>? registryTlsCertificates = null,
+        IEnumerable<string>? otherRegistryAddresses = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(registryAddress);
@@ -143,6 +154,7 @@ public sealed class ConfigurationAnchor
             signingCertificates.Select(c => (byte[]?)c.RawData).ToArray(),
             registryTlsTrustRoots.Select(c => (byte[]?)c.RawData).ToArray(),
             (registryTlsCertificates ?? []).Select(c => (byte[]?)c.RawData).ToArray(),
+            [registryAddress, .. otherRegistryAddresses ?? []],
             errors);
     }
 
@@ -233,6 +245,18 @@ public sealed class ConfigurationAnchor
             writer.WriteString(FormatField, Format);
             writer.WriteString(InstanceField, Instance);
             writer.WriteString(RegistryAddressField, RegistryAddress);
+
+            // Only with several instances: an anchor naming one registry stays as older nodes read it.
+            if (registryAddresses.Length > 1)
+            {
+                writer.WriteStartArray(RegistryAddressesField);
+                foreach (var other in registryAddresses)
+                {
+                    writer.WriteStringValue(other);
+                }
+
+                writer.WriteEndArray();
+            }
             writer.WriteString(CreatedAtField, CreatedAt.UtcDateTime.ToString(CreatedAtFormat, CultureInfo.InvariantCulture));
             WritePemArray(writer, SigningCertificatesField, signingCertificates);
             WritePemArray(writer, TrustRootsField, registryTlsTrustRoots);
@@ -327,6 +351,7 @@ public sealed class ConfigurationAnchor
 
         // Optional, so that an anchor written before it still reads (and is refused where a registry is reached, saying why).
         string[]? pinnedPem = fields.ContainsKey(RegistryCertificatesField) ? RequiredStringArray(fields, RegistryCertificatesField, errors) : [];
+        string[]? addresses = fields.ContainsKey(RegistryAddressesField) ? RequiredStringArray(fields, RegistryAddressesField, errors) : [address!];
         if (errors.Count > 0)
         {
             throw new ConfigurationAnchorException(errors);
@@ -342,7 +367,7 @@ public sealed class ConfigurationAnchor
         var signingDer = DecodeAll(signingPem!, SigningCertificatesField, GlobalConfErrors.AnchorInvalidSigningCertificate, errors);
         var rootsDer = DecodeAll(rootsPem!, TrustRootsField, GlobalConfErrors.AnchorInvalidTrustRoot, errors);
         var pinnedDer = DecodeAll(pinnedPem!, RegistryCertificatesField, GlobalConfErrors.AnchorInvalidRegistryCertificate, errors);
-        return Build(instance!, address!, createdAt.ToUniversalTime(), signingDer, rootsDer, pinnedDer, errors);
+        return Build(instance!, address!, createdAt.ToUniversalTime(), signingDer, rootsDer, pinnedDer, addresses!, errors);
     }
 
     /// <summary>Checks every value; throws with all problems, including any the caller found first.</summary>
@@ -353,6 +378,7 @@ public sealed class ConfigurationAnchor
         IReadOnlyList<byte[]?> signingDer,
         IReadOnlyList<byte[]?> rootsDer,
         IReadOnlyList<byte[]?> pinnedDer,
+        IReadOnlyList<string> addresses,
         List<GlobalConfError> errors)
     {
         if (IdentifierParts.CheckInstance(instance) is { } instanceError)
@@ -365,6 +391,34 @@ public sealed class ConfigurationAnchor
             errors.Add(new GlobalConfError(GlobalConfErrors.AnchorInvalidRegistryAddress, reason, RegistryAddressField));
         }
 
+        // registryAddresses repeats registryAddress first, as the configuration's list does; an
+        // anchor without it names registryAddress alone (the first is checked above, once).
+        var all = new List<string>();
+        if (normalizedAddress is not null)
+        {
+            all.Add(normalizedAddress);
+        }
+
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            var parsed = NetworkAddresses.TryParseRegistryAddress(addresses[i], out var other, out var otherReason);
+            if (i == 0)
+            {
+                if (normalizedAddress is not null && !string.Equals(other, normalizedAddress, StringComparison.Ordinal))
+                {
+                    errors.Add(new GlobalConfError(GlobalConfErrors.AnchorInvalidRegistryAddress, "The first of registryAddresses must be registryAddress.", RegistryAddressesField + "[0]"));
+                }
+            }
+            else if (!parsed)
+            {
+                errors.Add(new GlobalConfError(GlobalConfErrors.AnchorInvalidRegistryAddress, otherReason!, $"{RegistryAddressesField}[{i}]"));
+            }
+            else if (!all.Contains(other!, StringComparer.Ordinal))
+            {
+                all.Add(other!);
+            }
+        }
+
         var signing = LoadAll(signingDer, SigningCertificatesField, GlobalConfErrors.AnchorInvalidSigningCertificate, CheckSigningCertificate, errors);
         var roots = LoadAll(rootsDer, TrustRootsField, GlobalConfErrors.AnchorInvalidTrustRoot, CheckTrustRoot, errors);
         var pinned = pinnedDer.Count == 0 ? [] : LoadAll(pinnedDer, RegistryCertificatesField, GlobalConfErrors.AnchorInvalidRegistryCertificate, CheckRegistryCertificate, errors);
@@ -373,7 +427,7 @@ public sealed class ConfigurationAnchor
             throw new ConfigurationAnchorException(errors);
         }
 
-        return new ConfigurationAnchor(instance, normalizedAddress!, createdAt, signing, roots, pinned);
+        return new ConfigurationAnchor(instance, [.. all], createdAt, signing, roots, pinned);
     }
 
     private static X509Certificate2[] LoadAll(
@@ -569,7 +623,10 @@ public sealed class ConfigurationAnchor
         var canonical = new StringBuilder();
         canonical.Append(Format).Append('\n');
         canonical.Append("instance=").Append(Instance).Append('\n');
-        canonical.Append("registry-address=").Append(RegistryAddress).Append('\n');
+        foreach (var address in registryAddresses)
+        {
+            canonical.Append("registry-address=").Append(address).Append('\n');
+        }
         foreach (var hash in signingCertificateSha256.Select(Convert.ToHexStringLower).Order(StringComparer.Ordinal))
         {
             canonical.Append("configuration-signing-certificate-sha256=").Append(hash).Append('\n');

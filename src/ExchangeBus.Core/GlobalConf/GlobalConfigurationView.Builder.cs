@@ -37,6 +37,8 @@ public sealed partial class GlobalConfigurationView
 
         public string? RegistryAddress { get; private set; }
 
+        public List<string> RegistryAddresses { get; } = [];
+
         public GlobalConfigurationParameters? Parameters { get; private set; }
 
         public List<MemberClassEntry> MemberClasses { get; } = [];
@@ -129,10 +131,28 @@ public sealed partial class GlobalConfigurationView
             if (NetworkAddresses.TryParseRegistryAddress(configuration.RegistryAddress, out var address, out var reason))
             {
                 RegistryAddress = address;
+                RegistryAddresses.Add(address);
             }
             else
             {
                 Problems.Add("registry_address", reason);
+            }
+
+            // Several instances: the list repeats registry_address first, then the others.
+            for (var i = 0; i < configuration.RegistryAddresses.Count; i++)
+            {
+                if (!NetworkAddresses.TryParseRegistryAddress(configuration.RegistryAddresses[i], out var other, out var otherReason))
+                {
+                    Problems.Add($"registry_addresses[{i}]", otherReason);
+                }
+                else if (i == 0 && other != address)
+                {
+                    Problems.Add("registry_addresses[0]", "The first registry address must be registry_address.");
+                }
+                else if (i > 0 && !RegistryAddresses.Contains(other))
+                {
+                    RegistryAddresses.Add(other);
+                }
             }
         }
 

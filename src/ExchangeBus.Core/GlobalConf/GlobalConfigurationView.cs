@@ -44,6 +44,7 @@ public sealed partial class GlobalConfigurationView
         CreatedAt = builder.CreatedAt;
         ExpiresAt = builder.ExpiresAt;
         RegistryAddress = builder.RegistryAddress!;
+        RegistryAddresses = builder.RegistryAddresses.AsReadOnly();
         Parameters = builder.Parameters!;
         MemberClasses = builder.MemberClasses.AsReadOnly();
         members = builder.Members;
@@ -68,6 +69,12 @@ public sealed partial class GlobalConfigurationView
 
     /// <summary>The registry address from the configuration, normalized to <c>https://host:port</c>.</summary>
     public string RegistryAddress { get; }
+
+    /// <summary>
+    /// Every registry instance's address, normalized, <see cref="RegistryAddress"/> first, without
+    /// repeats; that one alone when the configuration lists no others.
+    /// </summary>
+    public IReadOnlyList<string> RegistryAddresses { get; }
 
     /// <summary>
     /// SHA-256 (lower-case hex) of the configuration bytes the view was verified from, for logs and

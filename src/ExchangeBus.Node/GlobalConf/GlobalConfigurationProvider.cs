@@ -4,7 +4,6 @@ using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core;
 using ExchangeBus.Core.GlobalConf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using ExchangeBus.Node.Configuration;
 using Google.Protobuf;
 
@@ -23,7 +22,7 @@ public sealed partial class GlobalConfigurationProvider : BackgroundService
     private readonly NodePaths _paths;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly GrpcChannel _registry;
+    private readonly RegistryChannels _registry;
     private volatile GlobalConfigurationView? _latest;
 
     public GlobalConfigurationProvider(ConfigurationAnchor anchor, NodePaths paths, TimeProvider timeProvider, ILogger<GlobalConfigurationProvider> logger)
@@ -33,7 +32,7 @@ public sealed partial class GlobalConfigurationProvider : BackgroundService
         _paths = paths;
         _timeProvider = timeProvider;
         _logger = logger;
-        _registry = RegistryChannel.Create(anchor, timeProvider);
+        _registry = new RegistryChannels(anchor, timeProvider);
         LoadCache();
     }
 
@@ -91,7 +90,11 @@ public sealed partial class GlobalConfigurationProvider : BackgroundService
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
         var installed = _latest;
-        var answer = await new RegistryService.RegistryServiceClient(_registry).GetGlobalConfigurationAsync(new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 }, new CallOptions(deadline: _timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+        var request = new GetGlobalConfigurationRequest { IfNewerThan = installed?.Version ?? 0 };
+        var answer = await _registry.CallAsync(
+            channel => new RegistryService.RegistryServiceClient(channel).GetGlobalConfigurationAsync(
+                request, new CallOptions(deadline: _timeProvider.GetUtcNow().AddSeconds(30).UtcDateTime, cancellationToken: cancellationToken)).ResponseAsync,
+            cancellationToken).ConfigureAwait(false);
         if (answer.NotModified || answer.Configuration is null)
         {
             return false;
@@ -109,9 +112,13 @@ public sealed partial class GlobalConfigurationProvider : BackgroundService
         return true;
     }
 
+    /// <summary>The registry addresses polls go to, and the one that answered last.</summary>
+    public RegistryChannels Registry => _registry;
+
     private void Install(GlobalConfigurationView view)
     {
         _latest = view;
+        _registry.Learn(view.RegistryAddresses);
         Log.Installed(_logger, view.Version, view.ExpiresAt);
         Installed?.Invoke(view);
     }

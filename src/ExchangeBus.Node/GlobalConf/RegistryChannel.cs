@@ -20,8 +20,19 @@ public static class RegistryChannel
     public static GrpcChannel Create(ConfigurationAnchor anchor, TimeProvider timeProvider, X509Certificate2? clientCertificate = null)
     {
         ArgumentNullException.ThrowIfNull(anchor);
+        return Create(anchor, anchor.RegistryAddress, timeProvider, clientCertificate);
+    }
+
+    /// <summary>
+    /// A channel to one of the registry's instances at <paramref name="address"/> (one the anchor or
+    /// a verified configuration names), held to the anchor's pin like the anchor's own address.
+    /// </summary>
+    /// <exception cref="ConfigurationAnchorException"><see cref="GlobalConfErrors.AnchorRegistryCertificateMissing"/> for an anchor written before the pin.</exception>
+    public static GrpcChannel Create(ConfigurationAnchor anchor, string address, TimeProvider timeProvider, X509Certificate2? clientCertificate = null)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
         anchor.EnsureRegistryPinned();
-        return BusChannel.Create(new Uri(anchor.RegistryAddress), new BusChannelOptions
+        return BusChannel.Create(new Uri(address), new BusChannelOptions
         {
             ServerTrust = new CertificateTrust(anchor.RegistryTlsTrustRoots, timeProvider),
             ServerCertificateCheck = new CertificatePin(anchor.RegistryTlsCertificates).Matches,

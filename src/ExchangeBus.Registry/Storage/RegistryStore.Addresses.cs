@@ -16,10 +16,13 @@ public sealed partial class RegistryStore
     private static void EnsureAddressFree(DbConnection c, DbTransaction t, string memberClass, string memberCode, string nodeCode, string address)
     {
         var wanted = ParseAddress(address);
-        if (GetSetting(c, t, SettingGrpcAddress) is { } registry && Uri.TryCreate(registry, UriKind.Absolute, out var uri)
-            && SameEndpoint(wanted, (uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host, uri.Port)))
+        foreach (var registry in ReadAddresses(c, t))
         {
-            throw RegistryException.Exists(RegistryErrors.AddressInUse, $"{address} is the registry's own address; no node is certified for it.");
+            if (Uri.TryCreate(registry.Grpc, UriKind.Absolute, out var uri)
+                && SameEndpoint(wanted, (uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host, uri.Port)))
+            {
+                throw RegistryException.Exists(RegistryErrors.AddressInUse, $"{address} is the registry's own address; no node is certified for it.");
+            }
         }
 
         using var command = Command(c, t, "SELECT address FROM nodes WHERE NOT (class = @a AND member_code = @b AND node_code = @c)", memberClass, memberCode, nodeCode);

@@ -74,8 +74,9 @@ public sealed partial class RegistryStore
 
     private GlobalConfiguration Build(DbConnection c, DbTransaction t, ulong version, DateTimeOffset now, DateTimeOffset expires, ConfigurationParameters parameters)
     {
-        var grpcAddress = GetSetting(c, t, SettingGrpcAddress) ?? string.Empty;
-        var httpAddress = GetSetting(c, t, SettingHttpAddress) ?? string.Empty;
+        var addresses = ReadAddresses(c, t);
+        var grpcAddress = addresses.Count > 0 ? addresses[0].Grpc : string.Empty;
+        var httpAddress = addresses.Count > 0 ? addresses[0].Http : string.Empty;
         var configuration = new GlobalConfiguration
         {
             Instance = Instance,
@@ -85,6 +86,12 @@ public sealed partial class RegistryStore
             Parameters = parameters.ToProto(),
             RegistryAddress = grpcAddress,
         };
+
+        // One registry: its address alone, the configuration as it was before the list existed.
+        if (addresses.Count > 1)
+        {
+            configuration.RegistryAddresses.AddRange(addresses.Select(a => a.Grpc));
+        }
 
         using (var command = Command(c, t, "SELECT code, description FROM member_classes ORDER BY code"))
         using (var reader = command.ExecuteReader())

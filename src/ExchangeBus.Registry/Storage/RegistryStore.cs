@@ -5,6 +5,7 @@ using System.Text.Json;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.AdminAudit;
+using ExchangeBus.Core.Storage;
 using static ExchangeBus.Core.Storage.Sql;
 
 namespace ExchangeBus.Registry.Storage;
@@ -40,6 +41,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
     private const string SettingAutoApprove = "auto_approve";
     private const string SettingGrpcAddress = "grpc_address";
     private const string SettingHttpAddress = "http_address";
+    private const string SettingAddresses = "registry_addresses";
     private const string SettingParameters = "parameters";
 
     public string Instance { get; }
@@ -222,34 +224,96 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
             return (new { autoApprove = was == "true" }, new { autoApprove });
         }, publish: false);
 
-    /// <summary>Records where the registry is reachable; published in the configuration (CA OCSP URL, TSA URL, registry address).</summary>
+    /// <summary>
+    /// Records where this registry instance is reachable, published in the configuration
+    /// (registry addresses; the first instance's HTTP address for the CA's OCSP URL and the TSA
+    /// URL). Null when already recorded. On SQLite there is one registry: its addresses replace
+    /// the last ones, as they always did. On PostgreSQL several instances share the database:
+    /// each adds its own to the list (<see cref="RegistryAddresses"/>), in the order they were
+    /// first added, and one restarting where it was changes nothing. Decided again under the
+    /// writer lock, so instances starting together publish one version per change.
+    /// </summary>
     public ChangeOutcome? SetPublicAddresses(string grpcAddress, string httpAddress)
     {
-        using var connection = _database.OpenConnection();
-        if (GetSetting(connection, null, SettingGrpcAddress) == grpcAddress && GetSetting(connection, null, SettingHttpAddress) == httpAddress)
+        var wanted = new RegistryAddress(grpcAddress, httpAddress);
+        using (var connection = _database.OpenConnection())
         {
-            return null;
+            if (AddressesRecorded(connection, null, wanted))
+            {
+                return null;
+            }
         }
 
-        return Change("registry", "registry.addresses", new { grpcAddress, httpAddress }, (c, t) =>
+        return ChangeUnlessDone("registry", "registry.addresses", new { grpcAddress, httpAddress }, (c, t) => AddressesRecorded(c, t, wanted), (c, t) =>
         {
-            var before = new { grpcAddress = GetSetting(c, t, SettingGrpcAddress), httpAddress = GetSetting(c, t, SettingHttpAddress) };
-            SetSetting(c, t, SettingGrpcAddress, grpcAddress);
-            SetSetting(c, t, SettingHttpAddress, httpAddress);
-            return (before, new { grpcAddress, httpAddress });
+            var before = ReadAddresses(c, t);
+            var after = new List<RegistryAddress>(before);
+            var at = after.FindIndex(a => a.Grpc == grpcAddress);
+            if (_database.Engine == StorageEngine.Sqlite)
+            {
+                after = [wanted];
+            }
+            else if (at >= 0)
+            {
+                after[at] = wanted;
+            }
+            else
+            {
+                after.Add(wanted);
+            }
+
+            SetSetting(c, t, SettingGrpcAddress, after[0].Grpc);
+            SetSetting(c, t, SettingHttpAddress, after[0].Http);
+            if (_database.Engine == StorageEngine.Postgres)
+            {
+                // SQLite keeps only the pair above, as before there were several instances.
+                SetSetting(c, t, SettingAddresses, JsonSerializer.Serialize(after));
+            }
+
+            return (Describe(before), Describe(after));
         });
+
+        // One registry's entry reads as it always did; several instances' lists them all.
+        static object Describe(List<RegistryAddress> addresses) =>
+            addresses.Count <= 1
+                ? new { grpcAddress = addresses.FirstOrDefault()?.Grpc, httpAddress = addresses.FirstOrDefault()?.Http }
+                : new { addresses = addresses.Select(a => new { grpcAddress = a.Grpc, httpAddress = a.Http }) };
     }
+
+    /// <summary>Every registry instance's addresses, in the order they were first recorded (the configuration's order).</summary>
+    public IReadOnlyList<RegistryAddress> RegistryAddresses()
+    {
+        using var connection = _database.OpenConnection();
+        return ReadAddresses(connection, null);
+    }
+
+    private bool AddressesRecorded(DbConnection c, DbTransaction? t, RegistryAddress wanted) =>
+        ReadAddresses(c, t) is var recorded && recorded.Contains(wanted) && (_database.Engine != StorageEngine.Sqlite || recorded.Count == 1);
+
+    /// <summary>
+    /// The list, or for a database written before it (one registry), the one pair of settings
+    /// that list grows from.
+    /// </summary>
+    private static List<RegistryAddress> ReadAddresses(DbConnection c, DbTransaction? t) =>
+        GetSetting(c, t, SettingAddresses) is { } json
+            ? JsonSerializer.Deserialize<List<RegistryAddress>>(json) ?? []
+            : GetSetting(c, t, SettingGrpcAddress) is { } grpc
+                ? [new RegistryAddress(grpc, GetSetting(c, t, SettingHttpAddress) ?? string.Empty)]
+                : [];
 
     /// <summary>
     /// Publishes a fresh version when half the current one's validity has passed, so nodes
-    /// polling on their refresh interval always hold one that is far from expiry.
+    /// polling on their refresh interval always hold one that is far from expiry. Whether it is
+    /// due is decided again inside the write transaction, after the writer lock: several
+    /// instances on one database, all finding it due at once, publish one version between them
+    /// (the others find the new one and publish nothing). Null when nothing was published.
     /// </summary>
     public ulong? RefreshConfigurationIfDue()
     {
         using var connection = _database.OpenConnection();
-        var (version, createdAt, expiresAt) = LatestConfigurationTimes(connection, null);
-        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        if (version != 0 && now < createdAt + ((expiresAt - createdAt) / 2))
+
+        // The common case, nothing due, costs a read and no lock.
+        if (!RefreshDue(connection, null))
         {
             return null;
         }
@@ -257,10 +321,21 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         lock (_writer)
         {
             using var transaction = _database.BeginWrite(connection);
+            if (!RefreshDue(connection, transaction))
+            {
+                return null;
+            }
+
             var published = Publish(connection, transaction);
             transaction.Commit();
             return published;
         }
+    }
+
+    private bool RefreshDue(DbConnection c, DbTransaction? t)
+    {
+        var (version, createdAt, expiresAt) = LatestConfigurationTimes(c, t);
+        return version == 0 || Now() >= createdAt + ((expiresAt - createdAt) / 2);
     }
 
     // ---- the change pipeline ------------------------------------------------------------------
@@ -271,6 +346,21 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         object request,
         Func<DbConnection, DbTransaction, (object? Before, object? After)> apply,
         bool publish = true,
+        bool recordRefusal = true) =>
+        ChangeUnlessDone(actor, action, request, done: null, apply, publish, recordRefusal)!;
+
+    /// <summary>
+    /// <see cref="Change"/>, unless <paramref name="done"/> finds, under the writer lock, that
+    /// another writer (this instance or another on the same database) has made it already: then
+    /// nothing is written and the answer is null.
+    /// </summary>
+    private ChangeOutcome? ChangeUnlessDone(
+        string actor,
+        string action,
+        object request,
+        Func<DbConnection, DbTransaction, bool>? done,
+        Func<DbConnection, DbTransaction, (object? Before, object? After)> apply,
+        bool publish = true,
         bool recordRefusal = true)
     {
         lock (_writer)
@@ -279,6 +369,11 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
             try
             {
                 using var transaction = _database.BeginWrite(connection);
+                if (done?.Invoke(connection, transaction) == true)
+                {
+                    return null;
+                }
+
                 var (before, after) = apply(connection, transaction);
                 var version = publish ? Publish(connection, transaction) : LatestConfigurationTimes(connection, transaction).Version;
                 var entry = AdminAuditLog.Append(connection, transaction, _timeProvider.GetUtcNow(), actor, action, true, string.Empty,

@@ -120,6 +120,56 @@ public sealed class ConfigurationAnchorTests
     }
 
     [Test]
+    public void SeveralRegistryAddresses_RoundTrip_EachInTheFingerprint_OneAddressWritesNoList()
+    {
+        var several = ConfigurationAnchor.Create(
+            "VN", "https://registry.vn.test:4443", [pki.SigningCertificate, pki.OtherSigningCertificate], [pki.TlsRoot.Certificate], TestClock.Start,
+            otherRegistryAddresses: ["https://REGISTRY2.vn.test:4443/", "https://registry.vn.test:4443"]);
+        var read = ConfigurationAnchor.Parse(several.ToJson());
+        var oneLine = "registry-address=https://registry.vn.test:4443\n";
+        var canonicalOne = Canonical(oneLine);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.RegistryAddresses, Is.EqualTo(new[] { "https://registry.vn.test:4443", "https://registry2.vn.test:4443" }), "normalized, first kept first, no repeats");
+            Assert.That(read.RegistryAddress, Is.EqualTo("https://registry.vn.test:4443"));
+            Assert.That(read.Fingerprint, Is.EqualTo(several.Fingerprint));
+            Assert.That(several.Fingerprint, Is.EqualTo(Sha256(Canonical(oneLine + "registry-address=https://registry2.vn.test:4443\n"))));
+            Assert.That(TwoKeyAnchor().Fingerprint, Is.EqualTo(Sha256(canonicalOne)), "one address: the fingerprint as before");
+            Assert.That(JsonNode.Parse(TwoKeyAnchor().ToJson())!["registryAddresses"], Is.Null, "one address: the file as before, readable by older nodes");
+        }
+
+        string Canonical(string addressLines)
+        {
+            string[] signing =
+            [
+                Convert.ToHexStringLower(SHA256.HashData(pki.SigningCertificate.RawData)),
+                Convert.ToHexStringLower(SHA256.HashData(pki.OtherSigningCertificate.RawData)),
+            ];
+            Array.Sort(signing, StringComparer.Ordinal);
+            return "exchangebus-configuration-anchor/1\n" + "instance=VN\n" + addressLines
+                + string.Concat(signing.Select(h => $"configuration-signing-certificate-sha256={h}\n"))
+                + $"registry-tls-trust-root-sha256={Convert.ToHexStringLower(SHA256.HashData(pki.TlsRoot.Certificate.RawData))}\n";
+        }
+
+        static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(text)));
+    }
+
+    [Test]
+    public void Parse_RegistryAddresses_NotStartingWithRegistryAddress_OrABadOne_AllReportedWithTheirCode()
+    {
+        var json = Json(o => o["registryAddresses"] = new JsonArray("https://other.vn.test:4443", "ftp://x", "https://ok.vn.test:1"));
+
+        var ex = Assert.Throws<ConfigurationAnchorException>(() => ConfigurationAnchor.Parse(Encoding.UTF8.GetBytes(json)));
+
+        Assert.That(ex!.Errors.Select(e => (e.Code, e.Path)), Is.EqualTo(new[]
+        {
+            (GlobalConfErrors.AnchorInvalidRegistryAddress, (string?)"registryAddresses[0]"),
+            (GlobalConfErrors.AnchorInvalidRegistryAddress, (string?)"registryAddresses[1]"),
+        }));
+    }
+
+    [Test]
     public void Fingerprint_IgnoresOrderCreationTimeAndAddressSpelling()
     {
         var a = TwoKeyAnchor();

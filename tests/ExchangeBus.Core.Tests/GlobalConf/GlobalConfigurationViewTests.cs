@@ -36,6 +36,22 @@ public sealed class GlobalConfigurationViewTests
     }
 
     [Test]
+    public void RegistryAddresses_OneRegistry_ItsAddressAlone_SeveralListedInOrder_TheFirstMustBeRegistryAddress()
+    {
+        Assert.That(view.RegistryAddresses, Is.EqualTo(new[] { "https://registry.vn.test:4443" }));
+
+        var several = pki.Configuration(version: 3);
+        several.RegistryAddresses.Add(["https://registry.vn.test:4443", "https://REGISTRY2.vn.test:4443", "https://registry.vn.test:4443"]);
+        Assert.That(GlobalConfigurationView.TryCreate(several, out var listed, out _), Is.True);
+        Assert.That(listed!.RegistryAddresses, Is.EqualTo(new[] { "https://registry.vn.test:4443", "https://registry2.vn.test:4443" }));
+
+        var wrong = pki.Configuration(version: 3);
+        wrong.RegistryAddresses.Add(["https://other.vn.test:4443", "not an address"]);
+        Assert.That(GlobalConfigurationView.TryCreate(wrong, out _, out var problems), Is.False);
+        Assert.That(problems.Select(p => p.Path), Is.EqualTo(new[] { "registry_addresses[0]", "registry_addresses[1]" }));
+    }
+
+    [Test]
     public void Parameters_AreTimeSpans()
     {
         Assert.That(view.Parameters, Is.EqualTo(new GlobalConfigurationParameters

@@ -50,11 +50,11 @@ internal static class Xbus
     }
 
     /// <summary>Starts <c>xbus registry serve</c> on ephemeral ports and waits until it has written its endpoints.</summary>
-    public static async Task<Process> StartRegistryAsync(string dataDirectory)
+    public static async Task<Process> StartRegistryAsync(string dataDirectory, params string[] more)
     {
         var endpoints = Path.Combine(dataDirectory, "endpoints.json");
         File.Delete(endpoints);
-        var process = Start("registry", "serve", "--data", dataDirectory, "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0");
+        var process = Start(["registry", "serve", "--data", dataDirectory, "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", .. more]);
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
         var deadline = DateTime.UtcNow.AddSeconds(60);

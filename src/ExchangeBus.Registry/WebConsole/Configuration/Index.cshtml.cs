@@ -24,7 +24,7 @@ public sealed class ConfigurationModel(RegistryStore store, RegistryKeys keys, T
         // The address the configuration publishes is the one `anchor export` writes by default.
         if (store.CurrentView() is { RegistryAddress.Length: > 0 } view)
         {
-            Anchor = ConfigurationAnchor.Create(store.Instance, view.RegistryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], time.GetUtcNow(), [keys.Tls]);
+            Anchor = ConfigurationAnchor.Create(store.Instance, view.RegistryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], time.GetUtcNow(), [keys.Tls], view.RegistryAddresses.Skip(1));
         }
     }
 }
