@@ -33,7 +33,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         _timeProvider = timeProvider;
         using var connection = _database.OpenConnection();
         Instance = GetSetting(connection, null, SettingInstance)
-            ?? throw new InvalidOperationException($"{_database.Path} is not initialised: run `xbus registry init` first.");
+            ?? throw RegistryException.Precondition(RegistryErrors.NotInitialised, $"{_database.Path} holds no registry: run `xbus registry init` first.");
     }
 
     private const string SettingInstance = "instance";
