@@ -73,7 +73,7 @@ public sealed partial class DeployGuidePostgresTests
             registry.Open();
             Assert.That(Sql.Scalar(registry, null, "SELECT tableowner FROM pg_tables WHERE tablename = 'configurations'"), Is.EqualTo("xbus_registry"));
             Assert.That(Sql.ScalarInt64(registry, null, "SELECT COUNT(*) FROM configurations"), Is.Positive);
-            Assert.That(Sql.ScalarInt64(registry, null, "SELECT MAX(version) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Assert.That(Sql.ScalarInt64(registry, null, "SELECT MAX(version) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
             Assert.That(File.Exists(Path.Combine(data, RegistryDatabase.FileName)), Is.False);
         }
         finally

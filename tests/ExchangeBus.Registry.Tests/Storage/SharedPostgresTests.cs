@@ -116,14 +116,14 @@ public sealed class SharedPostgresTests
         using (var first = RegistryDatabase.Open(_folder, database))
         using (var connection = first.OpenConnection())
         {
-            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
         }
 
         using (var again = RegistryDatabase.Open(_folder, database))
         using (var connection = again.OpenConnection())
         {
-            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
-            Sql.Execute(connection, null, "INSERT INTO schema_version (version) VALUES (99)");
+            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Sql.Execute(connection, null, "INSERT INTO xbus_registry_schema_version (version) VALUES (99)");
         }
 
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database));
