@@ -30,7 +30,8 @@ public sealed partial class DeployGuidePostgresTests
         var commands = Block(section, "text").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(commands.Select(c => string.Join(' ', Words(c).Take(3))), Is.EqualTo(new[] { "xbus registry init", "xbus registry serve" }));
 
-        using var postgres = TempPostgres.StartOrIgnore();
+        // TCP with passwords: the role the guide creates logs in with the password it was given.
+        using var postgres = TempPostgres.StartOrIgnore(tcp: true);
         var folder = Directory.CreateTempSubdirectory("xbus-deploy-pg-").FullName;
         try
         {

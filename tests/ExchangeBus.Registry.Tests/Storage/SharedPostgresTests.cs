@@ -103,7 +103,7 @@ public sealed class SharedPostgresTests
     [Test]
     public void Open_NobodyListening_UnavailableWithItsCode()
     {
-        var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Port = 1, Timeout = 2 }.ConnectionString;
+        var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database));
         Assert.That(refusal!.Code, Is.EqualTo(StorageErrors.Unavailable));
         Assert.That(refusal.Message, Does.StartWith("PostgreSQL database postgres on 127.0.0.1:1 could not be reached"));
