@@ -30,7 +30,7 @@ internal static class RegistryCommands
         registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (parse, data, actor, account) =>
         {
             using var keys = RegistryKeys.Load(Path.Combine(data, RegistryKeys.Folder), timeProvider);
-            using var database = RegistryDatabase.OpenInitialised(data, parse.GetValue(usersPostgres));
+            using var database = RegistryDatabase.OpenInitialised(data, PostgresOf(parse, usersPostgres));
             new RegistryStore(database, keys, timeProvider).Add(actor, account);
         }, usersPostgres));
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
@@ -171,7 +171,7 @@ internal static class RegistryCommands
 
             // A PostgreSQL database is reached, and its schema made, before any file is written:
             // a wrong connection string leaves no half-made registry.
-            var postgresConnection = parse.GetValue(postgres);
+            var postgresConnection = PostgresOf(parse, postgres);
             using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
             if (postgresDatabase is not null && RegistryStore.IsInitialised(postgresDatabase))
             {
@@ -224,7 +224,7 @@ internal static class RegistryCommands
         {
             var directory = parse.GetValue(data)!;
             using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
-            using var database = RegistryDatabase.OpenInitialised(directory, parse.GetValue(postgres));
+            using var database = RegistryDatabase.OpenInitialised(directory, PostgresOf(parse, postgres));
             var store = new RegistryStore(database, keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
             var anchor = ConfigurationAnchor.Create(store.Instance, registryAddress, [keys.ConfigurationSigning], [keys.RootCertificate], timeProvider.GetUtcNow(), [keys.Tls]);
@@ -272,8 +272,16 @@ internal static class RegistryCommands
     /// <summary>The one setting that puts the registry's tables in PostgreSQL (RegistryServerOptions.Postgres).</summary>
     private static Option<string?> PostgresOption() => new("--postgres")
     {
-        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data.",
+        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data. "
+            + "Default: XBUS_POSTGRES, where a string with a password belongs rather than on a command line.",
     };
+
+    /// <summary>
+    /// --postgres, or else XBUS_POSTGRES as `serve` reads it: a connection string holding a
+    /// password stays off the command line, where every user of the machine can read it.
+    /// </summary>
+    private static string? PostgresOf(ParseResult parse, Option<string?> option) =>
+        parse.GetValue(option) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(ServeConfiguration.EnvironmentPrefix + "POSTGRES");
 
     // ---- building management commands ---------------------------------------------------------
 

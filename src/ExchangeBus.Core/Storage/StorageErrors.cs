@@ -27,4 +27,11 @@ public static class StorageErrors
 
     /// <summary>A PostgreSQL database that holds tables but not the store's version table: another program's or another store's, never adopted.</summary>
     public const string NotThisStore = "Storage.NotThisStore";
+
+    /// <summary>
+    /// A PostgreSQL server on another machine reached without verifying its certificate
+    /// (SSL Mode below VerifyCA): the connection would carry the password and the registry's data
+    /// to whoever answers on the network.
+    /// </summary>
+    public const string InsecureConnection = "Storage.InsecureConnection";
 }

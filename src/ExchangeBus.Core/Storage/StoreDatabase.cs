@@ -2,6 +2,7 @@
 using System.Buffers.Binary;
 using System.Data;
 using System.Data.Common;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -57,7 +58,10 @@ public sealed class StoreDatabase : IDisposable
     /// <paramref name="store"/> names the store ("registry"): its writers take one lock of that
     /// name, whichever process they run in.
     /// </summary>
-    /// <exception cref="StorageException"><see cref="StorageErrors.InvalidConnectionString"/>.</exception>
+    /// <exception cref="StorageException">
+    /// <see cref="StorageErrors.InvalidConnectionString"/>; <see cref="StorageErrors.InsecureConnection"/>: a server on
+    /// another machine without SSL Mode VerifyCA or VerifyFull.
+    /// </exception>
     public static StoreDatabase Postgres(string connectionString, string store)
     {
         ArgumentException.ThrowIfNullOrEmpty(store);
@@ -68,6 +72,12 @@ public sealed class StoreDatabase : IDisposable
 
         var builder = ParsePostgres(connectionString, out var problem)
             ?? throw new StorageException(StorageErrors.InvalidConnectionString, "The PostgreSQL connection string is refused: " + problem);
+        if (builder.SslMode is not (SslMode.VerifyCA or SslMode.VerifyFull) && builder.Host!.Split(',').FirstOrDefault(h => !IsLocal(h)) is { } remote)
+        {
+            throw new StorageException(StorageErrors.InsecureConnection,
+                $"The PostgreSQL server {remote.Trim()} is not on this machine, and SSL Mode is {builder.SslMode}: give SSL Mode=VerifyFull (and Root Certificate=…), so that the password and the data go only to that server.");
+        }
+
         builder.ApplicationName ??= "xbus " + store;
 
         // A writer that stalls holding the store's lock (a process paused, a network cut without
@@ -84,6 +94,22 @@ public sealed class StoreDatabase : IDisposable
         var location = $"PostgreSQL database {builder.Database} on {builder.Host}:{builder.Port}";
         var lockKey = BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes("xbus/" + store)));
         return new StoreDatabase(location, null, null, NpgsqlDataSource.Create(builder), lockKey, $"xbus_{store}_schema_version");
+    }
+
+    /// <summary>A unix socket folder, localhost or a loopback address: a host whose traffic never leaves the machine.</summary>
+    private static bool IsLocal(string host)
+    {
+        host = host.Trim();
+        var colon = host.LastIndexOf(':');
+        if (colon > 0 && !host.EndsWith(']') && host.IndexOf(':') == colon)
+        {
+            host = host[..colon]; // host:port
+        }
+
+        host = host.Trim('[', ']');
+        return host.StartsWith('/')
+            || string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
     /// <summary>How long a PostgreSQL writer waits for the store's lock before it gives up (Storage.Unavailable).</summary>

@@ -88,6 +88,8 @@ public sealed partial class DeployGuidePostgresTests
     private static string[] Arguments(string line, int port, string folder) =>
         [.. Words(line).Skip(1).Select(word => word
             .Replace("Host=db.internal", $"Host=127.0.0.1;Port={port};Password={Password}", StringComparison.Ordinal)
+            // The throwaway cluster has no TLS; on loopback the bus does not ask for it.
+            .Replace(";SSL Mode=VerifyFull;Root Certificate=/etc/xbus/postgres-ca.pem", string.Empty, StringComparison.Ordinal)
             .Replace("registry-data", Path.Combine(folder, "registry-data"), StringComparison.Ordinal))];
 
     /// <summary>Words as a shell splits them: on spaces, a double-quoted part kept whole.</summary>

@@ -118,6 +118,38 @@ public sealed class PostgresRefusalTests
         Assert.That(after, Is.Not.Null, "the lock free again, the same connection writes");
     }
 
+    [TestCase("Host=db.internal;Database=x")]
+    [TestCase("Host=db.internal;Database=x;SSL Mode=Require")]
+    [TestCase("Host=127.0.0.1,db.internal;Database=x;SSL Mode=Prefer")]
+    [TestCase("Host=10.0.0.5;Database=x")]
+    public void Postgres_AnotherMachineWithoutAVerifiedCertificate_Refused(string connectionString)
+    {
+        var refusal = Assert.Throws<StorageException>(() => StoreDatabase.Postgres(connectionString + ";Password=not-to-be-echoed", "registry").Dispose())!;
+
+        Assert.That(refusal.Code, Is.EqualTo(StorageErrors.InsecureConnection));
+        Assert.That(refusal.Message, Does.Contain("SSL Mode=VerifyFull").And.Not.Contain("not-to-be-echoed"));
+    }
+
+    [TestCase("Host=db.internal;Database=x;SSL Mode=VerifyFull;Root Certificate=/etc/xbus/postgres-ca.pem")]
+    [TestCase("Host=db.internal;Database=x;SSL Mode=VerifyCA")]
+    [TestCase("Host=localhost;Database=x")]
+    [TestCase("Host=127.0.0.1;Database=x")]
+    [TestCase("Host=::1;Database=x")]
+    [TestCase("Host=/run/postgresql;Database=x")]
+    public void Postgres_VerifiedTlsOrThisMachine_Accepted(string connectionString) =>
+        Assert.DoesNotThrow(() => StoreDatabase.Postgres(connectionString, "registry").Dispose());
+
+    [Test]
+    public void RegistryServerOptions_ToString_RedactsTheConnectionString()
+    {
+        var options = new Hosting.RegistryServerOptions { DataDirectory = "registry-data", Postgres = "Host=127.0.0.1;Database=x;Password=not-to-be-echoed" };
+
+        var text = options.ToString();
+
+        Assert.That(text, Does.Not.Contain("not-to-be-echoed"));
+        Assert.That(text, Does.Contain("Postgres = (redacted)").And.Contain("DataDirectory = registry-data").And.Contain("GrpcListen = 127.0.0.1:4400"));
+    }
+
     private static string As(string database, string role) => new NpgsqlConnectionStringBuilder(database) { Username = role }.ConnectionString;
 
     private static object? Superuser(string database, string sql)
