@@ -175,7 +175,7 @@ internal static class RegistryCommands
             using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
             if (postgresDatabase is not null && RegistryStore.IsInitialised(postgresDatabase))
             {
-                throw new CliException(RegistryErrors.AlreadyInitialised, $"{postgresDatabase.Path} already holds a registry.");
+                throw new CliException(RegistryErrors.AlreadyInitialised, $"{postgresDatabase.Location} already holds a registry.");
             }
 
             PemFiles.EnsurePrivateDirectory(directory);

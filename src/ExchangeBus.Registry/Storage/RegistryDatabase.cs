@@ -277,7 +277,7 @@ public sealed class RegistryDatabase : IDisposable
     }
 
     /// <summary>Where the data is, for messages: registry.db's path, or the PostgreSQL database and server.</summary>
-    public string Path => _store.Location;
+    public string Location => _store.Location;
 
     public StorageEngine Engine => _store.Engine;
 
@@ -332,7 +332,7 @@ public sealed class RegistryDatabase : IDisposable
         var database = Open(dataDirectory, postgres);
         if (!RegistryStore.IsInitialised(database))
         {
-            var location = database.Path;
+            var location = database.Location;
             database.Dispose();
             throw RegistryException.Precondition(RegistryErrors.NotInitialised, $"{location} holds no registry: run `xbus registry init` first.");
         }

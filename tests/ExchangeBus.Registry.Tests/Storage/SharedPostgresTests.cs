@@ -101,6 +101,22 @@ public sealed class SharedPostgresTests
     }
 
     [Test]
+    public void Initialise_ByASecondInstanceAfterTheFirst_AlreadyInitialised()
+    {
+        var database = _postgres.CreateDatabase();
+        using var first = RegistryDatabase.Open(_folder, database);
+        using var second = RegistryDatabase.Open(_folder, database);
+        RegistryStore.Initialise(first, _keys, TimeProvider.System, Instance, new ConfigurationParameters());
+
+        // Both passed init's check before either wrote: the second is refused under the writer lock.
+        var refusal = Assert.Throws<ExchangeBus.Core.Errors.RegistryException>(
+            () => RegistryStore.Initialise(second, _keys, TimeProvider.System, Instance, new ConfigurationParameters()))!;
+
+        Assert.That(refusal.Code, Is.EqualTo(ExchangeBus.Core.Errors.RegistryErrors.AlreadyInitialised));
+        Assert.That(refusal.Message, Does.StartWith("PostgreSQL database "));
+    }
+
+    [Test]
     public void Open_NobodyListening_UnavailableWithItsCode()
     {
         var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
