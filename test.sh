@@ -9,11 +9,34 @@ for tool in dotnet node npm openssl python3; do
   command -v "$tool" >/dev/null || { echo "test.sh: '$tool' is required but not on PATH" >&2; exit 2; }
 done
 
+# Installs Debian packages as root, with one `apt-get update` for all of them. Nothing installed
+# is started: a policy-rc.d that answers 101 ("action forbidden") is in place during the install
+# (removed after, and only if test.sh put it there), and postgresql-common is told to create no
+# main cluster, so installing postgresql leaves no system cluster on 5432 (the tests run their own).
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { apt-get update -qq && apt_updated=1; } || return 1
+  mkdir -p /etc/postgresql-common
+  local createcluster=/etc/postgresql-common/createcluster.conf
+  if grep -q '^[[:space:]]*create_main_cluster' "$createcluster" 2>/dev/null; then
+    sed -i 's/^[[:space:]]*create_main_cluster.*/create_main_cluster = false/' "$createcluster"
+  else
+    echo 'create_main_cluster = false' >>"$createcluster"
+  fi
+  local policy="" status=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || status=$?
+  [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+  return "$status"
+}
+
 # The evidence bundle tests move openssl's clock years ahead with libfaketime; they fail without it.
 if ! command -v faketime >/dev/null; then
   echo "== installing faketime (apt-get)"
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq faketime >/dev/null; } || true
+    apt_install faketime || true
   fi
   command -v faketime >/dev/null || { echo "test.sh: 'faketime' (Debian package faketime) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
@@ -22,7 +45,7 @@ fi
 if ! command -v curl >/dev/null; then
   echo "== installing curl (apt-get)"
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq curl >/dev/null; } || true
+    apt_install curl || true
   fi
   command -v curl >/dev/null || { echo "test.sh: 'curl' is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
@@ -32,7 +55,7 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "== installing chromium (apt-get)"
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || true
+    apt_install chromium || true
   fi
   [ -x /usr/bin/chromium ] || { echo "test.sh: /usr/bin/chromium (Debian package chromium) is required and could not be installed: run as root on Debian/Ubuntu, or install it" >&2; exit 2; }
 fi
@@ -48,7 +71,7 @@ has_initdb() {
 if ! has_initdb; then
   echo "== installing postgresql (apt-get)"
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } || true
+    apt_install postgresql || true
   fi
   has_initdb || echo "test.sh: PostgreSQL's initdb (Debian package postgresql) could not be installed: the PostgreSQL tests are ignored (and fail in CI)" >&2
 fi
@@ -58,7 +81,7 @@ fi
 if ! command -v haproxy >/dev/null; then
   echo "== installing haproxy (apt-get)"
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } || true
+    apt_install haproxy || true
   fi
   command -v haproxy >/dev/null || echo "test.sh: haproxy (Debian package haproxy) could not be installed" >&2
 fi

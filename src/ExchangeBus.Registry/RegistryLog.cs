@@ -7,6 +7,9 @@ internal static partial class RegistryLog
     [LoggerMessage(2000, LogLevel.Information, "Refused {Method}: {ErrorCode} (correlation id {CorrelationId})")]
     public static partial void Refused(ILogger logger, string method, string errorCode, string correlationId);
 
+    [LoggerMessage(2030, LogLevel.Warning, "{Method} answered Storage.Unavailable: the registry's database could not be used (correlation id {CorrelationId})")]
+    public static partial void StorageUnavailable(ILogger logger, string method, string correlationId, Exception exception);
+
     [LoggerMessage(2001, LogLevel.Information, "Registry for instance {Instance} serving gRPC on {GrpcAddress} and HTTP on {HttpAddress}")]
     public static partial void Serving(ILogger logger, string instance, string grpcAddress, string httpAddress);
 

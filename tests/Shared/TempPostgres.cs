@@ -3,17 +3,20 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Npgsql;
 
 namespace ExchangeBus.Tests.Shared;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster: the machine's own <c>initdb</c> and <c>pg_ctl</c> run in a
-/// temporary folder, the server listens on a free loopback port (and a unix socket inside the
-/// folder, so it never touches /run/postgresql), trust authentication, fsync on as in production.
-/// Never a system service. One per test fixture; <see cref="CreateDatabase"/> gives each test a
-/// database of its own, which is much cheaper than a cluster. Linked into each test project that
-/// runs a store on PostgreSQL.
+/// temporary folder (0700), fsync on as in production. The server listens only on a unix socket
+/// inside that folder (never /run/postgresql), so no other user of the machine can reach it, and
+/// trusts whoever can; a test that needs TCP (<c>tcp: true</c>) gets a loopback port with
+/// scram-sha-256 and a random superuser password instead. Never a system service. One per test
+/// fixture; <see cref="CreateDatabase"/> gives each test a database of its own, which is much
+/// cheaper than a cluster. A cluster left by a test run that was killed is stopped and deleted by
+/// the next one to start. Linked into each test project that runs a store on PostgreSQL.
 /// </summary>
 internal sealed class TempPostgres : IDisposable
 {
@@ -28,13 +31,21 @@ internal sealed class TempPostgres : IDisposable
 
     private const string Superuser = "postgres";
 
+    /// <summary>The folders' prefix in the temporary folder, which stale clusters are looked for by.</summary>
+    private const string Prefix = "xbus-pg-";
+
+    /// <summary>A file in the folder naming the test process that made it: the cluster is stale once that process is gone.</summary>
+    private const string OwnerFile = "owner.pid";
+
     private readonly string _binaries;
+    private readonly string? _password;
     private int _databases;
 
-    private TempPostgres(string binaries, string folder)
+    private TempPostgres(string binaries, string folder, string? password)
     {
         _binaries = binaries;
         Folder = folder;
+        _password = password;
     }
 
     /// <summary>The folder holding the cluster (<c>data/</c>), its log and its socket.</summary>
@@ -71,7 +82,7 @@ internal sealed class TempPostgres : IDisposable
     /// ignored with the reason, so a developer without PostgreSQL still runs the SQLite suite;
     /// in CI (<c>CI=true</c>) they fail instead, since CI promises both engines.
     /// </summary>
-    public static TempPostgres StartOrIgnore()
+    public static TempPostgres StartOrIgnore(bool tcp = false)
     {
         if (FindBinaries() is not { } binaries)
         {
@@ -86,13 +97,15 @@ internal sealed class TempPostgres : IDisposable
             throw new UnreachableException();
         }
 
-        return Start(binaries);
+        return Start(binaries, tcp);
     }
 
-    public static TempPostgres Start(string binaries)
+    public static TempPostgres Start(string binaries, bool tcp = false)
     {
-        var folder = Directory.CreateTempSubdirectory("xbus-pg-").FullName;
-        var cluster = new TempPostgres(binaries, folder);
+        StopStale(binaries);
+        var folder = Directory.CreateTempSubdirectory(Prefix).FullName;
+        File.WriteAllText(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var cluster = new TempPostgres(binaries, folder, tcp ? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) : null);
         try
         {
             if (AsRoot)
@@ -102,8 +115,26 @@ internal sealed class TempPostgres : IDisposable
 
             // --no-sync only skips initdb's own flush of the files it wrote (a throwaway cluster);
             // the server itself runs with fsync on.
-            cluster.Pg("initdb", ["-D", cluster.DataDirectory, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
-            cluster.StartServer();
+            List<string> initdb = ["-D", cluster.DataDirectory, "-U", Superuser, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"];
+            if (cluster._password is { } password)
+            {
+                var passwordFile = Path.Combine(folder, "password");
+                File.WriteAllText(passwordFile, password);
+                File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (AsRoot)
+                {
+                    Run("chown", [UnprivilegedUser, passwordFile], asUser: false);
+                }
+
+                initdb.AddRange(["-A", "scram-sha-256", "--pwfile", passwordFile]);
+            }
+            else
+            {
+                initdb.AddRange(["-A", "trust"]);
+            }
+
+            cluster.Pg("initdb", initdb);
+            cluster.StartServer(tcp);
             return cluster;
         }
         catch
@@ -128,11 +159,13 @@ internal sealed class TempPostgres : IDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>The superuser's connection string: the socket folder, or 127.0.0.1 and the password for a TCP cluster.</summary>
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1",
+        Host = _password is null ? Folder : "127.0.0.1",
         Port = Port,
         Username = Superuser,
+        Password = _password,
         Database = database,
     }.ConnectionString;
 
@@ -140,10 +173,7 @@ internal sealed class TempPostgres : IDisposable
     {
         try
         {
-            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
-            {
-                Pg("pg_ctl", ["stop", "-D", DataDirectory, "-m", "fast", "-w"]);
-            }
+            Stop(_binaries, Folder);
         }
         finally
         {
@@ -151,16 +181,98 @@ internal sealed class TempPostgres : IDisposable
         }
     }
 
-    private void StartServer()
+    /// <summary>
+    /// Stops the cluster in <paramref name="folder"/>: <c>pg_ctl stop</c>, and when that fails
+    /// the postmaster killed by the PID it wrote, so that deleting the folder never leaves a
+    /// server running on files that are gone.
+    /// </summary>
+    private static void Stop(string binaries, string folder)
     {
-        // A free port now may be taken before the server binds it: try a few.
+        var data = Path.Combine(folder, "data");
+        var pidFile = Path.Combine(data, "postmaster.pid");
+        if (!File.Exists(pidFile))
+        {
+            return;
+        }
+
+        try
+        {
+            Run(Path.Combine(binaries, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"], AsRoot);
+        }
+        catch (InvalidOperationException)
+        {
+            if (File.Exists(pidFile)
+                && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    using var postmaster = Process.GetProcessById(pid);
+                    postmaster.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops and deletes the clusters of test runs that were killed before they could: folders
+    /// whose owner process is gone. Best effort; one another run is deleting too is left to it.
+    /// </summary>
+    private static void StopStale(string binaries)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            try
+            {
+                var owner = Path.Combine(folder, OwnerFile);
+                if (!File.Exists(owner)
+                    || !int.TryParse(File.ReadAllText(owner), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                    || IsRunning(pid))
+                {
+                    continue;
+                }
+
+                Stop(binaries, folder);
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Another run cleaning the same folder, or one we may not touch.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is a live process. A zombie is not: a postmaster that
+    /// pg_ctl started is reparented to PID 1, which in a container may never reap it.
+    /// </summary>
+    internal static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private void StartServer(bool tcp)
+    {
+        // A free port now may be taken before the server binds it: try a few. A socket-only
+        // cluster still has a port: it names the socket file.
         for (var attempt = 1; ; attempt++)
         {
             Port = FreePort();
             try
             {
                 Pg("pg_ctl", ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o",
-                    $"-p {Port} -k {Folder} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"]);
+                    $"-p {Port} -k {Folder} -c listen_addresses={(tcp ? "127.0.0.1" : "''")} -c fsync=on -c max_connections=200"]);
                 return;
             }
             catch (InvalidOperationException) when (attempt < 3)

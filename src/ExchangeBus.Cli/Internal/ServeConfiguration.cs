@@ -66,7 +66,8 @@ internal static partial class ServeConfiguration
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or FileNotFoundException)
         {
-            // The parser's message names the line or the duplicate key; the file holds no secret.
+            // The parser's message names the line and position or the duplicate key, never a value:
+            // the file may hold a secret (the registry's postgres connection string and its password).
             var detail = ex.InnerException is { } inner ? $"{ex.Message} {inner.Message}" : ex.Message;
             throw new CliException(ErrorCode, $"{file}: {detail}");
         }

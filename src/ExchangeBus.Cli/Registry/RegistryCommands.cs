@@ -4,6 +4,7 @@ using ExchangeBus.Cli.Internal;
 using ExchangeBus.Cli.Audit;
 using ExchangeBus.Contracts.Registry.V1;
 using ExchangeBus.Core.AdminAudit;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.GlobalConf;
 using ExchangeBus.Core.Pki;
 using Grpc.Core;
@@ -29,7 +30,7 @@ internal static class RegistryCommands
         registry.Subcommands.Add(ConsoleUserCommands.Create("registry", "The registry's data folder.", RegistryConnection.DefaultDataDirectory, (parse, data, actor, account) =>
         {
             using var keys = RegistryKeys.Load(Path.Combine(data, RegistryKeys.Folder), timeProvider);
-            using var database = OpenInitialised(data, parse.GetValue(usersPostgres));
+            using var database = RegistryDatabase.OpenInitialised(data, PostgresOf(parse, usersPostgres));
             new RegistryStore(database, keys, timeProvider).Add(actor, account);
         }, usersPostgres));
         registry.Subcommands.Add(Group("member-class", "Member classes (e.g. GOV, COM).",
@@ -165,16 +166,16 @@ internal static class RegistryCommands
             var keysDirectory = Path.Combine(directory, RegistryKeys.Folder);
             if (File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
             {
-                throw new CliException("Registry.AlreadyInitialised", $"{directory} already holds a registry.");
+                throw new CliException(RegistryErrors.AlreadyInitialised, $"{directory} already holds a registry.");
             }
 
             // A PostgreSQL database is reached, and its schema made, before any file is written:
             // a wrong connection string leaves no half-made registry.
-            var postgresConnection = parse.GetValue(postgres);
+            var postgresConnection = PostgresOf(parse, postgres);
             using var postgresDatabase = string.IsNullOrEmpty(postgresConnection) ? null : RegistryDatabase.Open(directory, postgresConnection);
             if (postgresDatabase is not null && RegistryStore.IsInitialised(postgresDatabase))
             {
-                throw new CliException("Registry.AlreadyInitialised", $"{postgresDatabase.Path} already holds a registry.");
+                throw new CliException(RegistryErrors.AlreadyInitialised, $"{postgresDatabase.Location} already holds a registry.");
             }
 
             PemFiles.EnsurePrivateDirectory(directory);
@@ -223,7 +224,7 @@ internal static class RegistryCommands
         {
             var directory = parse.GetValue(data)!;
             using var keys = RegistryKeys.Load(Path.Combine(directory, RegistryKeys.Folder), timeProvider);
-            using var database = OpenInitialised(directory, parse.GetValue(postgres));
+            using var database = RegistryDatabase.OpenInitialised(directory, PostgresOf(parse, postgres));
             var store = new RegistryStore(database, keys, timeProvider);
             var registryAddress = parse.GetValue(address) ?? RegistryConnection.ReadEndpoints(directory).Grpc;
 
@@ -273,37 +274,19 @@ internal static class RegistryCommands
         return command;
     }
 
-    /// <summary>
-    /// The database of a registry `init` made, for the commands that read or change it offline.
-    /// Refused, not created, when there is none: without --postgres such a command would
-    /// otherwise make an empty registry.db beside a registry whose tables are in PostgreSQL.
-    /// </summary>
-    private static RegistryDatabase OpenInitialised(string directory, string? postgres)
-    {
-        if (string.IsNullOrEmpty(postgres) && !File.Exists(Path.Combine(directory, RegistryDatabase.FileName)))
-        {
-            throw new CliException(NotInitialised,
-                $"{directory} holds no {RegistryDatabase.FileName}: run `xbus registry init` first, or give --postgres for a registry whose tables are in PostgreSQL.");
-        }
-
-        var database = RegistryDatabase.Open(directory, postgres);
-        if (!RegistryStore.IsInitialised(database))
-        {
-            var location = database.Path;
-            database.Dispose();
-            throw new CliException(NotInitialised, $"{location} holds no registry: run `xbus registry init` first.");
-        }
-
-        return database;
-    }
-
-    private const string NotInitialised = "Registry.NotInitialised";
-
     /// <summary>The one setting that puts the registry's tables in PostgreSQL (RegistryServerOptions.Postgres).</summary>
     private static Option<string?> PostgresOption() => new("--postgres")
     {
-        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data.",
+        Description = "Keep the registry's tables in this PostgreSQL database (\"Host=…;Database=…;Username=…\") instead of registry.db; the keys stay in --data. "
+            + "Default: XBUS_POSTGRES, where a string with a password belongs rather than on a command line.",
     };
+
+    /// <summary>
+    /// --postgres, or else XBUS_POSTGRES as `serve` reads it: a connection string holding a
+    /// password stays off the command line, where every user of the machine can read it.
+    /// </summary>
+    private static string? PostgresOf(ParseResult parse, Option<string?> option) =>
+        parse.GetValue(option) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(ServeConfiguration.EnvironmentPrefix + "POSTGRES");
 
     // ---- building management commands ---------------------------------------------------------
 

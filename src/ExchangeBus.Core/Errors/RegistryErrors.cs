@@ -10,6 +10,12 @@ public static class RegistryErrors
 {
     public const string InvalidIdentifier = "Registry.InvalidIdentifier";
     public const string InvalidArgument = "Registry.InvalidArgument";
+
+    /// <summary>The data folder or PostgreSQL database holds no registry: `xbus registry init` has not run on it.</summary>
+    public const string NotInitialised = "Registry.NotInitialised";
+
+    /// <summary>`xbus registry init` on a folder or PostgreSQL database that holds a registry already.</summary>
+    public const string AlreadyInitialised = "Registry.AlreadyInitialised";
     public const string WrongInstance = "Registry.WrongInstance";
     public const string DuplicateMemberClass = "Registry.DuplicateMemberClass";
     public const string DuplicateMember = "Registry.DuplicateMember";

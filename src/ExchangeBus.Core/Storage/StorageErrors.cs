@@ -16,6 +16,22 @@ public static class StorageErrors
     /// <summary>A PostgreSQL connection string that does not parse, or names no host or no database.</summary>
     public const string InvalidConnectionString = "Storage.InvalidConnectionString";
 
-    /// <summary>The PostgreSQL server the settings name could not be reached.</summary>
+    /// <summary>
+    /// The PostgreSQL server the settings name could not be reached, has no database of that
+    /// name, or kept the store's writer lock from it too long: worth trying again later.
+    /// </summary>
     public const string Unavailable = "Storage.Unavailable";
+
+    /// <summary>The PostgreSQL server refused the login (SQLSTATE class 28: wrong password, no such role, pg_hba) or a privilege the store needs (42501).</summary>
+    public const string AccessDenied = "Storage.AccessDenied";
+
+    /// <summary>A PostgreSQL database that holds tables but not the store's version table: another program's or another store's, never adopted.</summary>
+    public const string NotThisStore = "Storage.NotThisStore";
+
+    /// <summary>
+    /// A PostgreSQL server on another machine reached without verifying its certificate
+    /// (SSL Mode below VerifyCA): the connection would carry the password and the registry's data
+    /// to whoever answers on the network.
+    /// </summary>
+    public const string InsecureConnection = "Storage.InsecureConnection";
 }

@@ -78,4 +78,23 @@ public sealed record RegistryServerOptions
 
     /// <summary>The central authority's web console (docs/registry.md, "Console"): off unless <c>console.listen</c> is set.</summary>
     public ConsoleOptions Console { get; init; } = new();
+
+    /// <summary>
+    /// The generated ToString's members with <see cref="Postgres"/> redacted: the connection
+    /// string may hold a password, and options end up in logs and assertion messages.
+    /// </summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        var separator = string.Empty;
+        foreach (var property in typeof(RegistryServerOptions).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            var value = property.Name == nameof(Postgres)
+                ? string.IsNullOrEmpty(Postgres) ? Postgres : "(redacted)"
+                : property.GetValue(this);
+            builder.Append(separator).Append(property.Name).Append(" = ").Append(value);
+            separator = ", ";
+        }
+
+        return true;
+    }
 }

@@ -35,7 +35,7 @@ public static class RegistryServiceCollectionExtensions
         services.AddOptions<HostOptions>().Configure<IOptions<RegistryServerOptions>>((host, registry) => host.ShutdownTimeout = registry.Value.ShutdownTimeout);
 
         services.AddSingleton(provider => RegistryKeys.Load(KeyFile(provider, string.Empty), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => RegistryDatabase.Open(Options(provider).DataDirectory, Options(provider).Postgres));
+        services.AddSingleton(provider => RegistryDatabase.OpenInitialised(Options(provider).DataDirectory, Options(provider).Postgres));
         services.AddSingleton(provider => new RegistryStore(
             provider.GetRequiredService<RegistryDatabase>(), provider.GetRequiredService<RegistryKeys>(), provider.GetRequiredService<TimeProvider>())
         {

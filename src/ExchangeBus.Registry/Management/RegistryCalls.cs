@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Contracts.Registry.V1;
+using System.Data.Common;
 using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Identifiers;
 using ExchangeBus.Core.Pki;
+using ExchangeBus.Core.Storage;
 using ExchangeBus.Grpc;
 using Grpc.Core;
 using ExchangeBus.Core.AdminAudit;
@@ -171,6 +173,14 @@ public sealed class RegistryCalls(RegistryStore store, CertificateChainValidator
         {
             RegistryLog.Refused(logger, context.Method, ex.Code, context.CorrelationId);
             throw RichStatus.Error(ex.StatusCode, ex.Code, ex.Message, context.CorrelationId);
+        }
+        catch (Exception ex) when (ex is StorageException { Code: StorageErrors.Unavailable } or DbException { IsTransient: true })
+        {
+            // The database is down, or another writer kept the lock too long: the caller may try
+            // again, which UNAVAILABLE tells a gRPC client; Server.InternalError would say the
+            // registry is broken. What the database said stays in the log.
+            RegistryLog.StorageUnavailable(logger, context.Method, context.CorrelationId, ex);
+            throw RichStatus.Error(StatusCode.Unavailable, StorageErrors.Unavailable, "The registry's database is unavailable; try again later.", context.CorrelationId);
         }
     }
 

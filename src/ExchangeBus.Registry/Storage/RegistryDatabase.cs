@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Data.Common;
+using ExchangeBus.Core.Errors;
 using ExchangeBus.Core.Storage;
 using ExchangeBus.WebConsole.Accounts;
 
@@ -276,7 +277,7 @@ public sealed class RegistryDatabase : IDisposable
     }
 
     /// <summary>Where the data is, for messages: registry.db's path, or the PostgreSQL database and server.</summary>
-    public string Path => _store.Location;
+    public string Location => _store.Location;
 
     public StorageEngine Engine => _store.Engine;
 
@@ -310,6 +311,33 @@ public sealed class RegistryDatabase : IDisposable
             store.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The database of a registry `init` made, for what serves or changes it: refused, never
+    /// created, when there is none. Without the PostgreSQL setting, a folder whose registry lives
+    /// in PostgreSQL would otherwise get an empty registry.db, and the command would then fail
+    /// on it with no word of the setting it lacked.
+    /// </summary>
+    /// <exception cref="RegistryException"><see cref="RegistryErrors.NotInitialised"/>.</exception>
+    /// <exception cref="StorageException">As <see cref="Open"/>.</exception>
+    public static RegistryDatabase OpenInitialised(string dataDirectory, string? postgres = null)
+    {
+        if (string.IsNullOrEmpty(postgres) && !File.Exists(System.IO.Path.Combine(dataDirectory, FileName)))
+        {
+            throw RegistryException.Precondition(RegistryErrors.NotInitialised,
+                $"{dataDirectory} holds no {FileName}: run `xbus registry init` first, or give --postgres (the postgres setting) for a registry whose tables are in PostgreSQL.");
+        }
+
+        var database = Open(dataDirectory, postgres);
+        if (!RegistryStore.IsInitialised(database))
+        {
+            var location = database.Location;
+            database.Dispose();
+            throw RegistryException.Precondition(RegistryErrors.NotInitialised, $"{location} holds no registry: run `xbus registry init` first.");
+        }
+
+        return database;
     }
 
     public DbConnection OpenConnection() => _store.Open();

@@ -34,7 +34,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         _timeProvider = timeProvider;
         using var connection = _database.OpenConnection();
         Instance = GetSetting(connection, null, SettingInstance)
-            ?? throw new InvalidOperationException($"{_database.Path} is not initialised: run `xbus registry init` first.");
+            ?? throw RegistryException.Precondition(RegistryErrors.NotInitialised, $"{_database.Location} holds no registry: run `xbus registry init` first.");
     }
 
     private const string SettingInstance = "instance";
@@ -61,7 +61,7 @@ public sealed partial class RegistryStore : TrustServices.ICertificateStatusSour
         using var transaction = database.BeginWrite(connection);
         if (GetSetting(connection, transaction, SettingInstance) is not null)
         {
-            throw RegistryException.Precondition(RegistryErrors.InvalidArgument, $"{database.Path} is already initialised.");
+            throw RegistryException.Precondition(RegistryErrors.AlreadyInitialised, $"{database.Location} already holds a registry.");
         }
 
         SetSetting(connection, transaction, SettingInstance, instance);

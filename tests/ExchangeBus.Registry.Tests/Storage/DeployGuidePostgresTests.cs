@@ -30,7 +30,8 @@ public sealed partial class DeployGuidePostgresTests
         var commands = Block(section, "text").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(commands.Select(c => string.Join(' ', Words(c).Take(3))), Is.EqualTo(new[] { "xbus registry init", "xbus registry serve" }));
 
-        using var postgres = TempPostgres.StartOrIgnore();
+        // TCP with passwords: the role the guide creates logs in with the password it was given.
+        using var postgres = TempPostgres.StartOrIgnore(tcp: true);
         var folder = Directory.CreateTempSubdirectory("xbus-deploy-pg-").FullName;
         try
         {
@@ -73,7 +74,7 @@ public sealed partial class DeployGuidePostgresTests
             registry.Open();
             Assert.That(Sql.Scalar(registry, null, "SELECT tableowner FROM pg_tables WHERE tablename = 'configurations'"), Is.EqualTo("xbus_registry"));
             Assert.That(Sql.ScalarInt64(registry, null, "SELECT COUNT(*) FROM configurations"), Is.Positive);
-            Assert.That(Sql.ScalarInt64(registry, null, "SELECT MAX(version) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Assert.That(Sql.ScalarInt64(registry, null, "SELECT MAX(version) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
             Assert.That(File.Exists(Path.Combine(data, RegistryDatabase.FileName)), Is.False);
         }
         finally
@@ -87,6 +88,8 @@ public sealed partial class DeployGuidePostgresTests
     private static string[] Arguments(string line, int port, string folder) =>
         [.. Words(line).Skip(1).Select(word => word
             .Replace("Host=db.internal", $"Host=127.0.0.1;Port={port};Password={Password}", StringComparison.Ordinal)
+            // The throwaway cluster has no TLS; on loopback the bus does not ask for it.
+            .Replace(";SSL Mode=VerifyFull;Root Certificate=/etc/xbus/postgres-ca.pem", string.Empty, StringComparison.Ordinal)
             .Replace("registry-data", Path.Combine(folder, "registry-data"), StringComparison.Ordinal))];
 
     /// <summary>Words as a shell splits them: on spaces, a double-quoted part kept whole.</summary>

@@ -39,6 +39,37 @@ public sealed class PostgresCommandLineTests
     }
 
     [Test]
+    public async Task Serve_WithoutPostgresOnAPostgresRegistrysFolder_NotInitialised_NoRegistryDbMade()
+    {
+        using var postgres = TempPostgres.StartOrIgnore();
+        var database = postgres.CreateDatabase();
+        var init = await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN", "--postgres", database);
+        Assert.That(init.ExitCode, Is.Zero, init.Error);
+
+        var withoutPostgres = await Xbus.RunAsync("registry", "serve", "--data", _data, "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0");
+
+        Assert.That(withoutPostgres.ExitCode, Is.EqualTo(2), withoutPostgres.Error);
+        Assert.That(withoutPostgres.Error, Does.StartWith("error Registry.NotInitialised: ").And.Contain("--postgres"));
+        Assert.That(withoutPostgres.Error, Does.Not.Contain("   at "), "one line, no stack trace");
+        Assert.That(File.Exists(Path.Combine(_data, RegistryDatabase.FileName)), Is.False, "no empty registry.db made beside the PostgreSQL one");
+    }
+
+    [Test]
+    public async Task Serve_OnAPostgresDatabaseNeverInitialised_NotInitialised()
+    {
+        using var postgres = TempPostgres.StartOrIgnore();
+        var init = await Xbus.RunAsync("registry", "init", "--data", _data, "--instance", "VN", "--postgres", postgres.CreateDatabase());
+        Assert.That(init.ExitCode, Is.Zero, init.Error);
+
+        var serve = await Xbus.RunAsync("registry", "serve", "--data", _data, "--postgres", postgres.CreateDatabase(), "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0");
+
+        Assert.That(serve.ExitCode, Is.EqualTo(2), serve.Error);
+        Assert.That(serve.Error, Does.StartWith("error Registry.NotInitialised: PostgreSQL database "));
+        Assert.That(serve.Error, Does.Not.Contain("   at "), "one line, no stack trace");
+        Assert.That(File.Exists(Path.Combine(_data, RegistryDatabase.FileName)), Is.False);
+    }
+
+    [Test]
     public async Task InitAnchorExportUserAdd_OnPostgres_NoRegistryDbInTheDataFolder()
     {
         using var postgres = TempPostgres.StartOrIgnore();

@@ -101,9 +101,25 @@ public sealed class SharedPostgresTests
     }
 
     [Test]
+    public void Initialise_ByASecondInstanceAfterTheFirst_AlreadyInitialised()
+    {
+        var database = _postgres.CreateDatabase();
+        using var first = RegistryDatabase.Open(_folder, database);
+        using var second = RegistryDatabase.Open(_folder, database);
+        RegistryStore.Initialise(first, _keys, TimeProvider.System, Instance, new ConfigurationParameters());
+
+        // Both passed init's check before either wrote: the second is refused under the writer lock.
+        var refusal = Assert.Throws<ExchangeBus.Core.Errors.RegistryException>(
+            () => RegistryStore.Initialise(second, _keys, TimeProvider.System, Instance, new ConfigurationParameters()))!;
+
+        Assert.That(refusal.Code, Is.EqualTo(ExchangeBus.Core.Errors.RegistryErrors.AlreadyInitialised));
+        Assert.That(refusal.Message, Does.StartWith("PostgreSQL database "));
+    }
+
+    [Test]
     public void Open_NobodyListening_UnavailableWithItsCode()
     {
-        var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Port = 1, Timeout = 2 }.ConnectionString;
+        var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database));
         Assert.That(refusal!.Code, Is.EqualTo(StorageErrors.Unavailable));
         Assert.That(refusal.Message, Does.StartWith("PostgreSQL database postgres on 127.0.0.1:1 could not be reached"));
@@ -116,14 +132,14 @@ public sealed class SharedPostgresTests
         using (var first = RegistryDatabase.Open(_folder, database))
         using (var connection = first.OpenConnection())
         {
-            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
         }
 
         using (var again = RegistryDatabase.Open(_folder, database))
         using (var connection = again.OpenConnection())
         {
-            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
-            Sql.Execute(connection, null, "INSERT INTO schema_version (version) VALUES (99)");
+            Assert.That(Sql.ScalarInt64(connection, null, "SELECT COUNT(*) FROM xbus_registry_schema_version"), Is.EqualTo(RegistryDatabase.CurrentPostgresSchemaVersion));
+            Sql.Execute(connection, null, "INSERT INTO xbus_registry_schema_version (version) VALUES (99)");
         }
 
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-using System.Net.Sockets;
+using System.Diagnostics;
+using System.Globalization;
 using ExchangeBus.Tests.Shared;
 using Npgsql;
 
@@ -17,7 +18,7 @@ public sealed class TempPostgresTests
     public void StopCluster() => _postgres?.Dispose();
 
     [Test]
-    public void CreateDatabase_EachIsEmptyAndApart_OnLoopbackWithFsyncOn()
+    public void CreateDatabase_EachIsEmptyAndApart_OnTheFoldersSocketOnlyWithFsyncOn()
     {
         var first = _postgres.CreateDatabase();
         var second = _postgres.CreateDatabase();
@@ -27,7 +28,7 @@ public sealed class TempPostgresTests
         {
             Execute(connection, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);");
             Assert.That(Scalar(connection, "SHOW fsync"), Is.EqualTo("on"));
-            Assert.That(Scalar(connection, "SHOW listen_addresses"), Is.EqualTo("127.0.0.1"));
+            Assert.That(Scalar(connection, "SHOW listen_addresses"), Is.Empty, "no TCP: only who can enter the 0700 folder reaches the trusting server");
             Assert.That(Scalar(connection, "SHOW unix_socket_directories"), Is.EqualTo(_postgres.Folder));
         }
 
@@ -41,7 +42,8 @@ public sealed class TempPostgresTests
     public void Dispose_StopsTheServerAndDeletesTheFolder()
     {
         var cluster = TempPostgres.Start(TempPostgres.FindBinaries()!);
-        var (folder, port) = (cluster.Folder, cluster.Port);
+        var folder = cluster.Folder;
+        var postmaster = Postmaster(folder);
         using (var connection = Open(cluster.CreateDatabase()))
         {
             Assert.That(Scalar(connection, "SELECT 1"), Is.EqualTo(1));
@@ -51,9 +53,30 @@ public sealed class TempPostgresTests
         cluster.Dispose();
 
         Assert.That(Directory.Exists(folder), Is.False);
-        using var client = new TcpClient();
-        Assert.Throws<SocketException>(() => client.Connect("127.0.0.1", port), "nothing listens on the cluster's port any more");
+        Assert.That(TempPostgres.IsRunning(postmaster), Is.False, "the server stopped");
     }
+
+    [Test]
+    public void Start_StopsAndDeletesAClusterWhoseTestProcessIsGone()
+    {
+        var stale = TempPostgres.Start(TempPostgres.FindBinaries()!);
+        var postmaster = Postmaster(stale.Folder);
+        using (var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
+        {
+            gone.WaitForExit();
+            File.WriteAllText(Path.Combine(stale.Folder, "owner.pid"), gone.Id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        using var next = TempPostgres.Start(TempPostgres.FindBinaries()!);
+
+        Assert.That(Directory.Exists(stale.Folder), Is.False, "the killed run's folder is deleted");
+        Assert.That(TempPostgres.IsRunning(postmaster), Is.False, "and its server stopped");
+        Assert.That(Directory.Exists(next.Folder), Is.True);
+        Assert.That(Directory.Exists(_postgres.Folder), Is.True, "a live run's cluster is left alone");
+    }
+
+    private static int Postmaster(string folder) =>
+        int.Parse(File.ReadLines(Path.Combine(folder, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
     private static NpgsqlConnection Open(string connectionString)
     {
