@@ -159,6 +159,12 @@ internal sealed class TempPostgres : IDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>
+    /// Restarts the server as an operator's restart does (<c>pg_ctl restart -m fast</c>: every
+    /// session ended, then the same options, port and socket again), for tests of what survives it.
+    /// </summary>
+    public void Restart() => Pg("pg_ctl", ["restart", "-D", DataDirectory, "-l", LogFile, "-m", "fast", "-w", "-t", "60"]);
+
     /// <summary>The superuser's connection string: the socket folder, or 127.0.0.1 and the password for a TCP cluster.</summary>
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
