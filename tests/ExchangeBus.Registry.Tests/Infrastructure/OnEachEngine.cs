@@ -39,6 +39,9 @@ public abstract class OnEachEngine(StorageEngine engine)
         }
     }
 
+    /// <summary>The fixture's cluster, for tests that work the server itself (roles, refusals, a restart); PostgreSQL fixtures only.</summary>
+    private protected TempPostgres Postgres => _postgres ?? throw new InvalidOperationException("A SQLite fixture has no PostgreSQL cluster.");
+
     /// <summary>A new database's connection string on PostgreSQL; null on SQLite (registry.db in the registry's folder).</summary>
     protected string? NewDatabase() => _postgres?.CreateDatabase();
 

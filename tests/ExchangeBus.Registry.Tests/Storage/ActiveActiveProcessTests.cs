@@ -47,7 +47,7 @@ public sealed class ActiveActiveProcessTests() : OnEachEngine(StorageEngine.Post
             using var keys = RegistryKeys.Load(Path.Combine(first, RegistryKeys.Folder), TimeProvider.System);
             using var shared = RegistryDatabase.Open(first, database);
             var store = new RegistryStore(shared, keys, TimeProvider.System);
-            await Until(() => store.CurrentView()?.RegistryAddresses.Count == 2, "the configuration lists both instances");
+            await Eventually.Until(() => store.CurrentView()?.RegistryAddresses.Count == 2, "the configuration lists both instances", Patience);
             Assert.That(store.CurrentView()!.RegistryAddresses, Is.EquivalentTo(both));
 
             var anchorPath = Path.Combine(nodeFolder, "anchor.json");
@@ -93,11 +93,11 @@ public sealed class ActiveActiveProcessTests() : OnEachEngine(StorageEngine.Post
             {
                 store.AddMemberClass("test", $"C{i}", $"class {i}");
                 var newest = store.CurrentConfiguration().Version;
-                await Until(() => node.Latest!.Version == newest, $"the node reaches version {newest} from the surviving instance");
+                await Eventually.Until(() => node.Latest!.Version == newest, $"the node reaches version {newest} from the surviving instance", Patience);
             }
 
             var before = Volatile.Read(ref refreshes);
-            await Until(() => Volatile.Read(ref refreshes) > before + 2, "refreshes keep being answered");
+            await Eventually.Until(() => Volatile.Read(ref refreshes) > before + 2, "refreshes keep being answered", Patience);
             Assert.That(node.Registry.LastGood, Is.EqualTo(survivor));
 
             using var connection = shared.OpenConnection();
@@ -124,16 +124,6 @@ public sealed class ActiveActiveProcessTests() : OnEachEngine(StorageEngine.Post
             }
 
             Directory.Delete(root, recursive: true);
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), what);
-            await Task.Delay(100);
         }
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Storage;
-using ExchangeBus.Tests.Shared;
+using ExchangeBus.Registry.Tests.Infrastructure;
 using Npgsql;
 
 namespace ExchangeBus.Registry.Tests.Storage;
@@ -11,20 +11,9 @@ namespace ExchangeBus.Registry.Tests.Storage;
 /// with the server's SQLSTATE and words, never a stack trace or the connection string; and the
 /// databases the registry will not adopt.
 /// </summary>
-public sealed class PostgresRefusalTests
+public sealed class PostgresRefusalTests() : OnEachEngine(StorageEngine.Postgres)
 {
-    private TempPostgres _postgres = null!;
     private string _folder = null!;
-
-    [OneTimeSetUp]
-    public void StartCluster() => _postgres = TempPostgres.StartOrIgnore();
-
-    [OneTimeTearDown]
-    public void StopCluster()
-    {
-        NpgsqlConnection.ClearAllPools();
-        _postgres?.Dispose();
-    }
 
     [SetUp]
     public void SetUp() => _folder = Directory.CreateTempSubdirectory("xbus-registry-pg-refusal-").FullName;
@@ -35,7 +24,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void Open_DatabaseThatDoesNotExist_Unavailable_WithTheServersWords()
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("no_such_database")) { Password = "not-to-be-echoed" }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(Postgres.ConnectionString("no_such_database")) { Password = "not-to-be-echoed" }.ConnectionString;
 
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, connectionString).Dispose())!;
 
@@ -47,7 +36,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void Open_RoleThatDoesNotExist_AccessDenied()
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(_postgres.CreateDatabase()) { Username = "no_such_role" }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(Postgres.CreateDatabase()) { Username = "no_such_role" }.ConnectionString;
 
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, connectionString).Dispose())!;
 
@@ -58,7 +47,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void Open_RoleWithoutPrivilegesOnTheTables_AccessDenied()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         RegistryDatabase.Open(_folder, database).Dispose();
         Superuser(database, "CREATE ROLE stranger LOGIN");
 
@@ -71,7 +60,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void Open_UpToDate_ByARoleThatMayUseTheTablesButNotCreate_RunsNoDdl()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         RegistryDatabase.Open(_folder, database).Dispose();
         Superuser(database,
             "CREATE ROLE user_only LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO user_only; "
@@ -88,7 +77,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void Open_DatabaseHoldingAnotherProgramsTables_NotThisStore_Untouched()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         Superuser(database, "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
 
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database).Dispose())!;
@@ -100,7 +89,7 @@ public sealed class PostgresRefusalTests
     [Test]
     public void BeginWrite_WhileAnotherWriterHoldsTheLock_UnavailableOnceLockTimeoutPasses()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         // The operator's Options come after the bus's, so this short lock_timeout wins; the first
         // writer holds the lock until the test ends, so the second gives up whatever the timing.
         var impatient = new NpgsqlConnectionStringBuilder(database) { Options = "-c lock_timeout=200" }.ConnectionString;

@@ -7,7 +7,6 @@ using ExchangeBus.Node.Configuration;
 using ExchangeBus.Node.GlobalConf;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
-using ExchangeBus.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ExchangeBus.Registry.Tests.Storage;
@@ -20,13 +19,14 @@ namespace ExchangeBus.Registry.Tests.Storage;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class PostgresRestartTests
+public sealed class PostgresRestartTests() : OnEachEngine(StorageEngine.Postgres)
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
     [Test]
     public async Task PostgresRestartedUnderWrites_RegistryRecoversByItself_NoAcknowledgedChangeLost_NoVersionForked()
     {
-        using var postgres = TempPostgres.StartOrIgnore();
-        var database = postgres.CreateDatabase();
+        var database = NewDatabase()!;
         var nodeFolder = Directory.CreateTempSubdirectory("xbus-node-").FullName;
         try
         {
@@ -42,7 +42,7 @@ public sealed class PostgresRestartTests
             var refused = new ConcurrentQueue<Exception>();
             var afterRestart = 0;
             var restarted = false;
-            using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            using var stop = new CancellationTokenSource(Patience);
             var writer = Task.Run(() =>
             {
                 for (var i = 0; afterRestart < 5 && !stop.IsCancellationRequested; i++)
@@ -65,8 +65,8 @@ public sealed class PostgresRestartTests
                 }
             });
 
-            await WaitUntilAsync(() => acknowledged.Count >= 3 || writer.IsCompleted, stop.Token);
-            postgres.Restart();
+            await Eventually.Until(() => acknowledged.Count >= 3 || writer.IsCompleted, "the first changes written", Patience);
+            Postgres.Restart();
             Volatile.Write(ref restarted, true);
             await writer;
             await TestContext.Out.WriteLineAsync($"{acknowledged.Count} changes acknowledged, {refused.Count} refused while the server restarted");
@@ -96,23 +96,12 @@ public sealed class PostgresRestartTests
 
             // A node fetching the configuration gets the newest version, from the same registry process.
             var newest = registry.Store.CurrentConfiguration().Version;
-            await WaitUntilAsync(async () => await node.RefreshAsync(CancellationToken.None) && node.Latest!.Version == newest, stop.Token);
+            await Eventually.Until(async () => await node.RefreshAsync(CancellationToken.None) && node.Latest!.Version == newest, $"the node reaches version {newest}", Patience);
             Assert.That(node.Latest!.Version, Is.EqualTo(newest));
         }
         finally
         {
             Directory.Delete(nodeFolder, recursive: true);
-        }
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken) =>
-        WaitUntilAsync(() => Task.FromResult(condition()), cancellationToken);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
-    {
-        while (!await condition())
-        {
-            await Task.Delay(100, cancellationToken);
         }
     }
 }

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Storage;
 using ExchangeBus.Registry.Tests.Infrastructure;
@@ -18,28 +17,23 @@ namespace ExchangeBus.Registry.Tests.Storage;
 [TestFixture(StorageEngine.Postgres)]
 public sealed class PublishRaceTests(StorageEngine engine) : OnEachEngine(engine)
 {
-    private const string Instance = "VN";
+    private const string Instance = RegistryFixture.Instance;
     private const int StoreCount = 3;
 
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private TempRegistryKeys _registry = null!;
     private string _folder = null!;
     private RegistryKeys _keys = null!;
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
     [SetUp]
     public void SetUp()
     {
-        _folder = Directory.CreateTempSubdirectory("xbus-registry-race-").FullName;
-        var keys = Path.Combine(_folder, RegistryKeys.Folder);
-        new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keys, Instance = Instance });
-        _keys = RegistryKeys.Load(keys, TimeProvider.System);
+        _registry = new TempRegistryKeys("xbus-registry-race-");
+        (_folder, _keys) = (_registry.Folder, _registry.Keys);
     }
 
     [TearDown]
-    public void TearDown()
-    {
-        _keys.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public void TearDown() => _registry.Dispose();
 
     [Test]
     public async Task RefreshConfigurationIfDue_ManyStoresAtOnce_OneVersionPublished()

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-using ExchangeBus.Core.Pki;
 using ExchangeBus.Core.Storage;
 using ExchangeBus.Registry.Storage;
-using ExchangeBus.Tests.Shared;
+using ExchangeBus.Registry.Tests.Infrastructure;
 using Npgsql;
 
 namespace ExchangeBus.Registry.Tests.Storage;
@@ -11,44 +10,28 @@ namespace ExchangeBus.Registry.Tests.Storage;
 /// Two registry stores on one PostgreSQL database, each with its own data source, as two
 /// registry instances have: each sees what the other wrote, and their writes take turns.
 /// </summary>
-public sealed class SharedPostgresTests
+public sealed class SharedPostgresTests() : OnEachEngine(StorageEngine.Postgres)
 {
-    private const string Instance = "VN";
+    private const string Instance = RegistryFixture.Instance;
 
-    private TempPostgres _postgres = null!;
+    private TempRegistryKeys _registry = null!;
     private string _folder = null!;
     private RegistryKeys _keys = null!;
-
-    [OneTimeSetUp]
-    public void StartCluster() => _postgres = TempPostgres.StartOrIgnore();
-
-    [OneTimeTearDown]
-    public void StopCluster()
-    {
-        NpgsqlConnection.ClearAllPools();
-        _postgres?.Dispose();
-    }
 
     [SetUp]
     public void SetUp()
     {
-        _folder = Directory.CreateTempSubdirectory("xbus-registry-pg-").FullName;
-        var keys = Path.Combine(_folder, RegistryKeys.Folder);
-        new DevelopmentPki(TimeProvider.System).Create(new DevelopmentPkiOptions { OutputDirectory = keys, Instance = Instance });
-        _keys = RegistryKeys.Load(keys, TimeProvider.System);
+        _registry = new TempRegistryKeys("xbus-registry-pg-");
+        (_folder, _keys) = (_registry.Folder, _registry.Keys);
     }
 
     [TearDown]
-    public void TearDown()
-    {
-        _keys.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public void TearDown() => _registry.Dispose();
 
     [Test]
     public void TwoStores_OneDatabase_EachSeesTheOthersWrites()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         using var first = RegistryDatabase.Open(_folder, database);
         using var second = RegistryDatabase.Open(_folder, database);
         Assert.That((first.Engine, second.Engine), Is.EqualTo((StorageEngine.Postgres, StorageEngine.Postgres)));
@@ -68,7 +51,7 @@ public sealed class SharedPostgresTests
     [Test]
     public async Task TwoStores_WritingAtOnce_TakeTurns_OneAuditChain_NoVersionForked()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         using var first = RegistryDatabase.Open(_folder, database);
         using var second = RegistryDatabase.Open(_folder, database);
         RegistryStore.Initialise(first, _keys, TimeProvider.System, Instance, new ConfigurationParameters());
@@ -103,7 +86,7 @@ public sealed class SharedPostgresTests
     [Test]
     public void Initialise_ByASecondInstanceAfterTheFirst_AlreadyInitialised()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         using var first = RegistryDatabase.Open(_folder, database);
         using var second = RegistryDatabase.Open(_folder, database);
         RegistryStore.Initialise(first, _keys, TimeProvider.System, Instance, new ConfigurationParameters());
@@ -119,7 +102,7 @@ public sealed class SharedPostgresTests
     [Test]
     public void Open_NobodyListening_UnavailableWithItsCode()
     {
-        var database = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString("postgres")) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
+        var database = new NpgsqlConnectionStringBuilder(Postgres.ConnectionString("postgres")) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
         var refusal = Assert.Throws<StorageException>(() => RegistryDatabase.Open(_folder, database));
         Assert.That(refusal!.Code, Is.EqualTo(StorageErrors.Unavailable));
         Assert.That(refusal.Message, Does.StartWith("PostgreSQL database postgres on 127.0.0.1:1 could not be reached"));
@@ -128,7 +111,7 @@ public sealed class SharedPostgresTests
     [Test]
     public void Open_Twice_MigratesOnce_AndANewerSchemaIsRefused()
     {
-        var database = _postgres.CreateDatabase();
+        var database = Postgres.CreateDatabase();
         using (var first = RegistryDatabase.Open(_folder, database))
         using (var connection = first.OpenConnection())
         {
